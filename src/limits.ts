@@ -1,0 +1,28 @@
+// Every bound why403 enforces, in one place.
+
+/** Largest input file read (HAR, saved response, config). */
+export const MAX_INPUT_FILE_BYTES = 256 * 1024 * 1024;
+/** Largest response body kept from a live probe (the rest is discarded). */
+export const MAX_RESPONSE_BODY_BYTES = 2 * 1024 * 1024;
+/** Largest decoded body (after gzip/br/deflate), against decompression bombs. */
+export const MAX_DECODED_BODY_BYTES = 4 * 1024 * 1024;
+/** Largest response header block accepted. */
+export const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+/** Most response headers kept. */
+export const MAX_RESPONSE_HEADERS = 500;
+/** Default probe budget, the replay included (contract default). */
+export const DEFAULT_MAX_PROBES = 30;
+/** Default per-request timeout. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Default pacing: at most this many requests per second. */
+export const DEFAULT_RATE_PER_SECOND = 5;
+/** Longest Retry-After we will wait for inside a run. */
+export const MAX_RETRY_AFTER_WAIT_MS = 10_000;
+/** Most redirects followed by hand. */
+export const MAX_REDIRECTS = 10;
+/** Longest single log line considered (longer lines are cut). */
+export const MAX_LOG_LINE_BYTES = 64 * 1024;
+/** Deepest include nesting in configs. */
+export const MAX_INCLUDE_DEPTH = 32;
+/** Longest body text searched by fingerprint body markers. */
+export const MAX_FINGERPRINT_BODY_CHARS = 256 * 1024;
