@@ -1,0 +1,38 @@
+// The answer of a config evaluator (nginx or Apache) for one request, shaped per
+// the contract's why403.config/v1.
+
+export interface ConfigRequest {
+  method: string;
+  url: string;
+  /** Client address the server sees; null when not given. */
+  client: string | null;
+  /** Request headers, lower-case names, when known (for maps, valid_referers, Require expr). */
+  headers?: Record<string, string>;
+}
+
+export interface DirectiveRef {
+  directive: string;
+  args: string[];
+  file: string;
+  line: number;
+}
+
+export interface ConfigContext {
+  block: string;
+  args?: string[];
+  file: string;
+  line: number;
+}
+
+export interface ConfigDecision {
+  schema: "why403.config/v1";
+  request: { method: string; url: string; client: string | null };
+  decision: "allow" | "deny" | "unknown";
+  status: number | null;
+  decidedBy: DirectiveRef | null;
+  context: ConfigContext[];
+  unknowns: string[];
+  fix: string[];
+  /** Extension: the contract cause id the deciding directive stands for (ip-restriction, server-config, credentials-invalid, fs-permission). */
+  cause?: string | null;
+}
