@@ -1,0 +1,119 @@
+// Reading the user's input files: bounded in size, with one-line errors a person
+// can act on instead of Node's errno stack traces.
+
+import { fstatSync, readFileSync, readSync, statSync } from "node:fs";
+import { InputError } from "../errors.js";
+import { MAX_INPUT_FILE_BYTES } from "../limits.js";
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+function tooBig(what: string, path: string, size: number, cap: number): InputError {
+  return new InputError(
+    `${what} ${path} is too large (${formatBytes(size)}; the limit is ${formatBytes(cap)})`,
+  );
+}
+
+function describeFsError(e: unknown, what: string, path: string): InputError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+      return new InputError(`${what} ${path} does not exist`);
+    case "EACCES":
+    case "EPERM":
+      return new InputError(`${what} ${path} cannot be read: permission denied`);
+    case "EISDIR":
+      return new InputError(`${what} ${path} is a directory, not a file`);
+    case "ENOTDIR":
+      return new InputError(`${what} ${path} does not exist (a part of the path is not a directory)`);
+    case "ELOOP":
+      return new InputError(`${what} ${path} cannot be read: too many symbolic links`);
+    case "ENAMETOOLONG":
+      return new InputError(`${what} path is too long`);
+    default: {
+      const detail = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      return new InputError(`${what} ${path} cannot be read: ${detail}`);
+    }
+  }
+}
+
+/** Reads all of stdin synchronously, refusing more than `cap` bytes. */
+function readStdin(what: string, cap: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunk = Buffer.alloc(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, chunk, 0, chunk.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") continue; // non-blocking stdin: wait for more
+      if (code === "EOF") break;
+      throw describeFsError(e, what, "(stdin)");
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > cap) throw tooBig(what, "(stdin)", total, cap);
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+  }
+  return Buffer.concat(chunks, total);
+}
+
+/**
+ * Reads an input file (`-` means stdin) whole, refusing files over the cap,
+ * directories and empty files with a one-line InputError. `what` names the
+ * input in messages, e.g. "HAR file".
+ */
+export function readInputFile(path: string, what: string, cap: number = MAX_INPUT_FILE_BYTES): Buffer {
+  let buf: Buffer;
+  if (path === "-") {
+    try {
+      const st = fstatSync(0);
+      if (st.isFile() && st.size > cap) throw tooBig(what, "(stdin)", st.size, cap);
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+    }
+    buf = readStdin(what, cap);
+    if (buf.length === 0) throw new InputError(`${what} from stdin is empty`);
+    return buf;
+  }
+  if (path === "") throw new InputError(`${what} path is empty`);
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new InputError(`${what} ${path} is a directory, not a file`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw describeFsError(e, what, path);
+  }
+  if (size > cap) throw tooBig(what, path, size, cap);
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    if (e instanceof RangeError) throw tooBig(what, path, size, cap);
+    throw describeFsError(e, what, path);
+  }
+  // Special files (FIFOs, /proc) report size 0 in stat; check what was read too.
+  if (buf.length > cap) throw tooBig(what, path, buf.length, cap);
+  if (buf.length === 0) throw new InputError(`${what} ${path} is empty`);
+  return buf;
+}
+
+/** Heuristic: NUL bytes or many control bytes in the first 8 KB mean the input is not text. */
+export function looksBinary(buf: Buffer): boolean {
+  const head = buf.subarray(0, 8192);
+  if (head.length === 0) return false;
+  let control = 0;
+  for (const b of head) {
+    if (b === 0) return true;
+    // Tab, LF, CR, FF, ESC (ANSI colours in pasted terminal output) are normal in text.
+    if (b < 32 && b !== 9 && b !== 10 && b !== 13 && b !== 12 && b !== 27) control++;
+    else if (b === 127) control++;
+  }
+  return control / head.length > 0.1;
+}
