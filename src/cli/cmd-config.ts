@@ -1,0 +1,74 @@
+// why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP]
+import { UsageError } from "../errors.js";
+import type { ConfigDecision, ConfigRequest } from "../evidence/config-decision.js";
+import { parseArgs } from "./args.js";
+import { noColor } from "./common.js";
+import { colourWanted, makeStyle } from "./terminal.js";
+
+export async function cmdConfig(argv: string[]): Promise<number> {
+  const { flags, rest } = parseArgs(argv, {
+    conf: { kind: "string" },
+    request: { kind: "string" },
+    client: { kind: "string" },
+    header: { kind: "list", short: "H" },
+    json: { kind: "boolean" },
+    "no-color": { kind: "boolean" },
+    color: { kind: "boolean" },
+    debug: { kind: "boolean" },
+  });
+  const server = rest[0];
+  if (server !== "nginx" && server !== "apache") throw new UsageError("config needs a server kind: why403 config nginx|apache --conf FILE --request 'POST http://host/path'");
+  if (rest.length > 1) throw new UsageError(`unexpected argument ${rest[1]}`);
+  if (typeof flags.conf !== "string") throw new UsageError("missing --conf FILE");
+  if (typeof flags.request !== "string") throw new UsageError("missing --request 'METHOD URL'");
+  const m = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(flags.request);
+  if (!m) throw new UsageError(`--request needs 'METHOD URL', got "${flags.request}"`);
+  let url = m[2]!;
+  if (url.startsWith("/")) url = `http://localhost${url}`;
+  try {
+    new URL(url);
+  } catch {
+    throw new UsageError(`--request has an invalid URL: ${m[2]}`);
+  }
+  const headers: Record<string, string> = {};
+  for (const h of (flags.header as string[] | undefined) ?? []) {
+    const i = h.indexOf(":");
+    if (i <= 0) throw new UsageError(`--header needs 'Name: value', got "${h}"`);
+    headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
+  }
+  const request: ConfigRequest = {
+    method: m[1]!.toUpperCase(),
+    url,
+    client: typeof flags.client === "string" ? flags.client : null,
+    headers,
+  };
+  let decision: ConfigDecision;
+  if (server === "nginx") {
+    const { parseNginxConfig, evaluateNginx } = await import("../evidence/nginx/index.js");
+    decision = evaluateNginx(parseNginxConfig(flags.conf), request);
+  } else {
+    const { parseApacheConfig, evaluateApache } = await import("../evidence/apache/index.js");
+    decision = evaluateApache(parseApacheConfig(flags.conf), request);
+  }
+  if (flags.json) process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+  else process.stdout.write(renderDecision(decision, makeStyle(colourWanted(process.stdout, noColor(flags)))));
+  return decision.decision === "unknown" ? 1 : 0;
+}
+
+function renderDecision(d: ConfigDecision, s: ReturnType<typeof makeStyle>): string {
+  const out: string[] = [];
+  const verdict =
+    d.decision === "allow" ? s.green("allowed") : d.decision === "deny" ? s.red(`refused (${d.status ?? 403})`) : s.yellow("unknown");
+  out.push(`${s.bold("why403 config")}: ${d.request.method} ${d.request.url}${d.request.client ? ` from ${d.request.client}` : ""} → ${verdict}`);
+  for (const c of d.context) out.push(`  ${s.dim(`${c.file}:${c.line}`)} ${c.block}${c.args?.length ? ` ${c.args.join(" ")}` : ""}`);
+  if (d.decidedBy) {
+    out.push(`${s.bold("Decided by")} ${d.decidedBy.directive} ${d.decidedBy.args.join(" ")} ${s.dim(`at ${d.decidedBy.file}:${d.decidedBy.line}`)}`);
+  }
+  if (d.cause) out.push(`${s.bold("Cause")} ${d.cause}`);
+  for (const u of d.unknowns) out.push(`${s.yellow("Unknown")} ${u}`);
+  if (d.fix.length) {
+    out.push(s.bold("Fix"));
+    d.fix.forEach((f, i) => out.push(`  ${i + 1}. ${f}`));
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,100 @@
+// --help texts, with examples, per command.
+export const VERSION = "0.1.0";
+
+export const MAIN_HELP = `why403 ${VERSION} — find out why an HTTP request is refused (403, 401, 419, 429) and how to fix it
+
+Usage
+  why403 curl <curl arguments…>      replay a request (as "Copy as cURL" gives it), probe safely, diagnose
+  why403 har <file.har>              diagnose a refusal recorded in a HAR file (offline; --live to probe)
+  why403 response <file>             diagnose a saved raw response (curl -si output)
+  why403 logs <file…>                find and classify the denials in web server, WAF and app logs
+  why403 config nginx|apache …       evaluate a server config for one request
+  why403 demo                        start the built-in local lab and diagnose each of its refusals
+
+Common options
+  --json                 the report as JSON (schema why403.report/v1) on stdout, nothing else
+  --markdown             the report as Markdown, for a ticket
+  --html FILE            also write a self-contained HTML report
+  --max-probes N         most requests sent, the replay included (default 30)
+  --allow-side-effects   allow probes the application could execute (off: POSTs are never re-sent to the real path)
+  --timeout MS           per-request timeout (default 10000)
+  --no-color             plain output (NO_COLOR is honoured too)
+  --debug                stack traces for unexpected errors
+
+Examples
+  why403 curl 'https://shop.example/api/orders' -X POST -H 'content-type: application/json' --data-raw '{"qty":1}'
+  why403 har ~/Downloads/shop.example.har --match /checkout
+  curl -si https://shop.example/upload -F file=@a.png > saved.http; why403 response saved.http
+  why403 logs /var/log/apache2/error.log /var/log/apache2/access.log --json
+  why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://shop.example/admin/x' --client 10.0.0.7
+
+Exit status: 0 a cause was found · 1 refused, cause not pinned · 2 bad usage or input · 3 the request was not refused
+`;
+
+export const COMMAND_HELP: Record<string, string> = {
+  curl: `Usage: why403 curl <curl arguments…> [why403 options]
+
+Replays the request once, then runs probes that cannot execute the request's action
+(safe methods on the same URL, a decoy path under /.well-known/why403/) until one
+cause is clear. Paste the arguments exactly as "Copy as cURL" gives them, or pass the
+whole command line as one quoted string, or "-" to read it from stdin.
+
+Options: --json --markdown --html FILE --max-probes N --allow-side-effects --timeout MS
+         --rate N (requests per second, default 5) --no-request-id (omit X-Request-Id)
+         --server-logs FILE (repeatable) --nginx-conf FILE --apache-conf FILE --client IP
+
+Examples
+  why403 curl 'https://api.example/items' -X POST -H 'authorization: Bearer eyJ…' --data-raw '{"a":1}'
+  why403 curl "curl 'https://app.example/form' --data-raw 'q=1'" --json
+  pbpaste | why403 curl -
+  why403 curl http://127.0.0.1:8080/upload -d x=1 --server-logs /var/log/nginx/error.log
+`,
+  har: `Usage: why403 har <file.har> [--entry N] [--match TEXT] [--live] [--list]
+
+Diagnoses one entry of a HAR file (DevTools → Network → "Save all as HAR").
+Default entry: the last one answered 401, 403, 419 or 429. Offline unless --live.
+
+Options: --entry N (0-based, see --list) --match TEXT (URL substring) --live --list
+         --json --markdown --html FILE --server-logs FILE… --nginx-conf FILE --apache-conf FILE
+
+Examples
+  why403 har capture.har
+  why403 har capture.har --match /api/orders --json
+  why403 har capture.har --entry 12 --live --max-probes 15
+`,
+  response: `Usage: why403 response <file> [--request-curl 'curl …']
+
+Diagnoses a saved raw HTTP response: status line, headers, blank line, body, as
+"curl -si" or "curl -v" write it (several responses in one file are fine).
+
+Examples
+  curl -si -X POST https://api.example/items -d a=1 > saved.http; why403 response saved.http
+  why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
+`,
+  logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
+
+Finds the denials in nginx/Apache access and error logs, ModSecurity/Coraza logs and
+audit logs, and JSON-lines application logs; classifies each to a cause. "-" reads
+stdin; .gz files are read as they are.
+
+Examples
+  why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
+  why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
+  zcat old.log.gz | why403 logs -
+`,
+  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value']
+
+Evaluates a server config for one request: which server/vhost and location/sections
+apply and which directive allows or refuses it, with file:line and the smallest fix.
+
+Examples
+  why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://shop.test/admin/x' --client 10.0.0.7
+  why403 config apache --conf /etc/apache2/apache2.conf --request 'GET http://shop.test/private/' --json
+`,
+  demo: `Usage: why403 demo [--json]
+
+Starts a small lab on random 127.0.0.1 ports (no external programs needed), diagnoses
+each of its refusals with the same engine as "why403 curl", prints one line per
+scenario and stops the lab.
+`,
+};

@@ -1,0 +1,74 @@
+// The why403 command: dispatch, exit codes, and one-line errors.
+import { isInputError } from "../errors.js";
+import { COMMAND_HELP, MAIN_HELP, VERSION } from "./help.js";
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  curl: async () => (await import("./cmd-curl.js")).cmdCurl,
+  har: async () => (await import("./cmd-recorded.js")).cmdHar,
+  response: async () => (await import("./cmd-recorded.js")).cmdResponse,
+  logs: async () => (await import("./cmd-logs.js")).cmdLogs,
+  config: async () => (await import("./cmd-config.js")).cmdConfig,
+  demo: async () => (await import("./cmd-demo.js")).cmdDemo,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    const topic = name === "help" ? rest[0] : undefined;
+    process.stdout.write(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : MAIN_HELP);
+    return 0;
+  }
+  if (name === "--version" || name === "-V") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`why403: unknown command "${name}" (try: why403 --help)\n`);
+    return 2;
+  }
+  if (name !== "curl" && (rest.includes("--help") || rest.includes("-h"))) {
+    process.stdout.write(COMMAND_HELP[name] ?? MAIN_HELP);
+    return 0;
+  }
+  if (name === "curl" && (rest.length === 0 || (rest.length === 1 && rest[0] === "--help"))) {
+    process.stdout.write(COMMAND_HELP.curl!);
+    return rest.length === 0 ? 2 : 0;
+  }
+  const debug = rest.includes("--debug") || process.env.WHY403_DEBUG === "1";
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    if (isInputError(err)) {
+      process.stderr.write(`why403: ${oneLine(err.message)}\n`);
+      return err.exitCode;
+    }
+    if (debug) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    else process.stderr.write(`why403: internal error: ${oneLine(String((err as Error)?.message ?? err))} (run with --debug for details)\n`);
+    return 70;
+  }
+}
+
+function oneLine(s: string): string {
+  const flat = s.replace(/\s*\n\s*/g, " ").trim();
+  return flat.length > 400 ? `${flat.slice(0, 399)}…` : flat;
+}
+
+// Run when executed as the bin (the bundle), not when imported by tests.
+const invokedAsScript = import.meta.url === `file://${process.argv[1]}` || /why403(\.js)?$/.test(process.argv[1] ?? "");
+if (invokedAsScript) {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`why403: internal error: ${String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
