@@ -6,7 +6,7 @@ import { chmodSync, rmSync } from "node:fs";
 
 rmSync("dist", { recursive: true, force: true });
 await build({
-  entryPoints: { why403: "src/cli/main.ts", index: "src/index.ts" },
+  entryPoints: { why403: "src/cli/bin.ts", index: "src/index.ts" },
   outdir: "dist",
   bundle: true,
   splitting: true,

@@ -56,19 +56,3 @@ function oneLine(s: string): string {
   return flat.length > 400 ? `${flat.slice(0, 399)}…` : flat;
 }
 
-// Run when executed as the bin (the bundle), not when imported by tests.
-const invokedAsScript = import.meta.url === `file://${process.argv[1]}` || /why403(\.js)?$/.test(process.argv[1] ?? "");
-if (invokedAsScript) {
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-  });
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      process.stderr.write(`why403: internal error: ${String(err)}\n`);
-      process.exitCode = 70;
-    },
-  );
-}
