@@ -1,0 +1,239 @@
+// Stage 2: tokens → a tree of directives as plain data, with `include`
+// expanded in place (each directive keeps the file and line it came from).
+// Relative include paths resolve against the config prefix, which nginx sets
+// to the directory of the main config file.
+
+import { realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { InputError } from "../../errors.js";
+import { MAX_INCLUDE_DEPTH } from "../../limits.js";
+import { expandGlob, hasGlobMagic } from "./glob.js";
+import { type Token, tokenize } from "./lexer.js";
+import { MAX_NGINX_CONFIG_FILES, readConfigText } from "./read-file.js";
+
+export interface Directive {
+  directive: string;
+  args: string[];
+  file: string;
+  line: number;
+  block?: Directive[];
+  /** The include directives that brought this directive in, outermost first ("file:line"). */
+  includedFrom?: string[];
+}
+
+export interface NginxConfig {
+  /** The main file as given. */
+  file: string;
+  /** Directory relative includes resolve against. */
+  prefix: string;
+  /** Every file read, in reading order. */
+  files: string[];
+  directives: Directive[];
+}
+
+export interface ParseOptions {
+  prefix?: string;
+}
+
+/** Directives that always open a block; ending one with `;` is an error. */
+const BLOCK_DIRECTIVES = new Set([
+  "http",
+  "server",
+  "location",
+  "if",
+  "limit_except",
+  "map",
+  "geo",
+  "upstream",
+  "events",
+  "types",
+  "split_clients",
+  "stream",
+  "mail",
+]);
+
+/** Simple directives with a fixed argument count, to catch a missing `;` early. */
+const ARG_COUNTS: Record<string, [number, number]> = {
+  allow: [1, 1],
+  deny: [1, 1],
+  root: [1, 1],
+  alias: [1, 1],
+  autoindex: [1, 1],
+  internal: [0, 0],
+  satisfy: [1, 1],
+  return: [1, 2],
+  auth_basic: [1, 1],
+  auth_basic_user_file: [1, 1],
+  auth_request: [1, 1],
+  include: [1, 1],
+  set: [2, 2],
+  listen: [1, 20],
+};
+
+interface ParseState {
+  prefix: string;
+  files: string[];
+  /** Real paths of the files being read, outermost first, for loop detection. */
+  stack: Array<{ real: string; shown: string }>;
+}
+
+export function parseNginxConfig(path: string, options: ParseOptions = {}): NginxConfig {
+  const main = resolve(path);
+  const prefix = resolve(options.prefix ?? dirname(main));
+  const state: ParseState = { prefix, files: [], stack: [] };
+  const directives = parseFile(main, path, state, []);
+  return { file: path, prefix, files: state.files, directives };
+}
+
+/** Parses config text directly (no includes allowed outside the prefix check). */
+export function parseNginxText(text: string, file = "nginx.conf", options: ParseOptions = {}): NginxConfig {
+  const prefix = resolve(options.prefix ?? process.cwd());
+  const state: ParseState = { prefix, files: [file], stack: [{ real: file, shown: file }] };
+  const directives = parseTokens(tokenize(text, file), file, state, []);
+  return { file, prefix, files: state.files, directives };
+}
+
+function shownPath(abs: string, prefix: string): string {
+  const rel = relative(prefix, abs);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : abs;
+}
+
+function parseFile(abs: string, shown: string, state: ParseState, includedFrom: string[]): Directive[] {
+  let real = abs;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    // readConfigText reports the missing file.
+  }
+  const loopAt = state.stack.findIndex((f) => f.real === real);
+  if (loopAt >= 0) {
+    const chain = [...state.stack.slice(loopAt).map((f) => f.shown), shownPath(abs, state.prefix)];
+    throw new InputError(`include loop: ${chain.join(" → ")}`);
+  }
+  if (state.stack.length > MAX_INCLUDE_DEPTH) {
+    throw new InputError(`includes nested deeper than ${MAX_INCLUDE_DEPTH} at ${shown}`);
+  }
+  if (state.files.length >= MAX_NGINX_CONFIG_FILES) {
+    throw new InputError(`nginx config pulls in more than ${MAX_NGINX_CONFIG_FILES} files`);
+  }
+  const text = readConfigText(abs, shown);
+  state.files.push(shown);
+  state.stack.push({ real, shown: shownPath(abs, state.prefix) });
+  try {
+    return parseTokens(tokenize(text, shown), shown, state, includedFrom);
+  } finally {
+    state.stack.pop();
+  }
+}
+
+function parseTokens(tokens: Token[], file: string, state: ParseState, includedFrom: string[]): Directive[] {
+  let pos = 0;
+  const parseBlock = (openLine: number | null): Directive[] => {
+    const out: Directive[] = [];
+    while (pos < tokens.length) {
+      const tok = tokens[pos++] as Token;
+      if (tok.kind === "}") {
+        if (openLine === null) throw new InputError(`${file}:${tok.line}: unexpected "}"`);
+        return out;
+      }
+      if (tok.kind !== "word") throw new InputError(`${file}:${tok.line}: unexpected "${tok.value}"`);
+      const name = tok.value;
+      const args: string[] = [];
+      let end: Token | undefined;
+      while (pos < tokens.length) {
+        const t = tokens[pos++] as Token;
+        if (t.kind === "word") {
+          args.push(t.value);
+          continue;
+        }
+        end = t;
+        break;
+      }
+      if (!end) {
+        throw new InputError(
+          `${file}:${tok.line}: unexpected end of file after "${name}", expecting ";" or "}"`,
+        );
+      }
+      if (end.kind === "}") {
+        throw new InputError(
+          `${file}:${end.line}: unexpected "}" (missing ";" after "${name}" at line ${tok.line}?)`,
+        );
+      }
+      const directive: Directive = {
+        directive: name,
+        args: name === "if" ? stripIfParens(args) : args,
+        file,
+        line: tok.line,
+      };
+      if (includedFrom.length > 0) directive.includedFrom = includedFrom;
+      if (end.kind === "{") {
+        if (name in ARG_COUNTS) {
+          throw new InputError(`${file}:${tok.line}: directive "${name}" has no opening "{" (missing ";"?)`);
+        }
+        directive.block = parseBlock(tok.line);
+        out.push(directive);
+        continue;
+      }
+      if (BLOCK_DIRECTIVES.has(name)) {
+        throw new InputError(`${file}:${tok.line}: directive "${name}" has no opening "{"`);
+      }
+      const counts = ARG_COUNTS[name];
+      if (counts && (args.length < counts[0] || args.length > counts[1])) {
+        throw new InputError(
+          `${file}:${tok.line}: invalid number of arguments in "${name}" directive (${args.length}; missing ";"?)`,
+        );
+      }
+      if (name === "include") {
+        out.push(...expandInclude(args[0] as string, file, tok.line, state, includedFrom));
+        continue;
+      }
+      out.push(directive);
+    }
+    if (openLine !== null) {
+      throw new InputError(
+        `${file}:${openLine}: unexpected end of file, expecting "}" for the block opened here`,
+      );
+    }
+    return out;
+  };
+  return parseBlock(null);
+}
+
+/** nginx's lexer leaves `(` and `)` glued to the first and last words of an if. */
+function stripIfParens(args: string[]): string[] {
+  const out = [...args];
+  if (out.length > 0 && out[0]?.startsWith("(")) out[0] = (out[0] as string).slice(1);
+  const last = out.length - 1;
+  if (last >= 0 && out[last]?.endsWith(")")) out[last] = (out[last] as string).slice(0, -1);
+  return out.filter((a, i) => a !== "" || (i !== 0 && i !== out.length - 1));
+}
+
+function expandInclude(
+  pattern: string,
+  file: string,
+  line: number,
+  state: ParseState,
+  includedFrom: string[],
+): Directive[] {
+  const abs = resolve(state.prefix, pattern);
+  const chain = [...includedFrom, `${file}:${line}`];
+  if (!hasGlobMagic(pattern)) {
+    return parseFile(abs, shownPath(abs, state.prefix), state, chain);
+  }
+  const out: Directive[] = [];
+  for (const match of expandGlob(abs))
+    out.push(...parseFile(match, shownPath(match, state.prefix), state, chain));
+  return out;
+}
+
+/** Depth-first walk over every directive, with the chain of enclosing blocks. */
+export function walkDirectives(
+  directives: Directive[],
+  visit: (d: Directive, parents: Directive[]) => void,
+  parents: Directive[] = [],
+): void {
+  for (const d of directives) {
+    visit(d, parents);
+    if (d.block) walkDirectives(d.block, visit, [...parents, d]);
+  }
+}
