@@ -16,7 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -226,7 +226,13 @@ async function startApp(runDir, ports, state) {
 
 function prepareNginxFiles(dir) {
   const html = join(dir, "html");
-  mkdirs(join(dir, "tmp"), join(html, "admin"), join(html, "reports"), join(html, "static", "docs"), join(html, "private"));
+  mkdirs(
+    join(dir, "tmp"),
+    join(html, "admin"),
+    join(html, "reports"),
+    join(html, "static", "docs"),
+    join(html, "private"),
+  );
   writeFileSync(join(html, "index.html"), "<!doctype html><title>lab</title><p>lab nginx</p>\n");
   writeFileSync(join(html, "admin", "index.html"), "<!doctype html><title>admin</title><p>admin area</p>\n");
   writeFileSync(join(html, "reports", "index.html"), "<!doctype html><title>reports</title><p>reports</p>\n");
@@ -236,7 +242,15 @@ function prepareNginxFiles(dir) {
   const secret = join(html, "private", "secret.txt");
   writeFileSync(secret, "not for the web server's eyes\n");
   chmodSync(secret, 0o000); // owned by root: the worker (www-data) gets EACCES
-  for (const d of [dir, html, join(html, "admin"), join(html, "reports"), join(html, "static"), join(html, "static", "docs"), join(html, "private")]) {
+  for (const d of [
+    dir,
+    html,
+    join(html, "admin"),
+    join(html, "reports"),
+    join(html, "static"),
+    join(html, "static", "docs"),
+    join(html, "private"),
+  ]) {
     chmodSync(d, 0o755);
   }
 }
@@ -283,7 +297,10 @@ async function startApache(runDir, ports, state) {
   const modsec = join(dir, "modsec");
   mkdirs(join(dir, "runtime"), join(dir, "htdocs", "admin"), join(modsec, "tmp"), join(modsec, "data"));
   writeFileSync(join(dir, "htdocs", "index.html"), "<!doctype html><title>lab</title><p>lab apache</p>\n");
-  writeFileSync(join(dir, "htdocs", "admin", "index.html"), "<!doctype html><title>admin</title><p>apache admin</p>\n");
+  writeFileSync(
+    join(dir, "htdocs", "admin", "index.html"),
+    "<!doctype html><title>admin</title><p>apache admin</p>\n",
+  );
   chmodSync(dir, 0o755);
   chownToWorker(modsec, join(modsec, "tmp"), join(modsec, "data"), join(dir, "runtime"));
   const conf = join(dir, "httpd.conf");
@@ -291,7 +308,9 @@ async function startApache(runDir, ports, state) {
     RUN: runDir,
     APP_PORT: String(ports.app),
     APACHE_PORT: String(ports.apache),
-    USER_LINES: isRoot ? `User ${WORKER_USER}\nGroup ${WORKER_USER}` : "# not root: workers run as the current user",
+    USER_LINES: isRoot
+      ? `User ${WORKER_USER}\nGroup ${WORKER_USER}`
+      : "# not root: workers run as the current user",
     AUDIT_FORMAT_LINE: "SecAuditLogFormat JSON",
   };
   renderTemplate("apache/httpd.conf.tmpl", conf, values);
@@ -396,6 +415,9 @@ export async function stopLabAndWait(runDir) {
       // already gone
     }
   }
+  // Forget the pids so a later stop or reap never signals a reused pid.
+  const state = loadState(runDir);
+  if (state) saveState(runDir, { ...state, pids: {}, stoppedAt: new Date().toISOString() });
   return pids;
 }
 
@@ -408,6 +430,8 @@ export function reapStaleLabs(root) {
     const runDir = join(base, entry);
     const state = loadState(runDir);
     if (state?.owner && isAlive(state.owner)) continue;
+    // No state yet: another run may be creating it right now; reap only old leftovers.
+    if (!state && Date.now() - statSync(runDir).mtimeMs < 60_000) continue;
     stopLab(runDir);
     rmSync(runDir, { recursive: true, force: true });
   }

@@ -1,5 +1,7 @@
 // How tests reach the real-server lab started once per run by test/global-setup.ts.
-// The setup writes .run/lab.json; tests read it with getLab().
+// The setup writes the run's lab.json and points WHY403_LAB_JSON at it (several test
+// runs may share the checkout); .run/lab.json is the fallback written by the latest
+// start (global setup or `node lab/start.mjs`). Tests read it with getLab().
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -14,6 +16,8 @@ export interface LabServer {
   errorLog: string;
   auditLog?: string;
   conf: string;
+  /** nginx only: the document root (holds static/docs/ and private/secret.txt). */
+  root?: string;
 }
 
 export interface LabApp {
@@ -21,6 +25,8 @@ export interface LabApp {
   port: number;
   /** GET this to read the JSON ledger of executed state-changing requests: { count, entries } */
   ledgerUrl: string;
+  /** GET this for lab JWTs: { readOnly, write, expired } (HS256, scope claim). */
+  tokensUrl: string;
   /** JSON-lines application log written by the app. */
   log: string;
 }
@@ -32,8 +38,11 @@ export interface LabInfo {
   apps: { node: LabApp };
 }
 
+/** Environment variable naming the lab.json of the current test run. */
+export const LAB_JSON_ENV = "WHY403_LAB_JSON";
+
 export function labFile(root = process.cwd()): string {
-  return join(root, ".run", "lab.json");
+  return process.env[LAB_JSON_ENV] || join(root, ".run", "lab.json");
 }
 
 export function getLab(root = process.cwd()): LabInfo {

@@ -28,7 +28,14 @@ const jwtIssuer = "lab.test";
 const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 };
 function log(level, fields, msg) {
   if (!logPath) return;
-  const line = { level: LEVELS[level], time: Date.now(), pid: process.pid, hostname: hostname(), ...fields, msg };
+  const line = {
+    level: LEVELS[level],
+    time: Date.now(),
+    pid: process.pid,
+    hostname: hostname(),
+    ...fields,
+    msg,
+  };
   appendFileSync(logPath, JSON.stringify(line) + "\n");
 }
 
@@ -148,7 +155,10 @@ function bearerAuth(requiredScope) {
     const match = /^Bearer\s+(\S+)$/i.exec(req.get("authorization") || "");
     if (!match) {
       res.set("WWW-Authenticate", "Bearer");
-      return refuse(res, 401, "missing bearer token", { error: "unauthorized", message: "Bearer token required" });
+      return refuse(res, 401, "missing bearer token", {
+        error: "unauthorized",
+        message: "Bearer token required",
+      });
     }
     try {
       const { payload } = await jwtVerify(match[1], jwtSecret, { issuer: jwtIssuer, algorithms: ["HS256"] });
@@ -184,7 +194,7 @@ const messagesLimiter = rateLimit({
   legacyHeaders: true,
   // A client id header when the caller sends one (an API client), else the address.
   keyGenerator: (req) => req.get("x-client-id") || ipKeyGenerator(req.ip || ""),
-  handler: (req, res, _next, options) => {
+  handler: (_req, res, _next, options) => {
     refuse(res, options.statusCode, "rate limit exceeded", {
       error: "rate_limited",
       message: `Too many messages: at most ${options.limit} per minute`,
@@ -201,7 +211,10 @@ app.post("/api/messages", messagesLimiter, express.json(), (req, res) => {
 app.post("/api/transfers", express.json(), (req, res) => {
   const amount = Number(req.body?.amount);
   if (!Number.isFinite(amount) || amount <= 0) {
-    return refuse(res, 400, "invalid amount", { error: "invalid_amount", message: "amount must be a positive number" });
+    return refuse(res, 400, "invalid amount", {
+      error: "invalid_amount",
+      message: "amount must be a positive number",
+    });
   }
   if (amount > transferLimitEur) {
     return refuse(res, 403, "transfer limit exceeded", {
@@ -270,7 +283,10 @@ app.use((err, req, res, _next) => {
   if (req.accepts(["html", "json"]) === "json") {
     res.status(status).json({ error: err.code || name, message });
   } else {
-    res.status(status).type("html").send(`<!DOCTYPE html>
+    res
+      .status(status)
+      .type("html")
+      .send(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Error</title></head>
 <body><pre>${name}: ${message}</pre></body>
