@@ -1,0 +1,185 @@
+// JSON error bodies: RFC 9457 problem details and the usual ad-hoc shapes
+// ({error, message, code, detail, errors[]}, Google's {error:{status,errors[]}}).
+// Words in the message lend modest weight to causes; the message is the fact.
+import type { CauseId, Evidence, Exchange } from "../../model.js";
+import { redactText } from "../../redact.js";
+import { bodyText, clip, contentType } from "./_http.js";
+
+interface Rule {
+  cause: CauseId;
+  pattern: RegExp;
+  weight: number;
+}
+
+// Order matters only for readability; every matching rule adds its weight once.
+const RULES: Rule[] = [
+  {
+    cause: "cors",
+    pattern: /origin (?:is )?not allowed|\bcors\b|cross-origin|not allowed by access-control/i,
+    weight: 2.5,
+  },
+  { cause: "csrf", pattern: /\bcsrf\b|\bxsrf\b|antiforgery|authenticity token/i, weight: 3 },
+  {
+    cause: "credentials-invalid",
+    pattern:
+      /\bexpired\b|invalid[_ -]?(?:token|credentials?|api[_ -]?key|signature|grant|client)|\bsignature\b|unauthenticated|not authenticated|authentication (?:required|failed)|bad credentials|(?:token|key|credential)s? (?:is |was |has been )?(?:invalid|revoked|malformed|missing)|jwt|login required|requires authentication/i,
+    weight: 2,
+  },
+  {
+    cause: "insufficient-permission",
+    pattern:
+      /\bscopes?\b|permission|(?<!origin |method |origin is |method is )not allowed|\broles?\b|insufficient(?! funds)|access denied for user|not authorized to|unauthorized to|privilege|not permitted|forbidden for user|resource not accessible by/i,
+    weight: 2,
+  },
+  {
+    cause: "rate-limit",
+    pattern: /\brate[ _-]?limit|\bquota\b|too many|throttl|resource_exhausted|ratelimitexceeded|slow down/i,
+    weight: 2.5,
+  },
+  {
+    cause: "ip-restriction",
+    pattern:
+      /\bip\b|\bip address|client address|\bcountry\b|\bregion\b|geo-?(?:block|restrict|location)|not available in your (?:country|region|location)/i,
+    weight: 1.5,
+  },
+  {
+    cause: "app-logic",
+    pattern:
+      /limit reached for (?:your |the )?plan|plan limit|upgrade your (?:plan|subscription)|account (?:is |has been )?(?:suspended|disabled|locked|deactivated|closed)|cannot \w[\w ]{0,40} while|insufficient (?:funds|balance|credit)|\balready\b|not in a valid state|is archived|read[- ]only|is locked|trial (?:has )?ended|payment required/i,
+    weight: 2,
+  },
+  {
+    cause: "waf",
+    pattern: /request (?:was )?blocked|security polic|firewall|malicious|\bwaf\b/i,
+    weight: 1.5,
+  },
+  {
+    cause: "bot-protection",
+    pattern: /captcha|\bbots?\b|automated (?:traffic|requests|access)/i,
+    weight: 1.5,
+  },
+  { cause: "server-config", pattern: /method not allowed|directory listing|not configured/i, weight: 1 },
+];
+
+// Machine-readable codes carry more weight than prose.
+const CODES: Array<{ pattern: RegExp; cause: CauseId; weight: number }> = [
+  {
+    pattern:
+      /^(?:invalid_token|token_expired|expired_token|unauthenticated|invalid_api_key|invalid_grant|invalid_client|bad_credentials|not_authed|invalid_auth|token_revoked)$/i,
+    cause: "credentials-invalid",
+    weight: 3,
+  },
+  {
+    pattern:
+      /^(?:insufficient_scope|permission_denied|forbidden_scope|missing_scope|access_denied|not_allowed|insufficient_permissions?)$/i,
+    cause: "insufficient-permission",
+    weight: 3,
+  },
+  {
+    pattern:
+      /^(?:rate_?limit(?:ed|_exceeded)?|ratelimitexceeded|userratelimitexceeded|resource_exhausted|too_many_requests|quota_exceeded)$/i,
+    cause: "rate-limit",
+    weight: 3,
+  },
+  {
+    pattern: /^(?:ebadcsrftoken|csrf_failed|csrf_token_mismatch|invalid_csrf_token)$/i,
+    cause: "csrf",
+    weight: 3,
+  },
+];
+
+interface Extracted {
+  messages: string[];
+  codes: string[];
+  type?: string;
+  isProblem: boolean;
+}
+
+const MESSAGE_KEYS = [
+  "title",
+  "detail",
+  "message",
+  "error_description",
+  "description",
+  "reason",
+  "msg",
+  "error",
+  "errorMessage",
+  "statusText",
+];
+const CODE_KEYS = ["code", "error", "error_code", "errorCode", "status", "reason", "type"];
+
+function extract(value: unknown, out: Extracted, depth: number): void {
+  if (depth > 4 || !value || typeof value !== "object") return;
+  if (Array.isArray(value)) {
+    for (const v of value.slice(0, 10)) {
+      if (typeof v === "string") out.messages.push(v);
+      else extract(v, out, depth + 1);
+    }
+    return;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const k of MESSAGE_KEYS) {
+    const v = obj[k];
+    if (typeof v === "string" && v.trim()) {
+      if (/\s/.test(v.trim()) || k !== "error") out.messages.push(v);
+    }
+  }
+  for (const k of CODE_KEYS) {
+    const v = obj[k];
+    if (typeof v === "string" && /^[A-Za-z][A-Za-z0-9_.-]{2,60}$/.test(v)) out.codes.push(v);
+  }
+  for (const k of ["error", "errors", "details", "violations", "cause"]) {
+    const v = obj[k];
+    if (v && typeof v === "object") extract(v, out, depth + 1);
+  }
+}
+
+export function parseErrorBody(ex: Exchange): Extracted | null {
+  const ct = contentType(ex.response);
+  const text = bodyText(ex.response).slice(0, 200_000).trim();
+  if (!text || !(ct.includes("json") || text.startsWith("{"))) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!parsed || typeof parsed !== "object") return null;
+  const out: Extracted = { messages: [], codes: [], isProblem: ct.includes("problem+json") };
+  const obj = parsed as Record<string, unknown>;
+  if (typeof obj.type === "string" && obj.type !== "about:blank") out.type = obj.type;
+  extract(parsed, out, 0);
+  out.messages = [...new Set(out.messages.map((m) => m.trim()))];
+  out.codes = [...new Set(out.codes)];
+  return out;
+}
+
+export function problemJsonEvidence(ex: Exchange): Evidence[] {
+  const body = parseErrorBody(ex);
+  if (!body || (body.messages.length === 0 && body.codes.length === 0)) return [];
+  const weights: Partial<Record<CauseId, number>> = {};
+  const add = (cause: CauseId, w: number) => {
+    weights[cause] = Math.max(weights[cause] ?? 0, w);
+  };
+  const words = [...body.messages, ...body.codes.map((c) => c.replace(/[_.-]/g, " ")), body.type ?? ""].join(
+    " \n ",
+  );
+  for (const rule of RULES) if (rule.pattern.test(words)) add(rule.cause, rule.weight);
+  for (const code of body.codes) for (const c of CODES) if (c.pattern.test(code)) add(c.cause, c.weight);
+  // "CSRF token expired" speaks for csrf, not for an expired login.
+  if (weights.csrf && weights["credentials-invalid"]) delete weights["credentials-invalid"];
+  const message = clip(redactText(body.messages.join(" — ")), 240);
+  const codes = body.codes.length ? ` (code ${redactText(body.codes.slice(0, 3).join(", "))})` : "";
+  const kind = body.isProblem ? "problem+json body" : "JSON error body";
+  return [
+    {
+      source: "response",
+      fact: message
+        ? `The ${kind} says: "${message}"${codes}.`
+        : `The ${kind} carries${codes.replace(/^ \(|\)$/g, " ")}.`,
+      weights,
+      data: { message, codes: body.codes.slice(0, 5), type: body.type },
+    },
+  ];
+}

@@ -1,0 +1,81 @@
+// Redirects on the way to the refusal: a POST that a 301/302/303 turned into a
+// GET, or whose body was dropped, reaches a handler that was never meant for it.
+import type { Evidence, Exchange } from "../../model.js";
+import { redactUrl } from "../../redact.js";
+import { headerValue } from "./_http.js";
+
+function describeHop(hop: Exchange): string {
+  const location = headerValue(hop.response.headers, "location");
+  return `${hop.request.method} ${redactUrl(hop.request.url)} → ${hop.response.status}${location ? ` Location: ${redactUrl(location)}` : ""}`;
+}
+
+/** What kind of URL change a redirect made, in words ("http→https", "added a trailing slash"). */
+export function redirectKind(from: string, to: string): string[] {
+  const kinds: string[] = [];
+  try {
+    const a = new URL(from);
+    const b = new URL(to, from);
+    if (a.protocol === "http:" && b.protocol === "https:") kinds.push("http→https");
+    if (a.host !== b.host) kinds.push(`to another host (${b.host})`);
+    if (b.pathname === `${a.pathname}/`) kinds.push("added a trailing slash");
+    else if (a.pathname === `${b.pathname}/`) kinds.push("removed the trailing slash");
+    else if (a.pathname !== b.pathname) kinds.push("to another path");
+  } catch {
+    // unparsable URL: no kind
+  }
+  return kinds;
+}
+
+export function redirectEvidence(ex: Exchange): Evidence[] {
+  if (ex.redirects.length === 0) return [];
+  const chain = [...ex.redirects, ex];
+  const first = chain[0]!;
+  const origMethod = first.request.method.toUpperCase();
+  const finalMethod = ex.request.method.toUpperCase();
+  const hadBody = (first.request.body?.length ?? 0) > 0;
+  const finalBody = (ex.request.body?.length ?? 0) > 0;
+  const out: Evidence[] = [];
+  const hops = ex.redirects.map(describeHop).join("; ");
+  const kinds = [
+    ...new Set(
+      ex.redirects.flatMap((h) =>
+        redirectKind(h.request.url, headerValue(h.response.headers, "location") ?? h.request.url),
+      ),
+    ),
+  ];
+  const kindText = kinds.length ? ` (${kinds.join(", ")})` : "";
+  const changer = ex.redirects.find(
+    (h, i) => (chain[i + 1]?.request.method.toUpperCase() ?? finalMethod) !== h.request.method.toUpperCase(),
+  );
+  const data = {
+    from: origMethod,
+    to: finalMethod,
+    status: changer?.response.status ?? ex.redirects[0]?.response.status,
+    location: redactUrl(ex.request.url),
+    originalUrl: redactUrl(first.request.url),
+    kinds,
+  };
+  if (origMethod !== "GET" && origMethod !== "HEAD" && finalMethod !== origMethod) {
+    out.push({
+      source: "response",
+      fact: `The ${origMethod} was redirected${kindText} and arrived as ${finalMethod}: ${changer?.response.status ?? "a"} redirects let clients switch to GET (only 307/308 keep the method). Hops: ${hops}.`,
+      weights: { "redirect-method-change": 5 },
+      data,
+    });
+  } else if (hadBody && !finalBody) {
+    out.push({
+      source: "response",
+      fact: `The ${origMethod} was redirected${kindText} and its body was dropped on the way. Hops: ${hops}.`,
+      weights: { "redirect-method-change": 4 },
+      data,
+    });
+  } else {
+    out.push({
+      source: "response",
+      fact: `The request was redirected${kindText} before being refused, keeping its method ${finalMethod}. Hops: ${hops}.`,
+      weights: { "redirect-method-change": origMethod === "GET" ? 0 : -1 },
+      data,
+    });
+  }
+  return out;
+}
