@@ -1,0 +1,373 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { InputError } from "../errors.js";
+import { formatCurl, parseCurlArgs, parseCurlCommandLine } from "./curl.js";
+import { splitCommandLine } from "./shell-words.js";
+
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../fixtures/curl/${name}`, import.meta.url), "utf8");
+
+const dir = mkdtempSync(join(tmpdir(), "why403-curl-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function expectInputError(fn: () => unknown, pattern: RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeInstanceOf(InputError);
+  expect((thrown as Error).message).toMatch(pattern);
+  expect((thrown as Error).message).not.toContain("\n");
+}
+
+describe("browser Copy as cURL", () => {
+  it("Chrome bash, JSON body with -b cookies", () => {
+    const r = parseCurlCommandLine(fixture("chrome-bash-json.txt"));
+    expect(r.method).toBe("POST");
+    expect(r.url).toBe("https://shop.example.com/api/cart/items");
+    expect(r.body?.toString()).toBe('{"sku":"A-100","qty":2,"note":"gift wrap"}');
+    expect(r.headers).toEqual([
+      ["accept", "application/json, text/plain, */*"],
+      ["accept-language", "en-US,en;q=0.9,de;q=0.8"],
+      ["content-type", "application/json"],
+      ["origin", "https://shop.example.com"],
+      ["priority", "u=1, i"],
+      ["referer", "https://shop.example.com/cart"],
+      ["sec-ch-ua", '"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"'],
+      ["sec-ch-ua-mobile", "?0"],
+      ["sec-ch-ua-platform", '"Linux"'],
+      ["sec-fetch-dest", "empty"],
+      ["sec-fetch-mode", "cors"],
+      ["sec-fetch-site", "same-origin"],
+      [
+        "user-agent",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+      ],
+      ["x-csrftoken", "Tk3nV4lue"],
+      ["Cookie", "sessionid=s3ss10n; csrftoken=Tk3nV4lue"],
+    ]);
+    expect(r.options).toEqual({});
+  });
+
+  it("Chrome bash with $'…' ANSI-C body", () => {
+    const r = parseCurlCommandLine(fixture("chrome-bash-ansi-c.txt"));
+    expect(r.method).toBe("POST");
+    expect(r.url).toBe("https://blog.example.org/wp-comments-post.php");
+    expect(r.body?.toString("utf8")).toBe(
+      "comment=It's \u201cgreat\u201d café!\nLine two&author=O'Brien&email=ob%40example.org",
+    );
+    expect(r.headers.map(([n]) => n)).toEqual([
+      "accept",
+      "cache-control",
+      "content-type",
+      "cookie",
+      "origin",
+      "referer",
+      "upgrade-insecure-requests",
+      "user-agent",
+    ]);
+    expect(r.headers[3]).toEqual(["cookie", "wordpress_test_cookie=WP%20Cookie%20check"]);
+    expect(r.options.compressed).toBe(true);
+  });
+
+  it("Chrome cmd with ^ escapes and CRLF continuations", () => {
+    const r = parseCurlCommandLine(fixture("chrome-cmd-json.txt"));
+    expect(r.method).toBe("POST");
+    expect(r.url).toBe("https://shop.example.com/api/cart/items?ref=mail&step=2");
+    expect(r.body?.toString()).toBe('{"sku":"A-100","path":"C:\\\\tmp","pct":"50%","q":"%USERPROFILE%"}');
+    expect(r.headers).toEqual([
+      ["accept", "application/json, text/plain, */*"],
+      ["content-type", "application/json"],
+      ["origin", "https://shop.example.com"],
+      ["sec-ch-ua", '"Chromium";v="124", "Google Chrome";v="124"'],
+      [
+        "user-agent",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
+      ],
+      ["Cookie", "sessionid=s3ss10n; csrftoken=Tk3nV4lue"],
+    ]);
+  });
+
+  it("Firefox single line with -X POST and --compressed", () => {
+    const r = parseCurlCommandLine(fixture("firefox-bash-form.txt"));
+    expect(r.method).toBe("POST");
+    expect(r.options).toEqual({ compressed: true, explicitMethod: true });
+    expect(r.url).toBe("https://app.example.net/accounts/login/?next=/dashboard/");
+    expect(r.body?.toString()).toBe("csrfmiddlewaretoken=Abc123&username=alice&password=p%40ss");
+    expect(r.headers).toHaveLength(15);
+    expect(r.headers[0]).toEqual([
+      "User-Agent",
+      "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
+    ]);
+    expect(r.headers.find(([n]) => n === "Cookie")).toEqual(["Cookie", "csrftoken=Abc123; sessionid=zz9"]);
+    expect(r.headers.at(-1)).toEqual(["Priority", "u=0, i"]);
+  });
+
+  it("terminal line: comment, combined flags, attached values, '\\'' quoting", () => {
+    const r = parseCurlCommandLine(fixture("terminal-multiline.txt"));
+    expect(r.method).toBe("PUT");
+    expect(r.url).toBe("https://api.example.com/v1/items/42?dry_run=1");
+    expect(r.body?.toString()).toBe('{"name": "it\'s \\"quoted\\""}');
+    expect(r.headers).toEqual([
+      ["Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"],
+      ["Content-Type", "application/json"],
+    ]);
+    expect(r.options).toEqual({
+      followRedirects: true,
+      explicitMethod: true,
+      timeoutMs: 7500,
+      insecure: true,
+    });
+  });
+});
+
+describe("shell word splitting", () => {
+  it("bash quoting forms", () => {
+    expect(splitCommandLine(`curl "a b" 'c d' e\\ f "x\\"y" $'t\\tu' "$HOME"`, "bash")).toEqual([
+      "curl",
+      "a b",
+      "c d",
+      "e f",
+      'x"y',
+      "t\tu",
+      "$HOME",
+    ]);
+  });
+  it("$'…' escapes: octal, \\x, \\u, \\c, unknown", () => {
+    expect(splitCommandLine(`$'\\101\\x42\\u0043\\cA\\q'`, "bash")).toEqual(["ABC\u0001\\q"]);
+    expect(splitCommandLine(`$'\\xc3\\xa9'`, "bash")).toEqual(["é"]); // valid UTF-8 bytes stay bytes
+  });
+  it("a trailing ; or & is dropped; pipes are refused", () => {
+    expect(splitCommandLine("curl https://x ;\n", "bash")).toEqual(["curl", "https://x"]);
+    expectInputError(() => splitCommandLine("curl https://x | jq .", "bash"), /shell operator '\|'/);
+    expectInputError(() => splitCommandLine("curl a ; curl b", "bash"), /shell operator ';'/);
+    expectInputError(() => splitCommandLine("curl a && curl b", "bash"), /'&&'/);
+  });
+  it("unterminated quotes", () => {
+    expectInputError(() => parseCurlCommandLine("curl 'https://x"), /unterminated quote \('\)/);
+    expectInputError(() => parseCurlCommandLine('curl "https://x'), /unterminated quote \("\)/);
+    expectInputError(() => parseCurlCommandLine("curl $'abc"), /unterminated quote/);
+    expectInputError(() => parseCurlCommandLine('curl ^"https://x'), /unterminated quote/);
+  });
+  it('older Chrome cmd style with plain quotes and ""', () => {
+    expect(splitCommandLine('curl "https://x/" -H "A: ""q""" ^\r\n --data "a=1"%"2"', "cmd")).toEqual([
+      "curl",
+      "https://x/",
+      "-H",
+      'A: "q"',
+      "--data",
+      "a=1%2",
+    ]);
+  });
+  it("cmd literal newline encoding ^ + two line breaks", () => {
+    expect(splitCommandLine('curl ^"a^\n\nb^"', "cmd")).toEqual(["curl", "a\nb"]);
+  });
+});
+
+describe("parseCurlArgs options", () => {
+  it("defaults to GET with no body", () => {
+    const r = parseCurlArgs(["https://x.test/a"]);
+    expect(r).toEqual({ method: "GET", url: "https://x.test/a", headers: [], body: null, options: {} });
+  });
+  it("adds http:// when the scheme is missing", () => {
+    expect(parseCurlArgs(["x.test:8080/a"]).url).toBe("http://x.test:8080/a");
+  });
+  it("joins several -d with & and sets the form content type", () => {
+    const r = parseCurlArgs(["-d", "a=1", "--data", "b=2", "--data-raw=@c", "https://x.test/"]);
+    expect(r.method).toBe("POST");
+    expect(r.body?.toString()).toBe("a=1&b=2&@c");
+    expect(r.headers).toEqual([["Content-Type", "application/x-www-form-urlencoded"]]);
+  });
+  it("-d @file strips line breaks, --data-binary keeps them", () => {
+    const p = join(dir, "body.txt");
+    writeFileSync(p, "a=1\r\nb=2\n");
+    expect(parseCurlArgs(["-d", `@${p}`, "http://x"]).body?.toString()).toBe("a=1b=2");
+    expect(parseCurlArgs(["--data-binary", `@${p}`, "http://x"]).body?.toString()).toBe("a=1\r\nb=2\n");
+    expectInputError(() => parseCurlArgs(["-d", "@/nonexistent/file", "http://x"]), /does not exist/);
+  });
+  it("--data-urlencode forms", () => {
+    const r = parseCurlArgs([
+      "--data-urlencode",
+      "q=a b&c",
+      "--data-urlencode",
+      "=x/y",
+      "--data-urlencode",
+      "plain text",
+      "http://x",
+    ]);
+    expect(r.body?.toString()).toBe("q=a%20b%26c&x%2Fy&plain%20text");
+  });
+  it("--json sets content type and accept", () => {
+    const r = parseCurlArgs(["--json", '{"a":1}', "http://x"]);
+    expect(r.method).toBe("POST");
+    expect(r.headers).toEqual([
+      ["Content-Type", "application/json"],
+      ["Accept", "application/json"],
+    ]);
+  });
+  it("-G moves the data to the query", () => {
+    const r = parseCurlArgs(["-G", "-d", "q=1", "-d", "r=2", "http://x/s?a=0"]);
+    expect(r.method).toBe("GET");
+    expect(r.url).toBe("http://x/s?a=0&q=1&r=2");
+    expect(r.body).toBeNull();
+    expect(r.headers).toEqual([]);
+  });
+  it("-I is HEAD; -I with -d is refused", () => {
+    const r = parseCurlArgs(["-I", "http://x"]);
+    expect(r.method).toBe("HEAD");
+    expect(r.options.headOnly).toBe(true);
+    expectInputError(() => parseCurlArgs(["-I", "-d", "a", "http://x"]), /-I\/--head cannot be combined/);
+  });
+  it("-u, -A, -e, -b and header precedence", () => {
+    const r = parseCurlArgs([
+      "-u",
+      "al:pw",
+      "-A",
+      "agent/1",
+      "-e",
+      "http://r/;auto",
+      "-b",
+      "a=1",
+      "-b",
+      "b=2",
+      "http://x",
+    ]);
+    expect(r.headers).toEqual([
+      ["Authorization", `Basic ${Buffer.from("al:pw").toString("base64")}`],
+      ["User-Agent", "agent/1"],
+      ["Referer", "http://r/"],
+      ["Cookie", "a=1; b=2"],
+    ]);
+    const r2 = parseCurlArgs(["-u", "al:pw", "-H", "authorization: Token t", "http://x"]);
+    expect(r2.headers).toEqual([["authorization", "Token t"]]);
+    expectInputError(() => parseCurlArgs(["-u", "al", "http://x"]), /password/);
+  });
+  it("-b with a file name is a cookie jar: refused", () => {
+    expectInputError(() => parseCurlArgs(["-b", "cookies.txt", "http://x"]), /cookie jar/);
+  });
+  it("header forms: 'Name:' suppresses, 'Name;' is empty, @file refused", () => {
+    const r = parseCurlArgs(["-H", "X-Empty;", "-H", "Content-Type:", "-d", "a", "http://x"]);
+    expect(r.headers).toEqual([["X-Empty", ""]]);
+    expectInputError(() => parseCurlArgs(["-H", "@headers.txt", "http://x"]), /-H @file/);
+    expectInputError(() => parseCurlArgs(["-H", "nonsense", "http://x"]), /invalid curl header/);
+  });
+  it("-F builds a multipart body", () => {
+    const p = join(dir, "up.txt");
+    writeFileSync(p, "file-content");
+    const r = parseCurlArgs([
+      "-F",
+      "title=hello",
+      "-F",
+      `doc=@${p};type=text/x-plain`,
+      "-F",
+      `note=<${p}`,
+      "http://x/up",
+    ]);
+    expect(r.method).toBe("POST");
+    const ct = r.headers.find(([n]) => n === "Content-Type")?.[1] ?? "";
+    const boundary = /boundary=(.+)$/.exec(ct)?.[1];
+    expect(boundary).toBeTruthy();
+    expect(r.body?.toString()).toBe(
+      `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nhello\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="doc"; filename="up.txt"\r\nContent-Type: text/x-plain\r\n\r\nfile-content\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nfile-content\r\n` +
+        `--${boundary}--\r\n`,
+    );
+  });
+  it("transport options and ignored output options", () => {
+    const r = parseCurlArgs([
+      "-sSfLkv",
+      "--compressed",
+      "-x",
+      "http://127.0.0.1:3128",
+      "-m",
+      "2",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--http1.1",
+      "--tlsv1.2",
+      "--globoff",
+      "--no-progress-meter",
+      "--url",
+      "https://x/",
+    ]);
+    expect(r.options).toEqual({
+      followRedirects: true,
+      insecure: true,
+      compressed: true,
+      proxy: "http://127.0.0.1:3128",
+      timeoutMs: 2000,
+    });
+  });
+  it("-XPOST attached, --request=DELETE, -- ends options", () => {
+    expect(parseCurlArgs(["-XPOST", "http://x"]).method).toBe("POST");
+    expect(parseCurlArgs(["--request=DELETE", "http://x"]).method).toBe("DELETE");
+    expect(parseCurlArgs(["--", "-weird.example"]).url).toBe("http://-weird.example");
+  });
+  it("errors name the problem", () => {
+    expectInputError(() => parseCurlArgs(["--config", "x", "http://x"]), /unsupported curl option --config/);
+    expectInputError(
+      () => parseCurlArgs(["--frobnicate", "http://x"]),
+      /unsupported curl option --frobnicate/,
+    );
+    expectInputError(() => parseCurlArgs(["-Y", "http://x"]), /unsupported curl option -Y/);
+    expectInputError(() => parseCurlArgs(["-H"]), /-H needs a value/);
+    expectInputError(() => parseCurlArgs(["-s"]), /no URL/);
+    expectInputError(() => parseCurlArgs(["http://a", "http://b"]), /2 URLs/);
+    expectInputError(() => parseCurlArgs(["ftp://a"]), /scheme ftp:/);
+    expectInputError(() => parseCurlArgs(["--digest", "-u", "a:b", "http://a"]), /--digest/);
+    expectInputError(() => parseCurlArgs(["-m", "soon", "http://a"]), /seconds/);
+    expectInputError(() => parseCurlCommandLine("wget http://x"), /not a curl command/);
+    expectInputError(() => parseCurlCommandLine("Invoke-WebRequest -Uri x"), /PowerShell/);
+  });
+  it("accepts curl.exe and a path to curl", () => {
+    expect(parseCurlCommandLine("curl.exe https://x/").url).toBe("https://x/");
+    expect(parseCurlCommandLine("/usr/bin/curl https://x/").url).toBe("https://x/");
+  });
+});
+
+describe("formatCurl", () => {
+  it("round-trips the browser fixtures", () => {
+    for (const name of [
+      "chrome-bash-json.txt",
+      "chrome-bash-ansi-c.txt",
+      "chrome-cmd-json.txt",
+      "firefox-bash-form.txt",
+    ]) {
+      const r = parseCurlCommandLine(fixture(name));
+      const again = parseCurlCommandLine(formatCurl(r));
+      expect(again.method).toBe(r.method);
+      expect(again.url).toBe(r.url);
+      expect(again.headers).toEqual(r.headers);
+      expect(again.body?.equals(r.body!)).toBe(true);
+      expect(again.options.compressed).toBe(r.options.compressed);
+    }
+  });
+  it("renders method, body and options", () => {
+    const text = formatCurl({
+      method: "PUT",
+      url: "https://x/a?b=1&c=2",
+      headers: [["X-Q", "it's"]],
+      body: Buffer.from("line1\nline2"),
+      options: { insecure: true, timeoutMs: 1500 },
+    });
+    expect(text).toBe(
+      "curl 'https://x/a?b=1&c=2' \\\n  -X PUT \\\n  -H 'X-Q: it'\\''s' \\\n  --data-raw $'line1\\nline2' \\\n  -k \\\n  --max-time 1.5",
+    );
+    expect(formatCurl({ method: "GET", url: "https://x/", headers: [], body: null, options: {} })).toBe(
+      "curl https://x/",
+    );
+  });
+  it("a body starting with @ is not read as a file on replay", () => {
+    const r = parseCurlCommandLine(
+      formatCurl({ method: "POST", url: "http://x/", headers: [], body: Buffer.from("@etc"), options: {} }),
+    );
+    expect(r.body?.toString()).toBe("@etc");
+  });
+});
