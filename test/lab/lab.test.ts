@@ -398,6 +398,22 @@ describe("apache + ModSecurity + OWASP CRS", () => {
     expect(await ruleIds(id)).toEqual(["920350"]);
   });
 
+  it("an empty User-Agent (920330, +2) passes with Host lab.test but is refused with a numeric Host", async () => {
+    const viaName = await post("/api/items", JSON.stringify({ name: "Widget" }), "application/json", {
+      "user-agent": "",
+    });
+    expect(viaName.status).toBe(201);
+    expect(await ruleIds(viaName.id)).toEqual(["920330"]);
+    const id = rid();
+    const viaIp = await send(`${base}/api/items`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": id, "user-agent": "" },
+      body: JSON.stringify({ name: "Widget" }),
+    });
+    expect(viaIp.status).toBe(403);
+    expect(await ruleIds(id)).toEqual(expect.arrayContaining(["920330", "920350", "949110"]));
+  });
+
   it("RewriteRule [F] and Require ip refuse before the proxy; 127.0.0.2 is admitted", async () => {
     const headers = { host: HOST };
     expect((await send(`${base}/rewrite-blocked/x`, { headers })).status).toBe(403);

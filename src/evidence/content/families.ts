@@ -9,7 +9,7 @@ export interface FamilyMatch {
 }
 
 const FAMILIES: Array<{ family: string; re: RegExp }> = [
-  { family: "SQL injection", re: /\bunion\b[\s\S]{0,40}?\bselect\b|\bselect\b[\s\S]{1,80}?\bfrom\b|'\s*(or|and)\s*'?[\w-]+'?\s*(=|like)\s*'?[\w-]+|\b(or|and)\s+\d+\s*=\s*\d+|;\s*(drop|delete|insert|update|truncate|alter)\s+\w|\bsleep\s*\(\s*\d|\bbenchmark\s*\(|\bwaitfor\s+delay\b|'\s*--|\/\*!?\d*|\binformation_schema\b|\bxp_cmdshell\b/i },
+  { family: "SQL injection", re: /\bunion\b[\s\S]{0,40}?\bselect\b|'\s*(or|and)\s*'?[\w-]+'?\s*(=|like)\s*'?[\w-]+|\b(or|and)\s+\d+\s*=\s*\d+|;\s*(drop|delete|insert|update|truncate|alter)\s+\w|\bsleep\s*\(\s*\d|\bbenchmark\s*\(|\bwaitfor\s+delay\b|'\s*--|\/\*!?\d*|\binformation_schema\b|\bxp_cmdshell\b/i },
   { family: "cross-site scripting (XSS)", re: /<\s*script\b|<\s*\/\s*script|\bjavascript\s*:|\bon(error|load|click|mouseover|focus|toggle)\s*=|<\s*(iframe|svg|img|object|embed)\b[^>]*\b(src|on\w+)\s*=|\bdocument\s*\.\s*cookie\b|\balert\s*\(/i },
   { family: "path traversal", re: /(\.\.[\\/]){2,}|\.\.[\\/](etc|windows|boot|proc)\b|%2e%2e(%2f|%5c|\/)|\/etc\/(passwd|shadow|hosts)\b|\bboot\.ini\b|c:\\windows\\/i },
   { family: "command injection", re: /[;&|`]\s*(cat|ls|id|whoami|wget|curl|nc|bash|sh|ping|uname|rm)\b|\$\(\s*\w+|\bcmd(\.exe)?\s*\/c\b|\bpowershell\b/i },

@@ -37,7 +37,6 @@ export function requestParts(ex: Exchange): Part[] {
   try {
     const u = new URL(req.url);
     for (const [k, v] of u.searchParams) parts.push({ location: "query", name: k, value: v });
-    parts.push({ location: "path", name: null, value: safeDecode(u.pathname) });
   } catch {
     /* an unknown URL has no query */
   }

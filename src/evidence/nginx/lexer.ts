@@ -20,7 +20,7 @@ export interface Token {
 const isSpace = (c: string): boolean => c === " " || c === "\t" || c === "\r" || c === "\n";
 
 /** nginx drops the backslash before a quote or backslash and turns \t \r \n into controls; others stay. */
-function unescape(next: string): string {
+function unescapeChar(next: string): string {
   if (next === '"' || next === "'" || next === "\\") return next;
   if (next === "t") return "\t";
   if (next === "r") return "\r";
@@ -80,7 +80,7 @@ export function tokenize(text: string, file: string): Token[] {
           const q = text[i] as string;
           if (q === "\\" && i + 1 < n) {
             const next = text[i + 1] as string;
-            value += unescape(next);
+            value += unescapeChar(next);
             if (next === "\n") line++;
             i += 2;
             continue;
@@ -103,7 +103,7 @@ export function tokenize(text: string, file: string): Token[] {
         continue;
       }
       if (ch === "\\" && i + 1 < n) {
-        value += unescape(text[i + 1] as string);
+        value += unescapeChar(text[i + 1] as string);
         if (text[i + 1] === "\n") line++;
         i += 2;
         continue;
