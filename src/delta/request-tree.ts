@@ -1,0 +1,157 @@
+// A whole request as one fragment tree: groups for body, query, cookies and
+// headers under a root, so one hierarchical search can find a trigger that
+// spans locations (an anomaly score summed over body and a header).
+
+import type { Header, RequestModel, TriggerLocation } from "../model.js";
+import { formTree } from "./form.js";
+import { type FormatTree, jsonTree } from "./json.js";
+import { boundaryOf, multipartTree } from "./multipart.js";
+import { textTree } from "./text.js";
+import { type FragmentNode, isKept, leafText, NodeFactory, type Selection } from "./tree.js";
+
+// Never dropped: framing, routing and our own id. Cookies have their own group.
+const ESSENTIAL_HEADERS = new Set([
+  "host",
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "cookie",
+  "x-request-id",
+]);
+
+export interface RequestTree {
+  root: FragmentNode;
+  /** The request with the selection applied. */
+  render(sel: Selection): RequestModel;
+  /** Which format the body was read as. */
+  bodyFormat: "json" | "form" | "multipart" | "text" | "binary" | "none";
+}
+
+function header(headers: Header[], name: string): string | null {
+  const lower = name.toLowerCase();
+  return headers.find(([n]) => n.toLowerCase() === lower)?.[1] ?? null;
+}
+
+function looksTextual(body: Buffer): boolean {
+  const sample = body.subarray(0, 4096);
+  for (const byte of sample) if (byte === 0) return false;
+  return Buffer.from(sample.toString("utf8"), "utf8").equals(sample) || body.length > 4096;
+}
+
+function bodyTree(
+  req: RequestModel,
+  factory: NodeFactory,
+): { tree: FormatTree | null; format: RequestTree["bodyFormat"] } {
+  if (!req.body || req.body.length === 0) return { tree: null, format: "none" };
+  const ct = (header(req.headers, "content-type") ?? "").toLowerCase();
+  const text = req.body.toString("utf8");
+  if (ct.includes("multipart/")) {
+    const boundary = boundaryOf(header(req.headers, "content-type") ?? "");
+    const tree = boundary ? multipartTree(req.body, boundary, factory) : null;
+    if (tree) return { tree, format: "multipart" };
+  }
+  if (ct.includes("json") || /^\s*[[{]/.test(text)) {
+    const tree = jsonTree(text, factory);
+    if (tree) return { tree, format: "json" };
+  }
+  if (ct.includes("x-www-form-urlencoded") || (!ct && /^[^\s=&]+=[^\r\n]*$/.test(text))) {
+    return { tree: formTree(text, "body", factory), format: "form" };
+  }
+  if (looksTextual(req.body)) return { tree: textTree(text, factory), format: "text" };
+  // Binary: present or absent as a whole.
+  const node = factory.node("body", null);
+  const raw = req.body;
+  return { tree: { root: node, render: () => raw.toString("latin1") }, format: "binary" };
+}
+
+function cookiePairs(headers: Header[]): string[] {
+  return headers
+    .filter(([n]) => n.toLowerCase() === "cookie")
+    .flatMap(([, v]) => v.split(";"))
+    .map((c) => c.trim())
+    .filter((c) => c !== "");
+}
+
+export function requestTree(req: RequestModel): RequestTree {
+  const factory = new NodeFactory();
+  const groups: FragmentNode[] = [];
+  const { tree: body, format } = bodyTree(req, factory);
+  if (body) groups.push(body.root);
+
+  const url = new URL(req.url);
+  const search = url.search.slice(1);
+  const query = search !== "" ? formTree(search, "query", factory) : null;
+  if (query) groups.push(query.root);
+
+  const cookieList = cookiePairs(req.headers).map((pair) => {
+    const eq = pair.indexOf("=");
+    const name = eq >= 0 ? pair.slice(0, eq) : pair;
+    const value = eq >= 0 ? pair.slice(eq + 1) : "";
+    return { node: factory.node("cookie", name, value), name, value, pair };
+  });
+  const cookies =
+    cookieList.length > 0
+      ? factory.node(
+          "cookie",
+          null,
+          undefined,
+          cookieList.map((c) => c.node),
+        )
+      : null;
+  if (cookies) groups.push(cookies);
+
+  const headerList = req.headers.map(([name, value]) => ({
+    name,
+    value,
+    node: ESSENTIAL_HEADERS.has(name.toLowerCase()) ? null : factory.node("header", name, value),
+  }));
+  const headerNodes = headerList.flatMap((h) => (h.node ? [h.node] : []));
+  const headersGroup = headerNodes.length > 0 ? factory.node("header", null, undefined, headerNodes) : null;
+  if (headersGroup) groups.push(headersGroup);
+
+  const root = factory.node("body", null, undefined, groups);
+
+  const render = (sel: Selection): RequestModel => {
+    const out = new URL(req.url);
+    if (query) out.search = isKept(query.root, sel) ? query.render(sel) : "";
+    const headers: Header[] = [];
+    let cookieDone = false;
+    for (const h of headerList) {
+      if (h.name.toLowerCase() === "cookie") {
+        if (cookieDone || !cookies || !isKept(cookies, sel)) continue;
+        cookieDone = true;
+        const kept = cookieList.filter((c) => isKept(c.node, sel));
+        if (kept.length === 0) continue;
+        headers.push([
+          h.name,
+          kept
+            .map((c) =>
+              sel.overrides.has(c.node.id) ? `${c.name}=${leafText(c.node, sel, c.value)}` : c.pair,
+            )
+            .join("; "),
+        ]);
+        continue;
+      }
+      if (h.node) {
+        if (!headersGroup || !isKept(headersGroup, sel) || !isKept(h.node, sel)) continue;
+        headers.push([h.name, leafText(h.node, sel, h.value)]);
+        continue;
+      }
+      headers.push([h.name, h.value]);
+    }
+    let bodyOut: Buffer | null = req.body;
+    if (body) {
+      bodyOut = isKept(body.root, sel)
+        ? Buffer.from(body.render(sel), format === "multipart" || format === "binary" ? "latin1" : "utf8")
+        : null;
+    }
+    return { ...req, url: out.toString(), headers, body: bodyOut };
+  };
+  return { root, render, bodyFormat: format };
+}
+
+/** The location groups present, for reporting which parts of a request were searched. */
+export function groupLocations(tree: RequestTree): TriggerLocation[] {
+  return tree.root.children.map((g) => g.location);
+}
