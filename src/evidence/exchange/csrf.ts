@@ -240,11 +240,12 @@ function requestEvidence(ex: Exchange): Evidence[] {
   const origin = headerValue(req.headers, "origin");
   const referer = headerValue(req.headers, "referer");
   const target = originOf(req.url);
-  if (origin === undefined && referer === undefined) {
+  // Without cookies this is most likely an API client, for which origin checks rarely apply.
+  if (origin === undefined && referer === undefined && requestCookies(req).length > 0) {
     out.push({
       source: "request",
       fact: `The ${req.method} request has neither Origin nor Referer; origin checks (Django over HTTPS, Rails, Go's CrossOriginProtection, many CSRF guards) refuse such requests.`,
-      weights: { csrf: requestCookies(req).length > 0 ? 1 : 0.5 },
+      weights: { csrf: 1 },
       data: { origin: null },
     });
   } else if (origin !== undefined && origin !== "null" && target && origin.toLowerCase() !== target) {

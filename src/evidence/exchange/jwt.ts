@@ -19,16 +19,20 @@ function findTokens(ex: Exchange): FoundToken[] {
     const lower = name.toLowerCase();
     if (lower === "authorization" || lower === "proxy-authorization") {
       const m = /^\s*Bearer\s+(\S+)/i.exec(value);
-      if (m && JWT_SHAPE.test(m[1]!)) found.push({ where: `the ${name} Bearer token`, token: m[1]! });
+      if (m && JWT_SHAPE.test(m[1]!)) found.push({ where: `The ${name} Bearer token`, token: m[1]! });
     } else if (lower !== "cookie" && JWT_SHAPE.test(value.trim())) {
-      found.push({ where: `the ${name} header`, token: value.trim() });
+      found.push({ where: `The ${name} header`, token: value.trim() });
     }
   }
   for (const [name, value] of requestCookies(ex.request)) {
     const v = decodeURIComponentSafe(value);
-    if (JWT_SHAPE.test(v)) found.push({ where: `the ${name} cookie`, token: v });
+    if (JWT_SHAPE.test(v)) found.push({ where: `The ${name} cookie`, token: v });
   }
   return found;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
 function decodeURIComponentSafe(s: string): string {
@@ -165,7 +169,7 @@ export function jwtEvidence(ex: Exchange, now: Date = new Date()): Evidence[] {
       if (missing.length) {
         out.push({
           source: "response",
-          fact: `The response asks for scope ${missing.join(" ")}, which ${where} does not grant (it has ${redactText(scopes.slice(0, 20).join(" "))}).`,
+          fact: `The response asks for scope ${missing.join(" ")}, which ${lowerFirst(where)} does not grant (it has ${redactText(scopes.slice(0, 20).join(" "))}).`,
           weights: { "insufficient-permission": 4, "credentials-invalid": -1 },
           data: { ...data, scope: missing.join(" ") },
         });

@@ -12,6 +12,7 @@ export function statusEvidence(ex: Exchange): Evidence[] {
   const raw = bodyText(ex.response).slice(0, 100_000);
   const text = visibleText(raw);
 
+  // 419 and 429 are stated (strongly) by csrf.ts and rate-limit.ts, not repeated here.
   switch (status) {
     case 401:
       out.push({
@@ -30,20 +31,6 @@ export function statusEvidence(ex: Exchange): Evidence[] {
       });
       break;
     }
-    case 419:
-      out.push({
-        source: "response",
-        fact: 'Status 419 is the non-standard "Page Expired" status.',
-        weights: { csrf: 1 },
-      });
-      break;
-    case 429:
-      out.push({
-        source: "response",
-        fact: "Status 429 means Too Many Requests.",
-        weights: { "rate-limit": 1 },
-      });
-      break;
     case 451:
       out.push({
         source: "response",

@@ -1,0 +1,296 @@
+// Turns evidence into ranked causes, a verdict when one cause is clear, fix
+// steps from the templates, and what to try next when the evidence is thin.
+import {
+  CAUSE_IDS,
+  type CauseId,
+  type CauseScore,
+  type Evidence,
+  type Responder,
+  type Trigger,
+  type Verdict,
+} from "../model.js";
+import { redactText, redactUrl } from "../redact.js";
+import { CAUSES, FIXES, type FixStep, fillTemplate, type Placeholder, placeholdersIn } from "./catalog.js";
+
+export interface DecideInput {
+  evidence: Evidence[];
+  responder: Responder;
+  status: number | null;
+  trigger?: Trigger | null;
+  mode: "recording" | "live";
+  target: { method: string; url: string };
+}
+
+export interface Decision {
+  verdict: Verdict | null;
+  candidates: CauseScore[];
+  nextSteps: string[];
+}
+
+/** Logit of "none of these": a cause needs more than this much support to be likely. */
+export const NONE_LOGIT = 2;
+/** Below this confidence no verdict is given. */
+export const VERDICT_THRESHOLD = 0.5;
+/** Above this confidence the evidence is not "thin" and no next steps are suggested. */
+const CONFIDENT = 0.8;
+
+const PRODUCT_NAMES: Record<string, string> = {
+  nginx: "nginx",
+  apache: "Apache httpd",
+  iis: "IIS",
+  modsecurity: "ModSecurity",
+  cloudflare: "Cloudflare",
+  akamai: "Akamai",
+  imperva: "Imperva",
+  sucuri: "Sucuri",
+  "f5-bigip": "F5 BIG-IP",
+  "aws-waf": "AWS WAF",
+  cloudfront: "CloudFront",
+  "aws-api-gateway": "AWS API Gateway",
+  "aws-s3": "Amazon S3",
+  "azure-front-door": "Azure Front Door",
+  "google-cloud-armor": "Google Cloud Armor",
+  django: "Django",
+  flask: "Flask",
+  express: "Express",
+  spring: "Spring",
+  laravel: "Laravel",
+  rails: "Rails",
+  aspnet: "ASP.NET",
+  "github-api": "the GitHub API",
+};
+
+export function productName(product: string | null | undefined): string | null {
+  if (!product) return null;
+  return PRODUCT_NAMES[product] ?? product;
+}
+
+/** Sum of weights per cause. */
+export function scoreCauses(evidence: Evidence[]): Map<CauseId, number> {
+  const sums = new Map<CauseId, number>();
+  for (const e of evidence) {
+    for (const [cause, w] of Object.entries(e.weights) as Array<[CauseId, number]>) {
+      if (!CAUSE_IDS.includes(cause) || !Number.isFinite(w)) continue;
+      sums.set(cause, (sums.get(cause) ?? 0) + w);
+    }
+  }
+  return sums;
+}
+
+/** Softmax over causes with positive support plus the "none of these" pseudo-cause. */
+export function confidences(sums: Map<CauseId, number>): CauseScore[] {
+  const positive = [...sums].filter(([, s]) => s > 0);
+  if (positive.length === 0) return [];
+  const max = Math.max(NONE_LOGIT, ...positive.map(([, s]) => s));
+  const denom = Math.exp(NONE_LOGIT - max) + positive.reduce((acc, [, s]) => acc + Math.exp(s - max), 0);
+  return positive
+    .map(([cause, s]) => ({ cause, confidence: Math.round((Math.exp(s - max) / denom) * 1000) / 1000 }))
+    .sort((a, b) => b.confidence - a.confidence || a.cause.localeCompare(b.cause));
+}
+
+function supporting(evidence: Evidence[], cause: CauseId): Evidence[] {
+  return evidence
+    .filter((e) => (e.weights[cause] ?? 0) > 0)
+    .sort((a, b) => (b.weights[cause] ?? 0) - (a.weights[cause] ?? 0));
+}
+
+function str(v: unknown): string | undefined {
+  if (typeof v === "string" && v.trim()) return v;
+  if (typeof v === "number" && Number.isFinite(v)) return String(v);
+  if (Array.isArray(v) && v.length) return v.map(String).join(", ");
+  return undefined;
+}
+
+function modsecTarget(trigger: Trigger): string | undefined {
+  if (!trigger.name) return undefined;
+  switch (trigger.location) {
+    case "body":
+      return trigger.name.startsWith("$.") ? `ARGS:json.${trigger.name.slice(2)}` : `ARGS:${trigger.name}`;
+    case "query":
+      return `ARGS:${trigger.name}`;
+    case "header":
+      return `REQUEST_HEADERS:${trigger.name}`;
+    case "cookie":
+      return `REQUEST_COOKIES:${trigger.name}`;
+    default:
+      return undefined;
+  }
+}
+
+function describeTrigger(trigger: Trigger): string {
+  const where =
+    trigger.location === "method"
+      ? "the method"
+      : `the ${trigger.location}${trigger.name ? ` field ${trigger.name}` : ""}`;
+  const minimal = trigger.minimal ? ` ("${redactText(trigger.minimal).slice(0, 80)}")` : "";
+  return `${where}${minimal}`;
+}
+
+/** Placeholder values from the supporting evidence (strongest first), the trigger, the target and the responder. */
+export function placeholderValues(
+  support: Evidence[],
+  input: Pick<DecideInput, "trigger" | "target" | "responder">,
+): Partial<Record<Placeholder, string>> {
+  const values: Partial<Record<Placeholder, string>> = {};
+  const ruleIds = new Set<string>();
+  for (const e of support) {
+    const d = e.data ?? {};
+    for (const key of ["ruleId", "rule"]) {
+      const v = str(d[key]);
+      if (v) ruleIds.add(v);
+    }
+    if (Array.isArray(d.ruleIds)) for (const r of d.ruleIds) ruleIds.add(String(r));
+    const pairs: Array<[Placeholder, unknown]> = [
+      ["origin", d.origin],
+      ["resetAt", d.resetAt],
+      ["scope", d.scope],
+      ["client", d.client],
+      ["field", d.field],
+      ["location", d.location],
+      ["fsPath", d.fsPath ?? d.file],
+      ["message", d.message],
+      ["allow", d.allow],
+      ["exp", d.expired ? d.exp : undefined],
+      ["clockSkewSeconds", d.clockSkewSeconds],
+      ["scheme", d.scheme],
+      ["path", d.path],
+      ["host", d.host],
+    ];
+    for (const [k, v] of pairs) {
+      const s = str(v);
+      if (s && values[k] === undefined && s !== "null")
+        values[k] = redactText(k === "message" && s.length > 200 ? `${s.slice(0, 199)}…` : s);
+    }
+  }
+  if (ruleIds.size) {
+    values.ruleIds = [...ruleIds].join(", ");
+    values.ruleId = [...ruleIds][0];
+  }
+  const { trigger, target, responder } = input;
+  if (trigger) {
+    values.field ??= trigger.name ?? undefined;
+    values.triggerDescription = describeTrigger(trigger);
+    const t = modsecTarget(trigger);
+    if (t) values.modsecTarget = t;
+  }
+  values.method = target.method.toUpperCase();
+  values.url = redactUrl(target.url);
+  try {
+    const u = new URL(target.url);
+    values.path ??= u.pathname;
+    values.host ??= u.host;
+  } catch {
+    // a relative or odd URL: leave path/host as placeholders
+  }
+  const ray = responder.references?.find((r) => /ray|reference|incident|request.?id/i.test(r.label));
+  if (ray) values.rayId = ray.value;
+  return values;
+}
+
+function stepText(step: FixStep): { text: string; when?: string } {
+  return typeof step === "string" ? { text: step } : step;
+}
+
+/** Products to look fix templates up for, most specific first. */
+function productsFor(support: Evidence[], responder: Responder): string[] {
+  const out: string[] = [];
+  for (const e of support) {
+    const p = e.data?.product;
+    if (typeof p === "string") out.push(p);
+  }
+  if (responder.product) out.push(responder.product);
+  for (const r of responder.relays ?? []) if (r.product) out.push(r.product);
+  return [...new Set(out)];
+}
+
+export function fixSteps(
+  cause: CauseId,
+  products: string[],
+  values: Partial<Record<Placeholder, string>>,
+): string[] {
+  const entry = FIXES[cause];
+  const product = products.find((p) => entry.products[p]);
+  const steps = [...(product ? entry.products[product]! : []), ...entry.generic];
+  const out: string[] = [];
+  for (const step of steps) {
+    const { text, when } = stepText(step);
+    if (when && !values[when as Placeholder]) continue;
+    out.push(fillTemplate(text, values));
+  }
+  return [...new Set(out)];
+}
+
+function actPhrase(cause: CauseId, values: Partial<Record<Placeholder, string>>): string {
+  const acts = CAUSES[cause].act;
+  const full = acts.find((a) => placeholdersIn(a).every((p) => values[p] !== undefined));
+  return fillTemplate(full ?? acts[acts.length - 1]!, values);
+}
+
+function summaryFor(
+  cause: CauseId,
+  input: DecideInput,
+  values: Partial<Record<Placeholder, string>>,
+  support: Evidence[],
+): string {
+  const products = productsFor(support, input.responder);
+  const name = productName(products[0]);
+  const actor = name ? name.replace(/^the /, "The ") : "The server";
+  const what = `${input.target.method.toUpperCase()} ${values.path ?? redactUrl(input.target.url)}`;
+  const by = input.trigger && cause === "waf" ? `, triggered by ${describeTrigger(input.trigger)}` : "";
+  return `${actor} refused ${what} because ${CAUSES[cause].description}${by}: ${actPhrase(cause, values)}.`;
+}
+
+function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
+  const steps: string[] = [];
+  const url = redactUrl(input.target.url);
+  const method = input.target.method.toUpperCase();
+  const top = new Set(candidates.slice(0, 3).map((c) => c.cause));
+  const product = input.responder.product;
+  const serverSide =
+    candidates.length === 0 ||
+    top.has("server-config") ||
+    top.has("fs-permission") ||
+    top.has("ip-restriction");
+  if (input.mode === "recording") {
+    steps.push(
+      `Replay it live so why403 can probe (safe methods and decoy paths only, unless you allow side effects): why403 curl -X ${method} '${url}' … (paste the browser's "Copy as cURL"), or why403 har <file.har> --live.`,
+    );
+  }
+  if (serverSide || top.has("waf")) {
+    steps.push(
+      "Add the server's logs for the time of the request: --server-logs <error.log> <access.log> (ModSecurity's audit log too, if there is one).",
+    );
+  }
+  if (serverSide) {
+    if (product !== "apache")
+      steps.push("If nginx serves it, add its configuration: --nginx-conf /etc/nginx/nginx.conf.");
+    if (product !== "nginx")
+      steps.push("If Apache serves it, add its configuration: --apache-conf /etc/apache2/apache2.conf.");
+  }
+  if (input.mode === "live" && (top.has("csrf") || top.has("credentials-invalid"))) {
+    steps.push(
+      "Allow probes that could execute the request (--allow-side-effects) so why403 can confirm the fix, on a test account or against a staging server.",
+    );
+  }
+  return steps;
+}
+
+export function decide(input: DecideInput): Decision {
+  const sums = scoreCauses(input.evidence);
+  const candidates = confidences(sums);
+  const best = candidates[0];
+  let verdict: Verdict | null = null;
+  if (best && best.confidence >= VERDICT_THRESHOLD) {
+    const support = supporting(input.evidence, best.cause);
+    const values = placeholderValues(support, input);
+    verdict = {
+      cause: best.cause,
+      confidence: best.confidence,
+      summary: summaryFor(best.cause, input, values, support),
+      evidence: [...new Set(support.map((e) => redactText(e.fact)))],
+      fix: fixSteps(best.cause, productsFor(support, input.responder), values),
+    };
+  }
+  const thin = !verdict || verdict.confidence < CONFIDENT;
+  return { verdict, candidates, nextSteps: thin ? nextStepsFor(input, candidates) : [] };
+}
