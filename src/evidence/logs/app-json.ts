@@ -1,0 +1,165 @@
+// JSON-lines application logs: pino, bunyan, winston, structlog, Django's JSON
+// logging and the like. A line is a denial when a status field says 401/403/…,
+// or, without a status, when a warning-or-worse message says "forbidden",
+// "CSRF", "denied" and the like.
+import { causeFromStatus, causeFromWords, DENIAL_WORDS } from "./classify.js";
+import { addId, clientAddress, clip, isRefusalStatus, makeRecord, pathOnly } from "./record.js";
+import { parseAnyTime } from "./time.js";
+import { type LogRecord, STRENGTH } from "./types.js";
+import { applyWafMessage, parseWafMessage } from "./waf.js";
+
+type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json | null {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : null;
+}
+
+/** Follows dotted paths; the first present value wins. */
+function pick(doc: Json, paths: string[]): unknown {
+  for (const p of paths) {
+    let cur: unknown = doc;
+    for (const key of p.split(".")) {
+      const o = obj(cur);
+      if (!o || !(key in o)) {
+        cur = undefined;
+        break;
+      }
+      cur = o[key];
+    }
+    if (cur !== undefined && cur !== null && cur !== "") return cur;
+  }
+  return undefined;
+}
+
+/** Which logger wrote the line, from its field names (only for the format id). */
+export function appFlavour(doc: Json): string {
+  if (typeof doc.level === "number" && typeof doc.time === "number" && "msg" in doc) return "pino";
+  if (typeof doc.v === "number" && "name" in doc && "hostname" in doc && "msg" in doc) return "bunyan";
+  if ("levelname" in doc) return "django";
+  if ("event" in doc && ("timestamp" in doc || "level" in doc)) return "structlog";
+  if (typeof doc.level === "string" && "message" in doc) return "winston";
+  return "json";
+}
+
+const STATUS_PATHS = [
+  "res.statusCode",
+  "res.status",
+  "response.statusCode",
+  "response.status",
+  "response.status_code",
+  "statusCode",
+  "status_code",
+  "status",
+  "http.status_code",
+  "http.response.status_code",
+  "err.status",
+  "err.statusCode",
+  "error.status",
+];
+const MESSAGE_PATHS = ["msg", "message", "event", "err.message", "error.message", "error", "reason"];
+const PATH_PATHS = [
+  "req.url",
+  "req.path",
+  "request.url",
+  "request.path",
+  "url",
+  "path",
+  "http.url",
+  "http.target",
+  "uri",
+];
+const METHOD_PATHS = ["req.method", "request.method", "method", "http.method", "http.request.method"];
+const CLIENT_PATHS = [
+  "req.remoteAddress",
+  "req.ip",
+  "remoteAddress",
+  "remote_addr",
+  "client_ip",
+  "clientIp",
+  "ip",
+  "http.client_ip",
+  "client.ip",
+];
+const ID_PATHS = [
+  "req.headers.x-request-id",
+  "request_id",
+  "requestId",
+  "req_id",
+  "reqId",
+  "x_request_id",
+  "req.id",
+  "request.id",
+  "correlation_id",
+  "trace_id",
+];
+const TIME_PATHS = ["time", "timestamp", "@timestamp", "ts", "asctime", "date"];
+/** Words in a level that make a status-less line worth reading. */
+const LOUD_LEVEL = /warn|error|fatal|crit|alert|emerg/i;
+
+function levelIsLoud(doc: Json): boolean {
+  const level = doc.level ?? doc.levelname ?? doc.severity;
+  if (typeof level === "number") return level >= 40; // pino/bunyan: 40 warn, 50 error
+  if (typeof level === "string") return LOUD_LEVEL.test(level);
+  return true;
+}
+
+export function parseAppJson(doc: Json, file: string, n: number, format: string): LogRecord | null {
+  const message = str(pick(doc, MESSAGE_PATHS)) ?? "";
+  const rec = makeRecord({ file, line: n, format, kind: "app", product: "app" });
+  rec.time = parseAnyTime(pick(doc, TIME_PATHS));
+  // Caddy + Coraza and the like: the WAF line sits in the message.
+  const waf = message ? parseWafMessage(message) : null;
+  if (waf) {
+    applyWafMessage(rec, waf);
+    return rec;
+  }
+  const rawStatus = Number(pick(doc, STATUS_PATHS));
+  rec.status = Number.isInteger(rawStatus) && rawStatus >= 100 && rawStatus <= 599 ? rawStatus : null;
+  const words = `${message} ${str(pick(doc, ["reason", "code", "err.code", "error.code", "err.type"])) ?? ""}`;
+  if (rec.status !== null) {
+    if (!isRefusalStatus(rec.status)) return null;
+  } else if (!(DENIAL_WORDS.test(words) && levelIsLoud(doc))) {
+    return null;
+  }
+  rec.denied = true;
+  rec.method = str(pick(doc, METHOD_PATHS));
+  let target = str(pick(doc, PATH_PATHS));
+  // Django: "request": "<WSGIRequest: POST '/x'>"
+  const djangoReq = /<\w*Request: (\w+) '([^']*)'>/.exec(str(doc.request) ?? "");
+  if (djangoReq) {
+    rec.method ??= djangoReq[1] as string;
+    target ??= djangoReq[2] as string;
+  }
+  rec.path = target ? pathOnlyKeepQuery(target) : null;
+  const client = str(pick(doc, CLIENT_PATHS));
+  rec.client = client ? clientAddress(client) : null;
+  const id = str(pick(doc, ID_PATHS));
+  if (id) {
+    addId(rec, id);
+    rec.requestId = id;
+  }
+  const byWords = causeFromWords(words);
+  if (byWords) {
+    rec.cause = byWords;
+    rec.strength = STRENGTH.words;
+  } else {
+    const byStatus = causeFromStatus(rec.status);
+    if (byStatus !== "unknown") {
+      rec.cause = byStatus;
+      rec.strength = STRENGTH.status;
+    }
+  }
+  rec.message = clip(message || `status ${rec.status}`);
+  return rec;
+}
+
+/** Absolute URLs lose scheme and host; the query stays as the app logged it. */
+function pathOnlyKeepQuery(target: string): string {
+  const p = pathOnly(target);
+  const q = target.indexOf("?");
+  return q === -1 ? p : p + target.slice(q);
+}

@@ -1,0 +1,89 @@
+// From a status or a message's words to a cause. Server messages with known
+// wording are classified by their own parsers; this is for the rest
+// (application logs, WAF lines, free text).
+import type { CauseId } from "../../model.js";
+import type { LogCause } from "./types.js";
+
+/** Ordered: the first that matches wins (CSRF before "origin", credentials before "permission"). */
+const WORD_RULES: Array<[CauseId, RegExp]> = [
+  [
+    "csrf",
+    /\bcsrf|\bxsrf|forgery|csrf token|origin checking failed|referer checking failed|page expired|token mismatch/i,
+  ],
+  ["waf", /modsecurity|coraza|\bwaf\b|sql injection|\bxss\b|attack detected|anomaly score/i],
+  ["bot-protection", /\bbot\b|captcha|challenge (failed|required)|automated traffic/i],
+  [
+    "rate-limit",
+    /rate.?limit|too many requests|quota|throttl|limiting (requests|connections)|retry.?after|slow down/i,
+  ],
+  ["cors", /\bcors\b|origin (is )?not allowed|disallowed origin|cross-origin/i],
+  [
+    "credentials-invalid",
+    /token (has )?expired|jwt expired|expired token|invalid (signature|token|credentials|api.?key|password|session)|signature (verification )?failed|bad credentials|unauthori[sz]ed|not authenticated|authentication (failed|failure|required)|password mismatch|missing (token|credentials|authorization)|no (token|credentials)|session expired|user .* not found/i,
+  ],
+  [
+    "insufficient-permission",
+    /insufficient.?scope|missing scope|\bscopes?\b|permission|not permitted|\broles?\b|privilege|not (the )?owner|ownership|not allowed to|access denied for user|forbidden for user|not a member/i,
+  ],
+  [
+    "ip-restriction",
+    /\bip\b|ip address|remote address|client address|allowlist|whitelist|blocklist|blacklist|geo.?block|country/i,
+  ],
+  ["fs-permission", /\(13: permission denied\)|\beacces\b|search permissions are missing/i],
+  [
+    "app-logic",
+    /business rule|invalid state|not allowed in (this )?state|insufficient (funds|balance|stock)|already (exists|submitted|closed|paid)|locked|closed|policy violation|cannot be (changed|modified|deleted)|limit reached/i,
+  ],
+];
+
+/** The cause named by a message's words, or null. */
+export function causeFromWords(text: string): CauseId | null {
+  for (const [cause, re] of WORD_RULES) if (re.test(text)) return cause;
+  return null;
+}
+
+/** What a status alone suggests (weak): 401 credentials, 419 CSRF (Laravel), 429 rate limit, 405 method rule. */
+export function causeFromStatus(status: number | null): LogCause {
+  switch (status) {
+    case 401:
+      return "credentials-invalid";
+    case 419:
+      return "csrf";
+    case 429:
+      return "rate-limit";
+    case 405:
+      return "server-config";
+    default:
+      return "unknown";
+  }
+}
+
+/** Words that make an application line a refusal even without a status. */
+export const DENIAL_WORDS =
+  /forbidden|\bcsrf\b|denied|unauthori[sz]ed|not authori[sz]ed|rate.?limit|too many requests|not allowed|refused|rejected|blocked|insufficient.?scope|token expired|invalid signature/i;
+
+/** CRS rules that only add up or report the score; the rule to show is one that matched content. */
+const SCORING_RULES = new Set([
+  "949110",
+  "949111",
+  "959100",
+  "959101",
+  "980130",
+  "980140",
+  "980145",
+  "980170",
+]);
+
+export function isScoringRule(id: string): boolean {
+  return SCORING_RULES.has(id);
+}
+
+/** The rule to show for a group: the first that matched content, else the first. */
+export function decisiveRule(ids: string[]): string | null {
+  return ids.find((id) => !isScoringRule(id)) ?? ids[0] ?? null;
+}
+
+/** Cause of a WAF refusal by rule family: CRS 912 is its DoS protection (a rate), the rest content rules. */
+export function causeFromRules(ids: string[]): CauseId {
+  return /^912\d{3}$/.test(decisiveRule(ids) ?? "") ? "rate-limit" : "waf";
+}

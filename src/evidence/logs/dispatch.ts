@@ -1,0 +1,116 @@
+// Per-line format recognition. Every line is recognised on its own, so mixed
+// files (docker logs, several logs concatenated) read as well as pure ones;
+// a file's reported format is what most of its first lines were.
+import { parseAccessLine, sniffAccess } from "./access.js";
+import { isApacheErrorLine, parseApacheErrorLine } from "./apache-error.js";
+import { appFlavour, parseAppJson } from "./app-json.js";
+import { isAuditBoundary, isAuditJson, parseAuditJson, SerialAuditParser } from "./audit.js";
+import type { LogLine } from "./lines.js";
+import { type CompiledFormat, parseCustomLine } from "./log-format.js";
+import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
+import type { LogRecord } from "./types.js";
+import { parseWafLine } from "./waf.js";
+
+export interface LineResult {
+  /** Format id of the line, "unknown" when none matched. */
+  format: string;
+  records: LogRecord[];
+}
+
+export class LineDispatcher {
+  private readonly serial: SerialAuditParser;
+  private inAudit = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly custom: CompiledFormat[],
+  ) {
+    this.serial = new SerialAuditParser(file, "modsec-audit-serial");
+  }
+
+  feed(line: LogLine): LineResult {
+    const text = line.text;
+    if (isAuditBoundary(text) || this.inAudit) {
+      const boundary = /-([A-Z])--\s*$/.exec(text)?.[1];
+      if (boundary === "A") this.inAudit = true;
+      const rec = this.serial.feed(text, line.n);
+      if (boundary === "Z") this.inAudit = false;
+      return { format: "modsec-audit-serial", records: rec ? [rec] : [] };
+    }
+    return this.single(text, line.n);
+  }
+
+  end(): LogRecord[] {
+    const rec = this.serial.finish();
+    return rec ? [rec] : [];
+  }
+
+  private single(text: string, n: number): LineResult {
+    const file = this.file;
+    if (text.trim() === "") return { format: "empty", records: [] };
+    for (const fmt of this.custom) {
+      const rec = parseCustomLine(fmt, text, file, n);
+      if (rec) return one(fmt.id, rec);
+    }
+    const first = text.charCodeAt(0);
+    if (first === 0x7b /* { */) {
+      const doc = parseJson(text);
+      if (doc) {
+        if (isAuditJson(doc))
+          return one("modsec-audit-json", parseAuditJson(doc, file, n, "modsec-audit-json"));
+        const format = `json-${appFlavour(doc)}`;
+        return one(format, parseAppJson(doc, file, n, format));
+      }
+    }
+    if (first === 0x5b /* [ */ && isApacheErrorLine(text)) {
+      return one("apache-error", parseApacheErrorLine(text, file, n, "apache-error"));
+    }
+    if (first >= 0x30 && first <= 0x39 && isNginxErrorLine(text)) {
+      return one("nginx-error", parseNginxErrorLine(text, file, n, "nginx-error"));
+    }
+    const access = sniffAccess(text);
+    if (access) {
+      const format = `access-${access.flavour}${access.extra ? "+fields" : ""}`;
+      return one(format, parseAccessLine(text, file, n, format));
+    }
+    const waf = parseWafLine(text, file, n, "waf-text");
+    if (waf) return one("waf-text", waf);
+    return { format: "unknown", records: [] };
+  }
+}
+
+function one(format: string, rec: LogRecord | null): LineResult {
+  return { format, records: rec ? [rec] : [] };
+}
+
+function parseJson(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Names a file's format from the formats of its first lines. */
+export class FormatTally {
+  private readonly counts = new Map<string, number>();
+  private seen = 0;
+  constructor(private readonly sampleSize = 200) {}
+
+  add(format: string): void {
+    if (format === "empty" || this.seen >= this.sampleSize) return;
+    this.seen++;
+    this.counts.set(format, (this.counts.get(format) ?? 0) + 1);
+  }
+
+  name(): string {
+    if (this.seen === 0) return "empty";
+    const known = [...this.counts.entries()].filter(([f]) => f !== "unknown").sort((a, b) => b[1] - a[1]);
+    if (known.length === 0) return "unknown";
+    const [top] = known[0] as [string, number];
+    // A second format with a fifth of the lines makes it a mixed file.
+    const others = known.slice(1).filter(([, c]) => c * 5 >= this.seen);
+    return others.length === 0 ? top : `mixed:${[top, ...others.map(([f]) => f)].join(",")}`;
+  }
+}

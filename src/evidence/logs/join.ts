@@ -1,0 +1,212 @@
+// Joining the records of one request across lines and files, in bounded
+// memory: records wait in a window of the most recent JOIN_WINDOW requests,
+// where later lines can join them (same request id / unique_id, or same client
+// and path within a second, from another file). A request leaving the window
+// is final: it is filtered, counted and maybe listed.
+import type { CauseId } from "../../model.js";
+import { decisiveRule, isScoringRule } from "./classify.js";
+import { clip, pathOnly } from "./record.js";
+import type { LogEntry, LogRecord } from "./types.js";
+
+/** Requests kept open for joining. Beyond it the oldest is finalised (and can no longer join). */
+export const JOIN_WINDOW = 20_000;
+const MAX_RULES = 50;
+const MAX_SEEN = 20;
+
+export interface Joined {
+  rec: LogRecord;
+  files: Set<string>;
+  seen: Array<{ file: string; line: number }>;
+  seq: number;
+  /** client|second keys this request is indexed under. */
+  slotKey: string | null;
+}
+
+export class Joiner {
+  private seq = 0;
+  private readonly open = new Map<number, Joined>();
+  private readonly byId = new Map<string, Joined>();
+  private readonly bySlot = new Map<string, Joined[]>();
+
+  constructor(
+    private readonly onFinal: (j: Joined) => void,
+    private readonly window = JOIN_WINDOW,
+  ) {}
+
+  add(rec: LogRecord): void {
+    const match = this.findById(rec) ?? this.findBySlot(rec);
+    if (match) {
+      this.merge(match, rec);
+      return;
+    }
+    const j: Joined = {
+      rec: { ...rec, rules: [...rec.rules], ids: [...rec.ids] },
+      files: new Set([rec.file]),
+      seen: [{ file: rec.file, line: rec.line }],
+      seq: this.seq++,
+      slotKey: null,
+    };
+    this.open.set(j.seq, j);
+    this.index(j);
+    if (this.open.size > this.window) {
+      const oldest = this.open.values().next().value as Joined;
+      this.finalise(oldest);
+    }
+  }
+
+  /** Finalises everything still open (end of input). */
+  flush(): void {
+    for (const j of [...this.open.values()]) this.finalise(j);
+  }
+
+  private findById(rec: LogRecord): Joined | null {
+    for (const id of rec.ids) {
+      const j = this.byId.get(id);
+      if (j) return j;
+    }
+    return null;
+  }
+
+  private findBySlot(rec: LogRecord): Joined | null {
+    if (!rec.time || !rec.client) return null;
+    const sec = Math.floor(rec.time.getTime() / 1000);
+    let best: Joined | null = null;
+    let bestScore = -1;
+    for (const s of [sec, sec - 1, sec + 1]) {
+      for (const j of this.bySlot.get(`${rec.client}|${s}`) ?? []) {
+        const score = joinScore(j, rec);
+        if (score > bestScore) {
+          best = j;
+          bestScore = score;
+        }
+      }
+    }
+    return best;
+  }
+
+  private index(j: Joined): void {
+    for (const id of j.rec.ids) if (!this.byId.has(id)) this.byId.set(id, j);
+    if (j.slotKey === null && j.rec.time && j.rec.client) {
+      j.slotKey = `${j.rec.client}|${Math.floor(j.rec.time.getTime() / 1000)}`;
+      const list = this.bySlot.get(j.slotKey);
+      if (list) list.push(j);
+      else this.bySlot.set(j.slotKey, [j]);
+    }
+  }
+
+  private merge(j: Joined, rec: LogRecord): void {
+    const a = j.rec;
+    j.files.add(rec.file);
+    if (j.seen.length < MAX_SEEN) j.seen.push({ file: rec.file, line: rec.line });
+    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids.push(id);
+    a.time ??= rec.time;
+    if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
+      a.status = rec.status;
+      a.statusInferred = rec.statusInferred;
+    }
+    a.method ??= rec.method;
+    // A URL path beats none; an access line's request path beats a WAF's [uri].
+    if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = rec.path;
+    a.client ??= rec.client;
+    a.requestId ??= rec.requestId;
+    for (const r of rec.rules) if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules.push(r);
+    if (rec.ruleMessages) a.ruleMessages = { ...rec.ruleMessages, ...a.ruleMessages };
+    a.denied ||= rec.denied;
+    if (
+      rec.strength > a.strength ||
+      (rec.strength === a.strength && rec.denied && !a.denied && rec.kind !== "access")
+    ) {
+      a.cause = rec.cause;
+      a.strength = rec.strength;
+      a.message = rec.message;
+      a.product = rec.product;
+      a.alsoCauses = rec.alsoCauses;
+      a.file = rec.file;
+      a.line = rec.line;
+      a.kind = rec.kind;
+      a.format = rec.format;
+    }
+    this.index(j);
+  }
+
+  private finalise(j: Joined): void {
+    this.open.delete(j.seq);
+    for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
+    if (j.slotKey) {
+      const list = this.bySlot.get(j.slotKey);
+      const rest = list?.filter((x) => x !== j) ?? [];
+      if (rest.length) this.bySlot.set(j.slotKey, rest);
+      else this.bySlot.delete(j.slotKey);
+    }
+    this.onFinal(j);
+  }
+}
+
+/** -1 when the two cannot be one request; higher is a better match. */
+function joinScore(j: Joined, rec: LogRecord): number {
+  const a = j.rec;
+  // Two lines of one file are two requests (unless an id tied them, handled before).
+  if (j.files.has(rec.file)) return -1;
+  if (!a.time || !rec.time) return -1;
+  const dt = Math.abs(a.time.getTime() - rec.time.getTime());
+  if (dt > 1999) return -1;
+  if (a.method && rec.method && a.method !== rec.method) return -1;
+  if (a.requestId && rec.requestId && a.requestId !== rec.requestId) return -1;
+  let score = 1;
+  if (a.path && rec.path) {
+    if (pathOnly(a.path) !== pathOnly(rec.path)) return -1;
+    score += 4;
+  }
+  if (a.denied || rec.denied) score += 2;
+  return score + (dt < 1000 ? 1 : 0);
+}
+
+/** The report entry for a finalised request. */
+export function toEntry(j: Joined): LogEntry {
+  const a = j.rec;
+  const rule = decisiveRule(a.rules);
+  const entry: LogEntry = {
+    time: a.time ? a.time.toISOString() : null,
+    file: a.file,
+    line: a.line,
+    status: a.status,
+    method: a.method,
+    path: a.path,
+    client: a.client,
+    cause: a.cause,
+    rule,
+    message: wafMessage(a) ?? a.message,
+    requestId: a.requestId ?? a.ids[0] ?? null,
+  };
+  if (a.rules.length) entry.rules = [...a.rules];
+  if (a.product) entry.product = a.product;
+  if (j.seen.length > 1) entry.seenIn = j.seen.filter((s) => s.file !== a.file || s.line !== a.line);
+  if (a.statusInferred) entry.statusInferred = true;
+  return entry;
+}
+
+/** "ModSecurity refused the request: 941100 "XSS …"; also 941110, 949110 "Inbound Anomaly Score Exceeded (…)"". */
+function wafMessage(a: LogRecord): string | null {
+  if (a.rules.length === 0 || (a.product !== "modsecurity" && a.product !== "coraza")) return null;
+  const who = a.product === "coraza" ? "Coraza" : "ModSecurity";
+  const msgs = a.ruleMessages ?? {};
+  const main = decisiveRule(a.rules) as string;
+  const said = (id: string) => (msgs[id] ? `${id} "${msgs[id]}"` : id);
+  const others = a.rules.filter((r) => r !== main);
+  const scoring = others.filter(isScoringRule).map(said);
+  const content = others.filter((r) => !isScoringRule(r));
+  const parts = [`${who} ${a.denied ? "refused the request" : "matched"}: rule ${said(main)}`];
+  if (content.length) parts.push(`also matched ${content.join(", ")}`);
+  if (scoring.length) parts.push(scoring.join(", "));
+  return clip(parts.join("; "), 500);
+}
+
+/** Weights a finalised request lends each cause, for Evidence. */
+export function weightsOf(a: LogRecord): Partial<Record<CauseId, number>> {
+  const w: Partial<Record<CauseId, number>> = {};
+  if (a.cause !== "unknown") w[a.cause] = [0, 1, 3, 4][a.strength] ?? 1;
+  if (a.cause === "fs-permission" && a.strength >= 3) w[a.cause] = 5;
+  for (const [c, v] of Object.entries(a.alsoCauses ?? {}))
+    w[c as CauseId] = Math.max(w[c as CauseId] ?? 0, v);
+  return w;
+}

@@ -1,0 +1,77 @@
+// Building LogRecords and the small helpers every parser shares.
+import { REFUSAL_STATUSES } from "../../model.js";
+import { causeFromStatus } from "./classify.js";
+import { type LogRecord, STRENGTH } from "./types.js";
+
+export function makeRecord(
+  base: Pick<LogRecord, "file" | "line" | "format" | "kind"> & Partial<LogRecord>,
+): LogRecord {
+  return {
+    time: null,
+    status: null,
+    statusInferred: false,
+    method: null,
+    path: null,
+    client: null,
+    ids: [],
+    requestId: null,
+    cause: "unknown",
+    strength: STRENGTH.none,
+    rules: [],
+    message: "",
+    product: null,
+    denied: false,
+    ...base,
+  };
+}
+
+export function isRefusalStatus(status: number | null): boolean {
+  return status !== null && REFUSAL_STATUSES.has(status);
+}
+
+/** "POST /p?q HTTP/1.1" → method, path (query kept), or nulls for a garbled line. */
+export function splitRequestLine(line: string): { method: string | null; path: string | null } {
+  const m = /^([A-Z][A-Z0-9_-]{0,31}) (\S+)(?: HTTP\/[\d.]+)?$/.exec(line.trim());
+  if (!m) return { method: null, path: null };
+  return { method: m[1] as string, path: m[2] as string };
+}
+
+/** The path part of a URL or path, without query or fragment: what joins and `--path` compare. */
+export function pathOnly(target: string): string {
+  let p = target;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
+  if (scheme) p = p.slice(scheme[0].length) || "/";
+  const cut = p.search(/[?#]/);
+  return cut === -1 ? p : p.slice(0, cut);
+}
+
+/**
+ * A client address as logged. `withPort`: the source always appends ":port"
+ * (Apache's "[client 1.2.3.4:5678]", "[client ::1:5678]"), so the last ":digits" goes.
+ */
+export function clientAddress(raw: string, withPort = false): string {
+  const s = raw.trim().replace(/^"|"$/g, "");
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
+  if (bracketed) return bracketed[1] as string;
+  if (withPort || /^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(s)) return s.replace(/:\d{1,5}$/, "");
+  return s;
+}
+
+/** Keeps text bounded in entries and facts. */
+export function clip(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function addId(rec: LogRecord, id: string | null | undefined): void {
+  if (!id || id === "-" || id.length > 200) return;
+  if (!rec.ids.includes(id)) rec.ids.push(id);
+}
+
+/** Sets the weak, status-only cause of a record that has no better one. */
+export function causeFromStatusRecord(rec: LogRecord): void {
+  const cause = causeFromStatus(rec.status);
+  if (cause !== "unknown" && rec.strength < STRENGTH.status) {
+    rec.cause = cause;
+    rec.strength = STRENGTH.status;
+  }
+}

@@ -1,0 +1,111 @@
+// Shapes of the `why403 logs` report (contract: why403.logs/v1) and the
+// internal record every format parser produces.
+import type { CauseId } from "../../model.js";
+
+export type LogCause = CauseId | "unknown";
+
+export interface LogsOptions {
+  /** Cap on `entries` (default 200). Counts are never capped. */
+  limit?: number;
+  since?: Date;
+  until?: Date;
+  /** Keep only denials with one of these statuses. */
+  status?: number[];
+  /** Keep only denials whose URL path contains this text (a prefix is a special case). */
+  path?: string;
+  /** Custom nginx `log_format` / Apache `LogFormat` strings by name. */
+  logFormats?: Record<string, string>;
+  /** Stream read for the path "-" (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export interface LogFileSummary {
+  path: string;
+  /** Detected format id, e.g. "nginx-combined", "apache-error", "modsec-audit-serial", "binary". */
+  format: string;
+  lines: number;
+  /** Denials this file took part in (a denial joined across files counts in each). */
+  denials: number;
+  /** Lines longer than MAX_LOG_LINE_BYTES that were cut. */
+  cutLines?: number;
+  warning?: string;
+}
+
+export interface LogEntry {
+  /** ISO 8601, or null when the line carried no usable time. */
+  time: string | null;
+  file: string;
+  line: number;
+  /** HTTP status, recorded or inferred from the message (see statusInferred). */
+  status: number | null;
+  method: string | null;
+  path: string | null;
+  client: string | null;
+  cause: LogCause;
+  /** The most telling rule id (for CRS: the first matching rule other than the scoring ones). */
+  rule: string | null;
+  message: string;
+  requestId: string | null;
+  /** Extension: every rule id that matched for this request. */
+  rules?: string[];
+  /** Extension: the product that wrote the deciding line (nginx, apache, modsecurity, coraza, app). */
+  product?: string;
+  /** Extension: other lines joined into this denial. */
+  seenIn?: Array<{ file: string; line: number }>;
+  /** Extension: the status was inferred from the message, not recorded. */
+  statusInferred?: boolean;
+}
+
+export interface LogsReport {
+  schema: "why403.logs/v1";
+  files: LogFileSummary[];
+  denials: number;
+  byCause: Partial<Record<LogCause, number>>;
+  top: {
+    paths: Array<[string, number]>;
+    clients: Array<[string, number]>;
+    rules: Array<[string, number]>;
+  };
+  entries: LogEntry[];
+}
+
+/** How sure a record is of its cause: decides which side wins when two lines are joined. */
+export const STRENGTH = {
+  none: 0,
+  /** Only the status says it (access line 401/429/...). */
+  status: 1,
+  /** Words in an application message. */
+  words: 2,
+  /** A server, WAF or audit record naming the mechanism. */
+  server: 3,
+} as const;
+
+/** One parsed line (or audit record) before joining. */
+export interface LogRecord {
+  file: string;
+  line: number;
+  format: string;
+  /** "access" lines record every request; the others only record decisions. */
+  kind: "access" | "error" | "waf" | "audit" | "app";
+  time: Date | null;
+  status: number | null;
+  statusInferred: boolean;
+  method: string | null;
+  path: string | null;
+  client: string | null;
+  /** Request ids this record carries (X-Request-Id, nginx $request_id, ModSecurity unique_id). */
+  ids: string[];
+  /** The id shown as `requestId` (the caller's X-Request-Id when known). */
+  requestId: string | null;
+  cause: LogCause;
+  strength: number;
+  /** Extra weights for causes the same line could also mean (e.g. AH01630: ip-restriction too). */
+  alsoCauses?: Partial<Record<CauseId, number>>;
+  rules: string[];
+  /** Rule id → its msg, for the entry's message. */
+  ruleMessages?: Record<string, string>;
+  message: string;
+  product: string | null;
+  /** True when this record alone proves a refusal; WAF "Warning." lines do not. */
+  denied: boolean;
+}

@@ -1,0 +1,85 @@
+// ModSecurity (v2 for Apache, v3 for nginx) and Coraza rule messages:
+// "ModSecurity: Warning. … [id "942100"] [msg "…"] … [uri "/x"] [unique_id "…"]"
+// and "… Access denied with code 403 (phase 2). …". Lines of one request share
+// a unique_id; the join groups them.
+import { causeFromRules, decisiveRule } from "./classify.js";
+import { addId, clientAddress, clip, makeRecord } from "./record.js";
+import { type LogRecord, STRENGTH } from "./types.js";
+
+export interface WafMessage {
+  engine: "modsecurity" | "coraza";
+  /** True for "Access denied/dropped/redirected", false for "Warning.". */
+  disruptive: boolean;
+  status: number | null;
+  ruleId: string | null;
+  msg: string | null;
+  data: string | null;
+  uri: string | null;
+  uniqueId: string | null;
+  hostname: string | null;
+  client: string | null;
+}
+
+const MARKER = /\b(ModSecurity|Coraza): (Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
+
+function field(text: string, name: string): string | null {
+  const m = new RegExp(`\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`).exec(text);
+  return m ? (m[1] as string) : null;
+}
+
+/** Parses the ModSecurity/Coraza part of a line, wherever it sits; null when there is none. */
+export function parseWafMessage(text: string): WafMessage | null {
+  const m = MARKER.exec(text);
+  if (!m) return null;
+  const rest = text.slice(m.index);
+  const code = /Access denied with code (\d{3})/.exec(rest);
+  const client = /\[client "?([^\]"]+)"?\]/.exec(text);
+  return {
+    engine: m[1] === "Coraza" ? "coraza" : "modsecurity",
+    disruptive: (m[2] as string).startsWith("Access") || (m[2] as string).startsWith("Custom"),
+    status: code ? Number(code[1]) : null,
+    ruleId: field(rest, "id"),
+    msg: field(rest, "msg"),
+    data: field(rest, "data"),
+    uri: field(rest, "uri"),
+    uniqueId: field(rest, "unique_id"),
+    hostname: field(rest, "hostname"),
+    client: client ? clientAddress(client[1] as string) : null,
+  };
+}
+
+/** Fills a record from a WAF message (the caller sets file, line, format, time). */
+export function applyWafMessage(rec: LogRecord, w: WafMessage): void {
+  rec.kind = "waf";
+  rec.product = w.engine;
+  if (w.ruleId) {
+    rec.rules = [w.ruleId];
+    if (w.msg) rec.ruleMessages = { [w.ruleId]: clip(w.msg, 160) };
+  }
+  rec.path ??= w.uri;
+  rec.client ??= w.client;
+  addId(rec, w.uniqueId);
+  rec.denied = w.disruptive;
+  if (w.disruptive) {
+    rec.status = w.status ?? 403;
+    rec.statusInferred = w.status === null;
+  }
+  rec.cause = causeFromRules(rec.rules);
+  rec.strength = STRENGTH.server;
+  const parts = [w.disruptive ? `${w.engine === "coraza" ? "Coraza" : "ModSecurity"} refused` : "matched"];
+  if (w.ruleId) parts.push(`rule ${w.ruleId}`);
+  if (w.msg) parts.push(`"${w.msg}"`);
+  rec.message = clip(parts.join(" "));
+}
+
+/** A standalone WAF line (e.g. Caddy+Coraza text) when no other parser owns the line. */
+export function parseWafLine(text: string, file: string, n: number, format: string): LogRecord | null {
+  const w = parseWafMessage(text);
+  if (!w) return null;
+  const rec = makeRecord({ file, line: n, format, kind: "waf" });
+  applyWafMessage(rec, w);
+  return rec;
+}
+
+/** The rule shown for a group of matched rules. */
+export { decisiveRule };
