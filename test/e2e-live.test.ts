@@ -1,0 +1,171 @@
+// End to end, live: `why403 curl` (the built CLI) against every lab scenario on the
+// real servers. Asserts cause, responder, trigger, and that the application's
+// ledger did not move in default mode.
+import { beforeAll, describe, expect, it } from "vitest";
+import { reportSchema } from "../src/report/schema.js";
+import { runCliAsync } from "./helpers/cli.js";
+import { type LabInfo, getLab } from "./lab.js";
+
+let lab: LabInfo;
+let tokens: { readOnly: string; write: string; expired: string };
+
+async function ledgerCount(): Promise<number> {
+  const r = await fetch(lab.apps.node.ledgerUrl);
+  return ((await r.json()) as { count: number }).count;
+}
+
+interface Scenario {
+  name: string;
+  args: () => string[];
+  cause: string;
+  layer?: string;
+  product?: string | null;
+  trigger?: { location: string; name?: string; contains?: string };
+}
+
+const host = ["-H", "Host: lab.test"];
+const bigJson = () => {
+  const body: Record<string, unknown> = {};
+  for (let i = 0; i < 45; i++) body[`field${i}`] = `value number ${i}`;
+  body.profile = { name: "Ada", address: { city: "Paris", notes: "1' OR '1'='1' --" } };
+  return JSON.stringify(body);
+};
+
+const scenarios: Scenario[] = [
+  {
+    name: "CSRF token missing (express csrf-sync)",
+    args: () => [`${lab.apps.node.url}/form/comment`, "-H", "content-type: application/x-www-form-urlencoded", "-H", `origin: ${lab.apps.node.url}`, "-H", `referer: ${lab.apps.node.url}/form/comment`, "--data-raw", "comment=hello"],
+    cause: "csrf",
+    product: "express",
+  },
+  {
+    name: "expired JWT",
+    args: () => [`${lab.apps.node.url}/api/orders`, "-H", `authorization: Bearer ${tokens.expired}`, "-H", "content-type: application/json", "--data-raw", '{"sku":"A-1","qty":1}'],
+    cause: "credentials-invalid",
+  },
+  {
+    name: "JWT lacks the write scope",
+    args: () => [`${lab.apps.node.url}/api/orders`, "-H", `authorization: Bearer ${tokens.readOnly}`, "-H", "content-type: application/json", "--data-raw", '{"sku":"A-1","qty":1}'],
+    cause: "insufficient-permission",
+  },
+  {
+    name: "rate limit answered with 403",
+    args: () => [`${lab.apps.node.url}/api/messages`, "-H", "x-client-id: e2e-rate", "-H", "content-type: application/json", "--data-raw", '{"text":"hi"}'],
+    cause: "rate-limit",
+  },
+  {
+    name: "business rule",
+    args: () => [`${lab.apps.node.url}/api/transfers`, "-H", "content-type: application/json", "--data-raw", '{"amount":5000,"to":"DE02120300000000202051"}'],
+    cause: "app-logic",
+  },
+  {
+    name: "Origin refused",
+    args: () => [`${lab.apps.node.url}/api/profile`, "-H", "origin: http://evil.test", "-H", "content-type: application/json", "--data-raw", '{"name":"Ada"}'],
+    cause: "cors",
+  },
+  {
+    name: "curl -L turns the POST into a GET",
+    args: () => [`${lab.apps.node.url}/api/legacy`, "-L", "-d", "a=1"],
+    cause: "redirect-method-change",
+  },
+  {
+    name: "nginx allow/deny",
+    args: () => [`${lab.nginx.url}/admin/`, ...host, "-X", "POST", "-d", "user=7"],
+    cause: "ip-restriction",
+    layer: "web-server",
+    product: "nginx",
+  },
+  {
+    name: "nginx limit_except",
+    args: () => [`${lab.nginx.url}/upload`, ...host, "-F", "file=@package.json"],
+    cause: "server-config",
+    product: "nginx",
+  },
+  {
+    name: "nginx directory without index after the trailing-slash redirect",
+    args: () => [`${lab.nginx.url}/static/docs`, ...host, "-L"],
+    cause: "server-config",
+    product: "nginx",
+  },
+  {
+    name: "nginx cannot read the file",
+    args: () => [`${lab.nginx.url}/private/secret.txt`, ...host, "--server-logs", lab.nginx.errorLog],
+    cause: "fs-permission",
+    product: "nginx",
+  },
+  {
+    name: "ModSecurity + CRS: SQL injection deep in a large JSON body",
+    args: () => [`${lab.apache.url}/api/items`, ...host, "-H", "content-type: application/json", "--data-raw", bigJson()],
+    cause: "waf",
+    trigger: { location: "body", name: "$.profile.address.notes", contains: "'" },
+  },
+  {
+    name: "ModSecurity + CRS: XSS in a form field",
+    args: () => [`${lab.apache.url}/contact`, ...host, "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", "name=Ada&email=ada%40example.org&message=%3Cscript%3Ealert(1)%3C%2Fscript%3E"],
+    cause: "waf",
+    trigger: { location: "body", name: "message", contains: "script" },
+  },
+  {
+    name: "ModSecurity + CRS: a scanner User-Agent",
+    args: () => [`${lab.apache.url}/api/items`, ...host, "-A", "sqlmap/1.7", "-H", "content-type: application/json", "--data-raw", '{"a":1}'],
+    cause: "waf",
+    trigger: { location: "header", name: "user-agent" },
+  },
+  {
+    name: "Apache Require ip",
+    args: () => [`${lab.apache.url}/apache-admin/`, ...host, "-d", "x=1"],
+    cause: "ip-restriction",
+    product: "apache",
+  },
+];
+
+describe("why403 curl against the real-server lab", () => {
+  beforeAll(async () => {
+    lab = getLab();
+    tokens = (await (await fetch(lab.apps.node.tokensUrl)).json()) as typeof tokens;
+    // Spend the rate-limit allowance of the client id the scenario uses.
+    for (let i = 0; i < 4; i++) {
+      await fetch(`${lab.apps.node.url}/api/messages`, { method: "POST", headers: { "x-client-id": "e2e-rate", "content-type": "application/json" }, body: "{}" });
+    }
+  });
+
+  for (const s of scenarios) {
+    it(s.name, async () => {
+      const before = await ledgerCount();
+      const r = await runCliAsync(["curl", ...s.args(), "--json", "--rate", "50"]);
+      const after = await ledgerCount();
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      const report = reportSchema.parse(JSON.parse(r.stdout));
+      const summary = JSON.stringify({ verdict: report.verdict?.cause, candidates: report.candidates, probes: report.probes.map((p) => `${p.method} ${p.url} ${p.status} ${p.finding}`) }, null, 1);
+      expect(report.verdict?.cause, summary).toBe(s.cause);
+      expect(r.code).toBe(0);
+      if (s.layer) expect(report.baseline.responder.layer).toBe(s.layer);
+      if (s.product !== undefined) expect(report.baseline.responder.product).toBe(s.product);
+      if (s.trigger) {
+        expect(report.trigger?.location, summary).toBe(s.trigger.location);
+        if (s.trigger.name) expect(report.trigger?.name?.toLowerCase()).toBe(s.trigger.name.toLowerCase());
+        if (s.trigger.contains) expect(JSON.stringify(report.trigger)).toContain(s.trigger.contains);
+      }
+      expect(report.sideEffects.unsafeProbes).toBe(0);
+      expect(report.probes.length).toBeLessThanOrEqual(30);
+      expect(after - before, "the application executed a probe").toBe(0);
+      for (const t of Object.values(tokens)) expect(r.stdout).not.toContain(t);
+    });
+  }
+
+  it("with --allow-side-effects verifies the CSRF fix for real: the ledger moves by exactly one", async () => {
+    const before = await ledgerCount();
+    const r = await runCliAsync(["curl", `${lab.apps.node.url}/form/comment`, "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", "comment=hello", "--allow-side-effects", "--json", "--rate", "50"]);
+    const after = await ledgerCount();
+    const report = reportSchema.parse(JSON.parse(r.stdout));
+    expect(report.verdict?.cause).toBe("csrf");
+    expect(report.sideEffects.unsafeProbes).toBeGreaterThanOrEqual(1);
+    expect(after - before).toBe(1);
+  });
+
+  it("exits 3 when the request is not refused", async () => {
+    const r = await runCliAsync(["curl", `${lab.nginx.url}/api/health-not-there`, ...host, "--json"]);
+    // a 404 is not a refusal
+    expect(r.code).toBe(3);
+  });
+});
