@@ -117,7 +117,9 @@ class Evaluation {
             if (decisive) {
               const cond = `\`if (${d.args.join(" ")})\` at ${at(d)}`;
               this.unknowns.push(
-                truth.unknown.startsWith("the map on") ? `${truth.unknown} (read by the ${cond})` : `the ${cond} needs ${truth.unknown}`,
+                truth.unknown.startsWith("the map on")
+                  ? `${truth.unknown} (read by the ${cond})`
+                  : `the ${cond} needs ${truth.unknown}`,
               );
               const ret = (d.block ?? []).find((x) => x.directive === "return");
               const returnsRefusal = !!ret && Number(ret.args[0]) >= 400;

@@ -137,7 +137,7 @@ export class Variables {
     if (src.value === undefined) {
       return {
         value: undefined,
-        missing: `the map on ${source} at ${where} needs ${src.missing ?? "its input"}`,
+        missing: `the map on ${source} needs ${src.missing ?? "its input"} (map at ${where})`,
       };
     }
     const entries = (map.block ?? []).filter((d) => !["hostnames", "volatile"].includes(d.directive));
