@@ -274,6 +274,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     facts.uri = u;
   });
 
+  let locationUncertain = false;
   const finish = (): NginxDecision => {
     decision.unknowns.push(...ev.unknowns);
     decision.fix.push(...ev.fix);
@@ -314,7 +315,6 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   ev.ifBlock = null;
 
   let internalRedirect = serverRewrite.kind === "last";
-  let locationUncertain = false;
   for (let changes = 0; ; changes++) {
     if (changes > MAX_URI_CHANGES) {
       decision.decision = "deny";

@@ -1,0 +1,371 @@
+// Differential test: the nginx evaluator must predict what a real nginx
+// answers. One private nginx runs a lab config (several servers on one port,
+// every location kind, allow/deny with CIDRs over 127.0.0.0/8, limit_except,
+// if/return, auth_basic, internal, index/autoindex); a seeded generator makes
+// a few hundred requests from different loopback client addresses, and every
+// answer is compared with the evaluator's decision and status.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evaluateNginx, type NginxConfig, parseNginxConfig } from "../src/evidence/nginx/index.js";
+
+const NGINX = "/usr/sbin/nginx";
+const RUN = join(import.meta.dirname, "..", ".run", "nginx-diff");
+const CONF = join(RUN, "nginx.conf");
+const PID = join(RUN, "nginx.pid");
+const WWW = join(RUN, "www");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function labConfig(port: number): string {
+  const listen = `listen 127.0.0.1:${port}`;
+  return `
+user root;
+worker_processes 1;
+daemon on;
+pid ${PID};
+error_log ${RUN}/error.log warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  default_type text/plain;
+  client_body_temp_path ${RUN}/tmp/body;
+  proxy_temp_path ${RUN}/tmp/proxy;
+  fastcgi_temp_path ${RUN}/tmp/fastcgi;
+  uwsgi_temp_path ${RUN}/tmp/uwsgi;
+  scgi_temp_path ${RUN}/tmp/scgi;
+  deny 127.0.0.4;
+
+  server {
+    ${listen} default_server;
+    server_name a.test;
+    root ${WWW};
+    location = /exact { return 200 "exact"; }
+    location / { }
+    location /admin/ {
+      allow 127.0.0.1;
+      allow 127.0.2.0/24;
+      deny all;
+      location ~ \\.txt$ {
+        allow 127.1.0.0/16;
+        deny all;
+      }
+    }
+    location ^~ /static/ { deny 127.0.0.3; }
+    location ~* \\.(png|jpg)$ { deny 127.0.0.2; }
+    location /api/ {
+      limit_except GET { allow 127.0.0.1; deny all; }
+    }
+    location /noindex/ { autoindex off; }
+    location /auto/ { alias ${WWW}/noindex/; autoindex on; }
+    location /m/ {
+      if ($request_method = DELETE) { return 403; }
+      if ($http_x_team = blocked) { return 403; }
+    }
+    location /deep {
+      deny 127.0.0.0/31;
+      location /deep/inner { allow all; }
+      location ~ secret { deny all; }
+    }
+  }
+
+  server {
+    ${listen};
+    server_name b.test *.b.test;
+    root ${WWW};
+    if ($request_method = PUT) { return 403; }
+    allow 127.0.0.0/30;
+    deny all;
+    location / { }
+    location /open/ { allow all; }
+    location = /ret { return 200 "b-ret"; }
+  }
+
+  server {
+    ${listen};
+    server_name www.c.*;
+    location ~ ^/x/(\\d+)$ { deny all; }
+    location /x/ { return 200 "c-x"; }
+    location / { return 200 "c"; }
+  }
+
+  server {
+    ${listen};
+    server_name ~^(?<sub>[a-z]+)\\.d\\.test$;
+    location / { return 404; }
+    location /ok { return 200 "d"; }
+  }
+
+  server {
+    ${listen};
+    server_name .e.test;
+    root ${WWW};
+    location / { return 200 "e"; }
+    location /int/ { internal; }
+    location /team/ {
+      if ($team = no) { return 403; }
+      return 200 "team";
+    }
+  }
+
+  map $http_x_team $team {
+    default yes;
+    blocked no;
+    ~^dev no;
+  }
+
+  server {
+    ${listen};
+    server_name auth.test;
+    root ${WWW};
+    location / {
+      auth_basic "lab";
+      auth_basic_user_file ${RUN}/htpasswd;
+    }
+    location /any/ {
+      satisfy any;
+      allow 127.0.0.1;
+      deny all;
+      auth_basic "lab";
+      auth_basic_user_file ${RUN}/htpasswd;
+    }
+  }
+}
+`;
+}
+
+function writeFiles(): void {
+  const files: Record<string, string> = {
+    "index.html": "root index\n",
+    "a.txt": "a\n",
+    "admin/index.html": "admin\n",
+    "admin/x.txt": "x\n",
+    "static/a.png": "png\n",
+    "static/x.txt": "sx\n",
+    "images/a.jpg": "jpg\n",
+    "api/x.txt": "api\n",
+    "noindex/file.txt": "f\n",
+    "m/a.txt": "m\n",
+    "deep/file.txt": "deep\n",
+    "deep/inner/file.txt": "inner\n",
+    "deep/secret.txt": "s\n",
+    "open/index.html": "open\n",
+    "any/index.html": "any\n",
+  };
+  for (const [rel, body] of Object.entries(files)) {
+    const p = join(WWW, rel);
+    mkdirSync(join(p, ".."), { recursive: true });
+    writeFileSync(p, body);
+  }
+  mkdirSync(join(WWW, "emptydir"), { recursive: true });
+  writeFileSync(join(RUN, "htpasswd"), "lab:$apr1$abc$0000000000000000000000\n");
+}
+
+/** mulberry32: small, seeded, good enough to spread the cases. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const METHODS = ["GET", "GET", "HEAD", "POST", "POST", "PUT", "DELETE", "OPTIONS"];
+const HOSTS = [
+  "a.test",
+  "b.test",
+  "x.b.test",
+  "y.z.b.test",
+  "www.c.test",
+  "www.c.org",
+  "foo.d.test",
+  "e.test",
+  "q.e.test",
+  "auth.test",
+  "unknown.test",
+  "127.0.0.1",
+];
+const PATHS = [
+  "/",
+  "/index.html",
+  "/a.txt",
+  "/exact",
+  "/exact/",
+  "/admin/",
+  "/admin",
+  "/admin/x.txt",
+  "/admin/index.html",
+  "/admin/missing.txt",
+  "/static/a.png",
+  "/static/x.txt",
+  "/images/a.jpg",
+  "/IMAGES/A.JPG",
+  "/api/x.txt",
+  "/api/",
+  "/noindex/",
+  "/auto/",
+  "/emptydir/",
+  "/m/a.txt",
+  "/deep/file.txt",
+  "/deep/inner/file.txt",
+  "/deep/secret.txt",
+  "/deep/inner/secret",
+  "/open/",
+  "/ret",
+  "/x/12",
+  "/x/ab",
+  "/ok",
+  "/int/",
+  "/team/",
+  "/any/",
+  "/missing",
+  "/a/../admin/x.txt",
+  "//admin//x.txt",
+  "/%61dmin/x.txt",
+  "/static/../admin/index.html",
+  "/./deep/./file.txt",
+];
+const CLIENTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.2.5", "127.1.2.3", "127.9.9.9"];
+const TEAMS = ["ops", "blocked", "dev-1", "qa"];
+
+interface Case {
+  method: string;
+  path: string;
+  host: string;
+  client: string;
+  team: string;
+}
+
+function makeCases(n: number, seed: number): Case[] {
+  const r = rng(seed);
+  const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const cases: Case[] = [];
+  for (let i = 0; i < n; i++) {
+    cases.push({
+      method: pick(METHODS),
+      path: pick(PATHS),
+      host: pick(HOSTS),
+      client: pick(CLIENTS),
+      team: pick(TEAMS),
+    });
+  }
+  return cases;
+}
+
+function send(port: number, c: Case): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Host: c.host, "X-Team": c.team, Connection: "close" };
+    if (c.method !== "GET" && c.method !== "HEAD") headers["Content-Length"] = "0";
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        localAddress: c.client,
+        method: c.method,
+        path: c.path,
+        headers,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+let port = 0;
+let config: NginxConfig;
+let started = false;
+
+function nginxPid(): number | null {
+  try {
+    const pid = Number(readFileSync(PID, "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+describe.skipIf(!existsSync(NGINX))("nginx evaluator vs real nginx", () => {
+  beforeAll(async () => {
+    rmSync(RUN, { recursive: true, force: true });
+    mkdirSync(join(RUN, "tmp"), { recursive: true });
+    writeFiles();
+    port = await freePort();
+    writeFileSync(CONF, labConfig(port));
+    execFileSync(NGINX, ["-p", `${RUN}/`, "-c", CONF, "-e", join(RUN, "error.log")], { stdio: "pipe" });
+    started = true;
+    for (let i = 0; i < 50 && nginxPid() === null; i++) await new Promise((r) => setTimeout(r, 50));
+    config = parseNginxConfig(CONF);
+  });
+
+  afterAll(async () => {
+    const pid = nginxPid();
+    if (started && pid) {
+      try {
+        process.kill(pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      for (let i = 0; i < 40 && existsSync(PID); i++) await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it("predicts allow/refuse and the status of every generated request", async () => {
+    const cases = makeCases(600, Number(process.env.NGINX_DIFF_SEED ?? 403));
+    const statuses: number[] = new Array(cases.length);
+    const queue = cases.map((c, i) => ({ c, i }));
+    const workers = Array.from({ length: 12 }, async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) statuses[job.i] = await send(port, job.c);
+    });
+    await Promise.all(workers);
+
+    const mismatches: string[] = [];
+    let refusals = 0;
+    for (const [i, c] of cases.entries()) {
+      const actual = statuses[i] as number;
+      const d = evaluateNginx(config, {
+        method: c.method,
+        url: `http://127.0.0.1:${port}${c.path}`,
+        client: c.client,
+        headers: { host: c.host, "x-team": c.team },
+      });
+      const refused = actual === 401 || actual === 403 || actual === 405 || actual === 444;
+      if (refused) refusals++;
+      // A 404 for a missing file is not a refusal by the config; a `return 404` or `internal` is.
+      const configRefusal = refused || (actual >= 400 && d.decidedBy !== null);
+      const ok = d.decision !== "unknown" && (d.decision === "deny") === configRefusal && d.status === actual;
+      if (!ok) {
+        mismatches.push(
+          `${c.method} ${c.host}${c.path} from ${c.client} (X-Team ${c.team}): nginx ${actual}, predicted ${d.decision} ${d.status} by ${d.decidedBy ? `${d.decidedBy.directive} ${d.decidedBy.args.join(" ")} :${d.decidedBy.line}` : "-"} [${d.unknowns.join("; ")}]`,
+        );
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The generator must exercise both sides.
+    expect(refusals).toBeGreaterThan(60);
+    expect(cases.length - refusals).toBeGreaterThan(60);
+  });
+});
