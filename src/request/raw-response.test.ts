@@ -1,0 +1,157 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { InputError } from "../errors.js";
+import type { RequestModel } from "../model.js";
+import { exchangeFromRawResponse, parseRawResponses } from "./raw-response.js";
+
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/raw/${name}`, import.meta.url));
+
+function inputError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).not.toContain("\n");
+    return (e as Error).message;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("parseRawResponses", () => {
+  it("curl -si output with CRLF and Content-Length", () => {
+    const [r, ...rest] = parseRawResponses(fixture("curl-si-nginx-403.txt"));
+    expect(rest).toEqual([]);
+    expect(r!.status).toBe(403);
+    expect(r!.statusText).toBe("Forbidden");
+    expect(r!.httpVersion).toBe("HTTP/1.1");
+    expect(r!.headers[0]).toEqual(["Server", "nginx/1.24.0"]);
+    expect(r!.body.toString()).toMatch(/^<html>\r\n.*<\/html>\r\n$/s);
+    expect(r!.bodyTruncated).toBe(false);
+  });
+
+  it("100 Continue then the real response (LF)", () => {
+    const rs = parseRawResponses(fixture("curl-i-continue.txt"));
+    expect(rs.map((r) => r.status)).toEqual([100, 403]);
+    expect(rs[0]!.body.length).toBe(0);
+    expect(rs[1]!.body.toString()).toBe('{"error":"forbidden","message":"Request blocked by rule 942100"}\n');
+  });
+
+  it("-L chain: body by Content-Length, body up to the next status line, HTTP/2", () => {
+    const rs = parseRawResponses(fixture("curl-iL-redirects.txt"));
+    expect(rs.map((r) => [r.httpVersion, r.status, r.statusText])).toEqual([
+      ["HTTP/1.1", 302, "Found"],
+      ["HTTP/1.1", 301, "Moved Permanently"],
+      ["HTTP/2", 403, ""],
+    ]);
+    expect(rs[0]!.body.toString()).toBe("<html><body>Moved</body></html>");
+    expect(rs[1]!.body.toString()).toBe("redirecting\r\n\r\n");
+    expect(rs[2]!.headers).toContainEqual(["cf-ray", "8a1b2c3d4e5f6789-FRA"]);
+    expect(rs[2]!.body.toString()).toMatch(/^<!DOCTYPE html>.*browser$/);
+  });
+
+  it("-sIL header blocks without bodies", () => {
+    const rs = parseRawResponses(fixture("curl-sIL-head.txt"));
+    expect(rs.map((r) => [r.status, r.body.length])).toEqual([
+      [301, 0],
+      [403, 0],
+    ]);
+  });
+
+  it("curl -v stderr style", () => {
+    const rs = parseRawResponses(fixture("curl-v-403.txt"));
+    expect(rs).toHaveLength(1);
+    expect(rs[0]!.status).toBe(403);
+    expect(rs[0]!.headers).toEqual([
+      ["Server", "openresty"],
+      ["Date", "Tue, 04 Mar 2025 10:15:02 GMT"],
+      ["Content-Type", "application/json"],
+      ["Content-Length", "42"],
+    ]);
+    expect(rs[0]!.body.toString()).toBe('{"message":"Missing Authentication Token"}');
+  });
+
+  it("curl -v body glued to the closing info line", () => {
+    const text = "< HTTP/1.1 403 Forbidden\n< A: b\n<\nDenied* Connection #0 to host x left intact\n";
+    expect(parseRawResponses(Buffer.from(text))[0]!.body.toString()).toBe("Denied");
+  });
+
+  it("Content-Length smaller than a decoded body (curl --compressed) does not cut it", () => {
+    const body = "x".repeat(100);
+    const text = `HTTP/1.1 403 Forbidden\nContent-Encoding: gzip\nContent-Length: 20\n\n${body}`;
+    expect(parseRawResponses(Buffer.from(text))[0]!.body.toString()).toBe(body);
+  });
+
+  it("text after the declared length (curl -w) is not body", () => {
+    const text = "HTTP/1.1 403 Forbidden\r\nContent-Length: 4\r\n\r\nnope403";
+    expect(parseRawResponses(Buffer.from(text))[0]!.body.toString()).toBe("nope");
+  });
+
+  it("folded headers, headers without a blank line, binary body bytes kept", () => {
+    const rs = parseRawResponses(
+      Buffer.from('HTTP/1.0 401 Unauthorized\nWWW-Authenticate: Basic\n realm="x"'),
+    );
+    expect(rs[0]!.headers).toEqual([["WWW-Authenticate", 'Basic realm="x"']]);
+    const bin = Buffer.concat([
+      Buffer.from("HTTP/1.1 403 Forbidden\r\n\r\n"),
+      Buffer.from([0, 1, 0xff, 0x1f, 0x8b]),
+    ]);
+    expect(parseRawResponses(bin)[0]!.body).toEqual(Buffer.from([0, 1, 0xff, 0x1f, 0x8b]));
+  });
+
+  it("one-line errors: empty, binary, no status line", () => {
+    expect(inputError(() => parseRawResponses(Buffer.alloc(0)))).toMatch(/empty/);
+    expect(inputError(() => parseRawResponses(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0])))).toMatch(
+      /binary/,
+    );
+    expect(inputError(() => parseRawResponses(Buffer.from("<html>403 Forbidden</html>")))).toMatch(
+      /no HTTP status line/,
+    );
+  });
+});
+
+describe("exchangeFromRawResponse", () => {
+  it("uses a placeholder request when none is known", () => {
+    const ex = exchangeFromRawResponse(fixture("curl-si-nginx-403.txt"));
+    expect(ex.request).toEqual({ method: "GET", url: "unknown:", headers: [], body: null, options: {} });
+    expect(ex.response.status).toBe(403);
+    expect(ex.redirects).toEqual([]);
+    expect(ex.startedAt?.toISOString()).toBe("2025-03-04T10:15:02.000Z");
+  });
+
+  it("rebuilds the request from curl -v > lines", () => {
+    const ex = exchangeFromRawResponse(fixture("curl-v-403.txt"));
+    expect(ex.request.method).toBe("POST");
+    expect(ex.request.url).toBe("https://api.example.test:8443/v1/orders?src=cli");
+    expect(ex.request.headers).toContainEqual(["User-Agent", "curl/8.5.0"]);
+  });
+
+  it("earlier responses become redirects; 1xx are dropped; POST turns into GET on 302", () => {
+    const req: RequestModel = {
+      method: "POST",
+      url: "http://example.com/form",
+      headers: [["Content-Type", "application/x-www-form-urlencoded"]],
+      body: Buffer.from("a=1"),
+      options: { followRedirects: true },
+    };
+    const ex = exchangeFromRawResponse(fixture("curl-iL-redirects.txt"), req);
+    expect(ex.response.status).toBe(403);
+    expect(ex.redirects.map((r) => [r.request.method, r.request.url, r.response.status])).toEqual([
+      ["POST", "http://example.com/form", 302],
+      ["GET", "https://www.example.com/login", 301],
+    ]);
+    expect(ex.request.method).toBe("GET");
+    expect(ex.request.url).toBe("https://www.example.com/login/");
+    expect(ex.request.body).toBeNull();
+    expect(ex.request.headers).toEqual([]);
+
+    const ex2 = exchangeFromRawResponse(fixture("curl-i-continue.txt"), req);
+    expect(ex2.redirects).toEqual([]);
+    expect(ex2.request).toBe(req);
+  });
+
+  it("only interim responses is an error", () => {
+    expect(inputError(() => exchangeFromRawResponse(Buffer.from("HTTP/1.1 100 Continue\r\n\r\n")))).toMatch(
+      /interim/,
+    );
+  });
+});
