@@ -82,7 +82,9 @@ function destroy(stream: unknown): void {
 }
 
 function compileFormats(formats: Record<string, string> | undefined): CompiledFormat[] {
-  return Object.entries(formats ?? {}).map(([name, format]) => compileLogFormat(name, format));
+  return Object.entries(formats ?? {})
+    .map(([name, format]) => compileLogFormat(name, format))
+    .filter((f): f is CompiledFormat => f !== null);
 }
 
 function passes(rec: LogRecord, o: LogsOptions): boolean {

@@ -34,6 +34,8 @@ export class Joiner {
   ) {}
 
   add(rec: LogRecord): void {
+    // An access line that was not refused is no denial and nothing joins it.
+    if (rec.kind === "access" && !rec.denied) return;
     const match = this.findById(rec) ?? this.findBySlot(rec);
     if (match) {
       this.merge(match, rec);
@@ -158,6 +160,8 @@ function joinScore(j: Joined, rec: LogRecord): number {
     score += 4;
   }
   if (a.denied || rec.denied) score += 2;
+  // An error line's natural partner is the access line of the request.
+  if ((a.kind === "access") !== (rec.kind === "access")) score += 2;
   return score + (dt < 1000 ? 1 : 0);
 }
 

@@ -1,6 +1,5 @@
 // Custom access formats: an nginx `log_format` ($variables) or an Apache
 // `LogFormat` (%directives) compiled to a regex with known field roles.
-import { InputError } from "../../errors.js";
 import {
   addId,
   causeFromStatusRecord,
@@ -15,6 +14,7 @@ import type { LogRecord } from "./types.js";
 type Role =
   | "client"
   | "time"
+  | "bracketTime"
   | "request"
   | "method"
   | "uri"
@@ -54,7 +54,7 @@ const NGINX_ROLES: Record<string, Role> = {
 const APACHE_ROLES: Record<string, Role> = {
   h: "client",
   a: "client",
-  t: "time",
+  t: "bracketTime",
   r: "request",
   m: "method",
   U: "uri",
@@ -68,9 +68,18 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-function fieldPattern(role: Role, last: boolean): string {
+/**
+ * A field runs up to the next literal character, so the regex never
+ * backtracks across fields (no catastrophic cases on long lines).
+ */
+function fieldPattern(role: Role, nextLiteral: string | null): string {
   if (role === "status") return "(\\d{3})";
-  return last ? "(.*)" : "(.*?)";
+  // Apache's %t is "[10/Oct/2000:13:55:36 -0700]", with a space inside.
+  if (role === "bracketTime") return "(\\[[^\\]]*\\])";
+  if (nextLiteral === null) return "(.*)";
+  if (nextLiteral === "") return "(\\S*?)";
+  const c = nextLiteral[0] as string;
+  return `([^${c === "]" || c === "\\" || c === "^" || c === "-" ? `\\${c}` : c}]*)`;
 }
 
 /** nginx `$var` / `${var}` syntax. */
@@ -80,13 +89,13 @@ function compileNginx(format: string): { parts: string[]; roles: Role[] } {
   const re = /\$(?:\{(\w+)\}|(\w+))/g;
   let last = 0;
   for (const m of format.matchAll(re)) {
-    parts.push(escapeRe(format.slice(last, m.index)));
+    parts.push(format.slice(last, m.index));
     const name = (m[1] ?? m[2] ?? "").toLowerCase();
     roles.push(NGINX_ROLES[name] ?? "other");
     parts.push("\u0000");
     last = (m.index ?? 0) + m[0].length;
   }
-  parts.push(escapeRe(format.slice(last)));
+  parts.push(format.slice(last));
   return { parts, roles };
 }
 
@@ -98,13 +107,16 @@ function compileApache(format: string): { parts: string[]; roles: Role[] } {
   let last = 0;
   const text = format.replace(/\\"/g, '"').replace(/\\t/g, "\t");
   for (const m of text.matchAll(re)) {
-    parts.push(escapeRe(text.slice(last, m.index)));
+    const literal = text.slice(last, m.index);
     last = (m.index ?? 0) + m[0].length;
     const letter = m[3] as string;
     if (letter === "%") {
-      parts.push("%");
+      // A literal percent sign: glue it to the text before it.
+      parts.push(`${literal}%`);
+      parts.push(FIELD_JOIN);
       continue;
     }
+    parts.push(literal);
     const arg = (m[2] ?? "").toLowerCase();
     let role: Role = APACHE_ROLES[`${m[1]}${letter}`] ?? APACHE_ROLES[letter] ?? "other";
     if (letter === "i" && arg === "x-request-id") role = "callerId";
@@ -115,21 +127,46 @@ function compileApache(format: string): { parts: string[]; roles: Role[] } {
     roles.push(role);
     parts.push("\u0000");
   }
-  parts.push(escapeRe(text.slice(last)));
-  return { parts, roles };
+  parts.push(text.slice(last));
+  return { parts: mergeLiterals(parts), roles };
 }
 
-/** Compiles a named format; throws InputError when it names no status (nothing to find then). */
-export function compileLogFormat(name: string, format: string): CompiledFormat {
+/** Marks "no field here" between two literals, merged away by mergeLiterals. */
+const FIELD_JOIN = "\u0001";
+
+function mergeLiterals(parts: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i] === FIELD_JOIN) {
+      out[out.length - 1] = `${out[out.length - 1] ?? ""}${parts[i + 1] ?? ""}`;
+      i++;
+    } else out.push(parts[i] as string);
+  }
+  return out;
+}
+
+/**
+ * Compiles a named format. Returns null when it has no status field (such a
+ * format cannot show a refusal); throws nothing for odd formats.
+ */
+export function compileLogFormat(name: string, format: string): CompiledFormat | null {
   const nginx = /\$\{?\w/.test(format);
   const { parts, roles } = nginx ? compileNginx(format) : compileApache(format);
-  if (!roles.includes("status")) {
-    throw new InputError(`log format "${name}" has no status field ($status or %>s)`);
-  }
+  if (!roles.includes("status")) return null;
+  // parts alternate literal, FIELD, literal, FIELD, …, literal
+  let source = "";
   let field = 0;
-  const source = parts
-    .map((p) => (p === "\u0000" ? fieldPattern(roles[field] as Role, ++field === roles.length) : p))
-    .join("");
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as string;
+    if (p === "\u0000") {
+      const next = parts[i + 1];
+      const role = roles[field++] as Role;
+      source += fieldPattern(
+        role,
+        next === undefined || (next === "" && i + 1 === parts.length - 1) ? null : next,
+      );
+    } else source += escapeRe(p);
+  }
   return { name, id: `${nginx ? "nginx" : "apache"}-custom:${name}`, re: new RegExp(`^${source}$`), roles };
 }
 
@@ -152,6 +189,7 @@ export function parseCustomLine(
         rec.client ??= clientAddress(v);
         break;
       case "time":
+      case "bracketTime":
         rec.time ??= parseAnyTime(v);
         break;
       case "request": {
