@@ -51,7 +51,8 @@ const FRAMEWORK_MESSAGES: FrameworkMessage[] = [
   },
   {
     product: "spring",
-    pattern: /Invalid CSRF Token|Could not verify the provided CSRF token|Expected CSRF token not found/i,
+    // Spring capitalises "Invalid CSRF Token"; Express middlewares say "invalid csrf token".
+    pattern: /Invalid CSRF Token|Could not verify the provided CSRF token|Expected CSRF token not found/,
     weight: 6,
     meaning: "Spring Security's CsrfFilter refused the request",
   },

@@ -39,9 +39,10 @@ const RULES: Rule[] = [
   {
     cause: "ip-restriction",
     pattern:
-      /\bip\b|\bip address|client address|\bcountry\b|\bregion\b|geo-?(?:block|restrict|location)|not available in your (?:country|region|location)/i,
-    weight: 1.5,
+      /\bcountry\b|\bregion\b|geo-?(?:block|restrict|location)|not available in your|\bip address|\byour ip\b|client ip|\bip (?:is |was )?(?:not allowed|blocked|denied|not whitelisted|not allowlisted|not in)/i,
+    weight: 2.5,
   },
+  { cause: "ip-restriction", pattern: /\bip\b|client address|remote address/i, weight: 1 },
   {
     cause: "app-logic",
     pattern:

@@ -107,11 +107,11 @@ export function statusEvidence(ex: Exchange): Evidence[] {
         data: { product: "iis" },
       });
     } else if (
-      /\b(?:your|the client) (?:ip|address)\b[^.\n]{0,60}(?:blocked|denied|not allowed|forbidden)|access denied from your (?:ip|location)|not available in your (?:country|region)/i.test(
+      /\b(?:your|the client(?:'s)?) (?:ip|address)\b[^\n]{0,60}?(?:blocked|denied|not allowed|forbidden|rejected)|access denied from your (?:ip|location)|not available in your (?:country|region)/i.test(
         text,
       )
     ) {
-      const m = /[^.\n]{0,60}\b(?:ip|address|country|region|location)\b[^.\n]{0,60}/i.exec(text);
+      const m = /[^\n]{0,60}\b(?:ip|address|country|region|location)\b[^\n]{0,60}/i.exec(text);
       out.push({
         source: "response",
         fact: `The body speaks of the client's address or location: "${clip(redactText(m?.[0] ?? ""), 160)}".`,

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import type { CauseId } from "../../model.js";
+import { makeExchange } from "./_test-exchange.js";
+import { problemJsonEvidence } from "./problem-json.js";
+
+const json = (body: unknown, ct = "application/json") =>
+  problemJsonEvidence(makeExchange({ resHeaders: [["Content-Type", ct]], resBody: JSON.stringify(body) }));
+
+const top = (w: Partial<Record<CauseId, number>>) => Object.entries(w).sort((a, b) => b[1] - a[1])[0]?.[0];
+
+describe("problemJsonEvidence", () => {
+  it("RFC 9457 problem details", () => {
+    const [e] = json(
+      {
+        type: "https://example.com/probs/out-of-credit",
+        title: "You do not have enough credit.",
+        detail: "Your current balance is 30, but that costs 50.",
+        status: 403,
+      },
+      "application/problem+json",
+    );
+    expect(e?.fact).toMatch(
+      /^The problem\+json body says: "You do not have enough credit\. — Your current balance/,
+    );
+    expect(e?.data?.type).toBe("https://example.com/probs/out-of-credit");
+  });
+  it.each<[unknown, CauseId]>([
+    [{ error: "invalid_token", error_description: "The access token expired" }, "credentials-invalid"],
+    [{ message: "Resource not accessible by integration" }, "insufficient-permission"],
+    [
+      { error: { code: 403, message: "The caller does not have permission", status: "PERMISSION_DENIED" } },
+      "insufficient-permission",
+    ],
+    [
+      { error: { code: 429, message: "Quota exceeded for quota metric", status: "RESOURCE_EXHAUSTED" } },
+      "rate-limit",
+    ],
+    [{ message: "CSRF token mismatch." }, "csrf"],
+    [{ detail: "Requests from your country are not allowed" }, "ip-restriction"],
+    [{ error: "Origin not allowed" }, "cors"],
+    [{ message: "Monthly limit reached for plan Free. Upgrade your plan." }, "app-logic"],
+    [{ errors: [{ message: "Order is already shipped" }] }, "app-logic"],
+    [{ message: "Insufficient funds" }, "app-logic"],
+  ])("%j → %s", (body, cause) => {
+    const [e] = json(body);
+    expect(top(e!.weights)).toBe(cause);
+  });
+  it("a CSRF expiry is not a login expiry", () => {
+    const [e] = json({ message: "The CSRF token has expired" });
+    expect(e?.weights["credentials-invalid"]).toBeUndefined();
+  });
+  it("redacts secrets quoted in messages", () => {
+    const [e] = json({ message: "token=abcdef1234567890 is invalid" });
+    expect(e?.fact).not.toContain("abcdef1234567890");
+  });
+  it("ignores non-JSON and empty bodies", () => {
+    expect(problemJsonEvidence(makeExchange({ resBody: "<html>no</html>" }))).toEqual([]);
+    expect(json({})).toEqual([]);
+  });
+});
