@@ -80,6 +80,23 @@ http {
       deny 127.0.0.0/31;
       location /deep/inner { allow all; }
       location ~ secret { deny all; }
+      location ^~ /deep/nr/ { deny 127.0.0.2; }
+    }
+    location ~ /deep/nr/.*.txt$ { deny all; }
+    location ~ ^/rx/ {
+      allow 127.0.0.2;
+      deny all;
+      location ~ .txt$ { allow all; }
+    }
+    location /ref/ {
+      valid_referers none server_names *.good.test;
+      if ($invalid_referer) { return 403; }
+    }
+    location /rw/ {
+      rewrite ^/rw/(.*)$ /admin/$1 last;
+    }
+    location /arg/ {
+      if ($arg_token = "") { return 401; }
     }
   }
 
@@ -165,6 +182,12 @@ function writeFiles(): void {
     "deep/secret.txt": "s\n",
     "open/index.html": "open\n",
     "any/index.html": "any\n",
+    "deep/nr/a.txt": "nr\n",
+    "deep/nr/b.html": "nr\n",
+    "rx/a.txt": "rx\n",
+    "rx/b.html": "rx\n",
+    "ref/a.txt": "ref\n",
+    "arg/a.txt": "arg\n",
   };
   for (const [rel, body] of Object.entries(files)) {
     const p = join(WWW, rel);
@@ -241,9 +264,20 @@ const PATHS = [
   "/%61dmin/x.txt",
   "/static/../admin/index.html",
   "/./deep/./file.txt",
+  "/deep/nr/a.txt",
+  "/deep/nr/b.html",
+  "/rx/a.txt",
+  "/rx/b.html",
+  "/ref/a.txt",
+  "/rw/x.txt",
+  "/rw/index.html",
+  "/arg/a.txt",
+  "/arg/a.txt?token=1",
+  "/arg/a.txt?x=1&token=",
 ];
 const CLIENTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.2.5", "127.1.2.3", "127.9.9.9"];
 const TEAMS = ["ops", "blocked", "dev-1", "qa"];
+const REFERERS = ["", "http://a.test/page", "https://x.good.test/", "http://evil.test/", "junk"];
 
 interface Case {
   method: string;
@@ -251,6 +285,7 @@ interface Case {
   host: string;
   client: string;
   team: string;
+  referer: string;
 }
 
 function makeCases(n: number, seed: number): Case[] {
@@ -273,6 +308,7 @@ function send(port: number, c: Case): Promise<number> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Host: c.host, "X-Team": c.team, Connection: "close" };
     if (c.method !== "GET" && c.method !== "HEAD") headers["Content-Length"] = "0";
+    if (c.referer) headers.Referer = c.referer;
     const req = request(
       {
         host: "127.0.0.1",
@@ -350,7 +386,7 @@ describe.skipIf(!existsSync(NGINX))("nginx evaluator vs real nginx", () => {
         method: c.method,
         url: `http://127.0.0.1:${port}${c.path}`,
         client: c.client,
-        headers: { host: c.host, "x-team": c.team },
+        headers: { host: c.host, "x-team": c.team, ...(c.referer ? { referer: c.referer } : {}) },
       });
       const refused = actual === 401 || actual === 403 || actual === 405 || actual === 444;
       if (refused) refusals++;
@@ -359,7 +395,7 @@ describe.skipIf(!existsSync(NGINX))("nginx evaluator vs real nginx", () => {
       const ok = d.decision !== "unknown" && (d.decision === "deny") === configRefusal && d.status === actual;
       if (!ok) {
         mismatches.push(
-          `${c.method} ${c.host}${c.path} from ${c.client} (X-Team ${c.team}): nginx ${actual}, predicted ${d.decision} ${d.status} by ${d.decidedBy ? `${d.decidedBy.directive} ${d.decidedBy.args.join(" ")} :${d.decidedBy.line}` : "-"} [${d.unknowns.join("; ")}]`,
+          `${c.method} ${c.host}${c.path} from ${c.client} (X-Team ${c.team}, Referer ${c.referer || "-"}): nginx ${actual}, predicted ${d.decision} ${d.status} by ${d.decidedBy ? `${d.decidedBy.directive} ${d.decidedBy.args.join(" ")} :${d.decidedBy.line}` : "-"} [${d.unknowns.join("; ")}]`,
         );
       }
     }

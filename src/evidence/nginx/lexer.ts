@@ -95,7 +95,11 @@ export function tokenize(text: string, file: string): Token[] {
           i++;
         }
         if (!closed) throw new InputError(`${file}:${startLine}: unclosed ${quote} quote`);
-        // nginx wants a separator after a closing quote.
+        // nginx wants a separator after a closing quote; `)` counts as one (for `if (... "")`).
+        if (text[i] === ")") {
+          i++;
+          break;
+        }
         const after = text[i];
         if (after !== undefined && !isSpace(after) && after !== ";" && after !== "{" && after !== "}") {
           throw new InputError(`${file}:${line}: unexpected "${after}" after a quoted string`);

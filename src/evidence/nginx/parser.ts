@@ -202,10 +202,17 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
 /** nginx's lexer leaves `(` and `)` glued to the first and last words of an if. */
 function stripIfParens(args: string[]): string[] {
   const out = [...args];
-  if (out.length > 0 && out[0]?.startsWith("(")) out[0] = (out[0] as string).slice(1);
-  const last = out.length - 1;
-  if (last >= 0 && out[last]?.endsWith(")")) out[last] = (out[last] as string).slice(0, -1);
-  return out.filter((a, i) => a !== "" || (i !== 0 && i !== out.length - 1));
+  const first = out[0];
+  if (first?.startsWith("(")) {
+    if (first === "(") out.shift();
+    else out[0] = first.slice(1);
+  }
+  const last = out[out.length - 1];
+  if (last?.endsWith(")")) {
+    if (last === ")") out.pop();
+    else out[out.length - 1] = last.slice(0, -1);
+  }
+  return out;
 }
 
 function expandInclude(
