@@ -299,6 +299,7 @@ function makeCases(n: number, seed: number): Case[] {
       host: pick(HOSTS),
       client: pick(CLIENTS),
       team: pick(TEAMS),
+      referer: pick(REFERERS),
     });
   }
   return cases;
