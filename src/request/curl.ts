@@ -74,6 +74,7 @@ function addData(kind: DataKind): Handler {
 }
 
 function readFileArg(path: string, what: string): Buffer {
+  if (path === "-") throw new InputError(`reading a ${what} from stdin (-) is not supported; name a file`);
   return readInputFile(path, what);
 }
 

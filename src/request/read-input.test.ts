@@ -90,3 +90,12 @@ describe("looksBinary", () => {
     expect(looksBinary(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00]))).toBe(true);
   });
 });
+
+describe("readInputFile on devices", () => {
+  it("reads /dev/zero only up to the cap", () => {
+    expectInputError(() => readInputFile("/dev/zero", "data file", 100_000), /too large/);
+  });
+  it("/dev/null is empty", () => {
+    expectInputError(() => readInputFile("/dev/null", "data file"), /is empty/);
+  });
+});

@@ -1,7 +1,7 @@
 // Reading the user's input files: bounded in size, with one-line errors a person
 // can act on instead of Node's errno stack traces.
 
-import { fstatSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { InputError } from "../errors.js";
 import { MAX_INPUT_FILE_BYTES } from "../limits.js";
 
@@ -40,24 +40,24 @@ function describeFsError(e: unknown, what: string, path: string): InputError {
   }
 }
 
-/** Reads all of stdin synchronously, refusing more than `cap` bytes. */
-function readStdin(what: string, cap: number): Buffer {
+/** Reads a descriptor to its end, refusing more than `cap` bytes (stdin, FIFOs, devices). */
+function readStream(fd: number, what: string, label: string, cap: number): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   const chunk = Buffer.alloc(64 * 1024);
   for (;;) {
     let n: number;
     try {
-      n = readSync(0, chunk, 0, chunk.length, null);
+      n = readSync(fd, chunk, 0, chunk.length, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "EAGAIN") continue; // non-blocking stdin: wait for more
       if (code === "EOF") break;
-      throw describeFsError(e, what, "(stdin)");
+      throw describeFsError(e, what, label);
     }
     if (n === 0) break;
     total += n;
-    if (total > cap) throw tooBig(what, "(stdin)", total, cap);
+    if (total > cap) throw tooBig(what, label, total, cap);
     chunks.push(Buffer.from(chunk.subarray(0, n)));
   }
   return Buffer.concat(chunks, total);
@@ -77,24 +77,36 @@ export function readInputFile(path: string, what: string, cap: number = MAX_INPU
     } catch (e) {
       if (e instanceof InputError) throw e;
     }
-    buf = readStdin(what, cap);
+    buf = readStream(0, what, "(stdin)", cap);
     if (buf.length === 0) throw new InputError(`${what} from stdin is empty`);
     return buf;
   }
   if (path === "") throw new InputError(`${what} path is empty`);
   let size: number;
+  let regular: boolean;
   try {
     const st = statSync(path);
     if (st.isDirectory()) throw new InputError(`${what} ${path} is a directory, not a file`);
     size = st.size;
+    regular = st.isFile();
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw describeFsError(e, what, path);
   }
   if (size > cap) throw tooBig(what, path, size, cap);
   try {
-    buf = readFileSync(path);
+    if (regular) buf = readFileSync(path);
+    else {
+      // Devices and FIFOs report no size and may never end (/dev/zero): read with the cap.
+      const fd = openSync(path, "r");
+      try {
+        buf = readStream(fd, what, path, cap);
+      } finally {
+        closeSync(fd);
+      }
+    }
   } catch (e) {
+    if (e instanceof InputError) throw e;
     if (e instanceof RangeError) throw tooBig(what, path, size, cap);
     throw describeFsError(e, what, path);
   }
