@@ -62,7 +62,15 @@ export const causesSchema = z
 
 export const fixStepSchema = z.union([
   templateText,
-  z.object({ when: z.enum(PLACEHOLDERS), text: templateText }),
+  z
+    .object({
+      /** Only when this placeholder has a value. */
+      when: z.enum(PLACEHOLDERS).optional(),
+      /** Only when this placeholder has no value (the step that finds it out). */
+      unless: z.enum(PLACEHOLDERS).optional(),
+      text: templateText,
+    })
+    .refine((s) => s.when || s.unless, { message: "a step object needs when or unless" }),
 ]);
 export const fixEntrySchema = z.object({
   products: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.array(fixStepSchema).min(1)),

@@ -188,6 +188,15 @@ describe("decide", () => {
       expect(f).not.toMatch(/\{(?:path|origin|resetAt|scope|client|ruleId)\}/);
   });
 
+  it("a step marked unless is dropped once its value is known", () => {
+    const responder: Responder = { layer: "waf", product: "modsecurity", evidence: [] };
+    const known = decide({ ...base, responder, evidence: [ev({ waf: 5 }, "x.", { ruleId: "942100" })] });
+    const unknownRule = decide({ ...base, responder, evidence: [ev({ waf: 5 })] });
+    expect(known.verdict?.fix.some((f) => f.startsWith("Find the rule id"))).toBe(false);
+    expect(unknownRule.verdict?.fix.some((f) => f.startsWith("Find the rule id"))).toBe(true);
+    expect(unknownRule.verdict?.summary).toMatch(/find the matched rule in the firewall log/);
+  });
+
   it("verdict evidence lists supporting facts strongest first", () => {
     const d = decide({
       ...base,

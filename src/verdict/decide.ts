@@ -187,7 +187,7 @@ export function placeholderValues(
   return values;
 }
 
-function stepText(step: FixStep): { text: string; when?: string } {
+function stepText(step: FixStep): { text: string; when?: Placeholder; unless?: Placeholder } {
   return typeof step === "string" ? { text: step } : step;
 }
 
@@ -213,8 +213,9 @@ export function fixSteps(
   const steps = [...(product ? entry.products[product]! : []), ...entry.generic];
   const out: string[] = [];
   for (const step of steps) {
-    const { text, when } = stepText(step);
-    if (when && !values[when as Placeholder]) continue;
+    const { text, when, unless } = stepText(step);
+    if (when && !values[when]) continue;
+    if (unless && values[unless]) continue;
     out.push(fillTemplate(text, values));
   }
   return [...new Set(out)];
