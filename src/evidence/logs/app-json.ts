@@ -42,7 +42,8 @@ export function appFlavour(doc: Json): string {
   if ("levelname" in doc) return "django";
   if ("event" in doc && ("timestamp" in doc || "level" in doc)) return "structlog";
   if (typeof doc.level === "string" && "message" in doc) return "winston";
-  return "json";
+  if ("logger" in doc && "ts" in doc) return "zap";
+  return "lines";
 }
 
 const STATUS_PATHS = [
@@ -61,6 +62,9 @@ const STATUS_PATHS = [
   "error.status",
 ];
 const MESSAGE_PATHS = ["msg", "message", "event", "err.message", "error.message", "error", "reason"];
+/** Details that often say more than the main message ("request completed"). */
+const DETAIL_PATHS = ["err.message", "error.message", "reason", "detail"];
+const CODE_PATHS = ["code", "err.code", "error.code", "err.type", "error.type"];
 const PATH_PATHS = [
   "req.url",
   "req.path",
@@ -108,7 +112,9 @@ function levelIsLoud(doc: Json): boolean {
 }
 
 export function parseAppJson(doc: Json, file: string, n: number, format: string): LogRecord | null {
-  const message = str(pick(doc, MESSAGE_PATHS)) ?? "";
+  const main = str(pick(doc, MESSAGE_PATHS)) ?? "";
+  const detail = str(pick(doc, DETAIL_PATHS));
+  const message = detail && !main.includes(detail) ? `${main}: ${detail}` : main;
   const rec = makeRecord({ file, line: n, format, kind: "app", product: "app" });
   rec.time = parseAnyTime(pick(doc, TIME_PATHS));
   // Caddy + Coraza and the like: the WAF line sits in the message.
@@ -119,7 +125,7 @@ export function parseAppJson(doc: Json, file: string, n: number, format: string)
   }
   const rawStatus = Number(pick(doc, STATUS_PATHS));
   rec.status = Number.isInteger(rawStatus) && rawStatus >= 100 && rawStatus <= 599 ? rawStatus : null;
-  const words = `${message} ${str(pick(doc, ["reason", "code", "err.code", "error.code", "err.type"])) ?? ""}`;
+  const words = `${message} ${str(pick(doc, CODE_PATHS)) ?? ""}`;
   if (rec.status !== null) {
     if (!isRefusalStatus(rec.status)) return null;
   } else if (!(DENIAL_WORDS.test(words) && levelIsLoud(doc))) {

@@ -26,14 +26,14 @@ export function nginxLogFormats(text: string): Record<string, string> {
   for (const m of stripped.matchAll(re)) {
     const parts = (m[3] as string).match(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s'"]+/g) ?? [];
     out[m[1] as string] = parts
-      .map((p) => (p.startsWith("'") || p.startsWith('"') ? unescape(p.slice(1, -1)) : p))
+      .map((p) => (p.startsWith("'") || p.startsWith('"') ? unquoteEscapes(p.slice(1, -1)) : p))
       .join("");
   }
   return out;
 }
 
 /** The escapes nginx and Apache accept in quoted config strings. */
-function unescape(s: string): string {
+function unquoteEscapes(s: string): string {
   return s.replace(/\\(.)/g, (_, c: string) => (c === "t" ? "\t" : c === "n" ? "\n" : c === "r" ? "\r" : c));
 }
 
@@ -41,7 +41,7 @@ function unescape(s: string): string {
 export function apacheLogFormats(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of text.matchAll(/^\s*LogFormat\s+"((?:[^"\\]|\\.)*)"\s+(\S+)\s*$/gim)) {
-    out[m[2] as string] = unescape(m[1] as string);
+    out[m[2] as string] = unquoteEscapes(m[1] as string);
   }
   return out;
 }

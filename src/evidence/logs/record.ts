@@ -50,7 +50,11 @@ export function pathOnly(target: string): string {
  * (Apache's "[client 1.2.3.4:5678]", "[client ::1:5678]"), so the last ":digits" goes.
  */
 export function clientAddress(raw: string, withPort = false): string {
-  const s = raw.trim().replace(/^"|"$/g, "");
+  // IPv4-mapped IPv6 ("::ffff:127.0.0.1", as Node logs it) is the IPv4 address.
+  const s = raw
+    .trim()
+    .replace(/^"|"$/g, "")
+    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+)/i, "");
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
   if (bracketed) return bracketed[1] as string;
   if (withPort || /^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(s)) return s.replace(/:\d{1,5}$/, "");

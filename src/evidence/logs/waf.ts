@@ -4,6 +4,7 @@
 // a unique_id; the join groups them.
 import { causeFromRules, decisiveRule } from "./classify.js";
 import { addId, clientAddress, clip, makeRecord } from "./record.js";
+import { parseAnyTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
 
 export interface WafMessage {
@@ -77,6 +78,10 @@ export function parseWafLine(text: string, file: string, n: number, format: stri
   const w = parseWafMessage(text);
   if (!w) return null;
   const rec = makeRecord({ file, line: n, format, kind: "waf" });
+  // A leading time stamp, if the line has one ("2026-11-26T05:00:00Z ERR …", "2026/11/26 05:00:00 …").
+  const head =
+    /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/.exec(text);
+  if (head) rec.time = parseAnyTime(head[1] as string);
   applyWafMessage(rec, w);
   return rec;
 }
