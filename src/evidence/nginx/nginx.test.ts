@@ -1,0 +1,246 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { InputError } from "../../errors.js";
+import type { ConfigRequest } from "../config-decision.js";
+import { evaluateNginx, nginxEvidence, parseNginxConfig, parseNginxText, tokenize } from "./index.js";
+
+const FIX = join(import.meta.dirname, "..", "..", "..", "fixtures", "nginx");
+const shop = parseNginxConfig(join(FIX, "shop", "nginx.conf"));
+const SITE = "sites-enabled/shop";
+
+function ask(
+  method: string,
+  url: string,
+  client: string | null = "192.0.2.1",
+  headers?: Record<string, string>,
+) {
+  const req: ConfigRequest = { method, url, client };
+  if (headers) req.headers = headers;
+  return evaluateNginx(shop, req);
+}
+
+function parseError(file: string): string {
+  try {
+    parseNginxConfig(join(FIX, file));
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return (e as Error).message;
+  }
+  throw new Error(`${file} parsed without error`);
+}
+
+describe("lexer", () => {
+  it("handles quotes, escapes, comments and ${var}", () => {
+    const t = tokenize(`a "b c" 'd\\'e' f\\"g # note\nh\${x}y {`, "t.conf");
+    expect(t.map((x) => x.value)).toEqual(["a", "b c", "d'e", 'f"g', "h${x}y", "{"]);
+    expect(t[4]?.line).toBe(2);
+  });
+});
+
+describe("parser", () => {
+  it("expands include globs in sorted order, skips dot files, keeps file and line", () => {
+    expect(shop.files).toEqual(
+      ["nginx.conf", "conf.d/10-map.conf", SITE].map((f, i) => (i === 0 ? join(FIX, "shop", f) : f)),
+    );
+    const http = shop.directives.find((d) => d.directive === "http");
+    const map = http?.block?.find((d) => d.directive === "map");
+    expect(map).toMatchObject({
+      file: "conf.d/10-map.conf",
+      line: 1,
+      args: ["$http_x_team", "$team_allowed"],
+    });
+    expect(map?.includedFrom).toEqual([`${join(FIX, "shop", "nginx.conf")}:4`]);
+  });
+
+  it("reports an include loop on one line", () => {
+    expect(parseError("loop/a.conf")).toBe("include loop: a.conf → b.conf → c.conf → a.conf");
+  });
+
+  it("caps include depth", () => {
+    expect(parseError("deep/d0.conf")).toMatch(/includes nested deeper than 32/);
+  });
+
+  it("refuses /dev/zero and binary includes without hanging", () => {
+    expect(parseError("devzero.conf")).toBe("nginx config /dev/zero is not a regular file");
+    expect(parseError("binary.conf")).toMatch(/binary\.bin is not a text file/);
+  });
+
+  it("reports syntax errors with file:line", () => {
+    expect(parseError("syntax/missing-semicolon.conf")).toMatch(
+      /missing-semicolon\.conf:6: unexpected "}" \(missing ";" after "root"/,
+    );
+    expect(parseError("syntax/unbalanced.conf")).toMatch(
+      /unbalanced\.conf:1: unexpected end of file, expecting "}"/,
+    );
+    expect(parseError("syntax/unclosed-quote.conf")).toMatch(/unclosed-quote\.conf:3: unclosed " quote/);
+    expect(parseError("syntax/missing-include.conf")).toMatch(
+      /cannot read nginx config no-such-file\.conf: ENOENT/,
+    );
+  });
+
+  it("catches a missing ; through the argument count", () => {
+    expect(() => parseNginxText("deny all\nallow 10.0.0.1;", "x.conf")).toThrow(
+      /x\.conf:1: invalid number of arguments in "deny"/,
+    );
+  });
+
+  it("strips the parentheses of if and keeps an empty quoted operand", () => {
+    const c = parseNginxText('server { if ($arg_t = "") { return 401; } }');
+    expect(c.directives[0]?.block?.[0]?.args).toEqual(["$arg_t", "=", ""]);
+  });
+});
+
+describe("server selection", () => {
+  const body = (url: string, host?: string) => {
+    const d = ask("GET", url, "192.0.2.1", host ? { host } : undefined);
+    return d.decidedBy?.args.join(" ");
+  };
+  it("prefers exact, then leading wildcard, then trailing wildcard, then regex, else default", () => {
+    expect(body("http://www.example.com/")).toBe("200 exact");
+    expect(body("http://a.b.example.com/")).toBe("200 leading");
+    expect(body("http://www.example.org/")).toBe("200 trailing");
+    expect(body("http://alice.users.test/")).toBe("200 regex");
+    expect(ask("GET", "http://nobody.test/health").matched?.server).toMatch(/default_server/);
+  });
+  it("uses the Host header over the URL host, and the port from the URL", () => {
+    expect(body("http://127.0.0.1/", "www.example.com:80")).toBe("200 exact");
+    expect(ask("GET", "http://127.0.0.1:8080/x").status).toBe(403);
+    expect(ask("GET", "http://127.0.0.1:9999/x").decision).toBe("unknown");
+  });
+});
+
+describe("location selection", () => {
+  const answer = (path: string) => ask("GET", `http://shop.test${path}`).decidedBy?.args.join(" ");
+  it("exact beats everything, ^~ stops regex, first regex wins over prefix", () => {
+    expect(answer("/health")).toBe("200 ok");
+    expect(ask("GET", "http://shop.test/static/x.php").decision).toBe("allow");
+    expect(ask("GET", "http://shop.test/x.PHP").status).toBe(404);
+    expect(answer("/a.txt")).toBe("200 top-regex");
+  });
+  it("searches nested locations before the regexes of the outer level", () => {
+    expect(answer("/nested/a.txt")).toBe("200 nested-regex");
+    expect(answer("/nested/deeper/a.txt")).toBe("200 nested-regex");
+    expect(answer("/nested/deeper/x")).toBe("200 nested-prefix");
+    expect(answer("/nested/x")).toBe("200 nested");
+  });
+  it("decodes and normalises the URI first", () => {
+    expect(answer("/nested/%2e%2e/health")).toBe("200 ok");
+    expect(answer("//nested///deeper/./x")).toBe("200 nested-prefix");
+    expect(ask("GET", "http://shop.test/../x").status).toBe(400);
+  });
+});
+
+describe("access phase", () => {
+  it("deny all after an allow list, with the smallest fix", () => {
+    const d = ask("POST", "http://shop.test/admin/users", "203.0.113.9");
+    expect(d).toMatchObject({ decision: "deny", status: 403, cause: "ip-restriction" });
+    expect(d.decidedBy).toEqual({ directive: "deny", args: ["all"], file: SITE, line: 15 });
+    expect(d.fix).toEqual([`add \`allow 203.0.113.9;\` before \`deny all;\` at ${SITE}:15`]);
+    expect(d.context.map((c) => `${c.block}:${c.line}`)).toEqual(["http:3", "server:1", "location:12"]);
+  });
+  it("matches IPv4 and IPv6 CIDRs, IPv4-mapped clients included", () => {
+    expect(ask("GET", "http://shop.test/admin/", "10.20.30.40").decision).toBe("allow");
+    expect(ask("GET", "http://shop.test/admin/", "::ffff:10.1.2.3").decision).toBe("allow");
+    expect(ask("GET", "http://shop.test/admin/", "2001:db8:1::5").decision).toBe("allow");
+    expect(ask("GET", "http://shop.test/admin/", "2001:db9::5").decision).toBe("deny");
+  });
+  it("inherits allow/deny from http when the inner levels have none", () => {
+    const d = ask("GET", "http://shop.test/anything", "198.51.100.20");
+    expect(d.decidedBy).toMatchObject({ directive: "deny", args: ["198.51.100.0/24"], line: 6 });
+    expect(d.fix[0]).toMatch(
+      /remove or narrow `deny 198\.51\.100\.0\/24` .* \(it matches 198\.51\.100\.20\)/,
+    );
+  });
+  it("needs the client address when a rule depends on it", () => {
+    const d = ask("GET", "http://shop.test/admin/", null);
+    expect(d.decision).toBe("unknown");
+    expect(d.unknowns[0]).toMatch(/needs the client address/);
+  });
+  it("limit_except applies its rules to the methods it does not list; GET implies HEAD", () => {
+    expect(ask("HEAD", "http://shop.test/upload/x").decision).toBe("allow");
+    expect(ask("POST", "http://shop.test/api/x").decision).toBe("allow");
+    const d = ask("POST", "http://shop.test/upload/x");
+    expect(d).toMatchObject({ decision: "deny", status: 403, cause: "server-config" });
+    expect(d.fix[0]).toBe(`add POST to \`limit_except GET\` at ${SITE}:31`);
+    expect(ask("DELETE", "http://shop.test/api/x", "10.0.0.7").decision).toBe("allow");
+    expect(ask("DELETE", "http://shop.test/api/x", "10.0.0.8").decision).toBe("deny");
+  });
+  it("server-level if/return runs before location matching", () => {
+    const d = ask("TRACE", "http://shop.test/health");
+    expect(d).toMatchObject({ decision: "deny", status: 405, cause: "server-config" });
+    expect(d.context.at(-1)).toMatchObject({ block: "if", line: 7 });
+  });
+  it("map read by if: unknown without the header, decided with it", () => {
+    const none = ask("POST", "http://shop.test/team/x");
+    expect(none.decision).toBe("unknown");
+    expect(none.unknowns[0]).toMatch(/^the map on \$http_x_team needs the request's X-Team header/);
+    expect(ask("POST", "http://shop.test/team/x", "192.0.2.1", { "x-team": "sales" })).toMatchObject({
+      decision: "deny",
+      status: 403,
+    });
+    expect(ask("POST", "http://shop.test/team/x", "192.0.2.1", { "x-team": "sre-eu" }).decision).toBe(
+      "allow",
+    );
+  });
+  it("auth_basic answers 401 without credentials; satisfy any lets an allowed address through", () => {
+    const d = ask("GET", "http://shop.test/private/");
+    expect(d).toMatchObject({ decision: "deny", status: 401, cause: "credentials-invalid" });
+    expect(
+      ask("GET", "http://shop.test/private/", "192.0.2.1", { authorization: "Basic dTpw" }).decision,
+    ).toBe("unknown");
+    expect(ask("GET", "http://shop.test/either/", "10.1.1.1").decision).toBe("allow");
+    expect(ask("GET", "http://shop.test/either/", "192.0.2.1").status).toBe(401);
+  });
+  it("auth_request is unknown; internal is 404; deny inside if is noted", () => {
+    expect(ask("GET", "http://shop.test/sso/").unknowns[0]).toMatch(/auth_request \/auth .* subrequest/);
+    expect(ask("GET", "http://shop.test/only-internal/")).toMatchObject({
+      decision: "deny",
+      status: 404,
+      cause: "server-config",
+    });
+    expect(ask("GET", "http://shop.test/bad-if/").unknowns[0]).toMatch(/does not allow `deny` inside `if`/);
+  });
+});
+
+describe("static content", () => {
+  const dir = mkdtempSync(join(tmpdir(), "why403-nginx-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, "www", "docs"), { recursive: true });
+  mkdirSync(join(dir, "www", "withindex"), { recursive: true });
+  writeFileSync(join(dir, "www", "withindex", "index.html"), "x");
+  writeFileSync(join(dir, "www", "docs", "a.txt"), "x");
+  const conf = parseNginxText(
+    `server { listen 80; root ${dir}/www; location / { } location /files/ { alias ${dir}/www/docs/; } }`,
+    "static.conf",
+  );
+  const run = (method: string, path: string) =>
+    evaluateNginx(conf, { method, url: `http://h${path}`, client: "192.0.2.1" });
+  it("directory without index is 403 unless autoindex; with index it is served", () => {
+    const d = run("GET", "/docs/");
+    expect(d).toMatchObject({
+      decision: "deny",
+      status: 403,
+      cause: "server-config",
+      filePath: `${dir}/www/docs/`,
+    });
+    expect(d.fix[0]).toMatch(/add an index file \(index\.html\) .* or `autoindex on;`/);
+    expect(run("GET", "/withindex/")).toMatchObject({ decision: "allow", status: 200 });
+  });
+  it("maps root and alias to the file path; POST to a static file is 405", () => {
+    expect(run("GET", "/files/a.txt")).toMatchObject({ status: 200, filePath: `${dir}/www/docs/a.txt` });
+    expect(run("POST", "/docs/a.txt")).toMatchObject({ decision: "deny", status: 405 });
+    expect(run("GET", "/docs/missing")).toMatchObject({ decision: "allow", status: 404 });
+  });
+});
+
+describe("nginxEvidence", () => {
+  it("weights the decision's cause and names file:line", () => {
+    const [e] = nginxEvidence(ask("POST", "http://shop.test/admin/users", "203.0.113.9"));
+    expect(e?.source).toBe(`${SITE}:15`);
+    expect(e?.weights).toEqual({ "ip-restriction": 5 });
+    const [allow] = nginxEvidence(ask("GET", "http://shop.test/admin/", "10.0.0.1"));
+    expect(allow?.weights["ip-restriction"]).toBeLessThan(0);
+  });
+});
