@@ -1,0 +1,57 @@
+// Small builders for probe requests derived from the refused one.
+
+import type { Header, RequestModel } from "../model.js";
+
+const BODY_HEADERS = new Set(["content-type", "content-length", "content-encoding", "transfer-encoding"]);
+
+/** The same URL and headers with a bodiless safe method. */
+export function asSafe(req: RequestModel, method: "GET" | "HEAD" | "OPTIONS", url = req.url): RequestModel {
+  return {
+    method,
+    url,
+    headers: req.headers.filter(([n]) => !BODY_HEADERS.has(n.toLowerCase())),
+    body: null,
+    options: { ...req.options, explicitMethod: true },
+  };
+}
+
+export function onUrl(req: RequestModel, url: string): RequestModel {
+  return { ...req, url };
+}
+
+export function setHeader(headers: Header[], name: string, value: string | null): Header[] {
+  const lower = name.toLowerCase();
+  const out = headers.filter(([n]) => n.toLowerCase() !== lower);
+  if (value !== null) out.push([name, value]);
+  return out;
+}
+
+export function dropHeaders(headers: Header[], names: string[]): Header[] {
+  const drop = new Set(names.map((n) => n.toLowerCase()));
+  return headers.filter(([n]) => !drop.has(n.toLowerCase()));
+}
+
+export function hasHeader(req: RequestModel, name: string): boolean {
+  const lower = name.toLowerCase();
+  return req.headers.some(([n]) => n.toLowerCase() === lower);
+}
+
+export function describeStatus(status: number | null): string {
+  return status === null ? "no answer" : String(status);
+}
+
+export const CREDENTIAL_HEADERS = [
+  "authorization",
+  "cookie",
+  "proxy-authorization",
+  "x-api-key",
+  "api-key",
+  "x-auth-token",
+];
+
+export function hasCredentials(req: RequestModel): boolean {
+  return req.headers.some(([n]) => CREDENTIAL_HEADERS.includes(n.toLowerCase()));
+}
+
+export const BROWSER_USER_AGENT =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";

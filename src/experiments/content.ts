@@ -1,0 +1,178 @@
+// content: does the refusal follow the request's content, and which part?
+// On the decoy (once it reproduces the refusal) this is safe; on the original
+// path it is only safe for a safe method, otherwise may-execute. First the
+// request stripped of body, query, cookies and optional headers; then a
+// hierarchical delta-debugging search for the smallest part that still
+// triggers (every fragment, when a summed anomaly score needs several).
+
+import { guessFamily } from "../delta/family.js";
+import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
+import { requestTree } from "../delta/request-tree.js";
+import { isSafeMethod } from "../http/types.js";
+import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
+import { weightFor } from "../investigate/weights.js";
+import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
+import { redactText } from "../redact.js";
+import { BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+
+interface Base {
+  req: RequestModel;
+  safety: ProbeSafety;
+  where: string;
+}
+
+function baseFor(state: InvestigationState): Base | null {
+  if (state.facts.decoy?.reproduces)
+    return { req: onUrl(state.target, state.facts.decoy.url), safety: "decoy", where: "on the decoy path" };
+  if (isSafeMethod(state.target.method))
+    return { req: state.target, safety: "safe-method", where: "on the original URL" };
+  if (state.allowSideEffects)
+    return { req: state.target, safety: "may-execute", where: "on the original path (side effects allowed)" };
+  return null;
+}
+
+const CREDENTIAL_NAMES =
+  /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$|session|token|jwt|sid$/i;
+
+/** What the trigger part says about the cause: content rules, or a credential, origin or agent check. */
+function causeWeights(
+  parts: MinimalPart[],
+  family: string | undefined,
+  state: InvestigationState,
+): Partial<Record<CauseId, number>> {
+  const only = parts.length === 1 ? parts[0]! : null;
+  const name = only?.name?.toLowerCase() ?? "";
+  if (
+    only &&
+    !family &&
+    (only.location === "header" || only.location === "cookie") &&
+    CREDENTIAL_NAMES.test(name)
+  ) {
+    return { "credentials-invalid": 3, waf: -1 };
+  }
+  if (only && only.location === "header" && (name === "origin" || name === "referer")) {
+    return { csrf: 2, cors: name === "origin" ? 1.5 : 0, waf: -1 };
+  }
+  if (only && only.location === "header" && name === "user-agent") {
+    return family === "scanner user agent"
+      ? { waf: 3, "bot-protection": 1.5 }
+      : { "bot-protection": 2.5, waf: 1.5 };
+  }
+  const front = state.facts.decoy?.reproduces ? 1 : 0;
+  return { waf: 3.5 + front, "app-logic": -1, csrf: -1, "ip-restriction": -2 };
+}
+
+function describePart(p: MinimalPart): string {
+  const where =
+    p.location === "body"
+      ? p.name
+        ? `body field ${p.name}`
+        : "the body"
+      : `${p.location} ${p.name ?? ""}`.trim();
+  return p.value === "" ? `${where} (its presence)` : `${where} = "${redactText(p.value).slice(0, 120)}"`;
+}
+
+async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
+  const ua = base.req.headers.find(([n]) => n.toLowerCase() === "user-agent")?.[1] ?? null;
+  if (ua && /mozilla\/5\.0/i.test(ua)) return;
+  const req = {
+    ...base.req,
+    headers: setHeader(
+      setHeader(base.req.headers, "User-Agent", BROWSER_USER_AGENT),
+      "Accept",
+      "text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8",
+    ),
+  };
+  const out = await ctx.probe(req, `your request with a browser User-Agent ${base.where}`, base.safety);
+  if (out.sameRefusal || out.inconclusive || !out.response) {
+    out.record.finding = out.sameRefusal
+      ? "still refused: the User-Agent is not what is refused"
+      : "no conclusion";
+    return;
+  }
+  out.record.finding = `${out.response.status}: a browser User-Agent passes`;
+  const family = ua ? guessFamily(ua, "header", "User-Agent") : undefined;
+  ctx.setTrigger({
+    location: "header",
+    name: "User-Agent",
+    minimal: ua ?? "",
+    family: family ?? "non-browser user agent",
+  });
+  ctx.addEvidence({
+    source: `probe #${out.n}`,
+    fact: ua
+      ? `With a browser User-Agent instead of "${redactText(ua).slice(0, 80)}" the request passes: the refusal keys on the User-Agent.`
+      : "With a browser User-Agent added the request passes: the refusal keys on the missing User-Agent.",
+    weights:
+      family === "scanner user agent" ? { waf: 3, "bot-protection": 2 } : { "bot-protection": 3, waf: 1.5 },
+  });
+}
+
+export const content: Experiment = {
+  id: "content",
+  safety: "decoy",
+  cost: 10,
+  appliesTo(state) {
+    if (!baseFor(state)) return false;
+    return requestTree(state.target).root.children.length > 0;
+  },
+  priority(state) {
+    const waf = weightFor(state.evidence, "waf");
+    return (state.facts.decoy?.reproduces ? 30 : 10) + Math.max(0, waf) * 10;
+  },
+  async run(ctx) {
+    const { state } = ctx;
+    const base = baseFor(state)!;
+    let k = 0;
+    const result = await minimizeRequest(
+      base.req,
+      async (candidate) => {
+        k++;
+        const out = await ctx.probe(candidate, `content search ${base.where} (step ${k})`, base.safety);
+        if (out.sameRefusal) {
+          out.record.finding = "still refused";
+          return "fail";
+        }
+        out.record.finding = out.inconclusive ? "no conclusion" : `${out.response!.status}: passes`;
+        return out.inconclusive ? "unresolved" : "pass";
+      },
+      { maxTests: Math.max(0, ctx.remaining() - 1) },
+    );
+    state.facts.contentFollows = result.followsContent;
+    if (result.followsContent === false) {
+      ctx.addEvidence({
+        source: "content search",
+        fact: `Stripped of its body, query string, cookies and optional headers, the request is still refused ${base.where}: the refusal does not follow the request's content.`,
+        weights: { waf: -2, "ip-restriction": 1, "bot-protection": 0.5, "credentials-invalid": -0.5 },
+      });
+      if (ctx.remaining() > 0) await agentVariant(ctx, base);
+      return;
+    }
+    if (result.followsContent !== true || result.parts.length === 0) return;
+    const family = guessFamily(
+      result.parts.map((p) => p.value).join(" "),
+      result.parts[0]!.location,
+      result.parts[0]!.name,
+    );
+    const first = result.parts[0]!;
+    const trigger: Trigger = { location: first.location, name: first.name, minimal: first.value };
+    if (result.parts.length > 1) {
+      trigger.parts = result.parts.map((p) => ({ location: p.location, name: p.name, value: p.value }));
+    }
+    if (family) trigger.family = family;
+    ctx.setTrigger(trigger);
+    const several = result.parts.length > 1;
+    const evidence: Evidence = {
+      source: "content search",
+      fact: several
+        ? `The refusal needs ${result.parts.length} parts together — ${result.parts.map(describePart).join("; ")} — without any one of them the request passes ${base.where}; that is how anomaly-scoring firewalls (OWASP CRS) add up rule scores.`
+        : `The smallest part of the request that still triggers the refusal ${base.where} is ${describePart(first)}; without it the request passes${family ? ` (it looks like ${family})` : ""}.`,
+      weights: causeWeights(result.parts, family, state),
+      data: { trigger, probes: result.tests, exhausted: result.exhausted },
+    };
+    if (result.exhausted)
+      evidence.fact +=
+        " (The probe budget ran out before the search finished, so the part may be larger than needed.)";
+    ctx.addEvidence(evidence);
+  },
+};

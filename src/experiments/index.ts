@@ -1,0 +1,26 @@
+// Every experiment the investigation loop can choose from.
+
+import type { Experiment } from "../investigate/types.js";
+import { content } from "./content.js";
+import { credentials } from "./credentials.js";
+import { csrf } from "./csrf.js";
+import { decoy } from "./decoy.js";
+import { layerMap } from "./layer-map.js";
+import { method } from "./method.js";
+import { origin } from "./origin.js";
+import { rateLimit } from "./rate-limit.js";
+import { repeat } from "./repeat.js";
+
+export { content, credentials, csrf, decoy, layerMap, method, origin, rateLimit, repeat };
+
+export const ALL_EXPERIMENTS: Experiment[] = [
+  rateLimit,
+  decoy,
+  layerMap,
+  method,
+  credentials,
+  csrf,
+  origin,
+  content,
+  repeat,
+];

@@ -1,0 +1,93 @@
+// Whether an answer repeats the baseline refusal. "The same way" means the
+// same status from the same responder with the same kind of page; a different
+// status from the same host counts as passing.
+
+import type { ResponseModel } from "../model.js";
+import type { FingerprintResult } from "./deps.js";
+
+export function sameRefusal(
+  baseline: ResponseModel,
+  baseFp: FingerprintResult,
+  res: ResponseModel,
+  fp: FingerprintResult,
+): boolean {
+  if (res.status !== baseline.status) return false;
+  if (fp.blockPage !== baseFp.blockPage || fp.challenge !== baseFp.challenge) return false;
+  if (fp.responder.product !== baseFp.responder.product) return false;
+  if (fp.responder.layer !== baseFp.responder.layer) return false;
+  return true;
+}
+
+/** No conclusion can be drawn: throttled, or the server failed. */
+export function inconclusive(res: ResponseModel | null, baselineStatus: number): boolean {
+  if (!res) return true;
+  if (res.status === 429 && baselineStatus !== 429) return true;
+  return res.status >= 500;
+}
+
+function words(text: string): Set<string> {
+  return new Set(
+    text
+      .toLowerCase()
+      .replace(/<[^>]*>/g, " ")
+      .replace(/[0-9]+/g, " ")
+      .split(/[^a-z]+/)
+      .filter((w) => w.length > 2 && !STATUS_WORDS.has(w)),
+  );
+}
+
+// Words that differ between a server's 403 and 404 pages of one template.
+const STATUS_WORDS = new Set([
+  "forbidden",
+  "not",
+  "found",
+  "access",
+  "denied",
+  "permission",
+  "the",
+  "requested",
+  "url",
+  "this",
+  "server",
+  "you",
+  "don",
+  "have",
+  "was",
+  "resource",
+  "page",
+  "error",
+]);
+
+/** Jaccard similarity of the two bodies' words, status words left out: ~1 for one template. */
+export function templateSimilarity(a: Buffer, b: Buffer): number {
+  const x = words(a.toString("utf8").slice(0, 64 * 1024));
+  const y = words(b.toString("utf8").slice(0, 64 * 1024));
+  if (x.size === 0 && y.size === 0) return 1;
+  let both = 0;
+  for (const w of x) if (y.has(w)) both++;
+  return both / (x.size + y.size - both);
+}
+
+export function headerValue(res: { headers: Array<[string, string]> }, name: string): string | null {
+  const lower = name.toLowerCase();
+  return res.headers.find(([n]) => n.toLowerCase() === lower)?.[1] ?? null;
+}
+
+const BACKEND_HEADERS = [
+  "x-served-by",
+  "x-backend",
+  "x-backend-server",
+  "x-upstream",
+  "x-server",
+  "x-host",
+  "x-served-from",
+];
+
+/** An identifier of the backend instance that answered, when the response names one. */
+export function backendOf(res: { headers: Array<[string, string]> }): string | null {
+  for (const name of BACKEND_HEADERS) {
+    const v = headerValue(res, name);
+    if (v) return `${name}: ${v}`;
+  }
+  return null;
+}

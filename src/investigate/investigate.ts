@@ -1,0 +1,169 @@
+// The investigation loop: replay once, stop if not refused, otherwise run the
+// applicable experiment with the best information per request until one
+// cause is clear, the budget is spent, or the server escalates.
+
+import { randomBytes } from "node:crypto";
+import { InputError } from "../errors.js";
+import { ALL_EXPERIMENTS } from "../experiments/index.js";
+import { createHttpTransport } from "../http/client.js";
+import { Pacer } from "../http/pacer.js";
+import { newRunId } from "../http/request-id.js";
+import { type Clock, systemClock } from "../http/types.js";
+import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
+import { REFUSAL_STATUSES, type RequestModel } from "../model.js";
+import { backendOf } from "./compare.js";
+import { contentEvidence, decide, evidenceFromExchange } from "./deps.js";
+import { Prober } from "./prober.js";
+import { replay } from "./replay.js";
+import { assembleReport } from "./report.js";
+import {
+  BudgetSpent,
+  EscalationStop,
+  type Experiment,
+  type InvestigateOptions,
+  type InvestigationState,
+  type LiveReport,
+  UnsafeProbeRefused,
+} from "./types.js";
+
+/** Confidence above which the leading cause counts as clear. */
+export const CLEAR_CONFIDENCE = 0.85;
+
+/** True when the replay was not refused: the CLI exits 3. */
+export function isNotRefused(report: LiveReport): boolean {
+  return report.notRefused === true;
+}
+
+function refreshCandidates(state: InvestigationState): void {
+  const d = decide({
+    evidence: state.evidence,
+    responder: state.baselineFingerprint.responder,
+    status: state.baseline.status,
+    trigger: state.trigger,
+    mode: "live",
+    target: { method: state.original.method, url: state.original.url },
+  });
+  state.candidates = d.candidates;
+}
+
+function isClear(state: InvestigationState): boolean {
+  const lead = state.candidates[0];
+  if (!lead || lead.confidence < CLEAR_CONFIDENCE) return false;
+  // When content matters, the cause is only clear once we know which content.
+  if (lead.cause === "waf" && !state.trigger && state.facts.contentFollows !== false) {
+    return !ALL_EXPERIMENTS.some((e) => e.id === "content" && !state.ran.has(e.id) && e.appliesTo(state));
+  }
+  return true;
+}
+
+function pickNext(state: InvestigationState, experiments: Experiment[]): Experiment | null {
+  let best: Experiment | null = null;
+  let bestScore = 0;
+  for (const e of experiments) {
+    if (state.ran.has(e.id) || !e.appliesTo(state)) continue;
+    const score = e.priority(state) / Math.max(1, e.cost);
+    if (score > bestScore) {
+      best = e;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+export async function investigate(
+  request: RequestModel,
+  options: InvestigateOptions = {},
+): Promise<LiveReport> {
+  const clock: Clock = options.clock ?? systemClock;
+  const ownTransport = options.transport ? null : createHttpTransport();
+  const transport = options.transport ?? ownTransport!;
+  const allowSideEffects = options.allowSideEffects ?? false;
+  const runId = options.runId ?? newRunId();
+  const maxProbes = options.maxProbes ?? DEFAULT_MAX_PROBES;
+  if (!Number.isInteger(maxProbes) || maxProbes < 1)
+    throw new InputError("--max-probes must be a whole number of at least 1");
+  const prober = new Prober({
+    transport,
+    clock,
+    pacer: new Pacer(options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND, clock),
+    maxProbes,
+    timeoutMs: options.timeoutMs ?? request.options.timeoutMs,
+    requestIds: options.requestIds ?? true,
+    runId,
+    randomToken: options.randomToken ?? (() => randomBytes(6).toString("hex")),
+    allowSideEffects,
+  });
+  try {
+    const base = await replay(request, prober);
+    if (!base.ok) throw new InputError(base.failure.message);
+    const { exchange, fingerprint: baseFp } = base;
+    const state: InvestigationState = {
+      runId,
+      original: request,
+      target: exchange.request,
+      baseline: exchange.response,
+      baselineFingerprint: baseFp,
+      evidence: [],
+      trigger: null,
+      candidates: [],
+      allowSideEffects,
+      facts: {},
+      unverified: [],
+      ran: new Set(),
+    };
+    const firstBackend = backendOf(exchange.response);
+    if (firstBackend) state.facts.backends = new Set([firstBackend]);
+    const refused = REFUSAL_STATUSES.has(exchange.response.status) || baseFp.blockPage || baseFp.challenge;
+    if (!refused) {
+      prober.records[prober.records.length - 1]!.finding += " — not refused";
+      return assembleReport(state, prober, { notRefused: true });
+    }
+    state.evidence.push(
+      ...baseFp.evidence,
+      ...evidenceFromExchange(exchange, baseFp.responder),
+      ...contentEvidence(exchange),
+    );
+    state.evidence.push(...(options.extraEvidence ?? []));
+    refreshCandidates(state);
+
+    const ctx = prober.context(state);
+    let stoppedBecause: string | undefined;
+    for (;;) {
+      if (isClear(state)) break;
+      if (prober.remaining() <= 0) {
+        stoppedBecause = `the probe budget (${maxProbes}) is spent`;
+        break;
+      }
+      const next = pickNext(state, ALL_EXPERIMENTS);
+      if (!next) break;
+      state.ran.add(next.id);
+      try {
+        await next.run(ctx);
+      } catch (error) {
+        if (error instanceof BudgetSpent) {
+          stoppedBecause = `the probe budget (${maxProbes}) is spent`;
+          refreshCandidates(state);
+          break;
+        }
+        if (error instanceof EscalationStop) {
+          stoppedBecause = error.message;
+          refreshCandidates(state);
+          break;
+        }
+        if (!(error instanceof UnsafeProbeRefused)) throw error;
+      }
+      refreshCandidates(state);
+      options.onProgress?.({
+        experiment: next.id,
+        probesSent: prober.sent,
+        leading: state.candidates[0]?.cause ?? null,
+      });
+    }
+    if (options.serverEvidence && prober.requestIds.length > 0) {
+      state.evidence.push(...(await options.serverEvidence([...prober.requestIds])));
+    }
+    return assembleReport(state, prober, { stoppedBecause });
+  } finally {
+    await ownTransport?.close?.();
+  }
+}

@@ -1,0 +1,181 @@
+// The single door every probe goes through: budget, safety, host, pacing,
+// request ids, recording, and the escalation checks that end a run.
+
+import { type Pacer, retryAfterMs } from "../http/pacer.js";
+import { requestIdFor, withRequestId } from "../http/request-id.js";
+import type { Clock, Transport } from "../http/types.js";
+import type { Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
+import { redactUrl } from "../redact.js";
+import { backendOf, inconclusive, sameRefusal } from "./compare.js";
+import { fingerprint } from "./deps.js";
+import { actualSafety, decoyUrl, sameOrigin } from "./paths.js";
+import {
+  BudgetSpent,
+  EscalationStop,
+  type InvestigationState,
+  type ProbeContext,
+  type ProbeOutcome,
+  type ProbeSafety,
+  UnsafeProbeRefused,
+} from "./types.js";
+
+export interface ProberOptions {
+  transport: Transport;
+  clock: Clock;
+  pacer: Pacer;
+  maxProbes: number;
+  timeoutMs?: number;
+  requestIds: boolean;
+  runId: string;
+  randomToken: () => string;
+  allowSideEffects: boolean;
+}
+
+const SAFETY_RANK: Record<ProbeSafety, number> = { "safe-method": 0, decoy: 0, "may-execute": 1 };
+
+export class Prober {
+  readonly records: ProbeRecord[] = [];
+  readonly requestIds: string[] = [];
+  unsafeProbes = 0;
+  /** Answers received so far (any status), for the escalation check. */
+  private answers = 0;
+  /** Origins a probe may go to: the target's, plus ones the caller allows (the form page's). */
+  private readonly origins = new Set<string>();
+  state: InvestigationState | null = null;
+
+  constructor(private readonly o: ProberOptions) {}
+
+  allowOrigin(url: string): void {
+    try {
+      this.origins.add(new URL(url).origin);
+    } catch {
+      // not a URL: nothing to allow
+    }
+  }
+
+  get sent(): number {
+    return this.records.length;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.o.maxProbes - this.records.length);
+  }
+
+  /** Sends one request and records it. Used for the replay (safety "replay") and for probes. */
+  async send(
+    req: RequestModel,
+    purpose: string,
+    safety: ProbeRecord["safety"],
+  ): Promise<Omit<ProbeOutcome, "sameRefusal" | "inconclusive">> {
+    if (this.remaining() <= 0) throw new BudgetSpent(`probe budget of ${this.o.maxProbes} spent`);
+    await this.o.pacer.wait();
+    const n = this.records.length + 1;
+    const id = requestIdFor(this.o.runId, n);
+    const outgoing = this.o.requestIds ? withRequestId(req, id) : req;
+    if (this.o.requestIds) this.requestIds.push(id);
+    const result = await this.o.transport.send(
+      outgoing,
+      this.o.timeoutMs ? { timeoutMs: this.o.timeoutMs } : {},
+    );
+    const record: ProbeRecord = {
+      purpose,
+      method: req.method,
+      url: redactUrl(req.url),
+      status: result.ok ? result.response.status : null,
+      finding: result.ok
+        ? `${result.response.status} ${result.response.statusText}`.trim()
+        : result.failure.message,
+      safety,
+      durationMs: result.durationMs,
+    };
+    if (this.o.requestIds) record.requestId = id;
+    if (!result.ok) record.error = result.failure.kind;
+    this.records.push(record);
+    if (result.ok) {
+      this.answers++;
+      const backend = backendOf(result.response);
+      if (backend && this.state) (this.state.facts.backends ??= new Set()).add(backend);
+      const fp = fingerprint(result.response, outgoing);
+      return { n, response: result.response, failure: null, fingerprint: fp, record };
+    }
+    return { n, response: null, failure: result.failure, fingerprint: null, record };
+  }
+
+  context(state: InvestigationState): ProbeContext {
+    this.state = state;
+    this.allowOrigin(state.target.url);
+    this.allowOrigin(state.original.url);
+    return {
+      state,
+      allowSideEffects: this.o.allowSideEffects,
+      clock: this.o.clock,
+      remaining: () => this.remaining(),
+      addEvidence: (e: Evidence) => state.evidence.push(e),
+      setTrigger: (t: Trigger) => {
+        state.trigger = t;
+      },
+      noteUnverified: (text: string) => {
+        if (!state.unverified.includes(text)) state.unverified.push(text);
+      },
+      decoyUrl: (keepQuery = true) => decoyUrl(state.target.url, this.o.randomToken(), keepQuery),
+      missingUrl: () => decoyUrl(state.target.url, this.o.randomToken(), false),
+      probe: (req, purpose, declared) => this.probe(state, req, purpose, declared),
+    };
+  }
+
+  private async probe(
+    state: InvestigationState,
+    req: RequestModel,
+    purpose: string,
+    declared: ProbeSafety,
+  ): Promise<ProbeOutcome> {
+    const actual = actualSafety(req);
+    const safety = SAFETY_RANK[actual] >= SAFETY_RANK[declared] ? actual : declared;
+    if (safety === "may-execute" && !this.o.allowSideEffects) {
+      throw new UnsafeProbeRefused(
+        `refused to send ${req.method} ${redactUrl(req.url)} without --allow-side-effects`,
+      );
+    }
+    if (![...this.origins].some((o) => sameOrigin(o, req.url))) {
+      throw new UnsafeProbeRefused(`refused to probe ${redactUrl(req.url)}: another host than the request's`);
+    }
+    const out = await this.send(req, purpose, safety);
+    if (safety === "may-execute") this.unsafeProbes++;
+    this.checkEscalation(state, out);
+    const same =
+      out.response !== null &&
+      out.fingerprint !== null &&
+      sameRefusal(state.baseline, state.baselineFingerprint, out.response, out.fingerprint);
+    return {
+      ...out,
+      sameRefusal: same,
+      inconclusive: !same && inconclusive(out.response, state.baseline.status),
+    };
+  }
+
+  private checkEscalation(
+    state: InvestigationState,
+    out: Omit<ProbeOutcome, "sameRefusal" | "inconclusive">,
+  ): void {
+    if (out.failure && (out.failure.kind === "refused" || out.failure.kind === "reset") && this.answers > 0) {
+      out.record.finding = `${out.failure.message}; the server answered before, so it may now be blocking us`;
+      throw new EscalationStop(
+        `the connection was ${out.failure.kind === "refused" ? "refused" : "reset"} after earlier answers (a ban?)`,
+      );
+    }
+    const res = out.response;
+    if (!res) return;
+    if (out.fingerprint?.challenge && !state.baselineFingerprint.challenge) {
+      out.record.finding = "the server switched to a challenge page";
+      throw new EscalationStop("the server switched to a challenge page while probing");
+    }
+    if (res.status === 429 && state.baseline.status !== 429) {
+      const wait = retryAfterMs(res.headers, this.o.clock.now());
+      if (wait !== null && !this.o.pacer.deferFor(wait)) {
+        out.record.finding = `429 with Retry-After ${Math.round(wait / 1000)} s`;
+        throw new EscalationStop(`rate limited by our own probes (Retry-After ${Math.round(wait / 1000)} s)`);
+      }
+      if (wait === null) this.o.pacer.deferFor(this.o.pacer.maxRetryAfterMs / 2);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+// Assembles the live report: baseline, the verdict from all evidence, the
+// trigger, every probe sent (replay first), and the side-effect count.
+
+import type { Trigger } from "../model.js";
+import { redactSecret, redactText, redactUrl } from "../redact.js";
+import { decide } from "./deps.js";
+import type { Prober } from "./prober.js";
+import type { InvestigationState, LiveReport } from "./types.js";
+
+const SECRET_NAME = /token|secret|passw|session|sid$|auth|csrf|xsrf|key|jwt|signature|cookie/i;
+
+/** A trigger safe to print: secret-named cookies and headers are fingerprinted, text is scrubbed. */
+export function redactTrigger(t: Trigger): Trigger {
+  const value = (location: string, name: string | null, v: string) =>
+    (location === "cookie" || location === "header") && name && SECRET_NAME.test(name)
+      ? redactSecret(v)
+      : redactText(v);
+  const out: Trigger = { location: t.location, name: t.name, minimal: value(t.location, t.name, t.minimal) };
+  if (t.parts) out.parts = t.parts.map((p) => ({ ...p, value: value(p.location, p.name, p.value) }));
+  if (t.family) out.family = t.family;
+  return out;
+}
+
+export function assembleReport(
+  state: InvestigationState,
+  prober: Prober,
+  extra: { notRefused?: boolean; stoppedBecause?: string | undefined },
+): LiveReport {
+  const target = { method: state.original.method, url: redactUrl(state.original.url) };
+  const report: LiveReport = {
+    schema: "why403.report/v1",
+    mode: "live",
+    target,
+    baseline: { status: state.baseline.status, responder: state.baselineFingerprint.responder },
+    verdict: null,
+    candidates: [],
+    trigger: state.trigger ? redactTrigger(state.trigger) : null,
+    probes: prober.records,
+    sideEffects: { unsafeProbes: prober.unsafeProbes },
+  };
+  if (extra.notRefused) {
+    report.notRefused = true;
+    report.nextSteps = [
+      `The replay got ${state.baseline.status}, which is not a refusal: the request works as sent now.`,
+    ];
+    return report;
+  }
+  const d = decide({
+    evidence: state.evidence,
+    responder: state.baselineFingerprint.responder,
+    status: state.baseline.status,
+    trigger: state.trigger,
+    mode: "live",
+    target: { method: state.original.method, url: state.original.url },
+  });
+  report.verdict = d.verdict;
+  report.candidates = d.candidates;
+  const steps = [...state.unverified.map((u) => `Likely fix, not verified: ${u}`), ...d.nextSteps];
+  if (extra.stoppedBecause) {
+    report.stoppedBecause = extra.stoppedBecause;
+    steps.push(`Probing stopped early: ${extra.stoppedBecause}.`);
+  }
+  if (steps.length > 0) report.nextSteps = steps.map(redactText);
+  return report;
+}

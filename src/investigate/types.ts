@@ -1,0 +1,141 @@
+// The investigation's shapes: its options, the state experiments read, the
+// context they probe through, and the signals that end a run early.
+
+import type { Clock, NetworkFailure, Transport } from "../http/types.js";
+import type {
+  CauseId,
+  CauseScore,
+  Evidence,
+  ProbeRecord,
+  Report,
+  RequestModel,
+  ResponseModel,
+  Trigger,
+} from "../model.js";
+import type { FingerprintResult } from "./deps.js";
+
+export interface InvestigateOptions {
+  /** Upper bound on requests sent, the replay (and its redirect hops) included. Default 30. */
+  maxProbes?: number;
+  /** Permit may-execute probes (the original method on the original path). Default false. */
+  allowSideEffects?: boolean;
+  /** Per-request timeout, ms. */
+  timeoutMs?: number;
+  /** Pacing, requests per second. */
+  ratePerSecond?: number;
+  /** Send X-Request-Id: why403-<runId>-<n> with every request. Default true. */
+  requestIds?: boolean;
+  /** The sender; the real network when absent. */
+  transport?: Transport;
+  clock?: Clock;
+  onProgress?: (p: { experiment: string; probesSent: number; leading: CauseId | null }) => void;
+  /** Server-side evidence (logs, configs) the caller already has. */
+  extraEvidence?: Evidence[];
+  /** Called after probing with the request ids sent; returns evidence from the server's logs. */
+  serverEvidence?: (requestIds: string[]) => Promise<Evidence[]>;
+  /** Fixed run id (tests); random when absent. */
+  runId?: string;
+  /** Random token source for decoy paths (tests); random when absent. */
+  randomToken?: () => string;
+}
+
+/**
+ * The live report. `notRefused: true` means the replay was not refused (the
+ * CLI exits 3); `stoppedBecause` says why probing ended early, when it did.
+ */
+export interface LiveReport extends Report {
+  mode: "live";
+  notRefused?: boolean;
+  stoppedBecause?: string;
+}
+
+export type ProbeSafety = "safe-method" | "decoy" | "may-execute";
+
+export interface ProbeOutcome {
+  n: number;
+  response: ResponseModel | null;
+  failure: NetworkFailure | null;
+  fingerprint: FingerprintResult | null;
+  /** The record in the report; experiments set `finding`. */
+  record: ProbeRecord;
+  /** The answer repeats the baseline refusal (same status and responder). */
+  sameRefusal: boolean;
+  /** 429 / 5xx / network failure: no conclusion either way. */
+  inconclusive: boolean;
+}
+
+/** What experiments learned that other experiments build on. */
+export interface Facts {
+  /** layer-map: the host's ordinary 404 and whether the refusal looks like it. */
+  missingPath?: { status: number | null; sameLayer: boolean | null };
+  /** decoy: the original request on a decoy path. */
+  decoy?: { url: string; reproduces: boolean; status: number | null };
+  /** method: answers of safe methods on the original URL. */
+  safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
+  /** content: null when unresolved. */
+  contentFollows?: boolean | null;
+  /** Backend identifiers seen in answers (Server, Via, X-Served-By ...). */
+  backends?: Set<string>;
+}
+
+export interface InvestigationState {
+  runId: string;
+  /** The request as the user gave it. */
+  original: RequestModel;
+  /** The request that was refused: the last hop of the replay. */
+  target: RequestModel;
+  baseline: ResponseModel;
+  baselineFingerprint: FingerprintResult;
+  evidence: Evidence[];
+  trigger: Trigger | null;
+  candidates: CauseScore[];
+  allowSideEffects: boolean;
+  facts: Facts;
+  /** Findings that could not be verified without side effects. */
+  unverified: string[];
+  ran: Set<string>;
+}
+
+export interface ProbeContext {
+  readonly state: InvestigationState;
+  readonly allowSideEffects: boolean;
+  /** Sends one probe: enforces budget, safety, pacing, counting; records it. */
+  probe(req: RequestModel, purpose: string, safety: ProbeSafety): Promise<ProbeOutcome>;
+  addEvidence(e: Evidence): void;
+  setTrigger(t: Trigger): void;
+  /** "likely fix, not verified" */
+  noteUnverified(text: string): void;
+  /** Probes left in the budget. */
+  remaining(): number;
+  /** A fresh decoy URL on the target's host, keeping the query. */
+  decoyUrl(keepQuery?: boolean): string;
+  /** A URL for a path that surely does not exist on the host. */
+  missingUrl(): string;
+  clock: Clock;
+}
+
+export interface Experiment {
+  id: string;
+  safety: ProbeSafety;
+  /** Requests it sends at most (content: what it may use of the budget). */
+  cost: number;
+  appliesTo(state: InvestigationState): boolean;
+  /** Expected information, for ordering: higher runs first per unit of cost. */
+  priority(state: InvestigationState): number;
+  run(ctx: ProbeContext): Promise<void>;
+}
+
+/** The probe budget is spent. */
+export class BudgetSpent extends Error {
+  override name = "BudgetSpent";
+}
+
+/** The server escalated (ban, challenge, long rate limit): stop probing. */
+export class EscalationStop extends Error {
+  override name = "EscalationStop";
+}
+
+/** An experiment asked for a may-execute probe without --allow-side-effects (a bug in the experiment). */
+export class UnsafeProbeRefused extends Error {
+  override name = "UnsafeProbeRefused";
+}
