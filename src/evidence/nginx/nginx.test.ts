@@ -32,9 +32,9 @@ function parseError(file: string): string {
 }
 
 describe("lexer", () => {
-  it("handles quotes, escapes, comments and ${var}", () => {
+  it("handles quotes, escapes, comments and braced variables", () => {
     const t = tokenize(`a "b c" 'd\\'e' f\\"g # note\nh\${x}y {`, "t.conf");
-    expect(t.map((x) => x.value)).toEqual(["a", "b c", "d'e", 'f"g', "h${x}y", "{"]);
+    expect(t.map((x) => x.value)).toEqual(["a", "b c", "d'e", 'f"g', `h\${x}y`, "{"]);
     expect(t[4]?.line).toBe(2);
   });
 });
