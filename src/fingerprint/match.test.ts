@@ -1,9 +1,10 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_FINGERPRINT_BODY_CHARS } from "../limits.js";
 import type { Header, ResponseModel } from "../model.js";
+import { parseRawResponses } from "../request/raw-response.js";
 import { loadCatalogue } from "./catalogue.js";
 import { fingerprint, fingerprintWith } from "./match.js";
 import { parseSignature } from "./signature-schema.js";
@@ -49,6 +50,14 @@ describe("fixtures are identified as the product their name says", () => {
     if (expected.relays) {
       expect((result.responder.relays ?? []).map((r) => r.product)).toEqual(expected.relays);
     }
+  });
+});
+
+describe("fixtures read through the product's raw-response importer", () => {
+  it.each(fixtures)("%s", (name) => {
+    const [parsed] = parseRawResponses(readFileSync(join(FIXTURE_DIR, `${name}.http`)));
+    expect(parsed).toBeDefined();
+    expect(fingerprint(parsed as ResponseModel).responder.product).toBe(expectedFor(name).product);
   });
 });
 

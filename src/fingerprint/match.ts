@@ -5,6 +5,7 @@
 
 import { MAX_FINGERPRINT_BODY_CHARS } from "../limits.js";
 import type { CauseId, Evidence, Layer, RequestModel, Responder, ResponseModel } from "../model.js";
+import { redactHeaderValue, redactText } from "../redact.js";
 import { loadCatalogue } from "./catalogue.js";
 import type { Marker, MarkerRole, ReferenceExtractor, Signature } from "./signature-schema.js";
 
@@ -157,13 +158,15 @@ function test(m: CompiledMarker, view: ResponseView): string | null {
   switch (marker.kind) {
     case "header": {
       for (const value of view.headers.get(m.headerName ?? "") ?? []) {
-        if (!m.regex || m.regex.test(value)) return `header ${m.headerName}: ${quote(value)}`;
+        if (!m.regex || m.regex.test(value)) {
+          return `header ${m.headerName}: ${quote(redactHeaderValue(m.headerName ?? "", value))}`;
+        }
       }
       return null;
     }
     case "server": {
       for (const value of view.headers.get("server") ?? []) {
-        if (m.regex?.test(value)) return `header server: ${quote(value)}`;
+        if (m.regex?.test(value)) return `header server: ${quote(redactText(value))}`;
       }
       return null;
     }
@@ -174,10 +177,10 @@ function test(m: CompiledMarker, view: ResponseView): string | null {
     }
     case "body": {
       const hit = m.regex?.exec(view.body());
-      return hit ? `body: ${quote(hit[0])}` : null;
+      return hit ? `body: ${quote(redactText(hit[0]))}` : null;
     }
     case "reason":
-      return m.regex?.test(view.reason) ? `reason: ${quote(view.reason)}` : null;
+      return m.regex?.test(view.reason) ? `reason: ${quote(redactText(view.reason))}` : null;
     case "status":
       return marker.codes.includes(view.status) ? `status ${view.status}` : null;
   }
@@ -247,7 +250,7 @@ function extractReferences(p: ProductHits, view: ResponseView): Array<{ label: s
       value = regex.exec(view.body())?.[1];
     }
     if (value) {
-      const clean = decodeEntities(value).trim().slice(0, 200);
+      const clean = redactText(decodeEntities(value).trim().slice(0, 200));
       if (clean) out.push({ label: ref.label, value: clean });
     }
   }
