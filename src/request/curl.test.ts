@@ -371,3 +371,22 @@ describe("formatCurl", () => {
     expect(r.body?.toString()).toBe("@etc");
   });
 });
+
+describe("Chrome cmd variant with plain outer quotes", () => {
+  it("decodes caret escapes inside plain quotes", () => {
+    const text =
+      'curl "https://x.test/api?a=1&b=2" ^\r\n  -H "content-type: application/json" ^\r\n  --data-raw "^{^\\^"a^\\^":^\\^"x y^\\^"^}"';
+    const r = parseCurlCommandLine(text);
+    expect(r.url).toBe("https://x.test/api?a=1&b=2");
+    expect(r.body?.toString()).toBe('{"a":"x y"}');
+  });
+});
+
+describe("Firefox $'…' escapes", () => {
+  it("\\xHH for Latin-1 characters and surrogate-pair \\u escapes", () => {
+    const r = parseCurlCommandLine(
+      "curl 'https://x/' --data-raw $'caf\\xe9 \\ud83d\\ude00 \\u201cok\\u201d'",
+    );
+    expect(r.body?.toString("utf8")).toBe("café 😀 “ok”");
+  });
+});

@@ -189,7 +189,11 @@ function readAnsiC(text: string, start: number): [string, number] {
       const m = new RegExp(`^[0-9a-fA-F]{1,${max}}`).exec(text.slice(i + 2, i + 2 + max));
       if (m) {
         const cp = Number.parseInt(m[0], 16);
-        items.push(cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff) ? String.fromCodePoint(cp) : "\ufffd");
+        // Firefox writes astral characters as two \u surrogate escapes; keep the
+        // halves as UTF-16 units so that adjacent ones pair up when joined.
+        items.push(
+          cp <= 0xffff ? String.fromCharCode(cp) : cp <= 0x10ffff ? String.fromCodePoint(cp) : "\ufffd",
+        );
         i += 2 + m[0].length;
         continue;
       }
@@ -211,9 +215,18 @@ function readAnsiC(text: string, start: number): [string, number] {
 }
 
 function joinAnsiC(items: Array<string | number>): string {
-  const parts: Buffer[] = items.map((it) =>
-    typeof it === "number" ? Buffer.from([it]) : Buffer.from(it, "utf8"),
-  );
+  const parts: Buffer[] = [];
+  let run = "";
+  for (const it of items) {
+    if (typeof it === "string") {
+      run += it;
+      continue;
+    }
+    if (run !== "") parts.push(Buffer.from(run, "utf8"));
+    run = "";
+    parts.push(Buffer.from([it]));
+  }
+  if (run !== "") parts.push(Buffer.from(run, "utf8"));
   const bytes = Buffer.concat(parts);
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -223,9 +236,12 @@ function joinAnsiC(items: Array<string | number>): string {
 }
 
 /**
- * cmd.exe pass: `^x` gives x (outside cmd quotes), `^` at a line end continues
- * the line, `^` + two line breaks is a literal line break (Chrome's encoding).
- * Unquoted & | < > are operators. Output keeps `"` for the CRT pass.
+ * cmd.exe pass: `^x` gives x, `^` at a line end continues the line, `^` + two
+ * line breaks is a literal line break (Chrome's encoding). Real cmd keeps
+ * carets inside "…" literal, but one Chrome release wrapped caret-escaped
+ * values in plain quotes; reading every caret as an escape decodes all
+ * browser variants, and nobody types a literal caret into a pasted curl line.
+ * & | < > outside "…" are operators. Output keeps `"` for the CRT pass.
  */
 function cmdPass(text: string): string {
   let out = "";
@@ -242,7 +258,7 @@ function cmdPass(text: string): string {
       i++;
       continue;
     }
-    if (!quoted && c === "^") {
+    if (c === "^") {
       const lb = lineBreakAt(i + 1);
       if (lb > 0) {
         const lb2 = lineBreakAt(i + 1 + lb);
@@ -259,9 +275,8 @@ function cmdPass(text: string): string {
         i++;
         continue;
       }
-      // A caret-escaped quote must not toggle cmd quoting, but the CRT pass
-      // still treats it as a quote: mark it so.
-      out += next === '"' ? "\u0000Q" : next;
+      // A caret-escaped quote does not toggle cmd quoting; the CRT pass still sees a quote.
+      out += next;
       i += 2;
       continue;
     }
@@ -283,7 +298,7 @@ function cmdPass(text: string): string {
  * inside quotes is a quote (older Chrome).
  */
 function splitCmd(text: string): string[] {
-  const s = cmdPass(text).replace(/\u0000Q/g, '"');
+  const s = cmdPass(text);
   const words: string[] = [];
   let word = "";
   let inWord = false;
