@@ -32,7 +32,8 @@ function matches(j: Joined, m: LogMatch, ids: Set<string>): boolean {
   if (!a.time || a.time.getTime() < m.since.getTime() - 1000) return false;
   if (m.client && a.client && a.client !== m.client) return false;
   if (m.paths && m.paths.length > 0) {
-    if (!a.path) return Boolean(m.client && a.client === m.client);
+    // Apache names the file, not the URL (AH01630 "…/htdocs/private/"): accept it when it ends like a probed path.
+    if (!a.path) return m.paths.some((q) => pathOnly(q).length > 1 && a.message.includes(pathOnly(q)));
     const p = pathOnly(a.path);
     if (!m.paths.some((q) => pathOnly(q) === p)) return false;
   }
