@@ -629,7 +629,7 @@ function buildRequest(st: ParseState): RequestModel {
     headers.push(["Authorization", `Bearer ${st.bearer}`]);
   }
   if (st.userAgent !== undefined && canAdd("User-Agent")) headers.push(["User-Agent", st.userAgent]);
-  if (st.referer !== undefined && canAdd("Referer")) headers.push(["Referer", st.referer]);
+  if (st.referer && canAdd("Referer")) headers.push(["Referer", st.referer]);
   if (st.cookies.length > 0 && !st.suppressed.has("cookie")) {
     // curl sends -b cookies in a Cookie header of its own, after the -H ones.
     headers.push(["Cookie", st.cookies.join("; ")]);

@@ -155,3 +155,22 @@ describe("exchangeFromRawResponse", () => {
     );
   });
 });
+
+describe("robustness", () => {
+  it("curl -v stderr alone marks the missing body as truncated", () => {
+    const text =
+      "> GET / HTTP/1.1\n> Host: x\n>\n< HTTP/1.1 403 Forbidden\n< Content-Length: 10\n<\n* Connection #0 to host x left intact\n";
+    const [r] = parseRawResponses(Buffer.from(text));
+    expect(r!.body.length).toBe(0);
+    expect(r!.bodyTruncated).toBe(true);
+  });
+  it("many small responses parse in linear time", () => {
+    const one = "HTTP/1.1 302 Found\r\nLocation: /a\r\nContent-Length: 2\r\n\r\nok";
+    const buf = Buffer.from(one.repeat(20_000) + "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+    const t0 = Date.now();
+    const rs = parseRawResponses(buf);
+    expect(rs).toHaveLength(20_001);
+    expect(rs[0]!.body.toString()).toBe("ok");
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});

@@ -85,6 +85,12 @@ function findNextResponse(text: string, from: number): number {
   return -1;
 }
 
+function onlyWhitespaceFrom(text: string, pos: number): boolean {
+  const nonSpace = /\S/g;
+  nonSpace.lastIndex = pos;
+  return nonSpace.exec(text) === null;
+}
+
 function skipLineBreaks(text: string, pos: number): number {
   let p = pos;
   while (p < text.length && (text[p] === "\r" || text[p] === "\n")) p++;
@@ -126,7 +132,7 @@ function parsePlain(text: string, start: number): ResponseModel[] {
       const byLength = Number.isSafeInteger(cl) && cl >= 0 && !encoded ? bodyStart + cl : -1;
       if (byLength >= 0 && byLength <= text.length) {
         const after = skipLineBreaks(text, byLength);
-        if (after >= text.length || text.slice(byLength).trim() === "") {
+        if (after >= text.length || onlyWhitespaceFrom(text, byLength)) {
           bodyEnd = byLength;
         } else if (isResponseStart(text, after)) {
           bodyEnd = byLength;
@@ -175,13 +181,16 @@ function parseVerbose(text: string): ParsedRaw {
   const flush = () => {
     if (!current) return;
     const { body, truncated } = capBody(Buffer.from(current.body.join("\n"), "latin1"));
+    const headers = parseHeaderLines(current.headerLines);
+    // With only stderr saved, the body that went to stdout is missing.
+    const missing = body.length === 0 && Number(headerValue(headers, "content-length") ?? 0) > 0;
     responses.push({
       status: Number(current.m[2]),
       statusText: (current.m[3] ?? "").trim(),
       httpVersion: `HTTP/${current.m[1]}`,
-      headers: parseHeaderLines(current.headerLines),
+      headers,
       body,
-      bodyTruncated: truncated,
+      bodyTruncated: truncated || missing,
     });
     current = null;
   };
