@@ -10,7 +10,7 @@ import { Pacer } from "../http/pacer.js";
 import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
-import { REFUSAL_STATUSES, type RequestModel } from "../model.js";
+import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
 import { backendOf } from "./compare.js";
 import { contentEvidence, decide, evidenceFromExchange } from "./deps.js";
 import { Prober } from "./prober.js";
@@ -46,14 +46,29 @@ function refreshCandidates(state: InvestigationState): void {
   state.candidates = d.candidates;
 }
 
+// A clear cause still gets the one experiment that turns it into an exact fix:
+// which content for a firewall, where the token lives for CSRF, how long the
+// window is for a rate limit.
+const DETAIL_EXPERIMENTS: Partial<Record<CauseId, string[]>> = {
+  waf: ["decoy", "content"],
+  csrf: ["csrf"],
+  "rate-limit": ["rate-limit"],
+};
+
+/** The next detail experiment of a clear cause, when one still has to run. */
+function detailFor(state: InvestigationState): Experiment | null {
+  const lead = state.candidates[0];
+  if (!lead || lead.confidence < CLEAR_CONFIDENCE) return null;
+  for (const id of DETAIL_EXPERIMENTS[lead.cause] ?? []) {
+    const e = ALL_EXPERIMENTS.find((x) => x.id === id);
+    if (e && !state.ran.has(id) && e.appliesTo(state)) return e;
+  }
+  return null;
+}
+
 function isClear(state: InvestigationState): boolean {
   const lead = state.candidates[0];
-  if (!lead || lead.confidence < CLEAR_CONFIDENCE) return false;
-  // When content matters, the cause is only clear once we know which content.
-  if (lead.cause === "waf" && !state.trigger && state.facts.contentFollows !== false) {
-    return !ALL_EXPERIMENTS.some((e) => e.id === "content" && !state.ran.has(e.id) && e.appliesTo(state));
-  }
-  return true;
+  return lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && detailFor(state) === null;
 }
 
 function pickNext(state: InvestigationState, experiments: Experiment[]): Experiment | null {
@@ -134,7 +149,7 @@ export async function investigate(
         stoppedBecause = `the probe budget (${maxProbes}) is spent`;
         break;
       }
-      const next = pickNext(state, ALL_EXPERIMENTS);
+      const next = detailFor(state) ?? pickNext(state, ALL_EXPERIMENTS);
       if (!next) break;
       state.ran.add(next.id);
       try {

@@ -94,7 +94,10 @@ export class Prober {
     if (result.ok) {
       this.answers++;
       const backend = backendOf(result.response);
-      if (backend && this.state) (this.state.facts.backends ??= new Set()).add(backend);
+      if (backend && this.state) {
+        this.state.facts.backends ??= new Set();
+        this.state.facts.backends.add(backend);
+      }
       const fp = fingerprint(result.response, outgoing);
       return { n, response: result.response, failure: null, fingerprint: fp, record };
     }
