@@ -181,6 +181,8 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
       const opts = conf.options?.abs ?? new Set<string>();
       if (!autoindexLoaded) return { ...authz, notes: [...authz.notes, `no index file in ${w.mapped.filename} and mod_autoindex is not loaded: httpd answers 404`] };
       if (opts.has("Indexes")) return authz;
+      // mod_autoindex only answers GET (and HEAD); other methods fall through to 404/405/200.
+      if (method !== "GET" && method !== "HEAD") return authz;
       const by = conf.options?.ref ?? conf.directoryIndex?.ref ?? null;
       return deny(403, by, "server-config", [
         `no DirectoryIndex file (${names.join(", ")}) in ${w.mapped.filename} and directory listing is off (AH01276): add an index file, or \`Options +Indexes\` inside <Directory ${w.directory}>`,
@@ -254,7 +256,7 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
       if (r.status === "granted") return allow(r.blame?.ref ?? null, []);
       if (r.status === "denied-no-user") {
         if (!afterAuthn) return "declined";
-        return deny(401, r.blame?.ref ?? null, "credentials-invalid", [`send valid credentials for ${r.blame?.ref.directive ?? "Require"} at ${where(r.blame?.ref)}`]);
+        return deny(401, r.blame?.ref ?? null, "credentials-invalid", [`send valid credentials for ${r.blame?.ref?.directive ?? "Require"} at ${where(r.blame?.ref)}`]);
       }
       if (!afterAuthn || !authType) return authzDenied(r, f);
       if (conf.authz?.forbiddenOnFail) return deny(403, r.blame?.ref ?? null, "insufficient-permission", [`the user lacks ${describe(r)}`]);
