@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import { InputError } from "../errors.js";
 import type { Header, RequestModel, RequestOptions } from "../model.js";
+import { redactUrl } from "../redact.js";
 import { readInputFile } from "./read-input.js";
 import { splitCommandLine } from "./shell-words.js";
 
@@ -141,7 +142,12 @@ function addHeader(st: ParseState, value: string): void {
     st.headers.push([value.slice(0, value.indexOf(";")), ""]);
     return;
   }
-  throw new InputError(`invalid curl header "${clip(value)}" (expected "Name: value")`);
+  // Only the first word: a malformed header may still carry a secret.
+  throw new InputError(`invalid curl header starting "${firstWord(value)}" (expected "Name: value")`);
+}
+
+function firstWord(s: string): string {
+  return clip(/^[^\s:;=]*/.exec(s)?.[0] ?? "", 30);
 }
 
 function clip(s: string, max = 60): string {
@@ -152,7 +158,9 @@ function clip(s: string, max = 60): string {
 function addForm(literal: boolean): Handler {
   return (st, value) => {
     const eq = value.indexOf("=");
-    if (eq <= 0) throw new InputError(`invalid curl form field "${clip(value)}" (expected name=value)`);
+    if (eq <= 0) {
+      throw new InputError(`invalid curl form field starting "${firstWord(value)}" (expected name=value)`);
+    }
     const name = value.slice(0, eq);
     const content = value.slice(eq + 1);
     if (literal) {
@@ -526,14 +534,14 @@ function hasHeader(headers: Header[], name: string): boolean {
 function normaliseUrl(raw: string): string {
   const url = raw.trim();
   if (url === "") throw new InputError("the curl command has an empty URL");
-  if (/[\s]/.test(url)) throw new InputError(`invalid URL "${clip(url)}" (contains whitespace)`);
+  if (/[\s]/.test(url)) throw new InputError(`invalid URL "${clip(redactUrl(url))}" (contains whitespace)`);
   // curl assumes http:// when no scheme is given.
   const withScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(url) ? url : `http://${url}`;
   let parsed: URL;
   try {
     parsed = new URL(withScheme);
   } catch {
-    throw new InputError(`invalid URL "${clip(url)}"`);
+    throw new InputError(`invalid URL "${clip(redactUrl(url))}"`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     throw new InputError(`unsupported URL scheme ${parsed.protocol} (only http and https)`);
