@@ -248,3 +248,30 @@ describe("waitForLogMarker", () => {
     expect(await waitForLogMarker(join(dir, "never.log"), "m", 200)).toBeNull();
   });
 });
+
+describe("secrets", () => {
+  it("never shows tokens that sit in logged URLs or messages", async () => {
+    const jwt =
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJhbGljZSIsImV4cCI6MX0.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU";
+    const log = join(dir, "secrets.log");
+    writeFileSync(
+      log,
+      [
+        `203.0.113.9 - - [26/Nov/2026:05:00:00 +0000] "POST /api/items?access_token=${jwt} HTTP/1.1" 403 10 "-" "t"`,
+        JSON.stringify({
+          level: "warn",
+          message: `token expired: Bearer ${jwt}`,
+          status: 401,
+          url: "/x?api_key=sk_live_abcdef123456",
+        }),
+      ].join("\n"),
+    );
+    const r = await analyzeLogs([log]);
+    const out = JSON.stringify(r);
+    expect(r.denials).toBe(2);
+    expect(out).not.toContain(jwt);
+    expect(out).not.toContain("sk_live_abcdef123456");
+    const { evidence } = await evidenceFromLogs([log], { since: new Date("2026-11-26T04:00:00Z") });
+    expect(JSON.stringify(evidence)).not.toContain(jwt);
+  });
+});

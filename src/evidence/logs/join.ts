@@ -4,6 +4,7 @@
 // and path within a second, from another file). A request leaving the window
 // is final: it is filtered, counted and maybe listed.
 import type { CauseId } from "../../model.js";
+import { redactText, redactUrl } from "../../redact.js";
 import { decisiveRule, isScoringRule } from "./classify.js";
 import { clip, pathOnly } from "./record.js";
 import type { LogEntry, LogRecord } from "./types.js";
@@ -175,11 +176,12 @@ export function toEntry(j: Joined): LogEntry {
     line: a.line,
     status: a.status,
     method: a.method,
-    path: a.path,
+    // Logged URLs and messages can hold tokens (?access_token=…, a JWT in a message).
+    path: a.path === null ? null : redactUrl(a.path),
     client: a.client,
     cause: a.cause,
     rule,
-    message: wafMessage(a) ?? a.message,
+    message: redactText(wafMessage(a) ?? a.message),
     requestId: a.requestId ?? a.ids[0] ?? null,
   };
   if (a.rules.length) entry.rules = [...a.rules];
