@@ -1,5 +1,8 @@
 // `why403 logs`: read every file line by line, join the lines of one request,
 // and count the denials by cause, path, client and rule.
+// Choices: a binary file is skipped with files[].format "binary" and a warning
+// (one stray file in a glob should not spoil the rest); a missing or unreadable
+// file is an InputError. Joins across files reach back JOIN_WINDOW requests.
 import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
 import { BoundedCounter } from "./counter.js";

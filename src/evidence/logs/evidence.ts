@@ -14,12 +14,16 @@ export interface LogMatch {
   requestIds?: string[];
   /** Start of the run; lines before it (less a second of clock skew) are not ours. */
   since?: Date;
+  /** End of the window (default: since + MATCH_WINDOW_MS, so a recording's later traffic is not taken as its own). */
+  until?: Date;
   /** The address the server saw us as. */
   client?: string;
   /** URL paths the run requested. */
   paths?: string[];
 }
 
+/** Default length of the time window after `since` when `until` is not given. */
+export const MATCH_WINDOW_MS = 10 * 60_000;
 /** Most matched requests turned into evidence, whatever the logs hold. */
 const MAX_MATCHES = 100;
 
@@ -29,7 +33,8 @@ function matches(j: Joined, m: LogMatch, ids: Set<string>): boolean {
   // A line that carries a different id of ours cannot be ours; one without ids may be.
   if (ids.size > 0 && a.requestId) return false;
   if (!m.since) return false;
-  if (!a.time || a.time.getTime() < m.since.getTime() - 1000) return false;
+  const until = m.until?.getTime() ?? m.since.getTime() + MATCH_WINDOW_MS;
+  if (!a.time || a.time.getTime() < m.since.getTime() - 1000 || a.time.getTime() > until + 1000) return false;
   if (m.client && a.client && a.client !== m.client) return false;
   if (m.paths && m.paths.length > 0) {
     // Apache names the file, not the URL (AH01630 "…/htdocs/private/"): accept it when it ends like a probed path.
