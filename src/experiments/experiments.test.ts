@@ -1,0 +1,250 @@
+import { describe, expect, it } from "vitest";
+import { UnsafeProbeRefused } from "../investigate/types.js";
+import { weightFor } from "../investigate/weights.js";
+import { kit, postRequest, res, unsafeSent } from "./_test-kit.js";
+import { content } from "./content.js";
+import { credentials } from "./credentials.js";
+import { csrf } from "./csrf.js";
+import { tokensInPage } from "./csrf-token.js";
+import { decoy } from "./decoy.js";
+import { layerMap } from "./layer-map.js";
+import { method } from "./method.js";
+import { origin } from "./origin.js";
+import { rateLimit, resetInMs } from "./rate-limit.js";
+import { repeat } from "./repeat.js";
+
+const isDecoy = (url: string) => new URL(url).pathname.startsWith("/.well-known/why403/");
+
+describe("layer-map", () => {
+  it("tells a refusal from the origin's own layer", async () => {
+    const page = (t: string) =>
+      `<html><head><title>${t}</title></head><body><h1>${t}</h1><hr><center>tinyhttpd</center></body></html>`;
+    const k = await kit(postRequest("/a", "x=1"), (r) =>
+      r.url.endsWith("/a") ? res(403, page("403 Forbidden")) : res(404, page("404 Not Found")),
+    );
+    await layerMap.run(k.ctx);
+    expect(k.state.facts.missingPath).toEqual({ status: 404, sameLayer: true });
+    expect(weightFor(k.state.evidence, "server-config")).toBeGreaterThan(0);
+    expect(k.sent[1]!.method).toBe("GET");
+  });
+});
+
+describe("method", () => {
+  it("GET passes while POST is refused: method or body rules", async () => {
+    const k = await kit(postRequest("/a", "x=1", [["Origin", "https://evil.test"]]), (r) => {
+      if (r.method === "POST") return res(403, "no");
+      if (r.method === "OPTIONS") return res(204, "", [["Allow", "GET, HEAD, POST"]]);
+      return res(200, "ok");
+    });
+    await method.run(k.ctx);
+    expect(k.sent.slice(1).map((r) => r.method)).toEqual(["GET", "HEAD", "OPTIONS"]);
+    const preflight = k.sent[3]!;
+    expect(preflight.headers).toContainEqual(["Access-Control-Request-Method", "POST"]);
+    expect(weightFor(k.state.evidence, "ip-restriction")).toBeLessThan(0);
+    expect(weightFor(k.state.evidence, "cors")).toBeGreaterThan(0);
+    expect(unsafeSent(k)).toHaveLength(0);
+  });
+
+  it("GET refused the same way: path, address or identity", async () => {
+    const k = await kit(postRequest("/a", "x=1"), () => res(403, "denied"));
+    await method.run(k.ctx);
+    expect(weightFor(k.state.evidence, "csrf")).toBeLessThan(0);
+    expect(weightFor(k.state.evidence, "ip-restriction")).toBeGreaterThan(0);
+  });
+});
+
+describe("decoy", () => {
+  it("sends the original method, headers and body to a decoy path", async () => {
+    const k = await kit(postRequest("/a?q=1", "x=1", [["X-Custom", "v"]]), () => res(403, "blocked"));
+    await decoy.run(k.ctx);
+    const d = k.sent[1]!;
+    expect(d.method).toBe("POST");
+    expect(d.body?.toString()).toBe("x=1");
+    expect(d.headers).toContainEqual(["X-Custom", "v"]);
+    expect(new URL(d.url).pathname).toBe("/.well-known/why403/r1");
+    expect(new URL(d.url).search).toBe("?q=1");
+    expect(k.state.facts.decoy?.reproduces).toBe(true);
+    expect(weightFor(k.state.evidence, "app-logic")).toBeLessThan(0);
+  });
+
+  it("a 404 on the decoy means a path-specific refusal", async () => {
+    const k = await kit(postRequest("/a", "x=1"), (r) => (isDecoy(r.url) ? res(404, "nf") : res(403, "no")));
+    await decoy.run(k.ctx);
+    expect(k.state.facts.decoy?.reproduces).toBe(false);
+  });
+});
+
+describe("content", () => {
+  it("runs only on the decoy without consent, and finds the field", async () => {
+    const k = await kit(postRequest("/a", "a=1&b=%3Cscript%3Ealert(1)%3C%2Fscript%3E&c=3"), (r) =>
+      decodeURIComponent(r.body?.toString() ?? "").includes("<script>")
+        ? res(403, "blocked")
+        : res(404, "nf"),
+    );
+    expect(content.appliesTo(k.state)).toBe(false);
+    await decoy.run(k.ctx);
+    expect(content.appliesTo(k.state)).toBe(true);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({
+      location: "body",
+      name: "b",
+      minimal: "<script>",
+      family: "XSS",
+    });
+    expect(unsafeSent(k)).toHaveLength(0);
+    expect(weightFor(k.state.evidence, "waf")).toBeGreaterThan(3);
+  });
+
+  it("says when the refusal does not follow content, and tries a browser User-Agent", async () => {
+    const k = await kit(postRequest("/a", "a=1", [["User-Agent", "curl/8.5.0"]]), (r) =>
+      r.headers.some(([n, v]) => n === "User-Agent" && v.startsWith("Mozilla"))
+        ? res(404, "nf")
+        : res(403, "bot"),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.facts.contentFollows).toBe(false);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "User-Agent", minimal: "curl/8.5.0" });
+  });
+});
+
+describe("credentials", () => {
+  it("without consent compares GET with and without credentials", async () => {
+    const k = await kit(postRequest("/a", "x=1", [["Cookie", "sid=abc"]]), (r) =>
+      r.headers.some(([n]) => n === "Cookie")
+        ? res(403, "no")
+        : res(302, "", [["Location", "/login?next=/a"]]),
+    );
+    await credentials.run(k.ctx);
+    expect(k.sent.slice(1).map((r) => r.method)).toEqual(["GET", "GET"]);
+    expect(k.sent[2]!.headers.some(([n]) => n === "Cookie")).toBe(false);
+    expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
+    expect(k.state.unverified.join(" ")).toMatch(/allow-side-effects/);
+  });
+
+  it("with consent resends the original method without credentials", async () => {
+    const k = await kit(
+      postRequest("/a", "x=1", [["Authorization", "Bearer xyz12345678"]]),
+      (r) => (r.headers.some(([n]) => n === "Authorization") ? res(403, "no") : res(201, "ok")),
+      { allowSideEffects: true },
+    );
+    await credentials.run(k.ctx);
+    expect(k.sent[1]!.method).toBe("POST");
+    expect(k.prober.unsafeProbes).toBe(1);
+    expect(weightFor(k.state.evidence, "credentials-invalid")).toBeGreaterThan(2);
+  });
+});
+
+describe("origin", () => {
+  it("without consent uses the decoy and notes the unverified fix", async () => {
+    const k = await kit(postRequest("/a", "x=1", [["Origin", "https://other.test"]]), (r) => {
+      const o = r.headers.find(([n]) => n === "Origin")?.[1];
+      return o === "http://app.test" ? res(404, "nf") : res(403, "bad origin");
+    });
+    await decoy.run(k.ctx);
+    await origin.run(k.ctx);
+    expect(unsafeSent(k)).toHaveLength(0);
+    expect(weightFor(k.state.evidence, "csrf")).toBeGreaterThan(2);
+    expect(k.state.unverified.join(" ")).toMatch(/Origin: http:\/\/app\.test/);
+  });
+});
+
+describe("csrf", () => {
+  it("finds the token the page issues and reports the missing field", async () => {
+    const k = await kit(postRequest("/form", "email=x"), (r) =>
+      r.method === "GET"
+        ? res(200, '<form><input type="hidden" name="csrfmiddlewaretoken" value="T0K3N"></form>', [
+            ["Set-Cookie", "csrftoken=C00K; Path=/"],
+          ])
+        : res(403, "CSRF verification failed"),
+    );
+    k.state.evidence.push({ source: "test", fact: "csrf page", weights: { csrf: 3 } });
+    await csrf.run(k.ctx);
+    expect(k.state.evidence.some((e) => /csrfmiddlewaretoken; the request sent none/.test(e.fact))).toBe(
+      true,
+    );
+    expect(unsafeSent(k)).toHaveLength(0);
+    expect(k.state.unverified).toHaveLength(1);
+  });
+
+  it("reads meta tags and cookies", () => {
+    const t = tokensInPage(
+      '<meta name="csrf-param" content="authenticity_token"><meta name="csrf-token" content="abc">',
+      [["Set-Cookie", "XSRF-TOKEN=q%3D; Path=/"]],
+    );
+    expect(t).toEqual([
+      {
+        kind: "meta",
+        name: "csrf-token",
+        value: "abc",
+        expectIn: { location: "body", name: "authenticity_token" },
+      },
+      {
+        kind: "cookie",
+        name: "XSRF-TOKEN",
+        value: "q=",
+        expectIn: { location: "header", name: "X-XSRF-TOKEN" },
+      },
+    ]);
+  });
+});
+
+describe("rate-limit", () => {
+  it("waits a short Retry-After, then one GET", async () => {
+    let calls = 0;
+    const k = await kit(postRequest("/a", "x"), () =>
+      calls++ === 0 ? res(429, "slow down", [["Retry-After", "2"]]) : res(200, "ok"),
+    );
+    await rateLimit.run(k.ctx);
+    expect(k.clock.slept).toContain(2000);
+    expect(k.sent).toHaveLength(2);
+    expect(k.sent[1]!.method).toBe("GET");
+    expect(weightFor(k.state.evidence, "rate-limit")).toBeGreaterThan(2);
+  });
+
+  it("does not wait for a long window", async () => {
+    const k = await kit(postRequest("/a", "x"), () => res(429, "", [["Retry-After", "3600"]]));
+    await rateLimit.run(k.ctx);
+    expect(k.sent).toHaveLength(1);
+    expect(k.state.unverified.join(" ")).toMatch(/3600 s/);
+    expect(resetInMs(res(429, "", [["X-RateLimit-Reset", "1700000030"]]), 1_700_000_000_000)).toBe(30_000);
+  });
+});
+
+describe("repeat", () => {
+  it("tells which backend refuses", async () => {
+    let i = 0;
+    const k = await kit(postRequest("/a", "x"), (r) => {
+      if (r.method !== "GET") return res(403, "no", [["X-Served-By", "web-1"]]);
+      i++;
+      return i % 2 === 1
+        ? res(403, "no", [["X-Served-By", "web-1"]])
+        : res(200, "ok", [["X-Served-By", "web-2"]]);
+    });
+    k.state.facts.safeMethods = { GET: { status: 403, sameRefusal: true } };
+    k.state.facts.backends = new Set(["x-served-by: web-1", "x-served-by: web-2"]);
+    expect(repeat.appliesTo(k.state)).toBe(true);
+    await repeat.run(k.ctx);
+    expect(k.state.evidence[0]!.fact).toMatch(/intermittent.*web-1.*web-2/);
+  });
+});
+
+describe("the probe door", () => {
+  it("refuses may-execute probes without consent", async () => {
+    const k = await kit(postRequest("/a", "x"), () => res(403, "no"));
+    await expect(k.ctx.probe(postRequest("/a", "y"), "unsafe", "decoy")).rejects.toBeInstanceOf(
+      UnsafeProbeRefused,
+    );
+    await expect(k.ctx.probe(postRequest("/other", "y"), "unsafe", "safe-method")).rejects.toBeInstanceOf(
+      UnsafeProbeRefused,
+    );
+    await expect(
+      k.ctx.probe(
+        { ...postRequest("/a", ""), method: "GET", url: "http://elsewhere.test/a" },
+        "foreign",
+        "safe-method",
+      ),
+    ).rejects.toBeInstanceOf(UnsafeProbeRefused);
+    expect(k.sent).toHaveLength(1);
+  });
+});
