@@ -12,6 +12,7 @@ interface Case {
   product: string | null;
   layer?: string;
   requestCurl?: string;
+  args?: string[];
 }
 
 const dir = join("fixtures", "e2e");
@@ -20,7 +21,7 @@ const SECRETS = ["sk_live_51HcAnArY0123456789abcdef", "Qw3rTy8uIoP1aSdFgHjKlZxCv
 
 function argsFor(c: Case, format: string[]): string[] {
   const path = join(dir, c.file);
-  const base = c.file.endsWith(".har") ? ["har", path] : ["response", path];
+  const base = c.file.endsWith(".har") ? ["har", path, ...(c.args ?? [])] : ["response", path];
   return [...base, ...(c.requestCurl ? ["--request-curl", c.requestCurl] : []), ...format];
 }
 

@@ -1,5 +1,4 @@
 // why403 curl <curl arguments…>: replay the request, probe safely, report.
-import { readFileSync } from "node:fs";
 import type { RequestModel } from "../model.js";
 import { UsageError } from "../errors.js";
 import { parseArgs } from "./args.js";
@@ -12,7 +11,8 @@ export async function cmdCurl(argv: string[]): Promise<number> {
   let request: RequestModel;
   if (rest.length === 0) throw new UsageError("missing the curl command: why403 curl 'https://host/path' -X POST -d …");
   if (rest.length === 1 && rest[0] === "-") {
-    request = parseCurlCommandLine(readFileSync(0, "utf8"));
+    const { readInputFile } = await import("../request/read-input.js");
+    request = parseCurlCommandLine(readInputFile("-", "curl command").toString("utf8"));
   } else if (rest.length === 1 && /^\s*curl(\.exe)?\s/i.test(rest[0]!)) {
     request = parseCurlCommandLine(rest[0]!);
   } else {

@@ -1,5 +1,6 @@
 // Offline diagnosis: one recorded exchange (HAR entry or saved response) in, a
 // report out, without sending anything.
+import { contentEvidence } from "../evidence/content/index.js";
 import { evidenceFromExchange } from "../evidence/exchange/index.js";
 import { fingerprint } from "../fingerprint/match.js";
 import type { Evidence, Exchange, Report } from "../model.js";
@@ -16,7 +17,7 @@ export interface RecordingDiagnosis {
 export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []): RecordingDiagnosis {
   const fp = fingerprint(ex.response, ex.request);
   const refused = REFUSAL_STATUSES.has(ex.response.status) || fp.blockPage || fp.challenge;
-  const evidence = [...fp.evidence, ...evidenceFromExchange(ex, fp.responder), ...extraEvidence];
+  const evidence = [...fp.evidence, ...evidenceFromExchange(ex, fp.responder), ...contentEvidence(ex, fp.responder), ...extraEvidence];
   const target = { method: ex.request.method, url: redactUrl(ex.request.url) };
   const decision = decide({
     evidence,

@@ -166,7 +166,10 @@ export function placeholderValues(
     values.ruleIds = [...ruleIds].join(", ");
     values.ruleId = [...ruleIds][0];
   }
-  const { trigger, target, responder } = input;
+  const { target, responder } = input;
+  // Offline there is no proven trigger, but content evidence may name a suspect.
+  const suspect = support.map((e) => e.data?.trigger).find((t) => t && typeof t === "object") as Trigger | undefined;
+  const trigger = input.trigger ?? suspect;
   if (trigger) {
     values.field ??= trigger.name ?? undefined;
     values.triggerDescription = describeTrigger(trigger);
@@ -201,6 +204,15 @@ function productsFor(support: Evidence[], responder: Responder): string[] {
   if (responder.product) out.push(responder.product);
   for (const r of responder.relays ?? []) if (r.product) out.push(r.product);
   return [...new Set(out)];
+}
+
+/** A content refusal on Apache's or nginx's own error page is, as a rule, ModSecurity's. */
+function withEmbeddedWaf(cause: CauseId, products: string[], responder: Responder): string[] {
+  if (cause !== "waf" || products.includes("modsecurity")) return products;
+  if (responder.layer === "web-server" || responder.layer === "waf") {
+    if (["apache", "nginx", "openresty", "litespeed", null].includes(responder.product)) return [...products, "modsecurity"];
+  }
+  return products;
 }
 
 export function fixSteps(
@@ -289,7 +301,7 @@ export function decide(input: DecideInput): Decision {
       confidence: best.confidence,
       summary: summaryFor(best.cause, input, values, support),
       evidence: [...new Set(support.map((e) => redactText(e.fact)))],
-      fix: fixSteps(best.cause, productsFor(support, input.responder), values),
+      fix: fixSteps(best.cause, withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder), values),
     };
   }
   const thin = !verdict || verdict.confidence < CONFIDENT;

@@ -1,6 +1,6 @@
 // Offline evidence from the request's own content: a value that looks like an
 // attack pattern makes a firewall refusal likely, and names where it sits.
-import type { Evidence, Exchange, TriggerLocation } from "../../model.js";
+import type { Evidence, Exchange, Responder, TriggerLocation } from "../../model.js";
 import { matchFamily } from "./families.js";
 
 interface Part {
@@ -75,8 +75,12 @@ export function requestParts(ex: Exchange): Part[] {
 }
 
 /** Evidence for attack-looking content; weights rise when the answer is a bare server page (no app). */
-export function contentEvidence(ex: Exchange): Evidence[] {
+export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[] {
   const out: Evidence[] = [];
+  // A server's own error page (no application page) is what an embedded WAF such as
+  // ModSecurity answers with, so attack-like content weighs more there.
+  const bareServerPage = !responder || responder.layer === "web-server" || responder.layer === "unknown" || responder.layer === "waf";
+  const weight = bareServerPage ? 4 : 2;
   for (const part of requestParts(ex)) {
     const m = matchFamily(part.value);
     if (!m) continue;
@@ -85,7 +89,7 @@ export function contentEvidence(ex: Exchange): Evidence[] {
     out.push({
       source: "request",
       fact: `The request's ${where} contains ${JSON.stringify(fragment)}, a ${m.family} pattern that firewall rule sets such as the OWASP CRS refuse.`,
-      weights: { waf: 2.5 },
+      weights: { waf: out.length === 0 ? weight : 0.5 },
       data: { trigger: { location: part.location, name: part.name, minimal: m.fragment, family: m.family } },
     });
     if (out.length >= 3) break;

@@ -46,7 +46,7 @@ const RULES: Rule[] = [
   {
     cause: "app-logic",
     pattern:
-      /limit reached for (?:your |the )?plan|plan limit|upgrade your (?:plan|subscription)|account (?:is |has been )?(?:suspended|disabled|locked|deactivated|closed)|cannot \w[\w ]{0,40} while|insufficient (?:funds|balance|credit)|\balready\b|not in a valid state|is archived|read[- ]only|is locked|trial (?:has )?ended|payment required/i,
+      /limit reached for (?:your |the )?plan|plan limit|upgrade your (?:plan|subscription)|account (?:is |has been )?(?:suspended|disabled|locked|deactivated|closed)|cannot \w[\w ]{0,40} while|insufficient (?:funds|balance|credit)|\balready\b|not in a valid state|is archived|read[- ]only|is locked|trial (?:has )?ended|payment required|\bverified account|\bnot (?:yet )?verified\b|not eligible|\bexceeds?\b[\w ]{0,30}\b(?:limit|maximum|balance)|\b(?:transfer|order|withdrawal|spending|daily) limit/i,
     weight: 2,
   },
   {
@@ -88,6 +88,8 @@ const CODES: Array<{ pattern: RegExp; cause: CauseId; weight: number }> = [
     weight: 3,
   },
 ];
+
+const GENERIC = /^(?:forbidden|access denied|unauthori[sz]ed|not allowed|error|request failed)[.!]?$|^(?:you don't have permission|you do not have permission)/i;
 
 interface Extracted {
   messages: string[];
@@ -168,6 +170,10 @@ export function problemJsonEvidence(ex: Exchange): Evidence[] {
   );
   for (const rule of RULES) if (rule.pattern.test(words)) add(rule.cause, rule.weight);
   for (const code of body.codes) for (const c of CODES) if (c.pattern.test(code)) add(c.cause, c.weight);
+  // A specific message that names no access-control reason is, as a rule, the
+  // application's own business rule; generic words ("Forbidden") say nothing.
+  const specific = body.messages.some((m) => m.split(/\s+/).length >= 3 && !GENERIC.test(m.trim()));
+  if (Object.keys(weights).length === 0 && specific) add("app-logic", 2);
   // "CSRF token expired" speaks for csrf, not for an expired login.
   if (weights.csrf && weights["credentials-invalid"]) delete weights["credentials-invalid"];
   const message = clip(redactText(body.messages.join(" — ")), 240);
