@@ -191,7 +191,12 @@ describe("redirects (curl -L semantics)", () => {
 describe("pacing and ids", () => {
   it("spaces requests and honours short Retry-After only", async () => {
     let t = 0;
-    const clock = { now: () => t, sleep: async (ms: number) => void (t += ms) };
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        t += ms;
+      },
+    };
     const p = new Pacer(4, clock, 5000);
     await p.wait();
     await p.wait();
