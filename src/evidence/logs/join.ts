@@ -13,6 +13,8 @@ import type { LogEntry, LogRecord } from "./types.js";
 export const JOIN_WINDOW = 20_000;
 const MAX_RULES = 50;
 const MAX_SEEN = 20;
+/** Requests indexed per client and second: a flood from one client stays linear (later ones join by id only). */
+const MAX_PER_SLOT = 32;
 
 export interface Joined {
   rec: LogRecord;
@@ -21,11 +23,15 @@ export interface Joined {
   seq: number;
   /** client|second keys this request is indexed under. */
   slotKey: string | null;
+  done: boolean;
 }
 
 export class Joiner {
   private seq = 0;
-  private readonly open = new Map<number, Joined>();
+  /** Open requests, oldest first, from `head` on (a queue: V8 Maps get slow when emptied from the front). */
+  private queue: Joined[] = [];
+  private head = 0;
+  private openCount = 0;
   private readonly byId = new Map<string, Joined>();
   private readonly bySlot = new Map<string, Joined[]>();
 
@@ -48,18 +54,23 @@ export class Joiner {
       seen: [{ file: rec.file, line: rec.line }],
       seq: this.seq++,
       slotKey: null,
+      done: false,
     };
-    this.open.set(j.seq, j);
+    this.queue.push(j);
+    this.openCount++;
     this.index(j);
-    if (this.open.size > this.window) {
-      const oldest = this.open.values().next().value as Joined;
-      this.finalise(oldest);
+    while (this.openCount > this.window) this.finalise(this.queue[this.head++] as Joined);
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 
   /** Finalises everything still open (end of input). */
   flush(): void {
-    for (const j of [...this.open.values()]) this.finalise(j);
+    for (let i = this.head; i < this.queue.length; i++) this.finalise(this.queue[i] as Joined);
+    this.queue = [];
+    this.head = 0;
   }
 
   private findById(rec: LogRecord): Joined | null {
@@ -92,8 +103,8 @@ export class Joiner {
     if (j.slotKey === null && j.rec.time && j.rec.client) {
       j.slotKey = `${j.rec.client}|${Math.floor(j.rec.time.getTime() / 1000)}`;
       const list = this.bySlot.get(j.slotKey);
-      if (list) list.push(j);
-      else this.bySlot.set(j.slotKey, [j]);
+      if (!list) this.bySlot.set(j.slotKey, [j]);
+      else if (list.length < MAX_PER_SLOT) list.push(j);
     }
   }
 
@@ -133,7 +144,9 @@ export class Joiner {
   }
 
   private finalise(j: Joined): void {
-    this.open.delete(j.seq);
+    if (j.done) return;
+    j.done = true;
+    this.openCount--;
     for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
     if (j.slotKey) {
       const list = this.bySlot.get(j.slotKey);
