@@ -109,8 +109,8 @@ export function listHarEntries(
 
 /**
  * Picks the entry to diagnose. `entry` is a 0-based index in file order, the
- * same numbers `listHarEntries` shows. `match` picks the last entry whose URL
- * contains the text. Without either: the last entry answered 401, 403, 419 or
+ * same numbers `listHarEntries` shows. `match` picks the last refused entry whose
+ * URL contains the text, else the last entry whose URL contains it. Without either: the last entry answered 401, 403, 419 or
  * 429; NotRefusedError when there is none.
  */
 export function selectHarEntry(
@@ -133,7 +133,10 @@ export function selectHarEntry(
     index = opts.entry;
   } else if (opts.match !== undefined) {
     const needle = opts.match;
-    index = findLastIndex(entries, (e) => e.request.url.includes(needle));
+    // Among the matches, the last refused one: "--match /checkout" means the failing call.
+    const matches = (e: HarEntry) => e.request.url.includes(needle);
+    index = findLastIndex(entries, (e) => matches(e) && DEFAULT_REFUSALS.has(e.response.status));
+    if (index < 0) index = findLastIndex(entries, matches);
     if (index < 0) throw new InputError(`no entry's URL contains "${needle}" (the HAR has ${count} entries)`);
   } else {
     index = findLastIndex(entries, (e) => DEFAULT_REFUSALS.has(e.response.status));
