@@ -64,7 +64,8 @@ describe("Chrome HAR", () => {
   it("--entry and --match", () => {
     expect(selectHarEntry(har, { entry: 0 }).exchange.response.status).toBe(200);
     expect(selectHarEntry(har, { match: "logo" }).index).toBe(2);
-    expect(selectHarEntry(har, { match: "example.com" }).index).toBe(2);
+    // Several entries match: the last refused one wins over a later successful one.
+    expect(selectHarEntry(har, { match: "example.com" }).index).toBe(1);
     const e = thrown(() => selectHarEntry(har, { entry: 3 }));
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toBe("--entry 3 does not exist; the HAR has 3 entries (0 to 2)");
