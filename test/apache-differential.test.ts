@@ -308,7 +308,15 @@ function pick<T>(r: () => number, list: T[]): T {
 function send(port: number, method: string, path: string, client: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, method, path, localAddress: client, agent: false, headers: { Host: "diff.test", Connection: "close" } },
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        localAddress: client,
+        agent: false,
+        headers: { Host: "diff.test", Connection: "close" },
+      },
       (res) => {
         res.resume();
         res.on("end", () => resolve(res.statusCode ?? 0));
@@ -341,7 +349,10 @@ describe.skipIf(!existsSync(APACHE))("Apache evaluator vs real httpd", () => {
     execFileSync("chmod", ["-R", "o+rX", RUN]);
     port = await freePort();
     writeFileSync(CONF, labConfig(port));
-    execFileSync(APACHE, ["-f", CONF, "-k", "start"], { stdio: "pipe", env: { ...process.env, APACHE_RUN_DIR: join(RUN, "runtime") } });
+    execFileSync(APACHE, ["-f", CONF, "-k", "start"], {
+      stdio: "pipe",
+      env: { ...process.env, APACHE_RUN_DIR: join(RUN, "runtime") },
+    });
     started = true;
     for (let i = 0; i < 50 && !existsSync(PID); i++) await new Promise((r) => setTimeout(r, 100));
     config = parseApacheConfig(CONF);
@@ -363,7 +374,11 @@ describe.skipIf(!existsSync(APACHE))("Apache evaluator vs real httpd", () => {
     const cases: Array<{ method: string; path: string; client: string }> = [];
     for (const path of PATHS) cases.push({ method: "GET", path, client: "127.0.0.1" });
     while (cases.length < 600) {
-      cases.push({ method: pick(r, METHODS), path: pick(r, PATHS), client: `127.0.${pick(r, THIRD_OCTETS)}.${pick(r, FOURTH_OCTETS)}` });
+      cases.push({
+        method: pick(r, METHODS),
+        path: pick(r, PATHS),
+        client: `127.0.${pick(r, THIRD_OCTETS)}.${pick(r, FOURTH_OCTETS)}`,
+      });
     }
     const mismatches: string[] = [];
     const seen: Record<string, number> = {};
@@ -371,10 +386,21 @@ describe.skipIf(!existsSync(APACHE))("Apache evaluator vs real httpd", () => {
     const worker = async (): Promise<void> => {
       for (let c = queue.shift(); c; c = queue.shift()) {
         const real = await send(port, c.method, c.path, c.client);
-        const d = evaluateApache(config, { method: c.method, url: `http://diff.test:${port}${c.path}`, client: c.client });
+        const d = evaluateApache(config, {
+          method: c.method,
+          url: `http://diff.test:${port}${c.path}`,
+          client: c.client,
+        });
         const realClass = real === 401 || real === 403 ? String(real) : real >= 500 ? "5xx" : "allow";
         seen[realClass] = (seen[realClass] ?? 0) + 1;
-        const predicted = d.decision === "allow" ? "allow" : d.decision === "deny" ? (d.status && d.status >= 500 ? "5xx" : String(d.status)) : "unknown";
+        const predicted =
+          d.decision === "allow"
+            ? "allow"
+            : d.decision === "deny"
+              ? d.status && d.status >= 500
+                ? "5xx"
+                : String(d.status)
+              : "unknown";
         if (realClass !== predicted) {
           mismatches.push(
             `${c.method} ${c.path} from ${c.client}: httpd ${real}, predicted ${predicted} (${d.decidedBy ? `${d.decidedBy.directive} ${d.decidedBy.args.join(" ")} line ${d.decidedBy.line}` : "-"}; ${d.unknowns.join(" | ")})`,

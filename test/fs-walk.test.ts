@@ -15,7 +15,13 @@ const canRun = process.getuid?.() === 0 && existsSync("/usr/sbin/runuser") && ex
 
 function truth(user: string, need: string, path: string): boolean {
   const script =
-    need === "read" ? 'cat -- "$1" >/dev/null' : need === "list" ? 'ls -- "$1" >/dev/null' : need === "traverse" ? 'cd -- "$1"' : 'test -w "$1"';
+    need === "read"
+      ? 'cat -- "$1" >/dev/null'
+      : need === "list"
+        ? 'ls -- "$1" >/dev/null'
+        : need === "traverse"
+          ? 'cd -- "$1"'
+          : 'test -w "$1"';
   const r = spawnSync("runuser", ["-u", user, "--", "sh", "-c", script, "sh", path], { stdio: "ignore" });
   return r.status === 0;
 }
@@ -80,7 +86,9 @@ describe.skipIf(!canRun)("file-system permission walk vs the kernel", () => {
           const real = truth(user, need, node.path);
           if (predicted.deniedAt) denied++;
           if ((predicted.deniedAt === null) !== real) {
-            mismatches.push(`${user} ${need} ${node.path}: kernel ${real ? "allows" : "denies"}, walk ${predicted.deniedAt ? `denies at ${predicted.deniedAt}` : "allows"}`);
+            mismatches.push(
+              `${user} ${need} ${node.path}: kernel ${real ? "allows" : "denies"}, walk ${predicted.deniedAt ? `denies at ${predicted.deniedAt}` : "allows"}`,
+            );
           }
         }
       }

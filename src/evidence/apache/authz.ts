@@ -31,7 +31,10 @@ function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): A
       return (p.args[0] ?? "").toLowerCase() === "granted" ? "granted" : "denied";
     case "ip": {
       if (facts.client === null) {
-        return o.ask(`client-in:${p.args.join(" ")}`, `whether the client address is in ${p.args.join(" ")} (Require ip at ${where}); give --client`)
+        return o.ask(
+          `client-in:${p.args.join(" ")}`,
+          `whether the client address is in ${p.args.join(" ")} (Require ip at ${where}); give --client`,
+        )
           ? "granted"
           : "denied";
       }
@@ -39,12 +42,18 @@ function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): A
       return p.args.some((a) => ipMatches(client, a)) ? "granted" : "denied";
     }
     case "local": {
-      if (facts.client === null) return o.ask("client-local", "whether the client connects from the server itself (Require local)") ? "granted" : "denied";
+      if (facts.client === null)
+        return o.ask("client-local", "whether the client connects from the server itself (Require local)")
+          ? "granted"
+          : "denied";
       return ipMatches(facts.client, "127.0.0.0/8") || ipMatches(facts.client, "::1") ? "granted" : "denied";
     }
     case "host":
     case "forward-dns":
-      return o.ask(`host:${p.args.join(" ")}`, `whether the client's DNS name is in ${p.args.join(" ")} (Require ${p.provider} at ${where} needs DNS)`)
+      return o.ask(
+        `host:${p.args.join(" ")}`,
+        `whether the client's DNS name is in ${p.args.join(" ")} (Require ${p.provider} at ${where} needs DNS)`,
+      )
         ? "granted"
         : "denied";
     case "method": {
@@ -59,23 +68,35 @@ function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): A
       if (user === null) return "denied-no-user";
       return p.args.includes(user) ? "granted" : "denied";
     case "expr": {
-      const r = evalRequireExpr(p.args.join(" "), facts, user);
+      const r = evalRequireExpr(p.rawArgs, facts, user);
       let v = r.value;
-      if (v === undefined) v = o.ask(`expr:${where}`, `whether Require expr ${p.args.join(" ")} at ${where} holds for this request`);
+      if (v === undefined)
+        v = o.ask(
+          `expr:${where}`,
+          `whether Require expr ${p.args.join(" ")} at ${where} holds for this request`,
+        );
       if (v) return "granted";
       return r.wantsUser && user === null ? "denied-no-user" : "denied";
     }
     default:
       // group, file-owner, ldap-*, dbm-group ...: all need the user first.
       if (user === null) return "denied-no-user";
-      return o.ask(`authz:${where}:${user}`, `whether user ${user} passes Require ${p.provider} ${p.args.join(" ")} at ${where}`)
+      return o.ask(
+        `authz:${where}:${user}`,
+        `whether user ${user} passes Require ${p.provider} ${p.args.join(" ")} at ${where}`,
+      )
         ? "granted"
         : "denied";
   }
 }
 
 /** httpd's apply_authz_sections, with the line to blame carried along. */
-export function applyAuthz(node: AuthzNode, parentOp: "and" | "or", facts: RequestFacts, user: string | null): AuthzResult {
+export function applyAuthz(
+  node: AuthzNode,
+  parentOp: "and" | "or",
+  facts: RequestFacts,
+  user: string | null,
+): AuthzResult {
   if (!node.limited(facts.method)) return { status: parentOp === "and" ? "granted" : "neutral", blame: null };
   let result: AuthzResult;
   if (node.kind === "provider") {
@@ -90,19 +111,22 @@ export function applyAuthz(node: AuthzNode, parentOp: "and" | "or", facts: Reque
           result = r;
           break;
         }
-        if ((r.status === "denied-no-user" && result.status !== "denied") || result.status === "neutral") result = r;
+        if ((r.status === "denied-no-user" && result.status !== "denied") || result.status === "neutral")
+          result = r;
       } else {
         if (r.status === "granted") {
           result = r;
           break;
         }
-        if ((r.status === "denied-no-user" && result.status === "denied") || result.status === "neutral") result = r;
+        if ((r.status === "denied-no-user" && result.status === "denied") || result.status === "neutral")
+          result = r;
       }
     }
   }
   if (node.negate) {
     if (result.status === "granted") return { status: "denied", blame: node };
-    if (result.status === "denied" || result.status === "denied-no-user") return { status: "neutral", blame: node };
+    if (result.status === "denied" || result.status === "denied-no-user")
+      return { status: "neutral", blame: node };
   }
   return result;
 }
@@ -162,10 +186,17 @@ function allowDenyMatches(e: AllowDeny, facts: RequestFacts): boolean {
     return name.startsWith("!") ? !facts.env.has(name.slice(1)) : facts.env.has(name);
   }
   if (looksLikeIpSpec(from)) {
-    if (facts.client === null) return facts.oracle.ask(`client-in:${from}`, `whether the client address is in ${from} (${e.ref.directive} from at ${where}); give --client`);
+    if (facts.client === null)
+      return facts.oracle.ask(
+        `client-in:${from}`,
+        `whether the client address is in ${from} (${e.ref.directive} from at ${where}); give --client`,
+      );
     return ipMatches(facts.client, from);
   }
-  return facts.oracle.ask(`host:${from}`, `whether the client's DNS name ends in ${from} (${e.ref.directive} from at ${where} needs DNS)`);
+  return facts.oracle.ask(
+    `host:${from}`,
+    `whether the client's DNS name ends in ${from} (${e.ref.directive} from at ${where} needs DNS)`,
+  );
 }
 
 /** Runs SetEnvIf/BrowserMatch lines in order and fills `facts.env`. */

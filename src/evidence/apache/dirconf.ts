@@ -36,6 +36,8 @@ export interface AuthzProvider {
   negate: boolean;
   limited: MethodMask;
   ref: DirectiveRef;
+  /** Raw text after the provider name (Require expr takes it whole). */
+  rawArgs: string;
   /** The section (Directory, Location, .htaccess ...) the line sits in. */
   owner: ConfigContext | null;
 }
@@ -133,7 +135,15 @@ export function emptyDirConf(): DirConf {
   return { setEnvIf: [], modsecRemoved: [], files: [], notAllowed: [] };
 }
 
-const OPTION_NAMES = ["ExecCGI", "FollowSymLinks", "Includes", "IncludesNOEXEC", "Indexes", "MultiViews", "SymLinksIfOwnerMatch"];
+const OPTION_NAMES = [
+  "ExecCGI",
+  "FollowSymLinks",
+  "Includes",
+  "IncludesNOEXEC",
+  "Indexes",
+  "MultiViews",
+  "SymLinksIfOwnerMatch",
+];
 const ALL_OPTIONS = ["ExecCGI", "FollowSymLinks", "Includes", "Indexes", "SymLinksIfOwnerMatch"];
 
 function canonicalOption(o: string): string[] {
@@ -167,9 +177,16 @@ export function overrideClass(name: string): string {
   if (["order", "allow", "deny"].includes(n)) return "Limit";
   if (["options", "xbithack"].includes(n)) return "Options";
   if (
-    ["directoryindex", "indexoptions", "indexignore", "headername", "readmename", "adddescription", "fancyindexing", "indexorderdefault"].includes(
-      n,
-    )
+    [
+      "directoryindex",
+      "indexoptions",
+      "indexignore",
+      "headername",
+      "readmename",
+      "adddescription",
+      "fancyindexing",
+      "indexorderdefault",
+    ].includes(n)
   )
     return "Indexes";
   return "FileInfo";
@@ -187,7 +204,12 @@ interface BuildContext {
 /** Builds the per-directory config of one section's children (or of a .htaccess, or of server level). */
 export function buildDirConf(
   nodes: ApacheNode[],
-  opts: { perdir: string | null; owner: ConfigContext | null; htaccessAllowed?: Set<string> | null; origin: string },
+  opts: {
+    perdir: string | null;
+    owner: ConfigContext | null;
+    htaccessAllowed?: Set<string> | null;
+    origin: string;
+  },
 ): DirConf {
   const conf = emptyDirConf();
   const ctx: BuildContext = {
@@ -222,7 +244,12 @@ function walk(nodes: ApacheNode[], ctx: BuildContext, conf: DirConf, pendingCond
         const container = buildContainer(node, ctx);
         addToAuthz(conf, container, ctx);
       } else if (lname === "files" || lname === "filesmatch") {
-        conf.files.push({ section: node, origin: ctx.origin, allowed: ctx.htaccessAllowed, perdir: ctx.perdir });
+        conf.files.push({
+          section: node,
+          origin: ctx.origin,
+          allowed: ctx.htaccessAllowed,
+          perdir: ctx.perdir,
+        });
       } else if (ctx.htaccessAllowed) {
         // <Directory>, <Location>, <VirtualHost> ... are not allowed in .htaccess
         conf.notAllowed.push(ref(node));
@@ -253,7 +280,8 @@ function buildContainer(section: ApacheSection, ctx: BuildContext): AuthzContain
     for (const n of nodes) {
       if (n.kind === "section") {
         const ln = n.name.toLowerCase();
-        if (ln === "requireall" || ln === "requireany" || ln === "requirenone") add(buildContainer(n, { ...ctx, limited }));
+        if (ln === "requireall" || ln === "requireany" || ln === "requirenone")
+          add(buildContainer(n, { ...ctx, limited }));
         else if (ln === "limit" || ln === "limitexcept") visit(n.children, limitMask(n, limited));
         continue;
       }
@@ -271,8 +299,10 @@ function provider(d: ApacheDirective, ctx: BuildContext): AuthzProvider {
     negate = true;
     args = args.slice(1);
   }
+  const raw = (d.raw ?? d.args.join(" ")).replace(/^\s*not\s+/i, "").replace(/^\s*\S+\s*/, "");
   return {
     kind: "provider",
+    rawArgs: raw,
     provider: (args[0] ?? "").toLowerCase(),
     args: args.slice(1),
     negate,
@@ -285,7 +315,15 @@ function provider(d: ApacheDirective, ctx: BuildContext): AuthzProvider {
 function addToAuthz(conf: DirConf, node: AuthzNode, ctx: BuildContext): void {
   if (!conf.authz) conf.authz = { section: null, op: "unset" };
   if (!conf.authz.section) {
-    conf.authz.section = { kind: "container", op: "or", negate: false, limited: () => false, children: [], ref: null, owner: ctx.owner };
+    conf.authz.section = {
+      kind: "container",
+      op: "or",
+      negate: false,
+      limited: () => false,
+      children: [],
+      ref: null,
+      owner: ctx.owner,
+    };
   }
   const section = conf.authz.section;
   section.children.push(node);
@@ -297,7 +335,12 @@ function setting<T>(value: T, d: ApacheDirective): Setting<T> {
   return { value, ref: ref(d) };
 }
 
-function applyDirective(d: ApacheDirective, ctx: BuildContext, conf: DirConf, pendingConds: RewriteCondDef[]): void {
+function applyDirective(
+  d: ApacheDirective,
+  ctx: BuildContext,
+  conf: DirConf,
+  pendingConds: RewriteCondDef[],
+): void {
   const n = d.name.toLowerCase();
   const known = [
     "require",
@@ -362,7 +405,12 @@ function applyDirective(d: ApacheDirective, ctx: BuildContext, conf: DirConf, pe
     }
     case "options": {
       const relative = d.args.some((a) => a.startsWith("+") || a.startsWith("-"));
-      const o = { abs: relative ? null : new Set<string>(), add: new Set<string>(), remove: new Set<string>(), ref: ref(d) };
+      const o = {
+        abs: relative ? null : new Set<string>(),
+        add: new Set<string>(),
+        remove: new Set<string>(),
+        ref: ref(d),
+      };
       for (const a of d.args) {
         if (a.startsWith("+")) for (const x of canonicalOption(a.slice(1))) o.add.add(x);
         else if (a.startsWith("-")) for (const x of canonicalOption(a.slice(1))) o.remove.add(x);
@@ -379,7 +427,9 @@ function applyDirective(d: ApacheDirective, ctx: BuildContext, conf: DirConf, pe
       for (const a of d.args) {
         const c = a.split("=")[0] ?? a;
         if (c.toLowerCase() === "none") continue;
-        const canon = ["All", "AuthConfig", "FileInfo", "Indexes", "Limit", "Options"].find((x) => x.toLowerCase() === c.toLowerCase());
+        const canon = ["All", "AuthConfig", "FileInfo", "Indexes", "Limit", "Options"].find(
+          (x) => x.toLowerCase() === c.toLowerCase(),
+        );
         classes.add(canon ?? c);
       }
       conf.allowOverride = setting(classes, d);
@@ -394,7 +444,12 @@ function applyDirective(d: ApacheDirective, ctx: BuildContext, conf: DirConf, pe
       return;
     case "rewritecond":
       ensureRewrite(conf);
-      pendingConds.push({ test: d.args[0] ?? "", pattern: d.args[1] ?? "", flags: parseFlags(d.args[2]), ref: ref(d) });
+      pendingConds.push({
+        test: d.args[0] ?? "",
+        pattern: d.args[1] ?? "",
+        flags: parseFlags(d.args[2]),
+        ref: ref(d),
+      });
       return;
     case "rewriterule":
       ensureRewrite(conf).rules.push({
@@ -412,7 +467,13 @@ function applyDirective(d: ApacheDirective, ctx: BuildContext, conf: DirConf, pe
     case "browsermatchnocase": {
       const browser = n.startsWith("browsermatch");
       const [attr, pattern, ...rest] = browser ? ["User-Agent", ...d.args] : d.args;
-      conf.setEnvIf.push({ attribute: attr ?? "", pattern: pattern ?? "", noCase: n.endsWith("nocase"), assignments: rest, ref: ref(d) });
+      conf.setEnvIf.push({
+        attribute: attr ?? "",
+        pattern: pattern ?? "",
+        noCase: n.endsWith("nocase"),
+        assignments: rest,
+        ref: ref(d),
+      });
       return;
     }
     case "secruleengine":
@@ -427,7 +488,7 @@ function applyDirective(d: ApacheDirective, ctx: BuildContext, conf: DirConf, pe
 }
 
 function parseFlags(arg: string | undefined): string[] {
-  if (!arg || !arg.startsWith("[")) return [];
+  if (!arg?.startsWith("[")) return [];
   return arg
     .replace(/^\[|\]$/g, "")
     .split(",")
@@ -471,7 +532,8 @@ export function mergeDirConf(base: DirConf, next: DirConf): DirConf {
   // mod_access_compat has no merger: a section that uses it replaces it whole.
   out.access = next.access ?? base.access;
   if (next.options) {
-    if (next.options.abs) out.options = { ...next.options, abs: new Set([...next.options.abs, ...next.options.add]) };
+    if (next.options.abs)
+      out.options = { ...next.options, abs: new Set([...next.options.abs, ...next.options.add]) };
     else {
       const abs = new Set(base.options?.abs ?? []);
       for (const r of next.options.remove) abs.delete(r);
@@ -485,7 +547,9 @@ export function mergeDirConf(base: DirConf, next: DirConf): DirConf {
     out.rewrite = {
       engine: next.rewrite.engine ?? base.rewrite?.engine,
       inherit: next.rewrite.inherit,
-      rules: next.rewrite.inherit ? [...next.rewrite.rules, ...(base.rewrite?.rules ?? [])] : next.rewrite.rules,
+      rules: next.rewrite.inherit
+        ? [...next.rewrite.rules, ...(base.rewrite?.rules ?? [])]
+        : next.rewrite.rules,
     };
   } else out.rewrite = base.rewrite;
   out.modsecEngine = next.modsecEngine ?? base.modsecEngine;
@@ -495,7 +559,8 @@ export function mergeDirConf(base: DirConf, next: DirConf): DirConf {
 function mergeAuthz(base: DirConf["authz"], next: NonNullable<DirConf["authz"]>): DirConf["authz"] {
   const baseSection = base?.section ?? null;
   let merged: NonNullable<DirConf["authz"]>;
-  if (next.op === "unset" && !next.section && baseSection) merged = { ...(base as NonNullable<DirConf["authz"]>) };
+  if (next.op === "unset" && !next.section && baseSection)
+    merged = { ...(base as NonNullable<DirConf["authz"]>) };
   else if (next.op === "off" || next.op === "unset" || !(baseSection || next.section)) merged = { ...next };
   else {
     let section: AuthzContainer | null;

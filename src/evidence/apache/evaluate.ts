@@ -13,8 +13,8 @@ import { toRegExp } from "./facts.js";
 import { explore, type Oracle } from "./oracle.js";
 import type { ApacheConfig, ApacheDirective, ApacheNode } from "./parser.js";
 import { type RewriteOutcome, runRewrite } from "./rewrite.js";
-import { type ServerScope, walkSections } from "./walk.js";
 import { selectVirtualHost } from "./vhost.js";
+import { type ServerScope, walkSections } from "./walk.js";
 
 export interface EvaluateOptions {
   /** Read .htaccess files from disk (default true). */
@@ -40,7 +40,11 @@ interface Mapped {
 const directives = (nodes: ApacheNode[], ...names: string[]): ApacheDirective[] =>
   nodes.filter((n): n is ApacheDirective => n.kind === "directive" && names.includes(n.name.toLowerCase()));
 
-export function evaluateApache(config: ApacheConfig, request: ConfigRequest, options: EvaluateOptions = {}): ConfigDecision {
+export function evaluateApache(
+  config: ApacheConfig,
+  request: ConfigRequest,
+  options: EvaluateOptions = {},
+): ConfigDecision {
   const readHtaccess = options.readHtaccess ?? true;
   let url: URL;
   try {
@@ -52,7 +56,9 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
   const https = url.protocol === "https:";
   const port = url.port ? Number(url.port) : https ? 443 : 80;
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  const headers = request.headers ? Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])) : null;
+  const headers = request.headers
+    ? Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]))
+    : null;
   const base: ConfigDecision = {
     schema: "why403.config/v1",
     request: { method, url: request.url, client: request.client },
@@ -67,23 +73,40 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
 
   const normalized = normalizePath(url.pathname);
   if (normalized === null) {
-    return { ...base, decision: "allow", status: 404, unknowns: ["the path holds an encoded slash (%2F); with AllowEncodedSlashes Off httpd answers 404"] };
+    return {
+      ...base,
+      decision: "allow",
+      status: 404,
+      unknowns: ["the path holds an encoded slash (%2F); with AllowEncodedSlashes Off httpd answers 404"],
+    };
   }
   const vsel = selectVirtualHost(config.nodes, host, port);
   const scope: ServerScope = { main: config.nodes, vhost: vsel.vhost };
   const unknowns: string[] = [...vsel.notes];
 
-  const accessFileName = lastArg([...config.nodes, ...(scope.vhost?.children ?? [])], "accessfilename") ?? ".htaccess";
+  const accessFileName =
+    lastArg([...config.nodes, ...(scope.vhost?.children ?? [])], "accessfilename") ?? ".htaccess";
   const serverRewrite = serverRewriteConf(scope);
   const serverSetEnvIf = [
-    ...buildDirConf(directives(config.nodes, "setenvif", "setenvifnocase", "browsermatch", "browsermatchnocase"), { perdir: null, owner: null, origin: "server" })
-      .setEnvIf,
+    ...buildDirConf(
+      directives(config.nodes, "setenvif", "setenvifnocase", "browsermatch", "browsermatchnocase"),
+      { perdir: null, owner: null, origin: "server" },
+    ).setEnvIf,
     ...(scope.vhost
-      ? buildDirConf(directives(scope.vhost.children, "setenvif", "setenvifnocase", "browsermatch", "browsermatchnocase"), {
-          perdir: null,
-          owner: null,
-          origin: "vhost",
-        }).setEnvIf
+      ? buildDirConf(
+          directives(
+            scope.vhost.children,
+            "setenvif",
+            "setenvifnocase",
+            "browsermatch",
+            "browsermatchnocase",
+          ),
+          {
+            perdir: null,
+            owner: null,
+            origin: "vhost",
+          },
+        ).setEnvIf
       : []),
   ];
   const autoindexLoaded = !config.loadsModules || config.modules.includes("autoindex_module");
@@ -92,7 +115,7 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
   const walkFor = (uriPath: string) => {
     const cached = walkCache.get(uriPath);
     if (cached) return cached;
-    const mapped = mapToFile(scope, uriPath);
+    const mapped = mapToFile(scope, uriPath, config.serverRoot);
     const w = walkSections(scope, {
       filename: mapped.filename,
       uriPath,
@@ -106,7 +129,9 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
 
   const first = walkFor(normalized);
   if (!first.mapped.diskKnown) {
-    unknowns.push(`${first.mapped.filename} is not on this machine: directory existence, index files and .htaccess files are not checked`);
+    unknowns.push(
+      `${first.mapped.filename} is not on this machine: directory existence, index files and .htaccess files are not checked`,
+    );
   }
 
   const decide = (oracle: Oracle): Outcome => {
@@ -128,12 +153,17 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
     const rw = runRewrite(serverRewrite, f0, () => normalized);
     const rwOutcome = rewriteOutcome(rw, "server");
     if (rwOutcome) return rwOutcome;
-    if (first.mapped.redirect) return allow(first.mapped.redirect, ["a Redirect answers before access control"]);
+    if (first.mapped.redirect)
+      return allow(first.mapped.redirect, ["a Redirect answers before access control"]);
     return decidePath(normalized, 0);
 
     function decidePath(uriPath: string, depth: number): Outcome {
       const w = walkFor(uriPath);
-      const f = facts(uriPath, w.mapped.filename + (w.isDirectory && !w.mapped.filename.endsWith("/") ? "/" : ""), w.mapped.diskKnown);
+      const f = facts(
+        uriPath,
+        w.mapped.filename + (w.isDirectory && !w.mapped.filename.endsWith("/") ? "/" : ""),
+        w.mapped.diskKnown,
+      );
       const conf = w.conf;
       if (conf.notAllowed.length > 0) {
         const d = conf.notAllowed[0] as DirectiveRef;
@@ -152,14 +182,25 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
       const perdirOutcome = rewriteOutcome(perdir, "directory");
       if (perdirOutcome) return perdirOutcome;
       if (w.isDirectory && depth === 0) {
-        if (!uriPath.endsWith("/")) return { ...authz, notes: [...authz.notes, "mod_dir redirects to the path with a trailing slash"] };
+        if (!uriPath.endsWith("/"))
+          return { ...authz, notes: [...authz.notes, "mod_dir redirects to the path with a trailing slash"] };
         return directoryIndex(uriPath, w, conf, authz, depth);
       }
-      if (w.mapped.diskKnown && !w.exists) return { ...authz, notes: [...authz.notes, `${w.mapped.filename} does not exist: httpd answers 404`] };
+      if (w.mapped.diskKnown && !w.exists)
+        return {
+          ...authz,
+          notes: [...authz.notes, `${w.mapped.filename} does not exist: httpd answers 404`],
+        };
       return authz;
     }
 
-    function directoryIndex(uriPath: string, w: ReturnType<typeof walkFor>, conf: DirConf, authz: Outcome, depth: number): Outcome {
+    function directoryIndex(
+      uriPath: string,
+      w: ReturnType<typeof walkFor>,
+      conf: DirConf,
+      authz: Outcome,
+      depth: number,
+    ): Outcome {
       const names = conf.directoryIndex?.value ?? ["index.html"];
       let refused: Outcome | null = null;
       if (!(names.length === 1 && names[0]?.toLowerCase() === "disabled")) {
@@ -179,7 +220,14 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
       }
       if (refused) return refused;
       const opts = conf.options?.abs ?? new Set<string>();
-      if (!autoindexLoaded) return { ...authz, notes: [...authz.notes, `no index file in ${w.mapped.filename} and mod_autoindex is not loaded: httpd answers 404`] };
+      if (!autoindexLoaded)
+        return {
+          ...authz,
+          notes: [
+            ...authz.notes,
+            `no index file in ${w.mapped.filename} and mod_autoindex is not loaded: httpd answers 404`,
+          ],
+        };
       if (opts.has("Indexes")) return authz;
       // mod_autoindex only answers GET (and HEAD); other methods fall through to 404/405/200.
       if (method !== "GET" && method !== "HEAD") return authz;
@@ -193,12 +241,16 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
   const run = explore(decide);
   const outcomes = run.results.map((r) => r.result);
   const firstOutcome = outcomes[0] as Outcome;
-  const agree = run.complete && outcomes.every((o) => o.decision === firstOutcome.decision && o.status === firstOutcome.status);
+  const agree =
+    run.complete &&
+    outcomes.every((o) => o.decision === firstOutcome.decision && o.status === firstOutcome.status);
 
   const context: ConfigContext[] = [...first.context];
   unknowns.push(...first.notes);
   for (const h of first.ignoredHtaccess) {
-    const ao = h.allowOverride ? ` (AllowOverride at ${h.allowOverride.file}:${h.allowOverride.line})` : " (AllowOverride defaults to None)";
+    const ao = h.allowOverride
+      ? ` (AllowOverride at ${h.allowOverride.file}:${h.allowOverride.line})`
+      : " (AllowOverride defaults to None)";
     unknowns.push(`${h.path} exists but httpd ignores it${ao}`);
   }
   const modsec = first.conf.modsecEngine;
@@ -207,7 +259,12 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
     unknowns.push(
       `ModSecurity is active for this location (SecRuleEngine ${modsec.value} at ${modsec.ref.file}:${modsec.ref.line}${removed ? `; SecRuleRemoveById ${removed}` : ""}); whether a rule matches the request content cannot be predicted from the config`,
     );
-    context.push({ block: "SecRuleEngine", args: [modsec.value], file: modsec.ref.file, line: modsec.ref.line });
+    context.push({
+      block: "SecRuleEngine",
+      args: [modsec.value],
+      file: modsec.ref.file,
+      line: modsec.ref.line,
+    });
   }
 
   if (!agree) {
@@ -216,17 +273,28 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
       ...base,
       decision: "unknown",
       context,
-      unknowns: [...unknowns, ...differing, ...(run.complete ? [] : ["too many unknown facts to try every combination"])],
-      fix: request.client === null && differing.some((q) => q.includes("client")) ? ["give the client address (--client IP) to decide the address rules"] : [],
+      unknowns: [
+        ...unknowns,
+        ...differing,
+        ...(run.complete ? [] : ["too many unknown facts to try every combination"]),
+      ],
+      fix:
+        request.client === null && differing.some((q) => q.includes("client"))
+          ? ["give the client address (--client IP) to decide the address rules"]
+          : [],
     };
   }
   const fix = [...firstOutcome.fix];
   if (firstOutcome.decision === "deny") {
     for (const h of first.ignoredHtaccess.filter((x) => x.grants)) {
-      fix.push(`\`AllowOverride AuthConfig Limit\` in the <Directory> for ${h.path.replace(/\/[^/]*$/, "")} so the .htaccess there is honoured`);
+      fix.push(
+        `\`AllowOverride AuthConfig Limit\` in the <Directory> for ${h.path.replace(/\/[^/]*$/, "")} so the .htaccess there is honoured`,
+      );
     }
     if (modsec && modsec.value === "on") {
-      fix.push("if the error log shows a ModSecurity rule id for this request, add `SecRuleRemoveById <id>` inside the <Location> for this path");
+      fix.push(
+        "if the error log shows a ModSecurity rule id for this request, add `SecRuleRemoveById <id>` inside the <Location> for this path",
+      );
     }
   }
   return {
@@ -243,24 +311,33 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
   function authorize(conf: DirConf, f: RequestFacts, hdrs: Record<string, string> | null): Outcome {
     const satisfy = satisfyOf(conf.access, f.method);
     const access = checkAccessCompat(conf.access, f);
-    if (satisfy === "any" && access.ok) return allow(access.by?.ref ?? null, ["Satisfy Any: the host rules let it through without login"]);
+    if (satisfy === "any" && access.ok)
+      return allow(access.by?.ref ?? null, ["Satisfy Any: the host rules let it through without login"]);
     if (satisfy !== "any" && !access.ok) return accessDenied(conf, access.by ?? null, f);
     const authType = conf.authType && conf.authType.value.toLowerCase() !== "none" ? conf.authType : null;
     const section = conf.authz?.section ?? null;
     const core = (afterAuthn: boolean, user: string | null): Outcome | "declined" => {
       if (!section) {
-        if (authType) return deny(500, authType.ref, "server-config", [`add a \`Require\` line (e.g. \`Require valid-user\`) next to AuthType at ${authType.ref.file}:${authType.ref.line}`]);
+        if (authType)
+          return deny(500, authType.ref, "server-config", [
+            `add a \`Require\` line (e.g. \`Require valid-user\`) next to AuthType at ${authType.ref.file}:${authType.ref.line}`,
+          ]);
         return allow(null, []);
       }
       const r = applyAuthz(section, "and", f, user);
       if (r.status === "granted") return allow(r.blame?.ref ?? null, []);
       if (r.status === "denied-no-user") {
         if (!afterAuthn) return "declined";
-        return deny(401, r.blame?.ref ?? null, "credentials-invalid", [`send valid credentials for ${r.blame?.ref?.directive ?? "Require"} at ${where(r.blame?.ref)}`]);
+        return deny(401, r.blame?.ref ?? null, "credentials-invalid", [
+          `send valid credentials for ${r.blame?.ref?.directive ?? "Require"} at ${where(r.blame?.ref)}`,
+        ]);
       }
       if (!afterAuthn || !authType) return authzDenied(r, f);
-      if (conf.authz?.forbiddenOnFail) return deny(403, r.blame?.ref ?? null, "insufficient-permission", [`the user lacks ${describe(r)}`]);
-      return deny(401, r.blame?.ref ?? null, "insufficient-permission", [`the user is authenticated but fails ${describe(r)}`]);
+      if (conf.authz?.forbiddenOnFail)
+        return deny(403, r.blame?.ref ?? null, "insufficient-permission", [`the user lacks ${describe(r)}`]);
+      return deny(401, r.blame?.ref ?? null, "insufficient-permission", [
+        `the user is authenticated but fails ${describe(r)}`,
+      ]);
     };
     const ex = core(false, null);
     if (ex !== "declined") return ex;
@@ -277,20 +354,30 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
         `this location requires a login (AuthType ${authType.value} at ${authType.ref.file}:${authType.ref.line}${userFile}): send ${authType.value} credentials`,
       ]);
     }
-    const valid = f.oracle.ask("credentials-valid", `whether the ${authType.value} credentials sent are valid${userFile}`);
+    const valid = f.oracle.ask(
+      "credentials-valid",
+      `whether the ${authType.value} credentials sent are valid${userFile}`,
+    );
     if (!valid) {
-      return deny(401, requireLine(section), "credentials-invalid", [`the credentials are not accepted${userFile}: check user name and password`]);
+      return deny(401, requireLine(section), "credentials-invalid", [
+        `the credentials are not accepted${userFile}: check user name and password`,
+      ]);
     }
     const user = basicUser(authz) ?? "user";
     const after = core(true, user);
     return after === "declined" ? deny(401, requireLine(section), "credentials-invalid", []) : after;
   }
 
-  function accessDenied(conf: DirConf, by: ReturnType<typeof checkAccessCompat>["by"], f: RequestFacts): Outcome {
+  function accessDenied(
+    conf: DirConf,
+    by: ReturnType<typeof checkAccessCompat>["by"],
+    f: RequestFacts,
+  ): Outcome {
     const client = f.client ?? "<client address>";
     if (!by) return deny(403, null, "ip-restriction", []);
     const d = by.ref;
-    const isIpRule = (from: string): boolean => from.toLowerCase() !== "all" && !from.toLowerCase().startsWith("env=");
+    const isIpRule = (from: string): boolean =>
+      from.toLowerCase() !== "all" && !from.toLowerCase().startsWith("env=");
     if (d.directive.toLowerCase() === "order") {
       const allows = conf.access?.allows ?? [];
       const ipList = allows.some((a) => isIpRule(a.from));
@@ -307,20 +394,27 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
   function authzDenied(r: AuthzResult, f: RequestFacts): Outcome {
     const node = r.blame;
     const client = f.client ?? "<client address>";
-    if (!node || node.kind !== "provider") {
+    if (node?.kind !== "provider") {
       return deny(403, node?.ref ?? null, "server-config", [
-        node?.ref ? `the ${node.ref.directive} at ${where(node.ref)} refuses this request` : "the merged Require rules refuse this request",
+        node?.ref
+          ? `the ${node.ref.directive} at ${where(node.ref)} refuses this request`
+          : "the merged Require rules refuse this request",
       ]);
     }
-    const owner = node.owner ? `<${node.owner.block}${node.owner.args?.length ? ` ${node.owner.args.join(" ")}` : ""}> at ${node.owner.file}:${node.owner.line}` : `${node.ref.file}`;
+    const owner = node.owner
+      ? `<${node.owner.block}${node.owner.args?.length ? ` ${node.owner.args.join(" ")}` : ""}> at ${node.owner.file}:${node.owner.line}`
+      : `${node.ref.file}`;
     const line = `\`Require ${node.negate ? "not " : ""}${node.provider} ${node.args.join(" ")}\` at ${where(node.ref)}`;
     switch (node.provider) {
       case "ip":
       case "local":
       case "host":
       case "forward-dns":
-        if (node.negate) return deny(403, node.ref, "ip-restriction", [`${line} excludes ${client}: narrow it`]);
-        return deny(403, node.ref, "ip-restriction", [`add \`Require ip ${client}\` inside ${owner} (refused by ${line})`]);
+        if (node.negate)
+          return deny(403, node.ref, "ip-restriction", [`${line} excludes ${client}: narrow it`]);
+        return deny(403, node.ref, "ip-restriction", [
+          `add \`Require ip ${client}\` inside ${owner} (refused by ${line})`,
+        ]);
       case "all":
         return deny(403, node.ref, "server-config", [
           `${line} refuses everyone: change it to \`Require ip ${client}\` (or \`Require all granted\` if the location is public), or add a later <Location>/<Directory> that grants this path`,
@@ -328,7 +422,9 @@ export function evaluateApache(config: ApacheConfig, request: ConfigRequest, opt
       case "method":
         return deny(403, node.ref, "server-config", [`${line} does not list ${f.method}: add it`]);
       case "env":
-        return deny(403, node.ref, "server-config", [`${line}: the variable is not set for this request; check the SetEnvIf rules that should set it`]);
+        return deny(403, node.ref, "server-config", [
+          `${line}: the variable is not set for this request; check the SetEnvIf rules that should set it`,
+        ]);
       case "user":
       case "group":
         return deny(403, node.ref, "insufficient-permission", [`${line}: log in as an allowed user`]);
@@ -361,7 +457,20 @@ function basicUser(header: string): string | null {
 
 function overrideHint(directive: string): string {
   const n = directive.replace(/^<|>$/g, "").toLowerCase();
-  if (["require", "authtype", "authname", "authuserfile", "requireall", "requireany", "requirenone", "satisfy", "authmerging"].includes(n)) return "AuthConfig";
+  if (
+    [
+      "require",
+      "authtype",
+      "authname",
+      "authuserfile",
+      "requireall",
+      "requireany",
+      "requirenone",
+      "satisfy",
+      "authmerging",
+    ].includes(n)
+  )
+    return "AuthConfig";
   if (["order", "allow", "deny"].includes(n)) return "Limit";
   if (n === "options") return "Options";
   if (n === "directoryindex") return "Indexes";
@@ -381,7 +490,9 @@ function rewriteOutcome(rw: RewriteOutcome, where: "server" | "directory"): Outc
   const r = rw.rule.ref;
   const line = `\`RewriteRule ${r.args.join(" ")}\` at ${r.file}:${r.line}`;
   if (rw.kind === "forbidden") {
-    return deny(403, r, "server-config", [`${line} forbids this request: narrow its pattern or add a RewriteCond that excludes it`]);
+    return deny(403, r, "server-config", [
+      `${line} forbids this request: narrow its pattern or add a RewriteCond that excludes it`,
+    ]);
   }
   if (rw.kind === "gone") return deny(410, r, "server-config", [`${line} answers 410 Gone for this request`]);
   if (rw.kind === "redirect") return allow(r, [`${line} redirects this request`]);
@@ -403,9 +514,17 @@ function lastArg(nodes: ApacheNode[], name: string): string | undefined {
 /** Server-context rewrite rules: the vhost's own (plus the main server's with RewriteOptions Inherit), else the main server's. */
 function serverRewriteConf(scope: ServerScope): RewriteConf | undefined {
   const names = ["rewriteengine", "rewriterule", "rewritecond", "rewriteoptions"];
-  const mainConf = buildDirConf(directives(scope.main, ...names), { perdir: null, owner: null, origin: "server" }).rewrite;
+  const mainConf = buildDirConf(directives(scope.main, ...names), {
+    perdir: null,
+    owner: null,
+    origin: "server",
+  }).rewrite;
   if (!scope.vhost) return mainConf;
-  const v = buildDirConf(directives(scope.vhost.children, ...names), { perdir: null, owner: null, origin: "vhost" }).rewrite;
+  const v = buildDirConf(directives(scope.vhost.children, ...names), {
+    perdir: null,
+    owner: null,
+    origin: "vhost",
+  }).rewrite;
   if (!v) return undefined;
   if (v.inherit && mainConf) return { ...v, rules: [...v.rules, ...mainConf.rules] };
   return v;
@@ -436,13 +555,26 @@ export function normalizePath(pathname: string): string | null {
 }
 
 /** URL-path to file: Alias/AliasMatch/ScriptAlias (vhost first), Redirect, else DocumentRoot. */
-function mapToFile(scope: ServerScope, uriPath: string): Mapped {
+function mapToFile(scope: ServerScope, uriPath: string, serverRoot: string): Mapped {
   const lists = [scope.vhost?.children ?? [], scope.main];
   for (const nodes of lists) {
-    for (const d of directives(nodes, "alias", "scriptalias", "aliasmatch", "scriptaliasmatch", "redirect", "redirectmatch", "redirectpermanent", "redirecttemp")) {
+    for (const d of directives(
+      nodes,
+      "alias",
+      "scriptalias",
+      "aliasmatch",
+      "scriptaliasmatch",
+      "redirect",
+      "redirectmatch",
+      "redirectpermanent",
+      "redirecttemp",
+    )) {
       const n = d.name.toLowerCase();
       const isRedirect = n.startsWith("redirect");
-      const args = isRedirect && /^(permanent|temp|seeother|gone|\d{3})$/i.test(d.args[0] ?? "") ? d.args.slice(1) : d.args;
+      const args =
+        isRedirect && /^(permanent|temp|seeother|gone|\d{3})$/i.test(d.args[0] ?? "")
+          ? d.args.slice(1)
+          : d.args;
       const [from, to] = args as [string, string | undefined];
       if (!from) continue;
       if (n.endsWith("match")) {
@@ -460,9 +592,17 @@ function mapToFile(scope: ServerScope, uriPath: string): Mapped {
       return { filename: target || "/", diskKnown: diskKnown(to ?? "/"), by: ref(d) };
     }
   }
-  const docRootDirective = [...directives(scope.vhost?.children ?? [], "documentroot"), ...directives(scope.main, "documentroot")][0];
-  const docRoot = (docRootDirective?.args[0] ?? "/var/www/html").replace(/\/+$/, "");
-  return { filename: `${docRoot}${uriPath}`, diskKnown: diskKnown(docRoot || "/"), by: docRootDirective ? ref(docRootDirective) : null };
+  const docRootDirective = [
+    ...directives(scope.vhost?.children ?? [], "documentroot"),
+    ...directives(scope.main, "documentroot"),
+  ][0];
+  const given = docRootDirective?.args[0] ?? "/var/www/html";
+  const docRoot = (given.startsWith("/") ? given : `${serverRoot}/${given}`).replace(/\/+$/, "");
+  return {
+    filename: `${docRoot}${uriPath}`,
+    diskKnown: diskKnown(docRoot || "/"),
+    by: docRootDirective ? ref(docRootDirective) : null,
+  };
 }
 
 function diskKnown(path: string): boolean {
@@ -475,4 +615,3 @@ function aliasMatches(alias: string, uri: string): boolean {
   if (a.endsWith("/")) return uri.startsWith(a);
   return uri === a || uri.startsWith(`${a}/`);
 }
-

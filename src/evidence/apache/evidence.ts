@@ -12,7 +12,13 @@ export function apacheEvidence(decision: ConfigDecision): Evidence[] {
   const d = decision.decidedBy;
   const source = d ? `${d.file}:${d.line}` : "apache config";
   const what = d ? `\`${[d.directive, ...d.args].join(" ")}\`` : "the Apache config";
-  const data = { product: "apache", status: decision.status, fix: decision.fix, context: decision.context, unknowns: decision.unknowns };
+  const data = {
+    product: "apache",
+    status: decision.status,
+    fix: decision.fix,
+    context: decision.context,
+    unknowns: decision.unknowns,
+  };
   const waf = decision.unknowns.some((u) => u.startsWith("ModSecurity is active"));
   const out: Evidence[] = [];
   if (decision.decision === "deny") {

@@ -67,7 +67,12 @@ export function variable(facts: RequestFacts, raw: string): string | undefined {
 }
 
 /** Expands %{VAR} in a test string; undefined when any variable is unknown. */
-export function expand(facts: RequestFacts, text: string, backrefs: string[] = [], condRefs: string[] = []): string | undefined {
+export function expand(
+  facts: RequestFacts,
+  text: string,
+  backrefs: string[] = [],
+  condRefs: string[] = [],
+): string | undefined {
   let unknown = false;
   const out = text
     .replace(/%\{([^}]+)\}/g, (_m, v: string) => {
@@ -104,6 +109,8 @@ export function fileTest(path: string, test: string): boolean | undefined {
     if (test === "-l" || test === "-L") return false;
     return undefined;
   } catch {
-    return test === "-d" || test === "-f" || test === "-F" || test === "-s" || test === "-l" || test === "-L" ? false : undefined;
+    return test === "-d" || test === "-f" || test === "-F" || test === "-s" || test === "-l" || test === "-L"
+      ? false
+      : undefined;
   }
 }

@@ -1,5 +1,5 @@
-export { apacheEvidence } from "./evidence.js";
 export { type EvaluateOptions, evaluateApache, normalizePath } from "./evaluate.js";
+export { apacheEvidence } from "./evidence.js";
 export {
   type ApacheConfig,
   type ApacheDirective,

@@ -19,7 +19,11 @@ export class Oracle {
 export function explore<T>(
   evaluate: (oracle: Oracle) => T,
   maxRuns = 256,
-): { results: Array<{ result: T; answers: Map<string, boolean> }>; questions: Map<string, string>; complete: boolean } {
+): {
+  results: Array<{ result: T; answers: Map<string, boolean> }>;
+  questions: Map<string, string>;
+  complete: boolean;
+} {
   const results: Array<{ result: T; answers: Map<string, boolean> }> = [];
   const questions = new Map<string, string>();
   const stack: Array<Map<string, boolean>> = [new Map()];

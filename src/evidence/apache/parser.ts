@@ -11,6 +11,8 @@ export interface ApacheDirective {
   kind: "directive";
   name: string;
   args: string[];
+  /** The argument text as written (httpd hands some directives their raw line, e.g. Require expr). */
+  raw?: string;
   file: string;
   line: number;
 }
@@ -146,18 +148,26 @@ function readTextFile(file: string, from: string | null): string {
     throw new InputError(`cannot read Apache config ${file}${where}: no such file`);
   }
   if (!st.isFile()) throw new InputError(`Apache config ${file}${where} is not a regular text file`);
-  if (st.size > MAX_INPUT_FILE_BYTES) throw new InputError(`Apache config ${file}${where} is larger than ${MAX_INPUT_FILE_BYTES} bytes`);
+  if (st.size > MAX_INPUT_FILE_BYTES)
+    throw new InputError(`Apache config ${file}${where} is larger than ${MAX_INPUT_FILE_BYTES} bytes`);
   let buf: Buffer;
   try {
     buf = readFileSync(file);
   } catch (e) {
-    throw new InputError(`cannot read Apache config ${file}${where}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+    throw new InputError(
+      `cannot read Apache config ${file}${where}: ${(e as NodeJS.ErrnoException).code ?? "error"}`,
+    );
   }
   if (buf.includes(0)) throw new InputError(`Apache config ${file}${where} is binary, not a text config`);
   return buf.toString("utf8");
 }
 
-function parseFile(file: string, state: ParseState, chain: string[], from: string | null = null): ApacheNode[] {
+function parseFile(
+  file: string,
+  state: ParseState,
+  chain: string[],
+  from: string | null = null,
+): ApacheNode[] {
   let real = file;
   try {
     real = realpathSync(file);
@@ -251,7 +261,13 @@ interface OpenSection {
   conditional: boolean;
 }
 
-function parseText(text: string, file: string, state: ParseState, chain: string[], allowIncludes: boolean): ApacheNode[] {
+function parseText(
+  text: string,
+  file: string,
+  state: ParseState,
+  chain: string[],
+  allowIncludes: boolean,
+): ApacheNode[] {
   const root: ApacheSection = { kind: "section", name: "", args: [], file, line: 0, children: [] };
   const stack: OpenSection[] = [{ section: root, active: true, conditional: false }];
   const top = (): OpenSection => stack[stack.length - 1] as OpenSection;
@@ -264,7 +280,9 @@ function parseText(text: string, file: string, state: ParseState, chain: string[
       const open = top();
       if (stack.length === 1) throw new InputError(`${here}: </${name}> without a matching <${name}>`);
       if (open.section.name.toLowerCase() !== name.toLowerCase()) {
-        throw new InputError(`${here}: </${name}> closes <${open.section.name}> opened at line ${open.section.line}`);
+        throw new InputError(
+          `${here}: </${name}> closes <${open.section.name}> opened at line ${open.section.line}`,
+        );
       }
       stack.pop();
       const parent = top();
@@ -277,7 +295,8 @@ function parseText(text: string, file: string, state: ParseState, chain: string[
     }
     if (lineText.startsWith("<")) {
       const end = lineText.lastIndexOf(">");
-      if (end < 0) throw new InputError(`${here}: section ${lineText.split(/\s/)[0]} is missing its closing '>'`);
+      if (end < 0)
+        throw new InputError(`${here}: section ${lineText.split(/\s/)[0]} is missing its closing '>'`);
       const inner = lineText.slice(1, end).trim();
       const name = inner.split(/\s+/)[0] ?? "";
       const args = splitArgs(substituteVars(inner.slice(name.length), state));
@@ -287,7 +306,12 @@ function parseText(text: string, file: string, state: ParseState, chain: string[
         stack.push({ section, active: ifModule(args[0] ?? "", state), conditional: true });
       } else if (lname === "ifdefine") {
         stack.push({ section, active: ifDefine(args[0] ?? "", state), conditional: true });
-      } else if (lname === "ifversion" || lname === "ifdirective" || lname === "ifsection" || lname === "iffile") {
+      } else if (
+        lname === "ifversion" ||
+        lname === "ifdirective" ||
+        lname === "ifsection" ||
+        lname === "iffile"
+      ) {
         stack.push({ section, active: true, conditional: true });
       } else {
         stack.push({ section, active: true, conditional: false });
@@ -295,7 +319,8 @@ function parseText(text: string, file: string, state: ParseState, chain: string[
       continue;
     }
     const name = lineText.split(/\s+/)[0] ?? "";
-    const args = splitArgs(substituteVars(lineText.slice(name.length), state));
+    const raw = substituteVars(lineText.slice(name.length), state).trim();
+    const args = splitArgs(raw);
     if (!active()) continue;
     const lname = name.toLowerCase();
     if (lname === "include" || lname === "includeoptional") {
@@ -315,7 +340,7 @@ function parseText(text: string, file: string, state: ParseState, chain: string[
       const so = (args[1] ?? "").split("/").pop() ?? "";
       if (so.endsWith(".so")) state.modules.add(`${so.slice(0, -3)}.c`);
     }
-    top().section.children.push({ kind: "directive", name, args, file, line });
+    top().section.children.push({ kind: "directive", name, args, raw, file, line });
   }
   if (stack.length > 1) {
     const open = top().section;
@@ -416,7 +441,8 @@ function expandInclude(target: string, serverRoot: string, optional: boolean, he
       return false;
     }
   });
-  if (files.length === 0 && !optional) throw new InputError(`${here}: Include ${target}: no file matches the wildcard`);
+  if (files.length === 0 && !optional)
+    throw new InputError(`${here}: Include ${target}: no file matches the wildcard`);
   return files.flatMap((f) => (statSync(f).isDirectory() ? listDirRecursive(f) : [f]));
 }
 

@@ -13,7 +13,11 @@ export type RewriteOutcome =
 const flagOf = (flags: string[], ...names: string[]): string | undefined =>
   flags.find((f) => names.some((n) => f.toUpperCase() === n || f.toUpperCase().startsWith(`${n}=`)));
 
-export function runRewrite(conf: RewriteConf | undefined, facts: RequestFacts, subjectFor: (rule: RewriteRuleDef) => string | null): RewriteOutcome {
+export function runRewrite(
+  conf: RewriteConf | undefined,
+  facts: RequestFacts,
+  subjectFor: (rule: RewriteRuleDef) => string | null,
+): RewriteOutcome {
   if (!conf?.engine?.value) return { kind: "none" };
   const rules = conf.rules;
   for (let i = 0; i < rules.length; i++) {
@@ -66,9 +70,17 @@ function condsMatch(conds: RewriteCondDef[], facts: RequestFacts, backrefs: stri
   return true;
 }
 
-function condMatches(c: RewriteCondDef, facts: RequestFacts, backrefs: string[], condRefs: string[]): boolean {
+function condMatches(
+  c: RewriteCondDef,
+  facts: RequestFacts,
+  backrefs: string[],
+  condRefs: string[],
+): boolean {
   const ask = (why: string): boolean =>
-    facts.oracle.ask(`cond:${c.ref.file}:${c.ref.line}`, `whether RewriteCond ${c.test} ${c.pattern} at ${c.ref.file}:${c.ref.line} matches (${why})`);
+    facts.oracle.ask(
+      `cond:${c.ref.file}:${c.ref.line}`,
+      `whether RewriteCond ${c.test} ${c.pattern} at ${c.ref.file}:${c.ref.line} matches (${why})`,
+    );
   const test = expand(facts, c.test, backrefs, condRefs);
   if (test === undefined) return ask("the request does not tell the value");
   const noCase = !!flagOf(c.flags, "NC", "NOCASE");

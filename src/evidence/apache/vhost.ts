@@ -19,14 +19,22 @@ function addresses(v: ApacheSection): VhostAddress[] {
 
 const isIpLiteral = (h: string): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(h) || h.includes(":");
 
-export function selectVirtualHost(nodes: ApacheNode[], host: string, port: number): { vhost: ApacheSection | null; notes: string[] } {
-  const vhosts = nodes.filter((n): n is ApacheSection => n.kind === "section" && n.name.toLowerCase() === "virtualhost");
+export function selectVirtualHost(
+  nodes: ApacheNode[],
+  host: string,
+  port: number,
+): { vhost: ApacheSection | null; notes: string[] } {
+  const vhosts = nodes.filter(
+    (n): n is ApacheSection => n.kind === "section" && n.name.toLowerCase() === "virtualhost",
+  );
   if (vhosts.length === 0) return { vhost: null, notes: [] };
   const notes: string[] = [];
   const portOk = (a: VhostAddress): boolean => a.port === "*" || a.port === String(port);
   const wildcard = (a: VhostAddress): boolean => a.ip === "*" || a.ip === "_default_";
   const hostIsIp = isIpLiteral(host);
-  const specific = vhosts.filter((v) => addresses(v).some((a) => !wildcard(a) && portOk(a) && hostIsIp && a.ip === host.toLowerCase()));
+  const specific = vhosts.filter((v) =>
+    addresses(v).some((a) => !wildcard(a) && portOk(a) && hostIsIp && a.ip === host.toLowerCase()),
+  );
   let set = specific;
   if (set.length === 0) {
     set = vhosts.filter((v) => addresses(v).some((a) => wildcard(a) && portOk(a)));
@@ -49,7 +57,8 @@ function names(v: ApacheSection): string[] {
   for (const c of v.children) {
     if (c.kind !== "directive") continue;
     const n = c.name.toLowerCase();
-    if (n === "servername" && c.args[0]) out.push(c.args[0].replace(/^[a-z]+:\/\//i, "").replace(/:\d+$/, ""));
+    if (n === "servername" && c.args[0])
+      out.push(c.args[0].replace(/^[a-z]+:\/\//i, "").replace(/:\d+$/, ""));
     if (n === "serveralias") out.push(...c.args);
   }
   return out;

@@ -7,7 +7,13 @@ import { join } from "node:path";
 import type { ConfigContext, DirectiveRef } from "../config-decision.js";
 import { buildDirConf, contextOf, type DirConf, defaultDirConf, mergeDirConf, ref } from "./dirconf.js";
 import { toRegExp } from "./facts.js";
-import { type ApacheNode, type ApacheSection, hasWildcard, parseHtaccess, wildcardToRegExp } from "./parser.js";
+import {
+  type ApacheNode,
+  type ApacheSection,
+  hasWildcard,
+  parseHtaccess,
+  wildcardToRegExp,
+} from "./parser.js";
 
 export interface ServerScope {
   /** Top-level nodes of the main server. */
@@ -33,8 +39,10 @@ export interface WalkResult {
 const sectionsNamed = (nodes: ApacheNode[], names: string[]): ApacheSection[] =>
   nodes.filter((n): n is ApacheSection => n.kind === "section" && names.includes(n.name.toLowerCase()));
 
-const isRegexSection = (s: ApacheSection): boolean => s.name.toLowerCase().endsWith("match") || s.args[0] === "~";
-const sectionPattern = (s: ApacheSection): string => (s.args[0] === "~" ? (s.args[1] ?? "") : (s.args[0] ?? ""));
+const isRegexSection = (s: ApacheSection): boolean =>
+  s.name.toLowerCase().endsWith("match") || s.args[0] === "~";
+const sectionPattern = (s: ApacheSection): string =>
+  s.args[0] === "~" ? (s.args[1] ?? "") : (s.args[0] ?? "");
 
 function withSlash(p: string): string {
   return p.endsWith("/") ? p : `${p}/`;
@@ -46,9 +54,15 @@ function countSlashes(p: string): number {
 
 /** The server-level per-directory defaults: top-level directives of the main server, then of the vhost. */
 export function serverDefaults(scope: ServerScope): DirConf {
-  let conf = mergeDirConf(defaultDirConf(), buildDirConf(scope.main, { perdir: null, owner: null, origin: "server" }));
+  let conf = mergeDirConf(
+    defaultDirConf(),
+    buildDirConf(scope.main, { perdir: null, owner: null, origin: "server" }),
+  );
   if (scope.vhost) {
-    conf = mergeDirConf(conf, buildDirConf(scope.vhost.children, { perdir: null, owner: contextOf(scope.vhost), origin: "vhost" }));
+    conf = mergeDirConf(
+      conf,
+      buildDirConf(scope.vhost.children, { perdir: null, owner: contextOf(scope.vhost), origin: "vhost" }),
+    );
   }
   // Server-context rewrite rules are not per-directory; they are run separately.
   conf.rewrite = undefined;
@@ -76,14 +90,21 @@ export function walkSections(
   const regex = dirSections.filter(isRegexSection);
 
   // The directory prefixes httpd walks: those that exist on disk, or, offline, those the URL implies.
-  const { prefixes, isDirectory, exists } = directoryPrefixes(target.filename, target.uriPath, target.diskKnown);
+  const { prefixes, isDirectory, exists } = directoryPrefixes(
+    target.filename,
+    target.uriPath,
+    target.diskKnown,
+  );
   for (const prefix of prefixes) {
     const depth = countSlashes(prefix);
     for (const e of plain) {
       if (countSlashes(e.path) !== depth) continue;
       const matches = hasWildcard(e.path) ? wildcardToRegExp(e.path).test(prefix) : e.path === prefix;
       if (!matches) continue;
-      conf = mergeDirConf(conf, buildDirConf(e.s.children, { perdir: prefix, owner: contextOf(e.s), origin: e.s.file }));
+      conf = mergeDirConf(
+        conf,
+        buildDirConf(e.s.children, { perdir: prefix, owner: contextOf(e.s), origin: e.s.file }),
+      );
       context.push(contextOf(e.s));
     }
     if (!target.diskKnown) continue;
@@ -92,7 +113,9 @@ export function walkSections(
     if (allowed.size === 0) {
       if (existsSync(htaccess)) {
         const nodes = safeParseHtaccess(htaccess, notes);
-        const grants = !!nodes && JSON.stringify(nodes).match(/"name":"(Require|Allow|Deny|Order|Satisfy|AuthType)"/i) !== null;
+        const grants =
+          !!nodes &&
+          JSON.stringify(nodes).match(/"name":"(Require|Allow|Deny|Order|Satisfy|AuthType)"/i) !== null;
         ignoredHtaccess.push({ path: htaccess, allowOverride: conf.allowOverride?.ref ?? null, grants });
       }
       continue;
@@ -100,7 +123,10 @@ export function walkSections(
     const nodes = safeParseHtaccess(htaccess, notes);
     if (!nodes) continue;
     const ctx: ConfigContext = { block: ".htaccess", file: htaccess, line: 1 };
-    conf = mergeDirConf(conf, buildDirConf(nodes, { perdir: prefix, owner: ctx, htaccessAllowed: allowed, origin: htaccess }));
+    conf = mergeDirConf(
+      conf,
+      buildDirConf(nodes, { perdir: prefix, owner: ctx, htaccessAllowed: allowed, origin: htaccess }),
+    );
     context.push(ctx);
   }
   const directory = prefixes[prefixes.length - 1] ?? "/";
@@ -108,11 +134,16 @@ export function walkSections(
   for (const s of regex) {
     const re = toRegExp(sectionPattern(s));
     if (!re) {
-      notes.push(`cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`);
+      notes.push(
+        `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
+      );
       continue;
     }
     if (!re.test(directory)) continue;
-    conf = mergeDirConf(conf, buildDirConf(s.children, { perdir: directory, owner: contextOf(s), origin: s.file }));
+    conf = mergeDirConf(
+      conf,
+      buildDirConf(s.children, { perdir: directory, owner: contextOf(s), origin: s.file }),
+    );
     context.push(contextOf(s));
   }
 
@@ -126,13 +157,23 @@ export function walkSections(
     if (isRegexSection(s)) {
       const re = toRegExp(pattern);
       if (!re) {
-        notes.push(`cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`);
+        notes.push(
+          `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
+        );
         continue;
       }
       matches = re.test(base);
     } else matches = hasWildcard(pattern) ? wildcardToRegExp(pattern).test(base) : pattern === base;
     if (!matches) continue;
-    conf = mergeDirConf(conf, { ...buildDirConf(s.children, { perdir: f.perdir, owner: contextOf(s), htaccessAllowed: f.allowed, origin: f.origin }), files: [] });
+    conf = mergeDirConf(conf, {
+      ...buildDirConf(s.children, {
+        perdir: f.perdir,
+        owner: contextOf(s),
+        htaccessAllowed: f.allowed,
+        origin: f.origin,
+      }),
+      files: [],
+    });
     context.push(contextOf(s));
   }
 
@@ -146,13 +187,18 @@ export function walkSections(
     if (isRegexSection(s)) {
       const re = toRegExp(pattern);
       if (!re) {
-        notes.push(`cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`);
+        notes.push(
+          `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
+        );
         continue;
       }
       matches = re.test(target.uriPath);
     } else matches = locationMatches(pattern, target.uriPath);
     if (!matches) continue;
-    conf = mergeDirConf(conf, buildDirConf(s.children, { perdir: null, owner: contextOf(s), origin: s.file }));
+    conf = mergeDirConf(
+      conf,
+      buildDirConf(s.children, { perdir: null, owner: contextOf(s), origin: s.file }),
+    );
     context.push(contextOf(s));
   }
   return { conf, context, notes, ignoredHtaccess, isDirectory, exists, directory };
@@ -177,7 +223,11 @@ function safeParseHtaccess(path: string, notes: string[]): ApacheNode[] | null {
   }
 }
 
-function directoryPrefixes(filename: string, uriPath: string, diskKnown: boolean): { prefixes: string[]; isDirectory: boolean; exists: boolean } {
+function directoryPrefixes(
+  filename: string,
+  uriPath: string,
+  diskKnown: boolean,
+): { prefixes: string[]; isDirectory: boolean; exists: boolean } {
   const parts = filename.split("/").filter((p) => p !== "");
   const prefixes = ["/"];
   let current = "/";

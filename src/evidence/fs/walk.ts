@@ -47,7 +47,9 @@ export interface FsWalkOptions {
 
 export function lookupUser(name: string, passwdFile = "/etc/passwd", groupFile = "/etc/group"): FsUser {
   const passwd = readFileSync(passwdFile, "utf8").split("\n");
-  const entry = passwd.map((l) => l.split(":")).find((f) => f[0] === name || (/^\d+$/.test(name) && f[2] === name));
+  const entry = passwd
+    .map((l) => l.split(":"))
+    .find((f) => f[0] === name || (/^\d+$/.test(name) && f[2] === name));
   if (!entry) throw new InputError(`unknown user: ${name} (not in ${passwdFile})`);
   const user = entry[0] as string;
   const uid = Number(entry[2]);
@@ -72,7 +74,11 @@ type Perm = "r" | "w" | "x";
 const BIT: Record<Perm, number> = { r: 4, w: 2, x: 1 };
 
 /** Classic mode-bit check (owner class, else group class, else other). */
-function modeAllows(user: FsUser, st: { uid: number; gid: number; mode: number; isDir: boolean }, perm: Perm): boolean {
+function modeAllows(
+  user: FsUser,
+  st: { uid: number; gid: number; mode: number; isDir: boolean },
+  perm: Perm,
+): boolean {
   if (user.uid === 0) {
     // root bypasses r and w; x on a file still needs one x bit.
     if (perm !== "x" || st.isDir) return true;
@@ -99,7 +105,11 @@ function readAcl(path: string): AclEntry[] | null {
   if (!getfaclAvailable()) return null;
   let out: string;
   try {
-    out = execFileSync("getfacl", ["-p", "--absolute-names", "-n", path], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 });
+    out = execFileSync("getfacl", ["-p", "--absolute-names", "-n", path], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 5000,
+    });
   } catch {
     return null;
   }
@@ -108,13 +118,19 @@ function readAcl(path: string): AclEntry[] | null {
     const line = raw.split("#")[0]?.trim() ?? "";
     if (!line || line.startsWith("default:")) continue;
     const [tag, qualifier, perms] = line.split(":");
-    if (tag === "user" || tag === "group" || tag === "mask" || tag === "other") entries.push({ tag, qualifier: qualifier ?? "", perms: perms ?? "" });
+    if (tag === "user" || tag === "group" || tag === "mask" || tag === "other")
+      entries.push({ tag, qualifier: qualifier ?? "", perms: perms ?? "" });
   }
   return entries;
 }
 
 /** POSIX.1e ACL check; null when the entry has no extended ACL. */
-function aclAllows(user: FsUser, st: { uid: number; gid: number }, acl: AclEntry[], perm: Perm): { ok: boolean; entry: string } | null {
+function aclAllows(
+  user: FsUser,
+  st: { uid: number; gid: number },
+  acl: AclEntry[],
+  perm: Perm,
+): { ok: boolean; entry: string } | null {
   const extended = acl.some((e) => (e.tag === "user" || e.tag === "group") && e.qualifier !== "");
   if (!extended) return null;
   const mask = acl.find((e) => e.tag === "mask")?.perms ?? "rwx";
@@ -125,10 +141,17 @@ function aclAllows(user: FsUser, st: { uid: number; gid: number }, acl: AclEntry
   }
   const named = acl.find((x) => x.tag === "user" && x.qualifier === String(user.uid));
   if (named) return { ok: has(named.perms) && has(mask), entry: `user:${user.name}:${named.perms}` };
-  const groupEntries = acl.filter((x) => x.tag === "group" && (x.qualifier === "" ? user.groups.includes(st.gid) : user.groups.includes(Number(x.qualifier))));
+  const groupEntries = acl.filter(
+    (x) =>
+      x.tag === "group" &&
+      (x.qualifier === "" ? user.groups.includes(st.gid) : user.groups.includes(Number(x.qualifier))),
+  );
   if (groupEntries.length > 0) {
     const granting = groupEntries.find((g) => has(g.perms) && has(mask));
-    return { ok: !!granting, entry: granting ? `group:${granting.qualifier}:${granting.perms}` : "group entries" };
+    return {
+      ok: !!granting,
+      entry: granting ? `group:${granting.qualifier}:${granting.perms}` : "group entries",
+    };
   }
   const other = acl.find((x) => x.tag === "other");
   return { ok: has(other?.perms ?? ""), entry: "other::" };
@@ -150,7 +173,14 @@ export function walkFsPermissions(target: string, options: FsWalkOptions): FsWal
       st = statSync(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? "error";
-      components.push({ path, uid: null, gid: null, mode: null, ok: false, reason: code === "ENOENT" ? "does not exist" : `cannot stat (${code})` });
+      components.push({
+        path,
+        uid: null,
+        gid: null,
+        mode: null,
+        ok: false,
+        reason: code === "ENOENT" ? "does not exist" : `cannot stat (${code})`,
+      });
       deniedAt = path;
       if (code === "ENOENT") fix.push(`create ${path} (it does not exist)`);
       break;
@@ -184,10 +214,21 @@ export function walkFsPermissions(target: string, options: FsWalkOptions): FsWal
     }
     const role = user.uid === st.uid ? "owner" : user.groups.includes(st.gid) ? "group" : "other";
     if (missing.length === 0) {
-      components.push({ path, uid: st.uid, gid: st.gid, mode, ok: true, reason: aclNotes.length ? aclNotes.join("; ") : `${needs.join("")} as ${role}` });
+      components.push({
+        path,
+        uid: st.uid,
+        gid: st.gid,
+        mode,
+        ok: true,
+        reason: aclNotes.length ? aclNotes.join("; ") : `${needs.join("")} as ${role}`,
+      });
       continue;
     }
-    const what = missing.map((m) => (m === "x" ? (info.isDir ? "traverse (x)" : "execute (x)") : m === "r" ? "read (r)" : "write (w)")).join(" and ");
+    const what = missing
+      .map((m) =>
+        m === "x" ? (info.isDir ? "traverse (x)" : "execute (x)") : m === "r" ? "read (r)" : "write (w)",
+      )
+      .join(" and ");
     components.push({
       path,
       uid: st.uid,
@@ -225,7 +266,9 @@ function readTrim(path: string): string | null {
 export function macNotes(target: string): string[] {
   const notes: string[] = [];
   if (readTrim("/sys/fs/selinux/enforce") === "1") {
-    notes.push(`SELinux is enforcing: check the file context with \`ls -Z ${target}\` (httpd needs httpd_sys_content_t; fix with \`restorecon -Rv ${target}\` or \`semanage fcontext\`)`);
+    notes.push(
+      `SELinux is enforcing: check the file context with \`ls -Z ${target}\` (httpd needs httpd_sys_content_t; fix with \`restorecon -Rv ${target}\` or \`semanage fcontext\`)`,
+    );
   }
   if (readTrim("/sys/module/apparmor/parameters/enabled") === "Y") {
     let profiles: string[] = [];
@@ -235,7 +278,9 @@ export function macNotes(target: string): string[] {
       profiles = [];
     }
     if (profiles.length > 0) {
-      notes.push(`AppArmor is enabled with a web-server profile (${profiles.join(", ")} in /etc/apparmor.d): a denial shows as apparmor="DENIED" in the kernel log`);
+      notes.push(
+        `AppArmor is enabled with a web-server profile (${profiles.join(", ")} in /etc/apparmor.d): a denial shows as apparmor="DENIED" in the kernel log`,
+      );
     }
   }
   return notes;
