@@ -108,8 +108,9 @@ export async function startDemoLab(): Promise<DemoLab> {
     const body = await readBody(req);
     const method = req.method ?? "GET";
 
-    // The content filter sits in front of /shop/* and inspects query and body.
-    if (url.pathname.startsWith("/shop/")) {
+    // The content filter sits in front of the whole host, as firewalls do, and
+    // inspects query and body.
+    {
       const { score, hits: ids } = filterScore(`${decodeURIComponent(url.search)}\n${body}`);
       if (score >= 5) {
         res.writeHead(403, { "content-type": "text/html", "x-demo-filter": `blocked; rules=${ids.join(",")}` });
@@ -181,7 +182,7 @@ export async function startDemoLab(): Promise<DemoLab> {
       const reset = Math.ceil((recent[0]! + 60_000) / 1000);
       const headers = { "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(remaining), "x-ratelimit-reset": String(reset) };
       if (recent.length > limit) {
-        return json(res, 403, { message: "API rate limit exceeded for your client." }, { ...headers, "retry-after": "60" });
+        return json(res, 403, { error: "too_many_requests", message: "Too many searches: 2 per minute are allowed." }, { ...headers, "retry-after": "60" });
       }
       if (method === "POST") execute(url.pathname);
       return json(res, 200, { results: [] }, headers);

@@ -3,7 +3,7 @@
 // the same page template, the refusal came from the layer that serves the
 // host's ordinary pages; if not, from a layer in front (a WAF, a CDN).
 
-import { templateSimilarity } from "../investigate/compare.js";
+import { sameAuthorship, templateSimilarity } from "../investigate/compare.js";
 import type { Experiment } from "../investigate/types.js";
 import { asSafe } from "./_requests.js";
 
@@ -26,7 +26,8 @@ export const layerMap: Experiment = {
     }
     const base = state.baselineFingerprint.responder;
     const other = out.fingerprint.responder;
-    const similar = templateSimilarity(state.baseline.body, out.response.body) >= 0.6;
+    const similar =
+      templateSimilarity(state.baseline.body, out.response.body) >= 0.6 || sameAuthorship(state.baseline, out.response);
     const sameResponder = base.product === other.product && base.layer === other.layer;
     const blockPage = state.baselineFingerprint.blockPage;
     const sameLayer = sameResponder && similar && !blockPage;

@@ -91,3 +91,39 @@ export function backendOf(res: { headers: Array<[string, string]> }): string | n
   }
   return null;
 }
+
+/**
+ * Whether two answers look like they were written by the same software: the same
+ * content type and nearly the same set of header names (a CDN's or firewall's own
+ * page carries other headers than the origin's), and for JSON the same top-level keys.
+ */
+export function sameAuthorship(a: ResponseLike, b: ResponseLike): boolean {
+  const names = (r: ResponseLike) => new Set(r.headers.map(([n]) => n.toLowerCase()).filter((n) => !VOLATILE_HEADERS.has(n)));
+  const na = names(a);
+  const nb = names(b);
+  const inter = [...na].filter((n) => nb.has(n)).length;
+  const union = new Set([...na, ...nb]).size || 1;
+  const type = (r: ResponseLike) => (r.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "").split(";")[0]!.trim();
+  if (type(a) !== type(b) || inter / union < 0.7) return false;
+  if (type(a).includes("json")) {
+    const keys = (r: ResponseLike) => {
+      try {
+        const v = JSON.parse(r.body.toString("utf8"));
+        return v && typeof v === "object" && !Array.isArray(v) ? Object.keys(v).sort().join(",") : "";
+      } catch {
+        return "";
+      }
+    };
+    const ka = keys(a);
+    const kb = keys(b);
+    return ka !== "" && kb !== "" && (ka === kb || ka.split(",").some((k) => kb.split(",").includes(k)));
+  }
+  return true;
+}
+
+interface ResponseLike {
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+const VOLATILE_HEADERS = new Set(["content-length", "date", "etag", "set-cookie", "retry-after", "www-authenticate", "allow", "location", "vary", "x-request-id"]);

@@ -136,7 +136,7 @@ export async function investigate(
     state.evidence.push(
       ...baseFp.evidence,
       ...evidenceFromExchange(exchange, baseFp.responder),
-      ...contentEvidence(exchange),
+      ...contentEvidence(exchange, baseFp.responder),
     );
     state.evidence.push(...(options.extraEvidence ?? []));
     refreshCandidates(state);

@@ -2,6 +2,7 @@
 // attack pattern makes a firewall refusal likely, and names where it sits.
 import type { Evidence, Exchange, Responder, TriggerLocation } from "../../model.js";
 import { matchFamily } from "./families.js";
+import { addressMentionEvidence, anonymousEvidence } from "./identity.js";
 
 interface Part {
   location: TriggerLocation;
@@ -74,7 +75,9 @@ export function requestParts(ex: Exchange): Part[] {
   return parts.slice(0, MAX_PARTS);
 }
 
-/** Evidence for attack-looking content; weights rise when the answer is a bare server page (no app). */
+/** Evidence from the request's content and identity: attack-looking values (weights rise
+ * when the answer is a bare server page), an anonymous request, an address named in the refusal.
+ * Attack-looking content: weights rise when the answer is a bare server page (no app). */
 export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[] {
   const out: Evidence[] = [];
   // A server's own error page (no application page) is what an embedded WAF such as
@@ -94,5 +97,5 @@ export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[]
     });
     if (out.length >= 3) break;
   }
-  return out;
+  return [...out, ...anonymousEvidence(ex), ...addressMentionEvidence(ex)];
 }

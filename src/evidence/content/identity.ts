@@ -1,0 +1,40 @@
+// What the request says about who is asking, and what the refusal says about
+// where the request came from.
+import type { Evidence, Exchange } from "../../model.js";
+
+const CREDENTIAL_HEADER = /^(authorization|cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-access-token|x-amz-security-token)$/i;
+
+/** An anonymous request cannot be refused for its identity's missing permission. */
+export function anonymousEvidence(ex: Exchange): Evidence[] {
+  const hasCredential =
+    ex.request.headers.some(([n]) => CREDENTIAL_HEADER.test(n) || /token|api[-_]?key|session/i.test(n)) ||
+    /[?&](access_token|api_key|apikey|key|token|sig|signature|X-Amz-Signature)=/i.test(ex.request.url);
+  if (hasCredential) return [];
+  return [
+    {
+      source: "request",
+      fact: "The request carries no credentials (no Authorization, cookies, API key or signed URL), so the server cannot have judged an identity's permissions.",
+      weights: { "insufficient-permission": -2 },
+    },
+  ];
+}
+
+const IP_LITERAL = /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b/i;
+const ADDRESS_WORDS = /\b(ip|address|client|from|origin(?:ating)?|source|network|banned|blocked|allow(?:ed|list)?|whitelist|denied)\b/i;
+
+/** A refusal that names an IP address beside words about clients or allow lists points at an address rule. */
+export function addressMentionEvidence(ex: Exchange): Evidence[] {
+  const text = ex.response.body.subarray(0, 64 * 1024).toString("utf8");
+  const m = IP_LITERAL.exec(text);
+  if (!m) return [];
+  const around = text.slice(Math.max(0, m.index - 80), m.index + m[0].length + 80);
+  if (!ADDRESS_WORDS.test(around)) return [];
+  return [
+    {
+      source: "response",
+      fact: `The refusal names the client address ${m[0]}, as address allow/deny rules do.`,
+      weights: { "ip-restriction": 2, "insufficient-permission": -1 },
+      data: { client: m[0] },
+    },
+  ];
+}
