@@ -108,6 +108,7 @@ export const method: Experiment = {
             waf: 0.5,
             "server-config": 0.5,
             "insufficient-permission": 0.3,
+            "app-logic": 0.5,
             "fs-permission": -1,
           },
         });

@@ -38,3 +38,22 @@ export function addressMentionEvidence(ex: Exchange): Evidence[] {
     },
   ];
 }
+
+/** A directory URL refused by the web server itself: listing is off and no index file exists, or the directory is unreadable. */
+export function directoryEvidence(ex: Exchange, responderLayer: string | undefined): Evidence[] {
+  let path: string;
+  try {
+    path = new URL(ex.request.url).pathname;
+  } catch {
+    return [];
+  }
+  if (!path.endsWith("/") || path === "/" || ex.response.status !== 403 || responderLayer !== "web-server") return [];
+  return [
+    {
+      source: "request",
+      fact: `The web server itself refused the directory URL ${path}: directory listing is off and there is no index file there, or the directory cannot be read.`,
+      weights: { "server-config": 2, "fs-permission": 0.5, waf: -0.5 },
+      data: { path },
+    },
+  ];
+}

@@ -2,7 +2,7 @@
 // attack pattern makes a firewall refusal likely, and names where it sits.
 import type { Evidence, Exchange, Responder, TriggerLocation } from "../../model.js";
 import { matchFamily } from "./families.js";
-import { addressMentionEvidence, anonymousEvidence } from "./identity.js";
+import { addressMentionEvidence, anonymousEvidence, directoryEvidence } from "./identity.js";
 
 interface Part {
   location: TriggerLocation;
@@ -97,5 +97,5 @@ export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[]
     });
     if (out.length >= 3) break;
   }
-  return [...out, ...anonymousEvidence(ex), ...addressMentionEvidence(ex)];
+  return [...out, ...anonymousEvidence(ex), ...addressMentionEvidence(ex), ...directoryEvidence(ex, responder?.layer)];
 }

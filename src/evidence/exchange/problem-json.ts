@@ -47,7 +47,7 @@ const RULES: Rule[] = [
     cause: "app-logic",
     pattern:
       /limit reached for (?:your |the )?plan|plan limit|upgrade your (?:plan|subscription)|account (?:is |has been )?(?:suspended|disabled|locked|deactivated|closed)|cannot \w[\w ]{0,40} while|insufficient (?:funds|balance|credit)|\balready\b|not in a valid state|is archived|read[- ]only|is locked|trial (?:has )?ended|payment required|\bverified account|\bnot (?:yet )?verified\b|not eligible|\bexceeds?\b[\w ]{0,30}\b(?:limit|maximum|balance)|\b(?:transfer|order|withdrawal|spending|daily) limit/i,
-    weight: 2,
+    weight: 3,
   },
   {
     cause: "waf",
@@ -173,7 +173,7 @@ export function problemJsonEvidence(ex: Exchange): Evidence[] {
   // A specific message that names no access-control reason is, as a rule, the
   // application's own business rule; generic words ("Forbidden") say nothing.
   const specific = body.messages.some((m) => m.split(/\s+/).length >= 3 && !GENERIC.test(m.trim()));
-  if (Object.keys(weights).length === 0 && specific) add("app-logic", 2);
+  if (Object.keys(weights).length === 0 && specific) add("app-logic", 3);
   // "CSRF token expired" speaks for csrf, not for an expired login.
   if (weights.csrf && weights["credentials-invalid"]) delete weights["credentials-invalid"];
   const message = clip(redactText(body.messages.join(" — ")), 240);

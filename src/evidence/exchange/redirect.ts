@@ -62,6 +62,16 @@ export function redirectEvidence(ex: Exchange): Evidence[] {
       weights: { "redirect-method-change": 5 },
       data,
     });
+    // The final answer allows the very method the redirect dropped: decisive.
+    const allow = (headerValue(ex.response.headers, "allow") ?? "").toUpperCase().split(/\s*,\s*/);
+    if (ex.response.status === 405 && allow.includes(origMethod)) {
+      out.push({
+        source: "response",
+        fact: `The final URL answers 405 to the ${finalMethod} and its Allow header lists ${origMethod}: the endpoint would take the original ${origMethod}; the redirect changed it.`,
+        weights: { "redirect-method-change": 4, "server-config": -2 },
+        data,
+      });
+    }
   } else if (hadBody && !finalBody) {
     out.push({
       source: "response",
