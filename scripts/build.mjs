@@ -1,8 +1,9 @@
 // Bundles the CLI and the library into dist/ with esbuild. Signatures and data
 // files are JSON imported by the source, so they are inlined. Code splitting keeps
 // each command's code out of the start-up path (`--version` loads one small file).
-import { build } from "esbuild";
+
 import { chmodSync, rmSync } from "node:fs";
+import { build } from "esbuild";
 
 rmSync("dist", { recursive: true, force: true });
 await build({

@@ -44,7 +44,9 @@ describe("HTML report in a real browser", () => {
     expect(r.code, r.stderr).toBe(0);
     for (const width of [1280, 390]) {
       const context = await browser.newContext({ viewport: { width, height: 900 } });
-      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: "file://" }).catch(() => undefined);
+      await context
+        .grantPermissions(["clipboard-read", "clipboard-write"], { origin: "file://" })
+        .catch(() => undefined);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on("console", (m) => {
@@ -96,7 +98,11 @@ describe("browser-recorded HAR", () => {
       const body: Record<string, unknown> = { title: "review", rating: 4 };
       for (let i = 0; i < 20; i++) body[`f${i}`] = `v${i}`;
       body.comment = "1' OR '1'='1' --";
-      const r = await fetch("/api/items", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const r = await fetch("/api/items", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
       return r.status;
     });
     expect(status).toBe(403);

@@ -26,7 +26,15 @@ describe("why403 outer behaviour", () => {
   });
 
   it("answers usage errors with exit 2 and one line", () => {
-    for (const args of [["frobnicate"], ["har"], ["response"], ["logs"], ["config", "nginx"], ["har", "a.har", "--entry"], ["logs", "x", "--bogus"]]) {
+    for (const args of [
+      ["frobnicate"],
+      ["har"],
+      ["response"],
+      ["logs"],
+      ["config", "nginx"],
+      ["har", "a.har", "--entry"],
+      ["logs", "x", "--bogus"],
+    ]) {
       const r = runCli(args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(isOneLineError(r), `${args.join(" ")}: ${r.stderr}`).toBe(true);
@@ -62,8 +70,27 @@ describe("why403 outer behaviour", () => {
           {
             startedDateTime: "2026-11-26T05:00:00.000Z",
             time: 1,
-            request: { method: "GET", url: "https://a.test/", httpVersion: "HTTP/1.1", headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
-            response: { status: 200, statusText: "OK", httpVersion: "HTTP/1.1", headers: [], cookies: [], content: { size: 0, mimeType: "text/html" }, redirectURL: "", headersSize: -1, bodySize: 0 },
+            request: {
+              method: "GET",
+              url: "https://a.test/",
+              httpVersion: "HTTP/1.1",
+              headers: [],
+              queryString: [],
+              cookies: [],
+              headersSize: -1,
+              bodySize: 0,
+            },
+            response: {
+              status: 200,
+              statusText: "OK",
+              httpVersion: "HTTP/1.1",
+              headers: [],
+              cookies: [],
+              content: { size: 0, mimeType: "text/html" },
+              redirectURL: "",
+              headersSize: -1,
+              bodySize: 0,
+            },
             cache: {},
             timings: { send: 0, wait: 1, receive: 0 },
           },

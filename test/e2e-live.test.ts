@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { reportSchema } from "../src/report/schema.js";
 import { runCliAsync } from "./helpers/cli.js";
-import { type LabInfo, getLab } from "./lab.js";
+import { getLab, type LabInfo } from "./lab.js";
 
 let lab: LabInfo;
 let tokens: { readOnly: string; write: string; expired: string };
@@ -35,33 +35,81 @@ const bigJson = () => {
 const scenarios: Scenario[] = [
   {
     name: "CSRF token missing (express csrf-sync)",
-    args: () => [`${lab.apps.node.url}/form/comment`, "-H", "content-type: application/x-www-form-urlencoded", "-H", `origin: ${lab.apps.node.url}`, "-H", `referer: ${lab.apps.node.url}/form/comment`, "--data-raw", "comment=hello"],
+    args: () => [
+      `${lab.apps.node.url}/form/comment`,
+      "-H",
+      "content-type: application/x-www-form-urlencoded",
+      "-H",
+      `origin: ${lab.apps.node.url}`,
+      "-H",
+      `referer: ${lab.apps.node.url}/form/comment`,
+      "--data-raw",
+      "comment=hello",
+    ],
     cause: "csrf",
     product: "express",
   },
   {
     name: "expired JWT",
-    args: () => [`${lab.apps.node.url}/api/orders`, "-H", `authorization: Bearer ${tokens.expired}`, "-H", "content-type: application/json", "--data-raw", '{"sku":"A-1","qty":1}'],
+    args: () => [
+      `${lab.apps.node.url}/api/orders`,
+      "-H",
+      `authorization: Bearer ${tokens.expired}`,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"sku":"A-1","qty":1}',
+    ],
     cause: "credentials-invalid",
   },
   {
     name: "JWT lacks the write scope",
-    args: () => [`${lab.apps.node.url}/api/orders`, "-H", `authorization: Bearer ${tokens.readOnly}`, "-H", "content-type: application/json", "--data-raw", '{"sku":"A-1","qty":1}'],
+    args: () => [
+      `${lab.apps.node.url}/api/orders`,
+      "-H",
+      `authorization: Bearer ${tokens.readOnly}`,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"sku":"A-1","qty":1}',
+    ],
     cause: "insufficient-permission",
   },
   {
     name: "rate limit answered with 403",
-    args: () => [`${lab.apps.node.url}/api/messages`, "-H", "x-client-id: e2e-rate", "-H", "content-type: application/json", "--data-raw", '{"text":"hi"}'],
+    args: () => [
+      `${lab.apps.node.url}/api/messages`,
+      "-H",
+      "x-client-id: e2e-rate",
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"text":"hi"}',
+    ],
     cause: "rate-limit",
   },
   {
     name: "business rule",
-    args: () => [`${lab.apps.node.url}/api/transfers`, "-H", "content-type: application/json", "--data-raw", '{"amount":5000,"to":"DE02120300000000202051"}'],
+    args: () => [
+      `${lab.apps.node.url}/api/transfers`,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"amount":5000,"to":"DE02120300000000202051"}',
+    ],
     cause: "app-logic",
   },
   {
     name: "Origin refused",
-    args: () => [`${lab.apps.node.url}/api/profile`, "-H", "origin: http://evil.test", "-H", "content-type: application/json", "--data-raw", '{"name":"Ada"}'],
+    args: () => [
+      `${lab.apps.node.url}/api/profile`,
+      "-H",
+      "origin: http://evil.test",
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"name":"Ada"}',
+    ],
     cause: "cors",
   },
   {
@@ -86,23 +134,45 @@ const scenarios: Scenario[] = [
 
   {
     name: "ModSecurity + CRS: SQL injection deep in a large JSON body",
-    args: () => [`${lab.apache.url}/api/items`, ...host, "-H", "content-type: application/json", "--data-raw", bigJson()],
+    args: () => [
+      `${lab.apache.url}/api/items`,
+      ...host,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      bigJson(),
+    ],
     cause: "waf",
     trigger: { location: "body", name: "$.profile.address.notes", contains: "'" },
   },
   {
     name: "ModSecurity + CRS: XSS in a form field",
-    args: () => [`${lab.apache.url}/contact`, ...host, "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", "name=Ada&email=ada%40example.org&message=%3Cscript%3Ealert(1)%3C%2Fscript%3E"],
+    args: () => [
+      `${lab.apache.url}/contact`,
+      ...host,
+      "-H",
+      "content-type: application/x-www-form-urlencoded",
+      "--data-raw",
+      "name=Ada&email=ada%40example.org&message=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    ],
     cause: "waf",
     trigger: { location: "body", name: "message", contains: "script" },
   },
   {
     name: "ModSecurity + CRS: a scanner User-Agent",
-    args: () => [`${lab.apache.url}/api/items`, ...host, "-A", "sqlmap/1.7", "-H", "content-type: application/json", "--data-raw", '{"a":1}'],
+    args: () => [
+      `${lab.apache.url}/api/items`,
+      ...host,
+      "-A",
+      "sqlmap/1.7",
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"a":1}',
+    ],
     cause: "waf",
     trigger: { location: "header", name: "user-agent" },
   },
-
 ];
 
 describe("why403 curl against the real-server lab", () => {
@@ -111,7 +181,11 @@ describe("why403 curl against the real-server lab", () => {
     tokens = (await (await fetch(lab.apps.node.tokensUrl)).json()) as typeof tokens;
     // Spend the rate-limit allowance of the client id the scenario uses.
     for (let i = 0; i < 4; i++) {
-      await fetch(`${lab.apps.node.url}/api/messages`, { method: "POST", headers: { "x-client-id": "e2e-rate", "content-type": "application/json" }, body: "{}" });
+      await fetch(`${lab.apps.node.url}/api/messages`, {
+        method: "POST",
+        headers: { "x-client-id": "e2e-rate", "content-type": "application/json" },
+        body: "{}",
+      });
     }
   });
 
@@ -122,7 +196,15 @@ describe("why403 curl against the real-server lab", () => {
       const after = await ledgerCount();
       expect(r.stderr).not.toMatch(/\n\s+at /);
       const report = reportSchema.parse(JSON.parse(r.stdout));
-      const summary = JSON.stringify({ verdict: report.verdict?.cause, candidates: report.candidates, probes: report.probes.map((p) => `${p.method} ${p.url} ${p.status} ${p.finding}`) }, null, 1);
+      const summary = JSON.stringify(
+        {
+          verdict: report.verdict?.cause,
+          candidates: report.candidates,
+          probes: report.probes.map((p) => `${p.method} ${p.url} ${p.status} ${p.finding}`),
+        },
+        null,
+        1,
+      );
       expect(report.verdict?.cause, summary).toBe(s.cause);
       expect(r.code).toBe(0);
       if (s.layer) expect(report.baseline.responder.layer).toBe(s.layer);
@@ -141,7 +223,18 @@ describe("why403 curl against the real-server lab", () => {
 
   it("with --allow-side-effects verifies the CSRF fix for real: the ledger moves by exactly one", async () => {
     const before = await ledgerCount();
-    const r = await runCliAsync(["curl", `${lab.apps.node.url}/form/comment`, "-H", "content-type: application/x-www-form-urlencoded", "--data-raw", "comment=hello", "--allow-side-effects", "--json", "--rate", "50"]);
+    const r = await runCliAsync([
+      "curl",
+      `${lab.apps.node.url}/form/comment`,
+      "-H",
+      "content-type: application/x-www-form-urlencoded",
+      "--data-raw",
+      "comment=hello",
+      "--allow-side-effects",
+      "--json",
+      "--rate",
+      "50",
+    ]);
     const after = await ledgerCount();
     const report = reportSchema.parse(JSON.parse(r.stdout));
     expect(report.verdict?.cause).toBe("csrf");

@@ -17,7 +17,13 @@ interface Case {
 
 const dir = join("fixtures", "e2e");
 const cases = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Case[];
-const SECRETS = ["sk_live_51HcAnArY0123456789abcdef", "Qw3rTy8uIoP1aSdFgHjKlZxCvBnM1234", "abcdefabcdefabcdefabcdef", "Zx9cVb8nM7aS6dF5gH4jK3lQ2wE1rT0y", "c2lnbmF0dXJlLW5vdC1jaGVja2Vk"];
+const SECRETS = [
+  "sk_live_51HcAnArY0123456789abcdef",
+  "Qw3rTy8uIoP1aSdFgHjKlZxCvBnM1234",
+  "abcdefabcdefabcdefabcdef",
+  "Zx9cVb8nM7aS6dF5gH4jK3lQ2wE1rT0y",
+  "c2lnbmF0dXJlLW5vdC1jaGVja2Vk",
+];
 
 function argsFor(c: Case, format: string[]): string[] {
   const path = join(dir, c.file);

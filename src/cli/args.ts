@@ -74,7 +74,8 @@ export function parseArgs(argv: string[], specs: FlagSpecs, passThrough = false)
     else if (spec.kind === "number") {
       const raw = takeValue();
       const n = Number(raw);
-      if (!Number.isFinite(n) || n < 0) throw new UsageError(`option --${name} needs a non-negative number, got "${raw}"`);
+      if (!Number.isFinite(n) || n < 0)
+        throw new UsageError(`option --${name} needs a non-negative number, got "${raw}"`);
       flags[name] = n;
     } else {
       const list = (flags[name] as string[] | undefined) ?? [];

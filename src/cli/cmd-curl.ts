@@ -1,15 +1,17 @@
 // why403 curl <curl arguments…>: replay the request, probe safely, report.
-import type { RequestModel } from "../model.js";
+
 import { UsageError } from "../errors.js";
+import type { RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
-import { COMMON_FLAGS, SERVER_EVIDENCE_FLAGS, emitReport } from "./common.js";
+import { COMMON_FLAGS, emitReport, SERVER_EVIDENCE_FLAGS } from "./common.js";
 import { runLive } from "./live.js";
 
 export async function cmdCurl(argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, { ...COMMON_FLAGS, ...SERVER_EVIDENCE_FLAGS }, true);
   const { parseCurlArgs, parseCurlCommandLine, formatCurl } = await import("../request/curl.js");
   let request: RequestModel;
-  if (rest.length === 0) throw new UsageError("missing the curl command: why403 curl 'https://host/path' -X POST -d …");
+  if (rest.length === 0)
+    throw new UsageError("missing the curl command: why403 curl 'https://host/path' -X POST -d …");
   if (rest.length === 1 && rest[0] === "-") {
     const { readInputFile } = await import("../request/read-input.js");
     request = parseCurlCommandLine(readInputFile("-", "curl command").toString("utf8"));
@@ -24,7 +26,10 @@ export async function cmdCurl(argv: string[]): Promise<number> {
   return report.verdict ? 0 : 1;
 }
 
-export function redactedCurl(request: RequestModel, formatCurl: (r: RequestModel) => string): string | undefined {
+export function redactedCurl(
+  request: RequestModel,
+  formatCurl: (r: RequestModel) => string,
+): string | undefined {
   return formatCurlRedacted(request, formatCurl);
 }
 

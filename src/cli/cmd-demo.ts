@@ -21,7 +21,10 @@ export async function cmdDemo(argv: string[]): Promise<number> {
   const reports: unknown[] = [];
   let right = 0;
   try {
-    if (!flags.json) process.stdout.write(`${s.bold("why403 demo")}: lab on ${lab.url}, ${lab.scenarios.length} refusals to diagnose\n\n`);
+    if (!flags.json)
+      process.stdout.write(
+        `${s.bold("why403 demo")}: lab on ${lab.url}, ${lab.scenarios.length} refusals to diagnose\n\n`,
+      );
     for (const sc of lab.scenarios) {
       const before = lab.ledger.length;
       const report = await investigate(parseCurlArgs(sc.curl), {
@@ -30,7 +33,10 @@ export async function cmdDemo(argv: string[]): Promise<number> {
         timeoutMs: 5000,
         ratePerSecond: 50,
         requestIds: true,
-        onProgress: (p) => progress.update(`${sc.id}: ${p.experiment} · ${p.probesSent} probes · leading: ${p.leading ?? "—"}`),
+        onProgress: (p) =>
+          progress.update(
+            `${sc.id}: ${p.experiment} · ${p.probesSent} probes · leading: ${p.leading ?? "—"}`,
+          ),
       });
       progress.clear();
       const executed = lab.ledger.length - before;
@@ -41,11 +47,14 @@ export async function cmdDemo(argv: string[]): Promise<number> {
       if (flags.json) continue;
       const mark = ok ? s.green("✓") : s.red("✗");
       const conf = report.verdict ? ` ${s.dim(`${Math.round(report.verdict.confidence * 100)}%`)}` : "";
-      const trig = report.trigger ? ` ${s.dim("trigger")} ${report.trigger.location} ${report.trigger.name ?? ""} ${s.cyan(JSON.stringify(report.trigger.minimal))}` : "";
+      const trig = report.trigger
+        ? ` ${s.dim("trigger")} ${report.trigger.location} ${report.trigger.name ?? ""} ${s.cyan(JSON.stringify(report.trigger.minimal))}`
+        : "";
       process.stdout.write(
         `${mark} ${sc.title}\n    ${report.target.method} ${new URL(report.target.url).pathname} → ${report.baseline.status}: ${s.yellow(got)}${conf}${trig}\n    ${s.dim(`${report.probes.length} probes, ${report.sideEffects.unsafeProbes} unsafe, ${executed} executed by the app`)}\n`,
       );
-      if (report.verdict?.fix[0]) process.stdout.write(`    ${s.dim("fix:")} ${report.verdict.fix[0].split("\n")[0]}\n`);
+      if (report.verdict?.fix[0])
+        process.stdout.write(`    ${s.dim("fix:")} ${report.verdict.fix[0].split("\n")[0]}\n`);
       if (flags.verbose) process.stdout.write(`\n${renderText(report, s)}\n`);
     }
   } finally {
@@ -53,6 +62,9 @@ export async function cmdDemo(argv: string[]): Promise<number> {
     await lab.close();
   }
   if (flags.json) process.stdout.write(`${JSON.stringify({ scenarios: reports }, null, 2)}\n`);
-  else process.stdout.write(`\n${right}/${lab.scenarios.length} diagnosed as expected. Try one yourself: why403 curl <your request>\n`);
+  else
+    process.stdout.write(
+      `\n${right}/${lab.scenarios.length} diagnosed as expected. Try one yourself: why403 curl <your request>\n`,
+    );
   return 0;
 }

@@ -1,21 +1,36 @@
 // why403 har <file> and why403 response <file>: diagnose a recorded refusal.
-import type { Exchange } from "../model.js";
-import { NotRefusedError, UsageError } from "../errors.js";
+
 import { diagnoseRecording, exitCodeFor } from "../diagnose/recording.js";
+import { NotRefusedError, UsageError } from "../errors.js";
+import type { Exchange, RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
-import { COMMON_FLAGS, SERVER_EVIDENCE_FLAGS, configEvidence, emitReport, requireOne, serverLogPaths } from "./common.js";
 import { redactedCurl } from "./cmd-curl.js";
+import {
+  COMMON_FLAGS,
+  configEvidence,
+  emitReport,
+  requireOne,
+  SERVER_EVIDENCE_FLAGS,
+  serverLogPaths,
+} from "./common.js";
 import { runLive } from "./live.js";
 
 async function offline(exchange: Exchange, flags: Record<string, unknown>): Promise<number> {
   const headers: Record<string, string> = {};
   for (const [n, v] of exchange.request.headers) headers[n.toLowerCase()] = v;
-  const extra = await configEvidence(flags as never, { method: exchange.request.method, url: exchange.request.url, headers });
+  const extra = await configEvidence(flags as never, {
+    method: exchange.request.method,
+    url: exchange.request.url,
+    headers,
+  });
   const logs = serverLogPaths(flags as never);
   if (logs.length) {
     const { evidenceFromLogs } = await import("../evidence/logs/index.js");
     const path = safePath(exchange.request.url);
-    extra.push(...(await evidenceFromLogs(logs, { since: exchange.startedAt, paths: path ? [path] : undefined })).evidence);
+    extra.push(
+      ...(await evidenceFromLogs(logs, { since: exchange.startedAt, paths: path ? [path] : undefined }))
+        .evidence,
+    );
   }
   const { report, refused } = diagnoseRecording(exchange, extra);
   const { formatCurl } = await import("../request/curl.js");
@@ -46,7 +61,8 @@ export async function cmdHar(argv: string[]): Promise<number> {
   const { parseHar, selectHarEntry, listHarEntries } = await import("../request/har.js");
   const har = parseHar(readInputFile(file, "HAR file").toString("utf8"));
   if (flags.list) {
-    for (const e of listHarEntries(har)) process.stdout.write(`${e.index}\t${e.status}\t${e.method}\t${e.url}\n`);
+    for (const e of listHarEntries(har))
+      process.stdout.write(`${e.index}\t${e.status}\t${e.method}\t${e.url}\n`);
     return 0;
   }
   const { index, exchange } = selectHarEntry(har, {
@@ -76,7 +92,7 @@ export async function cmdResponse(argv: string[]): Promise<number> {
   const file = requireOne(rest, "response file: why403 response saved.http");
   const { readInputFile } = await import("../request/read-input.js");
   const { exchangeFromRawResponse } = await import("../request/raw-response.js");
-  let request;
+  let request: RequestModel | undefined;
   if (typeof flags["request-curl"] === "string") {
     const { parseCurlCommandLine } = await import("../request/curl.js");
     const line = flags["request-curl"];

@@ -46,7 +46,10 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     if (debug) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
-    else process.stderr.write(`why403: internal error: ${oneLine(String((err as Error)?.message ?? err))} (run with --debug for details)\n`);
+    else
+      process.stderr.write(
+        `why403: internal error: ${oneLine(String((err as Error)?.message ?? err))} (run with --debug for details)\n`,
+      );
     return 70;
   }
 }
@@ -55,4 +58,3 @@ function oneLine(s: string): string {
   const flat = s.replace(/\s*\n\s*/g, " ").trim();
   return flat.length > 400 ? `${flat.slice(0, 399)}…` : flat;
 }
-

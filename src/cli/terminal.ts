@@ -19,7 +19,8 @@ export function colourWanted(stream: NodeJS.WriteStream, noColorFlag: boolean, e
 }
 
 export function makeStyle(enabled: boolean): Style {
-  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  const wrap = (open: number, close: number) => (s: string) =>
+    enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s;
   return {
     enabled,
     bold: wrap(1, 22),

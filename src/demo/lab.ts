@@ -4,7 +4,7 @@
 // rate limit, an address allowlist, a method rule, a redirect). It needs nothing
 // outside the package.
 import { createHmac, randomBytes } from "node:crypto";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface DemoScenario {
@@ -82,7 +82,12 @@ function readBody(req: IncomingMessage, cap = 1 << 20): Promise<string> {
   });
 }
 
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
@@ -113,8 +118,13 @@ export async function startDemoLab(): Promise<DemoLab> {
     {
       const { score, hits: ids } = filterScore(`${decodeURIComponent(url.search)}\n${body}`);
       if (score >= 5) {
-        res.writeHead(403, { "content-type": "text/html", "x-demo-filter": `blocked; rules=${ids.join(",")}` });
-        res.end(`<html><body><h1>Request blocked</h1><p>The demo content filter blocked this request (anomaly score ${score}).</p></body></html>`);
+        res.writeHead(403, {
+          "content-type": "text/html",
+          "x-demo-filter": `blocked; rules=${ids.join(",")}`,
+        });
+        res.end(
+          `<html><body><h1>Request blocked</h1><p>The demo content filter blocked this request (anomaly score ${score}).</p></body></html>`,
+        );
         return;
       }
     }
@@ -156,16 +166,27 @@ export async function startDemoLab(): Promise<DemoLab> {
         return json(res, 401, { error: "unauthorized" }, { "www-authenticate": 'Bearer realm="demo"' });
       }
       if (typeof claims.exp === "number" && claims.exp * 1000 < Date.now()) {
-        return json(res, 401, { error: "invalid_token", error_description: "The access token expired" }, {
-          "www-authenticate": 'Bearer realm="demo", error="invalid_token", error_description="The access token expired"',
-        });
+        return json(
+          res,
+          401,
+          { error: "invalid_token", error_description: "The access token expired" },
+          {
+            "www-authenticate":
+              'Bearer realm="demo", error="invalid_token", error_description="The access token expired"',
+          },
+        );
       }
       const scopes = String(claims.scope ?? "").split(" ");
       if (method === "GET") return json(res, 200, { invoices: [] });
       if (!scopes.includes("invoices:write")) {
-        return json(res, 403, { error: "insufficient_scope", message: "This action needs the invoices:write scope" }, {
-          "www-authenticate": 'Bearer realm="demo", error="insufficient_scope", scope="invoices:write"',
-        });
+        return json(
+          res,
+          403,
+          { error: "insufficient_scope", message: "This action needs the invoices:write scope" },
+          {
+            "www-authenticate": 'Bearer realm="demo", error="insufficient_scope", scope="invoices:write"',
+          },
+        );
       }
       execute(url.pathname);
       return json(res, 201, { ok: true });
@@ -180,9 +201,18 @@ export async function startDemoLab(): Promise<DemoLab> {
       const limit = 2;
       const remaining = Math.max(0, limit - recent.length);
       const reset = Math.ceil((recent[0]! + 60_000) / 1000);
-      const headers = { "x-ratelimit-limit": String(limit), "x-ratelimit-remaining": String(remaining), "x-ratelimit-reset": String(reset) };
+      const headers = {
+        "x-ratelimit-limit": String(limit),
+        "x-ratelimit-remaining": String(remaining),
+        "x-ratelimit-reset": String(reset),
+      };
       if (recent.length > limit) {
-        return json(res, 403, { error: "too_many_requests", message: "Too many searches: 2 per minute are allowed." }, { ...headers, "retry-after": "60" });
+        return json(
+          res,
+          403,
+          { error: "too_many_requests", message: "Too many searches: 2 per minute are allowed." },
+          { ...headers, "retry-after": "60" },
+        );
       }
       if (method === "POST") execute(url.pathname);
       return json(res, 200, { results: [] }, headers);
@@ -192,7 +222,10 @@ export async function startDemoLab(): Promise<DemoLab> {
       const client = req.socket.remoteAddress ?? "";
       const allowed = ["10.0.0.5"];
       if (!allowed.includes(client.replace(/^::ffff:/, ""))) {
-        return json(res, 403, { error: "forbidden", message: `Access from IP address ${client.replace(/^::ffff:/, "")} is not allowed` });
+        return json(res, 403, {
+          error: "forbidden",
+          message: `Access from IP address ${client.replace(/^::ffff:/, "")} is not allowed`,
+        });
       }
       if (method === "POST") execute(url.pathname);
       return json(res, 200, { ok: true });
@@ -219,10 +252,21 @@ export async function startDemoLab(): Promise<DemoLab> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
-  const readOnly = mintJwt({ sub: "user-42", scope: "invoices:read", exp: Math.floor(Date.now() / 1000) + 3600 });
-  const expired = mintJwt({ sub: "user-42", scope: "invoices:write", exp: Math.floor(Date.now() / 1000) - 600 });
+  const readOnly = mintJwt({
+    sub: "user-42",
+    scope: "invoices:read",
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  });
+  const expired = mintJwt({
+    sub: "user-42",
+    scope: "invoices:write",
+    exp: Math.floor(Date.now() / 1000) - 600,
+  });
   // Spend the demo client's rate-limit allowance so the scenario starts refused.
-  for (let i = 0; i < 3; i++) await fetch(`${base}/api/search?q=x`).then((r) => r.arrayBuffer()).catch(() => undefined);
+  for (let i = 0; i < 3; i++)
+    await fetch(`${base}/api/search?q=x`)
+      .then((r) => r.arrayBuffer())
+      .catch(() => undefined);
 
   const bigReview: Record<string, unknown> = { product: 1182, rating: 4 };
   for (let i = 0; i < 40; i++) bigReview[`field${i}`] = `value ${i}`;
@@ -233,37 +277,85 @@ export async function startDemoLab(): Promise<DemoLab> {
       id: "content-filter",
       title: "a review whose text looks like SQL injection",
       expected: "waf",
-      curl: [`${base}/shop/reviews`, "-H", "content-type: application/json", "--data-raw", JSON.stringify(bigReview)],
+      curl: [
+        `${base}/shop/reviews`,
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        JSON.stringify(bigReview),
+      ],
     },
     {
       id: "csrf",
       title: "a form post without its CSRF token",
       expected: "csrf",
-      curl: [`${base}/account/email`, "-H", "content-type: application/x-www-form-urlencoded", "-H", `referer: ${base}/account/email`, "-H", `origin: ${base}`, "-b", "sid=stale-session", "--data-raw", "email=a%40example.org"],
+      curl: [
+        `${base}/account/email`,
+        "-H",
+        "content-type: application/x-www-form-urlencoded",
+        "-H",
+        `referer: ${base}/account/email`,
+        "-H",
+        `origin: ${base}`,
+        "-b",
+        "sid=stale-session",
+        "--data-raw",
+        "email=a%40example.org",
+      ],
     },
     {
       id: "scope",
       title: "an API call with a token that lacks a scope",
       expected: "insufficient-permission",
-      curl: [`${base}/api/invoices`, "-H", `authorization: Bearer ${readOnly}`, "-H", "content-type: application/json", "--data-raw", '{"amount":120}'],
+      curl: [
+        `${base}/api/invoices`,
+        "-H",
+        `authorization: Bearer ${readOnly}`,
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        '{"amount":120}',
+      ],
     },
     {
       id: "expired",
       title: "an API call with an expired token",
       expected: "credentials-invalid",
-      curl: [`${base}/api/invoices`, "-H", `authorization: Bearer ${expired}`, "-H", "content-type: application/json", "--data-raw", '{"amount":120}'],
+      curl: [
+        `${base}/api/invoices`,
+        "-H",
+        `authorization: Bearer ${expired}`,
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        '{"amount":120}',
+      ],
     },
     {
       id: "rate-limit",
       title: "a search over its rate limit",
       expected: "rate-limit",
-      curl: [`${base}/api/search`, "-X", "POST", "-H", "content-type: application/json", "--data-raw", '{"q":"shoes"}'],
+      curl: [
+        `${base}/api/search`,
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        '{"q":"shoes"}',
+      ],
     },
     {
       id: "ip",
       title: "an admin action from an address not on the allowlist",
       expected: "ip-restriction",
-      curl: [`${base}/admin/users`, "-H", "content-type: application/json", "--data-raw", '{"disable":"user-7"}'],
+      curl: [
+        `${base}/admin/users`,
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        '{"disable":"user-7"}',
+      ],
     },
     {
       id: "redirect",

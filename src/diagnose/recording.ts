@@ -17,7 +17,12 @@ export interface RecordingDiagnosis {
 export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []): RecordingDiagnosis {
   const fp = fingerprint(ex.response, ex.request);
   const refused = REFUSAL_STATUSES.has(ex.response.status) || fp.blockPage || fp.challenge;
-  const evidence = [...fp.evidence, ...evidenceFromExchange(ex, fp.responder), ...contentEvidence(ex, fp.responder), ...extraEvidence];
+  const evidence = [
+    ...fp.evidence,
+    ...evidenceFromExchange(ex, fp.responder),
+    ...contentEvidence(ex, fp.responder),
+    ...extraEvidence,
+  ];
   const target = { method: ex.request.method, url: redactUrl(ex.request.url) };
   const decision = decide({
     evidence,

@@ -27,10 +27,12 @@ export const layerMap: Experiment = {
     const base = state.baselineFingerprint.responder;
     const other = out.fingerprint.responder;
     const similar =
-      templateSimilarity(state.baseline.body, out.response.body) >= 0.6 || sameAuthorship(state.baseline, out.response);
+      templateSimilarity(state.baseline.body, out.response.body) >= 0.6 ||
+      sameAuthorship(state.baseline, out.response);
     const sameResponder = base.product === other.product && base.layer === other.layer;
     // A web server's or application's own error page is its ordinary page style, not a block page.
-    const blockPage = state.baselineFingerprint.blockPage && base.layer !== "web-server" && base.layer !== "application";
+    const blockPage =
+      state.baselineFingerprint.blockPage && base.layer !== "web-server" && base.layer !== "application";
     const sameLayer = sameResponder && similar && !blockPage;
     state.facts.missingPath = { status: out.response.status, sameLayer };
     const who = (r: typeof base) =>

@@ -360,7 +360,13 @@ export function fingerprintWith(
       ? `The refusal page was produced by ${chosen.sig.name} (${chosen.sig.layer})`
       : `${chosen.sig.name} (${chosen.sig.layer}) is on the path; no product's own refusal page was recognised`,
     // A firewall's own refusal page speaks for a firewall rule unless a marker said more.
-    weights: madeThePage && chosen.sig.layer === "waf" && !challenge && !evidence.some((e) => Object.keys(e.weights).length) ? { waf: 3 } : {},
+    weights:
+      madeThePage &&
+      chosen.sig.layer === "waf" &&
+      !challenge &&
+      !evidence.some((e) => Object.keys(e.weights).length)
+        ? { waf: 3 }
+        : {},
     data: {
       product: chosen.sig.product,
       layer: chosen.sig.layer,

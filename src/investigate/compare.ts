@@ -98,12 +98,14 @@ export function backendOf(res: { headers: Array<[string, string]> }): string | n
  * page carries other headers than the origin's), and for JSON the same top-level keys.
  */
 export function sameAuthorship(a: ResponseLike, b: ResponseLike): boolean {
-  const names = (r: ResponseLike) => new Set(r.headers.map(([n]) => n.toLowerCase()).filter((n) => !VOLATILE_HEADERS.has(n)));
+  const names = (r: ResponseLike) =>
+    new Set(r.headers.map(([n]) => n.toLowerCase()).filter((n) => !VOLATILE_HEADERS.has(n)));
   const na = names(a);
   const nb = names(b);
   const inter = [...na].filter((n) => nb.has(n)).length;
   const union = new Set([...na, ...nb]).size || 1;
-  const type = (r: ResponseLike) => (r.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "").split(";")[0]!.trim();
+  const type = (r: ResponseLike) =>
+    (r.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "").split(";")[0]!.trim();
   if (type(a) !== type(b) || inter / union < 0.7) return false;
   if (type(a).includes("json")) {
     const keys = (r: ResponseLike) => {
@@ -126,4 +128,15 @@ interface ResponseLike {
   body: Buffer;
 }
 
-const VOLATILE_HEADERS = new Set(["content-length", "date", "etag", "set-cookie", "retry-after", "www-authenticate", "allow", "location", "vary", "x-request-id"]);
+const VOLATILE_HEADERS = new Set([
+  "content-length",
+  "date",
+  "etag",
+  "set-cookie",
+  "retry-after",
+  "www-authenticate",
+  "allow",
+  "location",
+  "vary",
+  "x-request-id",
+]);

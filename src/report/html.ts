@@ -4,7 +4,10 @@ import type { Report } from "../model.js";
 import type { LogsReportLike } from "./logs-text.js";
 
 export function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 }
 
 const STYLE = `
@@ -65,7 +68,9 @@ const LAYER_ORDER = ["cdn", "waf", "proxy", "gateway", "web-server", "applicatio
 function pathDiagram(report: Report): string {
   const r = report.baseline.responder;
   const hops: string[] = [`<div class="hop" data-layer="client"><div class="layer">client</div>why403</div>`];
-  const relays = [...(r.relays ?? [])].sort((a, b) => LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer));
+  const relays = [...(r.relays ?? [])].sort(
+    (a, b) => LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer),
+  );
   for (const relay of relays) {
     hops.push(
       `<div class="hop" data-layer="${esc(relay.layer)}"><div class="layer">${esc(relay.layer)}</div>${esc(relay.product ?? "unknown")}<div class="muted" style="font-size:.8em">passed it through</div></div>`,
@@ -76,7 +81,9 @@ function pathDiagram(report: Report): string {
   );
   const idx = LAYER_ORDER.indexOf(r.layer);
   if (idx >= 0 && idx < LAYER_ORDER.length - 1 && r.layer !== "application") {
-    hops.push(`<div class="hop" data-layer="behind" style="opacity:.55"><div class="layer">behind it</div>not reached</div>`);
+    hops.push(
+      `<div class="hop" data-layer="behind" style="opacity:.55"><div class="layer">behind it</div>not reached</div>`,
+    );
   }
   return `<div class="path" role="img" aria-label="request path">${hops.join('<span class="arrow">→</span>')}</div>`;
 }
@@ -86,11 +93,15 @@ export function renderHtml(report: Report, curlLine?: string): string {
   const r = report.baseline.responder;
   const parts: string[] = [];
   parts.push(`<p class="muted">why403 report · ${esc(report.mode ?? "")}</p>`);
-  parts.push(`<h1>${esc(report.target.method)} ${esc(report.target.url)} → ${report.baseline.status ?? "no answer"}</h1>`);
+  parts.push(
+    `<h1>${esc(report.target.method)} ${esc(report.target.url)} → ${report.baseline.status ?? "no answer"}</h1>`,
+  );
   parts.push("<h2>Path</h2>", pathDiagram(report));
   if (r.evidence.length) parts.push(`<p class="muted">Recognised by: ${r.evidence.map(esc).join("; ")}</p>`);
   if (r.references?.length) {
-    parts.push(`<p>Quote to the site operator: ${r.references.map((x) => `${esc(x.label)} <code>${esc(x.value)}</code>`).join(", ")}</p>`);
+    parts.push(
+      `<p>Quote to the site operator: ${r.references.map((x) => `${esc(x.label)} <code>${esc(x.value)}</code>`).join(", ")}</p>`,
+    );
   }
   parts.push("<h2>Verdict</h2>");
   if (v) {
@@ -98,13 +109,17 @@ export function renderHtml(report: Report, curlLine?: string): string {
       `<div class="verdict" id="verdict" data-cause="${esc(v.cause)}"><span class="cause">${esc(v.cause)}</span> <span class="conf">${Math.round(v.confidence * 100)}% confidence</span><p>${esc(v.summary)}</p></div>`,
     );
   } else {
-    parts.push(`<div class="verdict" id="verdict" data-cause=""><span class="cause">No single cause</span><p>The evidence does not single out one cause.</p></div>`);
+    parts.push(
+      `<div class="verdict" id="verdict" data-cause=""><span class="cause">No single cause</span><p>The evidence does not single out one cause.</p></div>`,
+    );
   }
   if (report.candidates.length > 1) {
-    parts.push(`<p class="muted">Candidates: ${report.candidates.map((c) => `${esc(c.cause)} ${Math.round(c.confidence * 100)}%`).join(" · ")}</p>`);
+    parts.push(
+      `<p class="muted">Candidates: ${report.candidates.map((c) => `${esc(c.cause)} ${Math.round(c.confidence * 100)}%`).join(" · ")}</p>`,
+    );
   }
   if (v?.evidence.length) {
-    parts.push("<h2>Evidence</h2><ul class=\"ev\">");
+    parts.push('<h2>Evidence</h2><ul class="ev">');
     for (const e of v.evidence) {
       const m = /^\[([^\]]+)\]\s*(.*)$/s.exec(e);
       parts.push(m ? `<li>${esc(m[2]!)}<span class="src">${esc(m[1]!)}</span></li>` : `<li>${esc(e)}</li>`);
@@ -119,12 +134,16 @@ export function renderHtml(report: Report, curlLine?: string): string {
     );
   }
   if (curlLine) {
-    parts.push(`<h2>Request <span class="muted" style="font-weight:normal">(secrets redacted)</span></h2><pre id="request">${highlight(curlLine, needles)}</pre>`);
+    parts.push(
+      `<h2>Request <span class="muted" style="font-weight:normal">(secrets redacted)</span></h2><pre id="request">${highlight(curlLine, needles)}</pre>`,
+    );
   }
   if (v?.fix.length) {
     parts.push("<h2>Fix</h2>");
     v.fix.forEach((f, i) => {
-      parts.push(`<div class="fix"><pre id="fix-${i}">${esc(f)}</pre><button type="button" data-copy="fix-${i}">Copy</button></div>`);
+      parts.push(
+        `<div class="fix"><pre id="fix-${i}">${esc(f)}</pre><button type="button" data-copy="fix-${i}">Copy</button></div>`,
+      );
     });
   }
   if (report.probes.length) {
@@ -146,15 +165,33 @@ export function renderHtml(report: Report, curlLine?: string): string {
   return page(`why403: ${report.target.method} ${report.target.url}`, parts.join("\n"));
 }
 
-const PALETTE = ["#e4572e", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
+const PALETTE = [
+  "#e4572e",
+  "#1f77b4",
+  "#2ca02c",
+  "#9467bd",
+  "#ff7f0e",
+  "#17becf",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+  "#bcbd22",
+  "#393b79",
+  "#637939",
+];
 
 export function renderLogsHtml(report: LogsReportLike): string {
   const parts: string[] = [];
   parts.push(`<p class="muted">why403 logs report</p><h1>${report.denials} denials</h1>`);
   parts.push("<ul>");
-  for (const f of report.files) parts.push(`<li><code>${esc(f.path)}</code> <span class="muted">${esc(f.format)}, ${f.lines} lines</span>: ${f.denials} denials</li>`);
+  for (const f of report.files)
+    parts.push(
+      `<li><code>${esc(f.path)}</code> <span class="muted">${esc(f.format)}, ${f.lines} lines</span>: ${f.denials} denials</li>`,
+    );
   parts.push("</ul>");
-  const causes = Object.keys(report.byCause).sort((a, b) => (report.byCause[b] ?? 0) - (report.byCause[a] ?? 0));
+  const causes = Object.keys(report.byCause).sort(
+    (a, b) => (report.byCause[b] ?? 0) - (report.byCause[a] ?? 0),
+  );
   const colour = (c: string) => PALETTE[causes.indexOf(c) % PALETTE.length]!;
   // Denials over time by cause, from the listed entries (the counts by cause are exact).
   const timed = report.entries.filter((e) => e.time && !Number.isNaN(Date.parse(e.time)));
@@ -171,30 +208,41 @@ export function renderLogsHtml(report: LogsReportLike): string {
       grid[b]![c] = (grid[b]![c] ?? 0) + 1;
     }
     const peak = Math.max(1, ...grid.map((g) => Object.values(g).reduce((a, b) => a + b, 0)));
-    parts.push(`<h2>Denials over time</h2><div class="bars" id="chart" role="img" aria-label="denials over time by cause">`);
+    parts.push(
+      `<h2>Denials over time</h2><div class="bars" id="chart" role="img" aria-label="denials over time by cause">`,
+    );
     for (const g of grid) {
       parts.push(
         `<div class="bar">${Object.entries(g)
-          .map(([c, n]) => `<div class="seg" title="${esc(c)}: ${n}" style="height:${(n / peak) * 140}px;background:${colour(c)}"></div>`)
+          .map(
+            ([c, n]) =>
+              `<div class="seg" title="${esc(c)}: ${n}" style="height:${(n / peak) * 140}px;background:${colour(c)}"></div>`,
+          )
           .join("")}</div>`,
       );
     }
-    parts.push(`</div><p class="muted">${esc(new Date(min).toISOString())} — ${esc(new Date(max).toISOString())} (listed entries)</p>`);
+    parts.push(
+      `</div><p class="muted">${esc(new Date(min).toISOString())} — ${esc(new Date(max).toISOString())} (listed entries)</p>`,
+    );
   }
   parts.push(`<h2>By cause</h2><div class="legend">`);
-  for (const c of causes) parts.push(`<span><i style="background:${colour(c)}"></i>${esc(c)}: ${report.byCause[c]}</span>`);
+  for (const c of causes)
+    parts.push(`<span><i style="background:${colour(c)}"></i>${esc(c)}: ${report.byCause[c]}</span>`);
   parts.push("</div>");
   const table = (title: string, rows: Array<[string, number]>) => {
     if (!rows.length) return;
     parts.push(`<h2>${esc(title)}</h2><div class="tablewrap"><table><tbody>`);
-    for (const [k, n] of rows.slice(0, 15)) parts.push(`<tr><td>${n}</td><td><code>${esc(k)}</code></td></tr>`);
+    for (const [k, n] of rows.slice(0, 15))
+      parts.push(`<tr><td>${n}</td><td><code>${esc(k)}</code></td></tr>`);
     parts.push("</tbody></table></div>");
   };
   table("Top rules", report.top.rules);
   table("Top paths", report.top.paths);
   table("Top clients", report.top.clients);
   if (report.entries.length) {
-    parts.push(`<h2>Denials</h2><div class="tablewrap"><table><thead><tr><th>where</th><th>time</th><th>request</th><th>cause</th></tr></thead><tbody>`);
+    parts.push(
+      `<h2>Denials</h2><div class="tablewrap"><table><thead><tr><th>where</th><th>time</th><th>request</th><th>cause</th></tr></thead><tbody>`,
+    );
     for (const e of report.entries.slice(0, 500)) {
       parts.push(
         `<tr><td><code>${esc(`${e.file}:${e.line}`)}</code></td><td>${esc(e.time ?? "")}</td><td>${esc(`${e.status ?? ""} ${e.method ?? ""} ${e.path ?? ""}`)}${e.client ? `<br><span class="muted">${esc(e.client)}</span>` : ""}</td><td>${esc(e.cause ?? "")}${e.rule ? ` <code>${esc(e.rule)}</code>` : ""}${e.message ? `<br><span class="muted">${esc(e.message)}</span>` : ""}</td></tr>`,

@@ -23,7 +23,8 @@ export interface LogsReportLike {
 export function renderLogsText(report: LogsReportLike, s: Style): string {
   const out: string[] = [];
   out.push(`${s.bold("why403 logs")}: ${report.denials} denial${report.denials === 1 ? "" : "s"}`);
-  for (const f of report.files) out.push(`  ${f.path} ${s.dim(`(${f.format}, ${f.lines} lines)`)}: ${f.denials} denials`);
+  for (const f of report.files)
+    out.push(`  ${f.path} ${s.dim(`(${f.format}, ${f.lines} lines)`)}: ${f.denials} denials`);
   const causes = Object.entries(report.byCause).sort((a, b) => b[1] - a[1]);
   if (causes.length) {
     out.push("", s.bold("By cause"));
@@ -44,7 +45,9 @@ export function renderLogsText(report: LogsReportLike, s: Style): string {
       out.push(
         `  ${s.dim(`${e.file}:${e.line}`)} ${e.time ?? ""} ${e.status ?? ""} ${what} ${e.client ? s.dim(`from ${e.client}`) : ""}`.trimEnd(),
       );
-      out.push(`      ${s.yellow(e.cause ?? "unclassified")}${e.rule ? ` rule ${e.rule}` : ""}${e.message ? `: ${e.message}` : ""}`);
+      out.push(
+        `      ${s.yellow(e.cause ?? "unclassified")}${e.rule ? ` rule ${e.rule}` : ""}${e.message ? `: ${e.message}` : ""}`,
+      );
     }
   }
   return `${out.join("\n")}\n`;

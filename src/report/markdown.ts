@@ -8,12 +8,17 @@ function cell(s: string): string {
 export function renderMarkdown(report: Report, curlLine?: string): string {
   const out: string[] = [];
   const v = report.verdict;
-  out.push(`## why403: ${report.target.method} ${report.target.url} → ${report.baseline.status ?? "no answer"}`);
+  out.push(
+    `## why403: ${report.target.method} ${report.target.url} → ${report.baseline.status ?? "no answer"}`,
+  );
   out.push("");
   const r = report.baseline.responder;
   const relays = (r.relays ?? []).map((x) => `${x.product ?? x.layer} (${x.layer})`);
-  out.push(`**Refused by:** ${r.product ?? "unknown product"} (${r.layer})${relays.length ? `, relayed through ${relays.join(", ")}` : ""}`);
-  if (r.references?.length) out.push(`**References:** ${r.references.map((x) => `${x.label} \`${x.value}\``).join(", ")}`);
+  out.push(
+    `**Refused by:** ${r.product ?? "unknown product"} (${r.layer})${relays.length ? `, relayed through ${relays.join(", ")}` : ""}`,
+  );
+  if (r.references?.length)
+    out.push(`**References:** ${r.references.map((x) => `${x.label} \`${x.value}\``).join(", ")}`);
   out.push("");
   if (v) {
     out.push(`**Cause:** \`${v.cause}\` (confidence ${Math.round(v.confidence * 100)}%)`);
@@ -25,7 +30,9 @@ export function renderMarkdown(report: Report, curlLine?: string): string {
   if (report.trigger) {
     const t = report.trigger;
     out.push("");
-    out.push(`**Trigger:** ${t.location}${t.name ? ` \`${t.name}\`` : ""}: \`${t.minimal.replace(/`/g, "'")}\`${t.family ? ` (${t.family})` : ""}`);
+    out.push(
+      `**Trigger:** ${t.location}${t.name ? ` \`${t.name}\`` : ""}: \`${t.minimal.replace(/`/g, "'")}\`${t.family ? ` (${t.family})` : ""}`,
+    );
   }
   if (v?.evidence.length) {
     out.push("", "### Evidence", "");

@@ -15,7 +15,10 @@ export const reportSchema = z.object({
     status: z.number().int().nullable(),
     responder: z.object({
       layer,
-      product: z.string().regex(/^[a-z0-9-]+$/).nullable(),
+      product: z
+        .string()
+        .regex(/^[a-z0-9-]+$/)
+        .nullable(),
       evidence: z.array(z.string()),
       references: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
       relays: z.array(relay).optional(),
@@ -37,7 +40,9 @@ export const reportSchema = z.object({
       name: z.string().nullable(),
       minimal: z.string(),
       parts: z
-        .array(z.object({ location: z.enum(TRIGGER_LOCATIONS), name: z.string().nullable(), value: z.string() }))
+        .array(
+          z.object({ location: z.enum(TRIGGER_LOCATIONS), name: z.string().nullable(), value: z.string() }),
+        )
         .optional(),
       family: z.string().optional(),
     })
@@ -62,7 +67,9 @@ export const reportSchema = z.object({
 
 export const logsReportSchema = z.object({
   schema: z.literal("why403.logs/v1"),
-  files: z.array(z.object({ path: z.string(), format: z.string(), lines: z.number().int(), denials: z.number().int() })),
+  files: z.array(
+    z.object({ path: z.string(), format: z.string(), lines: z.number().int(), denials: z.number().int() }),
+  ),
   denials: z.number().int(),
   byCause: z.record(z.string(), z.number().int()),
   top: z.object({
@@ -89,7 +96,12 @@ export const logsReportSchema = z.object({
   ),
 });
 
-const directiveRef = z.object({ directive: z.string(), args: z.array(z.string()), file: z.string(), line: z.number().int().min(1) });
+const directiveRef = z.object({
+  directive: z.string(),
+  args: z.array(z.string()),
+  file: z.string(),
+  line: z.number().int().min(1),
+});
 
 export const configDecisionSchema = z
   .object({
@@ -99,7 +111,12 @@ export const configDecisionSchema = z
     status: z.number().int().nullable(),
     decidedBy: directiveRef.nullable(),
     context: z.array(
-      z.object({ block: z.string(), args: z.array(z.string()).optional(), file: z.string(), line: z.number().int() }),
+      z.object({
+        block: z.string(),
+        args: z.array(z.string()).optional(),
+        file: z.string(),
+        line: z.number().int(),
+      }),
     ),
     unknowns: z.array(z.string()),
     fix: z.array(z.string()),

@@ -1,7 +1,8 @@
 // The terminal report: path with the refusing layer marked, verdict, trigger,
 // evidence, fix, probes and next steps. The report is already redacted.
-import type { Report } from "../model.js";
+
 import type { Style } from "../cli/terminal.js";
+import type { Report } from "../model.js";
 
 const LAYER_ORDER = ["cdn", "waf", "proxy", "gateway", "web-server", "application", "unknown"];
 
@@ -19,7 +20,9 @@ function indentBlock(text: string, pad: string): string {
 export function renderPath(report: Report, s: Style): string {
   const r = report.baseline.responder;
   const hops = ["client"];
-  const relays = [...(r.relays ?? [])].sort((a, b) => LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer));
+  const relays = [...(r.relays ?? [])].sort(
+    (a, b) => LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer),
+  );
   for (const relay of relays) hops.push(s.dim(`${relay.product ?? relay.layer} (${relay.layer}, relayed)`));
   const who = r.product ? `${r.product} (${r.layer})` : r.layer === "unknown" ? "unknown responder" : r.layer;
   hops.push(s.red(s.bold(`[${who}]`)) + s.red(" refused here"));
@@ -33,9 +36,12 @@ export function renderText(report: Report, s: Style): string {
   out.push("");
   out.push(`${s.bold("Path     ")}${renderPath(report, s)}`);
   const r = report.baseline.responder;
-  if (r.evidence.length) out.push(`${s.dim("         recognised by: ")}${s.dim(r.evidence.slice(0, 3).join("; "))}`);
+  if (r.evidence.length)
+    out.push(`${s.dim("         recognised by: ")}${s.dim(r.evidence.slice(0, 3).join("; "))}`);
   if (r.references?.length) {
-    out.push(`${s.dim("         quote to the site operator: ")}${r.references.map((x) => `${x.label} ${x.value}`).join(", ")}`);
+    out.push(
+      `${s.dim("         quote to the site operator: ")}${r.references.map((x) => `${x.label} ${x.value}`).join(", ")}`,
+    );
   }
   const v = report.verdict;
   if (v) {
@@ -47,7 +53,9 @@ export function renderText(report: Report, s: Style): string {
   const t = report.trigger;
   if (t) {
     const name = t.name ? `${t.name} ` : "";
-    out.push(`${s.bold("Trigger  ")}${t.location} ${name}${s.cyan(JSON.stringify(t.minimal))}${t.family ? s.dim(` (${t.family})`) : ""}`);
+    out.push(
+      `${s.bold("Trigger  ")}${t.location} ${name}${s.cyan(JSON.stringify(t.minimal))}${t.family ? s.dim(` (${t.family})`) : ""}`,
+    );
     for (const p of t.parts ?? []) {
       if (p.value === t.minimal && p.name === t.name) continue;
       out.push(`         + ${p.location} ${p.name ?? ""} ${s.cyan(JSON.stringify(p.value))}`);
@@ -61,17 +69,21 @@ export function renderText(report: Report, s: Style): string {
   if (v?.fix.length) {
     out.push("");
     out.push(s.bold("Fix"));
-    v.fix.forEach((f, i) => out.push(`  ${i + 1}. ${indentBlock(f, "     ")}`));
+    for (const [i, f] of v.fix.entries()) out.push(`  ${i + 1}. ${indentBlock(f, "     ")}`);
   }
   const others = report.candidates.filter((c) => c.cause !== v?.cause && c.confidence >= 0.05);
   if (others.length) {
     out.push("");
-    out.push(`${s.dim("Other candidates: ")}${others.map((c) => `${c.cause} ${pct(c.confidence)}`).join(", ")}`);
+    out.push(
+      `${s.dim("Other candidates: ")}${others.map((c) => `${c.cause} ${pct(c.confidence)}`).join(", ")}`,
+    );
   }
   if (report.probes.length) {
     out.push("");
     out.push(
-      s.bold(`Probes (${report.probes.length} sent, ${report.sideEffects.unsafeProbes} that the application could execute)`),
+      s.bold(
+        `Probes (${report.probes.length} sent, ${report.sideEffects.unsafeProbes} that the application could execute)`,
+      ),
     );
     report.probes.forEach((p, i) => {
       const st = p.status === null ? (p.error ?? "error") : String(p.status);

@@ -168,7 +168,9 @@ export function placeholderValues(
   }
   const { target, responder } = input;
   // Offline there is no proven trigger, but content evidence may name a suspect.
-  const suspect = support.map((e) => e.data?.trigger).find((t) => t && typeof t === "object") as Trigger | undefined;
+  const suspect = support.map((e) => e.data?.trigger).find((t) => t && typeof t === "object") as
+    | Trigger
+    | undefined;
   const trigger = input.trigger ?? suspect;
   if (trigger) {
     values.field ??= trigger.name ?? undefined;
@@ -210,7 +212,8 @@ function productsFor(support: Evidence[], responder: Responder): string[] {
 function withEmbeddedWaf(cause: CauseId, products: string[], responder: Responder): string[] {
   if (cause !== "waf" || products.includes("modsecurity")) return products;
   if (responder.layer === "web-server" || responder.layer === "waf") {
-    if (["apache", "nginx", "openresty", "litespeed", null].includes(responder.product)) return [...products, "modsecurity"];
+    if (["apache", "nginx", "openresty", "litespeed", null].includes(responder.product))
+      return [...products, "modsecurity"];
   }
   return products;
 }
@@ -301,7 +304,11 @@ export function decide(input: DecideInput): Decision {
       confidence: best.confidence,
       summary: summaryFor(best.cause, input, values, support),
       evidence: [...new Set(support.map((e) => redactText(e.fact)))],
-      fix: fixSteps(best.cause, withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder), values),
+      fix: fixSteps(
+        best.cause,
+        withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder),
+        values,
+      ),
     };
   }
   const thin = !verdict || verdict.confidence < CONFIDENT;

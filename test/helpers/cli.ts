@@ -10,9 +10,17 @@ export interface CliResult {
   stderr: string;
 }
 
-const baseEnv = (env: Record<string, string> = {}) => ({ ...process.env, NO_COLOR: "1", FORCE_COLOR: "", ...env });
+const baseEnv = (env: Record<string, string> = {}) => ({
+  ...process.env,
+  NO_COLOR: "1",
+  FORCE_COLOR: "",
+  ...env,
+});
 
-export function runCli(args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     input: opts.input ?? "",
     env: baseEnv(opts.env),
@@ -24,9 +32,15 @@ export function runCli(args: string[], opts: { input?: string; env?: Record<stri
 }
 
 /** The async form, for tests that must keep the event loop free (servers in the same process). */
-export function runCliAsync(args: string[], opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCliAsync(
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: baseEnv(opts.env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: baseEnv(opts.env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -2,7 +2,8 @@
 // where the request came from.
 import type { Evidence, Exchange } from "../../model.js";
 
-const CREDENTIAL_HEADER = /^(authorization|cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-access-token|x-amz-security-token)$/i;
+const CREDENTIAL_HEADER =
+  /^(authorization|cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-access-token|x-amz-security-token)$/i;
 
 /** An anonymous request cannot be refused for its identity's missing permission. */
 export function anonymousEvidence(ex: Exchange): Evidence[] {
@@ -19,8 +20,10 @@ export function anonymousEvidence(ex: Exchange): Evidence[] {
   ];
 }
 
-const IP_LITERAL = /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b/i;
-const ADDRESS_WORDS = /\b(ip|address|client|from|origin(?:ating)?|source|network|banned|blocked|allow(?:ed|list)?|whitelist|denied)\b/i;
+const IP_LITERAL =
+  /\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b[0-9a-f]{1,4}(?::[0-9a-f]{0,4}){2,7}\b/i;
+const ADDRESS_WORDS =
+  /\b(ip|address|client|from|origin(?:ating)?|source|network|banned|blocked|allow(?:ed|list)?|whitelist|denied)\b/i;
 
 /** A refusal that names an IP address beside words about clients or allow lists points at an address rule. */
 export function addressMentionEvidence(ex: Exchange): Evidence[] {
@@ -47,7 +50,8 @@ export function directoryEvidence(ex: Exchange, responderLayer: string | undefin
   } catch {
     return [];
   }
-  if (!path.endsWith("/") || path === "/" || ex.response.status !== 403 || responderLayer !== "web-server") return [];
+  if (!path.endsWith("/") || path === "/" || ex.response.status !== 403 || responderLayer !== "web-server")
+    return [];
   return [
     {
       source: "request",

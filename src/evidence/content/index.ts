@@ -15,10 +15,16 @@ const MAX_PARTS = 5_000;
 function jsonLeaves(value: unknown, path: string, out: Part[], depth = 0): void {
   if (out.length >= MAX_PARTS || depth > 200) return;
   if (typeof value === "string") out.push({ location: "body", name: path, value });
-  else if (Array.isArray(value)) value.forEach((v, i) => jsonLeaves(v, `${path}[${i}]`, out, depth + 1));
-  else if (value && typeof value === "object") {
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) jsonLeaves(v, `${path}[${i}]`, out, depth + 1);
+  } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) {
-      jsonLeaves(v, /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`, out, depth + 1);
+      jsonLeaves(
+        v,
+        /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`,
+        out,
+        depth + 1,
+      );
     }
   }
 }
@@ -46,7 +52,12 @@ export function requestParts(ex: Exchange): Part[] {
     if (lower === "cookie") {
       for (const c of v.split(";")) {
         const i = c.indexOf("=");
-        if (i > 0) parts.push({ location: "cookie", name: c.slice(0, i).trim(), value: safeDecode(c.slice(i + 1).trim()) });
+        if (i > 0)
+          parts.push({
+            location: "cookie",
+            name: c.slice(0, i).trim(),
+            value: safeDecode(c.slice(i + 1).trim()),
+          });
       }
     } else if (lower === "user-agent" || lower === "referer" || lower.startsWith("x-")) {
       parts.push({ location: "header", name: n, value: v });
@@ -82,7 +93,11 @@ export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[]
   const out: Evidence[] = [];
   // A server's own error page (no application page) is what an embedded WAF such as
   // ModSecurity answers with, so attack-like content weighs more there.
-  const bareServerPage = !responder || responder.layer === "web-server" || responder.layer === "unknown" || responder.layer === "waf";
+  const bareServerPage =
+    !responder ||
+    responder.layer === "web-server" ||
+    responder.layer === "unknown" ||
+    responder.layer === "waf";
   const weight = bareServerPage ? 4 : 2;
   for (const part of requestParts(ex)) {
     const m = matchFamily(part.value);
@@ -97,5 +112,10 @@ export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[]
     });
     if (out.length >= 3) break;
   }
-  return [...out, ...anonymousEvidence(ex), ...addressMentionEvidence(ex), ...directoryEvidence(ex, responder?.layer)];
+  return [
+    ...out,
+    ...anonymousEvidence(ex),
+    ...addressMentionEvidence(ex),
+    ...directoryEvidence(ex, responder?.layer),
+  ];
 }

@@ -89,7 +89,8 @@ const CODES: Array<{ pattern: RegExp; cause: CauseId; weight: number }> = [
   },
 ];
 
-const GENERIC = /^(?:forbidden|access denied|unauthori[sz]ed|not allowed|error|request failed)[.!]?$|^(?:you don't have permission|you do not have permission)/i;
+const GENERIC =
+  /^(?:forbidden|access denied|unauthori[sz]ed|not allowed|error|request failed)[.!]?$|^(?:you don't have permission|you do not have permission)/i;
 
 interface Extracted {
   messages: string[];
