@@ -2,13 +2,15 @@
 // files are JSON imported by the source, so they are inlined. Code splitting keeps
 // each command's code out of the start-up path (`--version` loads one small file).
 
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
-rmSync("dist", { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a run that uses dist/ meanwhile never sees it half-written.
+const out = `dist.tmp-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { why403: "src/cli/bin.ts", index: "src/index.ts" },
-  outdir: "dist",
+  outdir: out,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -23,4 +25,12 @@ await build({
     js: "#!/usr/bin/env node\nimport { createRequire as __why403Require } from 'node:module'; const require = __why403Require(import.meta.url);",
   },
 });
-chmodSync("dist/why403.js", 0o755);
+chmodSync(`${out}/why403.js`, 0o755);
+const old = `dist.old-${process.pid}`;
+try {
+  renameSync("dist", old);
+} catch {
+  // no previous build
+}
+renameSync(out, "dist");
+rmSync(old, { recursive: true, force: true });

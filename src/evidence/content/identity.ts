@@ -7,6 +7,8 @@ const CREDENTIAL_HEADER =
 
 /** An anonymous request cannot be refused for its identity's missing permission. */
 export function anonymousEvidence(ex: Exchange): Evidence[] {
+  // A saved response without its request (placeholder URL) says nothing about credentials.
+  if (!/^https?:/i.test(ex.request.url)) return [];
   const hasCredential =
     ex.request.headers.some(([n]) => CREDENTIAL_HEADER.test(n) || /token|api[-_]?key|session/i.test(n)) ||
     /[?&](access_token|api_key|apikey|key|token|sig|signature|X-Amz-Signature)=/i.test(ex.request.url);
