@@ -1,4 +1,12 @@
-// The benchmark parts, in the order they print.
+// The benchmark parts, in the order they print. `node bench/run.mjs <id>…` runs some.
 import { coldStart } from "./cold-start.mjs";
+import { triggerSearch } from "./trigger-search.mjs";
 
-export const parts = [{ id: "cold-start", title: "Cold start (median of 15 runs)", run: coldStart }];
+export const parts = [
+  { id: "cold-start", title: "Cold start (median of 15 runs)", run: coldStart },
+  {
+    id: "trigger",
+    title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
+    run: triggerSearch,
+  },
+];

@@ -23,3 +23,30 @@ export function timeCommand(cmd, args, runs = 15) {
 export function row(label, value, extra = "") {
   process.stdout.write(`  ${label.padEnd(44)} ${value.padStart(12)}  ${extra}\n`);
 }
+
+/** Prints an aligned table; `leftColumns` are left-aligned (default: the first and the last). */
+export function table(headers, rows, leftColumns = [0, headers.length - 1]) {
+  const cells = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  const fmt = (r) =>
+    `  ${r.map((c, i) => (leftColumns.includes(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")}\n`;
+  process.stdout.write(fmt(cells[0]));
+  process.stdout.write(`  ${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
+  for (const r of cells.slice(1)) process.stdout.write(fmt(r));
+}
+
+export function note(text) {
+  process.stdout.write(`  ${text}\n`);
+}
+
+/** The library bundle, built by `npm run build`. */
+export async function library() {
+  const { existsSync } = await import("node:fs");
+  const { pathToFileURL } = await import("node:url");
+  const { resolve } = await import("node:path");
+  const path = resolve("dist/index.js");
+  if (!existsSync(path)) throw new Error("dist/index.js missing: run npm run build");
+  return import(pathToFileURL(path).href);
+}
+
+export const ms = (x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;

@@ -1,5 +1,8 @@
 // The library surface of why403.
 
+// For the benchmarks (bench/): the delta-debugging search and the embedded demo lab.
+export { type MinimizeResult, minimizeRequest } from "./delta/minimize.js";
+export { type DemoLab, startDemoLab } from "./demo/lab.js";
 export { diagnoseRecording, exitCodeFor } from "./diagnose/recording.js";
 export * from "./errors.js";
 export { evaluateApache, parseApacheConfig } from "./evidence/apache/index.js";
