@@ -65,7 +65,8 @@ async function measure(minimizeRequest, req, oracle) {
   return { result, ms: median(times) };
 }
 
-const describeParts = (parts) => parts.map((p) => `${p.name ?? p.location}=${JSON.stringify(p.value)}`).join(" + ");
+const describeParts = (parts) =>
+  parts.map((p) => `${p.name ?? p.location}=${JSON.stringify(p.value)}`).join(" + ");
 
 export async function triggerSearch() {
   const { minimizeRequest } = await library();
@@ -113,6 +114,6 @@ export async function triggerSearch() {
   note(
     `summary: one trigger among 1,000 fields found in ${probesAt1000} probes (aim <= 40); ` +
       `"vs 1-by-1" is probes / fields (a one-field-at-a-time search sends one probe per field); ` +
-      "probes include shortening the surviving value to its minimal text.",,
+      "probes include shortening the surviving value to its minimal text.",
   );
 }
