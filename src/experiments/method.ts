@@ -36,6 +36,16 @@ async function preflight(ctx: ProbeContext): Promise<void> {
   if (!res) return;
   const allow = csv(headerValue(res, "allow"));
   const notes: string[] = [`${res.status}`];
+  // GET passes but a bodiless OPTIONS is refused the same way as the request: the
+  // server refuses methods, not content or tokens (nginx limit_except, <LimitExcept>).
+  const get = state.facts.safeMethods?.GET;
+  if (!origin && out.sameRefusal && get && get.status !== null && !get.sameRefusal && get.status < 400) {
+    ctx.addEvidence({
+      source: `probe #${out.n}`,
+      fact: `GET on the URL passes (${get.status}) while a bodiless OPTIONS is refused the same way as the ${method}: the server refuses by method, whatever the content or tokens.`,
+      weights: { "server-config": 3, csrf: -1.5, waf: -1, "app-logic": -0.5 },
+    });
+  }
   if (allow.length > 0) {
     notes.push(`Allow: ${allow.join(", ")}`);
     if (!allow.includes(method) && !isSafeMethod(method)) {
