@@ -1,5 +1,7 @@
 // The benchmark parts, in the order they print. `node bench/run.mjs <id>…` runs some.
+
 import { coldStart } from "./cold-start.mjs";
+import { configEval } from "./config.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
 
 export const parts = [
@@ -9,4 +11,5 @@ export const parts = [
     title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
     run: triggerSearch,
   },
+  { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },
 ];

@@ -21,7 +21,7 @@ export function timeCommand(cmd, args, runs = 15) {
 }
 
 export function row(label, value, extra = "") {
-  process.stdout.write(`  ${label.padEnd(44)} ${value.padStart(12)}  ${extra}\n`);
+  process.stdout.write(`  ${label.padEnd(52)} ${value.padStart(12)}  ${extra}\n`);
 }
 
 /** Prints an aligned table; `leftColumns` are left-aligned (default: the first and the last). */
@@ -29,7 +29,10 @@ export function table(headers, rows, leftColumns = [0, headers.length - 1]) {
   const cells = [headers, ...rows].map((r) => r.map(String));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
   const fmt = (r) =>
-    `  ${r.map((c, i) => (leftColumns.includes(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")}\n`;
+    `  ${r
+      .map((c, i) => (leftColumns.includes(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join("  ")
+      .trimEnd()}\n`;
   process.stdout.write(fmt(cells[0]));
   process.stdout.write(`  ${widths.map((w) => "-".repeat(w)).join("  ")}\n`);
   for (const r of cells.slice(1)) process.stdout.write(fmt(r));
