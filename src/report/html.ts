@@ -28,7 +28,7 @@ pre{background:var(--card);border:1px solid var(--line);border-radius:6px;paddin
 ul.ev li{margin:.25em 0}.src{font-size:.8em;color:var(--muted);margin-left:.4em}
 table{border-collapse:collapse;width:100%;font-size:.9em}th,td{border-bottom:1px solid var(--line);padding:6px;text-align:left;vertical-align:top}
 .tablewrap{overflow-x:auto}
-.fix{position:relative}.fix button{position:absolute;top:6px;right:6px;font-size:12px;padding:2px 8px;border-radius:4px;border:1px solid var(--line);background:var(--bg);color:var(--fg);cursor:pointer}
+.fix{position:relative}.fix pre{padding-right:72px}.fix button{position:absolute;top:6px;right:6px;font-size:12px;padding:2px 8px;border-radius:4px;border:1px solid var(--line);background:var(--bg);color:var(--fg);cursor:pointer}
 mark{background:var(--mark);color:inherit;padding:0 1px;border-radius:2px}
 .pill{display:inline-block;border-radius:10px;padding:0 8px;font-size:.8em;border:1px solid var(--line)}
 .pill.may-execute{border-color:var(--bad);color:var(--bad)}.pill.decoy,.pill.safe-method{color:var(--ok);border-color:var(--ok)}
@@ -86,6 +86,13 @@ function pathDiagram(report: Report): string {
     );
   }
   return `<div class="path" role="img" aria-label="request path">${hops.join('<span class="arrow">→</span>')}</div>`;
+}
+
+/** "POST https://…", or a note when a saved response came without its request. */
+export function targetLine(report: Report): string {
+  return /^https?:/i.test(report.target.url)
+    ? `${report.target.method} ${report.target.url}`
+    : "Saved response (request not recorded)";
 }
 
 export function renderHtml(report: Report, curlLine?: string): string {

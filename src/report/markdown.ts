@@ -9,7 +9,7 @@ export function renderMarkdown(report: Report, curlLine?: string): string {
   const out: string[] = [];
   const v = report.verdict;
   out.push(
-    `## why403: ${report.target.method} ${report.target.url} → ${report.baseline.status ?? "no answer"}`,
+    `## why403: ${/^https?:/i.test(report.target.url) ? `${report.target.method} ${report.target.url}` : "saved response (request not recorded)"} → ${report.baseline.status ?? "no answer"}`,
   );
   out.push("");
   const r = report.baseline.responder;
@@ -59,6 +59,7 @@ export function renderMarkdown(report: Report, curlLine?: string): string {
     out.push("", "### Next steps", "");
     for (const n of report.nextSteps) out.push(`- ${n.replace(/\n/g, " ")}`);
   }
-  if (curlLine) out.push("", "### Request (secrets redacted)", "", "```sh", curlLine, "```");
+  if (curlLine && /^https?:/i.test(report.target.url))
+    out.push("", "### Request (secrets redacted)", "", "```sh", curlLine, "```");
   return `${out.join("\n")}\n`;
 }

@@ -32,7 +32,10 @@ export function renderPath(report: Report, s: Style): string {
 export function renderText(report: Report, s: Style): string {
   const out: string[] = [];
   const status = report.baseline.status === null ? "no answer" : String(report.baseline.status);
-  out.push(`${s.bold("why403")} ${report.target.method} ${report.target.url} → ${s.bold(status)}`);
+  const target = /^https?:/i.test(report.target.url)
+    ? `${report.target.method} ${report.target.url}`
+    : "saved response (request not recorded)";
+  out.push(`${s.bold("why403")} ${target} → ${s.bold(status)}`);
   out.push("");
   out.push(`${s.bold("Path     ")}${renderPath(report, s)}`);
   const r = report.baseline.responder;

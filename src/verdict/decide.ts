@@ -251,7 +251,10 @@ function summaryFor(
   const products = productsFor(support, input.responder);
   const name = productName(products[0]);
   const actor = name ? name.replace(/^the /, "The ") : "The server";
-  const what = `${input.target.method.toUpperCase()} ${values.path ?? redactUrl(input.target.url)}`;
+  // A response saved without its request has the placeholder URL "unknown:".
+  const what = /^https?:/i.test(input.target.url)
+    ? `${input.target.method.toUpperCase()} ${values.path ?? redactUrl(input.target.url)}`
+    : "the request";
   const by = input.trigger && cause === "waf" ? `, triggered by ${describeTrigger(input.trigger)}` : "";
   return `${actor} refused ${what} because ${CAUSES[cause].description}${by}: ${actPhrase(cause, values)}.`;
 }
