@@ -120,9 +120,10 @@ export function renderHtml(report: Report, curlLine?: string): string {
       `<div class="verdict" id="verdict" data-cause=""><span class="cause">No single cause</span><p>The evidence does not single out one cause.</p></div>`,
     );
   }
-  if (report.candidates.length > 1) {
+  const shown = report.candidates.filter((c) => c.confidence >= 0.01);
+  if (shown.length > 1) {
     parts.push(
-      `<p class="muted">Candidates: ${report.candidates.map((c) => `${esc(c.cause)} ${Math.round(c.confidence * 100)}%`).join(" · ")}</p>`,
+      `<p class="muted">Candidates: ${shown.map((c) => `${esc(c.cause)} ${Math.round(c.confidence * 100)}%`).join(" · ")}</p>`,
     );
   }
   if (v?.evidence.length) {
