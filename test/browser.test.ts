@@ -80,6 +80,33 @@ describe("HTML report in a real browser", () => {
   });
 });
 
+describe("logs HTML report in a real browser", () => {
+  it("draws denials over time by cause and the top tables without console errors", async () => {
+    const html = join(ARTIFACTS, "logs.html");
+    const r = runCli([
+      "logs",
+      "fixtures/logs/apache/error.log",
+      "fixtures/logs/nginx/error.log",
+      "fixtures/logs/app/pino.log",
+      "--html",
+      html,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await browser.newPage({ viewport: { width: 390, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    await page.goto(`file://${html}`);
+    expect(await page.locator("#chart .seg").count()).toBeGreaterThan(0);
+    expect(await page.locator("text=Top rules").count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "logs-390.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("browser-recorded HAR", () => {
   const harPath = join(ARTIFACTS, "lab.har");
 
