@@ -42,6 +42,8 @@ export class Prober {
   /** Origins a probe may go to: the target's, plus ones the caller allows (the form page's). */
   private readonly origins = new Set<string>();
   state: InvestigationState | null = null;
+  /** Outcome per identical request, to notice answers that flip. */
+  private readonly outcomes = new Map<string, { refused: boolean; status: number }>();
 
   constructor(private readonly o: ProberOptions) {}
 
@@ -149,11 +151,46 @@ export class Prober {
       out.response !== null &&
       out.fingerprint !== null &&
       sameRefusal(state.baseline, state.baselineFingerprint, out.response, out.fingerprint);
+    this.checkConsistency(state, req, out.response?.status ?? null, same);
     return {
       ...out,
       sameRefusal: same,
       inconclusive: !same && inconclusive(out.response, state.baseline.status),
     };
+  }
+
+  /**
+   * The same request sent twice, refused once and answered once: the refusal is
+   * intermittent (load balancer, flaky rule, a limit being hit), so no experiment
+   * that compares two answers can be trusted. Say so and stop.
+   */
+  private checkConsistency(
+    state: InvestigationState,
+    req: RequestModel,
+    status: number | null,
+    refused: boolean,
+  ): void {
+    if (status === null || (!refused && status >= 400)) return;
+    // Accept* only negotiate the format (the CSRF page fetch asks for HTML): not a different request.
+    const headers = req.headers
+      .filter(([n]) => !/^accept/i.test(n))
+      .map(([n, v]) => `${n.toLowerCase()}:${v}`);
+    const key = `${req.method} ${req.url}\n${headers.join("\n")}\n${req.body?.toString("base64") ?? ""}`;
+    const before = this.outcomes.get(key);
+    if (!before) {
+      this.outcomes.set(key, { refused, status });
+      return;
+    }
+    if (before.refused === refused) return;
+    const [no, yes] = refused ? [before.status, status] : [status, before.status];
+    state.evidence.push({
+      source: "repeated probes",
+      fact: `The refusal is intermittent: the same ${req.method} ${redactUrl(req.url)} was answered ${no} once and refused with ${yes} once — several backends configured differently, a flaky rule, or a limit being hit; no content trigger can be pinned.`,
+      // No cause gains: which one is behind the flip needs logs or repeated tries, not a guess.
+      weights: {},
+    });
+    state.trigger = null;
+    throw new EscalationStop("identical requests got different answers (the refusal is intermittent)");
   }
 
   private checkEscalation(

@@ -1,0 +1,428 @@
+// Hostile servers against the built CLI: every case must end, within a bound, in a
+// report or a one-line error (exit 0-3, no stack trace), with the child's peak RSS
+// under 200 MB (measured by /usr/bin/time -f %M, else by a maxRSS exit hook).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../helpers/cli.js";
+import {
+  compressionBombs,
+  drip,
+  type HostileServer,
+  makeCertificates,
+  response,
+  send403,
+  startRaw,
+  startTls,
+  streamBytes,
+} from "./servers.js";
+
+const RUN_DIR = join(process.cwd(), ".run", "hostile");
+const RSS_LIMIT_KB = 200 * 1024;
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+// Fallback meter: an --import hook that writes maxRSS (KiB) to a file at exit.
+const RSS_HOOK = join(RUN_DIR, "rss-hook.mjs");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  peakRssKb: number;
+}
+
+let seq = 0;
+function runMeasured(
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Run> {
+  const rssFile = join(RUN_DIR, `rss-${process.pid}-${++seq}.txt`);
+  const node = [process.execPath, ...(TIME ? [] : ["--import", RSS_HOOK]), CLI, ...args];
+  const cmd = TIME ? [TIME, "-o", rssFile, "-f", "%M", ...node] : node;
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd[0]!, cmd.slice(1), {
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", WHY403_RSS_FILE: rssFile, ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      let peakRssKb = Number.NaN;
+      try {
+        const nums = readFileSync(rssFile, "utf8").match(/^\d+$/m);
+        peakRssKb = nums ? Number(nums[0]) : Number.NaN;
+        rmSync(rssFile, { force: true });
+      } catch {
+        // no measurement: the assertion below fails loudly
+      }
+      resolve({ code, stdout, stderr, ms: Date.now() - started, peakRssKb });
+    });
+  });
+}
+
+const peaks: Record<string, number> = {};
+
+/** The common contract: a bounded end, exit 0-3, a report or a one-line error, no stack, RSS < 200 MB. */
+function expectBounded(name: string, r: Run, maxMs: number): void {
+  peaks[name] = Math.round(r.peakRssKb / 1024);
+  expect(r.code, `${name}: exit ${r.code}, stderr ${r.stderr.slice(0, 400)}`).not.toBeNull();
+  expect([0, 1, 2, 3]).toContain(r.code);
+  expect(r.stderr).not.toMatch(/\n\s+at [^\n]+:\d+:\d+/);
+  expect(r.ms).toBeLessThan(maxMs);
+  expect(r.peakRssKb).toBeGreaterThan(0);
+  expect(r.peakRssKb).toBeLessThan(RSS_LIMIT_KB);
+  if (r.code === 2) {
+    const lines = r.stderr.trim().split("\n");
+    expect(lines.length, r.stderr).toBe(1);
+    expect(lines[0]).toMatch(/^why403: /);
+  } else {
+    expect(r.stdout.length).toBeGreaterThan(0);
+  }
+}
+
+function report(r: Run): {
+  baseline: { status: number | null };
+  verdict: { cause: string; summary: string; evidence: string[] } | null;
+  probes: Array<{ url: string; status: number | null; finding: string; purpose: string; error?: string }>;
+  candidates: unknown[];
+  sideEffects: { unsafeProbes: number };
+  nextSteps?: string[];
+} {
+  return JSON.parse(r.stdout);
+}
+
+const curl = (url: string, ...extra: string[]) => [
+  "curl",
+  url,
+  "-d",
+  "a=1",
+  "--json",
+  "--timeout",
+  "2000",
+  "--rate",
+  "50",
+  ...extra,
+];
+
+const servers: Record<string, HostileServer> = {};
+let certs: ReturnType<typeof makeCertificates>;
+
+beforeAll(async () => {
+  mkdirSync(RUN_DIR, { recursive: true });
+  if (!TIME)
+    writeFileSync(
+      RSS_HOOK,
+      "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { try { writeFileSync(process.env.WHY403_RSS_FILE, String(process.resourceUsage().maxRSS) + '\\n'); } catch {} });\n",
+    );
+  const bombs = compressionBombs();
+  const bomb = (encoding: "gzip" | "br" | "deflate") => (_: unknown, s: import("node:net").Socket) =>
+    s.write(
+      response(
+        "403 Forbidden",
+        [
+          ["Content-Type", "text/html"],
+          ["Content-Encoding", encoding],
+        ],
+        bombs[encoding],
+      ),
+    );
+  servers.gzip = await startRaw(bomb("gzip"));
+  servers.br = await startRaw(bomb("br"));
+  servers.deflate = await startRaw(bomb("deflate"));
+  servers.gigabyte = await startRaw((_, s) => {
+    s.write(
+      `HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: ${1024 * 1024 * 1024}\r\n\r\n`,
+    );
+    streamBytes(s, 1024 * 1024 * 1024);
+  });
+  servers.drip = await startRaw((_, s) => {
+    s.write("HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n");
+    drip(s);
+  });
+  servers.endlessHeaders = await startRaw((_, s) => {
+    s.write("HTTP/1.1 403 Forbidden\r\n");
+    const line = Buffer.from("X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+    const block = Buffer.concat(Array.from({ length: 1000 }, () => line));
+    let sent = 0;
+    const pump = () => {
+      while (!s.destroyed && sent < 4096) {
+        sent++;
+        if (!s.write(block)) {
+          s.once("drain", pump);
+          return;
+        }
+      }
+      if (!s.destroyed) s.end();
+    };
+    pump();
+  });
+  servers.manyHeaders = await startRaw((_, s) => {
+    const headers: Array<[string, string]> = [["Content-Type", "text/html"]];
+    for (let i = 0; i < 10_000; i++) headers.push([`X-H${i}`, "v"]);
+    send403(s, headers);
+  });
+  servers.manyCookies = await startRaw((_, s) => {
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i < 10_000; i++) headers.push(["Set-Cookie", `c${i}=v; Path=/`]);
+    send403(s, headers);
+  });
+  servers.loop = await startRaw((req, s) => {
+    const next = req.path === "/a" ? "/b" : "/a";
+    s.write(response("302 Found", [["Location", next]]));
+  });
+  servers.elsewhere = await startRaw((_, s) => {
+    s.write(response("302 Found", [["Location", "http://example.invalid/landing"]]));
+  });
+  // Loopback but another host: a listener on 127.0.0.2 counts any connection to it.
+  servers.otherHost = await startRaw((_, s) => send403(s), "127.0.0.2");
+  servers.toOtherHost = await startRaw((_, s) => {
+    s.write(response("307 Temporary Redirect", [["Location", `${servers.otherHost!.url}/x`]]));
+  });
+  servers.toHttps = await startRaw((_, s) => {
+    s.write(
+      response("301 Moved Permanently", [["Location", `https://127.0.0.1:${servers.toHttps!.port}/x`]]),
+    );
+  });
+  servers.badBytes = await startRaw((_, s) => {
+    const head = Buffer.from(
+      "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; charset=utf-8\r\nX-Bad: \xff\xfe\xc3\x28 end\r\nX-Reason: blocked\r\n",
+      "latin1",
+    );
+    const body = Buffer.concat([
+      Buffer.from("<h1>Forbidden</h1>\0\0 "),
+      Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xe2, 0x82, 0x00, 0xf0, 0x9f]),
+      Buffer.from(" request blocked\0"),
+    ]);
+    s.write(Buffer.concat([head, Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]));
+  });
+  servers.reset = await startRaw((_, s) => {
+    s.write(
+      "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: 5000\r\n\r\n<html><body>Forb",
+    );
+    setTimeout(() => s.resetAndDestroy(), 50);
+  });
+  servers.silent = await startRaw(() => undefined);
+  servers.http10 = await startRaw((_, s) => {
+    // HTTP/1.0, no Content-Length: the body ends when the connection closes.
+    s.end(
+      response("403 Forbidden", [["Content-Type", "text/html"]], "<h1>Forbidden</h1>", {
+        version: "HTTP/1.0",
+        contentLength: false,
+      }),
+    );
+  });
+  servers.keepAliveLie = await startRaw((_, s) => {
+    // Promises keep-alive, then closes right after each answer.
+    s.end(
+      response(
+        "403 Forbidden",
+        [
+          ["Content-Type", "text/html"],
+          ["Connection", "keep-alive"],
+          ["Keep-Alive", "timeout=600"],
+        ],
+        "<h1>Forbidden</h1>",
+      ),
+    );
+  });
+  servers.flaky = await startRaw((_, s, n) => {
+    if (n % 2 === 1) send403(s, [["X-Served-By", "edge"]]);
+    else
+      s.write(
+        response(
+          "200 OK",
+          [
+            ["Content-Type", "text/html"],
+            ["X-Served-By", "edge"],
+          ],
+          "<p>ok</p>",
+        ),
+      );
+  });
+  const banAfter = 3;
+  servers.banRefuse = await startRaw((_, s, n) => {
+    if (n <= banAfter) send403(s);
+    if (n === banAfter) {
+      // From now on nothing listens: new connections are refused, open ones die.
+      setImmediate(() => void servers.banRefuse!.close());
+    }
+  });
+  servers.ban429 = await startRaw((_, s, n) => {
+    if (n <= banAfter) send403(s);
+    else
+      s.write(
+        response(
+          "429 Too Many Requests",
+          [
+            ["Content-Type", "text/html"],
+            ["Retry-After", "3600"],
+          ],
+          "<h1>You have been banned</h1>",
+        ),
+      );
+  });
+  certs = makeCertificates(join(RUN_DIR, "certs"));
+  servers.selfSigned = await startTls((_, s) => send403(s), certs.selfSigned.key, certs.selfSigned.cert);
+  servers.expired = await startTls((_, s) => send403(s), certs.expired.key, certs.expired.cert);
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of Object.values(servers)) await s.close().catch(() => undefined);
+  console.log(`hostile: peak RSS (MB) per case ${JSON.stringify(peaks)}`);
+});
+
+describe("hostile servers", { concurrent: true }, () => {
+  it.each(["gzip", "br", "deflate"])("%s bomb in a 403 body is decoded only up to the cap", async (kind) => {
+    const r = await runMeasured(curl(`${servers[kind]!.url}/x`));
+    expectBounded(`${kind} bomb`, r, 20_000);
+    expect(r.code).not.toBe(2);
+    expect(report(r).baseline.status).toBe(403);
+  });
+
+  it("a 1 GB body is read only up to the cap", async () => {
+    const r = await runMeasured(curl(`${servers.gigabyte!.url}/x`));
+    expectBounded("1 GB body", r, 20_000);
+    expect(report(r).baseline.status).toBe(403);
+  });
+
+  it("a body dripped one byte a second ends at the timeout", async () => {
+    const r = await runMeasured(curl(`${servers.drip!.url}/x`));
+    expectBounded("drip", r, 15_000);
+    expect(r.stderr + r.stdout).toMatch(/2000 ms|timed? ?out/i);
+  });
+
+  it("headers that never end are cut at the header cap", async () => {
+    const r = await runMeasured(curl(`${servers.endlessHeaders!.url}/x`));
+    expectBounded("endless headers", r, 15_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/header/i);
+  });
+
+  it.each(["manyHeaders", "manyCookies"])("10,000 response headers (%s)", async (kind) => {
+    const r = await runMeasured(curl(`${servers[kind]!.url}/x`));
+    expectBounded(kind, r, 15_000);
+    // Either kept up to the header count cap or refused by the header byte cap: both bounded.
+    if (r.code !== 2) expect(report(r).baseline.status).toBe(403);
+    else expect(r.stderr).toMatch(/header/i);
+  });
+
+  it("a redirect loop stops after the redirect cap", async () => {
+    const r = await runMeasured(curl(`${servers.loop!.url}/a`, "-L"));
+    expectBounded("redirect loop", r, 15_000);
+    const sent = servers.loop!.requests.length;
+    expect(sent).toBeLessThanOrEqual(31);
+    expect(r.stdout + r.stderr).toMatch(/redirect/i);
+  });
+
+  it("a redirect to a non-loopback host is not followed, and the report says so", async () => {
+    const r = await runMeasured(curl(`${servers.elsewhere!.url}/x`, "-L"));
+    expectBounded("redirect elsewhere", r, 15_000);
+    const out = r.stdout + r.stderr;
+    expect(out).not.toMatch(/does not resolve/);
+    expect(out).toMatch(/not followed|another (host|origin)/i);
+    if (r.code !== 2) for (const p of report(r).probes) expect(p.url).not.toContain("example.invalid");
+  });
+
+  it("a redirect to another loopback host is not followed: no connection reaches it", async () => {
+    const r = await runMeasured(curl(`${servers.toOtherHost!.url}/x`, "-L"));
+    expectBounded("redirect other host", r, 15_000);
+    expect(servers.otherHost!.connections).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/not followed|another (host|origin)/i);
+  });
+
+  it("a redirect to another scheme is not followed silently", async () => {
+    const r = await runMeasured(curl(`${servers.toHttps!.url}/x`, "-L"));
+    expectBounded("redirect to https", r, 15_000);
+    expect(r.stdout + r.stderr).toMatch(/not followed|another (host|origin|scheme)/i);
+  });
+
+  it("invalid UTF-8 and NUL bytes in headers and body", async () => {
+    const r = await runMeasured(curl(`${servers.badBytes!.url}/x`));
+    expectBounded("bad bytes", r, 15_000);
+    if (r.code !== 2) expect(report(r).baseline.status).toBe(403);
+  });
+
+  it("a connection reset mid-response is a one-line error", async () => {
+    const r = await runMeasured(curl(`${servers.reset!.url}/x`));
+    expectBounded("reset", r, 15_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/closed|reset/i);
+  });
+
+  it("a server that accepts and never answers times out", async () => {
+    const r = await runMeasured(curl(`${servers.silent!.url}/x`));
+    expectBounded("silent", r, 15_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no answer .* within 2000 ms/);
+  });
+
+  it("a self-signed certificate: without -k a one-line explanation naming -k", async () => {
+    const r = await runMeasured(curl(`${servers.selfSigned!.url}/x`));
+    expectBounded("self-signed", r, 15_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/self-signed/);
+    expect(r.stderr).toMatch(/-k/);
+  });
+
+  it("a self-signed certificate with -k: the diagnosis proceeds", async () => {
+    const r = await runMeasured(curl(`${servers.selfSigned!.url}/x`, "-k"));
+    expectBounded("self-signed -k", r, 20_000);
+    expect(report(r).baseline.status).toBe(403);
+  });
+
+  it("an expired certificate: without -k a one-line explanation naming expiry and -k", async () => {
+    const env = { NODE_EXTRA_CA_CERTS: certs.expired.ca };
+    const r = await runMeasured(curl(`${servers.expired!.url}/x`), { env });
+    expectBounded("expired", r, 15_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/expired/);
+    expect(r.stderr).toMatch(/-k/);
+    const k = await runMeasured(curl(`${servers.expired!.url}/x`, "-k"), { env });
+    expectBounded("expired -k", k, 20_000);
+    expect(report(k).baseline.status).toBe(403);
+  });
+
+  it("HTTP/1.0 without Content-Length: the body ends at close", async () => {
+    const r = await runMeasured(curl(`${servers.http10!.url}/x`));
+    expectBounded("http/1.0", r, 20_000);
+    expect(report(r).baseline.status).toBe(403);
+  });
+
+  it("keep-alive promised, connection closed after each answer", async () => {
+    const r = await runMeasured(curl(`${servers.keepAliveLie!.url}/x`));
+    expectBounded("keep-alive lie", r, 20_000);
+    expect(report(r).baseline.status).toBe(403);
+  });
+
+  it("403 to every second request: reported as intermittent, no content trigger", async () => {
+    const r = await runMeasured(curl(`${servers.flaky!.url}/x`));
+    expectBounded("intermittent", r, 20_000);
+    const rep = report(r);
+    expect(JSON.stringify(rep)).toMatch(/intermittent/i);
+    expect((rep as { trigger?: unknown }).trigger ?? null).toBeNull();
+  });
+
+  it("a server that refuses connections after 3 requests: why403 notices and stops", async () => {
+    const r = await runMeasured(curl(`${servers.banRefuse!.url}/x`));
+    expectBounded("ban (refused)", r, 20_000);
+    expect(r.stdout + r.stderr).toMatch(/ban|block|stopp/i);
+    if (r.code !== 2) {
+      const failed = report(r).probes.filter((p) => p.error);
+      expect(failed.length).toBe(1);
+    }
+  });
+
+  it("a server that answers 429 'banned' after 3 requests: why403 notices and stops", async () => {
+    const r = await runMeasured(curl(`${servers.ban429!.url}/x`));
+    expectBounded("ban (429)", r, 20_000);
+    const rep = report(r);
+    expect(rep.probes.filter((p) => p.status === 429).length).toBe(1);
+    expect(JSON.stringify(rep)).toMatch(/rate limited by our own probes|stopp/i);
+  });
+});
