@@ -2,7 +2,7 @@
 // regexes, allow/deny, limit_except, if/return, includes) parsed and evaluated for a
 // few hundred requests. Baseline: `nginx -t` on the same config in the same run.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { library, median, ms, note, row, timeCommand } from "./stats.mjs";
 

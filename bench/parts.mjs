@@ -1,15 +1,15 @@
 // The benchmark parts, in the order they print. `node bench/run.mjs <id>…` runs some.
-
 import { coldStart } from "./cold-start.mjs";
 import { configEval } from "./config.mjs";
+import { demoLab, realLab } from "./lab.mjs";
+import { logsThroughput } from "./logs.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
 
 export const parts = [
   { id: "cold-start", title: "Cold start (median of 15 runs)", run: coldStart },
-  {
-    id: "trigger",
-    title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
-    run: triggerSearch,
-  },
+  { id: "demo-lab", title: "Demo lab: probes and wall time to verdict per scenario", run: demoLab },
+  { id: "lab", title: "Real-server lab: probes and wall time to verdict per scenario", run: realLab },
+  { id: "trigger", title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)", run: triggerSearch },
   { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },
+  { id: "logs", title: "Logs: classification throughput and memory on a generated mixed log", run: logsThroughput },
 ];

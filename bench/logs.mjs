@@ -1,0 +1,202 @@
+// Log classification throughput: `why403 logs <file> --json` on a generated mixed
+// log (nginx combined access, nginx error, Apache error, ModSecurity/CRS lines; about
+// 5% of requests refused) beside `grep -c ' 403 '` on the same file in the same run,
+// and the peak memory of the why403 run. BENCH_LOG_MB sets the size (default 1024).
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { note, row } from "./stats.mjs";
+
+const MB = 1024 * 1024;
+const CHUNK = 8 * MB;
+const DENIAL_RATE = 0.05;
+const TIME_BIN = "/usr/bin/time";
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const p2 = (n) => String(n).padStart(2, "0");
+
+/** The three timestamp styles for one second. */
+function stamps(epochSec) {
+  const d = new Date(epochSec * 1000);
+  const Y = d.getUTCFullYear();
+  const M = d.getUTCMonth();
+  const D = p2(d.getUTCDate());
+  const hms = `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
+  return {
+    access: `${D}/${MONTHS[M]}/${Y}:${hms} +0000`,
+    nginxError: `${Y}/${p2(M + 1)}/${D} ${hms}`,
+    apache: (us) => `${DAYS[d.getUTCDay()]} ${MONTHS[M]} ${D} ${hms}.${String(us).padStart(6, "0")} ${Y}`,
+  };
+}
+
+const PATHS = ["/", "/index.html", "/api/orders", "/api/items", "/static/app.js", "/static/site.css", "/login", "/search?q=shoes", "/products/1182", "/cart"];
+const AGENTS = [
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+  "curl/8.5.0",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+];
+const CRS_WARNING =
+  'ModSecurity: Warning. detected SQLi using libinjection with fingerprint \'s&sos\' [file "/usr/share/modsecurity-crs/rules/REQUEST-942-APPLICATION-ATTACK-SQLI.conf"] [line "65"] [id "942100"] [msg "SQL Injection Attack Detected via libinjection"] [data "Matched Data: s&sos found within ARGS:q: 1\' OR \'1\'=\'1"] [severity "CRITICAL"] [ver "OWASP_CRS/3.3.4"] [tag "application-multi"] [tag "language-multi"] [tag "platform-multi"] [tag "attack-sqli"] [tag "paranoia-level/1"] [tag "OWASP_CRS"]';
+const CRS_DENIED =
+  'ModSecurity: Access denied with code 403 (phase 2). Operator GE matched 5 at TX:anomaly_score. [file "/usr/share/modsecurity-crs/rules/REQUEST-949-BLOCKING-EVALUATION.conf"] [line "94"] [id "949110"] [msg "Inbound Anomaly Score Exceeded (Total Score: 5)"] [severity "CRITICAL"] [ver "OWASP_CRS/3.3.4"] [tag "application-multi"] [tag "language-multi"] [tag "platform-multi"] [tag "attack-generic"]';
+
+/** Writes the mixed log to `path` (via a temp file), at least `bytes` long. Returns the requests refused. */
+function generate(path, bytes) {
+  const r = rng(1020);
+  const tmp = `${path}.part`;
+  const fd = openSync(tmp, "w");
+  let written = 0;
+  let buf = [];
+  let bufLen = 0;
+  let sec = Date.UTC(2026, 0, 5, 0, 0, 0) / 1000;
+  let conn = 1;
+  let uid = 0;
+  let denials = 0;
+  const flush = () => {
+    const b = Buffer.from(buf.join(""));
+    writeSync(fd, b);
+    written += b.length;
+    buf = [];
+    bufLen = 0;
+  };
+  const push = (line) => {
+    buf.push(line);
+    bufLen += line.length;
+  };
+  while (written < bytes) {
+    const t = stamps(sec++);
+    // About 200 requests a second.
+    for (let k = 0; k < 200; k++) {
+      const ip = `10.${(r() * 200) | 0}.${(r() * 250) | 0}.${((r() * 250) | 0) + 1}`;
+      const agent = AGENTS[(r() * AGENTS.length) | 0];
+      const us = (r() * 1e6) | 0;
+      const port = 30000 + ((r() * 30000) | 0);
+      const x = r();
+      if (x >= DENIAL_RATE) {
+        const path = PATHS[(r() * PATHS.length) | 0];
+        const status = r() < 0.03 ? 404 : 200;
+        push(`${ip} - - [${t.access}] "${r() < 0.8 ? "GET" : "POST"} ${path} HTTP/1.1" ${status} ${(r() * 40000) | 0} "-" "${agent}"\n`);
+        if (r() < 0.01) push(`${t.nginxError} [info] 812#812: *${conn++} client ${ip} closed keepalive connection\n`);
+        continue;
+      }
+      denials++;
+      const kind = (x / DENIAL_RATE) * 5;
+      if (kind < 1) {
+        // nginx allow/deny
+        push(`${t.nginxError} [error] 812#812: *${conn++} access forbidden by rule, client: ${ip}, server: shop.example.test, request: "POST /admin/users HTTP/1.1", host: "shop.example.test"\n`);
+        push(`${ip} - - [${t.access}] "POST /admin/users HTTP/1.1" 403 153 "-" "${agent}"\n`);
+      } else if (kind < 2) {
+        // Apache Require ip
+        push(`[${t.apache(us)}] [authz_core:error] [pid 8268:tid 8270] [client ${ip}:${port}] AH01630: client denied by server configuration: /var/www/html/private/\n`);
+        push(`${ip} - - [${t.access}] "GET /private/ HTTP/1.1" 403 199 "-" "${agent}"\n`);
+      } else if (kind < 3) {
+        // ModSecurity + CRS: a matching rule, then the anomaly-score block, same unique_id
+        const id = `Zb${(uid++).toString(36).padStart(10, "0")}AAAAAA`;
+        const tail = `[hostname "shop.example.test"] [uri "/search"] [unique_id "${id}"]`;
+        push(`[${t.apache(us)}] [security2:error] [pid 8268:tid 8271] [client ${ip}:${port}] [client ${ip}] ${CRS_WARNING} ${tail}\n`);
+        push(`[${t.apache(us + 40)}] [security2:error] [pid 8268:tid 8271] [client ${ip}:${port}] [client ${ip}] ${CRS_DENIED} ${tail}\n`);
+        push(`${ip} - - [${t.access}] "GET /search?q=1%27%20OR%20%271%27%3D%271 HTTP/1.1" 403 199 "-" "${agent}"\n`);
+      } else if (kind < 4) {
+        // nginx limit_req answering 429
+        push(`${t.nginxError} [error] 812#812: *${conn++} limiting requests, excess: 5.120 by zone "api", client: ${ip}, server: shop.example.test, request: "POST /api/orders HTTP/1.1", host: "shop.example.test"\n`);
+        push(`${ip} - - [${t.access}] "POST /api/orders HTTP/1.1" 429 169 "-" "${agent}"\n`);
+      } else {
+        // file-system permission
+        push(`${t.nginxError} [error] 812#812: *${conn++} open() "/srv/www/files/report.pdf" failed (13: Permission denied), client: ${ip}, server: shop.example.test, request: "GET /files/report.pdf HTTP/1.1", host: "shop.example.test"\n`);
+        push(`${ip} - - [${t.access}] "GET /files/report.pdf HTTP/1.1" 403 153 "-" "${agent}"\n`);
+      }
+    }
+    if (bufLen >= CHUNK) flush();
+  }
+  flush();
+  closeSync(fd);
+  renameSync(tmp, path);
+  return denials;
+}
+
+/** Runs a command with stdout to `outPath`; wall time and peak RSS (KB, or null when unknown). */
+async function timed(cmd, args, outPath) {
+  const out = openSync(outPath, "w");
+  const useTime = existsSync(TIME_BIN);
+  const argv = useTime ? [TIME_BIN, "-f", "__peak_kb=%M", cmd, ...args] : [cmd, ...args];
+  const t0 = process.hrtime.bigint();
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", out, "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    if (stderr.length > 64 * 1024) stderr = stderr.slice(-32 * 1024);
+  });
+  // Without /usr/bin/time, poll the child's high-water mark.
+  let hwm = null;
+  const poll = useTime
+    ? null
+    : setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+          if (m) hwm = Math.max(hwm ?? 0, Number(m[1]));
+        } catch {}
+      }, 20);
+  const code = await new Promise((res) => child.on("close", (c) => res(c)));
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (poll) clearInterval(poll);
+  closeSync(out);
+  const m = /__peak_kb=(\d+)/.exec(stderr);
+  return { code, wallMs, peakKb: m ? Number(m[1]) : hwm, stderr: stderr.replace(/__peak_kb=\d+\s*/, "").trim() };
+}
+
+export async function logsThroughput() {
+  if (!existsSync("dist/why403.js")) throw new Error("dist/why403.js missing: run npm run build");
+  const sizeMb = Number(process.env.BENCH_LOG_MB ?? 1024);
+  if (!Number.isFinite(sizeMb) || sizeMb <= 0) throw new Error(`BENCH_LOG_MB must be a positive number, got ${process.env.BENCH_LOG_MB}`);
+  const dir = resolve(".run/bench");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `mixed-${sizeMb}MB.log`);
+  const bytes = Math.round(sizeMb * MB);
+  const size = existsSync(file) ? statSync(file).size : 0;
+  if (size >= bytes && size < bytes + CHUNK * 2) {
+    note(`reusing ${file} (${(size / MB).toFixed(0)} MB)`);
+  } else {
+    const t0 = performance.now();
+    const denials = generate(file, bytes);
+    const s = (performance.now() - t0) / 1000;
+    note(`generated ${file}: ${(statSync(file).size / MB).toFixed(0)} MB, ${denials} refused requests, in ${s.toFixed(1)} s`);
+  }
+  const fileMb = statSync(file).size / MB;
+
+  // Warm the page cache so neither run pays for the disk.
+  spawnSync("cat", [file], { stdio: "ignore" });
+  const grep = await timed("grep", ["-c", " 403 ", file], join(dir, "grep.out"));
+  if (grep.code !== 0 && grep.code !== 1) throw new Error(`grep failed: ${grep.stderr}`);
+  const grepCount = readFileSync(join(dir, "grep.out"), "utf8").trim();
+  const reportPath = join(dir, "logs-report.json");
+  const w = await timed(process.execPath, ["dist/why403.js", "logs", file, "--json"], reportPath);
+  let denials = "?";
+  try {
+    denials = JSON.parse(readFileSync(reportPath, "utf8")).denials;
+  } catch {
+    throw new Error(`why403 logs exited ${w.code} without a JSON report: ${w.stderr.split("\n")[0]}`);
+  }
+  const grepRate = fileMb / (grep.wallMs / 1000);
+  const whyRate = fileMb / (w.wallMs / 1000);
+  const mem = (kb) => (kb == null ? "?" : `${(kb / 1024).toFixed(0)} MB`);
+  row(`grep -c ' 403 ' (baseline; ${grepCount} lines)`, `${grepRate.toFixed(0)} MB/s`, `${(grep.wallMs / 1000).toFixed(2)} s, peak ${mem(grep.peakKb)}`);
+  row(
+    `why403 logs --json (${denials} denials)`,
+    `${whyRate.toFixed(0)} MB/s`,
+    `${(w.wallMs / 1000).toFixed(2)} s; ${(whyRate / grepRate).toFixed(2)}x grep's speed (aim >= 0.5x)`,
+  );
+  row("why403 logs peak memory (max RSS)", mem(w.peakKb), "aim < 150 MB");
+  note(`file: ${fileMb.toFixed(0)} MB; set BENCH_LOG_MB for another size (the file is kept in .run/bench/ and reused)`);
+}
