@@ -1,12 +1,14 @@
 // What every diagnosing command shares: the common flags, server-side evidence
 // options, and printing a report in the format asked for.
-import { writeFileSync } from "node:fs";
-import type { Evidence, Report } from "../model.js";
+import { statSync, writeFileSync } from "node:fs";
+import { InputError, UsageError } from "../errors.js";
+import type { ConfigDecision } from "../evidence/config-decision.js";
+import type { CauseId, Evidence, Layer, Report } from "../model.js";
+import { redactText } from "../redact.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { renderText } from "../report/text.js";
 import type { FlagSpecs, FlagValues } from "./args.js";
 import { colourWanted, makeStyle } from "./terminal.js";
-import { UsageError } from "../errors.js";
 
 export const COMMON_FLAGS: FlagSpecs = {
   json: { kind: "boolean" },
@@ -50,24 +52,95 @@ export async function emitReport(report: Report, flags: FlagValues, curlLine?: s
   }
 }
 
-/** Server-side evidence for a request: config evaluation (nginx/Apache) and the file-system walk. */
-export async function configEvidence(
-  flags: FlagValues,
-  request: { method: string; url: string; headers?: Record<string, string> },
-): Promise<Evidence[]> {
+/** The request a config is evaluated for. */
+export interface ConfigTarget {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** The client address the server sees (--client, or the loopback address of a live run). */
+  client?: string | null;
+}
+
+/**
+ * Server-side evidence for a request: config evaluation (nginx/Apache) and, for
+ * the file the request maps to, the file-system walk as the server's user
+ * (--fs-user, else the config's `user`/`User`).
+ */
+export async function configEvidence(flags: FlagValues, request: ConfigTarget): Promise<Evidence[]> {
   const evidence: Evidence[] = [];
-  const client = typeof flags.client === "string" ? flags.client : null;
+  const client = typeof flags.client === "string" ? flags.client : (request.client ?? null);
+  const target = { method: request.method, url: request.url, headers: request.headers, client };
+  const fsUser = typeof flags["fs-user"] === "string" ? flags["fs-user"] : null;
   if (typeof flags["nginx-conf"] === "string") {
     const { parseNginxConfig, evaluateNginx, nginxEvidence } = await import("../evidence/nginx/index.js");
-    const decision = evaluateNginx(parseNginxConfig(flags["nginx-conf"]), { ...request, client });
+    const config = parseNginxConfig(flags["nginx-conf"]);
+    const decision = evaluateNginx(config, target);
     evidence.push(...nginxEvidence(decision));
+    const configUser = config.directives.find((d) => d.directive === "user")?.args[0] ?? null;
+    evidence.push(...(await fsWalkEvidence(decision, fsUser, configUser)));
   }
   if (typeof flags["apache-conf"] === "string") {
     const { parseApacheConfig, evaluateApache, apacheEvidence } = await import("../evidence/apache/index.js");
-    const decision = evaluateApache(parseApacheConfig(flags["apache-conf"]), { ...request, client });
+    const config = parseApacheConfig(flags["apache-conf"]);
+    const decision = evaluateApache(config, target);
     evidence.push(...apacheEvidence(decision));
+    evidence.push(...(await fsWalkEvidence(decision, fsUser, apacheUser(config.nodes))));
   }
+  if (fsUser && typeof flags["nginx-conf"] !== "string" && typeof flags["apache-conf"] !== "string")
+    throw new UsageError(
+      "--fs-user needs --nginx-conf or --apache-conf to know which file the request maps to",
+    );
   return evidence;
+}
+
+/** What a config decision may say about the file on disk (nginx `filePath`, Apache `filePath`/`isDirectory`). */
+interface MappedDecision extends ConfigDecision {
+  filePath?: string | null;
+  isDirectory?: boolean;
+}
+
+/** Apache's `User` directive at server level; `#-1` and `${APACHE_RUN_USER}` are not names. */
+function apacheUser(nodes: Array<{ kind: string; name: string; args: string[] }>): string | null {
+  const v = nodes.find((n) => n.kind === "directive" && n.name.toLowerCase() === "user")?.args[0];
+  return v && !v.startsWith("#") && !v.includes("${") ? v : null;
+}
+
+/**
+ * Walks the path the request maps to as the server's user: read for a file,
+ * list for a directory. Skipped when the config already refuses (the walk would
+ * not be what refused) or maps the request to no file (a proxy).
+ */
+export async function fsWalkEvidence(
+  decision: MappedDecision,
+  explicitUser: string | null,
+  configUser: string | null,
+): Promise<Evidence[]> {
+  const user = explicitUser ?? configUser;
+  const file = decision.filePath;
+  if (!user || !file || decision.decision === "deny") return [];
+  const { walkFsPermissions, fsEvidence } = await import("../evidence/fs/index.js");
+  const need = decision.isDirectory || file.endsWith("/") || isDirectory(file) ? "list" : "read";
+  try {
+    return fsEvidence(walkFsPermissions(file, { user, need }));
+  } catch (error) {
+    // The config's own user may not exist here (a config copied from another machine): say so, do not fail.
+    if (explicitUser || !(error instanceof InputError)) throw error;
+    return [
+      {
+        source: `fs:${file}`,
+        fact: `the file-system walk of ${file} was skipped: ${error.message}`,
+        weights: {},
+      },
+    ];
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function serverLogPaths(flags: FlagValues): string[] {
@@ -79,4 +152,163 @@ export function requireOne(rest: string[], what: string): string {
   if (rest.length === 0) throw new UsageError(`missing ${what}`);
   if (rest.length > 1) throw new UsageError(`expected one ${what}, got ${rest.length}: ${rest.join(" ")}`);
   return rest[0]!;
+}
+
+/** What a live run knows when it reads the server's logs. */
+export interface ServerLogContext {
+  /** X-Request-Id values sent, in order. */
+  requestIds: string[];
+  since: Date;
+  until: Date;
+  /** The address the server saw the run as, when known. */
+  client: string | null;
+  /** Every request sent (the replay first). */
+  probes: Array<{ method: string; url: string; status: number | null }>;
+  /** The refused request and its status. */
+  target: { method: string; url: string; status: number };
+}
+
+/** A server record of the refusal names the mechanism: it outweighs guesses from the outside. */
+const SERVER_DECISIVE = 6;
+/** Mechanisms a server record of another mechanism rules out for the same refusal. */
+const SERVER_SIDE_CAUSES: CauseId[] = ["server-config", "fs-permission", "ip-restriction", "waf"];
+const RULED_OUT = -2;
+
+function pathOf(url: string): string | null {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when another method on the refused path got a different answer (a
+ * method limit such as limit_except or <LimitExcept>), false when every other
+ * method was refused the same way, null when no other method was tried.
+ */
+export function refusalDependsOnMethod(ctx: ServerLogContext): boolean | null {
+  const path = pathOf(ctx.target.url);
+  const others = ctx.probes.filter(
+    (p) => p.status !== null && p.method !== ctx.target.method && pathOf(p.url) === path,
+  );
+  if (others.length === 0) return null;
+  return others.some((p) => p.status !== ctx.target.status && (p.status as number) < 500);
+}
+
+/**
+ * The run's own requests found in the server's logs, one evidence per distinct
+ * server record. A server line that names the mechanism (nginx's "(13:
+ * Permission denied)", Apache's AH01630, a ModSecurity rule) weighs more than
+ * any outside guess and counts against the other server-side mechanisms.
+ * "access forbidden by rule" / AH01630 mean an address rule unless another
+ * method on the same path passed (then a method limit: server-config).
+ */
+export async function serverLogEvidence(paths: string[], ctx: ServerLogContext): Promise<Evidence[]> {
+  const { evidenceFromLogs } = await import("../evidence/logs/index.js");
+  const probed = [
+    ...new Set([ctx.target.url, ...ctx.probes.map((p) => p.url)].map(pathOf).filter((p) => p !== null)),
+  ];
+  const { evidence } = await evidenceFromLogs(paths, {
+    requestIds: ctx.requestIds,
+    since: ctx.since,
+    until: ctx.until,
+    client: ctx.client ?? undefined,
+    paths: probed,
+    acceptPathless: true,
+  });
+  const methodDependent = refusalDependsOnMethod(ctx);
+  const groups = new Map<string, { first: Evidence; count: number; ruleIds: Set<string> }>();
+  for (const e of evidence) {
+    const d = e.data ?? {};
+    const key = [d.cause, d.product, d.rule, e.fact.replace(/^Server log \S+ on [^:]*: /, "")].join("|");
+    const g = groups.get(key);
+    if (g) {
+      g.count++;
+      for (const r of (d.ruleIds as string[] | undefined) ?? []) g.ruleIds.add(r);
+    } else
+      groups.set(key, { first: e, count: 1, ruleIds: new Set((d.ruleIds as string[] | undefined) ?? []) });
+  }
+  const out: Evidence[] = [];
+  for (const { first, count, ruleIds } of groups.values()) {
+    const data: Record<string, unknown> = { ...first.data, count };
+    if (ruleIds.size) data.ruleIds = [...ruleIds];
+    if (ctx.client && data.client === undefined) data.client = ctx.client;
+    const { weights, note } = serverWeights(first.weights, methodDependent, ctx.target.method);
+    const times = count > 1 ? ` (${count} of this run's requests)` : "";
+    out.push({ source: first.source, fact: `${first.fact}${times}${note}`, weights, data });
+  }
+  return out;
+}
+
+function serverWeights(
+  base: Partial<Record<CauseId, number>>,
+  methodDependent: boolean | null,
+  method: string,
+): { weights: Partial<Record<CauseId, number>>; note: string } {
+  const named = (Object.entries(base) as Array<[CauseId, number]>).filter(([, w]) => w > 0);
+  const primary = named.sort((a, b) => b[1] - a[1])[0];
+  // Only a record that names the mechanism (a server or WAF line) is decisive; words in an app log are not.
+  if (!primary || primary[1] < 4) return { weights: base, note: "" };
+  let cause = primary[0];
+  let note = "";
+  const addressOrMethod = (base["ip-restriction"] ?? 0) > 0 && (base["server-config"] ?? 0) > 0;
+  if (addressOrMethod) {
+    cause = methodDependent ? "server-config" : "ip-restriction";
+    note = methodDependent
+      ? `; another method on the same path was not refused, so the rule limits the method, not the client`
+      : methodDependent === false
+        ? `; other methods than ${method} were refused the same way, so a rule on the client address refused it`
+        : "";
+  }
+  const weights: Partial<Record<CauseId, number>> = {};
+  for (const c of SERVER_SIDE_CAUSES) weights[c] = RULED_OUT;
+  for (const [c, w] of Object.entries(base) as Array<[CauseId, number]>)
+    if (w > 0) weights[c] = Math.min(w, 2);
+  // An address rule does not rule out a plain `deny all` (server-config); a method limit does rule out an address rule.
+  if (addressOrMethod) {
+    if (cause === "ip-restriction") weights["server-config"] = 0;
+    else weights["ip-restriction"] = RULED_OUT;
+  }
+  weights[cause] = SERVER_DECISIVE;
+  return { weights, note };
+}
+
+/** The layers a refusing product found in server logs stands for, when it sits inside the web server. */
+const EMBEDDED_LAYERS: Record<string, Layer> = { modsecurity: "waf", coraza: "waf" };
+
+/**
+ * After server-side evidence: when the server's own logs show an embedded
+ * firewall refused the request (ModSecurity inside Apache or nginx), it is the
+ * responder and the web server that answered becomes its relay. The verdict's
+ * fix starts with the exact steps the evidence computed (a file-system walk's
+ * chmod, a config decision's fix).
+ */
+export function refineWithServerEvidence(report: Report, evidence: Evidence[]): void {
+  const refusing = evidence.find(
+    (e) =>
+      typeof e.data?.product === "string" &&
+      EMBEDDED_LAYERS[e.data.product] !== undefined &&
+      (e.weights.waf ?? 0) >= SERVER_DECISIVE,
+  );
+  const current = report.baseline.responder;
+  if (refusing && current.product !== refusing.data?.product) {
+    const product = refusing.data?.product as string;
+    const { relays = [], references, ...self } = current;
+    report.baseline.responder = {
+      layer: EMBEDDED_LAYERS[product] as Layer,
+      product,
+      evidence: [refusing.fact],
+      ...(references ? { references } : {}),
+      relays: self.layer === "unknown" && !self.product ? relays : [{ ...self }, ...relays],
+    };
+  }
+  const verdict = report.verdict;
+  if (!verdict) return;
+  const exact: string[] = [];
+  for (const e of evidence) {
+    if ((e.weights[verdict.cause] ?? 0) < 4 || !Array.isArray(e.data?.fix)) continue;
+    for (const step of e.data.fix as unknown[]) if (typeof step === "string") exact.push(redactText(step));
+  }
+  if (exact.length) verdict.fix = [...new Set([...exact, ...verdict.fix])];
 }

@@ -306,7 +306,10 @@ export function evaluateApache(
     unknowns: [...unknowns, ...firstOutcome.notes],
     fix,
     cause: firstOutcome.cause,
-  };
+    // Extension: the file or directory the URL maps to, for the file-system walk.
+    filePath: first.mapped.diskKnown ? first.mapped.filename : null,
+    isDirectory: first.isDirectory,
+  } as ConfigDecision;
 
   function authorize(conf: DirConf, f: RequestFacts, hdrs: Record<string, string> | null): Outcome {
     const satisfy = satisfyOf(conf.access, f.method);

@@ -11,13 +11,14 @@ export function apacheEvidence(decision: ConfigDecision): Evidence[] {
   const { method, url } = decision.request;
   const d = decision.decidedBy;
   const source = d ? `${d.file}:${d.line}` : "apache config";
-  const what = d ? `\`${[d.directive, ...d.args].join(" ")}\`` : "the Apache config";
+  const what = d ? `\`${[d.directive, ...d.args].join(" ")}\` at ${d.file}:${d.line}` : "the Apache config";
   const data = {
     product: "apache",
     status: decision.status,
     fix: decision.fix,
     context: decision.context,
     unknowns: decision.unknowns,
+    ...(decision.request.client ? { client: decision.request.client } : {}),
   };
   const waf = decision.unknowns.some((u) => u.startsWith("ModSecurity is active"));
   const out: Evidence[] = [];

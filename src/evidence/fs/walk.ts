@@ -295,7 +295,13 @@ export function fsEvidence(result: FsWalkResult): Evidence[] {
         source,
         fact: `${result.user.name} cannot ${result.need} ${result.target}: ${result.deniedAt} ${c?.mode ? `(${c.mode}) ` : ""}refuses it (${c?.reason ?? "denied"})`,
         weights: { "fs-permission": 5 },
-        data: { deniedAt: result.deniedAt, fix: result.fix, mac: result.mac },
+        data: {
+          deniedAt: result.deniedAt,
+          fsPath: result.deniedAt,
+          user: result.user.name,
+          fix: result.fix,
+          mac: result.mac,
+        },
       },
     ];
   }

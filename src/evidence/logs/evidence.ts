@@ -20,6 +20,12 @@ export interface LogMatch {
   client?: string;
   /** URL paths the run requested. */
   paths?: string[];
+  /**
+   * Take a line that names no URL path (Apache's AH01630 names the mapped file,
+   * not the URL) on time and client alone. Right for a live run's short window,
+   * too loose for a recording's ten minutes.
+   */
+  acceptPathless?: boolean;
 }
 
 /** Default length of the time window after `since` when `until` is not given. */
@@ -38,7 +44,11 @@ function matches(j: Joined, m: LogMatch, ids: Set<string>): boolean {
   if (m.client && a.client && a.client !== m.client) return false;
   if (m.paths && m.paths.length > 0) {
     // Apache names the file, not the URL (AH01630 "…/htdocs/private/"): accept it when it ends like a probed path.
-    if (!a.path) return m.paths.some((q) => pathOnly(q).length > 1 && a.message.includes(pathOnly(q)));
+    if (!a.path)
+      return (
+        m.acceptPathless === true ||
+        m.paths.some((q) => pathOnly(q).length > 1 && a.message.includes(pathOnly(q)))
+      );
     const p = pathOnly(a.path);
     if (!m.paths.some((q) => pathOnly(q) === p)) return false;
   }
@@ -65,7 +75,14 @@ function toEvidence(j: Joined, e: LogEntry): Evidence {
   const where = `${basename(e.file)}:${e.line}`;
   const request = [e.method, e.path].filter(Boolean).join(" ") || "the request";
   const status = e.status !== null ? ` (${e.status})` : "";
-  const data: Record<string, unknown> = { file: e.file, line: e.line, cause: e.cause };
+  // `logFile`, not `file`: verdict templates read `file` as the path on disk that refused.
+  const data: Record<string, unknown> = { logFile: e.file, line: e.line, cause: e.cause };
+  if (e.method) data.method = e.method;
+  if (e.path) data.requestPath = e.path;
+  if (e.status !== null) data.status = e.status;
+  if (e.client) data.client = e.client;
+  const fsPath = e.cause === "fs-permission" ? diskPathIn(e.message) : null;
+  if (fsPath) data.fsPath = fsPath;
   if (e.rules?.length) data.ruleIds = e.rules;
   if (e.rule) data.rule = e.rule;
   if (e.product) data.product = e.product;
@@ -76,6 +93,11 @@ function toEvidence(j: Joined, e: LogEntry): Evidence {
     weights: weightsOf(j.rec),
     data,
   };
+}
+
+/** The file-system path an fs-permission message names ("may not read /srv/x (13: …)"). */
+function diskPathIn(message: string): string | null {
+  return /(?:^|[\s'"])(\/[^\s'"()]+)/.exec(message)?.[1] ?? null;
 }
 
 /**

@@ -11,7 +11,7 @@ export function nginxEvidence(decision: ConfigDecision): Evidence[] {
   const { method, url } = decision.request;
   const d = decision.decidedBy;
   const source = d ? `${d.file}:${d.line}` : "nginx config";
-  const what = d ? `\`${[d.directive, ...d.args].join(" ")}\`` : "the nginx config";
+  const what = d ? `\`${[d.directive, ...d.args].join(" ")}\` at ${d.file}:${d.line}` : "the nginx config";
   if (decision.decision === "deny") {
     const cause = (decision.cause ?? "server-config") as CauseId;
     return [
@@ -19,7 +19,13 @@ export function nginxEvidence(decision: ConfigDecision): Evidence[] {
         source,
         fact: `${what} refuses ${method} ${url} with ${decision.status ?? 403} per the nginx config`,
         weights: { [cause]: DECISIVE },
-        data: { product: "nginx", status: decision.status, fix: decision.fix, context: decision.context },
+        data: {
+          product: "nginx",
+          status: decision.status,
+          fix: decision.fix,
+          context: decision.context,
+          ...(decision.request.client ? { client: decision.request.client } : {}),
+        },
       },
     ];
   }
