@@ -1,6 +1,7 @@
-// Starts and stops the real-server lab: the Node app, nginx, and Apache with
-// ModSecurity + OWASP CRS, all on 127.0.0.1 with their own configs, pids and logs
-// under <root>/.run/lab/<name>/. Used by test/global-setup.ts and by start.mjs/stop.mjs.
+// Starts and stops the real-server lab: the Node app, nginx, Apache with
+// ModSecurity + OWASP CRS, HAProxy, Squid, Caddy, a Django site and a Flask app, all on
+// 127.0.0.1 with their own configs, pids and logs under <root>/.run/lab/<name>/.
+// Used by test/global-setup.ts and by start.mjs/stop.mjs.
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
@@ -23,6 +24,12 @@ import { fileURLToPath } from "node:url";
 const LAB_SRC = dirname(fileURLToPath(import.meta.url));
 const NGINX = "/usr/sbin/nginx";
 const APACHE = "/usr/sbin/apache2";
+const HAPROXY = "/usr/sbin/haproxy";
+const SQUID = "/usr/sbin/squid";
+const CADDY = "/usr/bin/caddy";
+// Debian's python3 sees python3-django / python3-flask; another python on PATH may not.
+const PYTHON = "/usr/bin/python3";
+const SQUID_USER = "proxy";
 const START_TIMEOUT_MS = 12_000;
 const STOP_TIMEOUT_MS = 4_000;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
@@ -154,22 +161,28 @@ function openUpForWorkers(root, runDir) {
 
 function chownToWorker(...paths) {
   if (!isRoot) return;
-  const uid = Number(process.env.LAB_WORKER_UID ?? workerIds().uid);
-  const gid = Number(process.env.LAB_WORKER_GID ?? workerIds().gid);
+  const uid = Number(process.env.LAB_WORKER_UID ?? userIds(WORKER_USER).uid);
+  const gid = Number(process.env.LAB_WORKER_GID ?? userIds(WORKER_USER).gid);
   for (const p of paths) chownSync(p, uid, gid);
 }
 
-let cachedWorkerIds;
-function workerIds() {
-  if (!cachedWorkerIds) {
+function chownToUser(user, ...paths) {
+  if (!isRoot) return;
+  const { uid, gid } = userIds(user);
+  for (const p of paths) chownSync(p, uid, gid);
+}
+
+const cachedUserIds = new Map();
+function userIds(user) {
+  if (!cachedUserIds.has(user)) {
     const line = readFileSync("/etc/passwd", "utf8")
       .split("\n")
-      .find((l) => l.startsWith(`${WORKER_USER}:`));
-    if (!line) throw new Error(`lab: user ${WORKER_USER} not found in /etc/passwd`);
+      .find((l) => l.startsWith(`${user}:`));
+    if (!line) throw new Error(`lab: user ${user} not found in /etc/passwd`);
     const [, , uid, gid] = line.split(":");
-    cachedWorkerIds = { uid: Number(uid), gid: Number(gid) };
+    cachedUserIds.set(user, { uid: Number(uid), gid: Number(gid) });
   }
-  return cachedWorkerIds;
+  return cachedUserIds.get(user);
 }
 
 // ---------- state: what we started, so stop can kill exactly that ----------
@@ -351,6 +364,172 @@ async function startApache(runDir, ports, state) {
   };
 }
 
+// ---------- servers run in the foreground under the lab's control ----------
+
+/**
+ * Spawns a server that stays in the foreground (its pid is the one we record), with
+ * stdout and stderr appended to `logFile`, and waits for its port.
+ */
+async function startForeground(runDir, state, { key, what, file, args, cwd, env, logFile, port, program }) {
+  const out = openSync(logFile, "a");
+  const child = spawn(file, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
+  closeSync(out);
+  child.unref();
+  let exited;
+  child.once("error", (err) => {
+    exited = `could not run ${file}: ${err.message}`;
+  });
+  child.once("exit", (code, signal) => {
+    exited = `exited with ${signal ?? code}`;
+  });
+  if (child.pid) {
+    state.pids[key] = { pid: child.pid, program };
+    saveState(runDir, state);
+  }
+  await waitForPort(port, what, () => (exited ? `${exited}\n${tail(logFile)}` : undefined));
+}
+
+async function startHaproxy(runDir, ports, state) {
+  const dir = join(runDir, "haproxy");
+  mkdirs(dir);
+  const conf = join(dir, "haproxy.cfg");
+  renderTemplate("haproxy/haproxy.cfg.tmpl", conf, {
+    RUN: runDir,
+    APP_PORT: String(ports.app),
+    HAPROXY_PORT: String(ports.haproxy),
+  });
+  const log = join(dir, "haproxy.log");
+  // -db: stay in the foreground; -W would add a master process we do not need.
+  await startForeground(runDir, state, {
+    key: "haproxy",
+    what: "haproxy",
+    file: HAPROXY,
+    args: ["-db", "-f", conf],
+    cwd: dir,
+    logFile: log,
+    port: ports.haproxy,
+    program: "haproxy",
+  });
+  return { url: `http://127.0.0.1:${ports.haproxy}`, port: ports.haproxy, log, conf };
+}
+
+async function startSquid(runDir, ports, state) {
+  const dir = join(runDir, "squid");
+  mkdirs(dir);
+  const conf = join(dir, "squid.conf");
+  renderTemplate("squid/squid.conf.tmpl", conf, {
+    RUN: runDir,
+    APP_PORT: String(ports.app),
+    SQUID_PORT: String(ports.squid),
+    USER_LINE: isRoot ? `cache_effective_user ${SQUID_USER}` : "# not root: runs as the current user",
+  });
+  // Squid drops to `proxy` before it opens its logs and pid file.
+  chmodSync(dir, 0o755);
+  chownToUser(SQUID_USER, dir);
+  const out = join(dir, "squid.out");
+  await startForeground(runDir, state, {
+    key: "squid",
+    what: "squid",
+    file: SQUID,
+    args: ["-N", "-f", conf],
+    cwd: dir,
+    logFile: out,
+    port: ports.squid,
+    program: "squid",
+  });
+  return {
+    url: `http://127.0.0.1:${ports.squid}`,
+    port: ports.squid,
+    accessLog: join(dir, "access.log"),
+    cacheLog: join(dir, "cache.log"),
+    conf,
+  };
+}
+
+async function startCaddy(runDir, ports, state) {
+  const dir = join(runDir, "caddy");
+  mkdirs(join(dir, "data"), join(dir, "home"));
+  const conf = join(dir, "Caddyfile");
+  renderTemplate("caddy/Caddyfile.tmpl", conf, {
+    RUN: runDir,
+    APP_PORT: String(ports.app),
+    CADDY_PORT: String(ports.caddy),
+  });
+  const log = join(dir, "caddy.log");
+  const home = join(dir, "home");
+  await startForeground(runDir, state, {
+    key: "caddy",
+    what: "caddy",
+    file: CADDY,
+    args: ["run", "--adapter", "caddyfile", "--config", conf],
+    cwd: dir,
+    env: { HOME: home, XDG_DATA_HOME: join(home, "data"), XDG_CONFIG_HOME: join(home, "config") },
+    logFile: log,
+    port: ports.caddy,
+    program: "caddy",
+  });
+  return {
+    url: `http://127.0.0.1:${ports.caddy}`,
+    port: ports.caddy,
+    accessLog: join(dir, "access.log"),
+    log,
+    conf,
+  };
+}
+
+async function startDjango(runDir, ports, state) {
+  const dir = join(runDir, "django");
+  mkdirs(dir);
+  const log = join(dir, "django.log");
+  await startForeground(runDir, state, {
+    key: "django",
+    what: "django",
+    file: PYTHON,
+    args: ["manage.py", "runserver", `127.0.0.1:${ports.django}`, "--noreload"],
+    cwd: join(LAB_SRC, "apps", "django"),
+    env: {
+      DJANGO_SECRET_KEY: randomBytes(32).toString("hex"),
+      PYTHONDONTWRITEBYTECODE: "1",
+      PYTHONUNBUFFERED: "1",
+    },
+    logFile: log,
+    port: ports.django,
+    program: "manage.py",
+  });
+  const url = `http://127.0.0.1:${ports.django}`;
+  return { url, port: ports.django, ledgerUrl: `${url}/__ledger`, log };
+}
+
+async function startFlask(runDir, ports, state) {
+  const dir = join(runDir, "flask");
+  mkdirs(dir);
+  const log = join(dir, "flask.log");
+  await startForeground(runDir, state, {
+    key: "flask",
+    what: "flask",
+    file: PYTHON,
+    args: [join(LAB_SRC, "apps", "flask", "app.py")],
+    cwd: dir,
+    env: {
+      HOST: "127.0.0.1",
+      PORT: String(ports.flask),
+      FLASK_SECRET_KEY: randomBytes(32).toString("hex"),
+      PYTHONDONTWRITEBYTECODE: "1",
+      PYTHONUNBUFFERED: "1",
+    },
+    logFile: log,
+    port: ports.flask,
+    program: "app.py",
+  });
+  const url = `http://127.0.0.1:${ports.flask}`;
+  return { url, port: ports.flask, ledgerUrl: `${url}/__ledger`, log };
+}
+
 // ---------- public API ----------
 
 /**
@@ -366,17 +545,40 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
   rmSync(runDir, { recursive: true, force: true });
   mkdirs(runDir);
   openUpForWorkers(root, runDir);
-  const [app, nginx, apache] = await freePorts(3);
-  const ports = { app, nginx, apache };
+  const [app, nginx, apache, haproxy, squid, caddy, django, flask] = await freePorts(8);
+  const ports = { app, nginx, apache, haproxy, squid, caddy, django, flask };
   const state = { owner, name, startedAt: new Date().toISOString(), ports, pids: {} };
   saveState(runDir, state);
   try {
     const appInfo = await startApp(runDir, ports, state);
-    const [nginxInfo, apacheInfo] = await Promise.all([
+    // allSettled: on a failure, stop only after every start has recorded its pid.
+    const settled = await Promise.allSettled([
       startNginx(runDir, ports, state),
       startApache(runDir, ports, state),
+      startHaproxy(runDir, ports, state),
+      startSquid(runDir, ports, state),
+      startCaddy(runDir, ports, state),
+      startDjango(runDir, ports, state),
+      startFlask(runDir, ports, state),
     ]);
-    const info = { runDir, nginx: nginxInfo, apache: apacheInfo, apps: { node: appInfo } };
+    const failures = settled.filter((r) => r.status === "rejected").map((r) => r.reason);
+    if (failures.length > 0) {
+      throw failures.length === 1
+        ? failures[0]
+        : new Error(failures.map((f) => f?.message ?? String(f)).join("\n---\n"));
+    }
+    const [nginxInfo, apacheInfo, haproxyInfo, squidInfo, caddyInfo, djangoInfo, flaskInfo] = settled.map(
+      (r) => r.value,
+    );
+    const info = {
+      runDir,
+      nginx: nginxInfo,
+      apache: apacheInfo,
+      haproxy: haproxyInfo,
+      squid: squidInfo,
+      caddy: caddyInfo,
+      apps: { node: appInfo, django: djangoInfo, flask: flaskInfo },
+    };
     writeFileSync(join(runDir, "lab.json"), JSON.stringify(info, null, 2) + "\n");
     return info;
   } catch (err) {

@@ -31,11 +31,54 @@ export interface LabApp {
   log: string;
 }
 
+/** HAProxy 2.6 in front of apps.node (ACL on /internal, stick-table 429 on /api/burst). */
+export interface LabHaproxy {
+  url: string;
+  port: number;
+  /** HAProxy's httplog lines (its stdout and stderr). */
+  log: string;
+  conf: string;
+}
+
+/** Squid 5.7 as a forward proxy: use as `curl -x <url>`; lets through only apps.node's port. */
+export interface LabSquid {
+  url: string;
+  port: number;
+  /** Native squid access log (`TCP_DENIED/403 …`). */
+  accessLog: string;
+  cacheLog: string;
+  conf: string;
+}
+
+/** Caddy 2.6 in front of apps.node (`respond 403` on path and method matchers). */
+export interface LabCaddy {
+  url: string;
+  port: number;
+  /** JSON access log. */
+  accessLog: string;
+  /** Caddy's own stdout/stderr. */
+  log: string;
+  conf: string;
+}
+
+/** A Python app (Django runserver / Flask werkzeug) with its own ledger. */
+export interface LabPyApp {
+  url: string;
+  port: number;
+  /** GET this for { count, entries } of POSTs the app executed. */
+  ledgerUrl: string;
+  /** The server's stdout and stderr (request lines, refusal warnings). */
+  log: string;
+}
+
 export interface LabInfo {
   runDir: string;
   nginx: LabServer;
   apache: LabServer; // Apache 2.4 + mod_security2 + OWASP CRS, reverse-proxying to apps.node
-  apps: { node: LabApp };
+  haproxy: LabHaproxy;
+  squid: LabSquid;
+  caddy: LabCaddy;
+  apps: { node: LabApp; django: LabPyApp; flask: LabPyApp };
 }
 
 /** Environment variable naming the lab.json of the current test run. */

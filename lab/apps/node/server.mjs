@@ -260,6 +260,17 @@ app.post("/contact", express.urlencoded({ extended: false }), (req, res) => {
   res.status(201).json({ ok: true, id: entry.seq });
 });
 
+// ---------- targets behind HAProxy (its ACL and stick-table guard them) ----------
+app.get("/internal/status", (_req, res) => res.json({ ok: true, area: "internal" }));
+app.post("/internal/jobs", express.json(), (req, res) => {
+  const entry = record(req, "internal.job");
+  res.status(201).json({ ok: true, id: entry.seq });
+});
+app.post("/api/burst", express.json(), (req, res) => {
+  const entry = record(req, "burst.event");
+  res.status(201).json({ ok: true, id: entry.seq });
+});
+
 // ---------- /api/legacy: moved permanently, POST-only target ----------
 app.all("/api/legacy", (_req, res) => res.redirect(301, "/api/v2/legacy"));
 app.post("/api/v2/legacy", express.json(), (req, res) => {
