@@ -21,7 +21,14 @@ function plainReplay(req) {
       headers["content-length"] = String(req.body.length);
     const t0 = performance.now();
     const r = httpRequest(
-      { method: req.method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers, agent: false },
+      {
+        method: req.method,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        headers,
+        agent: false,
+      },
       (res) => {
         res.resume();
         res.on("end", () => resolveP({ ms: performance.now() - t0, status: res.statusCode }));
@@ -83,7 +90,9 @@ async function runScenarios(lib, scenarios, serverLogs) {
       ms(base),
       `${(w / base).toFixed(0)}x`,
       `${(p ? w / p : 0).toFixed(1)} ms`,
-      (serverLogs && sc.logs ? "logs; " : "") + (trigger ? `trigger ${trigger}` : ""),
+      [serverLogs && sc.logs ? "server logs" : "", trigger ? `trigger ${trigger}` : ""]
+        .filter(Boolean)
+        .join("; "),
     ]);
   }
   table(
@@ -148,16 +157,32 @@ function realScenarios(lab, tokens) {
         "comment=hello",
       ],
     },
-    { name: "app: no Authorization", expected: "credentials-invalid", curl: [`${app}/api/orders`, ...json, '{"sku":"A-1","qty":1}'] },
+    {
+      name: "app: no Authorization",
+      expected: "credentials-invalid",
+      curl: [`${app}/api/orders`, ...json, '{"sku":"A-1","qty":1}'],
+    },
     {
       name: "app: expired JWT",
       expected: "credentials-invalid",
-      curl: [`${app}/api/orders`, "-H", `authorization: Bearer ${tokens.expired}`, ...json, '{"sku":"A-1","qty":1}'],
+      curl: [
+        `${app}/api/orders`,
+        "-H",
+        `authorization: Bearer ${tokens.expired}`,
+        ...json,
+        '{"sku":"A-1","qty":1}',
+      ],
     },
     {
       name: "app: JWT lacks the write scope",
       expected: "insufficient-permission",
-      curl: [`${app}/api/orders`, "-H", `authorization: Bearer ${tokens.readOnly}`, ...json, '{"sku":"A-1","qty":1}'],
+      curl: [
+        `${app}/api/orders`,
+        "-H",
+        `authorization: Bearer ${tokens.readOnly}`,
+        ...json,
+        '{"sku":"A-1","qty":1}',
+      ],
     },
     {
       name: "app: rate limit answered with 403",
@@ -165,7 +190,11 @@ function realScenarios(lab, tokens) {
       curl: [`${app}/api/messages`, "-H", "x-client-id: bench-rate", ...json, '{"text":"hi"}'],
       before: async () => {
         for (let i = 0; i < 4; i++)
-          await post(`${app}/api/messages`, { "x-client-id": "bench-rate", "content-type": "application/json" }, "{}");
+          await post(
+            `${app}/api/messages`,
+            { "x-client-id": "bench-rate", "content-type": "application/json" },
+            "{}",
+          );
       },
     },
     {
@@ -179,8 +208,17 @@ function realScenarios(lab, tokens) {
       expected: "cors",
       curl: [`${app}/api/profile`, "-H", "origin: http://evil.test", ...json, '{"name":"Ada"}'],
     },
-    { name: "app: curl -L turns POST into GET", expected: "redirect-method-change", curl: [`${app}/api/legacy`, "-L", "-d", "a=1"] },
-    { name: "nginx: allow/deny (/admin/)", expected: "ip-restriction", curl: [`${ngx}/admin/`, ...host], logs: ngxLogs },
+    {
+      name: "app: curl -L turns POST into GET",
+      expected: "redirect-method-change",
+      curl: [`${app}/api/legacy`, "-L", "-d", "a=1"],
+    },
+    {
+      name: "nginx: allow/deny (/admin/)",
+      expected: "ip-restriction",
+      curl: [`${ngx}/admin/`, ...host],
+      logs: ngxLogs,
+    },
     {
       name: "nginx: limit_except (POST /upload)",
       expected: "server-config",
@@ -265,10 +303,14 @@ export async function realLab() {
   try {
     lab = await startLab({ root: resolve("."), name: "bench", owner: process.pid });
   } catch (err) {
-    throw new Error(`the real-server lab did not start (${String(err.message).split("\n")[0]}); run lab/install.sh`);
+    throw new Error(
+      `the real-server lab did not start (${String(err.message).split("\n")[0]}); run lab/install.sh`,
+    );
   }
   try {
-    note(`lab started in ${ms(performance.now() - t0)} (${lab.runDir}); server logs given as --server-logs would`);
+    note(
+      `lab started in ${ms(performance.now() - t0)} (${lab.runDir}); server logs given as --server-logs would`,
+    );
     const tokens = await (await fetch(lab.apps.node.tokensUrl)).json();
     await runScenarios(lib, realScenarios(lab, tokens), true);
   } finally {

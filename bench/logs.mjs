@@ -3,7 +3,17 @@
 // 5% of requests refused) beside `grep -c ' 403 '` on the same file in the same run,
 // and the peak memory of the why403 run. BENCH_LOG_MB sets the size (default 1024).
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { note, row } from "./stats.mjs";
 
@@ -40,7 +50,18 @@ function stamps(epochSec) {
   };
 }
 
-const PATHS = ["/", "/index.html", "/api/orders", "/api/items", "/static/app.js", "/static/site.css", "/login", "/search?q=shoes", "/products/1182", "/cart"];
+const PATHS = [
+  "/",
+  "/index.html",
+  "/api/orders",
+  "/api/items",
+  "/static/app.js",
+  "/static/site.css",
+  "/login",
+  "/search?q=shoes",
+  "/products/1182",
+  "/cart",
+];
 const AGENTS = [
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
   "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
@@ -87,34 +108,51 @@ function generate(path, bytes) {
       if (x >= DENIAL_RATE) {
         const path = PATHS[(r() * PATHS.length) | 0];
         const status = r() < 0.03 ? 404 : 200;
-        push(`${ip} - - [${t.access}] "${r() < 0.8 ? "GET" : "POST"} ${path} HTTP/1.1" ${status} ${(r() * 40000) | 0} "-" "${agent}"\n`);
-        if (r() < 0.01) push(`${t.nginxError} [info] 812#812: *${conn++} client ${ip} closed keepalive connection\n`);
+        push(
+          `${ip} - - [${t.access}] "${r() < 0.8 ? "GET" : "POST"} ${path} HTTP/1.1" ${status} ${(r() * 40000) | 0} "-" "${agent}"\n`,
+        );
+        if (r() < 0.01)
+          push(`${t.nginxError} [info] 812#812: *${conn++} client ${ip} closed keepalive connection\n`);
         continue;
       }
       denials++;
       const kind = (x / DENIAL_RATE) * 5;
       if (kind < 1) {
         // nginx allow/deny
-        push(`${t.nginxError} [error] 812#812: *${conn++} access forbidden by rule, client: ${ip}, server: shop.example.test, request: "POST /admin/users HTTP/1.1", host: "shop.example.test"\n`);
+        push(
+          `${t.nginxError} [error] 812#812: *${conn++} access forbidden by rule, client: ${ip}, server: shop.example.test, request: "POST /admin/users HTTP/1.1", host: "shop.example.test"\n`,
+        );
         push(`${ip} - - [${t.access}] "POST /admin/users HTTP/1.1" 403 153 "-" "${agent}"\n`);
       } else if (kind < 2) {
         // Apache Require ip
-        push(`[${t.apache(us)}] [authz_core:error] [pid 8268:tid 8270] [client ${ip}:${port}] AH01630: client denied by server configuration: /var/www/html/private/\n`);
+        push(
+          `[${t.apache(us)}] [authz_core:error] [pid 8268:tid 8270] [client ${ip}:${port}] AH01630: client denied by server configuration: /var/www/html/private/\n`,
+        );
         push(`${ip} - - [${t.access}] "GET /private/ HTTP/1.1" 403 199 "-" "${agent}"\n`);
       } else if (kind < 3) {
         // ModSecurity + CRS: a matching rule, then the anomaly-score block, same unique_id
         const id = `Zb${(uid++).toString(36).padStart(10, "0")}AAAAAA`;
         const tail = `[hostname "shop.example.test"] [uri "/search"] [unique_id "${id}"]`;
-        push(`[${t.apache(us)}] [security2:error] [pid 8268:tid 8271] [client ${ip}:${port}] [client ${ip}] ${CRS_WARNING} ${tail}\n`);
-        push(`[${t.apache(us + 40)}] [security2:error] [pid 8268:tid 8271] [client ${ip}:${port}] [client ${ip}] ${CRS_DENIED} ${tail}\n`);
-        push(`${ip} - - [${t.access}] "GET /search?q=1%27%20OR%20%271%27%3D%271 HTTP/1.1" 403 199 "-" "${agent}"\n`);
+        push(
+          `[${t.apache(us)}] [security2:error] [pid 8268:tid 8271] [client ${ip}:${port}] [client ${ip}] ${CRS_WARNING} ${tail}\n`,
+        );
+        push(
+          `[${t.apache(us + 40)}] [security2:error] [pid 8268:tid 8271] [client ${ip}:${port}] [client ${ip}] ${CRS_DENIED} ${tail}\n`,
+        );
+        push(
+          `${ip} - - [${t.access}] "GET /search?q=1%27%20OR%20%271%27%3D%271 HTTP/1.1" 403 199 "-" "${agent}"\n`,
+        );
       } else if (kind < 4) {
         // nginx limit_req answering 429
-        push(`${t.nginxError} [error] 812#812: *${conn++} limiting requests, excess: 5.120 by zone "api", client: ${ip}, server: shop.example.test, request: "POST /api/orders HTTP/1.1", host: "shop.example.test"\n`);
+        push(
+          `${t.nginxError} [error] 812#812: *${conn++} limiting requests, excess: 5.120 by zone "api", client: ${ip}, server: shop.example.test, request: "POST /api/orders HTTP/1.1", host: "shop.example.test"\n`,
+        );
         push(`${ip} - - [${t.access}] "POST /api/orders HTTP/1.1" 429 169 "-" "${agent}"\n`);
       } else {
         // file-system permission
-        push(`${t.nginxError} [error] 812#812: *${conn++} open() "/srv/www/files/report.pdf" failed (13: Permission denied), client: ${ip}, server: shop.example.test, request: "GET /files/report.pdf HTTP/1.1", host: "shop.example.test"\n`);
+        push(
+          `${t.nginxError} [error] 812#812: *${conn++} open() "/srv/www/files/report.pdf" failed (13: Permission denied), client: ${ip}, server: shop.example.test, request: "GET /files/report.pdf HTTP/1.1", host: "shop.example.test"\n`,
+        );
         push(`${ip} - - [${t.access}] "GET /files/report.pdf HTTP/1.1" 403 153 "-" "${agent}"\n`);
       }
     }
@@ -153,13 +191,19 @@ async function timed(cmd, args, outPath) {
   if (poll) clearInterval(poll);
   closeSync(out);
   const m = /__peak_kb=(\d+)/.exec(stderr);
-  return { code, wallMs, peakKb: m ? Number(m[1]) : hwm, stderr: stderr.replace(/__peak_kb=\d+\s*/, "").trim() };
+  return {
+    code,
+    wallMs,
+    peakKb: m ? Number(m[1]) : hwm,
+    stderr: stderr.replace(/__peak_kb=\d+\s*/, "").trim(),
+  };
 }
 
 export async function logsThroughput() {
   if (!existsSync("dist/why403.js")) throw new Error("dist/why403.js missing: run npm run build");
   const sizeMb = Number(process.env.BENCH_LOG_MB ?? 1024);
-  if (!Number.isFinite(sizeMb) || sizeMb <= 0) throw new Error(`BENCH_LOG_MB must be a positive number, got ${process.env.BENCH_LOG_MB}`);
+  if (!Number.isFinite(sizeMb) || sizeMb <= 0)
+    throw new Error(`BENCH_LOG_MB must be a positive number, got ${process.env.BENCH_LOG_MB}`);
   const dir = resolve(".run/bench");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `mixed-${sizeMb}MB.log`);
@@ -170,8 +214,11 @@ export async function logsThroughput() {
   } else {
     const t0 = performance.now();
     const denials = generate(file, bytes);
+    writeFileSync(`${file}.json`, JSON.stringify({ refusedRequests: denials }));
     const s = (performance.now() - t0) / 1000;
-    note(`generated ${file}: ${(statSync(file).size / MB).toFixed(0)} MB, ${denials} refused requests, in ${s.toFixed(1)} s`);
+    note(
+      `generated ${file}: ${(statSync(file).size / MB).toFixed(0)} MB, ${denials} refused requests, in ${s.toFixed(1)} s`,
+    );
   }
   const fileMb = statSync(file).size / MB;
 
@@ -183,20 +230,37 @@ export async function logsThroughput() {
   const reportPath = join(dir, "logs-report.json");
   const w = await timed(process.execPath, ["dist/why403.js", "logs", file, "--json"], reportPath);
   let denials = "?";
+  let byCause = {};
   try {
-    denials = JSON.parse(readFileSync(reportPath, "utf8")).denials;
+    ({ denials, byCause } = JSON.parse(readFileSync(reportPath, "utf8")));
   } catch {
     throw new Error(`why403 logs exited ${w.code} without a JSON report: ${w.stderr.split("\n")[0]}`);
   }
   const grepRate = fileMb / (grep.wallMs / 1000);
   const whyRate = fileMb / (w.wallMs / 1000);
   const mem = (kb) => (kb == null ? "?" : `${(kb / 1024).toFixed(0)} MB`);
-  row(`grep -c ' 403 ' (baseline; ${grepCount} lines)`, `${grepRate.toFixed(0)} MB/s`, `${(grep.wallMs / 1000).toFixed(2)} s, peak ${mem(grep.peakKb)}`);
+  row(
+    `grep -c ' 403 ' (baseline; ${grepCount} lines)`,
+    `${grepRate.toFixed(0)} MB/s`,
+    `${(grep.wallMs / 1000).toFixed(2)} s, peak ${mem(grep.peakKb)}`,
+  );
   row(
     `why403 logs --json (${denials} denials)`,
     `${whyRate.toFixed(0)} MB/s`,
     `${(w.wallMs / 1000).toFixed(2)} s; ${(whyRate / grepRate).toFixed(2)}x grep's speed (aim >= 0.5x)`,
   );
   row("why403 logs peak memory (max RSS)", mem(w.peakKb), "aim < 150 MB");
-  note(`file: ${fileMb.toFixed(0)} MB; set BENCH_LOG_MB for another size (the file is kept in .run/bench/ and reused)`);
+  let refused = null;
+  try {
+    refused = JSON.parse(readFileSync(`${file}.json`, "utf8")).refusedRequests;
+  } catch {}
+  note(
+    `generated refused requests: ${refused ?? "?"}; why403 denials by cause: ` +
+      Object.entries(byCause)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", "),
+  );
+  note(
+    `file: ${fileMb.toFixed(0)} MB; set BENCH_LOG_MB for another size (the file is kept in .run/bench/ and reused)`,
+  );
 }

@@ -9,7 +9,15 @@ export const parts = [
   { id: "cold-start", title: "Cold start (median of 15 runs)", run: coldStart },
   { id: "demo-lab", title: "Demo lab: probes and wall time to verdict per scenario", run: demoLab },
   { id: "lab", title: "Real-server lab: probes and wall time to verdict per scenario", run: realLab },
-  { id: "trigger", title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)", run: triggerSearch },
+  {
+    id: "trigger",
+    title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
+    run: triggerSearch,
+  },
   { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },
-  { id: "logs", title: "Logs: classification throughput and memory on a generated mixed log", run: logsThroughput },
+  {
+    id: "logs",
+    title: "Logs: classification throughput and memory on a generated mixed log",
+    run: logsThroughput,
+  },
 ];
