@@ -128,7 +128,7 @@ function parseFile(abs: string, shown: string, state: ParseState, includedFrom: 
 
 function parseTokens(tokens: Token[], file: string, state: ParseState, includedFrom: string[]): Directive[] {
   let pos = 0;
-  const parseBlock = (openLine: number | null): Directive[] => {
+  const parseBlock = (openLine: number | null, parent: string | null): Directive[] => {
     const out: Directive[] = [];
     while (pos < tokens.length) {
       const tok = tokens[pos++] as Token;
@@ -170,11 +170,12 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
         if (name in ARG_COUNTS) {
           throw new InputError(`${file}:${tok.line}: directive "${name}" has no opening "{" (missing ";"?)`);
         }
-        directive.block = parseBlock(tok.line);
+        directive.block = parseBlock(tok.line, name);
         out.push(directive);
         continue;
       }
-      if (BLOCK_DIRECTIVES.has(name)) {
+      // Inside `upstream`, `server` names a backend and is a simple directive.
+      if (BLOCK_DIRECTIVES.has(name) && !(name === "server" && parent === "upstream")) {
         throw new InputError(`${file}:${tok.line}: directive "${name}" has no opening "{"`);
       }
       const counts = ARG_COUNTS[name];
@@ -196,7 +197,7 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
     }
     return out;
   };
-  return parseBlock(null);
+  return parseBlock(null, null);
 }
 
 /** nginx's lexer leaves `(` and `)` glued to the first and last words of an if. */
