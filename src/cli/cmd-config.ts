@@ -3,6 +3,7 @@ import { statSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import type { ConfigDecision, ConfigRequest } from "../evidence/config-decision.js";
 import type { FsWalkResult } from "../evidence/fs/index.js";
+import { quoteArgument } from "../redact.js";
 import { parseArgs } from "./args.js";
 import { noColor } from "./common.js";
 import { colourWanted, makeStyle } from "./terminal.js";
@@ -28,7 +29,7 @@ export async function cmdConfig(argv: string[]): Promise<number> {
   if (typeof flags.conf !== "string") throw new UsageError("missing --conf FILE");
   if (typeof flags.request !== "string") throw new UsageError("missing --request 'METHOD URL'");
   const m = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(flags.request);
-  if (!m) throw new UsageError(`--request needs 'METHOD URL', got "${flags.request}"`);
+  if (!m) throw new UsageError(`--request needs 'METHOD URL', got ${quoteArgument(String(flags.request))}`);
   let url = m[2]!;
   if (url.startsWith("/")) url = `http://localhost${url}`;
   try {
@@ -39,7 +40,7 @@ export async function cmdConfig(argv: string[]): Promise<number> {
   const headers: Record<string, string> = {};
   for (const h of (flags.header as string[] | undefined) ?? []) {
     const i = h.indexOf(":");
-    if (i <= 0) throw new UsageError(`--header needs 'Name: value', got "${h}"`);
+    if (i <= 0) throw new UsageError(`--header needs 'Name: value', got ${quoteArgument(h)}`);
     headers[h.slice(0, i).trim().toLowerCase()] = h.slice(i + 1).trim();
   }
   const request: ConfigRequest = {
