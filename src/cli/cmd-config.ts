@@ -99,7 +99,7 @@ function renderWalk(w: FsWalkResult | null, s: ReturnType<typeof makeStyle>): st
   for (const m of w.mac) out.push(`  ${s.yellow("Note")} ${m}`);
   if (w.fix.length) {
     out.push(s.bold("File-system fix"));
-    w.fix.forEach((f, i) => out.push(`  ${i + 1}. ${f}`));
+    for (const [i, f] of w.fix.entries()) out.push(`  ${i + 1}. ${f}`);
   }
   return `${out.join("\n")}\n`;
 }
@@ -126,7 +126,7 @@ function renderDecision(d: ConfigDecision, s: ReturnType<typeof makeStyle>): str
   for (const u of d.unknowns) out.push(`${s.yellow("Unknown")} ${u}`);
   if (d.fix.length) {
     out.push(s.bold("Fix"));
-    d.fix.forEach((f, i) => out.push(`  ${i + 1}. ${f}`));
+    for (const [i, f] of d.fix.entries()) out.push(`  ${i + 1}. ${f}`);
   }
   return `${out.join("\n")}\n`;
 }
