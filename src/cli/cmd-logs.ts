@@ -1,15 +1,17 @@
 // why403 logs <file…>: find and classify the denials in server, WAF and app logs.
 import { writeFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
+import { quoteArgument } from "../redact.js";
+import { renderLogsText } from "../report/logs-text.js";
 import { parseArgs } from "./args.js";
 import { noColor } from "./common.js";
 import { colourWanted, makeStyle } from "./terminal.js";
-import { renderLogsText } from "../report/logs-text.js";
 
 function parseDate(raw: unknown, flag: string): Date | undefined {
   if (typeof raw !== "string") return undefined;
   const d = new Date(raw);
-  if (Number.isNaN(d.getTime())) throw new UsageError(`--${flag} needs a date such as 2026-11-26T05:00:00Z, got "${raw}"`);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(`--${flag} needs a date such as 2026-11-26T05:00:00Z, got ${quoteArgument(raw)}`);
   return d;
 }
 
@@ -29,9 +31,12 @@ export async function cmdLogs(argv: string[]): Promise<number> {
     "nginx-conf": { kind: "string" },
     "apache-conf": { kind: "string" },
   });
-  if (rest.length === 0) throw new UsageError("missing log files: why403 logs /var/log/nginx/access.log error.log");
-  const status = typeof flags.status === "string" ? flags.status.split(",").map((s) => Number(s.trim())) : undefined;
-  if (status?.some((n) => !Number.isInteger(n))) throw new UsageError(`--status needs codes like 403,429, got "${flags.status}"`);
+  if (rest.length === 0)
+    throw new UsageError("missing log files: why403 logs /var/log/nginx/access.log error.log");
+  const status =
+    typeof flags.status === "string" ? flags.status.split(",").map((s) => Number(s.trim())) : undefined;
+  if (status?.some((n) => !Number.isInteger(n)))
+    throw new UsageError(`--status needs codes like 403,429, got ${quoteArgument(String(flags.status))}`);
   const { analyzeLogs, logFormatsFromConfig } = await import("../evidence/logs/index.js");
   const logFormats =
     typeof flags["nginx-conf"] === "string" || typeof flags["apache-conf"] === "string"
