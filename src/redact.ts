@@ -237,6 +237,10 @@ export function redactBody(text: string, contentType?: string | null): string {
 const JWT_EXACT = /^eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 const JWT_ANYWHERE = /eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}/g;
 const AUTH_SCHEME_VALUE = /\b(Bearer|Basic|Token|ApiKey|Api-Key)(\s+)([A-Za-z0-9._~+/=-]{8,})/gi;
+// Tokens whose vendor prefix says what they are, wherever they stand (GitHub, GitLab,
+// Slack, Stripe, Google API keys, npm).
+const PREFIXED_TOKEN =
+  /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36})\b/g;
 const AWS_ACCESS_KEY_ID = /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g;
 // secret-name=value as in query strings, log lines, shell commands.
 const NAME_EQUALS_VALUE = /([A-Za-z0-9_.-]{1,64})(=)(?!‹)([^\s"'&;,<>)\]}]+)/g;
@@ -257,6 +261,7 @@ export function redactText(text: string): string {
     looksLikeSecretValue(value) ? `${scheme}${space}${redactSecret(value)}` : all,
   );
   out = out.replace(AWS_ACCESS_KEY_ID, (id) => redactSecret(id));
+  out = out.replace(PREFIXED_TOKEN, (token) => redactSecret(token));
   out = out.replace(
     USERINFO_IN_TEXT,
     (_all, scheme: string, info: string) => `${scheme}${redactSecret(info)}@`,
@@ -272,4 +277,17 @@ export function redactText(text: string): string {
     STRONG_SECRET_NAME.test(name) && value !== "" ? `"${name}"${sep}"${redactSecret(value)}"` : all,
   );
   return out;
+}
+
+/**
+ * A user's argument quoted in an error message: as given when it is short and
+ * plain, redacted when it looks like a credential (a shifted argument list can put
+ * a token where a number was expected).
+ */
+export function quoteArgument(raw: string): string {
+  const shown = redactText(raw);
+  if (shown !== raw) return `"${shown}"`;
+  const tokenLike = /[A-Za-z0-9_+/=.~-]{16,}/.exec(raw)?.[0];
+  if (tokenLike && /\d/.test(tokenLike) && /[A-Za-z]/.test(tokenLike)) return redactSecret(raw);
+  return `"${raw.length > 80 ? `${raw.slice(0, 80)}…` : raw}"`;
 }

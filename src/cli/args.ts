@@ -2,6 +2,7 @@
 // leave unknown arguments in place, because `why403 curl …` passes everything it
 // does not own through to the curl parser untouched.
 import { UsageError } from "../errors.js";
+import { quoteArgument } from "../redact.js";
 
 export type FlagKind = "boolean" | "string" | "number" | "list";
 
@@ -75,7 +76,7 @@ export function parseArgs(argv: string[], specs: FlagSpecs, passThrough = false)
       const raw = takeValue();
       const n = Number(raw);
       if (!Number.isFinite(n) || n < 0)
-        throw new UsageError(`option --${name} needs a non-negative number, got "${raw}"`);
+        throw new UsageError(`option --${name} needs a non-negative number, got ${quoteArgument(raw)}`);
       flags[name] = n;
     } else {
       const list = (flags[name] as string[] | undefined) ?? [];

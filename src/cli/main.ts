@@ -1,5 +1,6 @@
 // The why403 command: dispatch, exit codes, and one-line errors.
 import { isInputError } from "../errors.js";
+import { quoteArgument, redactText } from "../redact.js";
 import { COMMAND_HELP, MAIN_HELP, VERSION } from "./help.js";
 
 type Command = (argv: string[]) => Promise<number>;
@@ -26,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (!load) {
-    process.stderr.write(`why403: unknown command "${name}" (try: why403 --help)\n`);
+    process.stderr.write(`why403: unknown command ${quoteArgument(name)} (try: why403 --help)\n`);
     return 2;
   }
   if (name !== "curl" && (rest.includes("--help") || rest.includes("-h"))) {
@@ -45,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`why403: ${oneLine(err.message)}\n`);
       return err.exitCode;
     }
-    if (debug) process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    if (debug) process.stderr.write(`${redactText((err as Error)?.stack ?? String(err))}\n`);
     else
       process.stderr.write(
         `why403: internal error: ${oneLine(String((err as Error)?.message ?? err))} (run with --debug for details)\n`,
@@ -54,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The message as one line, with any secret it quotes redacted (the last guard before the terminal). */
 function oneLine(s: string): string {
-  const flat = s.replace(/\s*\n\s*/g, " ").trim();
+  const flat = redactText(s.replace(/\s*\n\s*/g, " ").trim());
   return flat.length > 400 ? `${flat.slice(0, 399)}…` : flat;
 }

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import { InputError } from "../errors.js";
 import type { Header, RequestModel, RequestOptions } from "../model.js";
-import { redactUrl } from "../redact.js";
+import { quoteArgument, redactUrl } from "../redact.js";
 import { readInputFile } from "./read-input.js";
 import { splitCommandLine } from "./shell-words.js";
 
@@ -214,7 +214,7 @@ function guessType(filename: string): string {
 function parseSeconds(value: string, opt: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0 || value.trim() === "") {
-    throw new InputError(`curl option ${opt} needs a number of seconds, got "${clip(value)}"`);
+    throw new InputError(`curl option ${opt} needs a number of seconds, got ${quoteArgument(clip(value))}`);
   }
   return Math.round(n * 1000);
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { InputError, NotRefusedError } from "../errors.js";
 import type { Exchange, Header, RequestModel, ResponseModel } from "../model.js";
+import { redactUrl } from "../redact.js";
 
 const nameValue = z.looseObject({
   name: z.string(),
@@ -102,7 +103,7 @@ export function listHarEntries(
   return har.log.entries.map((e, index) => ({
     index,
     method: e.request.method,
-    url: e.request.url,
+    url: redactUrl(e.request.url),
     status: e.response.status,
   }));
 }
