@@ -69,9 +69,14 @@ function tail(path, lines = 20) {
 function isAlive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return err.code === "EPERM";
+  }
+  // A zombie has exited; it only waits for its parent (or init, after start.mjs left) to reap it.
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+  } catch {
+    return true;
   }
 }
 
