@@ -9,6 +9,7 @@ import {
   COMMON_FLAGS,
   configEvidence,
   emitReport,
+  refineWithServerEvidence,
   requireOne,
   SERVER_EVIDENCE_FLAGS,
   serverLogPaths,
@@ -33,6 +34,7 @@ async function offline(exchange: Exchange, flags: Record<string, unknown>): Prom
     );
   }
   const { report, refused } = diagnoseRecording(exchange, extra);
+  refineWithServerEvidence(report, extra);
   const { formatCurl } = await import("../request/curl.js");
   await emitReport(report, flags as never, redactedCurl(exchange.request, formatCurl));
   return exitCodeFor(report, refused);

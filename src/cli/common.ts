@@ -303,6 +303,7 @@ export function refineWithServerEvidence(report: Report, evidence: Evidence[]): 
       relays: self.layer === "unknown" && !self.product ? relays : [{ ...self }, ...relays],
     };
   }
+  inferEmbeddedFirewall(report);
   const verdict = report.verdict;
   if (!verdict) return;
   const exact: string[] = [];
@@ -311,4 +312,28 @@ export function refineWithServerEvidence(report: Report, evidence: Evidence[]): 
     for (const step of e.data.fix as unknown[]) if (typeof step === "string") exact.push(redactText(step));
   }
   if (exact.length) verdict.fix = [...new Set([...exact, ...verdict.fix])];
+}
+
+/** Web servers whose own error page an embedded firewall (ModSecurity, Coraza) answers with. */
+const EMBEDDING_SERVERS = new Set(["apache", "nginx", "openresty", "litespeed", "iis"]);
+
+/**
+ * A content rule proven on the decoy path that answers with the web server's own error
+ * page is a firewall inside that server: name it (inferred) and keep the server as relay.
+ */
+function inferEmbeddedFirewall(report: Report): void {
+  const r = report.baseline.responder;
+  if (report.verdict?.cause !== "waf" || !report.trigger) return;
+  if (r.layer !== "web-server" || !r.product || !EMBEDDING_SERVERS.has(r.product)) return;
+  const { relays = [], references, ...self } = r;
+  report.baseline.responder = {
+    layer: "waf",
+    product: "modsecurity",
+    evidence: [
+      `inferred: a content rule refuses the request on ${r.product}'s own error page, host-wide; ModSecurity is the firewall that runs inside ${r.product} and answers that way (give --server-logs to confirm the rule ids)`,
+      ...r.evidence,
+    ],
+    ...(references ? { references } : {}),
+    relays: [{ ...self }, ...relays],
+  };
 }

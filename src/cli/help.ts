@@ -41,7 +41,9 @@ whole command line as one quoted string, or "-" to read it from stdin.
 
 Options: --json --markdown --html FILE --max-probes N --allow-side-effects --timeout MS
          --rate N (requests per second, default 5) --no-request-id (omit X-Request-Id)
-         --server-logs FILE (repeatable) --nginx-conf FILE --apache-conf FILE --client IP
+         --server-logs FILE (repeat it, or FILE,FILE) --nginx-conf FILE --apache-conf FILE
+         --client IP (default: the local address for a target on this machine)
+         --fs-user USER (walk the file's path permissions as that user; default: the config's user)
 
 Examples
   why403 curl 'https://api.example/items' -X POST -H 'authorization: Bearer eyJ…' --data-raw '{"a":1}'
@@ -56,6 +58,7 @@ Default entry: the last one answered 401, 403, 419 or 429. Offline unless --live
 
 Options: --entry N (0-based, see --list) --match TEXT (URL substring) --live --list
          --json --markdown --html FILE --server-logs FILE… --nginx-conf FILE --apache-conf FILE
+         --client IP --fs-user USER
 
 Examples
   why403 har capture.har
@@ -82,7 +85,7 @@ Examples
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
   zcat old.log.gz | why403 logs -
 `,
-  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value']
+  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER]
 
 Evaluates a server config for one request: which server/vhost and location/sections
 apply and which directive allows or refuses it, with file:line and the smallest fix.

@@ -174,7 +174,8 @@ export async function investigate(
         leading: state.candidates[0]?.cause ?? null,
       });
     }
-    if (options.serverEvidence && prober.requestIds.length > 0) {
+    // Without request ids the logs are still matched by time, client and path.
+    if (options.serverEvidence) {
       state.evidence.push(...(await options.serverEvidence([...prober.requestIds])));
     }
     return assembleReport(state, prober, { stoppedBecause });
