@@ -143,6 +143,8 @@ const scenarios: Scenario[] = [
       bigJson(),
     ],
     cause: "waf",
+    layer: "waf",
+    product: "modsecurity",
     trigger: { location: "body", name: "$.profile.address.notes", contains: "'" },
   },
   {
@@ -156,6 +158,8 @@ const scenarios: Scenario[] = [
       "name=Ada&email=ada%40example.org&message=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
     ],
     cause: "waf",
+    layer: "waf",
+    product: "modsecurity",
     trigger: { location: "body", name: "message", contains: "script" },
   },
   {
@@ -171,6 +175,8 @@ const scenarios: Scenario[] = [
       '{"a":1}',
     ],
     cause: "waf",
+    layer: "waf",
+    product: "modsecurity",
     trigger: { location: "header", name: "user-agent" },
   },
 ];
