@@ -310,6 +310,55 @@ async function startNginx(runDir, ports, state) {
   };
 }
 
+/** A second nginx with ModSecurity v3 + CRS (the nginx connector), in front of the app. */
+async function startNginxModsec(runDir, ports, state) {
+  const dir = join(runDir, "nginx-modsec");
+  const modsec = join(dir, "modsec");
+  mkdirs(join(dir, "tmp"), join(modsec, "tmp"), join(modsec, "data"));
+  chmodSync(dir, 0o755);
+  chownToWorker(join(modsec, "tmp"), join(modsec, "data"));
+  const conf = join(dir, "nginx.conf");
+  const errorLog = join(dir, "error.log");
+  const values = {
+    RUN: runDir,
+    APP_PORT: String(ports.app),
+    NGINX_MODSEC_PORT: String(ports.nginxModsec),
+    USER_LINE: isRoot ? `user ${WORKER_USER};` : "# not root: workers run as the current user",
+  };
+  renderTemplate("nginx-modsec/nginx.conf.tmpl", conf, values);
+  renderTemplate("nginx-modsec/main.conf.tmpl", join(modsec, "main.conf"), values);
+  // The CRS setup is the same as Apache's (no v2-only directives in it).
+  renderTemplate("apache/crs-setup.conf.tmpl", join(modsec, "crs-setup.conf"), values);
+  const auditLog = join(dir, "modsec_audit.log");
+  writeFileSync(auditLog, "");
+  chownToWorker(auditLog);
+  const result = await run(NGINX, ["-p", `${dir}/`, "-e", errorLog, "-c", conf]);
+  const pidFile = join(dir, "nginx.pid");
+  const pid = readPidFile(pidFile);
+  if (pid) {
+    state.pids.nginxModsec = { pid, program: "nginx" };
+    saveState(runDir, state);
+  }
+  if (result.code !== 0) {
+    throw new Error(
+      `nginx-modsec did not start (exit ${result.code}): ${result.stderr.trim()}\n${tail(errorLog)}`,
+    );
+  }
+  await waitForPort(ports.nginxModsec, "nginx-modsec", () => {
+    const p = readPidFile(pidFile);
+    return p && !isAlive(p) ? `master ${p} died\n${tail(errorLog)}` : undefined;
+  });
+  return {
+    url: `http://127.0.0.1:${ports.nginxModsec}`,
+    port: ports.nginxModsec,
+    host: "lab.test",
+    accessLog: join(dir, "access.log"),
+    errorLog,
+    auditLog,
+    conf,
+  };
+}
+
 async function startApache(runDir, ports, state) {
   const dir = join(runDir, "apache");
   const modsec = join(dir, "modsec");
@@ -550,8 +599,8 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
   rmSync(runDir, { recursive: true, force: true });
   mkdirs(runDir);
   openUpForWorkers(root, runDir);
-  const [app, nginx, apache, haproxy, squid, caddy, django, flask] = await freePorts(8);
-  const ports = { app, nginx, apache, haproxy, squid, caddy, django, flask };
+  const [app, nginx, apache, haproxy, squid, caddy, django, flask, nginxModsec] = await freePorts(9);
+  const ports = { app, nginx, apache, haproxy, squid, caddy, django, flask, nginxModsec };
   const state = { owner, name, startedAt: new Date().toISOString(), ports, pids: {} };
   saveState(runDir, state);
   try {
@@ -565,6 +614,7 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
       startCaddy(runDir, ports, state),
       startDjango(runDir, ports, state),
       startFlask(runDir, ports, state),
+      startNginxModsec(runDir, ports, state),
     ]);
     const failures = settled.filter((r) => r.status === "rejected").map((r) => r.reason);
     if (failures.length > 0) {
@@ -572,9 +622,8 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
         ? failures[0]
         : new Error(failures.map((f) => f?.message ?? String(f)).join("\n---\n"));
     }
-    const [nginxInfo, apacheInfo, haproxyInfo, squidInfo, caddyInfo, djangoInfo, flaskInfo] = settled.map(
-      (r) => r.value,
-    );
+    const [nginxInfo, apacheInfo, haproxyInfo, squidInfo, caddyInfo, djangoInfo, flaskInfo, nginxModsecInfo] =
+      settled.map((r) => r.value);
     const info = {
       runDir,
       nginx: nginxInfo,
@@ -582,6 +631,7 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
       haproxy: haproxyInfo,
       squid: squidInfo,
       caddy: caddyInfo,
+      nginxModsec: nginxModsecInfo,
       apps: { node: appInfo, django: djangoInfo, flask: flaskInfo },
     };
     writeFileSync(join(runDir, "lab.json"), JSON.stringify(info, null, 2) + "\n");

@@ -4,6 +4,7 @@
 // checked with plain HTTP (so a failure there is the lab's, not why403's), then the
 // built CLI diagnoses each refusal. Scenarios marked `it.fails` are where why403's
 // answer is wrong today; the comment above each says what it answered.
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
@@ -141,6 +142,27 @@ describe("the extra lab servers refuse for their own reasons", () => {
     expect((await send(`${lab.caddy.url}/__health`)).status).toBe(200);
   });
 
+  it("nginx + ModSecurity v3: CRS blocks with nginx's own 403 page and logs 949110 in the error log", async () => {
+    const host = { host: "lab.test", "content-type": "application/x-www-form-urlencoded" };
+    const xss = await send(`${lab.nginxModsec.url}/contact`, {
+      method: "POST",
+      headers: host,
+      body: "message=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    });
+    expect(xss.status).toBe(403);
+    expect(xss.body).toContain("<center>nginx/");
+    const benign = await send(`${lab.nginxModsec.url}/contact`, {
+      method: "POST",
+      headers: host,
+      body: "message=hello",
+    });
+    expect(benign.status).toBe(201);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(readFileSync(lab.nginxModsec.errorLog, "utf8")).toMatch(
+      /ModSecurity: Access denied with code 403 \(phase 2\).*\[id "949110"\]/,
+    );
+  });
+
   it("Django: CsrfViewMiddleware refuses a POST without the token (403), executes it with the token (201)", async () => {
     const django = lab.apps.django;
     const before = await ledgerCount(django.ledgerUrl);
@@ -201,7 +223,10 @@ interface Scenario {
   notLayer?: string;
   ledger: () => string;
   before?: () => Promise<void>;
+  trigger?: { location: string; name: string };
 }
+
+let djangoCsrfCookie = "";
 
 const formArgs = ["-H", "content-type: application/x-www-form-urlencoded"];
 
@@ -328,6 +353,27 @@ const scenarios: Scenario[] = [
     ledger: () => lab.apps.django.ledgerUrl,
   },
   {
+    // The usual AJAX mistake: the csrftoken cookie is sent, the X-CSRFToken header is not.
+    name: "Django CsrfViewMiddleware: csrftoken cookie present, token missing",
+    args: () => [
+      `${lab.apps.django.url}/api/notes`,
+      "-b",
+      `csrftoken=${djangoCsrfCookie}`,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"note":"hi"}',
+    ],
+    causes: ["csrf"],
+    layer: "application",
+    product: "django",
+    ledger: () => lab.apps.django.ledgerUrl,
+    before: async () => {
+      const page = await send(`${lab.apps.django.url}/form/`);
+      djangoCsrfCookie = /csrftoken=([^;]+)/.exec(setCookies(page))?.[1] ?? "";
+    },
+  },
+  {
     // Flask-WTF refuses with 400, outside the 401/403/419/429 list; why403 still
     // diagnoses it (verdict csrf, responder flask, exit 0), which is what a user wants.
     name: "Flask-WTF CSRFProtect: 400 The CSRF token is missing.",
@@ -357,6 +403,62 @@ const scenarios: Scenario[] = [
     causes: ["server-config"],
     layer: "web-server",
     product: "caddy",
+    ledger: () => lab.apps.node.ledgerUrl,
+  },
+  {
+    // ModSecurity v3 inside nginx answers with nginx's plain 403 page: nothing in the
+    // response names the firewall.
+    name: "nginx + ModSecurity v3 + CRS: XSS in a form field",
+    args: () => [
+      `${lab.nginxModsec.url}/contact`,
+      "-H",
+      "Host: lab.test",
+      ...formArgs,
+      "--data-raw",
+      "name=Ada&email=ada%40example.org&message=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    ],
+    causes: ["waf"],
+    layer: "waf",
+    product: "modsecurity",
+    trigger: { location: "body", name: "message" },
+    ledger: () => lab.apps.node.ledgerUrl,
+  },
+  {
+    name: "nginx + ModSecurity v3 + CRS: SQL injection deep in a JSON body, with the error log",
+    args: () => [
+      `${lab.nginxModsec.url}/api/items`,
+      "-H",
+      "Host: lab.test",
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      JSON.stringify({ name: "Widget", profile: { address: { notes: "1' OR '1'='1' --" } } }),
+      "--server-logs",
+      lab.nginxModsec.errorLog,
+    ],
+    causes: ["waf"],
+    layer: "waf",
+    product: "modsecurity",
+    trigger: { location: "body", name: "$.profile.address.notes" },
+    ledger: () => lab.apps.node.ledgerUrl,
+  },
+  {
+    name: "nginx + ModSecurity v3 + CRS: a scanner User-Agent",
+    args: () => [
+      `${lab.nginxModsec.url}/api/items`,
+      "-H",
+      "Host: lab.test",
+      "-A",
+      "sqlmap/1.7",
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"a":1}',
+    ],
+    causes: ["waf"],
+    layer: "waf",
+    product: "modsecurity",
+    trigger: { location: "header", name: "user-agent" },
     ledger: () => lab.apps.node.ledgerUrl,
   },
 ];
@@ -392,6 +494,10 @@ describe("why403 curl against HAProxy, Squid, Caddy, Django and Flask", () => {
       if (s.layer) expect(report.baseline.responder.layer, why).toBe(s.layer);
       if (s.product !== undefined) expect(report.baseline.responder.product, why).toBe(s.product);
       if (s.notLayer) expect(report.baseline.responder.layer, why).not.toBe(s.notLayer);
+      if (s.trigger) {
+        expect(report.trigger?.location, why).toBe(s.trigger.location);
+        expect(report.trigger?.name?.toLowerCase(), why).toBe(s.trigger.name.toLowerCase());
+      }
       expect(report.sideEffects.unsafeProbes).toBe(0);
       expect(report.probes.length).toBeLessThanOrEqual(30);
       expect(after - before, "the application executed a probe").toBe(0);

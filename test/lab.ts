@@ -78,6 +78,8 @@ export interface LabInfo {
   haproxy: LabHaproxy;
   squid: LabSquid;
   caddy: LabCaddy;
+  /** A second nginx with ModSecurity v3 (libmodsecurity 3.0.9) + OWASP CRS 3.3, in front of apps.node. */
+  nginxModsec: LabServer;
   apps: { node: LabApp; django: LabPyApp; flask: LabPyApp };
 }
 
