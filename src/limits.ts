@@ -26,3 +26,5 @@ export const MAX_LOG_LINE_BYTES = 64 * 1024;
 export const MAX_INCLUDE_DEPTH = 32;
 /** Longest body text searched by fingerprint body markers. */
 export const MAX_FINGERPRINT_BODY_CHARS = 256 * 1024;
+/** Deepest JSON nesting walked by recursive code (delta trees, evidence); deeper documents are treated as text. */
+export const MAX_JSON_DEPTH = 256;

@@ -59,9 +59,10 @@ export async function cmdHar(argv: string[]): Promise<number> {
     list: { kind: "boolean" },
   });
   const file = requireOne(rest, "HAR file: why403 har capture.har");
-  const { readInputFile } = await import("../request/read-input.js");
+  const { readHarText } = await import("../request/har-read.js");
   const { parseHar, selectHarEntry, listHarEntries } = await import("../request/har.js");
-  const har = parseHar(readInputFile(file, "HAR file").toString("utf8"));
+  // Streamed with long strings cut: a HAR of hundreds of MB stays in bounded memory.
+  const har = parseHar(readHarText(file));
   if (flags.list) {
     for (const e of listHarEntries(har))
       process.stdout.write(`${e.index}\t${e.status}\t${e.method}\t${e.url}\n`);

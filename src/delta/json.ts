@@ -2,6 +2,7 @@
 // named by its JSON path ($.a.b[2].c). Strings are leaves whose text can be
 // shortened further.
 
+import { jsonTooDeep } from "../json-depth.js";
 import { type FragmentNode, isKept, leafText, NodeFactory, type Selection } from "./tree.js";
 
 export interface FormatTree {
@@ -25,6 +26,8 @@ interface Bound {
 
 /** Null when the text is not JSON. */
 export function jsonTree(text: string, factory: NodeFactory = new NodeFactory()): FormatTree | null {
+  // Too deep to walk recursively: the caller falls back to a text tree.
+  if (jsonTooDeep(text)) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

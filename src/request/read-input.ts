@@ -64,6 +64,54 @@ function readStream(fd: number, what: string, label: string, cap: number): Buffe
 }
 
 /**
+ * Reads an input file (`-` means stdin) in chunks, handing each to `onChunk`
+ * (the buffer is reused: copy what you keep), with the same checks and cap as
+ * readInputFile. Memory stays at one chunk, whatever the file's size.
+ */
+export function streamInputFile(
+  path: string,
+  what: string,
+  onChunk: (chunk: Buffer) => void,
+  cap: number = MAX_INPUT_FILE_BYTES,
+): void {
+  if (path === "-") {
+    onChunk(readInputFile(path, what, cap));
+    return;
+  }
+  if (path === "") throw new InputError(`${what} path is empty`);
+  let fd: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new InputError(`${what} ${path} is a directory, not a file`);
+    if (st.size > cap) throw tooBig(what, path, st.size, cap);
+    fd = openSync(path, "r");
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw describeFsError(e, what, path);
+  }
+  const chunk = Buffer.alloc(1024 * 1024);
+  let total = 0;
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+        throw describeFsError(e, what, path);
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > cap) throw tooBig(what, path, total, cap);
+      onChunk(chunk.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (total === 0) throw new InputError(`${what} ${path} is empty`);
+}
+
+/**
  * Reads an input file (`-` means stdin) whole, refusing files over the cap,
  * directories and empty files with a one-line InputError. `what` names the
  * input in messages, e.g. "HAR file".

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI } from "../helpers/cli.js";
+import { type MeasuredRun as Run, runMeasured } from "./measure.js";
 import {
   compressionBombs,
   drip,
@@ -20,51 +20,6 @@ import {
 
 const RUN_DIR = join(process.cwd(), ".run", "hostile");
 const RSS_LIMIT_KB = 200 * 1024;
-const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
-// Fallback meter: an --import hook that writes maxRSS (KiB) to a file at exit.
-const RSS_HOOK = join(RUN_DIR, "rss-hook.mjs");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  peakRssKb: number;
-}
-
-let seq = 0;
-function runMeasured(
-  args: string[],
-  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
-): Promise<Run> {
-  const rssFile = join(RUN_DIR, `rss-${process.pid}-${++seq}.txt`);
-  const node = [process.execPath, ...(TIME ? [] : ["--import", RSS_HOOK]), CLI, ...args];
-  const cmd = TIME ? [TIME, "-o", rssFile, "-f", "%M", ...node] : node;
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(cmd[0]!, cmd.slice(1), {
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", WHY403_RSS_FILE: rssFile, ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      let peakRssKb = Number.NaN;
-      try {
-        const nums = readFileSync(rssFile, "utf8").match(/^\d+$/m);
-        peakRssKb = nums ? Number(nums[0]) : Number.NaN;
-        rmSync(rssFile, { force: true });
-      } catch {
-        // no measurement: the assertion below fails loudly
-      }
-      resolve({ code, stdout, stderr, ms: Date.now() - started, peakRssKb });
-    });
-  });
-}
 
 const peaks: Record<string, number> = {};
 
@@ -115,11 +70,6 @@ let certs: ReturnType<typeof makeCertificates>;
 
 beforeAll(async () => {
   mkdirSync(RUN_DIR, { recursive: true });
-  if (!TIME)
-    writeFileSync(
-      RSS_HOOK,
-      "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => { try { writeFileSync(process.env.WHY403_RSS_FILE, String(process.resourceUsage().maxRSS) + '\\n'); } catch {} });\n",
-    );
   const bombs = compressionBombs();
   const bomb = (encoding: "gzip" | "br" | "deflate") => (_: unknown, s: import("node:net").Socket) =>
     s.write(

@@ -35,6 +35,12 @@ export interface ParseOptions {
   prefix?: string;
 }
 
+/** A config word quoted in a one-line message (a word may hold newlines). */
+function quoted(word: string): string {
+  const flat = word.replace(/[\r\n\t]+/g, " ");
+  return `"${flat.length > 80 ? `${flat.slice(0, 80)}…` : flat}"`;
+}
+
 /** Directives that always open a block; ending one with `;` is an error. */
 const BLOCK_DIRECTIVES = new Set([
   "http",
@@ -136,7 +142,7 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
         if (openLine === null) throw new InputError(`${file}:${tok.line}: unexpected "}"`);
         return out;
       }
-      if (tok.kind !== "word") throw new InputError(`${file}:${tok.line}: unexpected "${tok.value}"`);
+      if (tok.kind !== "word") throw new InputError(`${file}:${tok.line}: unexpected ${quoted(tok.value)}`);
       const name = tok.value;
       const args: string[] = [];
       let end: Token | undefined;
@@ -151,12 +157,12 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
       }
       if (!end) {
         throw new InputError(
-          `${file}:${tok.line}: unexpected end of file after "${name}", expecting ";" or "}"`,
+          `${file}:${tok.line}: unexpected end of file after ${quoted(name)}, expecting ";" or "}"`,
         );
       }
       if (end.kind === "}") {
         throw new InputError(
-          `${file}:${end.line}: unexpected "}" (missing ";" after "${name}" at line ${tok.line}?)`,
+          `${file}:${end.line}: unexpected "}" (missing ";" after ${quoted(name)} at line ${tok.line}?)`,
         );
       }
       const directive: Directive = {
@@ -168,7 +174,9 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
       if (includedFrom.length > 0) directive.includedFrom = includedFrom;
       if (end.kind === "{") {
         if (name in ARG_COUNTS) {
-          throw new InputError(`${file}:${tok.line}: directive "${name}" has no opening "{" (missing ";"?)`);
+          throw new InputError(
+            `${file}:${tok.line}: directive ${quoted(name)} has no opening "{" (missing ";"?)`,
+          );
         }
         directive.block = parseBlock(tok.line, name);
         out.push(directive);
@@ -176,12 +184,12 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
       }
       // Inside `upstream`, `server` names a backend and is a simple directive.
       if (BLOCK_DIRECTIVES.has(name) && !(name === "server" && parent === "upstream")) {
-        throw new InputError(`${file}:${tok.line}: directive "${name}" has no opening "{"`);
+        throw new InputError(`${file}:${tok.line}: directive ${quoted(name)} has no opening "{"`);
       }
       const counts = ARG_COUNTS[name];
       if (counts && (args.length < counts[0] || args.length > counts[1])) {
         throw new InputError(
-          `${file}:${tok.line}: invalid number of arguments in "${name}" directive (${args.length}; missing ";"?)`,
+          `${file}:${tok.line}: invalid number of arguments in ${quoted(name)} directive (${args.length}; missing ";"?)`,
         );
       }
       if (name === "include") {
