@@ -238,7 +238,6 @@ const scenarios: Scenario[] = [
     // why403 today: verdict null; candidates server-config 0.394, ip-restriction 0.323,
     // app-logic 0.044, credentials-invalid 0.044; responder proxy/haproxy (body evidence).
     name: "HAProxy ACL: POST /internal/jobs denied unless from 127.0.0.2",
-    fails: true,
     args: () => [
       `${lab.haproxy.url}/internal/jobs`,
       "-H",
@@ -255,7 +254,6 @@ const scenarios: Scenario[] = [
     // why403 today: verdict null; candidates server-config 0.4, ip-restriction 0.199,
     // app-logic 0.073; responder proxy/haproxy.
     name: "HAProxy ACL: GET /internal/status denied unless from 127.0.0.2",
-    fails: true,
     args: () => [`${lab.haproxy.url}/internal/status`],
     causes: ["ip-restriction", "server-config"],
     layer: "proxy",
@@ -398,7 +396,6 @@ const scenarios: Scenario[] = [
     // 0.128; responder web-server/caddy; probes: GET → 404 "answered 404, not refused: the
     // refusal is specific to POST", HEAD → 404, OPTIONS → 403, GET → 404 "no CSRF token found".
     name: "Caddy: respond 403 on a method matcher (not GET on /uploads/*)",
-    fails: true,
     args: () => [`${lab.caddy.url}/uploads/report.pdf`, "-F", "file=@package.json"],
     causes: ["server-config"],
     layer: "web-server",

@@ -6,7 +6,20 @@
 import { isSafeMethod } from "../http/types.js";
 import { headerValue } from "../investigate/compare.js";
 import type { Experiment, ProbeContext } from "../investigate/types.js";
+import { REFUSAL_STATUSES } from "../model.js";
 import { asSafe, describeStatus, hasHeader, setHeader } from "./_requests.js";
+
+// Paths that operators usually limit by client address (allow lists, VPN ranges).
+const ADMIN_PATH =
+  /\/(admin|administrator|internal|intranet|private|manage|management|staff|backoffice|back-office|console|actuator|server-status|server-info|phpmyadmin|_admin|ops)(\/|$)/i;
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
 
 function csv(value: string | null): string[] {
   return (value ?? "")
@@ -39,7 +52,14 @@ async function preflight(ctx: ProbeContext): Promise<void> {
   // GET passes but a bodiless OPTIONS is refused the same way as the request: the
   // server refuses methods, not content or tokens (nginx limit_except, <LimitExcept>).
   const get = state.facts.safeMethods?.GET;
-  if (!origin && out.sameRefusal && get && get.status !== null && !get.sameRefusal && get.status < 400) {
+  if (
+    !origin &&
+    out.sameRefusal &&
+    get &&
+    get.status !== null &&
+    !get.sameRefusal &&
+    !REFUSAL_STATUSES.has(get.status)
+  ) {
     ctx.addEvidence({
       source: `probe #${out.n}`,
       fact: `GET on the URL passes (${get.status}) while a bodiless OPTIONS is refused the same way as the ${method}: the server refuses by method, whatever the content or tokens.`,
@@ -133,6 +153,15 @@ export const method: Experiment = {
       out.record.finding = out.sameRefusal
         ? `refused the same way (${describeStatus(out.response?.status ?? null)})`
         : `${describeStatus(out.response?.status ?? null)}: not the refusal`;
+    }
+    const refusedAlike =
+      m === "GET" ? state.facts.safeMethods?.HEAD?.sameRefusal : state.facts.safeMethods?.GET?.sameRefusal;
+    if (refusedAlike && ADMIN_PATH.test(pathOf(state.target.url))) {
+      ctx.addEvidence({
+        source: "request",
+        fact: `The path ${pathOf(state.target.url)} is an administrative or internal area, refused whatever the method: such areas are most often limited to allowed client addresses.`,
+        weights: { "ip-restriction": 1.5 },
+      });
     }
     if (ctx.remaining() > 0 && (!isSafeMethod(m) || hasHeader(state.target, "origin"))) await preflight(ctx);
   },

@@ -12,6 +12,11 @@ export function sameRefusal(
   fp: FingerprintResult,
 ): boolean {
   if (res.status !== baseline.status) return false;
+  // A bodiless answer (HEAD, an empty OPTIONS) cannot show the refusal page: the
+  // status and any product its headers name must agree.
+  if (res.body.length === 0 && baseline.body.length > 0) {
+    return fp.responder.product === null || fp.responder.product === baseFp.responder.product;
+  }
   if (fp.blockPage !== baseFp.blockPage || fp.challenge !== baseFp.challenge) return false;
   if (fp.responder.product !== baseFp.responder.product) return false;
   if (fp.responder.layer !== baseFp.responder.layer) return false;
