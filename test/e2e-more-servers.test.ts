@@ -235,8 +235,6 @@ const scenarios: Scenario[] = [
     // The operator wrote an address rule (`!{ src 127.0.0.2 }`), so ip-restriction is the
     // name they would use; a black-box client only sees a path-specific deny at the proxy,
     // so server-config is also a fair answer. Either is fine, a null verdict is not.
-    // why403 today: verdict null; candidates server-config 0.394, ip-restriction 0.323,
-    // app-logic 0.044, credentials-invalid 0.044; responder proxy/haproxy (body evidence).
     name: "HAProxy ACL: POST /internal/jobs denied unless from 127.0.0.2",
     args: () => [
       `${lab.haproxy.url}/internal/jobs`,
@@ -251,8 +249,6 @@ const scenarios: Scenario[] = [
     ledger: () => lab.apps.node.ledgerUrl,
   },
   {
-    // why403 today: verdict null; candidates server-config 0.4, ip-restriction 0.199,
-    // app-logic 0.073; responder proxy/haproxy.
     name: "HAProxy ACL: GET /internal/status denied unless from 127.0.0.2",
     args: () => [`${lab.haproxy.url}/internal/status`],
     causes: ["ip-restriction", "server-config"],
@@ -392,9 +388,6 @@ const scenarios: Scenario[] = [
   {
     // A method rule at the edge (GET passes through to the app's 404, POST and OPTIONS get
     // Caddy's 403) is server-config, like nginx's limit_except.
-    // why403 today: verdict null; candidates server-config 0.349, csrf 0.173, app-logic
-    // 0.128; responder web-server/caddy; probes: GET → 404 "answered 404, not refused: the
-    // refusal is specific to POST", HEAD → 404, OPTIONS → 403, GET → 404 "no CSRF token found".
     name: "Caddy: respond 403 on a method matcher (not GET on /uploads/*)",
     args: () => [`${lab.caddy.url}/uploads/report.pdf`, "-F", "file=@package.json"],
     causes: ["server-config"],
