@@ -27,6 +27,7 @@ export function assembleReport(
   extra: { notRefused?: boolean; stoppedBecause?: string | undefined },
 ): LiveReport {
   const target = { method: state.original.method, url: redactUrl(state.original.url) };
+  inferApplicationLayer(state);
   const report: LiveReport = {
     schema: "why403.report/v1",
     mode: "live",
@@ -62,4 +63,23 @@ export function assembleReport(
   }
   if (steps.length > 0) report.nextSteps = steps.map(redactText);
   return report;
+}
+
+/**
+ * An unrecognised refusal in the same style as the host's ordinary answers to a missing
+ * path (layer map), with the decoy not refused, was written by the application itself.
+ */
+function inferApplicationLayer(state: InvestigationState): void {
+  const r = state.baselineFingerprint.responder;
+  if (r.layer !== "unknown" || r.product || state.facts.missingPath?.sameLayer !== true) return;
+  const type = state.baseline.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "";
+  if (!/json|xml|text\/plain/i.test(type)) return;
+  state.baselineFingerprint.responder = {
+    ...r,
+    layer: "application",
+    evidence: [
+      "inferred: the refusal has the same style as the host's answer to a missing path, so the application behind the host wrote it",
+      ...r.evidence,
+    ],
+  };
 }
