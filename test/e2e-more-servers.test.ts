@@ -285,12 +285,9 @@ const scenarios: Scenario[] = [
     ledger: () => lab.apps.node.ledgerUrl,
   },
   {
-    // curl -x with an http:// URL sends `GET http://127.0.0.1:<port>/` to Squid, which
-    // answers 403 ERR_ACCESS_DENIED. why403 today tunnels through the proxy with CONNECT
-    // (undici ProxyAgent), Squid refuses the CONNECT with 403, and why403 exits 2 at once
-    // with "why403: no answer from 127.0.0.1:<port> within 10000 ms" — no report at all.
+    // curl -x with an http:// URL sends `GET http://127.0.0.1:<port>/` to Squid (absolute
+    // form, no CONNECT), which answers 403 ERR_ACCESS_DENIED.
     name: "Squid: http_access deny !lab_ports (destination port not allowed)",
-    fails: true,
     args: () => ["-x", lab.squid.url, `http://127.0.0.1:${lab.nginx.port}/`],
     causes: ["server-config"],
     layer: "proxy",
@@ -298,10 +295,7 @@ const scenarios: Scenario[] = [
     ledger: () => lab.apps.node.ledgerUrl,
   },
   {
-    // why403 today: exit 2, "why403: no answer from blocked.test:<port> within 10000 ms"
-    // (the CONNECT was refused with 403, see above).
     name: "Squid: http_access deny blocked_sites (dstdomain .blocked.test)",
-    fails: true,
     args: () => [
       "-x",
       lab.squid.url,

@@ -20,7 +20,7 @@ export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []):
   const evidence = [
     ...fp.evidence,
     ...evidenceFromExchange(ex, fp.responder),
-    ...contentEvidence(ex, fp.responder),
+    ...contentEvidence(ex, fp.responder, { blockPage: fp.blockPage }),
     ...extraEvidence,
   ];
   const target = { method: ex.request.method, url: redactUrl(ex.request.url) };

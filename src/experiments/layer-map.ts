@@ -56,7 +56,12 @@ export const layerMap: Experiment = {
       ctx.addEvidence({
         source: `probe #${out.n}`,
         fact: `A missing path on the same host gets a ${out.response.status} that looks different from the refusal (${who(other)} vs ${who(base)}), so the refusal was written by a different layer than the host's ordinary pages — typically a firewall, CDN or gateway in front, or the application itself.`,
-        weights: { waf: 0.5, "bot-protection": 0.3, "server-config": -0.3 },
+        // Who wrote the refusal decides what "another layer" means: a web server or proxy
+        // in front refuses by its config; a CDN or firewall by its rules.
+        weights:
+          base.layer === "web-server" || base.layer === "proxy"
+            ? { "server-config": 0.5, "ip-restriction": 0.5, "app-logic": -1, waf: 0.3 }
+            : { waf: 0.5, "bot-protection": 0.3, "server-config": -0.3 },
         data: { status: out.response.status, product: other.product },
       });
     }

@@ -34,7 +34,9 @@ export const repeat: Experiment = {
     const p = probeRequest(state)!;
     const seen: Array<{ backend: string; refused: boolean; status: number | null }> = [];
     for (let i = 0; i < REPEATS && ctx.remaining() > 0; i++) {
-      const out = await ctx.probe(p.req, `repeat ${i + 1}/${REPEATS}: is the refusal consistent?`, p.safety);
+      const out = await ctx.probe(p.req, `repeat ${i + 1}/${REPEATS}: is the refusal consistent?`, p.safety, {
+        expectVariance: true,
+      });
       if (!out.response) continue;
       const backend = backendOf(out.response) ?? "unknown backend";
       seen.push({ backend, refused: out.sameRefusal, status: out.response.status });

@@ -323,6 +323,31 @@ export function fingerprintWith(
     };
   }
 
+  // Pass-through: a relay seen only by its presence markers (Via, its own ids) that
+  // carries a JSON/XML answer did not write it: the application behind it did.
+  const contentType = (
+    response.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? ""
+  ).toLowerCase();
+  const appBody = /json|xml/.test(contentType);
+  if (chosen.strongestPage === 0 && chosen.sig.relay && appBody && response.body.length > 0) {
+    const passRelays = found
+      .filter((p) => p.sig.relay)
+      .sort((a, b) => CLIENT_SIDE_ORDER[a.sig.layer] - CLIENT_SIDE_ORDER[b.sig.layer] || b.score - a.score);
+    const responder: Responder = {
+      layer: "application",
+      product: null,
+      evidence: [`not ${chosen.sig.name}'s own page: it passed the origin's answer through`],
+      relays: passRelays.map((p) => ({
+        layer: p.sig.layer,
+        product: p.sig.product,
+        evidence: p.hits.map((h) => h.description),
+      })),
+    };
+    const references = passRelays.flatMap((p) => extractReferences(p, view));
+    if (references.length > 0) responder.references = references;
+    return { responder, matches: found.map(toMatch), evidence, blockPage, challenge };
+  }
+
   const relays = found
     .filter((p) => p !== chosen && p.sig.relay)
     .sort((a, b) => CLIENT_SIDE_ORDER[a.sig.layer] - CLIENT_SIDE_ORDER[b.sig.layer] || b.score - a.score);

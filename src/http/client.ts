@@ -140,8 +140,20 @@ function dispatchOnce(
   req: RequestModel,
   timeoutMs: number,
   maxBodyBytes: number,
+  forwardProxy?: URL,
 ): Promise<RawResponse> {
   const url = new URL(req.url);
+  // Through a forward proxy an http:// request goes to the proxy in absolute form
+  // ("POST http://host/path"), as curl -x sends it; https:// uses a CONNECT tunnel.
+  const headers = outgoingHeaders(req.headers);
+  if (forwardProxy) {
+    const names = headers.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    if (!names.includes("host")) headers.push("host", url.host);
+    if (forwardProxy.username && !names.includes("proxy-authorization")) {
+      const user = `${decodeURIComponent(forwardProxy.username)}:${decodeURIComponent(forwardProxy.password)}`;
+      headers.push("proxy-authorization", `Basic ${Buffer.from(user).toString("base64")}`);
+    }
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -166,10 +178,10 @@ function dispatchOnce(
     }, timeoutMs);
     dispatcher.dispatch(
       {
-        origin: url.origin,
-        path: url.pathname + url.search,
+        origin: forwardProxy ? forwardProxy.origin : url.origin,
+        path: forwardProxy ? url.origin + url.pathname + url.search : url.pathname + url.search,
         method: req.method as Dispatcher.HttpMethod,
-        headers: outgoingHeaders(req.headers),
+        headers,
         body:
           req.body && req.body.length > 0
             ? req.body
@@ -223,6 +235,11 @@ function dispatchOnce(
   });
 }
 
+/** curl accepts a proxy without a scheme ("host:3128"): it means http://. */
+function proxyUrl(proxy: string): URL {
+  return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`);
+}
+
 /** The real network transport. Dispatchers are pooled per (insecure, proxy) and closed by close(). */
 export function createHttpTransport(defaults: SendOptions = {}): Transport {
   const dispatchers = new Map<string, Dispatcher>();
@@ -251,11 +268,13 @@ export function createHttpTransport(defaults: SendOptions = {}): Transport {
       const proxy = o.proxy ?? req.options.proxy;
       const started = Date.now();
       try {
+        const forward = proxy && req.url.toLowerCase().startsWith("http:") ? proxyUrl(proxy) : undefined;
         const raw = await dispatchOnce(
-          dispatcherFor(insecure, proxy),
+          dispatcherFor(insecure, forward ? undefined : proxy),
           req,
           timeoutMs,
           o.maxBodyBytes ?? MAX_RESPONSE_BODY_BYTES,
+          forward,
         );
         const decoded = await decodeBody(
           raw.body,

@@ -136,7 +136,7 @@ export async function investigate(
     state.evidence.push(
       ...baseFp.evidence,
       ...evidenceFromExchange(exchange, baseFp.responder),
-      ...contentEvidence(exchange, baseFp.responder),
+      ...contentEvidence(exchange, baseFp.responder, { blockPage: baseFp.blockPage }),
     );
     state.evidence.push(...(options.extraEvidence ?? []));
     refreshCandidates(state);

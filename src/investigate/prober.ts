@@ -124,7 +124,7 @@ export class Prober {
       },
       decoyUrl: (keepQuery = true) => decoyUrl(state.target.url, this.o.randomToken(), keepQuery),
       missingUrl: () => decoyUrl(state.target.url, this.o.randomToken(), false),
-      probe: (req, purpose, declared) => this.probe(state, req, purpose, declared),
+      probe: (req, purpose, declared, opts) => this.probe(state, req, purpose, declared, opts),
     };
   }
 
@@ -133,6 +133,7 @@ export class Prober {
     req: RequestModel,
     purpose: string,
     declared: ProbeSafety,
+    opts: { expectVariance?: boolean } = {},
   ): Promise<ProbeOutcome> {
     const actual = actualSafety(req);
     const safety = SAFETY_RANK[actual] >= SAFETY_RANK[declared] ? actual : declared;
@@ -151,7 +152,8 @@ export class Prober {
       out.response !== null &&
       out.fingerprint !== null &&
       sameRefusal(state.baseline, state.baselineFingerprint, out.response, out.fingerprint);
-    this.checkConsistency(state, req, out.response?.status ?? null, same);
+    // The repeat experiment looks for variance on purpose and reports it itself.
+    if (!opts.expectVariance) this.checkConsistency(state, req, out.response?.status ?? null, same);
     return {
       ...out,
       sameRefusal: same,

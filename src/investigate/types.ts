@@ -100,7 +100,13 @@ export interface ProbeContext {
   readonly state: InvestigationState;
   readonly allowSideEffects: boolean;
   /** Sends one probe: enforces budget, safety, pacing, counting; records it. */
-  probe(req: RequestModel, purpose: string, safety: ProbeSafety): Promise<ProbeOutcome>;
+  /** `expectVariance`: the caller compares repeated answers itself (no intermittency stop). */
+  probe(
+    req: RequestModel,
+    purpose: string,
+    safety: ProbeSafety,
+    opts?: { expectVariance?: boolean },
+  ): Promise<ProbeOutcome>;
   addEvidence(e: Evidence): void;
   setTrigger(t: Trigger): void;
   /** "likely fix, not verified" */

@@ -63,3 +63,19 @@ export function directoryEvidence(ex: Exchange, responderLayer: string | undefin
     },
   ];
 }
+
+/** A forward proxy the user chose (curl -x) that writes the refusal applies its own access policy. */
+export function forwardProxyEvidence(
+  ex: Exchange,
+  responderLayer: string | undefined,
+  proxyPage: boolean,
+): Evidence[] {
+  if (!ex.request.options.proxy || responderLayer !== "proxy" || !proxyPage) return [];
+  return [
+    {
+      source: "request",
+      fact: "The request went through the forward proxy given with -x, and the proxy itself wrote the refusal: its access rules (allowed destinations, ports, domains or clients) refused the request before it left.",
+      weights: { "server-config": 3, "ip-restriction": 0.5, waf: -1 },
+    },
+  ];
+}

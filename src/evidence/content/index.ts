@@ -2,7 +2,12 @@
 // attack pattern makes a firewall refusal likely, and names where it sits.
 import type { Evidence, Exchange, Responder, TriggerLocation } from "../../model.js";
 import { matchFamily } from "./families.js";
-import { addressMentionEvidence, anonymousEvidence, directoryEvidence } from "./identity.js";
+import {
+  addressMentionEvidence,
+  anonymousEvidence,
+  directoryEvidence,
+  forwardProxyEvidence,
+} from "./identity.js";
 
 interface Part {
   location: TriggerLocation;
@@ -89,7 +94,11 @@ export function requestParts(ex: Exchange): Part[] {
 /** Evidence from the request's content and identity: attack-looking values (weights rise
  * when the answer is a bare server page), an anonymous request, an address named in the refusal.
  * Attack-looking content: weights rise when the answer is a bare server page (no app). */
-export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[] {
+export function contentEvidence(
+  ex: Exchange,
+  responder?: Responder,
+  opts: { blockPage?: boolean } = {},
+): Evidence[] {
   const out: Evidence[] = [];
   // A server's own error page (no application page) is what an embedded WAF such as
   // ModSecurity answers with, so attack-like content weighs more there.
@@ -117,5 +126,6 @@ export function contentEvidence(ex: Exchange, responder?: Responder): Evidence[]
     ...anonymousEvidence(ex),
     ...addressMentionEvidence(ex),
     ...directoryEvidence(ex, responder?.layer),
+    ...forwardProxyEvidence(ex, responder?.layer, opts.blockPage === true),
   ];
 }
