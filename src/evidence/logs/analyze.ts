@@ -8,8 +8,9 @@ import type { CauseId } from "../../model.js";
 import { BoundedCounter } from "./counter.js";
 import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
-import { looksBinary, openLog, splitLines } from "./lines.js";
+import { type LineSink, LineSplitter, looksBinary, openLog, readError } from "./lines.js";
 import { type CompiledFormat, compileLogFormat } from "./log-format.js";
+import { LinePrefilter } from "./prefilter.js";
 import { pathOnly } from "./record.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -52,31 +53,87 @@ async function scanFile(
   emit: (rec: LogRecord) => void,
 ): Promise<void> {
   const opened = await openLog(path, options.stdin);
-  const dispatcher = new LineDispatcher(path, custom);
-  const tally = new FormatTally();
-  let checked = false;
-  let cut = 0;
-  const lines = splitLines(opened.stream);
-  for await (const line of lines) {
-    summary.lines = line.n;
-    if (!checked && line.text.length > 0) {
-      checked = true;
-      if (looksBinary(line.text)) {
-        summary.format = "binary";
-        summary.warning = "skipped: the file is binary, not a text log";
-        await lines.return(undefined);
-        destroy(opened.stream);
-        return;
+  const scan = new FileScan(path, custom, emit);
+  const splitter = new LineSplitter(scan);
+  const chunks = opened.stream[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Buffer | string>;
+    try {
+      next = await chunks.next();
+    } catch (e) {
+      throw readError(e);
+    }
+    if (next.done) {
+      splitter.end();
+      break;
+    }
+    const raw = next.value;
+    if (!splitter.push(typeof raw === "string" ? Buffer.from(raw) : raw)) {
+      // Stopped early (a binary file): close the source.
+      await chunks.return?.(undefined);
+      destroy(opened.stream);
+      break;
+    }
+  }
+  summary.lines = scan.lines;
+  if (scan.binary) {
+    summary.format = "binary";
+    summary.warning = "skipped: the file is binary, not a text log";
+    return;
+  }
+  for (const rec of scan.dispatcher.end()) emit(rec);
+  summary.format = scan.tally.name();
+  if (scan.cut > 0) summary.cutLines = scan.cut;
+}
+
+/**
+ * The lines of one file: every line is counted; a line is decoded and parsed
+ * only when the prefilter cannot rule out that it yields a record (the first
+ * lines always are, to name the file's format).
+ */
+class FileScan implements LineSink {
+  readonly dispatcher: LineDispatcher;
+  readonly tally = new FormatTally();
+  private readonly prefilter: LinePrefilter;
+  lines = 0;
+  cut = 0;
+  binary = false;
+  private checked = false;
+
+  constructor(
+    file: string,
+    custom: CompiledFormat[],
+    private readonly emit: (rec: LogRecord) => void,
+  ) {
+    this.dispatcher = new LineDispatcher(file, custom);
+    this.prefilter = new LinePrefilter(custom.length > 0);
+  }
+
+  chunk(buf: Buffer): void {
+    this.prefilter.newChunk(buf);
+  }
+
+  line(buf: Buffer, start: number, end: number, cut: boolean): boolean {
+    const n = ++this.lines;
+    if (cut) this.cut++;
+    let text: string | null = null;
+    if (!this.checked && end > start) {
+      this.checked = true;
+      text = buf.toString("utf8", start, end);
+      if (looksBinary(text)) {
+        this.binary = true;
+        return false;
       }
     }
-    if (line.cut) cut++;
-    const { format, records } = dispatcher.feed(line);
-    tally.add(format);
-    for (const rec of records) emit(rec);
+    const sampling = !this.tally.full || this.dispatcher.inAuditRecord;
+    if (!sampling && !cut && this.prefilter.accessSkip(buf, start, end)) return true;
+    text ??= buf.toString("utf8", start, end);
+    if (!sampling && !this.prefilter.mayHoldRecord(text)) return true;
+    const { format, records } = this.dispatcher.feed({ n, text, cut });
+    this.tally.add(format);
+    for (const rec of records) this.emit(rec);
+    return true;
   }
-  for (const rec of dispatcher.end()) emit(rec);
-  summary.format = tally.name();
-  if (cut > 0) summary.cutLines = cut;
 }
 
 function destroy(stream: unknown): void {

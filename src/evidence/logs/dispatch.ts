@@ -28,6 +28,11 @@ export class LineDispatcher {
     this.serial = new SerialAuditParser(file, "modsec-audit-serial");
   }
 
+  /** Inside a serial audit record: every line counts, whatever it says. */
+  get inAuditRecord(): boolean {
+    return this.inAudit;
+  }
+
   feed(line: LogLine): LineResult {
     const text = line.text;
     if (isAuditBoundary(text) || this.inAudit) {
@@ -97,6 +102,11 @@ export class FormatTally {
   private readonly counts = new Map<string, number>();
   private seen = 0;
   constructor(private readonly sampleSize = 200) {}
+
+  /** The sample is complete: later lines no longer change the name. */
+  get full(): boolean {
+    return this.seen >= this.sampleSize;
+  }
 
   add(format: string): void {
     if (format === "empty" || this.seen >= this.sampleSize) return;

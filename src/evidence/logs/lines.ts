@@ -1,7 +1,7 @@
 // Opening a log (file, "-" for stdin, .gz) and splitting it into lines without
 // ever holding more than MAX_LOG_LINE_BYTES of one line: longer lines are cut.
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../../errors.js";
 import { MAX_LOG_LINE_BYTES } from "../../limits.js";
@@ -36,8 +36,8 @@ export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Prom
     );
   }
   if (!info.isFile()) throw new InputError(`not a regular file: ${path}`);
+  if (!path.endsWith(".gz")) return { stream: readChunks(path), name: path };
   const file = createReadStream(path);
-  if (!path.endsWith(".gz")) return { stream: file, name: path };
   const gunzip = createGunzip();
   // Errors of the file stream would otherwise not reach the consumer of gunzip.
   file.on("error", (e) => gunzip.destroy(e));
@@ -45,7 +45,134 @@ export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Prom
   return { stream: gunzip, name: path };
 }
 
+/** Bytes read from a plain file at a time, into one buffer kept for the whole file. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * A plain file's bytes, chunk by chunk, all in the same buffer: a chunk is only
+ * valid until the next is asked for (LineSplitter copies what it keeps).
+ */
+async function* readChunks(path: string): AsyncGenerator<Buffer> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 const NEWLINE = 0x0a;
+const CR = 0x0d;
+
+/** Receives the lines of a LineSplitter. */
+export interface LineSink {
+  /**
+   * buf[start, end) is line `n` without its "\n" (nor a "\r" before it); `cut`
+   * when it was longer than the cap. The bytes are only valid during the call.
+   * Returns false to stop reading.
+   */
+  line(buf: Buffer, start: number, end: number, cut: boolean): boolean;
+  /** A new chunk arrives (positions remembered in the previous one are stale). */
+  chunk(buf: Buffer): void;
+}
+
+/**
+ * Splits byte chunks into lines without copying them: a line inside a chunk is
+ * handed over in place; only a line that spans chunks is copied, and of a line
+ * longer than maxBytes only its first maxBytes bytes are kept.
+ */
+export class LineSplitter {
+  private carry: Buffer | null = null;
+  private carryLen = 0;
+  private carryCut = false;
+  private carrying = false;
+
+  constructor(
+    private readonly sink: LineSink,
+    private readonly maxBytes = MAX_LOG_LINE_BYTES,
+  ) {}
+
+  /** Feeds a chunk; false when the sink asked to stop. */
+  push(chunk: Buffer): boolean {
+    const sink = this.sink;
+    const max = this.maxBytes;
+    sink.chunk(chunk);
+    let start = 0;
+    if (this.carrying) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.keep(chunk, 0, chunk.length);
+        return true;
+      }
+      this.keep(chunk, 0, nl);
+      if (!this.emitCarry()) return false;
+      start = nl + 1;
+    }
+    for (;;) {
+      const nl = chunk.indexOf(NEWLINE, start);
+      if (nl === -1) break;
+      let end = nl;
+      let cut = false;
+      if (end - start > max) {
+        end = start + max;
+        cut = true;
+      }
+      if (end > start && chunk[end - 1] === CR) end--;
+      if (!sink.line(chunk, start, end, cut)) return false;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      this.carrying = true;
+      this.keep(chunk, start, chunk.length);
+    }
+    return true;
+  }
+
+  /** End of input: the last line, if it had no newline. */
+  end(): void {
+    if (this.carrying) this.emitCarry();
+  }
+
+  private keep(chunk: Buffer, from: number, to: number): void {
+    this.carrying = true;
+    const room = this.maxBytes - this.carryLen;
+    let n = to - from;
+    if (n > room) {
+      this.carryCut = true;
+      n = room;
+    }
+    if (n <= 0) return;
+    this.carry ??= Buffer.allocUnsafe(this.maxBytes);
+    chunk.copy(this.carry, this.carryLen, from, from + n);
+    this.carryLen += n;
+  }
+
+  private emitCarry(): boolean {
+    const buf = this.carry ?? Buffer.alloc(0);
+    let end = this.carryLen;
+    if (end > 0 && buf[end - 1] === CR) end--;
+    const cut = this.carryCut;
+    this.carrying = false;
+    this.carryLen = 0;
+    this.carryCut = false;
+    return this.sink.line(buf, 0, end, cut);
+  }
+}
+
+/** Turns a read error into an InputError (bad gzip data, I/O errors). */
+export function readError(e: unknown): InputError {
+  if (e instanceof InputError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR" || err.errno === -3) {
+    return new InputError(`not a valid gzip stream: ${err.message}`);
+  }
+  return new InputError(`cannot read log: ${err.code ?? err.message}`);
+}
 
 /**
  * Splits byte chunks into lines. A line longer than maxBytes keeps its first
@@ -55,57 +182,30 @@ export async function* splitLines(
   source: AsyncIterable<Buffer | string>,
   maxBytes = MAX_LOG_LINE_BYTES,
 ): AsyncGenerator<LogLine> {
-  let parts: Buffer[] = [];
-  let kept = 0;
-  let cut = false;
   let n = 0;
-  const finish = (): LogLine => {
-    let buf = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, kept);
-    if (buf.length > 0 && buf[buf.length - 1] === 0x0d) buf = buf.subarray(0, buf.length - 1);
-    const line = { n: ++n, text: buf.toString("utf8"), cut };
-    parts = [];
-    kept = 0;
-    cut = false;
-    return line;
-  };
-  const keep = (piece: Buffer) => {
-    const room = maxBytes - kept;
-    if (piece.length > room) {
-      cut = true;
-      if (room > 0) {
-        parts.push(Buffer.from(piece.subarray(0, room)));
-        kept += room;
-      }
-      return;
-    }
-    // Copy so a big chunk is not retained by a short slice of it.
-    parts.push(Buffer.from(piece));
-    kept += piece.length;
-  };
+  let ready: LogLine[] = [];
+  const splitter = new LineSplitter(
+    {
+      line(buf, start, end, cut) {
+        ready.push({ n: ++n, text: buf.toString("utf8", start, end), cut });
+        return true;
+      },
+      chunk() {},
+    },
+    maxBytes,
+  );
   try {
     for await (const raw of source) {
-      const chunk = typeof raw === "string" ? Buffer.from(raw) : raw;
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(NEWLINE, start);
-        if (nl === -1) {
-          if (start < chunk.length) keep(chunk.subarray(start));
-          break;
-        }
-        keep(chunk.subarray(start, nl));
-        yield finish();
-        start = nl + 1;
-      }
+      splitter.push(typeof raw === "string" ? Buffer.from(raw) : raw);
+      const out = ready;
+      ready = [];
+      yield* out;
     }
   } catch (e) {
-    if (e instanceof InputError) throw e;
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR" || err.errno === -3) {
-      throw new InputError(`not a valid gzip stream: ${err.message}`);
-    }
-    throw new InputError(`cannot read log: ${err.code ?? err.message}`);
+    throw readError(e);
   }
-  if (kept > 0 || cut) yield finish();
+  splitter.end();
+  yield* ready;
 }
 
 /** A line that is mostly not text: NUL bytes or many control characters. */

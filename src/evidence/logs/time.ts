@@ -27,8 +27,29 @@ function zoneMinutes(zone: string): number {
   return m[1] === "-" ? -minutes : minutes;
 }
 
+/**
+ * A one-entry cache: a busy log repeats the same second on hundreds of lines in a
+ * row. The Date is shared between the records of those lines; nothing mutates it.
+ * (Only for stamps with a zone: local-time stamps depend on TZ, which may change.)
+ */
+class LastTime {
+  private text: string | null = null;
+  private value: Date | null = null;
+  get(s: string, parse: (s: string) => Date | null): Date | null {
+    if (s === this.text) return this.value;
+    this.value = parse(s);
+    this.text = s;
+    return this.value;
+  }
+}
+const lastClf = new LastTime();
+
 /** Common Log Format: `26/Nov/2026:05:00:00 +0000` (fractions allowed, as in ModSecurity). */
 export function parseClfTime(s: string): Date | null {
+  return lastClf.get(s, parseClfTimeUncached);
+}
+
+function parseClfTimeUncached(s: string): Date | null {
   const m = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*([+-]\d{2}:?\d{2})?$/.exec(
     s.trim(),
   );

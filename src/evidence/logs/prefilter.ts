@@ -1,0 +1,192 @@
+// Deciding from a line's bytes, before decoding it, that it cannot yield a
+// record. Nearly every line of a busy access log is a request that was not
+// refused; decoding and parsing each of them was most of the time `why403 logs`
+// spent. Every test here errs one way: a line it cannot be sure of is parsed.
+//
+// The two halves:
+// - accessSkip: the line is certainly an access line the access parser reads
+//   (the same fields ACCESS_RE would find) and its status is not a refusal, so
+//   its record would be dropped by the join anyway.
+// - mayHoldRecord (on the decoded text of the other lines): the line holds one
+//   of the words some parser needs to return a record (a superset of each).
+import { REFUSAL_STATUSES } from "../../model.js";
+import { DENIAL_WORDS } from "./classify.js";
+import { parseClfTime } from "./time.js";
+
+const CR = 0x0d;
+const SP = 0x20;
+const QUOTE = 0x22;
+const DASH = 0x2d;
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const COLON = 0x3a;
+/** First byte of U+2028/U+2029, which `.` in ACCESS_RE does not match. */
+const E2 = 0xe2;
+
+const IS_REFUSAL = new Uint8Array(1000);
+for (const s of REFUSAL_STATUSES) if (s >= 100 && s < 1000) IS_REFUSAL[s] = 1;
+const STATUS_ALTERNATION = [...REFUSAL_STATUSES].join("|");
+
+/**
+ * Words some parser needs to return a record from a line that is not a plain
+ * access line: an access refusal (`" 403 `), nginx's refusal messages, Apache's
+ * AH codes (all the known refusals are AH0nnnn), ModSecurity and Coraza markers.
+ */
+const RECORD_HINT = new RegExp(
+  `" (?:${STATUS_ALTERNATION}) |forbidden|Permission denied|limiting (?:requests|connections)|was not found in|password mismatch|no user/password|AH0\\d{4}:|ModSecurity: |Coraza: `,
+);
+/** Any refusal status digits: a custom format's status field is `(\d{3})` anywhere in the line. */
+const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
+/**
+ * JSON lines: escapes (the raw text may spell a word differently), audit
+ * transactions, refusal statuses in any spelling Number() reads (403, "403",
+ * 4.03e2, 0x193), and a string ending in the first word of a two-word denial
+ * phrase (the parser joins message and code with a space).
+ */
+const JSON_HINT = new RegExp(`\\\\|transaction|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
+const SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)"/i;
+
+export class LinePrefilter {
+  private readonly starts = new Int32Array(5);
+  /** Next CR / 0xE2 byte at or after the last searched line, in the current chunk; -1 before a search. */
+  private crAt = -1;
+  private e2At = -1;
+  private chunk: Buffer | null = null;
+  private readonly lastTime = Buffer.alloc(64);
+  private lastTimeLen = -1;
+  private lastTimeOk = false;
+
+  /** `custom`: custom formats are tried before the built-in parsers, so no access line is skipped on bytes. */
+  constructor(private readonly custom: boolean) {}
+
+  /** A new chunk: positions found in the previous one are stale. */
+  newChunk(chunk: Buffer): void {
+    this.chunk = chunk;
+    this.crAt = -1;
+    this.e2At = -1;
+  }
+
+  /**
+   * True when buf[s, e) (one whole, uncut line) is an access line whose status
+   * is not a refusal: the access parser claims it and its record is dropped.
+   */
+  accessSkip(buf: Buffer, s: number, e: number): boolean {
+    if (this.custom || buf !== this.chunk || e - s < 24) return false;
+    const b0 = buf[s] as number;
+    // Lines other parsers look at first: JSON, Apache error "[Thu …", nginx error "2026/…", audit "--".
+    if (b0 === LBRACE || (b0 === DASH && buf[s + 1] === DASH)) return false;
+    if (b0 === LBRACKET && isLetter(buf[s + 1] as number)) return false;
+    if (isDigit(b0) && isDigit(buf[s + 1] as number) && isDigit(buf[s + 2] as number)) {
+      if (isDigit(buf[s + 3] as number) && buf[s + 4] === SLASH) return false;
+    }
+    // `.` in ACCESS_RE stops at CR, U+2028 and U+2029: leave such lines to the parser.
+    if (this.crAt !== -2 && this.crAt < s) this.crAt = buf.indexOf(CR, s);
+    if (this.crAt === -1) this.crAt = -2;
+    if (this.crAt >= 0 && this.crAt < e) return false;
+    if (this.e2At !== -2 && this.e2At < s) this.e2At = buf.indexOf(E2, s);
+    if (this.e2At === -1) this.e2At = -2;
+    if (this.e2At >= 0 && this.e2At < e) return false;
+
+    // [vhost:port ]client ident user [time] — five space-separated tokens of printable ASCII.
+    const starts = this.starts;
+    let i = s;
+    for (let n = 0; n < 5; n++) {
+      starts[n] = i;
+      const t0 = i;
+      while (i < e) {
+        const c = buf[i] as number;
+        if (c === SP) break;
+        if (c < 0x21 || c > 0x7e) return false;
+        i++;
+      }
+      if (i === t0 || i >= e) return false;
+      i++;
+    }
+    // ACCESS_RE tries the vhost form first: "[" opening the fifth token; else the fourth.
+    let open: number;
+    const t3 = buf[starts[3] as number] === LBRACKET;
+    const t4 = buf[starts[4] as number] === LBRACKET;
+    if (t3 && !t4) open = starts[3] as number;
+    else if (t4 && !t3 && vhostShaped(buf, starts[0] as number, (starts[1] as number) - 1))
+      open = starts[4] as number;
+    else return false;
+
+    // [time] "request"
+    const ts = open + 1;
+    let j = ts;
+    while (j < e && buf[j] !== RBRACKET) {
+      const c = buf[j] as number;
+      if (c < SP || c > 0x7e) return false;
+      j++;
+    }
+    if (j === ts || j + 2 >= e || buf[j + 1] !== SP || buf[j + 2] !== QUOTE) return false;
+    if (!this.timeOk(buf, ts, j)) return false;
+    const q = j + 2;
+    let c = buf.indexOf(QUOTE, q + 1);
+    while (c !== -1 && c < e && escaped(buf, q + 1, c)) c = buf.indexOf(QUOTE, c + 1);
+    // `" NNN X`: the status, then a non-blank bytes field.
+    if (c === -1 || c + 6 >= e || buf[c + 1] !== SP || buf[c + 5] !== SP) return false;
+    const d0 = (buf[c + 2] as number) - 0x30;
+    const d1 = (buf[c + 3] as number) - 0x30;
+    const d2 = (buf[c + 4] as number) - 0x30;
+    if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
+    const next = buf[c + 6] as number;
+    if (next < 0x21 || next > 0x7e) return false;
+    return IS_REFUSAL[d0 * 100 + d1 * 10 + d2] === 0;
+  }
+
+  /**
+   * For a line accessSkip could not skip, decoded: false when no parser could
+   * return a record from it. (Audit lines are the caller's: they depend on state.)
+   */
+  mayHoldRecord(text: string): boolean {
+    if (RECORD_HINT.test(text)) return true;
+    if (text.charCodeAt(0) === LBRACE) {
+      if (JSON_HINT.test(text) || DENIAL_WORDS.test(text) || SPAN_HINT.test(text)) return true;
+    }
+    if (this.custom && STATUS_DIGITS.test(text)) return true;
+    return text.startsWith("--");
+  }
+
+  /** parseClfTime accepts buf[a, b) (all printable ASCII); the last answer is kept. */
+  private timeOk(buf: Buffer, a: number, b: number): boolean {
+    const len = b - a;
+    if (len === this.lastTimeLen) {
+      const last = this.lastTime;
+      let k = 0;
+      while (k < len && last[k] === buf[a + k]) k++;
+      if (k === len) return this.lastTimeOk;
+    }
+    this.lastTimeOk = parseClfTime(buf.toString("latin1", a, b)) !== null;
+    if (len <= this.lastTime.length) {
+      buf.copy(this.lastTime, 0, a, b);
+      this.lastTimeLen = len;
+    } else this.lastTimeLen = -1;
+    return this.lastTimeOk;
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/** buf[a, b) matches `^\S+:\d+$` (a vhost:port token). */
+function vhostShaped(buf: Buffer, a: number, b: number): boolean {
+  let k = b - 1;
+  while (k > a && isDigit(buf[k] as number)) k--;
+  return k < b - 1 && k > a && buf[k] === COLON;
+}
+
+/** The quote at `at` is escaped: an odd run of backslashes before it (not before `from`). */
+function escaped(buf: Buffer, from: number, at: number): boolean {
+  let k = at - 1;
+  while (k >= from && buf[k] === BACKSLASH) k--;
+  return (at - 1 - k) % 2 === 1;
+}
