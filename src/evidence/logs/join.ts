@@ -1,8 +1,11 @@
 // Joining the records of one request across lines and files, in bounded
 // memory: records wait in a window of the most recent JOIN_WINDOW requests,
 // where later lines can join them (same request id / unique_id, or same client
-// and path within a second, from another file). A request leaving the window
-// is final: it is filtered, counted and maybe listed.
+// and path within a second). A request leaving the window is final: it is
+// filtered, counted and maybe listed.
+// Within one file, a time join pairs an access line with a line of another kind
+// (the error log line of the request, in a mixed file); two access lines, or two
+// error lines, of one file are two requests unless an id ties them.
 import type { CauseId } from "../../model.js";
 import { redactText, redactUrl } from "../../redact.js";
 import { decisiveRule, isScoringRule } from "./classify.js";
@@ -17,12 +20,18 @@ const MAX_SEEN = 20;
 const MAX_PER_SLOT = 32;
 
 export interface Joined {
+  /** The first record, merged with the later ones (owned by the joiner: parsers hand over fresh records). */
   rec: LogRecord;
-  files: Set<string>;
+  /** Files with a line of this request, each once. */
+  files: string[];
   seen: Array<{ file: string; line: number }>;
   seq: number;
-  /** client|second keys this request is indexed under. */
-  slotKey: string | null;
+  /** Files that gave this request an access line / a line of another kind. */
+  accessIn: string[];
+  otherIn: string[];
+  /** Client and second this request is indexed under (slotSecond NaN: not indexed). */
+  slotClient: string | null;
+  slotSecond: number;
   done: boolean;
 }
 
@@ -33,13 +42,15 @@ export class Joiner {
   private head = 0;
   private openCount = 0;
   private readonly byId = new Map<string, Joined>();
-  private readonly bySlot = new Map<string, Joined[]>();
+  /** client → second → open requests of that client in that second. */
+  private readonly bySlot = new Map<string, Map<number, Joined[]>>();
 
   constructor(
     private readonly onFinal: (j: Joined) => void,
     private readonly window = JOIN_WINDOW,
   ) {}
 
+  /** Takes a record (and ownership of it: it may be changed by later merges). */
   add(rec: LogRecord): void {
     // An access line that was not refused is no denial and nothing joins it.
     if (rec.kind === "access" && !rec.denied) return;
@@ -49,11 +60,14 @@ export class Joiner {
       return;
     }
     const j: Joined = {
-      rec: { ...rec, rules: [...rec.rules], ids: [...rec.ids] },
-      files: new Set([rec.file]),
+      rec,
+      files: [rec.file],
       seen: [{ file: rec.file, line: rec.line }],
       seq: this.seq++,
-      slotKey: null,
+      accessIn: rec.kind === "access" ? [rec.file] : [],
+      otherIn: rec.kind === "access" ? [] : [rec.file],
+      slotClient: null,
+      slotSecond: Number.NaN,
       done: false,
     };
     this.queue.push(j);
@@ -83,11 +97,16 @@ export class Joiner {
 
   private findBySlot(rec: LogRecord): Joined | null {
     if (!rec.time || !rec.client) return null;
+    const seconds = this.bySlot.get(rec.client);
+    if (!seconds) return null;
     const sec = Math.floor(rec.time.getTime() / 1000);
     let best: Joined | null = null;
     let bestScore = -1;
-    for (const s of [sec, sec - 1, sec + 1]) {
-      for (const j of this.bySlot.get(`${rec.client}|${s}`) ?? []) {
+    // Same second first; on a tie the first found wins.
+    for (let k = 0; k < 3; k++) {
+      const list = seconds.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1);
+      if (!list) continue;
+      for (const j of list) {
         const score = joinScore(j, rec);
         if (score > bestScore) {
           best = j;
@@ -100,17 +119,27 @@ export class Joiner {
 
   private index(j: Joined): void {
     for (const id of j.rec.ids) if (!this.byId.has(id)) this.byId.set(id, j);
-    if (j.slotKey === null && j.rec.time && j.rec.client) {
-      j.slotKey = `${j.rec.client}|${Math.floor(j.rec.time.getTime() / 1000)}`;
-      const list = this.bySlot.get(j.slotKey);
-      if (!list) this.bySlot.set(j.slotKey, [j]);
+    if (j.slotClient === null && j.rec.time && j.rec.client) {
+      const client = j.rec.client;
+      const sec = Math.floor(j.rec.time.getTime() / 1000);
+      j.slotClient = client;
+      j.slotSecond = sec;
+      let seconds = this.bySlot.get(client);
+      if (!seconds) {
+        seconds = new Map();
+        this.bySlot.set(client, seconds);
+      }
+      const list = seconds.get(sec);
+      if (!list) seconds.set(sec, [j]);
       else if (list.length < MAX_PER_SLOT) list.push(j);
     }
   }
 
   private merge(j: Joined, rec: LogRecord): void {
     const a = j.rec;
-    j.files.add(rec.file);
+    if (!j.files.includes(rec.file)) j.files.push(rec.file);
+    const kindIn = rec.kind === "access" ? j.accessIn : j.otherIn;
+    if (!kindIn.includes(rec.file)) kindIn.push(rec.file);
     if (j.seen.length < MAX_SEEN) j.seen.push({ file: rec.file, line: rec.line });
     for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids.push(id);
     a.time ??= rec.time;
@@ -148,11 +177,17 @@ export class Joiner {
     j.done = true;
     this.openCount--;
     for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
-    if (j.slotKey) {
-      const list = this.bySlot.get(j.slotKey);
-      const rest = list?.filter((x) => x !== j) ?? [];
-      if (rest.length) this.bySlot.set(j.slotKey, rest);
-      else this.bySlot.delete(j.slotKey);
+    if (j.slotClient !== null) {
+      const seconds = this.bySlot.get(j.slotClient);
+      const list = seconds?.get(j.slotSecond);
+      if (seconds && list) {
+        const at = list.indexOf(j);
+        if (at !== -1) list.splice(at, 1);
+        if (list.length === 0) {
+          seconds.delete(j.slotSecond);
+          if (seconds.size === 0) this.bySlot.delete(j.slotClient);
+        }
+      }
     }
     this.onFinal(j);
   }
@@ -161,8 +196,8 @@ export class Joiner {
 /** -1 when the two cannot be one request; higher is a better match. */
 function joinScore(j: Joined, rec: LogRecord): number {
   const a = j.rec;
-  // Two lines of one file are two requests (unless an id tied them, handled before).
-  if (j.files.has(rec.file)) return -1;
+  // One request writes one access line, and (without ids to tie them) one other line, to a file.
+  if ((rec.kind === "access" ? j.accessIn : j.otherIn).includes(rec.file)) return -1;
   if (!a.time || !rec.time) return -1;
   const dt = Math.abs(a.time.getTime() - rec.time.getTime());
   if (dt > 1999) return -1;
