@@ -69,7 +69,15 @@ describe("HTML report in a real browser", () => {
       // The copy button puts the fix text on the clipboard.
       const button = page.locator("button[data-copy]").first();
       await button.click();
-      await expect(button.textContent()).resolves.toBe("Copied");
+      // The clipboard write is asynchronous: wait for the button to say so.
+      await page.waitForFunction(
+        () => document.querySelector("button[data-copy]")?.textContent === "Copied",
+        null,
+        {
+          timeout: 5000,
+          polling: 20,
+        },
+      );
       const copied = await page.evaluate(() => navigator.clipboard.readText()).catch(() => null);
       const expected = await page.locator("#fix-0").textContent();
       if (copied !== null) expect(copied).toBe(expected);
