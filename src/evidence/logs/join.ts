@@ -24,26 +24,22 @@ export interface Joined {
   rec: LogRecord;
   /** Files with a line of this request, each once. */
   files: string[];
-  seen: Array<{ file: string; line: number }>;
+  /** The lines of this request (the first MAX_SEEN), and whether each was an access line. */
+  seen: Array<{ file: string; line: number; access: boolean }>;
   seq: number;
-  /** Files that gave this request an access line / a line of another kind. */
-  accessIn: string[];
-  otherIn: string[];
-  /** Client and second this request is indexed under (slotSecond NaN: not indexed). */
-  slotClient: string | null;
-  slotSecond: number;
+  /** client|second key this request is indexed under. */
+  slotKey: string | null;
   done: boolean;
 }
 
 export class Joiner {
   private seq = 0;
   /** Open requests, oldest first, from `head` on (a queue: V8 Maps get slow when emptied from the front). */
-  private queue: Joined[] = [];
+  private queue: Array<Joined | null> = [];
   private head = 0;
   private openCount = 0;
   private readonly byId = new Map<string, Joined>();
-  /** client → second → open requests of that client in that second. */
-  private readonly bySlot = new Map<string, Map<number, Joined[]>>();
+  private readonly bySlot = new Map<string, Joined[]>();
 
   constructor(
     private readonly onFinal: (j: Joined) => void,
@@ -54,6 +50,7 @@ export class Joiner {
   add(rec: LogRecord): void {
     // An access line that was not refused is no denial and nothing joins it.
     if (rec.kind === "access" && !rec.denied) return;
+    detachStrings(rec);
     const match = this.findById(rec) ?? this.findBySlot(rec);
     if (match) {
       this.merge(match, rec);
@@ -62,18 +59,20 @@ export class Joiner {
     const j: Joined = {
       rec,
       files: [rec.file],
-      seen: [{ file: rec.file, line: rec.line }],
+      seen: [{ file: rec.file, line: rec.line, access: rec.kind === "access" }],
       seq: this.seq++,
-      accessIn: rec.kind === "access" ? [rec.file] : [],
-      otherIn: rec.kind === "access" ? [] : [rec.file],
-      slotClient: null,
-      slotSecond: Number.NaN,
+      slotKey: null,
       done: false,
     };
     this.queue.push(j);
     this.openCount++;
     this.index(j);
-    while (this.openCount > this.window) this.finalise(this.queue[this.head++] as Joined);
+    while (this.openCount > this.window) {
+      const oldest = this.queue[this.head] as Joined;
+      // Let go of it: a finalised request must not stay reachable until the queue is compacted.
+      this.queue[this.head++] = null;
+      this.finalise(oldest);
+    }
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
@@ -97,14 +96,12 @@ export class Joiner {
 
   private findBySlot(rec: LogRecord): Joined | null {
     if (!rec.time || !rec.client) return null;
-    const seconds = this.bySlot.get(rec.client);
-    if (!seconds) return null;
     const sec = Math.floor(rec.time.getTime() / 1000);
     let best: Joined | null = null;
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
     for (let k = 0; k < 3; k++) {
-      const list = seconds.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1);
+      const list = this.bySlot.get(`${rec.client}|${k === 0 ? sec : k === 1 ? sec - 1 : sec + 1}`);
       if (!list) continue;
       for (const j of list) {
         const score = joinScore(j, rec);
@@ -119,29 +116,21 @@ export class Joiner {
 
   private index(j: Joined): void {
     for (const id of j.rec.ids) if (!this.byId.has(id)) this.byId.set(id, j);
-    if (j.slotClient === null && j.rec.time && j.rec.client) {
-      const client = j.rec.client;
-      const sec = Math.floor(j.rec.time.getTime() / 1000);
-      j.slotClient = client;
-      j.slotSecond = sec;
-      let seconds = this.bySlot.get(client);
-      if (!seconds) {
-        seconds = new Map();
-        this.bySlot.set(client, seconds);
-      }
-      const list = seconds.get(sec);
-      if (!list) seconds.set(sec, [j]);
+    if (j.slotKey === null && j.rec.time && j.rec.client) {
+      j.slotKey = `${j.rec.client}|${Math.floor(j.rec.time.getTime() / 1000)}`;
+      const list = this.bySlot.get(j.slotKey);
+      if (!list) this.bySlot.set(j.slotKey, [j]);
       else if (list.length < MAX_PER_SLOT) list.push(j);
     }
   }
 
   private merge(j: Joined, rec: LogRecord): void {
     const a = j.rec;
-    if (!j.files.includes(rec.file)) j.files.push(rec.file);
-    const kindIn = rec.kind === "access" ? j.accessIn : j.otherIn;
-    if (!kindIn.includes(rec.file)) kindIn.push(rec.file);
-    if (j.seen.length < MAX_SEEN) j.seen.push({ file: rec.file, line: rec.line });
-    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids.push(id);
+    // concat, not push: exact-size arrays (see add).
+    if (!j.files.includes(rec.file)) j.files = j.files.concat(rec.file);
+    if (j.seen.length < MAX_SEEN)
+      j.seen = j.seen.concat({ file: rec.file, line: rec.line, access: rec.kind === "access" });
+    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(id);
     a.time ??= rec.time;
     if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
       a.status = rec.status;
@@ -152,7 +141,8 @@ export class Joiner {
     if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = rec.path;
     a.client ??= rec.client;
     a.requestId ??= rec.requestId;
-    for (const r of rec.rules) if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules.push(r);
+    for (const r of rec.rules)
+      if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(r);
     if (rec.ruleMessages) a.ruleMessages = { ...rec.ruleMessages, ...a.ruleMessages };
     a.denied ||= rec.denied;
     if (
@@ -177,19 +167,42 @@ export class Joiner {
     j.done = true;
     this.openCount--;
     for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
-    if (j.slotClient !== null) {
-      const seconds = this.bySlot.get(j.slotClient);
-      const list = seconds?.get(j.slotSecond);
-      if (seconds && list) {
+    if (j.slotKey !== null) {
+      const list = this.bySlot.get(j.slotKey);
+      if (list) {
         const at = list.indexOf(j);
         if (at !== -1) list.splice(at, 1);
-        if (list.length === 0) {
-          seconds.delete(j.slotSecond);
-          if (seconds.size === 0) this.bySlot.delete(j.slotClient);
-        }
+        if (list.length === 0) this.bySlot.delete(j.slotKey);
       }
     }
     this.onFinal(j);
+  }
+}
+
+/**
+ * A copy of `s` that does not keep alive the line it was cut from: V8 substrings
+ * share their parent's storage, and the window would otherwise hold whole lines.
+ */
+function detach<T extends string | null>(s: T): T {
+  // Shorter substrings are copies already. Flattening " " + s copies it.
+  if (s === null || s.length < 13) return s;
+  return ` ${s}`.slice(1) as T;
+}
+
+/** Detaches the strings a record may keep in the window. */
+function detachStrings(rec: LogRecord): void {
+  rec.path = detach(rec.path);
+  rec.client = detach(rec.client);
+  rec.message = detach(rec.message);
+  rec.requestId = detach(rec.requestId);
+  rec.method = detach(rec.method);
+  rec.format = detach(rec.format);
+  if (rec.ids.length > 0) rec.ids = rec.ids.map(detach);
+  if (rec.rules.length > 0) rec.rules = rec.rules.map(detach);
+  if (rec.ruleMessages) {
+    const own: Record<string, string> = {};
+    for (const [id, msg] of Object.entries(rec.ruleMessages)) own[detach(id)] = detach(msg);
+    rec.ruleMessages = own;
   }
 }
 
@@ -197,7 +210,12 @@ export class Joiner {
 function joinScore(j: Joined, rec: LogRecord): number {
   const a = j.rec;
   // One request writes one access line, and (without ids to tie them) one other line, to a file.
-  if ((rec.kind === "access" ? j.accessIn : j.otherIn).includes(rec.file)) return -1;
+  if (j.files.includes(rec.file)) {
+    // Past MAX_SEEN lines it can no longer tell: two requests, as lines of one file always were.
+    if (j.seen.length >= MAX_SEEN) return -1;
+    const access = rec.kind === "access";
+    for (const s of j.seen) if (s.file === rec.file && s.access === access) return -1;
+  }
   if (!a.time || !rec.time) return -1;
   const dt = Math.abs(a.time.getTime() - rec.time.getTime());
   if (dt > 1999) return -1;
@@ -234,7 +252,10 @@ export function toEntry(j: Joined): LogEntry {
   };
   if (a.rules.length) entry.rules = [...a.rules];
   if (a.product) entry.product = a.product;
-  if (j.seen.length > 1) entry.seenIn = j.seen.filter((s) => s.file !== a.file || s.line !== a.line);
+  if (j.seen.length > 1)
+    entry.seenIn = j.seen
+      .filter((s) => s.file !== a.file || s.line !== a.line)
+      .map((s) => ({ file: s.file, line: s.line }));
   if (a.statusInferred) entry.statusInferred = true;
   return entry;
 }
