@@ -203,7 +203,8 @@ describe("decide", () => {
       responder: unknown,
       evidence: [ev({ csrf: 2 }, "weak."), ev({ waf: 1 }, "other."), ev({ csrf: 5 }, "strong.")],
     });
-    expect(d.verdict?.evidence).toEqual(["strong.", "weak."]);
+    // Each fact carries its source in front.
+    expect(d.verdict?.evidence).toEqual(["[response] strong.", "[response] weak."]);
   });
 
   it("redacts the target URL in summaries and next steps", () => {

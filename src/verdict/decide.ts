@@ -306,7 +306,8 @@ export function decide(input: DecideInput): Decision {
       cause: best.cause,
       confidence: best.confidence,
       summary: summaryFor(best.cause, input, values, support),
-      evidence: [...new Set(support.map((e) => redactText(e.fact)))],
+      // Each fact carries its source (probe number, log line, config file:line) in front.
+      evidence: [...new Set(support.map((e) => `[${e.source}] ${redactText(e.fact)}`))],
       fix: fixSteps(
         best.cause,
         withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder),
