@@ -16,3 +16,5 @@ export function startLab(options: StartLabOptions): Promise<LabInfo>;
 export function stopLab(runDir: string): number[];
 export function stopLabAndWait(runDir: string): Promise<number[]>;
 export function reapStaleLabs(root: string): void;
+/** n distinct free ports on 127.0.0.1. */
+export function freePorts(n: number): Promise<number[]>;

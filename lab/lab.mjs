@@ -99,7 +99,7 @@ function readPidFile(path) {
 }
 
 /** Asks the OS for n distinct free ports on 127.0.0.1 (held together so none repeats). */
-async function freePorts(n) {
+export async function freePorts(n) {
   const servers = [];
   try {
     for (let i = 0; i < n; i++) {

@@ -9,9 +9,9 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePorts } from "../lab/lab.mjs";
 import { type ApacheConfig, evaluateApache, parseApacheConfig } from "../src/evidence/apache/index.js";
 
 const APACHE = "/usr/sbin/apache2";
@@ -36,16 +36,8 @@ const MODULES = [
   "setenvif",
 ];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
 }
 
 function labConfig(port: number): string {

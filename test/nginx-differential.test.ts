@@ -8,9 +8,9 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePorts } from "../lab/lab.mjs";
 import { evaluateNginx, type NginxConfig, parseNginxConfig } from "../src/evidence/nginx/index.js";
 
 const NGINX = "/usr/sbin/nginx";
@@ -19,16 +19,8 @@ const CONF = join(RUN, "nginx.conf");
 const PID = join(RUN, "nginx.pid");
 const WWW = join(RUN, "www");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
 }
 
 function labConfig(port: number): string {
