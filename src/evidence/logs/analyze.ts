@@ -7,6 +7,7 @@ import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
 import { BoundedCounter } from "./counter.js";
 import { FormatTally, LineDispatcher } from "./dispatch.js";
+import { withTightHeap } from "./gc-pacing.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
 import { type LineSink, LineSplitter, looksBinary, openLog, readError } from "./lines.js";
 import { type CompiledFormat, compileLogFormat } from "./log-format.js";
@@ -24,6 +25,14 @@ export async function scanLogs(
   onDenial: (j: Joined) => void,
 ): Promise<LogFileSummary[]> {
   if (paths.length === 0) throw new InputError("no log files given");
+  return withTightHeap(() => scanAll(paths, options, onDenial));
+}
+
+async function scanAll(
+  paths: string[],
+  options: LogsOptions,
+  onDenial: (j: Joined) => void,
+): Promise<LogFileSummary[]> {
   const custom = compileFormats(options.logFormats);
   const files: LogFileSummary[] = [];
   const byName = new Map<string, LogFileSummary>();

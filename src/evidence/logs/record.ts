@@ -39,9 +39,14 @@ export function splitRequestLine(line: string): { method: string | null; path: s
 /** The path part of a URL or path, without query or fragment: what joins and `--path` compare. */
 export function pathOnly(target: string): string {
   let p = target;
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
-  if (scheme) p = p.slice(scheme[0].length) || "/";
-  const cut = p.search(/[?#]/);
+  // A path ("/…") has no scheme: skip the regex (joins call this for every candidate pair).
+  if (p.charCodeAt(0) !== 0x2f) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(p);
+    if (scheme) p = p.slice(scheme[0].length) || "/";
+  }
+  const q = p.indexOf("?");
+  const h = p.indexOf("#");
+  const cut = q === -1 ? h : h === -1 ? q : Math.min(q, h);
   return cut === -1 ? p : p.slice(0, cut);
 }
 
