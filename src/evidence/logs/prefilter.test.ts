@@ -1,0 +1,91 @@
+// The prefilter may only skip lines that yield nothing the join keeps: checked
+// against the full parsers on real-looking lines, their mutations and noise.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { LineDispatcher } from "./dispatch.js";
+import { compileLogFormat } from "./log-format.js";
+import { LinePrefilter } from "./prefilter.js";
+
+const SEEDS = [
+  '10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "GET /index.html HTTP/1.1" 200 512 "-" "curl/8.5.0"',
+  '10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "POST /admin HTTP/1.1" 403 153 "-" "Mozilla/5.0"',
+  '10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "GET /x?a=\\"b\\" HTTP/1.1" 404 0',
+  'shop.test:443 10.1.2.3 - bob [05/Jan/2026:00:00:01 +0000] "GET / HTTP/1.1" 429 0 "-" "ua" rid=abc',
+  '::1 - - [05/Jan/2026:00:00:01 +0000] "GET / HTTP/2.0" 200 1 "-" "ua"',
+  '[::1] - - [05/Jan/2026:00:00:01 +0000] "GET / HTTP/1.1" 401 1',
+  '10.1.2.3 - - [05/Jan/2026:00:00:01] "GET / HTTP/1.1" 200 1',
+  '2026/01/05 00:00:01 [error] 812#812: *3 access forbidden by rule, client: 10.1.2.3, server: x, request: "GET / HTTP/1.1"',
+  "2026/01/05 00:00:01 [info] 812#812: *3 client 10.1.2.3 closed keepalive connection",
+  "[Mon Jan 05 00:00:01.123456 2026] [authz_core:error] [pid 1:tid 2] [client 10.1.2.3:5] AH01630: client denied by server configuration: /srv/x",
+  '[Mon Jan 05 00:00:01.123456 2026] [security2:error] [client 10.1.2.3] ModSecurity: Warning. [id "942100"] [unique_id "Zb1"]',
+  '{"level":"warn","msg":"forbidden","status":403}',
+  '{"level":50,"time":1,"msg":"request completed","res":{"statusCode":200}}',
+  '{"message":"too many","code":"requests","level":"error"}',
+  '{"transaction":{"unique_id":"x"}}',
+  '2026-01-05T00:00:01Z ERR Coraza: Access denied (phase 1) [id "1"]',
+  "--abcd1234-A--",
+];
+const PIECES = [
+  " ",
+  "  ",
+  '"',
+  "\\",
+  "[",
+  "]",
+  "\r",
+  "\u2028",
+  "\u00a0",
+  "é",
+  "403",
+  "200",
+  ":80",
+  "\t",
+  "-",
+  "{",
+];
+
+const line = fc.oneof(
+  fc.constantFrom(...SEEDS),
+  fc
+    .tuple(fc.constantFrom(...SEEDS), fc.nat(200), fc.nat(4), fc.constantFrom(...PIECES))
+    .map(([s, at, drop, piece]) => {
+      const i = at % (s.length + 1);
+      return s.slice(0, i) + piece + s.slice(i + drop);
+    }),
+  fc.string({ maxLength: 120 }),
+);
+
+/** What the join would keep of a line: any record but a non-refused access record. */
+function kept(d: LineDispatcher, text: string): boolean {
+  return d.feed({ n: 1, text, cut: false }).records.some((r) => r.kind !== "access" || r.denied);
+}
+
+function skipped(p: LinePrefilter, text: string): boolean {
+  const buf = Buffer.from(text);
+  p.newChunk(buf);
+  return p.accessSkip(buf, 0, buf.length) || !p.mayHoldRecord(buf.toString("utf8"));
+}
+
+describe("LinePrefilter", () => {
+  it("skips the plain access lines that were not refused", () => {
+    const p = new LinePrefilter(false);
+    expect(skipped(p, SEEDS[0] as string)).toBe(true);
+    expect(skipped(p, SEEDS[2] as string)).toBe(true);
+    expect(skipped(p, SEEDS[4] as string)).toBe(true);
+    expect(skipped(p, SEEDS[8] as string)).toBe(true);
+    expect(skipped(p, SEEDS[1] as string)).toBe(false);
+    expect(skipped(p, SEEDS[3] as string)).toBe(false);
+  });
+
+  it("never skips a line the parsers would keep", () => {
+    const custom = compileLogFormat("f", '%h %t "%r" %>s %{X-Request-Id}i');
+    fc.assert(
+      fc.property(line, fc.boolean(), (text, withCustom) => {
+        const formats = withCustom && custom ? [custom] : [];
+        const p = new LinePrefilter(formats.length > 0);
+        if (skipped(p, text)) expect(kept(new LineDispatcher("f.log", formats), text)).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
