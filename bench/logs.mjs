@@ -254,8 +254,9 @@ export async function logsThroughput() {
   try {
     refused = JSON.parse(readFileSync(`${file}.json`, "utf8")).refusedRequests;
   } catch {}
+  const same = refused === null ? "" : denials === refused ? " (same count)" : " (COUNTS DIFFER)";
   note(
-    `generated refused requests: ${refused ?? "?"}; why403 denials by cause: ` +
+    `generated refused requests: ${refused ?? "?"}${same}; why403 denials by cause: ` +
       Object.entries(byCause)
         .map(([k, v]) => `${k} ${v}`)
         .join(", "),
