@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../errors.js";
-import { formatCurl, parseCurlArgs, parseCurlCommandLine } from "./curl.js";
+import { CURL_USER_AGENT, formatCurl, parseCurlArgs, parseCurlCommandLine } from "./curl.js";
 import { splitCommandLine } from "./shell-words.js";
 
 const fixture = (name: string) =>
@@ -24,13 +24,20 @@ function expectInputError(fn: () => unknown, pattern: RegExp): void {
   expect((thrown as Error).message).not.toContain("\n");
 }
 
+/** The headers a line set itself, without curl's own defaults (tested separately). */
+function noDefaults(headers: Array<[string, string]>): Array<[string, string]> {
+  return headers.filter(
+    ([n, v]) => !((n === "User-Agent" && v === CURL_USER_AGENT) || (n === "Accept" && v === "*/*")),
+  );
+}
+
 describe("browser Copy as cURL", () => {
   it("Chrome bash, JSON body with -b cookies", () => {
     const r = parseCurlCommandLine(fixture("chrome-bash-json.txt"));
     expect(r.method).toBe("POST");
     expect(r.url).toBe("https://shop.example.com/api/cart/items");
     expect(r.body?.toString()).toBe('{"sku":"A-100","qty":2,"note":"gift wrap"}');
-    expect(r.headers).toEqual([
+    expect(noDefaults(r.headers)).toEqual([
       ["accept", "application/json, text/plain, */*"],
       ["accept-language", "en-US,en;q=0.9,de;q=0.8"],
       ["content-type", "application/json"],
@@ -79,7 +86,7 @@ describe("browser Copy as cURL", () => {
     expect(r.method).toBe("POST");
     expect(r.url).toBe("https://shop.example.com/api/cart/items?ref=mail&step=2");
     expect(r.body?.toString()).toBe('{"sku":"A-100","path":"C:\\\\tmp","pct":"50%","q":"%USERPROFILE%"}');
-    expect(r.headers).toEqual([
+    expect(noDefaults(r.headers)).toEqual([
       ["accept", "application/json, text/plain, */*"],
       ["content-type", "application/json"],
       ["origin", "https://shop.example.com"],
@@ -112,7 +119,7 @@ describe("browser Copy as cURL", () => {
     expect(r.method).toBe("PUT");
     expect(r.url).toBe("https://api.example.com/v1/items/42?dry_run=1");
     expect(r.body?.toString()).toBe('{"name": "it\'s \\"quoted\\""}');
-    expect(r.headers).toEqual([
+    expect(noDefaults(r.headers)).toEqual([
       ["Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"],
       ["Content-Type", "application/json"],
     ]);
@@ -171,7 +178,24 @@ describe("shell word splitting", () => {
 describe("parseCurlArgs options", () => {
   it("defaults to GET with no body", () => {
     const r = parseCurlArgs(["https://x.test/a"]);
-    expect(r).toEqual({ method: "GET", url: "https://x.test/a", headers: [], body: null, options: {} });
+    expect({ ...r, headers: noDefaults(r.headers) }).toEqual({
+      method: "GET",
+      url: "https://x.test/a",
+      headers: [],
+      body: null,
+      options: {},
+    });
+  });
+  it("adds curl's own User-Agent and Accept unless the line sets or suppresses them", () => {
+    expect(parseCurlArgs(["https://x.test/a"]).headers).toEqual([
+      ["User-Agent", CURL_USER_AGENT],
+      ["Accept", "*/*"],
+    ]);
+    expect(parseCurlArgs(["-H", "User-Agent:", "-H", "Accept:", "https://x.test/a"]).headers).toEqual([]);
+    expect(parseCurlArgs(["-A", "x/1", "-H", "accept: text/html", "https://x.test/a"]).headers).toEqual([
+      ["accept", "text/html"],
+      ["User-Agent", "x/1"],
+    ]);
   });
   it("adds http:// when the scheme is missing", () => {
     expect(parseCurlArgs(["x.test:8080/a"]).url).toBe("http://x.test:8080/a");
@@ -180,7 +204,7 @@ describe("parseCurlArgs options", () => {
     const r = parseCurlArgs(["-d", "a=1", "--data", "b=2", "--data-raw=@c", "https://x.test/"]);
     expect(r.method).toBe("POST");
     expect(r.body?.toString()).toBe("a=1&b=2&@c");
-    expect(r.headers).toEqual([["Content-Type", "application/x-www-form-urlencoded"]]);
+    expect(noDefaults(r.headers)).toEqual([["Content-Type", "application/x-www-form-urlencoded"]]);
   });
   it("-d @file strips line breaks, --data-binary keeps them", () => {
     const p = join(dir, "body.txt");
@@ -204,7 +228,7 @@ describe("parseCurlArgs options", () => {
   it("--json sets content type and accept", () => {
     const r = parseCurlArgs(["--json", '{"a":1}', "http://x"]);
     expect(r.method).toBe("POST");
-    expect(r.headers).toEqual([
+    expect(noDefaults(r.headers)).toEqual([
       ["Content-Type", "application/json"],
       ["Accept", "application/json"],
     ]);
@@ -214,7 +238,7 @@ describe("parseCurlArgs options", () => {
     expect(r.method).toBe("GET");
     expect(r.url).toBe("http://x/s?a=0&q=1&r=2");
     expect(r.body).toBeNull();
-    expect(r.headers).toEqual([]);
+    expect(noDefaults(r.headers)).toEqual([]);
   });
   it("-I is HEAD; -I with -d is refused", () => {
     const r = parseCurlArgs(["-I", "http://x"]);
@@ -236,14 +260,14 @@ describe("parseCurlArgs options", () => {
       "b=2",
       "http://x",
     ]);
-    expect(r.headers).toEqual([
+    expect(noDefaults(r.headers)).toEqual([
       ["Authorization", `Basic ${Buffer.from("al:pw").toString("base64")}`],
       ["User-Agent", "agent/1"],
       ["Referer", "http://r/"],
       ["Cookie", "a=1; b=2"],
     ]);
     const r2 = parseCurlArgs(["-u", "al:pw", "-H", "authorization: Token t", "http://x"]);
-    expect(r2.headers).toEqual([["authorization", "Token t"]]);
+    expect(noDefaults(r2.headers)).toEqual([["authorization", "Token t"]]);
     expectInputError(() => parseCurlArgs(["-u", "al", "http://x"]), /password/);
   });
   it("-b with a file name is a cookie jar: refused", () => {
@@ -251,7 +275,7 @@ describe("parseCurlArgs options", () => {
   });
   it("header forms: 'Name:' suppresses, 'Name;' is empty, @file refused", () => {
     const r = parseCurlArgs(["-H", "X-Empty;", "-H", "Content-Type:", "-d", "a", "http://x"]);
-    expect(r.headers).toEqual([["X-Empty", ""]]);
+    expect(noDefaults(r.headers)).toEqual([["X-Empty", ""]]);
     expectInputError(() => parseCurlArgs(["-H", "@headers.txt", "http://x"]), /-H @file/);
     expectInputError(
       () => parseCurlArgs(["-H", "nonsense", "http://x"]),

@@ -3,8 +3,9 @@
 // cURL" and people at a terminal write, and refuses by name any option whose
 // effect it cannot reproduce, so a replay never silently differs from curl.
 //
-// Not modelled: curl's default headers (User-Agent: curl/x.y, Accept: */*) are
-// not added to the model, and --compressed only sets options.compressed (the
+// curl's own default headers (User-Agent: curl/x.y, Accept: */*) are added when
+// the line does not set or suppress them, so a replay looks like curl's request
+// to a rule that keys on them; --compressed only sets options.compressed (the
 // sender decides the Accept-Encoding it offers).
 
 import { randomBytes } from "node:crypto";
@@ -637,6 +638,8 @@ function buildRequest(st: ParseState): RequestModel {
     headers.push(["Authorization", `Bearer ${st.bearer}`]);
   }
   if (st.userAgent !== undefined && canAdd("User-Agent")) headers.push(["User-Agent", st.userAgent]);
+  if (canAdd("User-Agent")) headers.push(["User-Agent", CURL_USER_AGENT]);
+  if (canAdd("Accept")) headers.push(["Accept", "*/*"]);
   if (st.referer && canAdd("Referer")) headers.push(["Referer", st.referer]);
   if (st.cookies.length > 0 && !st.suppressed.has("cookie")) {
     // curl sends -b cookies in a Cookie header of its own, after the -H ones.
@@ -647,6 +650,9 @@ function buildRequest(st: ParseState): RequestModel {
   if (st.head) options.headOnly = true;
   return { method: st.method ?? defaultMethod, url, headers, body, options };
 }
+
+/** What curl sends when no User-Agent is given (any current curl says curl/<version>). */
+export const CURL_USER_AGENT = "curl/8.5.0";
 
 const POWERSHELL = /^(invoke-webrequest|invoke-restmethod|iwr|irm|\$session)\b/i;
 
