@@ -27,8 +27,9 @@ export interface Joined {
   /** The lines of this request (the first MAX_SEEN), and whether each was an access line. */
   seen: Array<{ file: string; line: number; access: boolean }>;
   seq: number;
-  /** client|second key this request is indexed under. */
-  slotKey: string | null;
+  /** The second and client this request is indexed under (null: not indexed by time). */
+  slotSec: number | null;
+  slotClient: string | null;
   done: boolean;
 }
 
@@ -39,7 +40,8 @@ export class Joiner {
   private head = 0;
   private openCount = 0;
   private readonly byId = new Map<string, Joined>();
-  private readonly bySlot = new Map<string, Joined[]>();
+  /** second → client → open requests (numeric outer keys: no key strings built per lookup). */
+  private readonly bySlot = new Map<number, Map<string, Joined[]>>();
 
   constructor(
     private readonly onFinal: (j: Joined) => void,
@@ -61,7 +63,8 @@ export class Joiner {
       files: [rec.file],
       seen: [{ file: rec.file, line: rec.line, access: rec.kind === "access" }],
       seq: this.seq++,
-      slotKey: null,
+      slotSec: null,
+      slotClient: null,
       done: false,
     };
     this.queue.push(j);
@@ -101,7 +104,7 @@ export class Joiner {
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
     for (let k = 0; k < 3; k++) {
-      const list = this.bySlot.get(`${rec.client}|${k === 0 ? sec : k === 1 ? sec - 1 : sec + 1}`);
+      const list = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
       if (!list) continue;
       for (const j of list) {
         const score = joinScore(j, rec);
@@ -116,10 +119,18 @@ export class Joiner {
 
   private index(j: Joined): void {
     for (const id of j.rec.ids) if (!this.byId.has(id)) this.byId.set(id, j);
-    if (j.slotKey === null && j.rec.time && j.rec.client) {
-      j.slotKey = `${j.rec.client}|${Math.floor(j.rec.time.getTime() / 1000)}`;
-      const list = this.bySlot.get(j.slotKey);
-      if (!list) this.bySlot.set(j.slotKey, [j]);
+    if (j.slotSec === null && j.rec.time && j.rec.client) {
+      const sec = Math.floor(j.rec.time.getTime() / 1000);
+      const client = j.rec.client;
+      j.slotSec = sec;
+      j.slotClient = client;
+      let clients = this.bySlot.get(sec);
+      if (!clients) {
+        clients = new Map();
+        this.bySlot.set(sec, clients);
+      }
+      const list = clients.get(client);
+      if (!list) clients.set(client, [j]);
       else if (list.length < MAX_PER_SLOT) list.push(j);
     }
   }
@@ -167,12 +178,16 @@ export class Joiner {
     j.done = true;
     this.openCount--;
     for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
-    if (j.slotKey !== null) {
-      const list = this.bySlot.get(j.slotKey);
-      if (list) {
+    if (j.slotSec !== null && j.slotClient !== null) {
+      const clients = this.bySlot.get(j.slotSec);
+      const list = clients?.get(j.slotClient);
+      if (clients && list) {
         const at = list.indexOf(j);
         if (at !== -1) list.splice(at, 1);
-        if (list.length === 0) this.bySlot.delete(j.slotKey);
+        if (list.length === 0) {
+          clients.delete(j.slotClient);
+          if (clients.size === 0) this.bySlot.delete(j.slotSec);
+        }
       }
     }
     this.onFinal(j);

@@ -23,8 +23,16 @@ export interface WafMessage {
 
 const MARKER = /\b(ModSecurity|Coraza): (Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
 
+/** One compiled pattern per field name (a line asks for six). */
+const FIELD_RE = new Map<string, RegExp>();
+
 function field(text: string, name: string): string | null {
-  const m = new RegExp(`\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`).exec(text);
+  let re = FIELD_RE.get(name);
+  if (!re) {
+    re = new RegExp(`\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`);
+    FIELD_RE.set(name, re);
+  }
+  const m = re.exec(text);
   return m ? (m[1] as string) : null;
 }
 
