@@ -119,6 +119,13 @@ const scenarios: Scenario[] = [
   },
 
   {
+    name: "nginx refuses curl's User-Agent on one location (a GET: probed on the URL itself)",
+    args: () => [`${lab.nginx.url}/feeds/news.xml`, ...host],
+    cause: "waf",
+    product: "nginx",
+    trigger: { location: "header", name: "user-agent", contains: "curl" },
+  },
+  {
     name: "nginx limit_except",
     args: () => [`${lab.nginx.url}/upload`, ...host, "-F", "file=@package.json"],
     cause: "server-config",

@@ -324,6 +324,8 @@ const EMBEDDING_SERVERS = new Set(["apache", "nginx", "openresty", "litespeed", 
 function inferEmbeddedFirewall(report: Report): void {
   const r = report.baseline.responder;
   if (report.verdict?.cause !== "waf" || !report.trigger) return;
+  // Host-wide: the content search ran on the decoy path, where no route of the app runs.
+  if (!report.probes.some((p) => p.safety === "decoy" && /content search/.test(p.purpose))) return;
   if (r.layer !== "web-server" || !r.product || !EMBEDDING_SERVERS.has(r.product)) return;
   const { relays = [], references, ...self } = r;
   report.baseline.responder = {

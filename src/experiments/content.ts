@@ -53,13 +53,18 @@ function causeWeights(
   if (only && only.location === "header" && (name === "origin" || name === "referer")) {
     return { csrf: 2, cors: name === "origin" ? 1.5 : 0, waf: -1 };
   }
+  // A refusal that follows a part of the request is not a plain path, address or
+  // file-permission rule: those refuse whatever the content.
+  const notPlain = { "server-config": -2, "fs-permission": -3, "ip-restriction": -2 };
   if (only && only.location === "header" && name === "user-agent") {
+    // No challenge page here (bot-protection has its own page markers): a rule on the
+    // User-Agent header is a security rule matching request content.
     return family === "scanner user agent"
-      ? { waf: 3, "bot-protection": 1.5 }
-      : { "bot-protection": 2.5, waf: 1.5 };
+      ? { ...notPlain, waf: 4.5, "bot-protection": 1.5 }
+      : { ...notPlain, waf: 4, "bot-protection": 2 };
   }
   const front = state.facts.decoy?.reproduces ? 1 : 0;
-  return { waf: 3.5 + front, "app-logic": -1, csrf: -1, "ip-restriction": -2 };
+  return { ...notPlain, waf: 3.5 + front, "app-logic": -1, csrf: -1 };
 }
 
 function describePart(p: MinimalPart): string {
