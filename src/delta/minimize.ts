@@ -130,6 +130,9 @@ export async function minimizeRequest(
   const maxValueTests = options.maxValueTests ?? 16;
   for (const leaf of leaves) {
     if (leaf.value === undefined || leaf.value.length <= 1 || exhausted) continue;
+    // Headers that a check compares whole (an origin, a content type) have no
+    // meaningful shorter form: "e" of "https://evil.example" explains nothing.
+    if (leaf.location === "header" && WHOLE_VALUE_HEADERS.test(leaf.name ?? "")) continue;
     const base = sel;
     let valueTests = 0;
     const fails = async (text: string): Promise<boolean> => {
@@ -149,6 +152,9 @@ export async function minimizeRequest(
   }));
   return { followsContent: true, parts, tests, exhausted, minimalRequest: tree.render(sel) };
 }
+
+const WHOLE_VALUE_HEADERS =
+  /^(origin|referer|host|content-type|accept|accept-language|x-requested-with|sec-fetch-[a-z]+|x-forwarded-[a-z]+|x-real-ip)$/i;
 
 /** Largest k in [lo, hi) with ok(k), given ok(lo) holds and ok is monotone (true then false). */
 async function lastTrue(lo: number, hi: number, ok: (k: number) => Promise<boolean>): Promise<number> {

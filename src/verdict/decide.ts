@@ -173,7 +173,10 @@ export function placeholderValues(
     | undefined;
   const trigger = input.trigger ?? suspect;
   if (trigger) {
-    values.field ??= trigger.name ?? undefined;
+    // The trigger names a token field only when it is not the Origin/Referer itself.
+    if (!(trigger.location === "header" && /^(origin|referer)$/i.test(trigger.name ?? ""))) {
+      values.field ??= trigger.name ?? undefined;
+    }
     values.triggerDescription = describeTrigger(trigger);
     const t = modsecTarget(trigger);
     if (t) values.modsecTarget = t;
@@ -294,6 +297,14 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
   return steps;
 }
 
+/** When the proven trigger is the Origin or Referer, the steps about origins come first. */
+function steerByTrigger(steps: string[], trigger: Trigger | null | undefined): string[] {
+  if (!trigger || trigger.location !== "header" || !/^(origin|referer)$/i.test(trigger.name ?? ""))
+    return steps;
+  const about = (t: string) => /\borigin|\breferer/i.test(t);
+  return [...steps.filter(about), ...steps.filter((t) => !about(t))];
+}
+
 export function decide(input: DecideInput): Decision {
   const sums = scoreCauses(input.evidence);
   const candidates = confidences(sums);
@@ -308,10 +319,13 @@ export function decide(input: DecideInput): Decision {
       summary: summaryFor(best.cause, input, values, support),
       // Each fact carries its source (probe number, log line, config file:line) in front.
       evidence: [...new Set(support.map((e) => `[${e.source}] ${redactText(e.fact)}`))],
-      fix: fixSteps(
-        best.cause,
-        withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder),
-        values,
+      fix: steerByTrigger(
+        fixSteps(
+          best.cause,
+          withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder),
+          values,
+        ),
+        input.trigger,
       ),
     };
   }
