@@ -299,8 +299,7 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
 
 /** When the proven trigger is the Origin or Referer, the steps about origins come first. */
 function steerByTrigger(steps: string[], trigger: Trigger | null | undefined): string[] {
-  if (!trigger || trigger.location !== "header" || !/^(origin|referer)$/i.test(trigger.name ?? ""))
-    return steps;
+  if (trigger?.location !== "header" || !/^(origin|referer)$/i.test(trigger.name ?? "")) return steps;
   const about = (t: string) => /\borigin|\breferer/i.test(t);
   return [...steps.filter(about), ...steps.filter((t) => !about(t))];
 }
