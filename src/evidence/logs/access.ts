@@ -1,5 +1,7 @@
 // nginx / Apache access logs in the common, combined and vhost_combined
 // formats, with any extra fields after them (request ids, timings).
+
+import type { AccessFields } from "./prefilter.js";
 import {
   addId,
   causeFromStatusRecord,
@@ -87,4 +89,92 @@ export function parseAccessLine(line: string, file: string, n: number, format: s
   rec.requestId = requestId;
   causeFromStatusRecord(rec);
   return rec;
+}
+
+const SP = 0x20;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const ESCAPED_QUOTE = /\\"/g;
+
+/**
+ * The record parseAccessLine would make of buf[s, e), built from the positions
+ * the prefilter found (LinePrefilter.accessCheck gave ACCESS_REFUSED), without
+ * decoding the whole line or running ACCESS_RE. Null when the rest of the line
+ * is unusual enough (a non-ASCII or tab byte in the bytes field) to leave it to
+ * the regex.
+ */
+export function accessRecordFromBytes(
+  buf: Buffer,
+  e: number,
+  f: AccessFields,
+  file: string,
+  n: number,
+): LogRecord | null {
+  // (\S+) bytes field: printable ASCII up to a space or the end.
+  let b = f.close + 6;
+  while (b < e) {
+    const c = buf[b] as number;
+    if (c === SP) break;
+    if (c < 0x21 || c > 0x7e) return null;
+    b++;
+  }
+  // (?: "referer" "agent")? then the rest.
+  let tailStart = b;
+  let quotedPair = false;
+  if (b + 1 < e && buf[b + 1] === QUOTE) {
+    const r = closingQuote(buf, b + 2, e);
+    if (r !== -1 && r + 2 < e && buf[r + 1] === SP && buf[r + 2] === QUOTE) {
+      const a = closingQuote(buf, r + 3, e);
+      if (a !== -1) {
+        tailStart = a + 1;
+        quotedPair = true;
+      }
+    }
+  }
+  const tail = tailStart < e ? buf.toString("utf8", tailStart, e) : "";
+  const extra = tail.trim() !== "";
+  const flavour: AccessFlavour = f.vhost ? "vhost_combined" : quotedPair ? "combined" : "common";
+  const format = FORMAT_NAMES[flavour][extra ? 1 : 0];
+  const request = buf.toString("utf8", f.open + 1, f.close);
+  const status = f.status;
+  const { method, path } = splitRequestLine(request.replace(ESCAPED_QUOTE, '"'));
+  const rec = makeRecord({
+    file,
+    line: n,
+    format,
+    kind: "access",
+    time: f.time,
+    status,
+    method,
+    path,
+    client: clientAddress(buf.toString("latin1", f.clientStart, f.clientEnd)),
+    product: null,
+    message: `${request} → ${status}`,
+    denied: isRefusalStatus(status),
+  });
+  if (tail !== "") {
+    const { requestId, ids } = idsFromTail(tail);
+    for (const id of ids) addId(rec, id);
+    rec.requestId = requestId;
+  }
+  causeFromStatusRecord(rec);
+  return rec;
+}
+
+const FORMAT_NAMES: Record<AccessFlavour, [string, string]> = {
+  common: ["access-common", "access-common+fields"],
+  combined: ["access-combined", "access-combined+fields"],
+  vhost_combined: ["access-vhost_combined", "access-vhost_combined+fields"],
+};
+
+/** The first unescaped quote in buf[from, e), or -1 (the end of a QUOTED field). */
+function closingQuote(buf: Buffer, from: number, e: number): number {
+  let c = buf.indexOf(QUOTE, from);
+  while (c !== -1 && c < e) {
+    let k = c - 1;
+    while (k >= from && buf[k] === BACKSLASH) k--;
+    if ((c - 1 - k) % 2 === 0) return c;
+    c = buf.indexOf(QUOTE, c + 1);
+  }
+  return -1;
 }

@@ -5,13 +5,14 @@
 // file is an InputError. Joins across files reach back JOIN_WINDOW requests.
 import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
+import { accessRecordFromBytes } from "./access.js";
 import { BoundedCounter } from "./counter.js";
 import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { withTightHeap } from "./gc-pacing.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
 import { type LineSink, LineSplitter, looksBinary, openLog, readError } from "./lines.js";
 import { type CompiledFormat, compileLogFormat } from "./log-format.js";
-import { LinePrefilter } from "./prefilter.js";
+import { ACCESS_REFUSED, ACCESS_SKIP, LinePrefilter } from "./prefilter.js";
 import { pathOnly } from "./record.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -110,7 +111,7 @@ class FileScan implements LineSink {
   private checked = false;
 
   constructor(
-    file: string,
+    private readonly file: string,
     custom: CompiledFormat[],
     private readonly emit: (rec: LogRecord) => void,
   ) {
@@ -135,7 +136,18 @@ class FileScan implements LineSink {
       }
     }
     const sampling = !this.tally.full || this.dispatcher.inAuditRecord;
-    if (!sampling && !cut && this.prefilter.accessSkip(buf, start, end)) return true;
+    if (!sampling && !cut) {
+      const access = this.prefilter.accessCheck(buf, start, end);
+      if (access === ACCESS_SKIP) return true;
+      if (access === ACCESS_REFUSED) {
+        // A refused access line: its record straight from the bytes the check found.
+        const rec = accessRecordFromBytes(buf, end, this.prefilter.refused, this.file, n);
+        if (rec) {
+          this.emit(rec);
+          return true;
+        }
+      }
+    }
     text ??= buf.toString("utf8", start, end);
     if (!sampling && !this.prefilter.mayHoldRecord(text)) return true;
     const { format, records } = this.dispatcher.feed({ n, text, cut });

@@ -2,9 +2,10 @@
 // against the full parsers on real-looking lines, their mutations and noise.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { accessRecordFromBytes } from "./access.js";
 import { LineDispatcher } from "./dispatch.js";
 import { compileLogFormat } from "./log-format.js";
-import { LinePrefilter } from "./prefilter.js";
+import { ACCESS_REFUSED, LinePrefilter } from "./prefilter.js";
 
 const SEEDS = [
   '10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "GET /index.html HTTP/1.1" 200 512 "-" "curl/8.5.0"',
@@ -24,6 +25,10 @@ const SEEDS = [
   '{"transaction":{"unique_id":"x"}}',
   '2026-01-05T00:00:01Z ERR Coraza: Access denied (phase 1) [id "1"]',
   "--abcd1234-A--",
+  '10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "POST /a?x=\\"y\\" HTTP/1.1" 403 12 "-" "ua \\"q\\"" rid=r1 x_request_id="abc"',
+  'shop.test:8080 ::ffff:10.1.2.3 - - [05/Jan/2026:00:00:01 +0100] "DELETE /x HTTP/2.0" 401 - "ref" "ua" 0123456789abcdef0123456789abcdef',
+  '10.1.2.3 - - [05/Jan/2026:00:00:01 -0500] "garbled" 429 7 "ref"',
+  '[::1]:80 10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "GET / HTTP/1.1" 451 0 "a" "b"  \t',
 ];
 const PIECES = [
   " ",
@@ -87,5 +92,24 @@ describe("LinePrefilter", () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it("builds a refused access line's record from bytes exactly as the access parser does", () => {
+    let built = 0;
+    fc.assert(
+      fc.property(line, (text) => {
+        const p = new LinePrefilter(false);
+        const buf = Buffer.from(text);
+        p.newChunk(buf);
+        if (p.accessCheck(buf, 0, buf.length) !== ACCESS_REFUSED) return;
+        const rec = accessRecordFromBytes(buf, buf.length, p.refused, "f.log", 1);
+        if (!rec) return;
+        built++;
+        const [parsed] = new LineDispatcher("f.log", []).feed({ n: 1, text, cut: false }).records;
+        expect(rec).toEqual(parsed);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(built).toBeGreaterThan(100);
   });
 });

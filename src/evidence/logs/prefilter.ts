@@ -49,7 +49,35 @@ const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
 const JSON_HINT = new RegExp(`\\\\|transaction|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
 const SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)"/i;
 
+/** What accessCheck found: parse the decoded line, skip it, or build its record from `refused`. */
+export const ACCESS_PARSE = 0;
+export const ACCESS_SKIP = 1;
+export const ACCESS_REFUSED = 2;
+
+/** Where the fields of a refused access line are (valid until the next accessCheck). */
+export interface AccessFields {
+  vhost: boolean;
+  /** The client token buf[clientStart, clientEnd): printable ASCII. */
+  clientStart: number;
+  clientEnd: number;
+  /** The request's opening and closing quotes. */
+  open: number;
+  close: number;
+  status: number;
+  /** What parseClfTime gave for the time field. */
+  time: Date;
+}
+
 export class LinePrefilter {
+  readonly refused: AccessFields = {
+    vhost: false,
+    clientStart: 0,
+    clientEnd: 0,
+    open: 0,
+    close: 0,
+    status: 0,
+    time: new Date(0),
+  };
   private readonly starts = new Int32Array(5);
   /** Next CR / 0xE2 byte at or after the last searched line, in the current chunk; -1 before a search. */
   private crAt = -1;
@@ -58,6 +86,7 @@ export class LinePrefilter {
   private readonly lastTime = Buffer.alloc(64);
   private lastTimeLen = -1;
   private lastTimeOk = false;
+  private lastTimeDate: Date | null = null;
 
   /** `custom`: custom formats are tried before the built-in parsers, so no access line is skipped on bytes. */
   constructor(private readonly custom: boolean) {}
@@ -74,21 +103,31 @@ export class LinePrefilter {
    * is not a refusal: the access parser claims it and its record is dropped.
    */
   accessSkip(buf: Buffer, s: number, e: number): boolean {
-    if (this.custom || buf !== this.chunk || e - s < 24) return false;
+    return this.accessCheck(buf, s, e) === ACCESS_SKIP;
+  }
+
+  /**
+   * ACCESS_SKIP as accessSkip; ACCESS_REFUSED when buf[s, e) is certainly an
+   * access line the access parser reads with a refusal status (its fields are
+   * in `refused`); ACCESS_PARSE otherwise.
+   */
+  accessCheck(buf: Buffer, s: number, e: number): number {
+    const PARSE = ACCESS_PARSE;
+    if (this.custom || buf !== this.chunk || e - s < 24) return PARSE;
     const b0 = buf[s] as number;
     // Lines other parsers look at first: JSON, Apache error "[Thu …", nginx error "2026/…", audit "--".
-    if (b0 === LBRACE || (b0 === DASH && buf[s + 1] === DASH)) return false;
-    if (b0 === LBRACKET && isLetter(buf[s + 1] as number)) return false;
+    if (b0 === LBRACE || (b0 === DASH && buf[s + 1] === DASH)) return PARSE;
+    if (b0 === LBRACKET && isLetter(buf[s + 1] as number)) return PARSE;
     if (isDigit(b0) && isDigit(buf[s + 1] as number) && isDigit(buf[s + 2] as number)) {
-      if (isDigit(buf[s + 3] as number) && buf[s + 4] === SLASH) return false;
+      if (isDigit(buf[s + 3] as number) && buf[s + 4] === SLASH) return PARSE;
     }
     // `.` in ACCESS_RE stops at CR, U+2028 and U+2029: leave such lines to the parser.
     if (this.crAt !== -2 && this.crAt < s) this.crAt = buf.indexOf(CR, s);
     if (this.crAt === -1) this.crAt = -2;
-    if (this.crAt >= 0 && this.crAt < e) return false;
+    if (this.crAt >= 0 && this.crAt < e) return PARSE;
     if (this.e2At !== -2 && this.e2At < s) this.e2At = buf.indexOf(E2, s);
     if (this.e2At === -1) this.e2At = -2;
-    if (this.e2At >= 0 && this.e2At < e) return false;
+    if (this.e2At >= 0 && this.e2At < e) return PARSE;
 
     // [vhost:port ]client ident user [time] — five space-separated tokens of printable ASCII.
     const starts = this.starts;
@@ -99,10 +138,10 @@ export class LinePrefilter {
       while (i < e) {
         const c = buf[i] as number;
         if (c === SP) break;
-        if (c < 0x21 || c > 0x7e) return false;
+        if (c < 0x21 || c > 0x7e) return PARSE;
         i++;
       }
-      if (i === t0 || i >= e) return false;
+      if (i === t0 || i >= e) return PARSE;
       i++;
     }
     // ACCESS_RE tries the vhost form first: "[" opening the fifth token; else the fourth.
@@ -112,30 +151,40 @@ export class LinePrefilter {
     if (t3 && !t4) open = starts[3] as number;
     else if (t4 && !t3 && vhostShaped(buf, starts[0] as number, (starts[1] as number) - 1))
       open = starts[4] as number;
-    else return false;
+    else return PARSE;
 
     // [time] "request"
     const ts = open + 1;
     let j = ts;
     while (j < e && buf[j] !== RBRACKET) {
       const c = buf[j] as number;
-      if (c < SP || c > 0x7e) return false;
+      if (c < SP || c > 0x7e) return PARSE;
       j++;
     }
-    if (j === ts || j + 2 >= e || buf[j + 1] !== SP || buf[j + 2] !== QUOTE) return false;
-    if (!this.timeOk(buf, ts, j)) return false;
+    if (j === ts || j + 2 >= e || buf[j + 1] !== SP || buf[j + 2] !== QUOTE) return PARSE;
+    if (!this.timeOk(buf, ts, j)) return PARSE;
     const q = j + 2;
     let c = buf.indexOf(QUOTE, q + 1);
     while (c !== -1 && c < e && escaped(buf, q + 1, c)) c = buf.indexOf(QUOTE, c + 1);
     // `" NNN X`: the status, then a non-blank bytes field.
-    if (c === -1 || c + 6 >= e || buf[c + 1] !== SP || buf[c + 5] !== SP) return false;
+    if (c === -1 || c + 6 >= e || buf[c + 1] !== SP || buf[c + 5] !== SP) return PARSE;
     const d0 = (buf[c + 2] as number) - 0x30;
     const d1 = (buf[c + 3] as number) - 0x30;
     const d2 = (buf[c + 4] as number) - 0x30;
-    if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return false;
+    if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return PARSE;
     const next = buf[c + 6] as number;
-    if (next < 0x21 || next > 0x7e) return false;
-    return IS_REFUSAL[d0 * 100 + d1 * 10 + d2] === 0;
+    if (next < 0x21 || next > 0x7e) return PARSE;
+    const status = d0 * 100 + d1 * 10 + d2;
+    if (IS_REFUSAL[status] === 0) return ACCESS_SKIP;
+    const r = this.refused;
+    r.vhost = open !== starts[3];
+    r.clientStart = r.vhost ? (starts[1] as number) : (starts[0] as number);
+    r.clientEnd = (r.vhost ? (starts[2] as number) : (starts[1] as number)) - 1;
+    r.open = q;
+    r.close = c;
+    r.status = status;
+    r.time = this.lastTimeDate as Date;
+    return ACCESS_REFUSED;
   }
 
   /**
@@ -160,7 +209,8 @@ export class LinePrefilter {
       while (k < len && last[k] === buf[a + k]) k++;
       if (k === len) return this.lastTimeOk;
     }
-    this.lastTimeOk = parseClfTime(buf.toString("latin1", a, b)) !== null;
+    this.lastTimeDate = parseClfTime(buf.toString("latin1", a, b));
+    this.lastTimeOk = this.lastTimeDate !== null;
     if (len <= this.lastTime.length) {
       buf.copy(this.lastTime, 0, a, b);
       this.lastTimeLen = len;
