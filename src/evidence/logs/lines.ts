@@ -49,19 +49,32 @@ export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Prom
 export const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * A plain file's bytes, chunk by chunk, all in the same buffer: a chunk is only
- * valid until the next is asked for (LineSplitter copies what it keeps).
+ * A plain file's bytes, chunk by chunk, in two buffers used in turn: the next
+ * chunk is read while the caller works on this one (otherwise the thread waits
+ * for every read). A chunk is only valid until the next is asked for
+ * (LineSplitter copies what it keeps).
  */
 async function* readChunks(path: string): AsyncGenerator<Buffer> {
   const fh = await open(path, "r");
+  let ready = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let pending: Promise<{ bytesRead: number }> | null = null;
   try {
-    const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    pending = fh.read(ready, 0, READ_CHUNK_BYTES, null);
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      const { bytesRead } = await pending;
+      pending = null;
       if (bytesRead === 0) return;
-      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      const chunk = ready;
+      ready = spare;
+      spare = chunk;
+      // Reads stay in order: one at a time, each from where the last ended.
+      pending = fh.read(ready, 0, READ_CHUNK_BYTES, null);
+      yield bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead);
     }
   } finally {
+    // Stopped early: let the read in flight end before closing.
+    if (pending) await pending.catch(() => undefined);
     await fh.close();
   }
 }
