@@ -152,4 +152,6 @@ export interface Report {
   nextSteps?: string[];
   /** Extension: "recording" (offline) or "live". */
   mode?: "recording" | "live";
+  /** Extension: the request was not refused (exit 3). */
+  notRefused?: boolean;
 }

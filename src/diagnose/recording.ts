@@ -44,6 +44,12 @@ export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []):
     nextSteps: decision.nextSteps,
     mode: "recording",
   };
+  if (!refused) {
+    report.notRefused = true;
+    report.nextSteps = [
+      `The recorded answer is ${ex.response.status}, not a refusal: pick the refused response (for a HAR, --entry N or --match TEXT).`,
+    ];
+  }
   return { report, refused };
 }
 

@@ -37,6 +37,13 @@ export function renderText(report: Report, s: Style): string {
     : "saved response (request not recorded)";
   out.push(`${s.bold("why403")} ${target} → ${s.bold(status)}`);
   out.push("");
+  if (report.notRefused) {
+    out.push(
+      `${s.green("Not refused")}: the answer was ${status}, not a refusal (401, 403, 405, 419, 429, 451 or a block page).`,
+    );
+    for (const n of report.nextSteps ?? []) out.push(`  → ${indentBlock(n, "    ")}`);
+    return `${out.join("\n")}\n`;
+  }
   out.push(`${s.bold("Path     ")}${renderPath(report, s)}`);
   const r = report.baseline.responder;
   if (r.evidence.length)
