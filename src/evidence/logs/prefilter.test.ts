@@ -60,6 +60,16 @@ const line = fc.oneof(
   fc.string({ maxLength: 120 }),
 );
 
+/** Access lines changed in or beside their time field (where the short path looks). */
+const nearTime = fc
+  .tuple(
+    fc.constantFrom(SEEDS[0] as string, SEEDS[1] as string),
+    fc.integer({ min: 12, max: 46 }),
+    fc.nat(2),
+    fc.constantFrom(...PIECES, "x", "]", "[", '"', "+0000"),
+  )
+  .map(([s, i, drop, piece]) => s.slice(0, i) + piece + s.slice(i + drop));
+
 /** What the join would keep of a line: any record but a non-refused access record. */
 function kept(d: LineDispatcher, text: string): boolean {
   return d.feed({ n: 1, text, cut: false }).records.some((r) => r.kind !== "access" || r.denied);
@@ -111,5 +121,27 @@ describe("LinePrefilter", () => {
       { numRuns: 5000 },
     );
     expect(built).toBeGreaterThan(100);
+  });
+
+  it("decides a line the same after any line before it (the time of the line before is reused)", () => {
+    fc.assert(
+      fc.property(line, fc.oneof(line, nearTime), (before, text) => {
+        const p = new LinePrefilter(false);
+        skipped(p, before);
+        const buf = Buffer.from(text);
+        p.newChunk(buf);
+        const fresh = new LinePrefilter(false);
+        fresh.newChunk(buf);
+        const verdict = p.accessCheck(buf, 0, buf.length);
+        expect(verdict).toBe(fresh.accessCheck(buf, 0, buf.length));
+        if (verdict === ACCESS_REFUSED) {
+          expect(p.refused).toEqual(fresh.refused);
+          const rec = accessRecordFromBytes(buf, buf.length, p.refused, "f.log", 1);
+          const [parsed] = new LineDispatcher("f.log", []).feed({ n: 1, text, cut: false }).records;
+          if (rec) expect(rec).toEqual(parsed);
+        }
+      }),
+      { numRuns: 20000 },
+    );
   });
 });

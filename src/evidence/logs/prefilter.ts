@@ -87,6 +87,8 @@ export class LinePrefilter {
   private lastTimeLen = -1;
   private lastTimeOk = false;
   private lastTimeDate: Date | null = null;
+  /** The last time field has one inner space (the usual "+zone" form): lines with the same one take a short path. */
+  private lastTimeSimple = false;
 
   /** `custom`: custom formats are tried before the built-in parsers, so no access line is skipped on bytes. */
   constructor(private readonly custom: boolean) {}
@@ -132,7 +134,10 @@ export class LinePrefilter {
     // [vhost:port ]client ident user [time] — five space-separated tokens of printable ASCII.
     const starts = this.starts;
     let i = s;
-    for (let n = 0; n < 5; n++) {
+    let open: number;
+    let j: number;
+    let vhost = false;
+    for (let n = 0; n < 3; n++) {
       starts[n] = i;
       const t0 = i;
       while (i < e) {
@@ -144,25 +149,54 @@ export class LinePrefilter {
       if (i === t0 || i >= e) return PARSE;
       i++;
     }
-    // ACCESS_RE tries the vhost form first: "[" opening the fifth token; else the fourth.
-    let open: number;
-    const t3 = buf[starts[3] as number] === LBRACKET;
-    const t4 = buf[starts[4] as number] === LBRACKET;
-    if (t3 && !t4) open = starts[3] as number;
-    else if (t4 && !t3 && vhostShaped(buf, starts[0] as number, (starts[1] as number) - 1))
-      open = starts[4] as number;
-    else return PARSE;
+    const L = this.lastTimeLen;
+    if (
+      this.lastTimeSimple &&
+      buf[i] === LBRACKET &&
+      i + L + 3 < e &&
+      buf[i + L + 1] === RBRACKET &&
+      buf[i + L + 2] === SP &&
+      buf[i + L + 3] === QUOTE &&
+      this.sameAsLastTime(buf, i + 1)
+    ) {
+      // The time of the line before, "[d/Mon/y:h:m:s +zone]": the fourth and fifth
+      // tokens are that time's two halves, which is what the general path below finds.
+      if (!this.lastTimeOk) return PARSE;
+      open = i;
+      j = i + 1 + L;
+    } else {
+      for (let n = 3; n < 5; n++) {
+        starts[n] = i;
+        const t0 = i;
+        while (i < e) {
+          const c = buf[i] as number;
+          if (c === SP) break;
+          if (c < 0x21 || c > 0x7e) return PARSE;
+          i++;
+        }
+        if (i === t0 || i >= e) return PARSE;
+        i++;
+      }
+      // ACCESS_RE tries the vhost form first: "[" opening the fifth token; else the fourth.
+      const t3 = buf[starts[3] as number] === LBRACKET;
+      const t4 = buf[starts[4] as number] === LBRACKET;
+      if (t3 && !t4) open = starts[3] as number;
+      else if (t4 && !t3 && vhostShaped(buf, starts[0] as number, (starts[1] as number) - 1)) {
+        open = starts[4] as number;
+        vhost = true;
+      } else return PARSE;
 
-    // [time] "request"
-    const ts = open + 1;
-    let j = ts;
-    while (j < e && buf[j] !== RBRACKET) {
-      const c = buf[j] as number;
-      if (c < SP || c > 0x7e) return PARSE;
-      j++;
+      // [time] "request"
+      const ts = open + 1;
+      j = ts;
+      while (j < e && buf[j] !== RBRACKET) {
+        const c = buf[j] as number;
+        if (c < SP || c > 0x7e) return PARSE;
+        j++;
+      }
+      if (j === ts || j + 2 >= e || buf[j + 1] !== SP || buf[j + 2] !== QUOTE) return PARSE;
+      if (!this.timeOk(buf, ts, j)) return PARSE;
     }
-    if (j === ts || j + 2 >= e || buf[j + 1] !== SP || buf[j + 2] !== QUOTE) return PARSE;
-    if (!this.timeOk(buf, ts, j)) return PARSE;
     const q = j + 2;
     let c = buf.indexOf(QUOTE, q + 1);
     while (c !== -1 && c < e && escaped(buf, q + 1, c)) c = buf.indexOf(QUOTE, c + 1);
@@ -177,7 +211,7 @@ export class LinePrefilter {
     const status = d0 * 100 + d1 * 10 + d2;
     if (IS_REFUSAL[status] === 0) return ACCESS_SKIP;
     const r = this.refused;
-    r.vhost = open !== starts[3];
+    r.vhost = vhost;
     r.clientStart = r.vhost ? (starts[1] as number) : (starts[0] as number);
     r.clientEnd = (r.vhost ? (starts[2] as number) : (starts[1] as number)) - 1;
     r.open = q;
@@ -203,20 +237,39 @@ export class LinePrefilter {
   /** parseClfTime accepts buf[a, b) (all printable ASCII); the last answer is kept. */
   private timeOk(buf: Buffer, a: number, b: number): boolean {
     const len = b - a;
-    if (len === this.lastTimeLen) {
-      const last = this.lastTime;
-      let k = 0;
-      while (k < len && last[k] === buf[a + k]) k++;
-      if (k === len) return this.lastTimeOk;
-    }
+    if (len === this.lastTimeLen && this.sameAsLastTime(buf, a)) return this.lastTimeOk;
     this.lastTimeDate = parseClfTime(buf.toString("latin1", a, b));
     this.lastTimeOk = this.lastTimeDate !== null;
     if (len <= this.lastTime.length) {
       buf.copy(this.lastTime, 0, a, b);
       this.lastTimeLen = len;
-    } else this.lastTimeLen = -1;
+      this.lastTimeSimple = oneInnerSpace(buf, a, b);
+    } else {
+      this.lastTimeLen = -1;
+      this.lastTimeSimple = false;
+    }
     return this.lastTimeOk;
   }
+
+  /** buf[a, a + lastTimeLen) holds the bytes of the last time field. */
+  private sameAsLastTime(buf: Buffer, a: number): boolean {
+    const last = this.lastTime;
+    const len = this.lastTimeLen;
+    let k = 0;
+    while (k < len && last[k] === buf[a + k]) k++;
+    return k === len;
+  }
+}
+
+/**
+ * buf[a, b) (no "]") splits at its one space into two non-empty halves, the
+ * second not opening with "[": then "[" + it + "]" are two whole tokens.
+ */
+function oneInnerSpace(buf: Buffer, a: number, b: number): boolean {
+  const sp = buf.indexOf(SP, a);
+  if (sp <= a || sp >= b - 1 || buf[sp + 1] === LBRACKET) return false;
+  const again = buf.indexOf(SP, sp + 1);
+  return again === -1 || again >= b;
 }
 
 function isDigit(c: number): boolean {
