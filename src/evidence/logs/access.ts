@@ -27,8 +27,19 @@ export interface ParsedAccess {
 }
 
 /** Which access format a line is in, or null. */
+/** The dispatcher asks "is it one?" then parses the same line: one match for both. */
+let lastLine: string | null = null;
+let lastMatch: RegExpExecArray | null = null;
+function matchLine(line: string): RegExpExecArray | null {
+  if (line !== lastLine) {
+    lastMatch = ACCESS_RE.exec(line);
+    lastLine = line;
+  }
+  return lastMatch;
+}
+
 export function sniffAccess(line: string): ParsedAccess | null {
-  const m = ACCESS_RE.exec(line);
+  const m = matchLine(line);
   if (!m || !parseClfTime(m[6] as string)) return null;
   const flavour: AccessFlavour = m[1] ? "vhost_combined" : m[10] !== undefined ? "combined" : "common";
   return { flavour, extra: (m[12] ?? "").trim() !== "" };
@@ -64,7 +75,7 @@ export function idsFromTail(tail: string): { requestId: string | null; ids: stri
 
 /** One access line to a record; `denied` only for refusal statuses. Null when the line is not an access line. */
 export function parseAccessLine(line: string, file: string, n: number, format: string): LogRecord | null {
-  const m = ACCESS_RE.exec(line);
+  const m = matchLine(line);
   if (!m) return null;
   const time = parseClfTime(m[6] as string);
   if (!time) return null;

@@ -10,8 +10,19 @@ import { applyWafMessage, parseWafMessage } from "./waf.js";
 const LINE_RE =
   /^\[([A-Za-z]{3} [A-Za-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})\] \[([\w-]*):(\w+)\] (.*)$/;
 
+/** The dispatcher asks "is it one?" then parses the same line: one match for both. */
+let lastLine: string | null = null;
+let lastMatch: RegExpExecArray | null = null;
+function matchLine(line: string): RegExpExecArray | null {
+  if (line !== lastLine) {
+    lastMatch = LINE_RE.exec(line);
+    lastLine = line;
+  }
+  return lastMatch;
+}
+
 export function isApacheErrorLine(line: string): boolean {
-  return LINE_RE.test(line);
+  return matchLine(line) !== null;
 }
 
 interface Rule {
@@ -115,7 +126,7 @@ export function parseApacheErrorLine(
   n: number,
   format: string,
 ): LogRecord | null {
-  const m = LINE_RE.exec(line);
+  const m = matchLine(line);
   if (!m) return null;
   let text = m[4] as string;
   const rec = makeRecord({ file, line: n, format, kind: "error", product: "apache" });

@@ -9,8 +9,19 @@ import { applyWafMessage, parseWafMessage } from "./waf.js";
 
 const LINE_RE = /^(\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/;
 
+/** The dispatcher asks "is it one?" then parses the same line: one match for both. */
+let lastLine: string | null = null;
+let lastMatch: RegExpExecArray | null = null;
+function matchLine(line: string): RegExpExecArray | null {
+  if (line !== lastLine) {
+    lastMatch = LINE_RE.exec(line);
+    lastLine = line;
+  }
+  return lastMatch;
+}
+
 export function isNginxErrorLine(line: string): boolean {
-  return LINE_RE.test(line);
+  return matchLine(line) !== null;
 }
 
 interface Rule {
@@ -83,7 +94,7 @@ const RULES: Rule[] = [
 const CONTEXT_RE = /, client: ([^,]+)(?:, server: ([^,]*))?(?:, request: "((?:[^"\\]|\\.)*)")?/;
 
 export function parseNginxErrorLine(line: string, file: string, n: number, format: string): LogRecord | null {
-  const m = LINE_RE.exec(line);
+  const m = matchLine(line);
   if (!m) return null;
   const text = m[6] as string;
   const rec = makeRecord({ file, line: n, format, kind: "error", product: "nginx" });
