@@ -52,12 +52,13 @@ export class Joiner {
   add(rec: LogRecord): void {
     // An access line that was not refused is no denial and nothing joins it.
     if (rec.kind === "access" && !rec.denied) return;
-    detachStrings(rec);
     const match = this.findById(rec) ?? this.findBySlot(rec);
     if (match) {
+      // merge detaches what it keeps of the record.
       this.merge(match, rec);
       return;
     }
+    detachStrings(rec);
     const j: Joined = {
       rec,
       files: [rec.file],
@@ -141,20 +142,20 @@ export class Joiner {
     if (!j.files.includes(rec.file)) j.files = j.files.concat(rec.file);
     if (j.seen.length < MAX_SEEN)
       j.seen = j.seen.concat({ file: rec.file, line: rec.line, access: rec.kind === "access" });
-    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(id);
+    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
     a.time ??= rec.time;
     if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
       a.status = rec.status;
       a.statusInferred = rec.statusInferred;
     }
-    a.method ??= rec.method;
+    a.method ??= detach(rec.method);
     // A URL path beats none; an access line's request path beats a WAF's [uri].
-    if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = rec.path;
-    a.client ??= rec.client;
-    a.requestId ??= rec.requestId;
+    if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = detach(rec.path);
+    a.client ??= detach(rec.client);
+    a.requestId ??= detach(rec.requestId);
     for (const r of rec.rules)
-      if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(r);
-    if (rec.ruleMessages) a.ruleMessages = { ...rec.ruleMessages, ...a.ruleMessages };
+      if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(detach(r));
+    if (rec.ruleMessages) a.ruleMessages = { ...detachedMessages(rec.ruleMessages), ...a.ruleMessages };
     a.denied ||= rec.denied;
     if (
       rec.strength > a.strength ||
@@ -162,13 +163,13 @@ export class Joiner {
     ) {
       a.cause = rec.cause;
       a.strength = rec.strength;
-      a.message = rec.message;
+      a.message = detach(rec.message);
       a.product = rec.product;
       a.alsoCauses = rec.alsoCauses;
       a.file = rec.file;
       a.line = rec.line;
       a.kind = rec.kind;
-      a.format = rec.format;
+      a.format = detach(rec.format);
     }
     this.index(j);
   }
@@ -183,7 +184,11 @@ export class Joiner {
       const list = clients?.get(j.slotClient);
       if (clients && list) {
         const at = list.indexOf(j);
-        if (at !== -1) list.splice(at, 1);
+        if (at !== -1) {
+          // In place (splice would allocate the removed part).
+          for (let k = at + 1; k < list.length; k++) list[k - 1] = list[k] as Joined;
+          list.pop();
+        }
         if (list.length === 0) {
           clients.delete(j.slotClient);
           if (clients.size === 0) this.bySlot.delete(j.slotSec);
@@ -214,11 +219,13 @@ function detachStrings(rec: LogRecord): void {
   rec.format = detach(rec.format);
   if (rec.ids.length > 0) rec.ids = rec.ids.map(detach);
   if (rec.rules.length > 0) rec.rules = rec.rules.map(detach);
-  if (rec.ruleMessages) {
-    const own: Record<string, string> = {};
-    for (const [id, msg] of Object.entries(rec.ruleMessages)) own[detach(id)] = detach(msg);
-    rec.ruleMessages = own;
-  }
+  if (rec.ruleMessages) rec.ruleMessages = detachedMessages(rec.ruleMessages);
+}
+
+function detachedMessages(messages: Record<string, string>): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const [id, msg] of Object.entries(messages)) own[detach(id)] = detach(msg);
+  return own;
 }
 
 /** -1 when the two cannot be one request; higher is a better match. */
