@@ -61,7 +61,7 @@ export class Joiner {
     detachStrings(rec);
     const j: Joined = {
       rec,
-      files: [rec.file],
+      files: this.onlyFile(rec.file),
       seen: [{ file: rec.file, line: rec.line, access: rec.kind === "access" }],
       seq: this.seq++,
       slotSec: null,
@@ -81,6 +81,17 @@ export class Joiner {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
+  private readonly single = new Map<string, string[]>();
+  private onlyFile(file: string): string[] {
+    let files = this.single.get(file);
+    if (!files) {
+      files = Object.freeze([file]) as string[];
+      this.single.set(file, files);
+    }
+    return files;
   }
 
   /** Finalises everything still open (end of input). */
@@ -199,6 +210,8 @@ export class Joiner {
   }
 }
 
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
+
 /**
  * A copy of `s` that does not keep alive the line it was cut from: V8 substrings
  * share their parent's storage, and the window would otherwise hold whole lines.
@@ -217,8 +230,9 @@ function detachStrings(rec: LogRecord): void {
   rec.requestId = detach(rec.requestId);
   rec.method = detach(rec.method);
   rec.format = detach(rec.format);
-  if (rec.ids.length > 0) rec.ids = rec.ids.map(detach);
-  if (rec.rules.length > 0) rec.rules = rec.rules.map(detach);
+  // Empty lists are shared while the request waits (merges concat, never push).
+  rec.ids = rec.ids.length > 0 ? rec.ids.map(detach) : NO_STRINGS;
+  rec.rules = rec.rules.length > 0 ? rec.rules.map(detach) : NO_STRINGS;
   if (rec.ruleMessages) rec.ruleMessages = detachedMessages(rec.ruleMessages);
 }
 
