@@ -126,7 +126,7 @@ function finishTransaction(
   intercepted: boolean,
 ): LogRecord {
   const rules: string[] = [];
-  const ruleMessages: Record<string, string> = {};
+  const ruleMessages: string[] = [];
   let disruptive = false;
   let engine: "modsecurity" | "coraza" = "modsecurity";
   for (const m of messages) {
@@ -136,7 +136,7 @@ function finishTransaction(
     if (w.disruptive) disruptive = true;
     if (w.ruleId && !rules.includes(w.ruleId)) {
       rules.push(w.ruleId);
-      if (w.msg) ruleMessages[w.ruleId] = clip(w.msg, 160);
+      if (w.msg) ruleMessages.push(w.ruleId, clip(w.msg, 160));
     }
   }
   rec.product = engine;

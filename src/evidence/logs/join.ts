@@ -166,7 +166,7 @@ export class Joiner {
     a.requestId ??= detach(rec.requestId);
     for (const r of rec.rules)
       if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(detach(r));
-    if (rec.ruleMessages) a.ruleMessages = { ...detachedMessages(rec.ruleMessages), ...a.ruleMessages };
+    if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
     if (
       rec.strength > a.strength ||
@@ -236,10 +236,24 @@ function detachStrings(rec: LogRecord): void {
   if (rec.ruleMessages) rec.ruleMessages = detachedMessages(rec.ruleMessages);
 }
 
-function detachedMessages(messages: Record<string, string>): Record<string, string> {
-  const own: Record<string, string> = {};
-  for (const [id, msg] of Object.entries(messages)) own[detach(id)] = detach(msg);
-  return own;
+function detachedMessages(messages: string[]): string[] {
+  return messages.map(detach);
+}
+
+/** `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out). */
+function mergedMessages(kept: string[] | undefined, more: string[]): string[] {
+  const out = kept ? kept.slice() : [];
+  for (let i = 0; i + 1 < more.length; i += 2) {
+    const id = more[i] as string;
+    if (ruleMessage(out, id) === undefined) out.push(detach(id), detach(more[i + 1] as string));
+  }
+  return out;
+}
+
+/** The msg of rule `id` in [id, msg…] pairs. */
+function ruleMessage(messages: string[], id: string): string | undefined {
+  for (let i = 0; i + 1 < messages.length; i += 2) if (messages[i] === id) return messages[i + 1];
+  return undefined;
 }
 
 /** -1 when the two cannot be one request; higher is a better match. */
@@ -300,9 +314,12 @@ export function toEntry(j: Joined): LogEntry {
 function wafMessage(a: LogRecord): string | null {
   if (a.rules.length === 0 || (a.product !== "modsecurity" && a.product !== "coraza")) return null;
   const who = a.product === "coraza" ? "Coraza" : "ModSecurity";
-  const msgs = a.ruleMessages ?? {};
+  const msgs = a.ruleMessages ?? [];
   const main = decisiveRule(a.rules) as string;
-  const said = (id: string) => (msgs[id] ? `${id} "${msgs[id]}"` : id);
+  const said = (id: string) => {
+    const msg = ruleMessage(msgs, id);
+    return msg ? `${id} "${msg}"` : id;
+  };
   const others = a.rules.filter((r) => r !== main);
   const scoring = others.filter(isScoringRule).map(said);
   const content = others.filter((r) => !isScoringRule(r));

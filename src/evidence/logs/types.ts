@@ -102,8 +102,12 @@ export interface LogRecord {
   /** Extra weights for causes the same line could also mean (e.g. AH01630: ip-restriction too). */
   alsoCauses?: Partial<Record<CauseId, number>>;
   rules: string[];
-  /** Rule id → its msg, for the entry's message. */
-  ruleMessages?: Record<string, string>;
+  /**
+   * Each rule id's msg, for the entry's message, as pairs [id, msg, id, msg…]
+   * with one pair per id (a flat list: rule ids are numbers, and objects keyed
+   * by them were slow sparse arrays).
+   */
+  ruleMessages?: string[];
   message: string;
   product: string | null;
   /** True when this record alone proves a refusal; WAF "Warning." lines do not. */

@@ -63,7 +63,7 @@ export function applyWafMessage(rec: LogRecord, w: WafMessage): void {
   rec.product = w.engine;
   if (w.ruleId) {
     rec.rules = [w.ruleId];
-    if (w.msg) rec.ruleMessages = { [w.ruleId]: clip(w.msg, 160) };
+    if (w.msg) rec.ruleMessages = [w.ruleId, clip(w.msg, 160)];
   }
   rec.path ??= w.uri;
   rec.client ??= w.client;
