@@ -84,6 +84,9 @@ export class LinePrefilter {
   private e2At = -1;
   private chunk: Buffer | null = null;
   private readonly lastTime = Buffer.alloc(64);
+  /** lastTime as little-endian 32-bit words, compared four bytes at a time through `view`. */
+  private readonly lastTimeWords = new Uint32Array(16);
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private lastTimeLen = -1;
   private lastTimeOk = false;
   private lastTimeDate: Date | null = null;
@@ -96,6 +99,7 @@ export class LinePrefilter {
   /** A new chunk: positions found in the previous one are stale. */
   newChunk(chunk: Buffer): void {
     this.chunk = chunk;
+    this.view = new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
     this.crAt = -1;
     this.e2At = -1;
   }
@@ -243,6 +247,7 @@ export class LinePrefilter {
     if (len <= this.lastTime.length) {
       buf.copy(this.lastTime, 0, a, b);
       this.lastTimeLen = len;
+      for (let w = 0; w * 4 + 4 <= len; w++) this.lastTimeWords[w] = this.lastTime.readUInt32LE(w * 4);
       this.lastTimeSimple = oneInnerSpace(buf, a, b);
     } else {
       this.lastTimeLen = -1;
@@ -256,6 +261,10 @@ export class LinePrefilter {
     const last = this.lastTime;
     const len = this.lastTimeLen;
     let k = 0;
+    // buf is the current chunk (accessCheck's first test) and buf[a, a + len) lies in it.
+    const view = this.view;
+    const words = this.lastTimeWords;
+    for (; k + 4 <= len; k += 4) if (view.getUint32(a + k, true) !== words[k >> 2]) return false;
     while (k < len && last[k] === buf[a + k]) k++;
     return k === len;
   }
