@@ -33,6 +33,9 @@ export interface Joined {
   done: boolean;
 }
 
+/** The open requests of one client in one second: most often just one, kept without a list. */
+type Slot = Joined | Joined[];
+
 export class Joiner {
   private seq = 0;
   /** Open requests, oldest first, from `head` on (a queue: V8 Maps get slow when emptied from the front). */
@@ -41,7 +44,7 @@ export class Joiner {
   private openCount = 0;
   private readonly byId = new Map<string, Joined>();
   /** second → client → open requests (numeric outer keys: no key strings built per lookup). */
-  private readonly bySlot = new Map<number, Map<string, Joined[]>>();
+  private readonly bySlot = new Map<number, Map<string, Slot>>();
 
   constructor(
     private readonly onFinal: (j: Joined) => void,
@@ -116,9 +119,17 @@ export class Joiner {
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
     for (let k = 0; k < 3; k++) {
-      const list = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
-      if (!list) continue;
-      for (const j of list) {
+      const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
+      if (slot === undefined) continue;
+      if (!Array.isArray(slot)) {
+        const score = joinScore(slot, rec);
+        if (score > bestScore) {
+          best = slot;
+          bestScore = score;
+        }
+        continue;
+      }
+      for (const j of slot) {
         const score = joinScore(j, rec);
         if (score > bestScore) {
           best = j;
@@ -141,9 +152,10 @@ export class Joiner {
         clients = new Map();
         this.bySlot.set(sec, clients);
       }
-      const list = clients.get(client);
-      if (!list) clients.set(client, [j]);
-      else if (list.length < MAX_PER_SLOT) list.push(j);
+      const slot = clients.get(client);
+      if (slot === undefined) clients.set(client, j);
+      else if (!Array.isArray(slot)) clients.set(client, [slot, j]);
+      else if (slot.length < MAX_PER_SLOT) slot.push(j);
     }
   }
 
@@ -192,15 +204,19 @@ export class Joiner {
     for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
     if (j.slotSec !== null && j.slotClient !== null) {
       const clients = this.bySlot.get(j.slotSec);
-      const list = clients?.get(j.slotClient);
-      if (clients && list) {
-        const at = list.indexOf(j);
-        if (at !== -1) {
-          // In place (splice would allocate the removed part).
-          for (let k = at + 1; k < list.length; k++) list[k - 1] = list[k] as Joined;
-          list.pop();
+      const slot = clients?.get(j.slotClient);
+      if (clients && slot !== undefined) {
+        let empty = slot === j;
+        if (Array.isArray(slot)) {
+          const at = slot.indexOf(j);
+          if (at !== -1) {
+            // In place (splice would allocate the removed part).
+            for (let k = at + 1; k < slot.length; k++) slot[k - 1] = slot[k] as Joined;
+            slot.pop();
+          }
+          empty = slot.length === 0;
         }
-        if (list.length === 0) {
+        if (empty) {
           clients.delete(j.slotClient);
           if (clients.size === 0) this.bySlot.delete(j.slotSec);
         }
