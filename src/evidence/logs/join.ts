@@ -99,6 +99,7 @@ export class Joiner {
 
   /** Finalises everything still open (end of input). */
   flush(): void {
+    pool.clear();
     for (let i = this.head; i < this.queue.length; i++) this.finalise(this.queue[i] as Joined);
     this.queue = [];
     this.head = 0;
@@ -171,13 +172,13 @@ export class Joiner {
       a.status = rec.status;
       a.statusInferred = rec.statusInferred;
     }
-    a.method ??= detach(rec.method);
+    a.method ??= pooled(rec.method);
     // A URL path beats none; an access line's request path beats a WAF's [uri].
-    if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = detach(rec.path);
+    if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = pooled(rec.path);
     a.client ??= detach(rec.client);
     a.requestId ??= detach(rec.requestId);
     for (const r of rec.rules)
-      if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(detach(r));
+      if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(pooled(r));
     if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
     if (
@@ -186,13 +187,13 @@ export class Joiner {
     ) {
       a.cause = rec.cause;
       a.strength = rec.strength;
-      a.message = detach(rec.message);
+      a.message = pooled(rec.message);
       a.product = rec.product;
       a.alsoCauses = rec.alsoCauses;
       a.file = rec.file;
       a.line = rec.line;
       a.kind = rec.kind;
-      a.format = detach(rec.format);
+      a.format = pooled(rec.format);
     }
     this.index(j);
   }
@@ -238,22 +239,41 @@ function detach<T extends string | null>(s: T): T {
   return ` ${s}`.slice(1) as T;
 }
 
+/**
+ * Messages, paths, methods, formats and rule ids repeat from one request to the
+ * next: the window keeps one detached copy of each, shared, instead of one per
+ * request. Bounded: when the pool is full it starts again empty.
+ */
+const POOL_MAX = 4096;
+const POOL_MAX_LENGTH = 256;
+const pool = new Map<string, string>();
+
+function pooled<T extends string | null>(s: T): T {
+  if (s === null || s.length < 13 || s.length > POOL_MAX_LENGTH) return detach(s);
+  const known = pool.get(s);
+  if (known !== undefined) return known as T;
+  const own = detach(s);
+  if (pool.size >= POOL_MAX) pool.clear();
+  pool.set(own, own);
+  return own;
+}
+
 /** Detaches the strings a record may keep in the window. */
 function detachStrings(rec: LogRecord): void {
-  rec.path = detach(rec.path);
+  rec.path = pooled(rec.path);
   rec.client = detach(rec.client);
-  rec.message = detach(rec.message);
+  rec.message = pooled(rec.message);
   rec.requestId = detach(rec.requestId);
-  rec.method = detach(rec.method);
-  rec.format = detach(rec.format);
+  rec.method = pooled(rec.method);
+  rec.format = pooled(rec.format);
   // Empty lists are shared while the request waits (merges concat, never push).
   rec.ids = rec.ids.length > 0 ? rec.ids.map(detach) : NO_STRINGS;
-  rec.rules = rec.rules.length > 0 ? rec.rules.map(detach) : NO_STRINGS;
+  rec.rules = rec.rules.length > 0 ? rec.rules.map(pooled) : NO_STRINGS;
   if (rec.ruleMessages) rec.ruleMessages = detachedMessages(rec.ruleMessages);
 }
 
 function detachedMessages(messages: string[]): string[] {
-  return messages.map(detach);
+  return messages.map(pooled);
 }
 
 /** `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out). */
@@ -261,7 +281,7 @@ function mergedMessages(kept: string[] | undefined, more: string[]): string[] {
   const out = kept ? kept.slice() : [];
   for (let i = 0; i + 1 < more.length; i += 2) {
     const id = more[i] as string;
-    if (ruleMessage(out, id) === undefined) out.push(detach(id), detach(more[i + 1] as string));
+    if (ruleMessage(out, id) === undefined) out.push(pooled(id), pooled(more[i + 1] as string));
   }
   return out;
 }
