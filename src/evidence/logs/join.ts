@@ -24,8 +24,13 @@ export interface Joined {
   rec: LogRecord;
   /** Files with a line of this request, each once. */
   files: string[];
-  /** The lines of this request (the first MAX_SEEN), and whether each was an access line. */
-  seen: Array<{ file: string; line: number; access: boolean }>;
+  /**
+   * The lines of this request (the first MAX_SEEN), each as line * 2 + 1 for an
+   * access line, line * 2 for another (numbers, not objects: thousands wait in the window).
+   */
+  seenLines: number[];
+  /** The file of each of seenLines, or null while they are all in files[0]. */
+  seenFiles: string[] | null;
   seq: number;
   /** The second and client this request is indexed under (null: not indexed by time). */
   slotSec: number | null;
@@ -65,7 +70,8 @@ export class Joiner {
     const j: Joined = {
       rec,
       files: this.onlyFile(rec.file),
-      seen: [{ file: rec.file, line: rec.line, access: rec.kind === "access" }],
+      seenLines: [seenCode(rec)],
+      seenFiles: null,
       seq: this.seq++,
       slotSec: null,
       slotClient: null,
@@ -164,8 +170,12 @@ export class Joiner {
     const a = j.rec;
     // concat, not push: exact-size arrays (see add).
     if (!j.files.includes(rec.file)) j.files = j.files.concat(rec.file);
-    if (j.seen.length < MAX_SEEN)
-      j.seen = j.seen.concat({ file: rec.file, line: rec.line, access: rec.kind === "access" });
+    if (j.seenLines.length < MAX_SEEN) {
+      const first = j.files[0] as string;
+      if (j.seenFiles !== null || rec.file !== first)
+        j.seenFiles = (j.seenFiles ?? j.seenLines.map(() => first)).concat(rec.file);
+      j.seenLines = j.seenLines.concat(seenCode(rec));
+    }
     for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
     a.time ??= rec.time;
     if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
@@ -292,15 +302,23 @@ function ruleMessage(messages: string[], id: string): string | undefined {
   return undefined;
 }
 
+function seenCode(rec: LogRecord): number {
+  return rec.line * 2 + (rec.kind === "access" ? 1 : 0);
+}
+
 /** -1 when the two cannot be one request; higher is a better match. */
 function joinScore(j: Joined, rec: LogRecord): number {
   const a = j.rec;
   // One request writes one access line, and (without ids to tie them) one other line, to a file.
   if (j.files.includes(rec.file)) {
     // Past MAX_SEEN lines it can no longer tell: two requests, as lines of one file always were.
-    if (j.seen.length >= MAX_SEEN) return -1;
+    if (j.seenLines.length >= MAX_SEEN) return -1;
     const access = rec.kind === "access";
-    for (const s of j.seen) if (s.file === rec.file && s.access === access) return -1;
+    const lines = j.seenLines;
+    for (let i = 0; i < lines.length; i++) {
+      const file = j.seenFiles === null ? j.files[0] : j.seenFiles[i];
+      if (file === rec.file && (lines[i] as number) % 2 === (access ? 1 : 0)) return -1;
+    }
   }
   if (!a.time || !rec.time) return -1;
   const dt = Math.abs(a.time.getTime() - rec.time.getTime());
@@ -338,10 +356,14 @@ export function toEntry(j: Joined): LogEntry {
   };
   if (a.rules.length) entry.rules = [...a.rules];
   if (a.product) entry.product = a.product;
-  if (j.seen.length > 1)
-    entry.seenIn = j.seen
-      .filter((s) => s.file !== a.file || s.line !== a.line)
-      .map((s) => ({ file: s.file, line: s.line }));
+  if (j.seenLines.length > 1) {
+    entry.seenIn = [];
+    for (let i = 0; i < j.seenLines.length; i++) {
+      const file = (j.seenFiles === null ? j.files[0] : j.seenFiles[i]) as string;
+      const line = Math.floor((j.seenLines[i] as number) / 2);
+      if (file !== a.file || line !== a.line) entry.seenIn.push({ file, line });
+    }
+  }
   if (a.statusInferred) entry.statusInferred = true;
   return entry;
 }
