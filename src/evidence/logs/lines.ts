@@ -59,8 +59,14 @@ async function* readChunks(path: string): AsyncGenerator<Buffer> {
   let ready = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   let pending: Promise<{ bytesRead: number }> | null = null;
+  const readInto = (buf: Buffer) => {
+    const read = fh.read(buf, 0, READ_CHUNK_BYTES, null);
+    // A failure surfaces at the await below; until then it is not "unhandled".
+    read.catch(() => undefined);
+    return read;
+  };
   try {
-    pending = fh.read(ready, 0, READ_CHUNK_BYTES, null);
+    pending = readInto(ready);
     for (;;) {
       const { bytesRead } = await pending;
       pending = null;
@@ -69,7 +75,7 @@ async function* readChunks(path: string): AsyncGenerator<Buffer> {
       ready = spare;
       spare = chunk;
       // Reads stay in order: one at a time, each from where the last ended.
-      pending = fh.read(ready, 0, READ_CHUNK_BYTES, null);
+      pending = readInto(ready);
       yield bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead);
     }
   } finally {
