@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { guessFamily } from "../evidence/content/families.js";
 import type { RequestModel } from "../model.js";
 import type { Outcome } from "./ddmin.js";
-import { guessFamily } from "./family.js";
 import { minimizeRequest, tokenize } from "./minimize.js";
 
 function post(

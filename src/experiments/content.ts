@@ -5,9 +5,9 @@
 // hierarchical delta-debugging search for the smallest part that still
 // triggers (every fragment, when a summed anomaly score needs several).
 
-import { guessFamily } from "../delta/family.js";
 import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
+import { guessFamily } from "../evidence/content/families.js";
 import { isSafeMethod } from "../http/types.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
@@ -108,8 +108,12 @@ async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
     fact: ua
       ? `With a browser User-Agent instead of "${redactText(ua).slice(0, 80)}" the request passes: the refusal keys on the User-Agent.`
       : "With a browser User-Agent added the request passes: the refusal keys on the missing User-Agent.",
+    // As for a User-Agent trigger found by the content search: a rule on a header,
+    // unless a challenge page (its own markers) says bot management.
     weights:
-      family === "scanner user agent" ? { waf: 3, "bot-protection": 2 } : { "bot-protection": 3, waf: 1.5 },
+      family === "scanner user agent"
+        ? { waf: 3.5, "bot-protection": 1.5, "server-config": -1, "ip-restriction": -1.5 }
+        : { waf: 3, "bot-protection": 2, "server-config": -1, "ip-restriction": -1.5 },
   });
 }
 

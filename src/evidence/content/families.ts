@@ -1,6 +1,8 @@
 // Attack-pattern families that firewall rule sets (OWASP CRS and the commercial
-// WAFs modelled on it) look for. Used to name the family of a trigger and, offline,
-// to notice request content that a WAF would likely refuse.
+// WAFs modelled on it) look for, in two tables with two jobs: `matchFamily` is strict
+// (offline, it must not take prose for an attack), `guessFamily` is permissive (it
+// only names the family of a trigger that probing already proved).
+import type { TriggerLocation } from "../../model.js";
 
 export interface FamilyMatch {
   family: string;
@@ -49,3 +51,54 @@ export function matchFamily(text: string): FamilyMatch | null {
   }
   return null;
 }
+
+// Permissive patterns, for naming a proven trigger (a minimal fragment such as "' --").
+const NAMING: Array<[family: string, pattern: RegExp]> = [
+  [
+    "scanner user agent",
+    /\b(?:sqlmap|nikto|nmap|masscan|zgrab|nuclei|acunetix|netsparker|wpscan|dirbuster|gobuster|ffuf|havij|w3af|arachni|openvas|burp)/i,
+  ],
+  [
+    "XSS",
+    /<\s*\/?\s*(?:script|iframe|svg|img|body|object|embed)\b|\bon[a-z]+\s*=|javascript\s*:|<[a-z]+[^>]*\s(?:src|href)\s*=/i,
+  ],
+  [
+    "SQL injection",
+    /(?:'|")\s*(?:or|and|union)\b|\bunion\b[\s\S]*\bselect\b|\bselect\b[\s\S]*\bfrom\b|\b(?:or|and)\s+\d+\s*=\s*\d+|\bsleep\s*\(|\bbenchmark\s*\(|--\s*$|;\s*(?:drop|delete|insert|update)\b|\bwaitfor\s+delay\b|information_schema/i,
+  ],
+  ["path traversal", /(?:\.\.[/\\]){1,}|%2e%2e[%/\\]|\/etc\/(?:passwd|shadow)|\bboot\.ini\b|win\.ini/i],
+  [
+    "command injection",
+    /(?:[;|&`]|\$\()\s*(?:cat|ls|id|whoami|uname|wget|curl|nc|bash|sh|ping|powershell|cmd)\b|\/bin\/(?:ba)?sh\b|\bcmd(?:\.exe)?\s+\/c\b/i,
+  ],
+  [
+    "PHP injection",
+    /<\?php|\b(?:phpinfo|eval|assert|system|passthru|shell_exec|base64_decode|file_get_contents)\s*\(|php:\/\//i,
+  ],
+  [
+    "Java injection",
+    /\$\{jndi:|java\.lang\.(?:Runtime|ProcessBuilder)|\bRuntime\.getRuntime\b|\.getClass\(\)|class\.module\.classLoader/i,
+  ],
+  ["remote file inclusion", /^(?:https?|ftp):\/\/[^?]*\?+$|=\s*(?:https?|ftp):\/\/\d+\.\d+\.\d+\.\d+/i],
+  ["server-side template injection", /\{\{[\s\S]*\}\}|\$\{[^}]*\}|<%[\s\S]*%>/],
+  ["protocol violation", /[\x00-\x08\x0b\x0c\x0e-\x1f]|%00|\r\n/],
+];
+
+/** The family a proven minimal trigger belongs to, for the report's wording. */
+export function guessFamily(
+  minimal: string,
+  location?: TriggerLocation,
+  name?: string | null,
+): string | undefined {
+  if (location === "header" && name?.toLowerCase() === "user-agent") {
+    const byText = NAMING.find(([, re]) => re.test(minimal));
+    if (byText) return byText[0];
+    return SCRIPTED_CLIENT.test(minimal) ? "scripted-client user agent" : "user agent rule";
+  }
+  for (const [family, pattern] of NAMING) if (pattern.test(minimal)) return family;
+  return undefined;
+}
+
+// Clients that are not browsers; rules that refuse them are common on feeds and APIs.
+const SCRIPTED_CLIENT =
+  /\b(curl|wget|python|go-http-client|java|libwww|httpclient|okhttp|axios|node-fetch|undici|postman|insomnia|httpie|powershell)\b/i;
