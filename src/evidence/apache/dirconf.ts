@@ -40,6 +40,8 @@ export interface AuthzProvider {
   rawArgs: string;
   /** The section (Directory, Location, .htaccess ...) the line sits in. */
   owner: ConfigContext | null;
+  /** The <Limit>/<LimitExcept> the line sits in, if any. */
+  limit?: ConfigContext | null;
 }
 
 export interface AuthzContainer {
@@ -64,6 +66,9 @@ export interface AllowDeny {
   from: string;
   limited: MethodMask;
   ref: DirectiveRef;
+  /** The section the line sits in, and its <Limit>/<LimitExcept> if any. */
+  owner?: ConfigContext | null;
+  limit?: ConfigContext | null;
 }
 
 export interface AccessCompat {
@@ -194,6 +199,8 @@ export function overrideClass(name: string): string {
 
 interface BuildContext {
   limited: MethodMask;
+  /** The innermost <Limit>/<LimitExcept> being walked, if any. */
+  limit?: ConfigContext | null;
   perdir: string | null;
   owner: ConfigContext | null;
   /** AllowOverride classes when building from a .htaccess; null for the main config. */
@@ -235,7 +242,12 @@ function walk(nodes: ApacheNode[], ctx: BuildContext, conf: DirConf, pendingCond
     if (node.kind === "section") {
       const lname = node.name.toLowerCase();
       if (lname === "limit" || lname === "limitexcept") {
-        walk(node.children, { ...ctx, limited: limitMask(node, ctx.limited) }, conf, pendingConds);
+        walk(
+          node.children,
+          { ...ctx, limited: limitMask(node, ctx.limited), limit: contextOf(node) },
+          conf,
+          pendingConds,
+        );
       } else if (lname === "requireall" || lname === "requireany" || lname === "requirenone") {
         if (!permitted(lname, ctx)) {
           conf.notAllowed.push(ref(node));
@@ -276,19 +288,20 @@ function buildContainer(section: ApacheSection, ctx: BuildContext): AuthzContain
     const before = container.limited;
     container.limited = (m) => before(m) || child.limited(m);
   };
-  const visit = (nodes: ApacheNode[], limited: MethodMask): void => {
+  const visit = (nodes: ApacheNode[], limited: MethodMask, limit: ConfigContext | null): void => {
     for (const n of nodes) {
       if (n.kind === "section") {
         const ln = n.name.toLowerCase();
         if (ln === "requireall" || ln === "requireany" || ln === "requirenone")
-          add(buildContainer(n, { ...ctx, limited }));
-        else if (ln === "limit" || ln === "limitexcept") visit(n.children, limitMask(n, limited));
+          add(buildContainer(n, { ...ctx, limited, limit }));
+        else if (ln === "limit" || ln === "limitexcept")
+          visit(n.children, limitMask(n, limited), contextOf(n));
         continue;
       }
-      if (n.name.toLowerCase() === "require") add(provider(n, { ...ctx, limited }));
+      if (n.name.toLowerCase() === "require") add(provider(n, { ...ctx, limited, limit }));
     }
   };
-  visit(section.children, ctx.limited);
+  visit(section.children, ctx.limited, ctx.limit ?? null);
   return container;
 }
 
@@ -309,6 +322,7 @@ function provider(d: ApacheDirective, ctx: BuildContext): AuthzProvider {
     limited: ctx.limited,
     ref: ref(d),
     owner: ctx.owner,
+    limit: ctx.limit ?? null,
   };
 }
 
@@ -399,7 +413,13 @@ function applyDirective(
       const access = ensureAccess(conf);
       // "Allow from a b c": the first word must be "from".
       for (const from of d.args.slice(1)) {
-        (n === "allow" ? access.allows : access.denys).push({ from, limited: ctx.limited, ref: ref(d) });
+        (n === "allow" ? access.allows : access.denys).push({
+          from,
+          limited: ctx.limited,
+          ref: ref(d),
+          owner: ctx.owner,
+          limit: ctx.limit ?? null,
+        });
       }
       return;
     }

@@ -156,3 +156,44 @@ describe(".htaccess", () => {
     expect(r.decision).toBe("allow");
   });
 });
+
+describe("the fix names the section that matched", () => {
+  const conf = parseApacheText(
+    [
+      "DocumentRoot /nonexistent/why403/www",
+      "<Directory /nonexistent/why403/www/form>",
+      "  <LimitExcept GET>",
+      "    Require all denied",
+      "  </LimitExcept>",
+      "</Directory>",
+      "<Directory /nonexistent/why403/www/old>",
+      "  Order deny,allow",
+      "  Deny from all",
+      "  Allow from 10.0.0.0/8",
+      "</Directory>",
+      "<Directory /nonexistent/why403/www/closed>",
+      "  Order deny,allow",
+      "  Deny from all",
+      "</Directory>",
+    ].join("\n"),
+    "site.conf",
+  );
+
+  it("Require all denied in <LimitExcept GET> is server-config, fixed in that <LimitExcept>", () => {
+    const d = ask(conf, "POST", "http://x.test/form/x.txt", "127.0.0.1");
+    expect(d).toMatchObject({ decision: "deny", cause: "server-config" });
+    expect(d.fix[0]).toContain(
+      "in <LimitExcept GET> at site.conf:3 in <Directory /nonexistent/why403/www/form>",
+    );
+    expect(d.fix[0]).toContain("<LimitExcept GET POST>");
+    expect(d.fix.join("\n")).not.toContain("<Location");
+  });
+
+  it("legacy Deny from all: an address allowlist is ip-restriction, a blanket deny server-config", () => {
+    const listed = ask(conf, "GET", "http://x.test/old/a", "127.0.0.1");
+    expect(listed).toMatchObject({ decision: "deny", cause: "ip-restriction" });
+    const closed = ask(conf, "GET", "http://x.test/closed/a", "127.0.0.1");
+    expect(closed).toMatchObject({ decision: "deny", cause: "server-config" });
+    expect(closed.fix[0]).toContain("in <Directory /nonexistent/why403/www/closed> at site.conf:12");
+  });
+});

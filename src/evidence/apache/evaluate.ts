@@ -381,16 +381,21 @@ export function evaluateApache(
     const d = by.ref;
     const isIpRule = (from: string): boolean =>
       from.toLowerCase() !== "all" && !from.toLowerCase().startsWith("env=");
+    // An address list anywhere in the Allow lines makes `Deny from all` the rest of an allowlist.
+    const allowList = (conf.access?.allows ?? []).some((a) => isIpRule(a.from));
     if (d.directive.toLowerCase() === "order") {
-      const allows = conf.access?.allows ?? [];
-      const ipList = allows.some((a) => isIpRule(a.from));
-      return deny(403, d, ipList ? "ip-restriction" : "server-config", [
+      return deny(403, d, allowList ? "ip-restriction" : "server-config", [
         `add \`Allow from ${client}\` after \`Order ${d.args.join(" ")}\` at ${d.file}:${d.line}, or replace the legacy Order/Allow/Deny with \`Require ip ${client}\``,
       ]);
     }
     const from = "from" in by && by.from ? by.from : "";
-    return deny(403, d, isIpRule(from) ? "ip-restriction" : "server-config", [
-      `\`${d.directive} ${d.args.join(" ")}\` at ${d.file}:${d.line} matches this client (${from}): remove or narrow it, or replace the legacy Order/Allow/Deny with \`Require ip …\``,
+    const limit = "owner" in by ? (by.limit ?? null) : null;
+    const inSection = "owner" in by ? sectionOf(by.owner ?? null, limit) : "";
+    const addressRule = isIpRule(from) || allowList;
+    return deny(403, d, addressRule ? "ip-restriction" : "server-config", [
+      addressRule
+        ? `\`${d.directive} ${d.args.join(" ")}\` at ${d.file}:${d.line}${inSection} matches this client (${from}): add \`Allow from ${client}\` there or narrow the Deny, or replace the legacy Order/Allow/Deny with \`Require ip …\``
+        : `\`${d.directive} ${d.args.join(" ")}\` at ${d.file}:${d.line}${inSection} refuses everyone: remove it or narrow it${limit ? ` (or take ${f.method} out of the <${limit.block}> it sits in)` : ""}`,
     ]);
   }
 
@@ -404,9 +409,7 @@ export function evaluateApache(
           : "the merged Require rules refuse this request",
       ]);
     }
-    const owner = node.owner
-      ? `<${node.owner.block}${node.owner.args?.length ? ` ${node.owner.args.join(" ")}` : ""}> at ${node.owner.file}:${node.owner.line}`
-      : `${node.ref.file}`;
+    const owner = sectionOf(node.owner, node.limit ?? null).replace(/^ in /, "") || node.ref.file;
     const line = `\`Require ${node.negate ? "not " : ""}${node.provider} ${node.args.join(" ")}\` at ${where(node.ref)}`;
     switch (node.provider) {
       case "ip":
@@ -420,7 +423,7 @@ export function evaluateApache(
         ]);
       case "all":
         return deny(403, node.ref, "server-config", [
-          `${line} refuses everyone: change it to \`Require ip ${client}\` (or \`Require all granted\` if the location is public), or add a later <Location>/<Directory> that grants this path`,
+          blanketDenyFix(line, owner, node.limit ?? null, f.method),
         ]);
       case "method":
         return deny(403, node.ref, "server-config", [`${line} does not list ${f.method}: add it`]);
@@ -435,6 +438,34 @@ export function evaluateApache(
         return deny(403, node.ref, "server-config", [`${line} refuses this request`]);
     }
   }
+}
+
+/** " in <LimitExcept GET> at f:12 in <Directory /srv/www/form> at f:11" (empty when unknown). */
+function sectionOf(owner: ConfigContext | null, limit: ConfigContext | null): string {
+  const name = (c: ConfigContext): string =>
+    c.block === ".htaccess"
+      ? c.file
+      : `<${c.block}${c.args?.length ? ` ${c.args.join(" ")}` : ""}> at ${c.file}:${c.line}`;
+  // A .htaccess is already named by the line's own file:line.
+  return [limit, owner]
+    .filter((c): c is ConfigContext => c !== null && c.block !== ".htaccess")
+    .map((c) => ` in ${name(c)}`)
+    .join("");
+}
+
+/** The fix for a `Require all denied` that matched: narrow or remove it where it is, method limit first. */
+function blanketDenyFix(line: string, section: string, limit: ConfigContext | null, method: string): string {
+  const here = section ? ` in ${section}` : "";
+  const kind = limit?.block.toLowerCase();
+  if (kind === "limitexcept") {
+    const methods = limit?.args ?? [];
+    return `${line}${here} refuses every method but ${methods.join(" ")}: if ${method} is meant to be accepted there, make it \`<LimitExcept ${[...methods, method].join(" ")}>\`; otherwise the refusal is deliberate`;
+  }
+  if (kind === "limit") {
+    const methods = (limit?.args ?? []).filter((m) => m.toUpperCase() !== method);
+    return `${line}${here} refuses ${method}: take ${method} out of that <Limit>${methods.length ? ` (\`<Limit ${methods.join(" ")}>\`)` : ""} if it is meant to be accepted`;
+  }
+  return `${line}${here} refuses everyone: remove it or narrow it there (\`Require all granted\` if the path is public, \`Require ip …\` for a known network)`;
 }
 
 function describe(r: AuthzResult): string {
