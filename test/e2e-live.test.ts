@@ -126,6 +126,37 @@ const scenarios: Scenario[] = [
     trigger: { location: "header", name: "user-agent", contains: "curl" },
   },
   {
+    name: "nginx hotlink protection (valid_referers): a GET with a foreign Referer",
+    args: () => [`${lab.nginx.url}/img/logo.png`, ...host, "-H", "Referer: http://other.example/page"],
+    cause: "server-config",
+    product: "nginx",
+    trigger: { location: "header", name: "referer" },
+  },
+  {
+    name: "API key missing",
+    args: () => [
+      `${lab.apps.node.url}/api/exports`,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"format":"csv"}',
+    ],
+    cause: "credentials-invalid",
+  },
+  {
+    name: "API key invalid",
+    args: () => [
+      `${lab.apps.node.url}/api/exports`,
+      "-H",
+      "x-api-key: sk_test_wrongwrongwrong123",
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"format":"csv"}',
+    ],
+    cause: "credentials-invalid",
+  },
+  {
     name: "nginx limit_except",
     args: () => [`${lab.nginx.url}/upload`, ...host, "-F", "file=@package.json"],
     cause: "server-config",

@@ -15,7 +15,11 @@ export async function cmdCurl(argv: string[]): Promise<number> {
   if (rest.length === 1 && rest[0] === "-") {
     const { readInputFile } = await import("../request/read-input.js");
     request = parseCurlCommandLine(readInputFile("-", "curl command").toString("utf8"));
-  } else if (rest.length === 1 && /^\s*curl(\.exe)?\s/i.test(rest[0]!)) {
+  } else if (
+    rest.length === 1 &&
+    /^\s*(curl(\.exe)?|invoke-webrequest|invoke-restmethod|iwr|irm|\$session)\s/i.test(rest[0]!)
+  ) {
+    // A whole command pasted as one argument (curl, or PowerShell, which gets a pointer to cURL).
     request = parseCurlCommandLine(rest[0]!);
   } else {
     request = parseCurlArgs(rest[0] === "curl" ? rest.slice(1) : rest);

@@ -35,7 +35,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === "curl" && (rest.length === 0 || (rest.length === 1 && rest[0] === "--help"))) {
-    process.stdout.write(COMMAND_HELP.curl!);
+    // Usage asked for goes to stdout; usage as an error (nothing to diagnose) to stderr.
+    (rest.length === 0 ? process.stderr : process.stdout).write(COMMAND_HELP.curl!);
     return rest.length === 0 ? 2 : 0;
   }
   const debug = rest.includes("--debug") || process.env.WHY403_DEBUG === "1";

@@ -51,6 +51,11 @@ function causeWeights(
     return { "credentials-invalid": 3, waf: -1 };
   }
   if (only && only.location === "header" && (name === "origin" || name === "referer")) {
+    // CSRF checks guard state-changing methods; a GET refused for its Referer is
+    // hotlink protection, a server rule.
+    if (["GET", "HEAD"].includes(state.original.method.toUpperCase())) {
+      return { "server-config": 3.5, csrf: -2, cors: -1, waf: -1, "ip-restriction": -1 };
+    }
     return { csrf: 2, cors: name === "origin" ? 1.5 : 0, waf: -1 };
   }
   // A refusal that follows a part of the request is not a plain path, address or
@@ -177,7 +182,14 @@ export const content: Experiment = {
         ? `The refusal needs ${result.parts.length} parts together — ${result.parts.map(describePart).join("; ")} — without any one of them the request passes ${base.where}; that is how anomaly-scoring firewalls (OWASP CRS) add up rule scores.`
         : `The smallest part of the request that still triggers the refusal ${base.where} is ${describePart(first)}; without it the request passes${family ? ` (it looks like ${family})` : ""}.`,
       weights: causeWeights(result.parts, family, state),
-      data: { trigger, probes: result.tests, exhausted: result.exhausted },
+      data: {
+        trigger,
+        probes: result.tests,
+        exhausted: result.exhausted,
+        ...(first.location === "header" && /^referer$/i.test(first.name ?? "")
+          ? { referer: first.original }
+          : {}),
+      },
     };
     if (result.exhausted)
       evidence.fact +=

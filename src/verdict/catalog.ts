@@ -27,6 +27,10 @@ export const PLACEHOLDERS = [
   "exp",
   "clockSkewSeconds",
   "scheme",
+  "credentialSent",
+  "aud",
+  "referer",
+  "unsafeMethod",
 ] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 

@@ -93,7 +93,8 @@ const rows: Row[] = [
     evidence: [ev({ csrf: 6 }, "Django CSRF.", { product: "django", origin: "https://front.test" })],
     responder: { layer: "application", product: null, evidence: [] },
     cause: "csrf",
-    summary: /^Django refused/,
+    // Named only when the fingerprint identified the product.
+    summary: /^The server refused/,
     fix: /CSRF_TRUSTED_ORIGINS = \["https:\/\/front\.test"\]/,
   },
   {

@@ -153,6 +153,9 @@ export function placeholderValues(
       ["exp", d.expired ? d.exp : undefined],
       ["clockSkewSeconds", d.clockSkewSeconds],
       ["scheme", d.scheme],
+      ["credentialSent", d.credentialSent],
+      ["aud", d.aud],
+      ["referer", d.referer],
       ["path", d.path],
       ["host", d.host],
     ];
@@ -182,6 +185,7 @@ export function placeholderValues(
     if (t) values.modsecTarget = t;
   }
   values.method = target.method.toUpperCase();
+  if (!["GET", "HEAD", "OPTIONS"].includes(values.method)) values.unsafeMethod = values.method;
   values.url = redactUrl(target.url);
   try {
     const u = new URL(target.url);
@@ -251,8 +255,8 @@ function summaryFor(
   values: Partial<Record<Placeholder, string>>,
   support: Evidence[],
 ): string {
-  const products = productsFor(support, input.responder);
-  const name = productName(products[0]);
+  // Name a product only when the fingerprint identified it, not from a guess.
+  const name = productName(input.responder.product ?? undefined);
   const actor = name ? name.replace(/^the /, "The ") : "The server";
   // A response saved without its request has the placeholder URL "unknown:".
   const what = /^https?:/i.test(input.target.url)

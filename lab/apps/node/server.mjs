@@ -207,6 +207,16 @@ app.post("/api/messages", messagesLimiter, express.json(), (req, res) => {
   res.status(201).json({ ok: true, id: entry.seq });
 });
 
+// ---------- /api/exports: an API key in X-API-Key ----------
+const apiKeys = new Set([process.env.LAB_API_KEY || "lab-key-0123456789abcdef"]);
+app.post("/api/exports", express.json(), (req, res) => {
+  const key = req.get("x-api-key");
+  if (!key) return refuse(res, 403, "api key missing", { message: "Missing API key" });
+  if (!apiKeys.has(key)) return refuse(res, 403, "api key invalid", { message: "Invalid API key" });
+  const entry = record(req, "export.create", {});
+  res.status(201).json({ ok: true, id: entry.seq });
+});
+
 // ---------- /api/transfers: business rule ----------
 app.post("/api/transfers", express.json(), (req, res) => {
   const amount = Number(req.body?.amount);

@@ -5,6 +5,16 @@ import type { Evidence, Exchange } from "../../model.js";
 const CREDENTIAL_HEADER =
   /^(authorization|cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-access-token|x-amz-security-token)$/i;
 
+/** Which kind of credential a request carries, for the report's wording (never its value). */
+function credentialKind(ex: Exchange): string {
+  const auth = ex.request.headers.find(([n]) => /^authorization$/i.test(n))?.[1];
+  if (auth) return `${auth.trim().split(/\s+/)[0] ?? "Authorization"} Authorization`;
+  if (ex.request.headers.some(([n]) => /api[-_]?key/i.test(n))) return "API key";
+  if (ex.request.headers.some(([n]) => /^cookie$/i.test(n))) return "session cookie";
+  if (ex.request.headers.some(([n]) => /token/i.test(n))) return "token header";
+  return "signed URL or token";
+}
+
 /** An anonymous request cannot be refused for its identity's missing permission. */
 export function anonymousEvidence(ex: Exchange): Evidence[] {
   // A saved response without its request (placeholder URL) says nothing about credentials.
@@ -12,7 +22,17 @@ export function anonymousEvidence(ex: Exchange): Evidence[] {
   const hasCredential =
     ex.request.headers.some(([n]) => CREDENTIAL_HEADER.test(n) || /token|api[-_]?key|session/i.test(n)) ||
     /[?&](access_token|api_key|apikey|key|token|sig|signature|X-Amz-Signature)=/i.test(ex.request.url);
-  if (hasCredential) return [];
+  if (hasCredential) {
+    const kind = credentialKind(ex);
+    return [
+      {
+        source: "request",
+        fact: `The request carries a credential (${kind}), and the server refused it.`,
+        weights: { "credentials-invalid": 0.3, "insufficient-permission": 0.3 },
+        data: { credentialSent: kind },
+      },
+    ];
+  }
   return [
     {
       source: "request",

@@ -26,6 +26,13 @@ const RULES: Rule[] = [
     weight: 2,
   },
   {
+    // An answer that names the API key as missing or wrong says exactly what failed.
+    cause: "credentials-invalid",
+    pattern:
+      /(?:missing|no|invalid|unknown|expired|revoked|wrong|bad)\s+(?:an?\s+)?api[_ -]?key|api[_ -]?key (?:is |was )?(?:missing|invalid|required|expired|revoked|not (?:found|valid|provided|recognized|recognised))|no api key found/i,
+    weight: 4,
+  },
+  {
     cause: "insufficient-permission",
     pattern:
       /\bscopes?\b|permission|(?<!origin |method |origin is |method is )not allowed|\broles?\b|insufficient(?! funds)|access denied for user|not authorized to|unauthorized to|privilege|not permitted|forbidden for user|resource not accessible by/i,
@@ -142,7 +149,12 @@ function extract(value: unknown, out: Extracted, depth: number): void {
 export function parseErrorBody(ex: Exchange): Extracted | null {
   const ct = contentType(ex.response);
   const text = bodyText(ex.response).slice(0, 200_000).trim();
-  if (!text || !(ct.includes("json") || text.startsWith("{"))) return null;
+  if (!text) return null;
+  // A short plain-text answer is a message too ("Missing API key", "Forbidden: …").
+  if (ct.startsWith("text/plain") && text.length <= 300 && !text.startsWith("{")) {
+    return { messages: [text], codes: [], isProblem: false };
+  }
+  if (!(ct.includes("json") || text.startsWith("{"))) return null;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -179,7 +191,11 @@ export function problemJsonEvidence(ex: Exchange): Evidence[] {
   if (weights.csrf && weights["credentials-invalid"]) delete weights["credentials-invalid"];
   const message = clip(redactText(body.messages.join(" — ")), 240);
   const codes = body.codes.length ? ` (code ${redactText(body.codes.slice(0, 3).join(", "))})` : "";
-  const kind = body.isProblem ? "problem+json body" : "JSON error body";
+  const kind = body.isProblem
+    ? "problem+json body"
+    : contentType(ex.response).startsWith("text/plain")
+      ? "plain-text answer"
+      : "JSON error body";
   return [
     {
       source: "response",
