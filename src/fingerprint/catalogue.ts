@@ -24,6 +24,7 @@ import fastly from "../../signatures/fastly.json" with { type: "json" };
 import flask from "../../signatures/flask.json" with { type: "json" };
 import fortiweb from "../../signatures/fortiweb.json" with { type: "json" };
 import githubApi from "../../signatures/github-api.json" with { type: "json" };
+import gitlab from "../../signatures/gitlab.json" with { type: "json" };
 import googleCloudArmor from "../../signatures/google-cloud-armor.json" with { type: "json" };
 import googleCloudStorage from "../../signatures/google-cloud-storage.json" with { type: "json" };
 import gunicorn from "../../signatures/gunicorn.json" with { type: "json" };
@@ -38,6 +39,7 @@ import netlify from "../../signatures/netlify.json" with { type: "json" };
 import nginx from "../../signatures/nginx.json" with { type: "json" };
 import openresty from "../../signatures/openresty.json" with { type: "json" };
 import rails from "../../signatures/rails.json" with { type: "json" };
+import shopify from "../../signatures/shopify.json" with { type: "json" };
 import spring from "../../signatures/spring.json" with { type: "json" };
 import squid from "../../signatures/squid.json" with { type: "json" };
 import sucuri from "../../signatures/sucuri.json" with { type: "json" };
@@ -72,6 +74,7 @@ export const RAW_SIGNATURES: ReadonlyArray<readonly [string, unknown]> = [
   ["flask", flask],
   ["fortiweb", fortiweb],
   ["github-api", githubApi],
+  ["gitlab", gitlab],
   ["google-cloud-armor", googleCloudArmor],
   ["google-cloud-storage", googleCloudStorage],
   ["gunicorn", gunicorn],
@@ -86,6 +89,7 @@ export const RAW_SIGNATURES: ReadonlyArray<readonly [string, unknown]> = [
   ["nginx", nginx],
   ["openresty", openresty],
   ["rails", rails],
+  ["shopify", shopify],
   ["spring", spring],
   ["squid", squid],
   ["sucuri", sucuri],
