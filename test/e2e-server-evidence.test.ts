@@ -4,7 +4,9 @@
 // `why403 config` read the same servers' logs and configs. Exit codes are part of
 // every assertion (0 verdict, 1 no cause, 2 bad input, 3 not refused; config: 0
 // allow/deny, 1 unknown).
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,7 +24,9 @@ interface Report {
     status: number;
     responder: { layer: string; product: string | null; relays?: Array<{ product: string | null }> };
   };
-  verdict: { cause: string; evidence: string[]; fix: string[] } | null;
+  verdict: { cause: string; confidence: number; evidence: string[]; fix: string[] } | null;
+  candidates: Array<{ cause: string; confidence: number }>;
+  nextSteps?: string[];
 }
 
 function report(r: CliResult): Report {
@@ -48,9 +52,9 @@ afterAll(() => {
 
 describe("nginx", () => {
   for (const method of ["POST", "GET"]) {
-    it(`${method} /admin/ from 127.0.0.1 with --server-logs → ip-restriction`, async () => {
+    it(`${method} /admin/ with --server-logs: "access forbidden by rule" alone leaves address rule and deny all open; with --nginx-conf → ip-restriction`, async () => {
       const body = method === "POST" ? ["-d", "a=1"] : [];
-      const { r, rep } = await curl([
+      const logsOnly = await curl([
         `${lab.nginx.url}/admin/`,
         "-X",
         method,
@@ -59,9 +63,31 @@ describe("nginx", () => {
         "--server-logs",
         lab.nginx.errorLog,
       ]);
+      expect(logsOnly.r.code).toBe(0);
+      const readings = logsOnly.rep.candidates.map((c) => c.cause);
+      expect(readings).toEqual(expect.arrayContaining(["ip-restriction", "server-config"]));
+      expect(logsOnly.rep.verdict?.evidence.join("\n")).toMatch(
+        /access forbidden by rule.*the config tells which/,
+      );
+      expect(logsOnly.rep.nextSteps?.join("\n") ?? "").not.toContain("--server-logs");
+
+      const { r, rep } = await curl([
+        `${lab.nginx.url}/admin/`,
+        "-X",
+        method,
+        ...body,
+        ...host,
+        "--server-logs",
+        lab.nginx.errorLog,
+        "--nginx-conf",
+        lab.nginx.conf,
+      ]);
       expect(r.code).toBe(0);
       expect(rep.verdict?.cause).toBe("ip-restriction");
-      expect(rep.verdict?.evidence.join("\n")).toContain("access forbidden by rule");
+      const evidence = rep.verdict?.evidence.join("\n");
+      expect(evidence).toContain("access forbidden by rule");
+      expect(evidence).toMatch(/`deny all` at \S*nginx\.conf:\d+/);
+      expect(rep.nextSteps?.join("\n") ?? "").not.toMatch(/--server-logs|--nginx-conf/);
     });
 
     it(`${method} /admin/ with --nginx-conf → ip-restriction naming the deny all line`, async () => {
@@ -126,7 +152,28 @@ describe("nginx", () => {
 });
 
 describe("Apache", () => {
-  it("/apache-admin/ with --server-logs → ip-restriction (AH01630)", async () => {
+  it("/apache-admin/ with --server-logs and --apache-conf → ip-restriction: the config decides what AH01630 meant", async () => {
+    const { r, rep } = await curl([
+      `${lab.apache.url}/apache-admin/`,
+      ...host,
+      "--server-logs",
+      lab.apache.errorLog,
+      "--apache-conf",
+      lab.apache.conf,
+    ]);
+    expect(r.code).toBe(0);
+    expect(rep.verdict?.cause).toBe("ip-restriction");
+    const evidence = rep.verdict?.evidence.join("\n");
+    expect(evidence).toContain("AH01630");
+    expect(evidence).toMatch(/`Require ip 127\.0\.0\.2` at \S*httpd\.conf:\d+/);
+    expect(rep.verdict?.fix[0]).toMatch(
+      /Require ip 127\.0\.0\.1.*inside <Location \/apache-admin> at \S*httpd\.conf:\d+/,
+    );
+    expect(rep.verdict?.fix.join("\n")).not.toContain('<Location "/apache-admin/">');
+    expect(rep.nextSteps?.join("\n") ?? "").not.toMatch(/--server-logs|--apache-conf/);
+  });
+
+  it("/apache-admin/ with --server-logs alone: AH01630 keeps both readings, as `why403 logs` does", async () => {
     const { r, rep } = await curl([
       `${lab.apache.url}/apache-admin/`,
       ...host,
@@ -134,8 +181,13 @@ describe("Apache", () => {
       lab.apache.errorLog,
     ]);
     expect(r.code).toBe(0);
-    expect(rep.verdict?.cause).toBe("ip-restriction");
-    expect(rep.verdict?.evidence.join("\n")).toContain("AH01630");
+    expect(rep.candidates.map((c) => c.cause)).toEqual(
+      expect.arrayContaining(["ip-restriction", "server-config"]),
+    );
+    const evidence = rep.verdict?.evidence.join("\n") ?? "";
+    expect(evidence).toContain("AH01630");
+    expect(evidence).not.toMatch(/so a rule on the client address refused it/);
+    expect(rep.nextSteps?.join("\n") ?? "").not.toContain("--server-logs");
   });
 
   it("/apache-admin/ with --apache-conf → the Require ip line", async () => {
@@ -184,6 +236,184 @@ describe("Apache", () => {
     expect(rep.baseline.responder.relays?.map((x) => x.product)).toContain("apache");
     const fix = rep.verdict?.fix.join("\n") ?? "";
     expect(fix).toContain("942100");
+  });
+});
+
+/** A free port on 127.0.0.1 (asked of the kernel, then released for httpd). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+  });
+}
+
+// An Apache of this file's own: a method limit (<LimitExcept GET> Require all denied)
+// and an .htaccess `Require all denied` under AllowOverride All.
+describe("Apache: Require all denied, in a <LimitExcept> and in an .htaccess", () => {
+  const dir = join(process.cwd(), ".run", "server-evidence", `e2e-${process.pid}`);
+  const conf = join(dir, "httpd.conf");
+  const errorLog = join(dir, "error.log");
+  let url = "";
+
+  beforeAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    for (const d of ["htdocs/form", "htdocs/ht", "runtime"]) mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, "htdocs/form/x.txt"), "form\n");
+    writeFileSync(join(dir, "htdocs/ht/x.txt"), "ht\n");
+    writeFileSync(join(dir, "htdocs/ht/.htaccess"), "Require all denied\n");
+    for (const p of [dir, join(dir, "htdocs"), join(dir, "htdocs/form"), join(dir, "htdocs/ht")])
+      chmodSync(p, 0o755);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const mod = (name: string, file: string) => `LoadModule ${name} /usr/lib/apache2/modules/${file}`;
+    writeFileSync(
+      conf,
+      [
+        `ServerRoot "${dir}"`,
+        `PidFile "${dir}/httpd.pid"`,
+        `DefaultRuntimeDir "${dir}/runtime"`,
+        `Mutex file:${dir}/runtime default`,
+        `Listen 127.0.0.1:${port}`,
+        "ServerName lab.test",
+        "User www-data",
+        "Group www-data",
+        mod("mpm_event_module", "mod_mpm_event.so"),
+        mod("authz_core_module", "mod_authz_core.so"),
+        mod("authz_host_module", "mod_authz_host.so"),
+        mod("mime_module", "mod_mime.so"),
+        mod("dir_module", "mod_dir.so"),
+        "StartServers 1",
+        "ServerLimit 1",
+        "ThreadsPerChild 8",
+        "MaxRequestWorkers 8",
+        "TypesConfig /dev/null",
+        "AddType text/plain .txt",
+        `ErrorLog "${errorLog}"`,
+        "LogLevel warn",
+        `DocumentRoot "${dir}/htdocs"`,
+        "<Directory />",
+        "    AllowOverride None",
+        "    Require all denied",
+        "</Directory>",
+        `<Directory "${dir}/htdocs">`,
+        "    Require all granted",
+        "</Directory>",
+        `<Directory "${dir}/htdocs/form">`,
+        "    <LimitExcept GET>",
+        "        Require all denied",
+        "    </LimitExcept>",
+        "</Directory>",
+        `<Directory "${dir}/htdocs/ht">`,
+        "    AllowOverride All",
+        "</Directory>",
+        "",
+      ].join("\n"),
+    );
+    execFileSync("/usr/sbin/apache2", ["-f", conf, "-k", "start"], { stdio: "ignore" });
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(join(dir, "httpd.pid")) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+  });
+
+  afterAll(() => {
+    const pidFile = join(dir, "httpd.pid");
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      if (pid > 0) {
+        try {
+          process.kill(pid, "SIGTERM");
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
+  const form = () => [`${url}/form/x.txt`, "--data-raw", "name=x"];
+
+  it("POST /form/x.txt: no flags, --apache-conf, --server-logs and both all say server-config; both names the config line", async () => {
+    const configLine = /`Require all denied` at \S*httpd\.conf:32/;
+    for (const flags of [[], ["--apache-conf", conf], ["--server-logs", errorLog]]) {
+      const { r, rep } = await curl([...form(), ...flags]);
+      expect(r.code).toBe(0);
+      expect(rep.verdict?.cause).toBe("server-config");
+    }
+    const { r, rep } = await curl([...form(), "--server-logs", errorLog, "--apache-conf", conf]);
+    expect(r.code).toBe(0);
+    expect(rep.verdict?.cause).toBe("server-config");
+    expect(rep.verdict?.confidence).toBeGreaterThan(0.9);
+    const evidence = rep.verdict?.evidence.join("\n") ?? "";
+    expect(evidence).toContain("AH01630");
+    expect(evidence).toMatch(configLine);
+    const fix = rep.verdict?.fix ?? [];
+    expect(fix[0]).toMatch(
+      /in <LimitExcept GET> at \S*httpd\.conf:31 in <Directory \S*htdocs\/form> at \S*httpd\.conf:30/,
+    );
+    expect(fix[0]).toContain("<LimitExcept GET POST>");
+    expect(fix.join("\n")).not.toContain('<Location "/form/x.txt">');
+    expect(fix.join("\n")).not.toMatch(/why403 config .*--conf <file>/);
+    expect(rep.nextSteps?.join("\n") ?? "").not.toMatch(/--server-logs|--apache-conf/);
+  });
+
+  it("GET /ht/x.txt refused by the .htaccess: logs + config → server-config naming the .htaccess line", async () => {
+    const { r, rep } = await curl([`${url}/ht/x.txt`, "--server-logs", errorLog, "--apache-conf", conf]);
+    expect(r.code).toBe(0);
+    expect(rep.verdict?.cause).toBe("server-config");
+    expect(rep.verdict?.evidence.join("\n")).toMatch(/`Require all denied` at \S*htdocs\/ht\/\.htaccess:1/);
+    expect(rep.verdict?.fix[0]).toMatch(/\.htaccess:1 .*refuses everyone: remove it or narrow it/);
+  });
+
+  it("why403 logs reads the same AH01630 lines as server-config, naming both readings", async () => {
+    const r = await runCliAsync(["logs", errorLog, "--json"]);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout) as { entries: Array<{ cause: string; message: string }> };
+    const ah = rep.entries.filter((e) => e.message.includes("AH01630"));
+    expect(ah.length).toBeGreaterThan(0);
+    for (const e of ah) {
+      expect(e.cause).toBe("server-config");
+      expect(e.message).toContain("an address rule or a blanket deny");
+    }
+  });
+});
+
+describe("--client must be an address", () => {
+  it("config and curl refuse --client 999.1.1.1: exit 2, one line", async () => {
+    const runs = [
+      [
+        "config",
+        "apache",
+        "--conf",
+        lab.apache.conf,
+        "--request",
+        "GET http://lab.test/x",
+        "--client",
+        "999.1.1.1",
+      ],
+      ["curl", `${lab.apache.url}/apache-admin/`, "--client", "999.1.1.1"],
+      ["curl", `${lab.apache.url}/apache-admin/`, "--client", "not-an-ip", "--apache-conf", lab.apache.conf],
+    ];
+    for (const args of runs) {
+      const r = await runCliAsync(args);
+      expect(r.code).toBe(2);
+      expect(isOneLineError(r)).toBe(true);
+      expect(r.stderr).toMatch(/--client needs an IPv4 or IPv6 address/);
+    }
+    const ok = await runCliAsync([
+      "config",
+      "apache",
+      "--conf",
+      lab.apache.conf,
+      "--request",
+      "GET http://lab.test/apache-admin/",
+      "--client",
+      "::1",
+    ]);
+    expect(ok.code).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@ import type { ConfigDecision, ConfigRequest } from "../evidence/config-decision.
 import type { FsWalkResult } from "../evidence/fs/index.js";
 import { quoteArgument } from "../redact.js";
 import { parseArgs } from "./args.js";
-import { noColor } from "./common.js";
+import { clientFlag, noColor } from "./common.js";
 import { colourWanted, makeStyle } from "./terminal.js";
 
 export async function cmdConfig(argv: string[]): Promise<number> {
@@ -46,7 +46,7 @@ export async function cmdConfig(argv: string[]): Promise<number> {
   const request: ConfigRequest = {
     method: m[1]!.toUpperCase(),
     url,
-    client: typeof flags.client === "string" ? flags.client : null,
+    client: clientFlag(flags),
     headers,
   };
   let decision: ConfigDecision;

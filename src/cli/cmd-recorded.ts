@@ -8,11 +8,14 @@ import { redactedCurl } from "./cmd-curl.js";
 import {
   COMMON_FLAGS,
   configEvidence,
+  dropAnsweredSteps,
   emitReport,
+  reconcileWithConfig,
   refineWithServerEvidence,
   requireOne,
   SERVER_EVIDENCE_FLAGS,
   serverLogPaths,
+  splitAccessRuleReadings,
 } from "./common.js";
 import { runLive } from "./live.js";
 
@@ -28,13 +31,15 @@ async function offline(exchange: Exchange, flags: Record<string, unknown>): Prom
   if (logs.length) {
     const { evidenceFromLogs } = await import("../evidence/logs/index.js");
     const path = safePath(exchange.request.url);
-    extra.push(
-      ...(await evidenceFromLogs(logs, { since: exchange.startedAt, paths: path ? [path] : undefined }))
-        .evidence,
-    );
+    const { evidence } = await evidenceFromLogs(logs, {
+      since: exchange.startedAt,
+      paths: path ? [path] : undefined,
+    });
+    extra.push(...reconcileWithConfig(splitAccessRuleReadings(evidence), extra));
   }
   const { report, refused } = diagnoseRecording(exchange, extra);
   refineWithServerEvidence(report, extra);
+  dropAnsweredSteps(report, flags as never);
   const { formatCurl } = await import("../request/curl.js");
   await emitReport(report, flags as never, redactedCurl(exchange.request, formatCurl));
   return exitCodeFor(report, refused);

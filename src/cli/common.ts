@@ -1,10 +1,11 @@
 // What every diagnosing command shares: the common flags, server-side evidence
 // options, and printing a report in the format asked for.
 import { statSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { InputError, UsageError } from "../errors.js";
 import type { ConfigDecision } from "../evidence/config-decision.js";
 import type { CauseId, Evidence, Layer, Report } from "../model.js";
-import { redactText } from "../redact.js";
+import { quoteArgument, redactText } from "../redact.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { renderText } from "../report/text.js";
 import type { FlagSpecs, FlagValues } from "./args.js";
@@ -62,20 +63,49 @@ export interface ConfigTarget {
 }
 
 /**
+ * The --client address, checked: an address the server could see (IPv4 or
+ * IPv6), else bad input. Null when not given.
+ */
+export function clientFlag(flags: FlagValues): string | null {
+  const v = flags.client;
+  if (typeof v !== "string") return null;
+  const address = v.trim().replace(/^\[|\]$/g, "");
+  if (isIP(address) === 0)
+    throw new UsageError(`--client needs an IPv4 or IPv6 address, got ${quoteArgument(v)}`);
+  return address;
+}
+
+/**
+ * A config evaluation that names the directive refusing the request decides
+ * which rule a server's generic log line ("access forbidden by rule", AH01630)
+ * stands for: its evidence carries `data.decides` with the cause.
+ */
+function markDeciding(decision: ConfigDecision, evidence: Evidence[]): Evidence[] {
+  if (decision.decision !== "deny" || !decision.decidedBy) return evidence;
+  const cause = (decision.cause ?? "server-config") as CauseId;
+  return evidence.map((e) =>
+    (e.weights[cause] ?? 0) >= CONFIG_DECISIVE ? { ...e, data: { ...e.data, decides: cause } } : e,
+  );
+}
+
+/** The weight a config evaluator gives the cause of the directive that refuses. */
+const CONFIG_DECISIVE = 5;
+
+/**
  * Server-side evidence for a request: config evaluation (nginx/Apache) and, for
  * the file the request maps to, the file-system walk as the server's user
  * (--fs-user, else the config's `user`/`User`).
  */
 export async function configEvidence(flags: FlagValues, request: ConfigTarget): Promise<Evidence[]> {
   const evidence: Evidence[] = [];
-  const client = typeof flags.client === "string" ? flags.client : (request.client ?? null);
+  const client = clientFlag(flags) ?? request.client ?? null;
   const target = { method: request.method, url: request.url, headers: request.headers, client };
   const fsUser = typeof flags["fs-user"] === "string" ? flags["fs-user"] : null;
   if (typeof flags["nginx-conf"] === "string") {
     const { parseNginxConfig, evaluateNginx, nginxEvidence } = await import("../evidence/nginx/index.js");
     const config = parseNginxConfig(flags["nginx-conf"]);
     const decision = evaluateNginx(config, target);
-    evidence.push(...nginxEvidence(decision));
+    evidence.push(...markDeciding(decision, nginxEvidence(decision)));
     const configUser = config.directives.find((d) => d.directive === "user")?.args[0] ?? null;
     evidence.push(...(await fsWalkEvidence(decision, fsUser, configUser)));
   }
@@ -83,7 +113,7 @@ export async function configEvidence(flags: FlagValues, request: ConfigTarget): 
     const { parseApacheConfig, evaluateApache, apacheEvidence } = await import("../evidence/apache/index.js");
     const config = parseApacheConfig(flags["apache-conf"]);
     const decision = evaluateApache(config, target);
-    evidence.push(...apacheEvidence(decision));
+    evidence.push(...markDeciding(decision, apacheEvidence(decision)));
     evidence.push(...(await fsWalkEvidence(decision, fsUser, apacheUser(config.nodes))));
   }
   if (fsUser && typeof flags["nginx-conf"] !== "string" && typeof flags["apache-conf"] !== "string")
@@ -199,10 +229,12 @@ export function refusalDependsOnMethod(ctx: ServerLogContext): boolean | null {
 /**
  * The run's own requests found in the server's logs, one evidence per distinct
  * server record. A server line that names the mechanism (nginx's "(13:
- * Permission denied)", Apache's AH01630, a ModSecurity rule) weighs more than
+ * Permission denied)", Apache's AH00132, a ModSecurity rule) weighs more than
  * any outside guess and counts against the other server-side mechanisms.
- * "access forbidden by rule" / AH01630 mean an address rule unless another
- * method on the same path passed (then a method limit: server-config).
+ * "access forbidden by rule" / AH01630 say only that an access rule refused:
+ * an address rule or a blanket deny, which refuse every method alike. So both
+ * stay open (the config, the path or the probes decide), unless another method
+ * on the same path passed (then a method limit: server-config).
  */
 export async function serverLogEvidence(paths: string[], ctx: ServerLogContext): Promise<Evidence[]> {
   const { evidenceFromLogs } = await import("../evidence/logs/index.js");
@@ -234,44 +266,93 @@ export async function serverLogEvidence(paths: string[], ctx: ServerLogContext):
     const data: Record<string, unknown> = { ...first.data, count };
     if (ruleIds.size) data.ruleIds = [...ruleIds];
     if (ctx.client && data.client === undefined) data.client = ctx.client;
-    const { weights, note } = serverWeights(first.weights, methodDependent, ctx.target.method);
+    const { weights, note, accessRule } = serverWeights(first.weights, methodDependent);
+    if (accessRule) data.accessRule = true;
     const times = count > 1 ? ` (${count} of this run's requests)` : "";
     out.push({ source: first.source, fact: `${first.fact}${times}${note}`, weights, data });
   }
   return out;
 }
 
+/** A line that says only "an access rule refused": an address rule or a blanket deny. */
+function isAccessRuleReading(base: Partial<Record<CauseId, number>>): boolean {
+  return (base["ip-restriction"] ?? 0) > 0 && (base["server-config"] ?? 0) > 0;
+}
+
+/** Weight each reading of a generic access-rule line keeps: neither decides alone. */
+const ACCESS_RULE_SPLIT = 3;
+const ACCESS_RULE_NOTE =
+  "; the line alone does not tell an address rule (Require ip, allow/deny) from a blanket deny (Require all denied, deny all), and both refuse every method alike: the config tells which";
+
 function serverWeights(
   base: Partial<Record<CauseId, number>>,
   methodDependent: boolean | null,
-  method: string,
-): { weights: Partial<Record<CauseId, number>>; note: string } {
+): { weights: Partial<Record<CauseId, number>>; note: string; accessRule: boolean } {
   const named = (Object.entries(base) as Array<[CauseId, number]>).filter(([, w]) => w > 0);
   const primary = named.sort((a, b) => b[1] - a[1])[0];
   // Only a record that names the mechanism (a server or WAF line) is decisive; words in an app log are not.
-  if (!primary || primary[1] < 4) return { weights: base, note: "" };
-  let cause = primary[0];
-  let note = "";
-  const addressOrMethod = (base["ip-restriction"] ?? 0) > 0 && (base["server-config"] ?? 0) > 0;
-  if (addressOrMethod) {
-    cause = methodDependent ? "server-config" : "ip-restriction";
-    note = methodDependent
-      ? `; another method on the same path was not refused, so the rule limits the method, not the client`
-      : methodDependent === false
-        ? `; other methods than ${method} were refused the same way, so a rule on the client address refused it`
-        : "";
+  if (!primary || primary[1] < 4) {
+    if (!isAccessRuleReading(base)) return { weights: base, note: "", accessRule: false };
   }
   const weights: Partial<Record<CauseId, number>> = {};
   for (const c of SERVER_SIDE_CAUSES) weights[c] = RULED_OUT;
   for (const [c, w] of Object.entries(base) as Array<[CauseId, number]>)
     if (w > 0) weights[c] = Math.min(w, 2);
-  // An address rule does not rule out a plain `deny all` (server-config); a method limit does rule out an address rule.
-  if (addressOrMethod) {
-    if (cause === "ip-restriction") weights["server-config"] = 0;
-    else weights["ip-restriction"] = RULED_OUT;
+  if (isAccessRuleReading(base)) {
+    if (methodDependent) {
+      // A method limit (limit_except, <LimitExcept>) refused: not the client's address.
+      weights["server-config"] = SERVER_DECISIVE;
+      weights["ip-restriction"] = RULED_OUT;
+      return {
+        weights,
+        note: "; another method on the same path was not refused, so the rule limits the method, not the client",
+        accessRule: true,
+      };
+    }
+    weights["server-config"] = ACCESS_RULE_SPLIT;
+    weights["ip-restriction"] = ACCESS_RULE_SPLIT;
+    return { weights, note: ACCESS_RULE_NOTE, accessRule: true };
   }
-  weights[cause] = SERVER_DECISIVE;
-  return { weights, note };
+  weights[(primary as [CauseId, number])[0]] = SERVER_DECISIVE;
+  return { weights, note: "", accessRule: false };
+}
+
+/**
+ * Offline (a recording, no probes): a generic access-rule line keeps both
+ * readings at the same weight, as in a live run.
+ */
+export function splitAccessRuleReadings(evidence: Evidence[]): Evidence[] {
+  return evidence.map((e) => {
+    if (!isAccessRuleReading(e.weights)) return e;
+    const w = Math.max(e.weights["ip-restriction"] ?? 0, e.weights["server-config"] ?? 0);
+    return {
+      ...e,
+      fact: `${e.fact}${ACCESS_RULE_NOTE}`,
+      weights: { ...e.weights, "ip-restriction": w, "server-config": w },
+      data: { ...e.data, accessRule: true },
+    };
+  });
+}
+
+/**
+ * A config evaluation that names the refusing directive decides what a
+ * generic access-rule log line stood for: the line then confirms the config's
+ * cause (adding evidence never makes the answer vaguer).
+ */
+export function reconcileWithConfig(fromLogs: Evidence[], fromConfig: Evidence[]): Evidence[] {
+  const deciding = fromConfig.find(
+    (e) => e.data?.decides === "ip-restriction" || e.data?.decides === "server-config",
+  );
+  if (!deciding) return fromLogs;
+  const cause = deciding.data?.decides as CauseId;
+  return fromLogs.map((e) => {
+    if (e.data?.accessRule !== true) return e;
+    const weights: Partial<Record<CauseId, number>> = { ...e.weights };
+    for (const c of SERVER_SIDE_CAUSES) if (c !== cause) weights[c] = RULED_OUT;
+    weights[cause] = Math.max(weights[cause] ?? 0, SERVER_DECISIVE);
+    const fact = e.fact.replace(ACCESS_RULE_NOTE, "");
+    return { ...e, fact: `${fact}; the config names the rule (${deciding.source})`, weights };
+  });
 }
 
 /** The layers a refusing product found in server logs stands for, when it sits inside the web server. */
@@ -311,7 +392,39 @@ export function refineWithServerEvidence(report: Report, evidence: Evidence[]): 
     if ((e.weights[verdict.cause] ?? 0) < 4 || !Array.isArray(e.data?.fix)) continue;
     for (const step of e.data.fix as unknown[]) if (typeof step === "string") exact.push(redactText(step));
   }
-  if (exact.length) verdict.fix = [...new Set([...exact, ...verdict.fix])];
+  if (exact.length) {
+    // A config's own fix names the section that matched; a snippet built from the request path does not.
+    const fromConfig = evidence.some(
+      (e) => e.data?.decides === verdict.cause && Array.isArray(e.data?.fix) && e.data.fix.length > 0,
+    );
+    const generic = verdict.fix.filter((f) => !(fromConfig && PATH_BUILT_SECTION.test(f)));
+    verdict.fix = [...new Set([...exact, ...generic])];
+  }
+}
+
+/** A template fix that opens a new <Location "/the/request/path"> rather than naming the section that matched. */
+const PATH_BUILT_SECTION = /<Location "[^"]*">/;
+
+/** Steps that ask for an input, by the flag that gives it. */
+const ASKS_FOR: Array<[flag: string, step: RegExp]> = [
+  ["server-logs", /--server-logs\b/],
+  ["nginx-conf", /--nginx-conf\b/],
+  ["apache-conf", /--apache-conf\b/],
+];
+
+/**
+ * Next steps (and fix steps) must not ask for what the run was already given:
+ * the logs, the nginx or Apache config; nor say to run `why403 config` on a
+ * config that was evaluated.
+ */
+export function dropAnsweredSteps(report: Report, flags: FlagValues): void {
+  const given = ASKS_FOR.filter(([flag]) =>
+    flag === "server-logs" ? serverLogPaths(flags).length > 0 : typeof flags[flag] === "string",
+  ).map(([, step]) => step);
+  if (report.nextSteps) report.nextSteps = report.nextSteps.filter((t) => !given.some((re) => re.test(t)));
+  const configGiven = typeof flags["nginx-conf"] === "string" || typeof flags["apache-conf"] === "string";
+  if (report.verdict && configGiven)
+    report.verdict.fix = report.verdict.fix.filter((t) => !/\bwhy403 config\b.*--conf <file>/.test(t));
 }
 
 /** Web servers whose own error page an embedded firewall (ModSecurity, Coraza) answers with. */

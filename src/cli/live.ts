@@ -4,7 +4,15 @@ import type { Transport } from "../http/types.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND, DEFAULT_TIMEOUT_MS } from "../limits.js";
 import { type CauseId, type Evidence, REFUSAL_STATUSES, type Report, type RequestModel } from "../model.js";
 import type { FlagValues } from "./args.js";
-import { configEvidence, refineWithServerEvidence, serverLogEvidence, serverLogPaths } from "./common.js";
+import {
+  clientFlag,
+  configEvidence,
+  dropAnsweredSteps,
+  reconcileWithConfig,
+  refineWithServerEvidence,
+  serverLogEvidence,
+  serverLogPaths,
+} from "./common.js";
 import { ProgressLine } from "./terminal.js";
 
 /** Longest wait for late log lines after probing (servers may write access logs after the response). */
@@ -42,7 +50,8 @@ function recordingTransport(inner: Transport, sent: SentProbe[]): Transport {
  * loopback address itself for a server on this machine, otherwise unknown.
  */
 export function liveClient(flags: FlagValues, url: string): string | null {
-  if (typeof flags.client === "string") return flags.client;
+  const given = clientFlag(flags);
+  if (given) return given;
   let host: string;
   try {
     host = new URL(url).hostname.replace(/^\[|\]$/g, "");
@@ -80,7 +89,7 @@ export async function runLive(
         const replay = sent[0];
         // The replay may have followed redirects: the refusal is its first refused answer.
         const refused = sent.find((p) => p.status !== null && REFUSAL_STATUSES.has(p.status)) ?? replay;
-        fromLogs = await serverLogEvidence(logs, {
+        const read = await serverLogEvidence(logs, {
           requestIds,
           since: new Date(replay?.at ?? Date.now()),
           until: new Date(),
@@ -92,6 +101,7 @@ export async function runLive(
             status: refused?.status ?? 0,
           },
         });
+        fromLogs = reconcileWithConfig(read, extraEvidence);
         return fromLogs;
       }
     : undefined;
@@ -112,6 +122,7 @@ export async function runLive(
     });
     const refused = !(report as Report & { notRefused?: boolean }).notRefused;
     if (refused) refineWithServerEvidence(report, [...extraEvidence, ...fromLogs]);
+    dropAnsweredSteps(report, flags);
     return { report, refused };
   } finally {
     progress.clear();

@@ -38,10 +38,13 @@ interface Rule {
 const RULES: Rule[] = [
   {
     code: "AH01630",
+    // mod_authz_core logs the same line for `Require ip …` and for `Require all denied`:
+    // both readings weigh the same, the config (or the probes) tells which.
     cause: "server-config",
     status: 403,
-    also: { "ip-restriction": 2 },
-    say: (t) => `Apache's Require rules refused the client (AH01630)${fsPath(t, /configuration: (.*)$/)}`,
+    also: { "ip-restriction": 4 },
+    say: (t) =>
+      `Apache's Require rules refused the client (AH01630: an address rule or a blanket deny)${fsPath(t, /configuration: (.*)$/)}`,
   },
   {
     code: "AH01797",
