@@ -17,8 +17,9 @@ export function statusEvidence(ex: Exchange): Evidence[] {
     case 401:
       out.push({
         source: "response",
-        fact: "Status 401 means the server wants (other) credentials.",
-        weights: { "credentials-invalid": 1.5 },
+        // RFC 9110: 401 says the request lacks valid authentication credentials.
+        fact: "Status 401 means the request lacks valid credentials for this resource (RFC 9110).",
+        weights: { "credentials-invalid": 3 },
       });
       break;
     case 405: {
