@@ -9,6 +9,7 @@ import { InputError } from "../../errors.js";
 import { REFUSAL_STATUSES } from "../../model.js";
 import type { ConfigContext, ConfigDecision, ConfigRequest, DirectiveRef } from "../config-decision.js";
 import { evalAllowDeny } from "./access.js";
+import { unknownDirectives } from "./known-directives.js";
 import { findLocation, type LocationSpec, locationLabel } from "./location-select.js";
 import type { Directive, NginxConfig } from "./parser.js";
 import { pcreToRegExp } from "./regex.js";
@@ -220,6 +221,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     fix: [],
     cause: null,
   };
+  decision.unknowns.push(...unknownDirectives(config.directives));
 
   const http = config.directives.find((d) => d.directive === "http") ?? null;
   const top: Directive[] = http?.block ?? config.directives;

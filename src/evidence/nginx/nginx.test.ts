@@ -244,3 +244,20 @@ describe("nginxEvidence", () => {
     expect(allow?.weights["ip-restriction"]).toBeLessThan(0);
   });
 });
+
+describe("known directives", () => {
+  it("reports an unknown directive in unknowns without failing; map/geo entries are data", () => {
+    const conf = parseNginxText(
+      `http { map $a $b { frob 1; } geo $g { 10.0.0.0/8 1; } server { listen 80; frobnicate on; location / { return 200; } } }`,
+      "u.conf",
+    );
+    const d = evaluateNginx(conf, { method: "GET", url: "http://h/", client: "192.0.2.1" });
+    expect(d.decision).toBe("allow");
+    expect(d.unknowns).toEqual([
+      "unknown directive `frobnicate` at u.conf:1: `nginx -t` rejects it unless a module this server loads defines it",
+    ]);
+    expect(
+      evaluateNginx(shop, { method: "GET", url: "http://shop.test/health", client: null }).unknowns,
+    ).toEqual([]);
+  });
+});
