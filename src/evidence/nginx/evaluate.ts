@@ -10,7 +10,7 @@ import { REFUSAL_STATUSES } from "../../model.js";
 import type { ConfigContext, ConfigDecision, ConfigRequest, DirectiveRef } from "../config-decision.js";
 import { evalAllowDeny } from "./access.js";
 import { unknownDirectives } from "./known-directives.js";
-import { findLocation, type LocationSpec, locationLabel } from "./location-select.js";
+import { findLocation, type LocationSpec, locationLabel, parseLocation } from "./location-select.js";
 import type { Directive, NginxConfig } from "./parser.js";
 import { pcreToRegExp } from "./regex.js";
 import { selectServer } from "./server-select.js";
@@ -195,6 +195,13 @@ function innermost(levels: Directive[], name: string): Directive | null {
   return null;
 }
 
+/** The block a rule sits in, as the config spells it, with file:line. */
+function blockName(d: Directive): string {
+  const label =
+    d.directive === "location" ? locationLabel(parseLocation(d)) : [d.directive, ...d.args].join(" ");
+  return `\`${label}\` at ${at(d)}`;
+}
+
 function hostOf(request: ConfigRequest, urlHost: string): string {
   const h = request.headers?.host;
   const raw = h !== undefined ? h : urlHost;
@@ -252,7 +259,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   }
 
   let uri = uri0;
-  const mapBlocks = top.filter((d) => d.directive === "map" && d.block);
+  const mapBlocks = top.filter((d) => (d.directive === "map" || d.directive === "geo") && d.block);
   let currentLevels: Directive[] = [];
   const vars = new Variables(
     {
@@ -281,7 +288,8 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     decision.unknowns.push(...ev.unknowns);
     decision.fix.push(...ev.fix);
     const u = ev.uncertainIf;
-    if (locationUncertain || (u && !(decision.decision === "deny" && u.returnsRefusal))) {
+    // An undecided `if` in the rewrite phase could have answered before access or content did.
+    if (locationUncertain || u) {
       decision.decision = "unknown";
       decision.status = null;
       decision.decidedBy = null;
@@ -362,7 +370,9 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       }
     }
 
-    if (final) {
+    // For a method limit_except does not list, its block replaces the location's
+    // config: the location's rewrite directives (return, rewrite, if) do not run.
+    if (final && !limitedBy) {
       ev.ifBlock = null;
       const r = ev.runRewrite(finalBlock, null);
       if (r.kind === "return") return answerReturn(r);
@@ -403,11 +413,21 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
           );
         }
       } else {
-        decision.cause = "ip-restriction";
+        const where = ruleLevel ? ` inside ${blockName(ruleLevel)}` : "";
+        const blanket = rule.args[0] === "all" && !rules.some((r) => r.directive === "allow");
         const client = request.client ?? "CLIENT";
-        if (rule.args[0] === "all")
-          ev.fix.push(`add \`allow ${client};\` before \`deny all;\` at ${at(rule)}`);
-        else ev.fix.push(`remove or narrow ${show(rule)} at ${at(rule)} (it matches ${client})`);
+        if (blanket) {
+          // No address gets through: a location deny, not an address list.
+          decision.cause = "server-config";
+          ev.fix.push(
+            `remove ${show(rule)} at ${at(rule)}${where} if ${method} ${uri} should be served, or serve it from a location that does not deny it`,
+          );
+        } else {
+          decision.cause = "ip-restriction";
+          if (rule.args[0] === "all")
+            ev.fix.push(`add \`allow ${client};\` before \`deny all;\` at ${at(rule)}${where}`);
+          else ev.fix.push(`remove or narrow ${show(rule)} at ${at(rule)}${where} (it matches ${client})`);
+        }
       }
       return finish();
     };
@@ -421,8 +441,12 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       ev.fix.push(
         `send Basic credentials for realm "${d.args[0]}" that are in ${file ? `${file.args[0]} (${at(file)})` : "the auth_basic_user_file"}`,
       );
-      if (request.client)
-        ev.fix.push(`or use \`satisfy any;\` with \`allow ${request.client};\` in the same block`);
+      if (request.client) {
+        const holder = [...levels].reverse().find((l) => (l.block ?? []).includes(d));
+        ev.fix.push(
+          `or use \`satisfy any;\` with \`allow ${request.client};\` ${holder ? `inside ${blockName(holder)}` : "in the same block"}`,
+        );
+      }
       return finish();
     };
     const basicUnknown = `auth_basic at ${authBasic ? at(authBasic) : ""} checks the Basic credentials against its password file`;

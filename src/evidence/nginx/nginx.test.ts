@@ -137,7 +137,9 @@ describe("access phase", () => {
     const d = ask("POST", "http://shop.test/admin/users", "203.0.113.9");
     expect(d).toMatchObject({ decision: "deny", status: 403, cause: "ip-restriction" });
     expect(d.decidedBy).toEqual({ directive: "deny", args: ["all"], file: SITE, line: 15 });
-    expect(d.fix).toEqual([`add \`allow 203.0.113.9;\` before \`deny all;\` at ${SITE}:15`]);
+    expect(d.fix).toEqual([
+      `add \`allow 203.0.113.9;\` before \`deny all;\` at ${SITE}:15 inside \`location /admin/\` at ${SITE}:12`,
+    ]);
     expect(d.context.map((c) => `${c.block}:${c.line}`)).toEqual(["http:3", "server:1", "location:12"]);
   });
   it("matches IPv4 and IPv6 CIDRs, IPv4-mapped clients included", () => {
@@ -259,5 +261,105 @@ describe("known directives", () => {
     expect(
       evaluateNginx(shop, { method: "GET", url: "http://shop.test/health", client: null }).unknowns,
     ).toEqual([]);
+  });
+});
+
+describe("phases and classification", () => {
+  const conf = parseNginxText(
+    [
+      "http {",
+      "  geo $blocked { 127.0.0.0/8 1; default 0; }",
+      "  server {",
+      "    listen 80;",
+      '    location /upload { limit_except GET { deny all; } return 200 "up"; }',
+      "    location /v6/ { deny all; }",
+      "    location /list/ { allow 10.0.0.0/8; deny all; }",
+      "    location /one/ { deny 192.0.2.1; }",
+      "  }",
+      "  server {",
+      "    listen 81;",
+      "    deny 127.0.0.1;",
+      "    location /d/ { if ($blocked) { return 451; } return 200 d; }",
+      "    location /h/ { if ($http_x_block) { return 403; } return 200 h; }",
+      "  }",
+      "}",
+    ].join("\n"),
+    "p.conf",
+  );
+  const run = (
+    method: string,
+    url: string,
+    client: string | null = "192.0.2.1",
+    headers?: Record<string, string>,
+  ) => evaluateNginx(conf, { method, url, client, ...(headers ? { headers } : {}) });
+
+  it("limit_except replaces the location's config for unlisted methods: the parent's return does not run", () => {
+    const post = run("POST", "http://h/upload");
+    expect(post).toMatchObject({ decision: "deny", status: 403, cause: "server-config" });
+    expect(post.decidedBy).toMatchObject({ directive: "deny", args: ["all"], line: 5 });
+    expect(run("GET", "http://h/upload")).toMatchObject({ decision: "allow", status: 200 });
+  });
+
+  it("rewrite-phase return runs before access; an undecided if before a deny is unknown", () => {
+    const d = run("GET", "http://h:81/d/x", "127.0.0.1");
+    expect(d).toMatchObject({ decision: "deny", status: 451, decidedBy: { directive: "return" } });
+    const h = run("GET", "http://h:81/h/x", "127.0.0.1");
+    expect(h.decision).toBe("unknown");
+    expect(h.unknowns.join("; ")).toMatch(/X-Block header/);
+    expect(run("GET", "http://h:81/h/x", "127.0.0.1", { "x-block": "1" }).status).toBe(403);
+    // The location's own `return 200` also runs before the server's deny.
+    expect(run("GET", "http://h:81/h/x", "127.0.0.1", { "x-block": "" })).toMatchObject({
+      decision: "allow",
+      status: 200,
+      decidedBy: { directive: "return" },
+    });
+    expect(run("GET", "http://h:81/other", "127.0.0.1")).toMatchObject({ decision: "deny", status: 403 });
+  });
+
+  it("geo reads the client address (or another variable); unknown only without it", () => {
+    expect(run("GET", "http://h:81/d/x", "10.0.0.1")).toMatchObject({ decision: "allow", status: 200 });
+    const none = run("GET", "http://h:81/d/x", null);
+    expect(none.decision).toBe("unknown");
+    expect(none.unknowns[0]).toMatch(/geo on \$remote_addr at p\.conf:2 needs the client address/);
+    const g = parseNginxText(
+      [
+        "http {",
+        "  geo $http_x_real $net { default out; 10.0.0.0/8 ten; 10.1.0.0/16 ten-one; delete 10.2.0.0/16; }",
+        "  geo $r { ranges; default no; 192.0.2.10-192.0.2.20 yes; }",
+        "  server { listen 80;",
+        "    location /n/ { if ($net = ten-one) { return 403; } if ($net = out) { return 401; } return 200 $net; }",
+        "    location /r/ { if ($r = yes) { return 403; } return 200; }",
+        "  } }",
+      ].join("\n"),
+      "g.conf",
+    );
+    const ask2 = (path: string, client: string, real?: string) =>
+      evaluateNginx(g, {
+        method: "GET",
+        url: `http://h${path}`,
+        client,
+        headers: real ? { "x-real": real } : {},
+      });
+    expect(ask2("/n/", "1.1.1.1", "10.1.2.3").status).toBe(403);
+    expect(ask2("/n/", "1.1.1.1", "10.9.2.3").status).toBe(200);
+    expect(ask2("/n/", "1.1.1.1", "junk").status).toBe(401);
+    expect(ask2("/n/", "1.1.1.1").decision).toBe("unknown");
+    expect(ask2("/r/", "192.0.2.15").status).toBe(403);
+    expect(ask2("/r/", "192.0.2.21").status).toBe(200);
+  });
+
+  it("a blanket deny is a location deny (server-config); an address list is ip-restriction; fixes name the block", () => {
+    const blanket = run("GET", "http://h/v6/x.txt");
+    expect(blanket).toMatchObject({ decision: "deny", status: 403, cause: "server-config" });
+    expect(blanket.fix[0]).toBe(
+      "remove `deny all` at p.conf:6 inside `location /v6/` at p.conf:6 if GET /v6/x.txt should be served, or serve it from a location that does not deny it",
+    );
+    const list = run("GET", "http://h/list/x");
+    expect(list).toMatchObject({ cause: "ip-restriction" });
+    expect(list.fix[0]).toBe(
+      "add `allow 192.0.2.1;` before `deny all;` at p.conf:7 inside `location /list/` at p.conf:7",
+    );
+    expect(run("GET", "http://h/one/x")).toMatchObject({ cause: "ip-restriction", status: 403 });
+    for (const d of [blanket, list]) expect(d.fix.join(" ")).not.toMatch(/location \/(v6|list)\/x/);
   });
 });

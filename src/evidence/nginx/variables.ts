@@ -3,6 +3,7 @@
 // a sentence saying what is missing, so the evaluator can answer "unknown"
 // instead of guessing.
 
+import { evalGeo } from "./geo.js";
 import type { Directive } from "./parser.js";
 import { pcreToRegExp } from "./regex.js";
 
@@ -29,6 +30,7 @@ export interface VarResult {
 export class Variables {
   private readonly sets = new Map<string, string | undefined>();
   private readonly maps = new Map<string, Directive>();
+  private readonly geos = new Map<string, Directive>();
   readonly captures: string[] = [];
 
   constructor(
@@ -37,8 +39,10 @@ export class Variables {
     private readonly validReferers: () => Directive | null,
   ) {
     for (const m of mapBlocks) {
-      const target = m.args[1];
-      if (target?.startsWith("$")) this.maps.set(target.slice(1).toLowerCase(), m);
+      // geo's source variable is optional: `geo $var { }` reads $remote_addr.
+      const target = m.directive === "geo" ? m.args[m.args.length - 1] : m.args[1];
+      if (!target?.startsWith("$")) continue;
+      (m.directive === "geo" ? this.geos : this.maps).set(target.slice(1).toLowerCase(), m);
     }
   }
 
@@ -58,6 +62,13 @@ export class Variables {
     }
     const map = this.maps.get(name);
     if (map) return this.evalMap(map);
+    const geo = this.geos.get(name);
+    if (geo) {
+      const source = geo.args.length > 1 ? (geo.args[0] as string) : "$remote_addr";
+      const src =
+        source === "$remote_addr" ? { value: this.facts.client ?? undefined } : this.interpolate(source);
+      return evalGeo(geo, src.value ?? null, source);
+    }
     switch (name) {
       case "request_method":
         return { value: f.method };
