@@ -1,7 +1,8 @@
 // Differential test: the nginx evaluator must predict what a real nginx
 // answers. One private nginx runs a lab config (several servers on one port,
 // every location kind, allow/deny with CIDRs over 127.0.0.0/8, limit_except,
-// if/return, auth_basic, internal, index/autoindex); a seeded generator makes
+// if/return, auth_basic, internal, index/autoindex, geo, and the phase order of
+// rewrite-phase returns, access and limit_except); a seeded generator makes
 // a few hundred requests from different loopback client addresses, and every
 // answer is compared with the evaluator's decision and status.
 
@@ -131,6 +132,50 @@ http {
     }
   }
 
+  geo $blocked {
+    127.0.0.0/30 1;
+    127.0.2.0/24 1;
+    127.0.0.2 0;
+    default 0;
+  }
+  geo $remote_addr $ranged {
+    ranges;
+    default 0;
+    127.0.0.3-127.0.0.4 1;
+    127.1.0.0-127.1.255.255 1;
+  }
+
+  # Phase order: the rewrite phase (if/return) runs before allow/deny; for a
+  # method limit_except does not list, its block replaces the location's config.
+  server {
+    ${listen};
+    server_name f.test;
+    root ${WWW};
+    deny 127.0.0.1;
+    location /d/ {
+      if ($blocked) { return 451; }
+    }
+    location /g2/ {
+      allow all;
+      if ($ranged) { return 429; }
+    }
+    location /upload {
+      allow all;
+      limit_except GET { deny all; }
+      return 200 "up";
+    }
+    location /le2/ {
+      limit_except GET { allow 127.0.0.1; allow 127.0.0.3; deny all; }
+      return 200 "le2";
+    }
+    location /le3/ {
+      allow all;
+      limit_except GET HEAD { allow 127.0.0.2; deny all; }
+      if ($request_method = POST) { return 418; }
+    }
+    location /v6/ { deny all; }
+  }
+
   map $http_x_team $team {
     default yes;
     blocked no;
@@ -180,6 +225,11 @@ function writeFiles(): void {
     "rx/b.html": "rx\n",
     "ref/a.txt": "ref\n",
     "arg/a.txt": "arg\n",
+    "d/a.txt": "d\n",
+    "g2/a.txt": "g2\n",
+    "le2/a.txt": "le2\n",
+    "le3/a.txt": "le3\n",
+    "v6/x.txt": "v6\n",
   };
   for (const [rel, body] of Object.entries(files)) {
     const p = join(WWW, rel);
@@ -297,6 +347,25 @@ function makeCases(n: number, seed: number): Case[] {
   return cases;
 }
 
+/** Every method and client against the phase-order server (f.test), so each path is covered. */
+function phaseCases(): Case[] {
+  const cases: Case[] = [];
+  for (const path of [
+    "/d/a.txt",
+    "/g2/a.txt",
+    "/upload",
+    "/le2/a.txt",
+    "/le2/",
+    "/le3/a.txt",
+    "/v6/x.txt",
+    "/a.txt",
+  ])
+    for (const method of ["GET", "HEAD", "POST", "DELETE"])
+      for (const client of CLIENTS)
+        cases.push({ method, path, host: "f.test", client, team: "ops", referer: "" });
+  return cases;
+}
+
 function send(port: number, c: Case): Promise<number> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Host: c.host, "X-Team": c.team, Connection: "close" };
@@ -363,7 +432,7 @@ describe.skipIf(!existsSync(NGINX))("nginx evaluator vs real nginx", () => {
   });
 
   it("predicts allow/refuse and the status of every generated request", async () => {
-    const cases = makeCases(600, Number(process.env.NGINX_DIFF_SEED ?? 403));
+    const cases = [...makeCases(600, Number(process.env.NGINX_DIFF_SEED ?? 403)), ...phaseCases()];
     const statuses: number[] = new Array(cases.length);
     const queue = cases.map((c, i) => ({ c, i }));
     const workers = Array.from({ length: 12 }, async () => {
@@ -393,6 +462,14 @@ describe.skipIf(!existsSync(NGINX))("nginx evaluator vs real nginx", () => {
       }
     }
     expect(mismatches).toEqual([]);
+    // The phase-order server must show each answer it was built for.
+    const phase = new Map(cases.map((c, i) => [`${c.method} ${c.path} ${c.client}`, statuses[i]]));
+    expect(phase.get("GET /d/a.txt 127.0.0.1")).toBe(451); // return before the server's deny
+    expect(phase.get("GET /a.txt 127.0.0.1")).toBe(403);
+    expect(phase.get("GET /g2/a.txt 127.1.2.3")).toBe(429); // geo ranges
+    expect(phase.get("POST /upload 127.0.0.2")).toBe(403); // limit_except drops the parent's return
+    expect(phase.get("GET /upload 127.0.0.2")).toBe(200);
+    expect(phase.get("POST /le3/a.txt 127.0.0.2")).not.toBe(418);
     // The generator must exercise both sides.
     expect(refusals).toBeGreaterThan(60);
     expect(cases.length - refusals).toBeGreaterThan(60);
