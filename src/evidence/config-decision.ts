@@ -28,6 +28,14 @@ export interface ConfigDecision {
   schema: "why403.config/v1";
   request: { method: string; url: string; client: string | null };
   decision: "allow" | "deny" | "unknown";
+  /**
+   * The status the server would answer. For `deny` always set (per the
+   * contract). Extension (nginx): for `allow` too when the config alone tells
+   * it (200 from `return 200` or a static file, 301 to a directory, 404 for a
+   * missing file); null when an upstream (proxy_pass, fastcgi_pass…) or
+   * try_files answers. The Apache evaluator leaves it null when allowing.
+   * Always null for `unknown`.
+   */
   status: number | null;
   decidedBy: DirectiveRef | null;
   context: ConfigContext[];

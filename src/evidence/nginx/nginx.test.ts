@@ -75,8 +75,8 @@ describe("parser", () => {
       /unbalanced\.conf:1: unexpected end of file, expecting "}"/,
     );
     expect(parseError("syntax/unclosed-quote.conf")).toMatch(/unclosed-quote\.conf:3: unclosed " quote/);
-    expect(parseError("syntax/missing-include.conf")).toMatch(
-      /cannot read nginx config no-such-file\.conf: ENOENT/,
+    expect(parseError("syntax/missing-include.conf")).toBe(
+      `nginx config ${join(FIX, "syntax", "no-such-file.conf")} (included at ${join(FIX, "syntax", "missing-include.conf")}:3): not found`,
     );
   });
 

@@ -122,7 +122,7 @@ function parseFile(abs: string, shown: string, state: ParseState, includedFrom: 
   if (state.files.length >= MAX_NGINX_CONFIG_FILES) {
     throw new InputError(`nginx config pulls in more than ${MAX_NGINX_CONFIG_FILES} files`);
   }
-  const text = readConfigText(abs, shown);
+  const text = readConfigText(abs, shown, includedFrom[includedFrom.length - 1]);
   state.files.push(shown);
   state.stack.push({ real, shown: shownPath(abs, state.prefix) });
   try {

@@ -10,13 +10,27 @@ export const MAX_NGINX_CONFIG_FILE_BYTES = 8 * 1024 * 1024;
 /** Most files one config may pull in through include. */
 export const MAX_NGINX_CONFIG_FILES = 2000;
 
-export function readConfigText(path: string, shownAs: string): string {
+const OPEN_ERRORS: Record<string, string> = {
+  ENOENT: "not found",
+  ENOTDIR: "not found (a parent is not a directory)",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ELOOP: "symbolic link loop",
+  EISDIR: "is a directory",
+};
+
+/**
+ * Reads one config file. `path` is the resolved path named in errors;
+ * `includedAt` ("file:line") is the include that asked for it.
+ */
+export function readConfigText(path: string, shownAs: string, includedAt?: string): string {
   let fd: number;
   try {
     fd = openSync(path, "r");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new InputError(`cannot read nginx config ${shownAs}: ${code}`);
+    const why = OPEN_ERRORS[code] ?? code;
+    throw new InputError(`nginx config ${path}${includedAt ? ` (included at ${includedAt})` : ""}: ${why}`);
   }
   try {
     const st = fstatSync(fd);
