@@ -267,7 +267,11 @@ export async function serverLogEvidence(paths: string[], ctx: ServerLogContext):
     if (ruleIds.size) data.ruleIds = [...ruleIds];
     if (ctx.client && data.client === undefined) data.client = ctx.client;
     const { weights, note, accessRule } = serverWeights(first.weights, methodDependent);
-    if (accessRule) data.accessRule = true;
+    if (accessRule) {
+      data.accessRule = true;
+      // The verdict may not be sure between the two readings until a config decides.
+      data.ambiguousBetween = ["ip-restriction", "server-config"];
+    }
     const times = count > 1 ? ` (${count} of this run's requests)` : "";
     out.push({ source: first.source, fact: `${first.fact}${times}${note}`, weights, data });
   }
@@ -351,7 +355,8 @@ export function reconcileWithConfig(fromLogs: Evidence[], fromConfig: Evidence[]
     for (const c of SERVER_SIDE_CAUSES) if (c !== cause) weights[c] = RULED_OUT;
     weights[cause] = Math.max(weights[cause] ?? 0, SERVER_DECISIVE);
     const fact = e.fact.replace(ACCESS_RULE_NOTE, "");
-    return { ...e, fact: `${fact}; the config names the rule (${deciding.source})`, weights };
+    const { ambiguousBetween: _settled, ...data } = e.data ?? {};
+    return { ...e, fact: `${fact}; the config names the rule (${deciding.source})`, weights, data };
   });
 }
 

@@ -253,7 +253,6 @@ function summaryFor(
   cause: CauseId,
   input: DecideInput,
   values: Partial<Record<Placeholder, string>>,
-  support: Evidence[],
 ): string {
   // Name a product only when the fingerprint identified it, not from a guess.
   const name = productName(input.responder.product ?? undefined);
@@ -308,9 +307,42 @@ function steerByTrigger(steps: string[], trigger: Trigger | null | undefined): s
   return [...steps.filter(about), ...steps.filter((t) => !about(t))];
 }
 
+/** Most confidence a cause keeps over its twin while evidence says the two cannot be told apart. */
+const AMBIGUOUS_CAP = 0.6;
+
+/**
+ * Evidence that names two causes it cannot tell apart (an access-rule log line: an
+ * address rule or a blanket deny) keeps the better-supported one from looking certain:
+ * its excess confidence goes to its twin, until other evidence (a config) settles it.
+ */
+function capAmbiguous(candidates: CauseScore[], evidence: Evidence[]): CauseScore[] {
+  const pairs = evidence
+    .map((e) => e.data?.ambiguousBetween)
+    .filter((p): p is [CauseId, CauseId] => Array.isArray(p) && p.length === 2);
+  if (pairs.length === 0) return candidates;
+  const out = candidates.map((c) => ({ ...c }));
+  for (const [a, b] of pairs) {
+    const top = out[0];
+    if (!top || (top.cause !== a && top.cause !== b)) continue;
+    const twinCause = top.cause === a ? b : a;
+    let twin = out.find((c) => c.cause === twinCause);
+    if (!twin) {
+      twin = { cause: twinCause, confidence: 0 };
+      out.push(twin);
+    }
+    if (top.confidence > AMBIGUOUS_CAP) {
+      twin.confidence += top.confidence - AMBIGUOUS_CAP;
+      top.confidence = AMBIGUOUS_CAP;
+    }
+  }
+  return out
+    .sort((x, y) => y.confidence - x.confidence)
+    .map((c) => ({ ...c, confidence: Math.round(c.confidence * 1000) / 1000 }));
+}
+
 export function decide(input: DecideInput): Decision {
   const sums = scoreCauses(input.evidence);
-  const candidates = confidences(sums);
+  const candidates = capAmbiguous(confidences(sums), input.evidence);
   const best = candidates[0];
   let verdict: Verdict | null = null;
   if (best && best.confidence >= VERDICT_THRESHOLD) {
@@ -319,7 +351,7 @@ export function decide(input: DecideInput): Decision {
     verdict = {
       cause: best.cause,
       confidence: best.confidence,
-      summary: summaryFor(best.cause, input, values, support),
+      summary: summaryFor(best.cause, input, values),
       // Each fact carries its source (probe number, log line, config file:line) in front.
       evidence: [...new Set(support.map((e) => `[${e.source}] ${redactText(e.fact)}`))],
       fix: steerByTrigger(
