@@ -44,3 +44,22 @@ export interface ConfigDecision {
   /** Extension: the contract cause id the deciding directive stands for (ip-restriction, server-config, credentials-invalid, fs-permission). */
   cause?: string | null;
 }
+
+/** A blank decision for a request, to be filled in by an evaluator. */
+export function newDecision(
+  request: ConfigRequest,
+  method: string,
+  decision: ConfigDecision["decision"],
+): ConfigDecision {
+  return {
+    schema: "why403.config/v1",
+    request: { method, url: request.url, client: request.client },
+    decision,
+    status: null,
+    decidedBy: null,
+    context: [],
+    unknowns: [],
+    fix: [],
+    cause: null,
+  };
+}

@@ -5,7 +5,13 @@
 
 import { existsSync } from "node:fs";
 import { InputError } from "../../errors.js";
-import type { ConfigContext, ConfigDecision, ConfigRequest, DirectiveRef } from "../config-decision.js";
+import {
+  type ConfigContext,
+  type ConfigDecision,
+  type ConfigRequest,
+  type DirectiveRef,
+  newDecision,
+} from "../config-decision.js";
 import { type AuthzResult, applyAuthz, checkAccessCompat, runSetEnvIf, satisfyOf } from "./authz.js";
 import { buildDirConf, type DirConf, type RewriteConf, ref } from "./dirconf.js";
 import type { RequestFacts } from "./facts.js";
@@ -59,17 +65,7 @@ export function evaluateApache(
   const headers = request.headers
     ? Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]))
     : null;
-  const base: ConfigDecision = {
-    schema: "why403.config/v1",
-    request: { method, url: request.url, client: request.client },
-    decision: "unknown",
-    status: null,
-    decidedBy: null,
-    context: [],
-    unknowns: [],
-    fix: [],
-    cause: null,
-  };
+  const base: ConfigDecision = newDecision(request, method, "unknown");
 
   const normalized = normalizePath(url.pathname);
   if (normalized === null) {

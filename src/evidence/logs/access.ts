@@ -1,6 +1,7 @@
 // nginx / Apache access logs in the common, combined and vhost_combined
 // formats, with any extra fields after them (request ids, timings).
 
+import { cachedMatcher } from "./match-cache.js";
 import type { AccessFields } from "./prefilter.js";
 import {
   addId,
@@ -26,18 +27,10 @@ export interface ParsedAccess {
   extra: boolean;
 }
 
-/** Which access format a line is in, or null. */
 /** The dispatcher asks "is it one?" then parses the same line: one match for both. */
-let lastLine: string | null = null;
-let lastMatch: RegExpExecArray | null = null;
-function matchLine(line: string): RegExpExecArray | null {
-  if (line !== lastLine) {
-    lastMatch = ACCESS_RE.exec(line);
-    lastLine = line;
-  }
-  return lastMatch;
-}
+const matchLine = cachedMatcher(ACCESS_RE);
 
+/** Which access format a line is in, or null. */
 export function sniffAccess(line: string): ParsedAccess | null {
   const m = matchLine(line);
   if (!m || !parseClfTime(m[6] as string)) return null;

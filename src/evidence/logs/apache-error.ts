@@ -2,6 +2,7 @@
 // [pid 12:tid 34] [client 1.2.3.4:5678] AH01630: client denied by server
 // configuration: /srv/x". The AH codes that mean a refusal become records.
 import type { CauseId } from "../../model.js";
+import { cachedMatcher } from "./match-cache.js";
 import { clientAddress, clip, makeRecord } from "./record.js";
 import { parseApacheErrorTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
@@ -11,15 +12,7 @@ const LINE_RE =
   /^\[([A-Za-z]{3} [A-Za-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})\] \[([\w-]*):(\w+)\] (.*)$/;
 
 /** The dispatcher asks "is it one?" then parses the same line: one match for both. */
-let lastLine: string | null = null;
-let lastMatch: RegExpExecArray | null = null;
-function matchLine(line: string): RegExpExecArray | null {
-  if (line !== lastLine) {
-    lastMatch = LINE_RE.exec(line);
-    lastLine = line;
-  }
-  return lastMatch;
-}
+const matchLine = cachedMatcher(LINE_RE);
 
 export function isApacheErrorLine(line: string): boolean {
   return matchLine(line) !== null;

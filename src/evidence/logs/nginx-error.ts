@@ -2,6 +2,7 @@
 // server: x, request: "POST /p HTTP/1.1", host: "x"". Only the messages that
 // mean a refusal become records.
 import type { CauseId } from "../../model.js";
+import { cachedMatcher } from "./match-cache.js";
 import { clientAddress, clip, makeRecord, splitRequestLine } from "./record.js";
 import { parseNginxErrorTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
@@ -10,15 +11,7 @@ import { applyWafMessage, parseWafMessage } from "./waf.js";
 const LINE_RE = /^(\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/;
 
 /** The dispatcher asks "is it one?" then parses the same line: one match for both. */
-let lastLine: string | null = null;
-let lastMatch: RegExpExecArray | null = null;
-function matchLine(line: string): RegExpExecArray | null {
-  if (line !== lastLine) {
-    lastMatch = LINE_RE.exec(line);
-    lastLine = line;
-  }
-  return lastMatch;
-}
+const matchLine = cachedMatcher(LINE_RE);
 
 export function isNginxErrorLine(line: string): boolean {
   return matchLine(line) !== null;

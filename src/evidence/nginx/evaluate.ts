@@ -7,7 +7,13 @@ import { isIP } from "node:net";
 import { isAbsolute, join } from "node:path";
 import { InputError } from "../../errors.js";
 import { REFUSAL_STATUSES } from "../../model.js";
-import type { ConfigContext, ConfigDecision, ConfigRequest, DirectiveRef } from "../config-decision.js";
+import {
+  type ConfigContext,
+  type ConfigDecision,
+  type ConfigRequest,
+  type DirectiveRef,
+  newDecision,
+} from "../config-decision.js";
 import { evalAllowDeny } from "./access.js";
 import { unknownDirectives } from "./known-directives.js";
 import { findLocation, type LocationSpec, locationLabel, parseLocation } from "./location-select.js";
@@ -217,17 +223,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   const target = splitRequestUrl(request.url);
   if (!target) throw new InputError(`not an absolute http(s) URL: ${request.url}`);
   const method = request.method.toUpperCase();
-  const decision: NginxDecision = {
-    schema: "why403.config/v1",
-    request: { method, url: request.url, client: request.client },
-    decision: "allow",
-    status: null,
-    decidedBy: null,
-    context: [],
-    unknowns: [],
-    fix: [],
-    cause: null,
-  };
+  const decision: NginxDecision = newDecision(request, method, "allow");
   decision.unknowns.push(...unknownDirectives(config.directives));
 
   const http = config.directives.find((d) => d.directive === "http") ?? null;
