@@ -12,10 +12,10 @@ import { type Clock, systemClock } from "../http/types.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
 import { backendOf } from "./compare.js";
-import { contentEvidence, decide, evidenceFromExchange } from "./deps.js";
+import { contentEvidence, evidenceFromExchange } from "./deps.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
-import { assembleReport } from "./report.js";
+import { assembleReport, decideLive } from "./report.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -35,15 +35,7 @@ export function isNotRefused(report: LiveReport): boolean {
 }
 
 function refreshCandidates(state: InvestigationState): void {
-  const d = decide({
-    evidence: state.evidence,
-    responder: state.baselineFingerprint.responder,
-    status: state.baseline.status,
-    trigger: state.trigger,
-    mode: "live",
-    target: { method: state.original.method, url: state.original.url },
-  });
-  state.candidates = d.candidates;
+  state.candidates = decideLive(state).candidates;
 }
 
 // A clear cause still gets the one experiment that turns it into an exact fix:

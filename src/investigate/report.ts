@@ -21,6 +21,18 @@ export function redactTrigger(t: Trigger): Trigger {
   return out;
 }
 
+/** The verdict over everything the investigation has gathered so far. */
+export function decideLive(state: InvestigationState): ReturnType<typeof decide> {
+  return decide({
+    evidence: state.evidence,
+    responder: state.baselineFingerprint.responder,
+    status: state.baseline.status,
+    trigger: state.trigger,
+    mode: "live",
+    target: { method: state.original.method, url: state.original.url },
+  });
+}
+
 export function assembleReport(
   state: InvestigationState,
   prober: Prober,
@@ -46,14 +58,7 @@ export function assembleReport(
     ];
     return report;
   }
-  const d = decide({
-    evidence: state.evidence,
-    responder: state.baselineFingerprint.responder,
-    status: state.baseline.status,
-    trigger: state.trigger,
-    mode: "live",
-    target: { method: state.original.method, url: state.original.url },
-  });
+  const d = decideLive(state);
   report.verdict = d.verdict;
   report.candidates = d.candidates;
   const steps = [...state.unverified.map((u) => `Likely fix, not verified: ${u}`), ...d.nextSteps];
