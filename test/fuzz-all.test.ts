@@ -463,6 +463,7 @@ const APACHE_WORDS = [
   "RewriteRule ^(.*)$ /x/$1 [R=301,L]\n",
   "Alias /a /srv/a\n",
   "Define X 1\n",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: an Apache ${VAR} reference, not a template
   "${X}\n",
   "Include nothing-*.conf\n",
   '"unterminated\n',

@@ -1,8 +1,4 @@
-// Hostile servers against the built CLI: every case must end, within a bound, in a
-// report or a one-line error (exit 0-3, no stack trace), with the child's peak RSS
-// under 200 MB (measured by /usr/bin/time -f %M, else by a maxRSS exit hook).
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MeasuredRun as Run, runMeasured } from "./measure.js";
