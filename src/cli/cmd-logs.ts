@@ -1,10 +1,10 @@
 // why403 logs <file…>: find and classify the denials in server, WAF and app logs.
-import { writeFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { quoteArgument } from "../redact.js";
 import { renderLogsText } from "../report/logs-text.js";
 import { parseArgs } from "./args.js";
 import { noColor } from "./common.js";
+import { writeOutputFile } from "./output-file.js";
 import { colourWanted, makeStyle } from "./terminal.js";
 
 function parseDate(raw: unknown, flag: string): Date | undefined {
@@ -55,7 +55,7 @@ export async function cmdLogs(argv: string[]): Promise<number> {
   });
   if (typeof flags.html === "string") {
     const { renderLogsHtml } = await import("../report/html.js");
-    writeFileSync(flags.html, renderLogsHtml(report));
+    writeOutputFile(flags.html, renderLogsHtml(report), "--html");
   }
   if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(renderLogsText(report, makeStyle(colourWanted(process.stdout, noColor(flags)))));

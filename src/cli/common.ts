@@ -1,6 +1,6 @@
 // What every diagnosing command shares: the common flags, server-side evidence
 // options, and printing a report in the format asked for.
-import { statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { isIP } from "node:net";
 import { InputError, UsageError } from "../errors.js";
 import type { ConfigDecision } from "../evidence/config-decision.js";
@@ -9,6 +9,7 @@ import { quoteArgument, redactText } from "../redact.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { renderText } from "../report/text.js";
 import type { FlagSpecs, FlagValues } from "./args.js";
+import { writeOutputFile } from "./output-file.js";
 import { colourWanted, makeStyle } from "./terminal.js";
 
 export const COMMON_FLAGS: FlagSpecs = {
@@ -41,7 +42,7 @@ export function noColor(flags: FlagValues): boolean {
 export async function emitReport(report: Report, flags: FlagValues, curlLine?: string): Promise<void> {
   if (typeof flags.html === "string") {
     const { renderHtml } = await import("../report/html.js");
-    writeFileSync(flags.html, renderHtml(report, curlLine));
+    writeOutputFile(flags.html, renderHtml(report, curlLine), "--html");
     if (!flags.json) process.stderr.write(`why403: HTML report written to ${flags.html}\n`);
   }
   if (flags.json) {

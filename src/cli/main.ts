@@ -2,6 +2,7 @@
 import { isInputError } from "../errors.js";
 import { quoteArgument, redactText } from "../redact.js";
 import { COMMAND_HELP, MAIN_HELP, VERSION } from "./help.js";
+import { checkWritable } from "./output-file.js";
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -41,6 +42,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const debug = rest.includes("--debug") || process.env.WHY403_DEBUG === "1";
   try {
+    // An output file that cannot be written fails now, before any request is sent.
+    const html = rest.findIndex((a) => a === "--html" || a.startsWith("--html="));
+    if (html !== -1) {
+      const value = rest[html]!.startsWith("--html=") ? rest[html]!.slice(7) : rest[html + 1];
+      if (value) checkWritable(value, "--html");
+    }
     return await (await load())(rest);
   } catch (err) {
     if (isInputError(err)) {
