@@ -1,7 +1,7 @@
 // why403 har <file> and why403 response <file>: diagnose a recorded refusal.
 
 import { diagnoseRecording, exitCodeFor } from "../diagnose/recording.js";
-import { NotRefusedError, UsageError } from "../errors.js";
+import { InputError, NotRefusedError, UsageError } from "../errors.js";
 import type { Exchange, RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
 import { redactedCurl } from "./cmd-curl.js";
@@ -20,6 +20,12 @@ import {
 import { runLive } from "./live.js";
 
 async function offline(exchange: Exchange, flags: Record<string, unknown>): Promise<number> {
+  // Browsers record a request that got no answer (CORS block, abort, network error) as status 0 or -1.
+  if (exchange.response.status <= 0) {
+    throw new InputError(
+      `the recorded request got no response (status ${exchange.response.status}): the browser blocked, aborted or could not send it; a CORS failure shows this way, so diagnose its OPTIONS preflight entry (--list), or replay it with --live`,
+    );
+  }
   const headers: Record<string, string> = {};
   for (const [n, v] of exchange.request.headers) headers[n.toLowerCase()] = v;
   const extra = await configEvidence(flags as never, {
