@@ -186,13 +186,21 @@ export function placeholderValues(
   }
   values.method = target.method.toUpperCase();
   if (!["GET", "HEAD", "OPTIONS"].includes(values.method)) values.unsafeMethod = values.method;
-  values.url = redactUrl(target.url);
-  try {
-    const u = new URL(target.url);
-    values.path ??= u.pathname;
-    values.host ??= u.host;
-  } catch {
-    // a relative or odd URL: leave path/host as placeholders
+  // A saved response without its request has the placeholder URL "unknown:": no path to name.
+  const known = /^https?:/i.test(target.url);
+  if (known) {
+    values.url = redactUrl(target.url);
+    try {
+      const u = new URL(target.url);
+      values.path ??= u.pathname;
+      values.host ??= u.host;
+    } catch {
+      // an odd URL: leave path/host as placeholders
+    }
+  } else {
+    values.path ??= "the path";
+    values.method = "the request";
+    delete values.unsafeMethod;
   }
   const ray = responder.references?.find((r) => /ray|reference|incident|request.?id/i.test(r.label));
   if (ray) values.rayId = ray.value;
@@ -277,8 +285,11 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
     top.has("fs-permission") ||
     top.has("ip-restriction");
   if (input.mode === "recording") {
+    const line = /^https?:/i.test(input.target.url)
+      ? `why403 curl -X ${method} '${url}' … (paste the browser's "Copy as cURL")`
+      : `why403 curl <the request, as "Copy as cURL" gives it>`;
     steps.push(
-      `Replay it live so why403 can probe (safe methods and decoy paths only, unless you allow side effects): why403 curl -X ${method} '${url}' … (paste the browser's "Copy as cURL"), or why403 har <file.har> --live.`,
+      `Replay it live so why403 can probe (safe methods and decoy paths only, unless you allow side effects): ${line}, or why403 har <file.har> --live.`,
     );
   }
   if (serverSide || top.has("waf")) {

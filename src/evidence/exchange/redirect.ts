@@ -26,6 +26,19 @@ export function redirectKind(from: string, to: string): string[] {
   return kinds;
 }
 
+/** An Allow header that lists methods with a body and neither GET nor HEAD. */
+function allowsOnlyBodyMethods(allow: string | null | undefined): boolean {
+  const methods = (allow ?? "")
+    .toUpperCase()
+    .split(/\s*,\s*/)
+    .filter(Boolean);
+  return (
+    methods.length > 0 &&
+    !methods.includes("GET") &&
+    methods.some((m) => ["POST", "PUT", "PATCH", "DELETE"].includes(m))
+  );
+}
+
 export function redirectEvidence(ex: Exchange): Evidence[] {
   if (ex.redirects.length === 0) return [];
   const chain = [...ex.redirects, ex];
@@ -51,7 +64,10 @@ export function redirectEvidence(ex: Exchange): Evidence[] {
     from: origMethod,
     to: finalMethod,
     status: changer?.response.status ?? ex.redirects[0]?.response.status,
-    location: redactUrl(ex.request.url),
+    // Without the recorded URL, the last Location header is the best name for the final URL.
+    location: /^https?:/i.test(ex.request.url)
+      ? redactUrl(ex.request.url)
+      : (headerValue(ex.redirects.at(-1)!.response.headers, "location") ?? undefined),
     originalUrl: redactUrl(first.request.url),
     kinds,
   };
@@ -77,6 +93,20 @@ export function redirectEvidence(ex: Exchange): Evidence[] {
       source: "response",
       fact: `The ${origMethod} was redirected${kindText} and its body was dropped on the way. Hops: ${hops}.`,
       weights: { "redirect-method-change": 4 },
+      data,
+    });
+  } else if (
+    !/^https?:/i.test(first.request.url) &&
+    ex.response.status === 405 &&
+    ex.redirects.some((h) => [301, 302, 303].includes(h.response.status)) &&
+    allowsOnlyBodyMethods(headerValue(ex.response.headers, "allow"))
+  ) {
+    // A saved answer without its request: the final 405 takes only methods with a body,
+    // after a 301/302/303 that clients follow with GET.
+    out.push({
+      source: "response",
+      fact: `After a ${ex.redirects[0]!.response.status} redirect the final URL answers 405 and allows only ${headerValue(ex.response.headers, "allow")}: a client following the redirect switched to GET (curl -L without -X, browsers), so the original was most likely a POST the redirect changed. Hops: ${hops}.`,
+      weights: { "redirect-method-change": 4, "server-config": -1 },
       data,
     });
   } else {
