@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../errors.js";
+import { MAX_DECODED_BODY_BYTES } from "../limits.js";
 import type { RequestModel } from "../model.js";
-import { exchangeFromRawResponse, parseRawResponses } from "./raw-response.js";
+import { decodeSavedBody, exchangeFromRawResponse, parseRawResponses } from "./raw-response.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/raw/${name}`, import.meta.url));
 
@@ -172,5 +174,79 @@ describe("robustness", () => {
     expect(rs).toHaveLength(20_001);
     expect(rs[0]!.body.toString()).toBe("ok");
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+});
+
+describe("compressed bodies saved without --compressed", () => {
+  const page = "<html><body><h1>403 Forbidden</h1>Request blocked by rule 942100</body></html>\n";
+  const saved = (encoding: string, body: Buffer, trailer = "") =>
+    Buffer.concat([
+      Buffer.from(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${body.length}\r\n\r\n`,
+        "latin1",
+      ),
+      body,
+      Buffer.from(trailer, "latin1"),
+    ]);
+
+  it("gzip, deflate (zlib) and br bodies are decoded", () => {
+    for (const [encoding, body] of [
+      ["gzip", gzipSync(page)],
+      ["deflate", deflateSync(page)],
+      ["br", brotliCompressSync(page)],
+      ["deflate, gzip", gzipSync(deflateSync(page))],
+    ] as const) {
+      const [r] = parseRawResponses(saved(encoding, body));
+      expect(r!.body.toString(), encoding).toBe(page);
+      expect(r!.bodyTruncated).toBe(false);
+      expect(r!.headers).toContainEqual(["Content-Encoding", encoding]);
+    }
+  });
+
+  it("a trailing newline after the gzip member is tolerated", () => {
+    const [r] = parseRawResponses(saved("gzip", gzipSync(page), "\n"));
+    expect(r!.body.toString()).toBe(page);
+  });
+
+  it("a body curl already decoded (--compressed) is kept as it is", () => {
+    for (const encoding of ["gzip", "deflate", "br"]) {
+      const [r] = parseRawResponses(saved(encoding, Buffer.from(page)));
+      expect(r!.body.toString(), encoding).toBe(page);
+      expect(r!.bodyTruncated).toBe(false);
+    }
+  });
+
+  it("a damaged gzip body is kept raw and marked truncated", () => {
+    const bad = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from("not gzip at all")]);
+    const [r] = parseRawResponses(saved("gzip", bad));
+    expect(r!.body.equals(bad)).toBe(true);
+    expect(r!.bodyTruncated).toBe(true);
+  });
+
+  it("a decompression bomb stops at MAX_DECODED_BODY_BYTES: raw kept, truncated", () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_DECODED_BODY_BYTES + 1024, 0x41));
+    const [r] = parseRawResponses(saved("gzip", bomb));
+    expect(r!.body.equals(bomb)).toBe(true);
+    expect(r!.bodyTruncated).toBe(true);
+    const brBomb = brotliCompressSync(Buffer.alloc(MAX_DECODED_BODY_BYTES + 1024, 0x41));
+    const [b] = parseRawResponses(saved("br", brBomb));
+    expect(b!.body.equals(brBomb)).toBe(true);
+    expect(b!.bodyTruncated).toBe(true);
+  });
+
+  it("decodeSavedBody leaves bodies without Content-Encoding alone", () => {
+    const gz = gzipSync(page);
+    expect(decodeSavedBody([], gz, false)).toEqual({ body: gz, truncated: false });
+    expect(decodeSavedBody([["Content-Encoding", "zstd"]], gz, false)).toEqual({
+      body: gz,
+      truncated: false,
+    });
+  });
+
+  it("curl -v output with a gzip body", () => {
+    const text = `> GET /admin HTTP/1.1\r\n> Host: example.test\r\n>\r\n< HTTP/1.1 403 Forbidden\r\n< Content-Encoding: gzip\r\n<\r\n`;
+    const buf = Buffer.concat([Buffer.from(text), gzipSync("blocked\n")]);
+    const ex = exchangeFromRawResponse(buf);
+    expect(ex.response.body.toString()).toBe("blocked\n");
   });
 });

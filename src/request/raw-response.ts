@@ -4,8 +4,9 @@
 // info lines, body unprefixed). The text is handled as latin1 so that every
 // character is one byte and Content-Length offsets stay exact.
 
+import { brotliDecompressSync, constants, gunzipSync, inflateSync } from "node:zlib";
 import { InputError } from "../errors.js";
-import { MAX_RESPONSE_BODY_BYTES, MAX_RESPONSE_HEADERS } from "../limits.js";
+import { MAX_DECODED_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, MAX_RESPONSE_HEADERS } from "../limits.js";
 import type { Exchange, Header, RequestModel, ResponseModel } from "../model.js";
 import { looksBinary } from "./read-input.js";
 
@@ -21,6 +22,71 @@ interface ParsedRaw {
 function capBody(body: Buffer): { body: Buffer; truncated: boolean } {
   if (body.length <= MAX_RESPONSE_BODY_BYTES) return { body, truncated: false };
   return { body: body.subarray(0, MAX_RESPONSE_BODY_BYTES), truncated: true };
+}
+
+function startsWithGzipMagic(body: Buffer): boolean {
+  return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b;
+}
+
+/** A zlib header: 0x78 (deflate, 32K window) and a check byte making the pair a multiple of 31. */
+function startsWithZlibHeader(body: Buffer): boolean {
+  return body.length >= 2 && body[0] === 0x78 && (body[0] * 256 + body[1]!) % 31 === 0;
+}
+
+type DecodeStep = Buffer | "not-this-format" | "failed";
+
+/** One encoding undone; "not-this-format" when the bytes are not in that format. */
+function decodeOneSaved(body: Buffer, encoding: string): DecodeStep {
+  // Sync flush lets a body cut at the byte cap decode as far as it goes.
+  const zlibOptions = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: MAX_DECODED_BODY_BYTES };
+  try {
+    switch (encoding) {
+      case "gzip":
+      case "x-gzip":
+        return startsWithGzipMagic(body) ? gunzipSync(body, zlibOptions) : "not-this-format";
+      case "deflate":
+        return startsWithZlibHeader(body) ? inflateSync(body, zlibOptions) : "not-this-format";
+      case "br": {
+        // Brotli has no magic bytes: try it; text curl already decoded does not parse as brotli.
+        const out = brotliDecompressSync(body, { maxOutputLength: MAX_DECODED_BODY_BYTES });
+        return out.length > 0 ? out : "not-this-format";
+      }
+      default:
+        return "not-this-format";
+    }
+  } catch (error) {
+    // Past MAX_DECODED_BODY_BYTES (a decompression bomb) the data was in the format but too big.
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") return "failed";
+    return encoding === "br" ? "not-this-format" : "failed";
+  }
+}
+
+/**
+ * Undoes a saved body's Content-Encoding (curl -si without --compressed keeps
+ * the compressed bytes). Only a body that really is in the named format is
+ * decoded; one that is not (curl --compressed already decoded it) is kept as
+ * it is. One that should decode but does not, or would exceed
+ * MAX_DECODED_BODY_BYTES, is kept raw and marked truncated.
+ */
+export function decodeSavedBody(
+  headers: Header[],
+  body: Buffer,
+  truncated: boolean,
+): { body: Buffer; truncated: boolean } {
+  const encodings = (headerValue(headers, "content-encoding") ?? "")
+    .split(",")
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== "" && e !== "identity");
+  let current = body;
+  // Encodings are listed in the order applied, so they are undone in reverse.
+  for (const encoding of encodings.reverse()) {
+    if (current.length === 0) break;
+    const step = decodeOneSaved(current, encoding);
+    if (step === "not-this-format") break;
+    if (step === "failed") return { body, truncated: true };
+    current = step;
+  }
+  return { body: current, truncated };
 }
 
 function headerValue(headers: Header[], name: string): string | undefined {
@@ -150,7 +216,8 @@ function parsePlain(text: string, start: number): ResponseModel[] {
         }
       }
     }
-    const { body, truncated } = capBody(Buffer.from(text.slice(bodyStart, bodyEnd), "latin1"));
+    const capped = capBody(Buffer.from(text.slice(bodyStart, bodyEnd), "latin1"));
+    const { body, truncated } = decodeSavedBody(headers, capped.body, capped.truncated);
     responses.push({
       status: code,
       statusText: (m[3] ?? "").trim(),
@@ -180,8 +247,9 @@ function parseVerbose(text: string): ParsedRaw {
   let request: VerboseRequest | null = null;
   const flush = () => {
     if (!current) return;
-    const { body, truncated } = capBody(Buffer.from(current.body.join("\n"), "latin1"));
     const headers = parseHeaderLines(current.headerLines);
+    const capped = capBody(Buffer.from(current.body.join("\n"), "latin1"));
+    const { body, truncated } = decodeSavedBody(headers, capped.body, capped.truncated);
     // With only stderr saved, the body that went to stdout is missing.
     const missing = body.length === 0 && Number(headerValue(headers, "content-length") ?? 0) > 0;
     responses.push({
