@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { InputError, NotRefusedError } from "../errors.js";
 import { harEntryToExchange, listHarEntries, parseHar, selectHarEntry } from "./har.js";
@@ -174,5 +175,43 @@ describe("no refusal", () => {
     expect(thrown(() => selectHarEntry(parseHar('{"log":{"entries":[]}}'), {})).message).toMatch(
       /no entries/,
     );
+  });
+});
+
+describe("response content still gzipped", () => {
+  const page = "<html>Access Denied by rule 942100</html>\n";
+  const entryWith = (content: Record<string, unknown>) =>
+    harEntryToExchange(
+      parseHar(
+        JSON.stringify({
+          log: {
+            entries: [
+              {
+                request: { method: "POST", url: "https://x/" },
+                response: { status: 403, headers: [{ name: "Content-Encoding", value: "gzip" }], content },
+              },
+            ],
+          },
+        }),
+      ).log.entries[0]!,
+    ).response;
+
+  it("base64 of the gzip bytes is gunzipped", () => {
+    const r = entryWith({ text: gzipSync(page).toString("base64"), encoding: "base64" });
+    expect(r.body.toString()).toBe(page);
+    expect(r.bodyTruncated).toBe(false);
+  });
+
+  it("gzip bytes stored as latin1 text are gunzipped", () => {
+    const r = entryWith({ text: gzipSync(page).toString("latin1") });
+    expect(r.body.toString()).toBe(page);
+  });
+
+  it("already decoded text is left alone, and a damaged gzip is kept raw and truncated", () => {
+    expect(entryWith({ text: page }).body.toString()).toBe(page);
+    const bad = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x41, 0x42]);
+    const r = entryWith({ text: bad.toString("base64"), encoding: "base64" });
+    expect(r.body.equals(bad)).toBe(true);
+    expect(r.bodyTruncated).toBe(true);
   });
 });

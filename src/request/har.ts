@@ -7,6 +7,7 @@ import { z } from "zod";
 import { InputError, NotRefusedError } from "../errors.js";
 import type { Exchange, Header, RequestModel, ResponseModel } from "../model.js";
 import { redactUrl } from "../redact.js";
+import { decodeSavedBody } from "./raw-response.js";
 
 const nameValue = z.looseObject({
   name: z.string(),
@@ -268,10 +269,19 @@ function toResponse(entry: HarEntry): ResponseModel {
   let body = Buffer.alloc(0);
   let truncated = false;
   if (typeof content?.text === "string") {
-    body =
-      content.encoding === "base64" ? Buffer.from(content.text, "base64") : Buffer.from(content.text, "utf8");
+    const raw =
+      content.encoding === "base64"
+        ? Buffer.from(content.text, "base64")
+        : // Compressed bytes stored as text survive only as latin1 characters.
+          Buffer.from(content.text, content.text.startsWith("\u001f\u008b") ? "latin1" : "utf8");
+    // Recorders store decoded content; a body still starting with the gzip magic was stored as sent.
+    const stillGzipped = raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b;
+    const decoded = stillGzipped
+      ? decodeSavedBody([["Content-Encoding", "gzip"]], raw, false)
+      : { body: raw, truncated: false };
+    body = decoded.body;
     // size counts the decoded bytes; less text than that means the recorder cut it.
-    truncated = typeof content.size === "number" && content.size > body.length;
+    truncated = decoded.truncated || (typeof content.size === "number" && content.size > body.length);
   } else if ((content?.size ?? 0) > 0 || (r.bodySize ?? 0) > 0 || r._error) {
     // The recording omitted a body the server did send.
     truncated = true;

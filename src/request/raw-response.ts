@@ -35,6 +35,11 @@ function startsWithZlibHeader(body: Buffer): boolean {
 
 type DecodeStep = Buffer | "not-this-format" | "failed";
 
+/** Sync flush turns a cut-off header into empty output; only a strict decode tells that from an empty body. */
+function nonEmptyOrStrict(out: Buffer, strict: () => Buffer): Buffer {
+  return out.length > 0 ? out : strict();
+}
+
 /** One encoding undone; "not-this-format" when the bytes are not in that format. */
 function decodeOneSaved(body: Buffer, encoding: string): DecodeStep {
   // Sync flush lets a body cut at the byte cap decode as far as it goes.
@@ -43,9 +48,11 @@ function decodeOneSaved(body: Buffer, encoding: string): DecodeStep {
     switch (encoding) {
       case "gzip":
       case "x-gzip":
-        return startsWithGzipMagic(body) ? gunzipSync(body, zlibOptions) : "not-this-format";
+        if (!startsWithGzipMagic(body)) return "not-this-format";
+        return nonEmptyOrStrict(gunzipSync(body, zlibOptions), () => gunzipSync(body));
       case "deflate":
-        return startsWithZlibHeader(body) ? inflateSync(body, zlibOptions) : "not-this-format";
+        if (!startsWithZlibHeader(body)) return "not-this-format";
+        return nonEmptyOrStrict(inflateSync(body, zlibOptions), () => inflateSync(body));
       case "br": {
         // Brotli has no magic bytes: try it; text curl already decoded does not parse as brotli.
         const out = brotliDecompressSync(body, { maxOutputLength: MAX_DECODED_BODY_BYTES });
