@@ -266,7 +266,7 @@ function toRequest(entry: HarEntry): RequestModel {
 function toResponse(entry: HarEntry): ResponseModel {
   const r = entry.response;
   const content = r.content;
-  let body = Buffer.alloc(0);
+  let body: Buffer = Buffer.alloc(0);
   let truncated = false;
   if (typeof content?.text === "string") {
     const raw =
