@@ -250,3 +250,90 @@ describe("compressed bodies saved without --compressed", () => {
     expect(ex.response.body.toString()).toBe("blocked\n");
   });
 });
+
+describe("curl -v: the URL is where curl connected, the Host header stays", () => {
+  const verbose = (...lines: string[]) => Buffer.from(`${lines.join("\n")}\n`);
+  const reply = ["< HTTP/1.1 403 Forbidden", "< Content-Length: 0", "<"];
+
+  it("-H 'Host: shop.test' http://127.0.0.1:39205/ (curl 8)", () => {
+    const ex = exchangeFromRawResponse(
+      verbose(
+        "*   Trying 127.0.0.1:39205...",
+        "* Connected to 127.0.0.1 (127.0.0.1) port 39205",
+        "> POST /cart HTTP/1.1",
+        "> Host: shop.test",
+        ">",
+        ...reply,
+      ),
+    );
+    expect(ex.request.url).toBe("http://127.0.0.1:39205/cart");
+    expect(ex.request.headers).toContainEqual(["Host", "shop.test"]);
+  });
+
+  it("older curl: '(#0)' suffix, only a Trying line, IPv6, TLS on 443", () => {
+    const url = (...info: string[]) =>
+      exchangeFromRawResponse(verbose(...info, "> GET /x HTTP/1.1", "> Host: vhost.test", ">", ...reply))
+        .request.url;
+    expect(url("* Connected to localhost (127.0.0.1) port 8080 (#0)")).toBe("http://localhost:8080/x");
+    expect(url("*   Trying 127.0.0.1:39205...")).toBe("http://127.0.0.1:39205/x");
+    expect(url("*   Trying [::1]:8080...", "* Connected to ::1 (::1) port 8080 (#0)")).toBe(
+      "http://[::1]:8080/x",
+    );
+    expect(url("* Connected to 10.0.0.5 (10.0.0.5) port 443 (#0)")).toBe("https://10.0.0.5/x");
+    expect(
+      url(
+        "* Connected to 127.0.0.1 (127.0.0.1) port 8443",
+        "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384",
+      ),
+    ).toBe("https://127.0.0.1:8443/x");
+    // Without any connection line the Host header is all there is.
+    expect(url()).toBe("http://vhost.test/x");
+  });
+
+  it("an http hop then an https hop each get their own scheme and address", () => {
+    const ex = exchangeFromRawResponse(
+      verbose(
+        "*   Trying 127.0.0.1:8080...",
+        "* Connected to 127.0.0.1 (127.0.0.1) port 8080",
+        "> POST /login HTTP/1.1",
+        "> Host: app.test",
+        ">",
+        "< HTTP/1.1 301 Moved Permanently",
+        "< Location: https://app.test:8443/login",
+        "< Content-Length: 0",
+        "<",
+        "*   Trying 127.0.0.1:8443...",
+        "* Connected to app.test (127.0.0.1) port 8443",
+        "* TLSv1.3 (OUT), TLS handshake, Client hello (1):",
+        "> POST /login HTTP/1.1",
+        "> Host: app.test:8443",
+        ">",
+        ...reply,
+      ),
+    );
+    expect(ex.redirects.map((r) => r.request.url)).toEqual(["http://127.0.0.1:8080/login"]);
+    expect(ex.request.url).toBe("https://app.test:8443/login");
+  });
+
+  it("through a proxy tunnel: the URL is the tunnel's end and the proxy's 200 is not a response", () => {
+    const ex = exchangeFromRawResponse(
+      verbose(
+        "*   Trying 127.0.0.1:3128...",
+        "* Connected to 127.0.0.1 (127.0.0.1) port 3128",
+        "> CONNECT api.test:443 HTTP/1.1",
+        "> Host: api.test:443",
+        ">",
+        "< HTTP/1.1 200 Connection established",
+        "<",
+        "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384",
+        "> GET /v1 HTTP/1.1",
+        "> Host: api.test",
+        ">",
+        ...reply,
+      ),
+    );
+    expect(ex.redirects).toEqual([]);
+    expect(ex.request.url).toBe("https://api.test/v1");
+    expect(ex.response.status).toBe(403);
+  });
+});

@@ -243,6 +243,23 @@ interface VerboseRequest {
   method: string;
   target: string;
   headerLines: string[];
+  /** The address curl was connected to when it sent this request, if the output says. */
+  connection: Connection | null;
+}
+
+interface Connection {
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+/** "* Connected to host (ip) port N (#0)" (curl ≥ 8 drops the "(#0)"). */
+const CONNECTED_LINE = /^\* +Connected to (\S+) \(([^)]*)\) port (\d+)/;
+/** "*   Trying 127.0.0.1:39205..." / "*   Trying [::1]:8080..." */
+const TRYING_LINE = /^\* +Trying (\[[^\]]+\]|[^\s:]+):(\d+)/;
+
+function bracketIpv6(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
 function parseVerbose(text: string): ParsedRaw {
@@ -250,6 +267,12 @@ function parseVerbose(text: string): ParsedRaw {
   const rawRequests: VerboseRequest[] = [];
   let scheme: string | null = null;
   let tls = false;
+  // The connection the next request goes over; TLS lines follow "Connected to".
+  let connection: Connection | null = null;
+  let connectionTls = false;
+  // After "> CONNECT host:port" the next response is the proxy's, not the server's.
+  let proxyReplyPending = false;
+  let skippingProxyReply = false;
   let current: { m: RegExpExecArray; headerLines: string[]; body: string[]; inBody: boolean } | null = null;
   let request: VerboseRequest | null = null;
   const flush = () => {
@@ -280,17 +303,37 @@ function parseVerbose(text: string): ParsedRaw {
       line = glued[2]!;
     }
     if (line.startsWith("*")) {
-      if (/^\* (?:SSL|TLS|ALPN)/.test(line)) tls = true;
+      const trying = TRYING_LINE.exec(line);
+      if (trying && !proxyReplyPending) {
+        connection = { host: trying[1]!, port: Number(trying[2]), tls: false };
+        connectionTls = false;
+      }
+      const connected = CONNECTED_LINE.exec(line);
+      if (connected && !proxyReplyPending) {
+        connection = { host: bracketIpv6(connected[1]!), port: Number(connected[3]), tls: false };
+      }
+      if (/^\* (?:SSL|TLS|ALPN)/.test(line)) tls = connectionTls = true;
       const s = /\[:scheme: (https?)\]/.exec(line);
-      if (s) scheme = s[1]!;
+      if (s) {
+        scheme = s[1]!;
+        connectionTls = scheme === "https";
+      }
       continue;
     }
     if (/^[{}] \[/.test(line)) continue; // "{ [512 bytes data]" progress markers
     if (line.startsWith(">")) {
       const content = line.slice(line.startsWith("> ") ? 2 : 1);
       const rl = /^([A-Z][A-Z0-9_-]*) (\S+) HTTP\/[\d.]+$/.exec(content);
-      if (rl) {
-        request = { method: rl[1]!, target: rl[2]!, headerLines: [] };
+      const tunnel = rl?.[1] === "CONNECT" ? /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(rl[2]!) : null;
+      if (tunnel) {
+        // A proxy tunnel: the request that follows goes to the tunnel's end.
+        connection = { host: tunnel[1]!, port: Number(tunnel[2]), tls: false };
+        connectionTls = false;
+        proxyReplyPending = true;
+        request = null;
+      } else if (rl) {
+        const via = connection ? { ...connection, tls: connectionTls || connection.port === 443 } : null;
+        request = { method: rl[1]!, target: rl[2]!, headerLines: [], connection: via };
         rawRequests.push(request);
       } else if (request && content !== "") {
         request.headerLines.push(content);
@@ -300,6 +343,16 @@ function parseVerbose(text: string): ParsedRaw {
     if (line.startsWith("<")) {
       const content = line.slice(line.startsWith("< ") ? 2 : 1);
       const m = STATUS_LINE.exec(content);
+      if (m && proxyReplyPending) {
+        flush();
+        proxyReplyPending = false;
+        skippingProxyReply = true;
+        continue;
+      }
+      if (skippingProxyReply) {
+        if (content === "") skippingProxyReply = false;
+        continue;
+      }
       if (m) {
         flush();
         current = { m, headerLines: [], body: [], inBody: false };
@@ -317,18 +370,24 @@ function parseVerbose(text: string): ParsedRaw {
   return { responses, requests };
 }
 
+/**
+ * The request's URL points where curl really connected (a `-H "Host: ..."`
+ * vhost can differ from the address); the Host header stays as sent, so a
+ * replay reaches the same server with the same vhost.
+ */
 function verboseToRequest(r: VerboseRequest, scheme: string): RequestModel {
   const headers = parseHeaderLines(r.headerLines);
   let url = "unknown:";
   if (/^https?:\/\//i.test(r.target)) url = r.target;
   else {
-    const host = headerValue(headers, "host");
-    if (host) {
-      try {
-        url = new URL(r.target.startsWith("/") ? r.target : `/${r.target}`, `${scheme}://${host}`).href;
-      } catch {
-        url = "unknown:";
-      }
+    const conn = r.connection;
+    const origin = conn
+      ? `${conn.tls ? "https" : "http"}://${conn.host}:${conn.port}`
+      : `${scheme}://${headerValue(headers, "host") ?? ""}`;
+    try {
+      url = new URL(r.target.startsWith("/") ? r.target : `/${r.target}`, origin).href;
+    } catch {
+      url = "unknown:";
     }
   }
   return { method: r.method, url, headers, body: null, options: {} };
