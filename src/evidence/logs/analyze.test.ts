@@ -87,6 +87,22 @@ describe("inputs", () => {
     expect(r.denials).toBe(11);
   });
 
+  it("gunzips gzip data on stdin (gzip -c x.log | why403 logs -), in small chunks too", async () => {
+    const gz = gzipSync(readFileSync(fx("apache/error.log")));
+    for (const chunks of [[gz], [...gz].map((b) => Buffer.from([b]))]) {
+      const r = await analyzeLogs(["-"], { stdin: Readable.from(chunks) });
+      expect(r.files[0]).toMatchObject({ path: "-", format: "apache-error" });
+      expect(r.denials).toBe(11);
+    }
+  });
+
+  it("broken gzip data on stdin is an InputError; text starting with one byte passes", async () => {
+    const bad = Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from("no gzip here\n")]);
+    await expect(analyzeLogs(["-"], { stdin: Readable.from([bad]) })).rejects.toBeInstanceOf(InputError);
+    const r = await analyzeLogs(["-"], { stdin: Readable.from([Buffer.from("x")]) });
+    expect(r.files[0]!.lines).toBe(1);
+  });
+
   it("reports a missing file and a directory as InputError", async () => {
     await expect(analyzeLogs([join(dir, "nope.log")])).rejects.toThrow(/log file not found/);
     await expect(analyzeLogs([dir])).rejects.toBeInstanceOf(InputError);

@@ -2,6 +2,7 @@
 // ever holding more than MAX_LOG_LINE_BYTES of one line: longer lines are cut.
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
+import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../../errors.js";
 import { MAX_LOG_LINE_BYTES } from "../../limits.js";
@@ -24,7 +25,7 @@ export interface OpenedLog {
 export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Promise<OpenedLog> {
   if (path === "-") {
     const input = stdin ?? process.stdin;
-    return { stream: input as AsyncIterable<Buffer | string>, name: "-" };
+    return { stream: gunzipIfGzip(input as AsyncIterable<Buffer | string>), name: "-" };
   }
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -43,6 +44,50 @@ export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Prom
   file.on("error", (e) => gunzip.destroy(e));
   file.pipe(gunzip);
   return { stream: gunzip, name: path };
+}
+
+const toBuffer = (chunk: Buffer | string): Buffer => (typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+
+/**
+ * stdin has no name to end in .gz (`gzip -c x.log | why403 logs -`): a stream
+ * that starts with the gzip magic bytes 1f 8b is gunzipped as it streams,
+ * anything else passes through unchanged.
+ */
+export async function* gunzipIfGzip(input: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  const it = input[Symbol.asyncIterator]();
+  let head: Buffer = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await it.next();
+    if (next.done) {
+      if (head.length > 0) yield head;
+      return;
+    }
+    head = head.length === 0 ? toBuffer(next.value) : Buffer.concat([head, toBuffer(next.value)]);
+  }
+  // Read by hand: a for-await loop would end (destroy) stdin when stopped early.
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield head;
+    for (;;) {
+      const next = await it.next();
+      if (next.done) return;
+      yield toBuffer(next.value);
+    }
+  }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
+    yield* rest();
+    return;
+  }
+  const source = Readable.from(rest());
+  const gunzip = createGunzip();
+  // Errors of the input would otherwise not reach the consumer of gunzip.
+  source.on("error", (e) => gunzip.destroy(e));
+  source.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } finally {
+    source.unpipe(gunzip);
+    source.pause();
+  }
 }
 
 /** Bytes read from a plain file at a time, into one buffer kept for the whole file. */
