@@ -160,7 +160,7 @@ export const method: Experiment = {
       ctx.addEvidence({
         source: "request",
         fact: `The path ${pathOf(state.target.url)} is an administrative or internal area, refused whatever the method: such areas are most often limited to allowed client addresses.`,
-        weights: { "ip-restriction": 1.5 },
+        weights: { "ip-restriction": 2 },
       });
     }
     if (ctx.remaining() > 0 && (!isSafeMethod(m) || hasHeader(state.target, "origin"))) await preflight(ctx);

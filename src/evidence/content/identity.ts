@@ -78,7 +78,8 @@ export function directoryEvidence(ex: Exchange, responderLayer: string | undefin
     {
       source: "request",
       fact: `The web server itself refused the directory URL ${path}: directory listing is off and there is no index file there, or the directory cannot be read.`,
-      weights: { "server-config": 2, "fs-permission": 0.5, waf: -0.5 },
+      // A hint only: a rule on the whole prefix looks the same from here (the directory probe tells).
+      weights: { "server-config": 1, "fs-permission": 0.5, waf: -0.5 },
       data: { path },
     },
   ];
