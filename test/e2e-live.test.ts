@@ -157,6 +157,13 @@ const scenarios: Scenario[] = [
     cause: "credentials-invalid",
   },
   {
+    name: "nginx if ($http_x_debug) return 403: a harmless header the server keys on",
+    args: () => [`${lab.nginx.url}/reports/q1`, ...host, "-H", "X-Debug: 1"],
+    cause: "server-config",
+    product: "nginx",
+    trigger: { location: "header", name: "x-debug" },
+  },
+  {
     name: "nginx limit_except",
     args: () => [`${lab.nginx.url}/upload`, ...host, "-F", "file=@package.json"],
     cause: "server-config",

@@ -69,6 +69,12 @@ function causeWeights(
       : { ...notPlain, waf: 4, "bot-protection": 2 };
   }
   const front = state.facts.decoy?.reproduces ? 1 : 0;
+  // A harmless-looking value (no attack family) that the web server's own page refuses
+  // is a server rule keyed on it (nginx `if ($http_x_debug)`, a RewriteCond), not a WAF.
+  const layer = state.baselineFingerprint.responder.layer;
+  if (!family && (layer === "web-server" || layer === "proxy") && !front) {
+    return { "server-config": 3.5, waf: 0.5, "fs-permission": -3, "app-logic": -1, csrf: -1 };
+  }
   return { ...notPlain, waf: 3.5 + front, "app-logic": -1, csrf: -1 };
 }
 
