@@ -2,67 +2,17 @@
 // (as a forward proxy, `curl -x`), Caddy, Django and Flask-WTF, all real Debian 12
 // packages started by the lab (lab/README.md). First the lab's own behaviour is
 // checked with plain HTTP (so a failure there is the lab's, not why403's), then the
-// built CLI diagnoses each refusal. Scenarios marked `it.fails` are where why403's
-// answer is wrong today; the comment above each says what it answered.
+// built CLI diagnoses each refusal. A scenario may be marked `fails: true` (run as
+// `it.fails`) while why403 is known to answer it wrong; none is today.
 import { readFileSync } from "node:fs";
-import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { reportSchema } from "../src/report/schema.js";
 import { runCliAsync } from "./helpers/cli.js";
+import { type Reply, type SendOptions, send } from "./helpers/http.js";
 import { getLab, type LabInfo } from "./lab.js";
 
 let lab: LabInfo;
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-interface SendOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  localAddress?: string;
-  /** Send through this forward proxy (absolute-form request line, as curl -x does for http://). */
-  proxy?: string;
-}
-
-function send(url: string, { method = "GET", headers = {}, body, localAddress, proxy }: SendOptions = {}) {
-  return new Promise<Reply>((resolve, reject) => {
-    const target = proxy ? new URL(proxy) : new URL(url);
-    // A fixed length: Django's runserver (wsgiref) reads no chunked request body.
-    if (body !== undefined) headers = { ...headers, "content-length": String(Buffer.byteLength(body)) };
-    const req = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: proxy ? url : `${target.pathname}${target.search}`,
-        method,
-        headers: proxy ? { host: new URL(url).host, ...headers } : headers,
-        localAddress,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 async function ledgerCount(ledgerUrl: string): Promise<number> {
   return (JSON.parse((await send(ledgerUrl)).body) as { count: number }).count;

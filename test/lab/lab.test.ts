@@ -3,49 +3,12 @@
 // app's ledger moves by one). Plain node:http, so Host and localAddress can be set.
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { request } from "node:http";
 import { describe, expect, it } from "vitest";
+import { type SendOptions, send } from "../helpers/http.js";
 import { getLab } from "../lab.js";
 
 const lab = getLab();
 const HOST = "lab.test";
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-interface SendOptions {
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  localAddress?: string;
-}
-
-function send(
-  url: string,
-  { method = "GET", headers = {}, body, localAddress }: SendOptions = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, localAddress, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8"),
-        }),
-      );
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 const json = (value: unknown) => ({
   headers: { "content-type": "application/json" },
