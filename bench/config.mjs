@@ -4,22 +4,12 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { library, median, ms, note, row, timeCommand } from "./stats.mjs";
+import { library, median, ms, note, rng, row, timeCommand } from "./stats.mjs";
 
 const TARGET_LINES = 5000;
 const REQUESTS = 300;
 const PARSE_RUNS = 10;
 const NGINX = "/usr/sbin/nginx";
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 /** One server block of about 100 lines; returns its text and the host names it answers. */
 function serverBlock(i, dir) {

@@ -15,22 +15,12 @@ import {
   writeSync,
 } from "node:fs";
 import { join, resolve } from "node:path";
-import { note, row } from "./stats.mjs";
+import { note, rng, row } from "./stats.mjs";
 
 const MB = 1024 * 1024;
 const CHUNK = 8 * MB;
 const DENIAL_RATE = 0.05;
 const TIME_BIN = "/usr/bin/time";
-
-function rng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];

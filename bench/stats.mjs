@@ -53,3 +53,14 @@ export async function library() {
 }
 
 export const ms = (x) => `${x < 10 ? x.toFixed(2) : x.toFixed(1)} ms`;
+
+/** A small seeded generator (xorshift32), so generated inputs are the same every run. */
+export function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 2 ** 32;
+  };
+}

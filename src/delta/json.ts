@@ -35,24 +35,12 @@ export function jsonTree(text: string, factory: NodeFactory = new NodeFactory())
     return null;
   }
   const bind = (value: unknown, path: string, key: string | number | null): Bound => {
-    if (Array.isArray(value)) {
-      const kids = value.map((v, i) => bind(v, jsonPathChild(path, i), i));
-      return {
-        node: factory.node(
-          "body",
-          path,
-          undefined,
-          kids.map((k) => k.node),
-        ),
-        value,
-        key,
-        kids,
-      };
-    }
-    if (value !== null && typeof value === "object") {
-      const kids = Object.entries(value as Record<string, unknown>).map(([k, v]) =>
-        bind(v, jsonPathChild(path, k), k),
-      );
+    if (Array.isArray(value) || (value !== null && typeof value === "object")) {
+      const kids = Array.isArray(value)
+        ? value.map((v, i) => bind(v, jsonPathChild(path, i), i))
+        : Object.entries(value as Record<string, unknown>).map(([k, v]) =>
+            bind(v, jsonPathChild(path, k), k),
+          );
       return {
         node: factory.node(
           "body",
