@@ -107,6 +107,8 @@ export interface Trigger {
   parts?: Array<{ location: TriggerLocation; name: string | null; value: string }>;
   /** SQL injection, XSS, ... */
   family?: string;
+  /** Extension: `minimal` percent-decoded, when it was sent encoded (a path or query). */
+  decoded?: string;
 }
 
 export interface ProbeRecord {

@@ -176,14 +176,16 @@ async function lastTrue(lo: number, hi: number, ok: (k: number) => Promise<boole
 export async function shortestWindow(
   text: string,
   fails: (candidate: string) => Promise<boolean>,
+  options: { tokens?: RegExp; trimChars?: boolean } = {},
 ): Promise<string> {
-  const tokens = tokenize(text);
+  const tokens = options.tokens ? (text.match(options.tokens) ?? []) : tokenize(text);
   if (tokens.join("") !== text || tokens.length === 0) return text;
   const n = tokens.length;
   const from = await lastTrue(0, n, (k) => fails(tokens.slice(k).join("")));
   // Cutting k tokens off the right end.
   const cutRight = await lastTrue(0, n - from, (k) => fails(tokens.slice(from, n - k).join("")));
   const window = tokens.slice(from, n - cutRight);
+  if (options.trimChars === false) return window.join("");
   const first = window[0]!;
   const rest = window.slice(1).join("");
   const dropLeft = await lastTrue(0, first.length, (k) => fails(first.slice(k) + rest));

@@ -9,10 +9,10 @@ import { boundaryOf, multipartTree } from "./multipart.js";
 import { textTree } from "./text.js";
 import { type FragmentNode, isKept, leafText, NodeFactory, type Selection } from "./tree.js";
 
-// Never dropped: framing, routing and our own id. Cookies have their own group.
+// Never dropped: framing, routing and our own id. Cookies have their own group;
+// Content-Type is a node of its own that is replaced, not dropped (see below).
 const ESSENTIAL_HEADERS = new Set([
   "host",
-  "content-type",
   "content-length",
   "transfer-encoding",
   "connection",
@@ -101,11 +101,20 @@ export function requestTree(req: RequestModel): RequestTree {
       : null;
   if (cookies) groups.push(cookies);
 
-  const headerList = req.headers.map(([name, value]) => ({
-    name,
-    value,
-    node: ESSENTIAL_HEADERS.has(name.toLowerCase()) ? null : factory.node("header", name, value),
-  }));
+  const neutralType = neutralContentType(format, header(req.headers, "content-type"));
+  const headerList = req.headers.map(([name, value]) => {
+    const lower = name.toLowerCase();
+    const fixed =
+      ESSENTIAL_HEADERS.has(lower) ||
+      (lower === "content-type" && (neutralType === undefined || sameType(neutralType, value)));
+    return {
+      name,
+      value,
+      // Without the node a removed Content-Type renders as the neutral type of its body.
+      neutral: lower === "content-type" ? (neutralType ?? null) : null,
+      node: fixed ? null : factory.node("header", name, value),
+    };
+  });
   const headerNodes = headerList.flatMap((h) => (h.node ? [h.node] : []));
   const headersGroup = headerNodes.length > 0 ? factory.node("header", null, undefined, headerNodes) : null;
   if (headersGroup) groups.push(headersGroup);
@@ -134,7 +143,10 @@ export function requestTree(req: RequestModel): RequestTree {
         continue;
       }
       if (h.node) {
-        if (!headersGroup || !isKept(headersGroup, sel) || !isKept(h.node, sel)) continue;
+        if (!headersGroup || !isKept(headersGroup, sel) || !isKept(h.node, sel)) {
+          if (h.neutral !== null) headers.push([h.name, h.neutral]);
+          continue;
+        }
         headers.push([h.name, leafText(h.node, sel, h.value)]);
         continue;
       }
@@ -149,6 +161,36 @@ export function requestTree(req: RequestModel): RequestTree {
     return { ...req, url: out.toString(), headers, body: bodyOut };
   };
   return { root, render, bodyFormat: format };
+}
+
+/**
+ * What a Content-Type is replaced with when the search drops it: the plain type
+ * of the body as read, so the body is still parsed the same way (a firewall that
+ * refuses a charset, a boundary or an unlisted type then lets it pass).
+ * null: drop the header (no body); undefined: never touch it (multipart needs its
+ * boundary, a binary body has no neutral type).
+ */
+function neutralContentType(
+  format: RequestTree["bodyFormat"],
+  current: string | null,
+): string | null | undefined {
+  if (current === null) return undefined;
+  switch (format) {
+    case "none":
+      return null;
+    case "json":
+      return "application/json";
+    case "form":
+      return "application/x-www-form-urlencoded";
+    case "text":
+      return /xml/i.test(current) ? "text/xml" : "text/plain";
+    default:
+      return undefined;
+  }
+}
+
+function sameType(a: string | null, b: string): boolean {
+  return a !== null && a.toLowerCase() === b.trim().toLowerCase();
 }
 
 /** The location groups present, for reporting which parts of a request were searched. */

@@ -13,7 +13,8 @@ import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "
 import { weightFor } from "../investigate/weights.js";
 import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
 import { redactText } from "../redact.js";
-import { BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+import { asSafe, BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+import { contentFilterCanary } from "./canary.js";
 
 interface Base {
   req: RequestModel;
@@ -42,6 +43,12 @@ function causeWeights(
 ): Partial<Record<CauseId, number>> {
   const only = parts.length === 1 ? parts[0]! : null;
   const name = only?.name?.toLowerCase() ?? "";
+  // The trigger follows the request to a path no application serves, and the host
+  // refuses a textbook attack string with this very answer: the rule that matched is
+  // the content filter's, whatever the part is called or how harmless it looks.
+  if (state.facts.decoy?.reproduces && state.facts.contentFilter === true && name !== "user-agent") {
+    return { "server-config": -2, "fs-permission": -3, "ip-restriction": -2, waf: 4.5, "app-logic": -1, csrf: -1, "credentials-invalid": -1 };
+  }
   if (
     only &&
     !family &&
@@ -128,12 +135,40 @@ async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
   });
 }
 
+/**
+ * Stripped of its content the request is still refused on the decoy path: is it the
+ * method? The same stripped request with GET (safe, on the decoy) passing says the
+ * rule refuses the method itself, wherever it is sent.
+ */
+async function methodVariant(ctx: ProbeContext, base: Base): Promise<void> {
+  const method = base.req.method.toUpperCase();
+  if (base.safety !== "decoy" || isSafeMethod(method)) return;
+  const out = await ctx.probe(asSafe(base.req, "GET"), `GET instead of ${method} ${base.where}`, "decoy");
+  if (out.sameRefusal || out.inconclusive || !out.response) {
+    out.record.finding = out.sameRefusal ? "still refused: not the method" : "no conclusion";
+    return;
+  }
+  out.record.finding = `${out.response.status}: GET passes where ${method} is refused`;
+  ctx.setTrigger({ location: "method", name: null, minimal: base.req.method });
+  const filter = await contentFilterCanary(ctx);
+  ctx.addEvidence({
+    source: `probe #${out.n}`,
+    fact: `On a path no application serves, the request stripped of its content is refused with ${method} and passes with GET: the rule refuses the method itself, host-wide${filter ? ", answered like the content filter's refusal (method enforcement in a WAF)" : ""}.`,
+    weights:
+      filter === true
+        ? { waf: 3.5, "server-config": -1, "ip-restriction": -2, "bot-protection": -1, csrf: -1.5 }
+        : { "server-config": 2.5, "ip-restriction": -2, csrf: -1.5 },
+    data: { trigger: { location: "method", minimal: base.req.method } },
+  });
+}
+
 export const content: Experiment = {
   id: "content",
   safety: "decoy",
   cost: 10,
   appliesTo(state) {
-    if (!baseFor(state)) return false;
+    // A trigger already found in the path or the method: nothing left to search.
+    if (!baseFor(state) || state.trigger !== null) return false;
     return requestTree(state.target).root.children.length > 0;
   },
   priority(state) {
@@ -166,6 +201,7 @@ export const content: Experiment = {
         weights: { waf: -2, "ip-restriction": 1, "bot-protection": 0.5, "credentials-invalid": -0.5 },
       });
       if (ctx.remaining() > 0) await agentVariant(ctx, base);
+      if (state.trigger === null && ctx.remaining() > 0) await methodVariant(ctx, base);
       return;
     }
     if (result.followsContent !== true || result.parts.length === 0) return;
@@ -181,6 +217,9 @@ export const content: Experiment = {
     }
     if (family) trigger.family = family;
     ctx.setTrigger(trigger);
+    // A part without an attack look of its own: does a content filter give this refusal?
+    if (!family && !(first.location === "header" && /^user-agent$/i.test(first.name ?? "")))
+      await contentFilterCanary(ctx);
     const several = result.parts.length > 1;
     const evidence: Evidence = {
       source: "content search",

@@ -74,6 +74,8 @@ export interface Facts {
   safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
   /** content: null when unresolved. */
   contentFollows?: boolean | null;
+  /** canary: an attack string on a decoy path is refused like the request (null: no conclusion). */
+  contentFilter?: boolean | null;
   /** Backend identifiers seen in answers (Server, Via, X-Served-By ...). */
   backends?: Set<string>;
 }

@@ -45,6 +45,7 @@ export const reportSchema = z.object({
         )
         .optional(),
       family: z.string().optional(),
+      decoded: z.string().optional(),
     })
     .nullable(),
   probes: z.array(
