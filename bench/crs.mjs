@@ -100,7 +100,9 @@ function score(report, part) {
   }
   const payloads = [part.text, safeDecode(part.text)];
   if (part.location === "header" || part.location === "cookie" || part.location === "query") payloads.push(part.name ?? "");
-  const minimal = !!t && location && t.minimal !== "" && payloads.some((p) => p.includes(t.minimal));
+  // An empty header (CRS 920310: `Accept:` with no value) has no text to be smaller than.
+  const minimal =
+    !!t && location && (t.minimal !== "" ? payloads.some((p) => p.includes(t.minimal)) : part.text === "" && name);
   return { cause, waf: cause === "waf", location, name, minimal, probes: report.probes.length, trigger: t };
 }
 
@@ -138,9 +140,15 @@ export async function runCrs(argv = []) {
     note(`(skipped: the lab did not start: ${String(err?.message ?? err).split("\n")[0]})`);
     return null;
   }
+  // Interrupted: stop the lab's servers before leaving.
+  const stop = () => stopLabAndWait(lab.runDir).finally(() => process.exit(130));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   try {
     return await runAgainst(lib, lab, dir, opts);
   } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
     await stopLabAndWait(lab.runDir);
   }
 }

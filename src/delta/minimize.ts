@@ -48,6 +48,8 @@ export interface MinimizeResult {
 
 const TOKEN = /[A-Za-z0-9_]+|\s+|[^A-Za-z0-9_\s]/g;
 
+const WORD = /^[A-Za-z0-9_]+$/;
+
 export function tokenize(text: string): string[] {
   return text.match(TOKEN) ?? [];
 }
@@ -188,10 +190,18 @@ export async function shortestWindow(
   if (options.trimChars === false) return window.join("");
   const first = window[0]!;
   const rest = window.slice(1).join("");
-  const dropLeft = await lastTrue(0, first.length, (k) => fails(first.slice(k) + rest));
+  // A word at either end of a window of several tokens stays whole: rules match
+  // keywords whole, and "D) ELSE (C" explains less than "CMD) ELSE (CMD" while
+  // costing a binary search per end. A lone token is still cut (a charset, a name).
+  const cutsWords = window.length === 1;
+  const dropLeft =
+    cutsWords || !WORD.test(first) ? await lastTrue(0, first.length, (k) => fails(first.slice(k) + rest)) : 0;
   const trimmed = first.slice(dropLeft) + rest;
   const last = window.length > 1 ? window[window.length - 1]! : trimmed;
   const head = window.length > 1 ? trimmed.slice(0, trimmed.length - last.length) : "";
-  const dropRight = await lastTrue(0, last.length, (k) => fails(head + last.slice(0, last.length - k)));
+  const dropRight =
+    cutsWords || !WORD.test(last)
+      ? await lastTrue(0, last.length, (k) => fails(head + last.slice(0, last.length - k)))
+      : 0;
   return head + last.slice(0, last.length - dropRight);
 }

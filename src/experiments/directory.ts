@@ -20,8 +20,11 @@ export const directory: Experiment = {
   id: "directory",
   safety: "safe-method",
   cost: 1,
+  // Not when the path's own text is the trigger: a made-up name under it carries it too.
   appliesTo: (state) =>
-    directoryUrl(state.target.url) !== null && state.baselineFingerprint.responder.layer === "web-server",
+    directoryUrl(state.target.url) !== null &&
+    state.baselineFingerprint.responder.layer === "web-server" &&
+    state.trigger?.location !== "path",
   priority: () => 8,
   async run(ctx) {
     const { state } = ctx;

@@ -61,7 +61,8 @@ export const path: Experiment = {
     const d = state.facts.decoy;
     return !!d && !d.reproduces && state.trigger === null && segmentsOf(state.target.url).segments.length > 0;
   },
-  priority: () => 25,
+  // Before the directory probe: a made-up name under a path whose text triggers is refused too.
+  priority: () => 60,
   async run(ctx) {
     const { state } = ctx;
     const { segments, trailingSlash } = segmentsOf(state.target.url);
