@@ -2,7 +2,8 @@
 // into why403 request models. Nothing from the YAML is copied into the project:
 // the files are read where they lie and skipped with a message when absent.
 //
-// ftw defaults: method GET, uri "/", a `data` list is joined with CRLF. Stages
+// ftw defaults: method GET, uri "/", a `data` list is joined with CRLF; a body
+// without a Content-Type gets the form type, as `curl -d` would send it. Stages
 // that are deliberately not well-formed HTTP (raw_request, encoded_request,
 // stop_magic with a wrong Content-Length) cannot be sent by an HTTP client and
 // are left out, counted.
@@ -84,6 +85,9 @@ export function toRequest(stage, base) {
   if (input.data !== undefined && input.data !== null) {
     const text = Array.isArray(input.data) ? input.data.map(String).join("\r\n") : String(input.data);
     body = Buffer.from(text, "latin1");
+    // As the curl line (`-d`) sends it: a body without a Content-Type goes as a form.
+    if (!headers.some(([n]) => /^content-type$/i.test(n)))
+      headers.push(["Content-Type", "application/x-www-form-urlencoded"]);
   }
   return {
     req: { method, url, headers, body, options: { explicitMethod: true } },

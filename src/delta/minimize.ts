@@ -26,6 +26,8 @@ export interface MinimalPart {
   value: string;
   /** The value as sent. */
   original: string;
+  /** The refusal stays with the value emptied: the rule matched the name (or the part's presence). */
+  nameMatched?: boolean;
 }
 
 export interface MinimizeOptions {
@@ -44,6 +46,8 @@ export interface MinimizeResult {
   exhausted: boolean;
   /** The request with only the minimal parts. */
   minimalRequest: RequestModel | null;
+  /** How the body was read (form fields are decoded, so their sent form differs). */
+  bodyFormat?: RequestTree["bodyFormat"];
 }
 
 const TOKEN = /[A-Za-z0-9_]+|\s+|[^A-Za-z0-9_\s]/g;
@@ -130,6 +134,7 @@ export async function minimizeRequest(
   // characters could cost n².
   const leaves = keptLeaves(tree.root, sel);
   const maxValueTests = options.maxValueTests ?? 16;
+  const nameMatched = new Set<number>();
   for (const leaf of leaves) {
     if (leaf.value === undefined || leaf.value.length <= 1 || exhausted) continue;
     // Headers that a check compares whole (an origin, a content type) have no
@@ -144,15 +149,34 @@ export async function minimizeRequest(
     };
     const text = await shortestWindow(leaf.value, fails);
     if (text !== leaf.value) sel = withOverride(sel, leaf.id, text);
+    // Shortened to a character or two: was it the name all along (`$_COOKIE=x`,
+    // `X-Scanner: r`)? One probe with the value emptied says.
+    if (text.length <= 2 && leaf.name && !leaf.valueIsName && !/^line \d+$/.test(leaf.name) && !exhausted) {
+      if ((await run(withOverride(base, leaf.id, ""))) === "fail") {
+        sel = withOverride(sel, leaf.id, "");
+        nameMatched.add(leaf.id);
+      }
+    }
   }
 
-  const parts: MinimalPart[] = leaves.map((leaf) => ({
-    location: leaf.location,
-    name: leaf.name,
-    value: sel.overrides.get(leaf.id) ?? leaf.value ?? "",
-    original: leaf.value ?? "",
-  }));
-  return { followsContent: true, parts, tests, exhausted, minimalRequest: tree.render(sel) };
+  const parts: MinimalPart[] = leaves.map((leaf) => {
+    const part: MinimalPart = {
+      location: leaf.location,
+      name: leaf.name,
+      value: sel.overrides.get(leaf.id) ?? leaf.value ?? "",
+      original: leaf.value ?? "",
+    };
+    if (nameMatched.has(leaf.id)) part.nameMatched = true;
+    return part;
+  });
+  return {
+    followsContent: true,
+    parts,
+    tests,
+    exhausted,
+    minimalRequest: tree.render(sel),
+    bodyFormat: tree.bodyFormat,
+  };
 }
 
 const WHOLE_VALUE_HEADERS =

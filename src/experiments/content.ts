@@ -85,7 +85,18 @@ function causeWeights(
   return { ...notPlain, waf: 3.5 + front, "app-logic": -1, csrf: -1 };
 }
 
+/** What matched: the name when the rule matched the name, else the shortest value text. */
+function fragmentOf(p: MinimalPart): string {
+  return p.nameMatched && p.name ? p.name : p.value;
+}
+
+/** The form a decoded query or form text travels in, to tell whether it was sent encoded. */
+function encodedForm(text: string): string {
+  return encodeURIComponent(text).replace(/%20/g, "+");
+}
+
 function describePart(p: MinimalPart): string {
+  if (p.nameMatched) return `the name of ${p.location} ${p.location === "body" ? "field " : ""}${p.name} (with any value)`;
   const where =
     p.location === "body"
       ? p.name
@@ -211,9 +222,13 @@ export const content: Experiment = {
       result.parts[0]!.name,
     );
     const first = result.parts[0]!;
-    const trigger: Trigger = { location: first.location, name: first.name, minimal: first.value };
+    const trigger: Trigger = { location: first.location, name: first.name, minimal: fragmentOf(first) };
+    if (first.location === "query" || (first.location === "body" && result.bodyFormat === "form")) {
+      const sent = encodedForm(trigger.minimal);
+      if (sent !== trigger.minimal) trigger.sent = sent;
+    }
     if (result.parts.length > 1) {
-      trigger.parts = result.parts.map((p) => ({ location: p.location, name: p.name, value: p.value }));
+      trigger.parts = result.parts.map((p) => ({ location: p.location, name: p.name, value: fragmentOf(p) }));
     }
     if (family) trigger.family = family;
     ctx.setTrigger(trigger);

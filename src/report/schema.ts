@@ -46,6 +46,7 @@ export const reportSchema = z.object({
         .optional(),
       family: z.string().optional(),
       decoded: z.string().optional(),
+      sent: z.string().optional(),
     })
     .nullable(),
   probes: z.array(
