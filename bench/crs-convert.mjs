@@ -64,7 +64,8 @@ export function expectedIds(stage) {
 export function toRequest(stage, base) {
   const input = stage?.input;
   if (!input) return { skip: "no input" };
-  if (input.raw_request || input.encoded_request) return { skip: "raw or encoded request (not well-formed HTTP)" };
+  if (input.raw_request || input.encoded_request)
+    return { skip: "raw or encoded request (not well-formed HTTP)" };
   if (input.stop_magic) return { skip: "stop_magic (deliberately wrong framing)" };
   const method = String(input.method ?? "GET");
   if (!/^[A-Za-z!#$%&'*+.^_`|~-]+$/.test(method)) return { skip: "method is not an HTTP token" };
@@ -104,15 +105,26 @@ export function requestParts(req) {
   const u = new URL(req.url);
   const method = req.method.toUpperCase();
   if (method !== "GET" && method !== "POST")
-    parts.push({ location: "method", name: null, text: req.method, ablate: (r) => ({ ...r, method: r.body ? "POST" : "GET" }) });
+    parts.push({
+      location: "method",
+      name: null,
+      text: req.method,
+      ablate: (r) => ({ ...r, method: r.body ? "POST" : "GET" }),
+    });
   if (u.pathname !== "/")
     parts.push({
       location: "path",
       name: null,
       text: u.pathname,
-      ablate: (r) => withUrl(r, (x) => { x.pathname = "/"; }),
+      ablate: (r) =>
+        withUrl(r, (x) => {
+          x.pathname = "/";
+        }),
     });
-  const pairs = u.search.slice(1).split("&").filter((p) => p !== "");
+  const pairs = u.search
+    .slice(1)
+    .split("&")
+    .filter((p) => p !== "");
   pairs.forEach((pair, i) => {
     const eq = pair.indexOf("=");
     parts.push({
@@ -121,7 +133,10 @@ export function requestParts(req) {
       text: pair,
       ablate: (r) =>
         withUrl(r, (x) => {
-          const ps = x.search.slice(1).split("&").filter((p) => p !== "");
+          const ps = x.search
+            .slice(1)
+            .split("&")
+            .filter((p) => p !== "");
           x.search = ps.filter((_, j) => j !== i).join("&");
         }),
     });
@@ -130,7 +145,10 @@ export function requestParts(req) {
     const lower = name.toLowerCase();
     if (NEUTRAL_HEADERS.has(lower)) continue;
     if (lower === "cookie") {
-      for (const c of value.split(";").map((s) => s.trim()).filter(Boolean)) {
+      for (const c of value
+        .split(";")
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const eq = c.indexOf("=");
         parts.push({
           location: "cookie",
@@ -141,7 +159,14 @@ export function requestParts(req) {
             headers: r.headers
               .map(([n, v]) =>
                 n.toLowerCase() === "cookie"
-                  ? [n, v.split(";").map((s) => s.trim()).filter((s) => s && s !== c).join("; ")]
+                  ? [
+                      n,
+                      v
+                        .split(";")
+                        .map((s) => s.trim())
+                        .filter((s) => s && s !== c)
+                        .join("; "),
+                    ]
                   : [n, v],
               )
               .filter(([n, v]) => n.toLowerCase() !== "cookie" || v !== ""),
@@ -150,19 +175,30 @@ export function requestParts(req) {
       }
       continue;
     }
-    if (lower === "content-type" && req.body && /^application\/x-www-form-urlencoded$/i.test(value.trim())) continue;
+    if (lower === "content-type" && req.body && /^application\/x-www-form-urlencoded$/i.test(value.trim()))
+      continue;
     parts.push({
       location: "header",
       name,
       text: value,
       ablate: (r) =>
         lower === "content-type" && r.body
-          ? { ...r, headers: r.headers.map(([n, v]) => (n.toLowerCase() === lower ? [n, "application/x-www-form-urlencoded"] : [n, v])) }
+          ? {
+              ...r,
+              headers: r.headers.map(([n, v]) =>
+                n.toLowerCase() === lower ? [n, "application/x-www-form-urlencoded"] : [n, v],
+              ),
+            }
           : { ...r, headers: r.headers.filter(([n]) => n.toLowerCase() !== lower) },
     });
   }
   if (req.body && req.body.length > 0)
-    parts.push({ location: "body", name: null, text: req.body.toString("latin1"), ablate: (r) => ({ ...r, body: null }) });
+    parts.push({
+      location: "body",
+      name: null,
+      text: req.body.toString("latin1"),
+      ablate: (r) => ({ ...r, body: null }),
+    });
   return parts;
 }
 

@@ -15,7 +15,14 @@
 import { request as httpRequest } from "node:http";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { crsTestsDir, expectedIds, loadCrsTests, requestParts, safeDecode, toRequest } from "./crs-convert.mjs";
+import {
+  crsTestsDir,
+  expectedIds,
+  loadCrsTests,
+  requestParts,
+  safeDecode,
+  toRequest,
+} from "./crs-convert.mjs";
 import { library, median, note, table } from "./stats.mjs";
 
 const RATE = Number(process.env.BENCH_RATE ?? 50);
@@ -34,7 +41,8 @@ function parseArgs(argv) {
     else if (a === "--verbose" || a === "-v") o.verbose = true;
     else throw new Error(`unknown argument ${a}`);
   }
-  if (!["apache", "nginx-modsec"].includes(o.server)) throw new Error(`--server apache|nginx-modsec, not ${o.server}`);
+  if (!["apache", "nginx-modsec"].includes(o.server))
+    throw new Error(`--server apache|nginx-modsec, not ${o.server}`);
   return o;
 }
 
@@ -48,7 +56,14 @@ function send(req) {
     let r;
     try {
       r = httpRequest(
-        { method: req.method, hostname: url.hostname, port: url.port, path: url.pathname + url.search, headers, agent: false },
+        {
+          method: req.method,
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          headers,
+          agent: false,
+        },
         (res) => {
           res.resume();
           res.on("end", () => done(res.statusCode));
@@ -75,10 +90,13 @@ async function groundTruth(req) {
     const s = await send(p.ablate(req));
     if (s !== null && s !== 403) needed.push(p);
   }
-  if (needed.length !== 1) return { reject: needed.length === 0 ? "no single part lifts it" : "several parts needed" };
+  if (needed.length !== 1)
+    return { reject: needed.length === 0 ? "no single part lifts it" : "several parts needed" };
   const only = needed[0];
   let alone = req;
-  for (const p of requestParts(req).reverse()) if (!(p.location === only.location && p.name === only.name && p.text === only.text)) alone = p.ablate(alone);
+  for (const p of requestParts(req).reverse())
+    if (!(p.location === only.location && p.name === only.name && p.text === only.text))
+      alone = p.ablate(alone);
   if ((await send(alone)) !== 403) return { reject: "the part alone is not refused" };
   return { part: only };
 }
@@ -94,15 +112,23 @@ function score(report, part) {
   const location = !!t && t.location === part.location;
   let name = false;
   if (location) {
-    if (part.location === "header" || part.location === "cookie" || part.location === "query") name = ciEq(t.name, part.name);
-    else if (part.location === "body") name = t.name === null || safeDecode(part.text).includes(t.name.replace(/^\$\./, "").replace(/^line \d+$/, "")) || /^line \d+$/.test(t.name);
+    if (part.location === "header" || part.location === "cookie" || part.location === "query")
+      name = ciEq(t.name, part.name);
+    else if (part.location === "body")
+      name =
+        t.name === null ||
+        safeDecode(part.text).includes(t.name.replace(/^\$\./, "").replace(/^line \d+$/, "")) ||
+        /^line \d+$/.test(t.name);
     else name = true;
   }
   const payloads = [part.text, safeDecode(part.text)];
-  if (part.location === "header" || part.location === "cookie" || part.location === "query") payloads.push(part.name ?? "");
+  if (part.location === "header" || part.location === "cookie" || part.location === "query")
+    payloads.push(part.name ?? "");
   // An empty header (CRS 920310: `Accept:` with no value) has no text to be smaller than.
   const minimal =
-    !!t && location && (t.minimal !== "" ? payloads.some((p) => p.includes(t.minimal)) : part.text === "" && name);
+    !!t &&
+    location &&
+    (t.minimal !== "" ? payloads.some((p) => p.includes(t.minimal)) : part.text === "" && name);
   return { cause, waf: cause === "waf", location, name, minimal, probes: report.probes.length, trigger: t };
 }
 
@@ -127,7 +153,9 @@ export async function runCrs(argv = []) {
   const opts = parseArgs(argv);
   const dir = crsTestsDir();
   if (!dir) {
-    note("(skipped: the OWASP CRS tests are not in ../shared/realworld/crs-tests; set WHY403_CRS_TESTS to their folder)");
+    note(
+      "(skipped: the OWASP CRS tests are not in ../shared/realworld/crs-tests; set WHY403_CRS_TESTS to their folder)",
+    );
     return null;
   }
   const lib = await library();
@@ -156,7 +184,9 @@ export async function runCrs(argv = []) {
 async function runAgainst(lib, lab, dir, opts) {
   const server = opts.server === "apache" ? lab.apache : lab.nginxModsec;
   const base = server.url;
-  const tests = loadCrsTests(dir).filter((t) => opts.families.length === 0 || opts.families.includes(t.family));
+  const tests = loadCrsTests(dir).filter(
+    (t) => opts.families.length === 0 || opts.families.includes(t.family),
+  );
   const byFamily = new Map();
   for (const t of tests) {
     if (!byFamily.has(t.family)) byFamily.set(t.family, []);
@@ -190,7 +220,12 @@ async function runAgainst(lib, lab, dir, opts) {
         requestIds: true,
       });
       const s = score(report, gt.part);
-      results.push({ family, title: t.title, part: { location: gt.part.location, name: gt.part.name, text: gt.part.text }, ...s });
+      results.push({
+        family,
+        title: t.title,
+        part: { location: gt.part.location, name: gt.part.name, text: gt.part.text },
+        ...s,
+      });
       if (opts.verbose || process.env.BENCH_CRS_VERBOSE)
         process.stderr.write(
           `${t.title}: truth ${gt.part.location} ${gt.part.name ?? ""} | ${s.cause} ${s.trigger ? `${s.trigger.location} ${s.trigger.name ?? ""} "${String(s.trigger.minimal).slice(0, 60)}"` : "no trigger"} | ${s.probes} probes${s.waf && s.location && s.name && s.minimal ? "" : "  <-- miss"}\n`,
@@ -199,7 +234,13 @@ async function runAgainst(lib, lab, dir, opts) {
   }
   const ledgerAfter = await ledgerCount(lab);
   printResults(results, rejects, opts, ledgerBefore, ledgerAfter, performance.now() - t0);
-  const out = { server: opts.server, results, rejects: Object.fromEntries(rejects), ledgerBefore, ledgerAfter };
+  const out = {
+    server: opts.server,
+    results,
+    rejects: Object.fromEntries(rejects),
+    ledgerBefore,
+    ledgerAfter,
+  };
   if (opts.json) (await import("node:fs")).writeFileSync(opts.json, JSON.stringify(out, null, 2));
   return out;
 }
@@ -221,11 +262,23 @@ function printResults(results, rejects, opts, before, after, wall) {
     rs.length ? median(rs.map((r) => r.probes)) : "-",
     [...new Set(rs.map((r) => r.part.location))].join(","),
   ];
-  for (const f of families) rows.push(line(f, results.filter((r) => r.family === f)));
+  for (const f of families)
+    rows.push(
+      line(
+        f,
+        results.filter((r) => r.family === f),
+      ),
+    );
   rows.push(line("all", results));
-  table(["family", "cases", "cause waf", "location", "name", "minimal in payload", "probes (med)", "parts"], rows, [0, 7]);
+  table(
+    ["family", "cases", "cause waf", "location", "name", "minimal in payload", "probes (med)", "parts"],
+    rows,
+    [0, 7],
+  );
   const moved = before === null || after === null ? "unknown (ledger unreadable)" : String(after - before);
-  note(`server: ${opts.server === "apache" ? "Apache 2.4 + ModSecurity 2.9 + CRS 3.3.4, PL1" : "nginx + ModSecurity v3 + CRS 3.3.4, PL1"}; ledger movement on the lab app: ${moved} (aim 0)`);
+  note(
+    `server: ${opts.server === "apache" ? "Apache 2.4 + ModSecurity 2.9 + CRS 3.3.4, PL1" : "nginx + ModSecurity v3 + CRS 3.3.4, PL1"}; ledger movement on the lab app: ${moved} (aim 0)`,
+  );
   note(
     `mode: as a user runs it (no server logs, side effects not allowed, ${RATE} requests/s); ` +
       `cases per family: ${opts.limit > 0 ? `first ${opts.limit} kept (--limit, BENCH_CRS_LIMIT)` : "all"}; wall ${(wall / 1000).toFixed(0)} s`,

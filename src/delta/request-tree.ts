@@ -154,9 +154,11 @@ export function requestTree(req: RequestModel): RequestTree {
     }
     let bodyOut: Buffer | null = req.body;
     if (body) {
+      // A dropped body is sent empty, not absent: a POST without Content-Length is
+      // refused by rules of its own (CRS 920180), which would pass for the trigger.
       bodyOut = isKept(body.root, sel)
         ? Buffer.from(body.render(sel), format === "multipart" || format === "binary" ? "latin1" : "utf8")
-        : null;
+        : Buffer.alloc(0);
     }
     return { ...req, url: out.toString(), headers, body: bodyOut };
   };
@@ -182,8 +184,10 @@ function neutralContentType(
       return "application/json";
     case "form":
       return "application/x-www-form-urlencoded";
+    // Not text/plain: CRS 3.3's default policy does not allow it; the form type is
+    // what every HTML form sends, and no filter refuses it for being a type.
     case "text":
-      return /xml/i.test(current) ? "text/xml" : "text/plain";
+      return /xml/i.test(current) ? "text/xml" : "application/x-www-form-urlencoded";
     default:
       return undefined;
   }

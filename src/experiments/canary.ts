@@ -8,7 +8,8 @@
 // or application rule. Asked once per investigation.
 
 import type { ProbeContext } from "../investigate/types.js";
-import { asSafe } from "./_requests.js";
+import type { RequestModel } from "../model.js";
+import { BROWSER_USER_AGENT } from "./_requests.js";
 
 /** Stands for every family a rule set checks first: script tags and a SQL tautology. */
 const CANARY = "<script>alert(1)</script>' OR '1'='1";
@@ -19,7 +20,16 @@ export async function contentFilterCanary(ctx: ProbeContext): Promise<boolean | 
   if (ctx.remaining() <= 0) return null;
   const url = new URL(ctx.decoyUrl(false));
   url.searchParams.set("q", CANARY);
-  const req = asSafe(state.target, "GET", url.toString());
+  // Nothing of the user's request but its Host: whatever in it triggers must not
+  // make the canary look refused for the wrong reason.
+  const host = state.target.headers.filter(([n]) => n.toLowerCase() === "host");
+  const req: RequestModel = {
+    method: "GET",
+    url: url.toString(),
+    headers: [...host, ["User-Agent", BROWSER_USER_AGENT], ["Accept", "*/*"]],
+    body: null,
+    options: { ...state.target.options, explicitMethod: true },
+  };
   const out = await ctx.probe(req, "content-filter canary: an attack string on a decoy path (GET)", "decoy");
   if (out.inconclusive || !out.response) {
     out.record.finding = "no conclusion";

@@ -47,7 +47,15 @@ function causeWeights(
   // refuses a textbook attack string with this very answer: the rule that matched is
   // the content filter's, whatever the part is called or how harmless it looks.
   if (state.facts.decoy?.reproduces && state.facts.contentFilter === true && name !== "user-agent") {
-    return { "server-config": -2, "fs-permission": -3, "ip-restriction": -2, waf: 4.5, "app-logic": -1, csrf: -1, "credentials-invalid": -1 };
+    return {
+      "server-config": -2,
+      "fs-permission": -3,
+      "ip-restriction": -2,
+      waf: 4.5,
+      "app-logic": -1,
+      csrf: -1,
+      "credentials-invalid": -1,
+    };
   }
   if (
     only &&
@@ -57,7 +65,9 @@ function causeWeights(
   ) {
     return { "credentials-invalid": 3, waf: -1 };
   }
-  if (only && only.location === "header" && (name === "origin" || name === "referer")) {
+  // An Origin or Referer that carries an attack pattern (a NUL byte, a script) is a
+  // content rule's match, not a CSRF or hotlink check.
+  if (only && !family && only.location === "header" && (name === "origin" || name === "referer")) {
     // CSRF checks guard state-changing methods; a GET refused for its Referer is
     // hotlink protection, a server rule.
     if (["GET", "HEAD"].includes(state.original.method.toUpperCase())) {
@@ -74,6 +84,11 @@ function causeWeights(
     return family === "scanner user agent"
       ? { ...notPlain, waf: 4.5, "bot-protection": 1.5 }
       : { ...notPlain, waf: 4, "bot-protection": 2 };
+  }
+  // The canary passed: no content filter answers with this refusal, so a harmless
+  // part refused host-wide is a server rule keyed on it (nginx `if ($http_x_debug)`).
+  if (!family && state.facts.contentFilter === false) {
+    return { "server-config": 3.5, waf: -0.5, "fs-permission": -3, "app-logic": -1, csrf: -1 };
   }
   const front = state.facts.decoy?.reproduces ? 1 : 0;
   // A harmless-looking value (no attack family) that the web server's own page refuses
@@ -96,7 +111,8 @@ function encodedForm(text: string): string {
 }
 
 function describePart(p: MinimalPart): string {
-  if (p.nameMatched) return `the name of ${p.location} ${p.location === "body" ? "field " : ""}${p.name} (with any value)`;
+  if (p.nameMatched)
+    return `the name of ${p.location} ${p.location === "body" ? "field " : ""}${p.name} (with any value)`;
   const where =
     p.location === "body"
       ? p.name

@@ -27,7 +27,10 @@ const MAX_SEGMENT_TESTS = 10;
 
 function segmentsOf(url: string): { segments: string[]; trailingSlash: boolean } {
   const path = new URL(url).pathname;
-  return { segments: path.split("/").filter((s) => s !== ""), trailingSlash: path.length > 1 && path.endsWith("/") };
+  return {
+    segments: path.split("/").filter((s) => s !== ""),
+    trailingSlash: path.length > 1 && path.endsWith("/"),
+  };
 }
 
 export function percentDecoded(text: string): string {
@@ -101,13 +104,21 @@ export const path: Experiment = {
     let minimal = kept.join("/");
     if (kept.length === 1 && kept[0]!.length > 1) {
       let tests = 0;
-      minimal = await shortestWindow(kept[0]!, async (text) => {
-        if (tests >= MAX_SEGMENT_TESTS || ctx.remaining() <= 1) return false;
-        tests++;
-        const out = await ctx.probe(onDecoy(ctx, base, [text], false), "shortening the path segment", "decoy");
-        out.record.finding = out.sameRefusal ? "still refused" : "passes";
-        return out.sameRefusal;
-      }, { tokens: PATH_TOKENS, trimChars: false });
+      minimal = await shortestWindow(
+        kept[0]!,
+        async (text) => {
+          if (tests >= MAX_SEGMENT_TESTS || ctx.remaining() <= 1) return false;
+          tests++;
+          const out = await ctx.probe(
+            onDecoy(ctx, base, [text], false),
+            "shortening the path segment",
+            "decoy",
+          );
+          out.record.finding = out.sameRefusal ? "still refused" : "passes";
+          return out.sameRefusal;
+        },
+        { tokens: PATH_TOKENS, trimChars: false },
+      );
     }
     await conclude(ctx, minimal);
   },
