@@ -1,6 +1,7 @@
 // The benchmark parts, in the order they print. `node bench/run.mjs <id>…` runs some.
 import { coldStart } from "./cold-start.mjs";
 import { configEval } from "./config.mjs";
+import { crsSuite } from "./crs.mjs";
 import { demoLab, realLab } from "./lab.mjs";
 import { logsThroughput } from "./logs.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
@@ -13,6 +14,11 @@ export const parts = [
     id: "trigger",
     title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
     run: triggerSearch,
+  },
+  {
+    id: "crs",
+    title: "OWASP CRS 3.3.4 regression tests vs the lab's Apache + ModSecurity + CRS (PL1): trigger search per rule family",
+    run: crsSuite,
   },
   { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },
   {

@@ -38,6 +38,9 @@ Replays the request once, then runs probes that cannot execute the request's act
 (safe methods on the same URL, a decoy path under /.well-known/why403/) until one
 cause is clear. Paste the arguments exactly as "Copy as cURL" gives them, or pass the
 whole command line as one quoted string, or "-" to read it from stdin.
+The trigger search covers body fields, query parameters (names and values), fields
+without "=", each header (Content-Type included), cookies, the path (moved under the
+decoy prefix, sent with GET) and the method (GET on the decoy).
 
 Options: --json --markdown --html FILE --max-probes N --allow-side-effects --timeout MS
          --rate N (requests per second, default 5) --no-request-id (omit X-Request-Id)

@@ -35,6 +35,8 @@ export interface MinimizeOptions {
   maxTests: number;
   /** Most requests spent shortening one value. Default 16. */
   maxValueTests?: number;
+  /** A likely trigger inside a value (an attack pattern's match), tried alone first. */
+  seed?: (value: string) => string | null;
 }
 
 export interface MinimizeResult {
@@ -141,17 +143,41 @@ export async function minimizeRequest(
     // meaningful shorter form: "e" of "https://evil.example" explains nothing.
     if (leaf.location === "header" && WHOLE_VALUE_HEADERS.test(leaf.name ?? "")) continue;
     const base = sel;
+    // Header and cookie rules often key on the name or the presence (a scanner's
+    // header, a charset header): one probe with the value emptied settles that
+    // before a search through a long value.
+    if (
+      (leaf.location === "header" || leaf.location === "cookie") &&
+      leaf.name &&
+      (await run(withOverride(base, leaf.id, ""))) === "fail"
+    ) {
+      sel = withOverride(sel, leaf.id, "");
+      nameMatched.add(leaf.id);
+      continue;
+    }
     let valueTests = 0;
     const fails = async (text: string): Promise<boolean> => {
       if (valueTests >= maxValueTests) return false;
       valueTests++;
       return (await run(withOverride(base, leaf.id, text))) === "fail";
     };
-    const text = await shortestWindow(leaf.value, fails);
+    // One probe on a likely fragment can skip most of the window search.
+    const seed = options.seed?.(leaf.value) ?? null;
+    const start =
+      seed && seed !== leaf.value && leaf.value.includes(seed) && (await fails(seed)) ? seed : leaf.value;
+    const text = await shortestWindow(start, fails);
     if (text !== leaf.value) sel = withOverride(sel, leaf.id, text);
     // Shortened to a character or two: was it the name all along (`$_COOKIE=x`,
     // `X-Scanner: r`)? One probe with the value emptied says.
-    if (text.length <= 2 && leaf.name && !leaf.valueIsName && !/^line \d+$/.test(leaf.name) && !exhausted) {
+    const checked = leaf.location === "header" || leaf.location === "cookie";
+    if (
+      text.length <= 2 &&
+      leaf.name &&
+      !checked &&
+      !leaf.valueIsName &&
+      !/^line \d+$/.test(leaf.name) &&
+      !exhausted
+    ) {
       if ((await run(withOverride(base, leaf.id, ""))) === "fail") {
         sel = withOverride(sel, leaf.id, "");
         nameMatched.add(leaf.id);

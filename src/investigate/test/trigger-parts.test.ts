@@ -150,4 +150,26 @@ describe("trigger search: every part a firewall inspects", () => {
     expect(withoutFilter.trigger).toMatchObject({ location: "header", name: "X-Debug" });
     expect(withoutFilter.candidates[0]?.cause).toBe("server-config");
   });
+
+  it("a form body the decoy cannot carry: its fields move into the query of a GET, found and named as body", async () => {
+    // A filter scoped to /api/ (it reads query and form fields alike): the decoy path does not reproduce.
+    server = await startServer((s, res) => {
+      const all = decodeURIComponent(`${s.path} ${s.body}`.replace(/\+/g, " "));
+      if (s.path.startsWith("/api/") && /<script>/i.test(all)) return send(res, 403, REFUSAL);
+      return send(res, 404, NOT_FOUND);
+    });
+    const report = await investigate(
+      req(
+        "POST",
+        `${server.url}/api/comment`,
+        [["Content-Type", "application/x-www-form-urlencoded"]],
+        "name=ada&msg=hi+%3Cscript%3Ealert(1)%3C%2Fscript%3E&page=2",
+      ),
+      FAST,
+    );
+    expect(report.trigger).toMatchObject({ location: "body", name: "msg" });
+    expect(report.trigger!.minimal).toContain("<script>");
+    expect(report.candidates[0]?.cause).toBe("waf");
+    expect(unsafeHits(server.seen, "/api/comment")).toHaveLength(1);
+  });
 });
