@@ -135,6 +135,19 @@ export interface Verdict {
   fix: string[];
 }
 
+/**
+ * What the run sent that application code could have executed: every request
+ * other than the single replay with a non-safe method (or a body, or a method
+ * override) to a path where application code may answer.
+ */
+export interface SideEffects {
+  unsafeProbes: number;
+  /** One entry per such request: its probe number, method, redacted URL and why it could execute. */
+  unsafe?: Array<{ n: number; method: string; url: string; why: string }>;
+  /** Extension: what was not sent because it could execute, and what would allow it. */
+  withheld?: string[];
+}
+
 /** The report, shaped per the contract's why403.report/v1 (plus optional extensions). */
 export interface Report {
   schema: "why403.report/v1";
@@ -147,7 +160,7 @@ export interface Report {
   candidates: CauseScore[];
   trigger: Trigger | null;
   probes: ProbeRecord[];
-  sideEffects: { unsafeProbes: number };
+  sideEffects: SideEffects;
   /** Extension: what to try next when the evidence is thin. */
   nextSteps?: string[];
   /** Extension: "recording" (offline) or "live". */

@@ -9,7 +9,7 @@ import { createHttpTransport } from "../http/client.js";
 import { Pacer } from "../http/pacer.js";
 import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
-import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
+import { DEFAULT_MAX_PROBES, DEFAULT_MAX_UNSAFE, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
 import { backendOf } from "./compare.js";
 import { contentEvidence, evidenceFromExchange } from "./deps.js";
@@ -89,6 +89,8 @@ export async function investigate(
   const maxProbes = options.maxProbes ?? DEFAULT_MAX_PROBES;
   if (!Number.isInteger(maxProbes) || maxProbes < 1)
     throw new InputError("--max-probes must be a whole number of at least 1");
+  if (options.maxUnsafe !== undefined && (!Number.isInteger(options.maxUnsafe) || options.maxUnsafe < 0))
+    throw new InputError("--max-unsafe must be a whole number of at least 0");
   const prober = new Prober({
     transport,
     clock,
@@ -99,6 +101,7 @@ export async function investigate(
     runId,
     randomToken: options.randomToken ?? (() => randomBytes(6).toString("hex")),
     allowSideEffects,
+    maxUnsafe: options.maxUnsafe ?? DEFAULT_MAX_UNSAFE,
   });
   try {
     const base = await replay(request, prober);
@@ -116,6 +119,7 @@ export async function investigate(
       allowSideEffects,
       facts: {},
       unverified: [],
+      withheld: [],
       ran: new Set(),
     };
     const firstBackend = backendOf(exchange.response);

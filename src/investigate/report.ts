@@ -49,8 +49,9 @@ export function assembleReport(
     candidates: [],
     trigger: state.trigger ? redactTrigger(state.trigger) : null,
     probes: prober.records,
-    sideEffects: { unsafeProbes: prober.unsafeProbes },
+    sideEffects: { unsafeProbes: prober.unsafeProbes, unsafe: [...prober.unsafe] },
   };
+  if (state.withheld.length > 0) report.sideEffects.withheld = state.withheld.map(redactText);
   if (extra.notRefused) {
     report.notRefused = true;
     report.nextSteps = [
@@ -61,7 +62,11 @@ export function assembleReport(
   const d = decideLive(state);
   report.verdict = d.verdict;
   report.candidates = d.candidates;
-  const steps = [...state.unverified.map((u) => `Likely fix, not verified: ${u}`), ...d.nextSteps];
+  const steps = [
+    ...state.unverified.map((u) => `Likely fix, not verified: ${u}`),
+    ...state.withheld,
+    ...d.nextSteps,
+  ];
   if (extra.stoppedBecause) {
     report.stoppedBecause = extra.stoppedBecause;
     steps.push(`Probing stopped early: ${extra.stoppedBecause}.`);

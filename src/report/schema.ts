@@ -60,7 +60,15 @@ export const reportSchema = z.object({
       error: z.string().optional(),
     }),
   ),
-  sideEffects: z.object({ unsafeProbes: z.number().int().min(0) }),
+  sideEffects: z.object({
+    unsafeProbes: z.number().int().min(0),
+    unsafe: z
+      .array(
+        z.object({ n: z.number().int().min(1), method: z.string(), url: z.string(), why: z.string().min(1) }),
+      )
+      .optional(),
+    withheld: z.array(z.string()).optional(),
+  }),
   nextSteps: z.array(z.string()).optional(),
   mode: z.enum(["recording", "live"]).optional(),
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { InputError } from "../../errors.js";
 import type { RequestModel } from "../../model.js";
 import { investigate } from "../index.js";
-import { send, startServer, type TestServer, unsafeHits } from "./servers.js";
+import { send, serverOwnDecoyAnswer, startServer, type TestServer, unsafeHits } from "./servers.js";
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -34,6 +34,7 @@ describe("investigate against local servers", () => {
   it("host-wide content filter: finds the JSON member and the minimal fragment without touching the route", async () => {
     server = await startServer((req, res) => {
       if (/'\s*or\s+1=1/i.test(decodeURIComponent(req.body))) return send(res, 403, BLOCK_PAGE);
+      if (serverOwnDecoyAnswer(req, res)) return;
       if (req.path === "/api/items" && req.method === "POST")
         return send(res, 201, '{"ok":true}', { "Content-Type": "application/json" });
       if (req.path.startsWith("/api/items")) return send(res, 200, "items");
@@ -58,6 +59,55 @@ describe("investigate against local servers", () => {
     expect(unsafeHits(server.seen, "/api/items")).toHaveLength(1);
     // Every request carried our id.
     for (const s of server.seen) expect(String(s.headers["x-request-id"])).toMatch(/^why403-[0-9a-f]+-\d+$/);
+  });
+
+  it("a content filter in front of a catch-all app: diagnosed without executing anything, and says why no trigger search ran", async () => {
+    // Every path reaches the app; it acts on any POST whose body names an action.
+    const executed: string[] = [];
+    server = await startServer((req, res) => {
+      if (/'\s*or\s+1=1/i.test(decodeURIComponent(req.body))) return send(res, 403, BLOCK_PAGE);
+      if (!["GET", "HEAD", "OPTIONS"].includes(req.method) && /action=/.test(req.body)) {
+        executed.push(`${req.method} ${req.path}`);
+        return send(res, 200, '{"done":true}', {
+          "Content-Type": "application/json",
+          "X-Powered-By": "PHP/8.2",
+        });
+      }
+      return send(res, 404, "<html><body>No such page</body></html>", { "X-Powered-By": "PHP/8.2" });
+    });
+    const report = await investigate(
+      post(
+        `${server.url}/wp-admin/admin-ajax.php`,
+        "action=save&comment=x' or 1=1--",
+        "application/x-www-form-urlencoded",
+      ),
+      FAST,
+    );
+    expect(executed).toEqual([]);
+    expect(report.sideEffects.unsafeProbes).toBe(0);
+    expect(report.trigger).toBeNull();
+    expect(report.candidates[0]?.cause).toBe("waf");
+    expect(report.sideEffects.withheld?.join(" ")).toMatch(/No trigger search ran: GET on the decoy path/);
+    expect(report.nextSteps?.join("\n")).toMatch(/--allow-side-effects on a staging copy/);
+    // Every POST the app saw was the replay.
+    expect(server.seen.filter((s) => s.method === "POST")).toHaveLength(1);
+  });
+
+  it("with consent the decoy not shown inert is counted and listed, and --max-unsafe bounds such probes", async () => {
+    server = await startServer((req, res) => {
+      if (/'\s*or\s+1=1/i.test(decodeURIComponent(req.body))) return send(res, 403, BLOCK_PAGE);
+      return send(res, 404, "<html><body>No such page</body></html>", { "X-Powered-By": "PHP/8.2" });
+    });
+    const report = await investigate(
+      post(`${server.url}/api/items`, "a=1&comment=x' or 1=1--", "application/x-www-form-urlencoded"),
+      { ...FAST, allowSideEffects: true, maxUnsafe: 3 },
+    );
+    const posts = server.seen.filter((s) => s.method === "POST").length;
+    expect(report.sideEffects.unsafeProbes).toBe(3);
+    expect(posts - 1).toBe(3);
+    expect(report.sideEffects.unsafe?.map((u) => u.method)).toEqual(["POST", "POST", "POST"]);
+    expect(report.sideEffects.unsafe?.[0]?.why).toMatch(/decoy path not shown inert/);
+    expect(report.stoppedBecause).toMatch(/--max-unsafe 3/);
   });
 
   it("CSRF token missing: reads the form page's token, does not resend the POST without consent", async () => {
@@ -116,6 +166,7 @@ describe("investigate against local servers", () => {
       if (req.path === "/upload" && req.method === "POST")
         return send(res, 403, "<html><body><h1>403 Forbidden</h1></body></html>");
       if (req.path === "/upload") return send(res, 200, "upload form", { Allow: "GET, HEAD" });
+      if (serverOwnDecoyAnswer(req, res)) return;
       return send(res, 404, "<html><body><h1>404 Not Found</h1></body></html>");
     });
     const report = await investigate(
@@ -125,7 +176,7 @@ describe("investigate against local servers", () => {
     const get = report.probes.find((p) => p.purpose.startsWith("GET instead of POST"));
     expect(get?.status).toBe(200);
     expect(get?.finding).toMatch(/specific to POST/);
-    const decoyProbe = report.probes.find((p) => p.purpose.includes("decoy path"));
+    const decoyProbe = report.probes.find((p) => p.purpose.includes("on a decoy path"));
     expect(decoyProbe?.status).toBe(404);
     expect(decoyProbe?.url).toContain("/.well-known/why403/");
     expect(unsafeHits(server.seen, "/upload")).toHaveLength(1);
