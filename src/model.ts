@@ -148,6 +148,12 @@ export interface SideEffects {
   withheld?: string[];
 }
 
+/** Why the server gave no usable answer: the contract's failure kinds. */
+export interface BaselineFailure {
+  kind: "reset" | "timeout" | "tls" | "malformed" | "too-large" | "refused-connection" | "dns" | "other";
+  message: string;
+}
+
 /** The report, shaped per the contract's why403.report/v1 (plus optional extensions). */
 export interface Report {
   schema: "why403.report/v1";
@@ -155,6 +161,8 @@ export interface Report {
   baseline: {
     status: number | null;
     responder: Responder;
+    /** No usable answer from the server (exit 4): what went wrong. Absent or null otherwise. */
+    failure?: BaselineFailure | null;
   };
   verdict: Verdict | null;
   candidates: CauseScore[];

@@ -15,7 +15,7 @@ import { backendOf } from "./compare.js";
 import { contentEvidence, evidenceFromExchange } from "./deps.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
-import { assembleReport, decideLive } from "./report.js";
+import { assembleFailureReport, assembleReport, decideLive } from "./report.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -105,7 +105,11 @@ export async function investigate(
   });
   try {
     const base = await replay(request, prober);
-    if (!base.ok) throw new InputError(base.failure.message);
+    if (!base.ok) {
+      // A host name that does not resolve is the user's own input; anything else the server did.
+      if (base.failure.kind === "dns") throw new InputError(base.failure.message);
+      return assembleFailureReport(request, prober, base.failure);
+    }
     const { exchange, fingerprint: baseFp } = base;
     const state: InvestigationState = {
       runId,

@@ -1,7 +1,8 @@
 // Assembles the live report: baseline, the verdict from all evidence, the
 // trigger, every probe sent (replay first), and the side-effect count.
 
-import type { Trigger } from "../model.js";
+import type { NetworkFailure } from "../http/types.js";
+import type { BaselineFailure, RequestModel, Trigger } from "../model.js";
 import { redactSecret, redactText, redactUrl } from "../redact.js";
 import { decide } from "./deps.js";
 import type { Prober } from "./prober.js";
@@ -90,6 +91,42 @@ function inferApplicationLayer(state: InvestigationState): void {
     evidence: [
       "inferred: the refusal has the same style as the host's answer to a missing path, so the application behind the host wrote it",
       ...r.evidence,
+    ],
+  };
+}
+
+/** The contract's name for a transport failure kind. */
+function reportedKind(kind: NetworkFailure["kind"]): BaselineFailure["kind"] {
+  return kind === "refused" ? "refused-connection" : kind;
+}
+
+/**
+ * The report when the server gave no usable answer to the replay (or one of its
+ * redirect hops): no verdict, the failure named, every request sent listed. Exit 4.
+ */
+export function assembleFailureReport(
+  request: RequestModel,
+  prober: Prober,
+  failure: NetworkFailure,
+): LiveReport {
+  return {
+    schema: "why403.report/v1",
+    mode: "live",
+    target: { method: request.method, url: redactUrl(request.url) },
+    baseline: {
+      status: null,
+      responder: { layer: "unknown", product: null, evidence: [] },
+      failure: { kind: reportedKind(failure.kind), message: redactText(failure.message) },
+    },
+    verdict: null,
+    candidates: [],
+    trigger: null,
+    probes: prober.records,
+    sideEffects: { unsafeProbes: prober.unsafeProbes, unsafe: [...prober.unsafe] },
+    nextSteps: [
+      redactText(
+        `No usable answer from the server (${failure.message}), so nothing could be diagnosed. Check that the server answers this request at all (curl -v), then run why403 again.`,
+      ),
     ],
   };
 }

@@ -23,6 +23,22 @@ export const reportSchema = z.object({
       references: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
       relays: z.array(relay).optional(),
     }),
+    failure: z
+      .object({
+        kind: z.enum([
+          "reset",
+          "timeout",
+          "tls",
+          "malformed",
+          "too-large",
+          "refused-connection",
+          "dns",
+          "other",
+        ]),
+        message: z.string().min(1),
+      })
+      .nullable()
+      .optional(),
   }),
   verdict: z
     .object({

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InputError } from "../../errors.js";
 import type { RequestModel } from "../../model.js";
 import { investigate } from "../index.js";
 import { send, serverOwnDecoyAnswer, startServer, type TestServer, unsafeHits } from "./servers.js";
@@ -258,11 +257,16 @@ describe("investigate against local servers", () => {
     expect(JSON.stringify(report)).not.toContain("abcdefghijklmnop123456");
   });
 
-  it("a connection refused on the replay is a one-line input error", async () => {
+  it("a connection refused on the replay: a report with no verdict and baseline.failure (exit 4)", async () => {
     server = await startServer((_req, res) => send(res, 200, "x"));
     const url = server.url;
     await server.close();
     server = null;
-    await expect(investigate(post(`${url}/x`, "a", "text/plain"), FAST)).rejects.toBeInstanceOf(InputError);
+    const report = await investigate(post(`${url}/x`, "a", "text/plain"), FAST);
+    expect(report.verdict).toBeNull();
+    expect(report.baseline).toMatchObject({ status: null, failure: { kind: "refused-connection" } });
+    expect(report.baseline.failure?.message).toMatch(/refused/);
+    expect(report.probes).toHaveLength(1);
+    expect(report.probes[0]).toMatchObject({ safety: "replay", status: null, error: "refused" });
   });
 });
