@@ -128,6 +128,10 @@ export async function investigate(
     };
     const firstBackend = backendOf(exchange.response);
     if (firstBackend) state.facts.backends = new Set([firstBackend]);
+    if (base.withheldHop) {
+      state.withheld.push(base.withheldHop);
+      return assembleReport(state, prober, { withheldHop: base.withheldHop });
+    }
     const refused = REFUSAL_STATUSES.has(exchange.response.status) || baseFp.blockPage || baseFp.challenge;
     if (!refused) {
       prober.records[prober.records.length - 1]!.finding += " — not refused";

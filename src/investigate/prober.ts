@@ -72,6 +72,15 @@ export class Prober {
     return this.unsafe.length;
   }
 
+  get allowSideEffects(): boolean {
+    return this.o.allowSideEffects;
+  }
+
+  /** With consent, whether --max-unsafe leaves room for one more may-execute request. */
+  hasUnsafeRoom(): boolean {
+    return this.unsafe.length < this.o.maxUnsafe;
+  }
+
   /** Counts a request already sent that could have executed (a redirect hop re-sending the body). */
   countUnsafe(n: number, req: RequestModel, why: string): void {
     this.unsafe.push({ n, method: req.method, url: redactUrl(req.url), why });

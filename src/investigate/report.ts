@@ -37,7 +37,7 @@ export function decideLive(state: InvestigationState): ReturnType<typeof decide>
 export function assembleReport(
   state: InvestigationState,
   prober: Prober,
-  extra: { notRefused?: boolean; stoppedBecause?: string | undefined },
+  extra: { notRefused?: boolean; stoppedBecause?: string | undefined; withheldHop?: string },
 ): LiveReport {
   const target = { method: state.original.method, url: redactUrl(state.original.url) };
   inferApplicationLayer(state);
@@ -58,6 +58,12 @@ export function assembleReport(
     report.nextSteps = [
       `The replay got ${state.baseline.status}, which is not a refusal: the request works as sent now.`,
     ];
+    return report;
+  }
+  if (extra.withheldHop) {
+    // The answer is a redirect the replay did not follow: nothing to decide from yet.
+    report.stoppedBecause = "the replay stopped before a redirect hop that could execute the request again";
+    report.nextSteps = [redactText(extra.withheldHop)];
     return report;
   }
   const d = decideLive(state);

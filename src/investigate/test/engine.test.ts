@@ -201,12 +201,51 @@ describe("investigate against local servers", () => {
     expect(report.baseline.status).toBe(405);
     expect(report.candidates[0]?.cause).toBe("redirect-method-change");
 
+    // -X POST keeps the method: the hop would POST the body again, so without consent it is not sent.
     const explicit = post(`${server.url}/old`, "a=1", "application/x-www-form-urlencoded");
     explicit.options = { followRedirects: true, explicitMethod: true };
-    const ok = await investigate(explicit, FAST);
+    const stopped = await investigate(explicit, FAST);
+    expect(stopped.probes.map((p) => p.status)).toEqual([301]);
+    expect(stopped.verdict).toBeNull();
+    expect(stopped.sideEffects.unsafeProbes).toBe(0);
+    expect(stopped.nextSteps?.[0]).toMatch(
+      /stopped before redirect hop 1: curl -L would send POST http:\/\/127\.0\.0\.1:\d+\/new with the same 3-byte body again \(-X POST keeps the method on a 301\)/,
+    );
+    const ok = await investigate(explicit, { ...FAST, allowSideEffects: true });
     expect(ok.notRefused).toBe(true);
-    expect(ok.verdict).toBeNull();
     expect(ok.probes.map((p) => p.status)).toEqual([301, 201]);
+    expect(ok.sideEffects.unsafe).toEqual([
+      {
+        n: 2,
+        method: "POST",
+        url: expect.stringMatching(/\/new$/),
+        why: expect.stringMatching(/redirect hop 1/),
+      },
+    ]);
+  });
+
+  it("a 307/308 chain back to the original path: the POST is sent once without consent, --max-unsafe times more with it", async () => {
+    server = await startServer((req, res) => {
+      if (req.path === "/a") return send(res, 307, "again", { Location: "/b" });
+      if (req.path === "/b") return send(res, 308, "again", { Location: "/a" });
+      return send(res, 404, "nf");
+    });
+    const req = post(`${server.url}/a`, "action=delete", "application/x-www-form-urlencoded");
+    req.options = { followRedirects: true };
+    const report = await investigate(req, FAST);
+    expect(server.seen.filter((s) => s.method === "POST")).toHaveLength(1);
+    expect(report.sideEffects.unsafeProbes).toBe(0);
+    expect(report.sideEffects.withheld?.[0]).toMatch(
+      /curl -L would send POST \S+\/b with the same 13-byte body again \(307 keeps the method and body\)/,
+    );
+    expect(report.probes[0]!.finding).toMatch(/redirect not followed/);
+
+    server.seen.length = 0;
+    const consented = await investigate(req, { ...FAST, allowSideEffects: true, maxUnsafe: 2 });
+    expect(server.seen.filter((s) => s.method === "POST")).toHaveLength(3);
+    expect(consented.sideEffects.unsafeProbes).toBe(2);
+    expect(consented.sideEffects.unsafe?.map((u) => u.n)).toEqual([2, 3]);
+    expect(consented.nextSteps?.[0]).toMatch(/--max-unsafe/);
   });
 
   it("not refused: one request, notRefused set", async () => {
