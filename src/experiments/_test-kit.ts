@@ -80,6 +80,7 @@ export async function kit(
     candidates: [],
     allowSideEffects: opts.allowSideEffects ?? false,
     facts: {},
+    client: null,
     unverified: [],
     ran: new Set(),
   };

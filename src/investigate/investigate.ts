@@ -115,6 +115,7 @@ export async function investigate(
       candidates: [],
       allowSideEffects,
       facts: {},
+      client: options.client ?? null,
       unverified: [],
       ran: new Set(),
     };

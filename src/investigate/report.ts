@@ -1,7 +1,7 @@
 // Assembles the live report: baseline, the verdict from all evidence, the
 // trigger, every probe sent (replay first), and the side-effect count.
 
-import type { Trigger } from "../model.js";
+import type { CauseScore, Trigger } from "../model.js";
 import { redactSecret, redactText, redactUrl } from "../redact.js";
 import { decide } from "./deps.js";
 import type { Prober } from "./prober.js";
@@ -30,6 +30,7 @@ export function decideLive(state: InvestigationState): ReturnType<typeof decide>
     trigger: state.trigger,
     mode: "live",
     target: { method: state.original.method, url: state.original.url },
+    client: state.client,
   });
 }
 
@@ -61,7 +62,10 @@ export function assembleReport(
   const d = decideLive(state);
   report.verdict = d.verdict;
   report.candidates = d.candidates;
-  const steps = [...state.unverified.map((u) => `Likely fix, not verified: ${u}`), ...d.nextSteps];
+  const steps = [
+    ...unverifiedFor(state, d.candidates).map((u) => `Likely fix, not verified: ${u}`),
+    ...d.nextSteps,
+  ];
   if (extra.stoppedBecause) {
     report.stoppedBecause = extra.stoppedBecause;
     steps.push(`Probing stopped early: ${extra.stoppedBecause}.`);
@@ -87,4 +91,19 @@ function inferApplicationLayer(state: InvestigationState): void {
       ...r.evidence,
     ],
   };
+}
+
+/** Candidates weaker than this do not bring their untried fixes into the report. */
+const UNVERIFIED_MIN_CONFIDENCE = 0.15;
+
+/**
+ * The untried fixes that belong to the verdict or to a candidate still in the running:
+ * a fix for a cause the evidence has set aside (waiting out a rate limit after an
+ * address rule refused) would send the user the wrong way.
+ */
+function unverifiedFor(state: InvestigationState, candidates: CauseScore[]): string[] {
+  const live = new Set(
+    candidates.filter((c) => c.confidence >= UNVERIFIED_MIN_CONFIDENCE).map((c) => c.cause),
+  );
+  return state.unverified.filter((u) => live.has(u.cause)).map((u) => u.text);
 }
