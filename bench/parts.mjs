@@ -17,7 +17,8 @@ export const parts = [
   },
   {
     id: "crs",
-    title: "OWASP CRS 3.3.4 regression tests vs the lab's Apache + ModSecurity + CRS (PL1): trigger search per rule family",
+    title:
+      "OWASP CRS 3.3.4 regression tests vs the lab's Apache + ModSecurity + CRS (PL1): trigger search per rule family",
     run: crsSuite,
   },
   { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },

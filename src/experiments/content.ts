@@ -8,6 +8,7 @@
 import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
 import { guessFamily, matchFamily } from "../evidence/content/families.js";
+import { couldExecute } from "../http/method-override.js";
 import { isSafeMethod } from "../http/types.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
@@ -20,68 +21,12 @@ interface Base {
   req: RequestModel;
   safety: ProbeSafety;
   where: string;
-  /** Names of the form fields moved from the body into the query (reported as body again). */
-  movedFields?: Set<string>;
-}
-
-function formFields(text: string): string[] {
-  return text
-    .split("&")
-    .filter((p) => p !== "")
-    .map((p) => {
-      const raw = p.includes("=") ? p.slice(0, p.indexOf("=")) : p;
-      try {
-        return decodeURIComponent(raw.replace(/\+/g, " "));
-      } catch {
-        return raw;
-      }
-    });
-}
-
-/**
- * A non-safe request whose body is a form: its fields moved into the query of a GET
- * (firewalls read query and form fields alike), or null when the body cannot move.
- */
-function movedToQuery(req: RequestModel, url: string): { req: RequestModel; fields: Set<string> } | null {
-  if (isSafeMethod(req.method) || !req.body || req.body.length === 0) return null;
-  const ct = req.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "";
-  if (!/application\/x-www-form-urlencoded/i.test(ct)) return null;
-  const body = req.body.toString("latin1");
-  const u = new URL(url);
-  const query = u.search.slice(1);
-  u.search = query ? `${query}&${body}` : body;
-  const before = new Set(formFields(query));
-  return {
-    req: asSafe(req, "GET", u.toString()),
-    fields: new Set(formFields(body).filter((f) => !before.has(f))),
-  };
-}
-
-/**
- * No decoy or safe method carries the request as it is, and no consent: move the form
- * fields into the query of a GET, on a decoy path, then on the original URL (both
- * safe), and search there when it is refused the same way.
- */
-async function movedBase(ctx: ProbeContext): Promise<Base | null> {
-  const { state } = ctx;
-  const places: Array<[string, ProbeSafety, string]> = [
-    [ctx.decoyUrl(true), "decoy", "with your form fields in the query of a GET on a decoy path"],
-    [state.target.url, "safe-method", "with your form fields in the query of a GET on the original URL"],
-  ];
-  for (const [url, safety, where] of places) {
-    const moved = movedToQuery(state.target, url);
-    if (!moved || ctx.remaining() <= 1) return null;
-    const out = await ctx.probe(moved.req, `your request ${where}`, safety);
-    out.record.finding = out.sameRefusal ? "refused the same way: the search runs here" : "not the refusal";
-    if (out.sameRefusal) return { req: moved.req, safety, where, movedFields: moved.fields };
-  }
-  return null;
 }
 
 function baseFor(state: InvestigationState): Base | null {
   if (state.facts.decoy?.reproduces)
     return { req: onUrl(state.target, state.facts.decoy.url), safety: "decoy", where: "on the decoy path" };
-  if (isSafeMethod(state.target.method))
+  if (!couldExecute(state.target))
     return { req: state.target, safety: "safe-method", where: "on the original URL" };
   if (state.allowSideEffects)
     return { req: state.target, safety: "may-execute", where: "on the original path (side effects allowed)" };
@@ -252,9 +197,7 @@ export const content: Experiment = {
   appliesTo(state) {
     // A trigger already found in the path or the method: nothing left to search.
     if (state.trigger !== null) return false;
-    // The moved form is the fallback once the decoy has had its say.
-    const movable = state.facts.decoy !== undefined && movedToQuery(state.target, state.target.url) !== null;
-    if (!baseFor(state) && !movable) return false;
+    if (!baseFor(state)) return false;
     return requestTree(state.target).root.children.length > 0;
   },
   priority(state) {
@@ -263,8 +206,7 @@ export const content: Experiment = {
   },
   async run(ctx) {
     const { state } = ctx;
-    const base = baseFor(state) ?? (await movedBase(ctx));
-    if (!base) return;
+    const base = baseFor(state)!;
     let k = 0;
     const result = await minimizeRequest(
       base.req,
@@ -292,10 +234,6 @@ export const content: Experiment = {
       return;
     }
     if (result.followsContent !== true || result.parts.length === 0) return;
-    if (base.movedFields) {
-      for (const p of result.parts)
-        if (p.location === "query" && p.name !== null && base.movedFields.has(p.name)) p.location = "body";
-    }
     const family = guessFamily(
       result.parts.map((p) => p.value).join(" "),
       result.parts[0]!.location,

@@ -70,6 +70,17 @@ export const path: Experiment = {
     const { state } = ctx;
     const { segments, trailingSlash } = segmentsOf(state.target.url);
     const base = ctx.decoyUrl(false);
+    // The request itself never went to the decoy (withheld as may-execute): first show
+    // that a GET there with your headers passes, so a refusal below is the path's doing.
+    if (state.facts.decoy?.sent === false) {
+      const bare = await ctx.probe(
+        asSafe(state.target, "GET", base),
+        "GET on a decoy path, your headers",
+        "decoy",
+      );
+      bare.record.finding = bare.sameRefusal ? "refused: not the path" : "not refused";
+      if (bare.sameRefusal || bare.inconclusive) return;
+    }
     const whole = await ctx.probe(
       onDecoy(ctx, base, segments, trailingSlash),
       "your path moved under a decoy prefix (GET)",

@@ -4,7 +4,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RequestModel } from "../../model.js";
 import { investigate } from "../index.js";
-import { type Seen, send, startServer, type TestServer, unsafeHits } from "./servers.js";
+import {
+  type Seen,
+  send,
+  serverOwnDecoyAnswer,
+  startServer,
+  type TestServer,
+  unsafeHits,
+} from "./servers.js";
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -44,6 +51,9 @@ function contentFilter(extra: (s: Seen) => boolean) {
   return (s: Seen, res: Parameters<Parameters<typeof startServer>[0]>[1]) => {
     const everything = `${decoded(s)} ${s.body}`;
     if (/<script>/i.test(everything) || extra(s)) return send(res, 403, REFUSAL);
+    // The decoy prefix is served by the web server itself: shown inert, so the
+    // request's own method may go there.
+    if (serverOwnDecoyAnswer(s, res)) return;
     return send(res, 404, NOT_FOUND);
   };
 }
@@ -84,17 +94,20 @@ describe("trigger search: every part a firewall inspects", () => {
   });
 
   it("the same method rule with no content filter in front: trigger method, a server rule", async () => {
-    server = await startServer((s, res) =>
-      s.method === "DELETE" ? send(res, 403, REFUSAL) : send(res, 404, NOT_FOUND),
-    );
+    server = await startServer((s, res) => {
+      if (s.method === "DELETE") return send(res, 403, REFUSAL);
+      if (serverOwnDecoyAnswer(s, res)) return;
+      return send(res, 404, NOT_FOUND);
+    });
     const report = await investigate(req("DELETE", `${server.url}/api/items/7`), FAST);
     expect(report.trigger).toMatchObject({ location: "method", minimal: "DELETE" });
     expect(report.candidates[0]?.cause).toBe("server-config");
   });
 
   it("a charset in Content-Type: the header is searched (replaced by the body's plain type), cause waf", async () => {
+    // The charset rule guards requests that carry a body (POST), whatever the body holds.
     server = await startServer(
-      contentFilter((s) => /charset=utf-7/i.test(String(s.headers["content-type"]))),
+      contentFilter((s) => s.method === "POST" && /charset=utf-7/i.test(String(s.headers["content-type"]))),
     );
     const report = await investigate(
       req(
@@ -149,27 +162,5 @@ describe("trigger search: every part a firewall inspects", () => {
     const withoutFilter = await investigate(req("GET", `${server.url}/reports/`, [["X-Debug", "1"]]), FAST);
     expect(withoutFilter.trigger).toMatchObject({ location: "header", name: "X-Debug" });
     expect(withoutFilter.candidates[0]?.cause).toBe("server-config");
-  });
-
-  it("a form body the decoy cannot carry: its fields move into the query of a GET, found and named as body", async () => {
-    // A filter scoped to /api/ (it reads query and form fields alike): the decoy path does not reproduce.
-    server = await startServer((s, res) => {
-      const all = decodeURIComponent(`${s.path} ${s.body}`.replace(/\+/g, " "));
-      if (s.path.startsWith("/api/") && /<script>/i.test(all)) return send(res, 403, REFUSAL);
-      return send(res, 404, NOT_FOUND);
-    });
-    const report = await investigate(
-      req(
-        "POST",
-        `${server.url}/api/comment`,
-        [["Content-Type", "application/x-www-form-urlencoded"]],
-        "name=ada&msg=hi+%3Cscript%3Ealert(1)%3C%2Fscript%3E&page=2",
-      ),
-      FAST,
-    );
-    expect(report.trigger).toMatchObject({ location: "body", name: "msg" });
-    expect(report.trigger!.minimal).toContain("<script>");
-    expect(report.candidates[0]?.cause).toBe("waf");
-    expect(unsafeHits(server.seen, "/api/comment")).toHaveLength(1);
   });
 });
