@@ -11,7 +11,7 @@
 // is still refused.
 //
 // Alone: node bench/crs.mjs [--family 942] [--limit N] [--server apache|nginx-modsec]
-//        [--json out.json] [--verbose]      (build first: npm run build)
+//        [--json out.json] [--verbose] [--allow-side-effects]   (build first: npm run build)
 import { request as httpRequest } from "node:http";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -31,7 +31,7 @@ const MAX_PROBES = 30;
 const DEFAULT_LIMIT = Number(process.env.BENCH_CRS_LIMIT ?? 4);
 
 function parseArgs(argv) {
-  const o = { families: [], limit: DEFAULT_LIMIT, server: "apache", json: null, verbose: false };
+  const o = { families: [], limit: DEFAULT_LIMIT, server: "apache", json: null, verbose: false, consent: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--family") o.families.push(...argv[++i].split(","));
@@ -39,6 +39,7 @@ function parseArgs(argv) {
     else if (a === "--server") o.server = argv[++i];
     else if (a === "--json") o.json = argv[++i];
     else if (a === "--verbose" || a === "-v") o.verbose = true;
+    else if (a === "--allow-side-effects") o.consent = true;
     else throw new Error(`unknown argument ${a}`);
   }
   if (!["apache", "nginx-modsec"].includes(o.server))
@@ -163,7 +164,7 @@ export async function runCrs(argv = []) {
   const { startLab, stopLabAndWait } = await import(pathToFileURL(labModule).href);
   let lab;
   try {
-    lab = await startLab({ root: resolve("."), name: "crs-bench", owner: process.pid });
+    lab = await startLab({ root: resolve("."), name: `crs-bench-${process.pid}`, owner: process.pid });
   } catch (err) {
     note(`(skipped: the lab did not start: ${String(err?.message ?? err).split("\n")[0]})`);
     return null;
@@ -214,7 +215,7 @@ async function runAgainst(lib, lab, dir, opts) {
       kept++;
       const report = await lib.investigate(conv.req, {
         maxProbes: MAX_PROBES,
-        allowSideEffects: false,
+        allowSideEffects: opts.consent,
         timeoutMs: 10_000,
         ratePerSecond: RATE,
         requestIds: true,
@@ -280,7 +281,7 @@ function printResults(results, rejects, opts, before, after, wall) {
     `server: ${opts.server === "apache" ? "Apache 2.4 + ModSecurity 2.9 + CRS 3.3.4, PL1" : "nginx + ModSecurity v3 + CRS 3.3.4, PL1"}; ledger movement on the lab app: ${moved} (aim 0)`,
   );
   note(
-    `mode: as a user runs it (no server logs, side effects not allowed, ${RATE} requests/s); ` +
+    `mode: as a user runs it (no server logs, ${opts.consent ? "--allow-side-effects" : "default: side effects not allowed"}, ${RATE} requests/s); ` +
       `cases per family: ${opts.limit > 0 ? `first ${opts.limit} kept (--limit, BENCH_CRS_LIMIT)` : "all"}; wall ${(wall / 1000).toFixed(0)} s`,
   );
   note(`aims per family: cause waf >= 95%, location >= 95%, minimal >= 90%, median probes <= 12, ledger 0`);
