@@ -31,7 +31,14 @@ const MAX_PROBES = 30;
 const DEFAULT_LIMIT = Number(process.env.BENCH_CRS_LIMIT ?? 4);
 
 function parseArgs(argv) {
-  const o = { families: [], limit: DEFAULT_LIMIT, server: "apache", json: null, verbose: false, consent: false };
+  const o = {
+    families: [],
+    limit: DEFAULT_LIMIT,
+    server: "apache",
+    json: null,
+    verbose: false,
+    consent: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--family") o.families.push(...argv[++i].split(","));
