@@ -1,0 +1,3 @@
+export async function cmdCompare(_argv: string[]): Promise<number> {
+  return 2;
+}
