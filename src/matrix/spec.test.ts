@@ -31,7 +31,7 @@ function errorOf(text: string, environment: NodeJS.ProcessEnv = env): string {
 }
 
 describe("matrix file", () => {
-  it("reads the contract's example, filling ${NAME} from the environment", () => {
+  it("reads the contract's example, filling each variable from the environment", () => {
     const spec = parseMatrix(CONTRACT_EXAMPLE, "authz.yaml", env);
     expect(spec.base).toBe("http://127.0.0.1:8080");
     expect(spec.identities.map((i) => i.name)).toEqual(["anonymous", "viewer", "admin"]);
@@ -46,6 +46,7 @@ describe("matrix file", () => {
   it("reads the same matrix written as JSON, with method and path as separate fields", () => {
     const json = JSON.stringify({
       base: "https://staging.example",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the matrix syntax, not a JS template
       identities: { anonymous: {}, admin: { headers: { "X-API-Key": "${ADMIN_TOKEN}" } } },
       checks: [{ method: "delete", path: "/api/projects/7?force=1", allow: "admin" }],
     });
