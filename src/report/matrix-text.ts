@@ -37,7 +37,8 @@ export function renderMatrixText(result: MatrixResult, s: Style): string {
   for (const r of requests) {
     const row = identities.map((id, i) => {
       const c = byKey.get(`${r}\u0000${id}`)!;
-      return paint(c, pad(cellText(c), widths[i]!), s);
+      // The last column is not padded: no trailing blanks in logs and CI output.
+      return paint(c, i === identities.length - 1 ? cellText(c) : pad(cellText(c), widths[i]!), s);
     });
     lines.push([pad(r, firstWidth), ...row].join("  "));
   }
