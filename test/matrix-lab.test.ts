@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isOneLineError, runCliAsync } from "./helpers/cli.js";
+import { isOneLineError, runCli, runCliAsync } from "./helpers/cli.js";
 import { getLab, type LabInfo } from "./lab.js";
 
 let lab: LabInfo;
@@ -201,5 +201,18 @@ describe("why403 matrix through Apache + ModSecurity + CRS", () => {
     // Apache's own 403 page names no firewall: no cause may be claimed without the logs.
     expect(refused).toMatchObject({ outcome: "deny", ok: false, cause: null });
     expect(refused.causeDetail).toBe("not pinned; answered by apache web-server");
+  });
+});
+
+describe("why403 matrix and compare --help", () => {
+  it("show usage with examples and the exit codes", () => {
+    for (const cmd of ["matrix", "compare"]) {
+      const r = runCli([cmd, "--help"]);
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`^Usage: why403 ${cmd} `));
+      expect(r.stdout, cmd).toContain("Examples");
+      expect(r.stdout, cmd).toContain("Exit status: 0 ");
+    }
+    expect(runCli(["--help"]).stdout).toMatch(/why403 matrix <file\.yaml\|json>/);
   });
 });

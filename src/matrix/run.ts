@@ -2,7 +2,7 @@
 // Each answer is classified allow / deny / error, and a refusal is diagnosed
 // from the answer alone (the same offline engine as `why403 response`).
 import { diagnoseRecording } from "../diagnose/recording.js";
-import { Pacer } from "../http/pacer.js";
+import { Pacer, retryAfterMs } from "../http/pacer.js";
 import { newRunId, requestIdFor, withRequestId } from "../http/request-id.js";
 import { isSafeMethod, type Transport } from "../http/types.js";
 import { DEFAULT_MATRIX_CONCURRENCY, DEFAULT_RATE_PER_SECOND, DEFAULT_TIMEOUT_MS } from "../limits.js";
@@ -152,6 +152,9 @@ async function runCell(
     cell.note = sent.failure.message;
     return { cell, exchange: null };
   }
+  // A server that asks for a pause gets it before the next cell (within the pacer's longest wait).
+  const pause = retryAfterMs(sent.response.headers, Date.now());
+  if (pause !== null && (sent.response.status === 429 || sent.response.status === 503)) pacer.deferFor(pause);
   const exchange: Exchange = { request, response: sent.response, redirects: [], startedAt };
   classify(cell, exchange, []);
   return { cell, exchange };
