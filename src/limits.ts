@@ -32,3 +32,5 @@ export const MAX_JSON_DEPTH = 256;
 export const MAX_MATRIX_CELLS = 5000;
 /** Default number of matrix cells in flight at once (the --rate pacing applies as well). */
 export const DEFAULT_MATRIX_CONCURRENCY = 2;
+/** Largest authorization matrix file read (a YAML parse holds the whole document in memory). */
+export const MAX_MATRIX_FILE_BYTES = 4 * 1024 * 1024;

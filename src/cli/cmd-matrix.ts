@@ -31,7 +31,9 @@ export async function cmdMatrix(argv: string[]): Promise<number> {
     throw new UsageError("--server-logs finds each cell by its X-Request-Id: drop --no-request-id");
   const { readInputFile } = await import("../request/read-input.js");
   const { parseMatrix } = await import("../matrix/spec.js");
-  const spec = parseMatrix(readInputFile(file, "matrix file").toString("utf8"), file, process.env);
+  const { MAX_MATRIX_FILE_BYTES } = await import("../limits.js");
+  const text = readInputFile(file, "matrix file", MAX_MATRIX_FILE_BYTES).toString("utf8");
+  const spec = parseMatrix(text, file, process.env);
   const { runMatrix, matrixExitCode } = await import("../matrix/run.js");
   const { createHttpTransport } = await import("../http/client.js");
   const transport = createHttpTransport();

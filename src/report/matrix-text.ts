@@ -32,7 +32,9 @@ export function renderMatrixText(result: MatrixResult, s: Style): string {
   );
   const lines: string[] = [s.bold(`Authorization matrix against ${result.base}`), ""];
   lines.push(
-    s.bold([pad("request", firstWidth), ...identities.map((id, i) => pad(id, widths[i]!))].join("  ")),
+    s.bold(
+      [pad("request", firstWidth), ...identities.map((id, i) => pad(id, widths[i]!))].join("  ").trimEnd(),
+    ),
   );
   for (const r of requests) {
     const row = identities.map((id, i) => {
