@@ -116,6 +116,9 @@ describe("why403 compare on the lab", () => {
       [401, "credentials-invalid", ["Authorization"]],
     ]);
     expect(heldResult.notes).toHaveLength(2);
+    expect(heldResult.differences.some((d) => /refuse it for that; pass --carry-credentials/.test(d))).toBe(
+      true,
+    );
     expect(held.stdout).not.toContain(readOnly);
     // What the app saw: a valid token arrived in exactly one run (the own origin's).
     const lines = appLogSince(logStart).filter((l) => runOf(l.reqId) && l.url?.startsWith("/api/orders"));

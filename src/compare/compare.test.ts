@@ -121,4 +121,19 @@ describe("differences", () => {
       "The outcome differs: refused 403 at https://a, no usable answer (refused) everywhere else.",
     );
   });
+
+  it("says a credentials-invalid refusal where credentials were held back comes from holding them back", () => {
+    const result = compareResult({ method: "POST", path: "/api/orders" }, [
+      env("https://prod", {}),
+      env("https://staging", {
+        status: 401,
+        verdict: { cause: "credentials-invalid", confidence: 0.9 },
+        withheld: ["Authorization"],
+      }),
+    ]);
+    expect(result.differences).toContain(
+      "The cause differs: insufficient-permission at https://prod, credentials-invalid everywhere else: the environments that got the request without its credentials refuse it for that; pass --carry-credentials to compare the same identity everywhere.",
+    );
+    expect(result.notes).toHaveLength(1);
+  });
 });

@@ -159,13 +159,7 @@ function differences(envs: EnvironmentResult[]): string[] {
   if (responders.length > 1 || (somePassed && responders.length === 1 && named.length === refused.length))
     out.push(responderSentence(named, answered, responders));
   const causes = groups(refused, (e) => e.verdict?.cause ?? "no cause pinned");
-  if (causes.length > 1)
-    out.push(
-      `The cause differs: ${contrast(causes)}: the environments refuse for different reasons, so compare their ${causes
-        .map(([c]) => c)
-        .filter((c) => c !== "no cause pinned")
-        .join(" and ")} settings.`,
-    );
+  if (causes.length > 1) out.push(causeSentence(refused, causes));
   const triggers = groups(refused, (e) =>
     e.trigger
       ? `the ${e.trigger.location}${e.trigger.name ? ` ${e.trigger.name}` : ""}`
@@ -200,4 +194,22 @@ function responderSentence(
     return `Only ${list(names)} has a ${layer === "waf" ? "WAF" : "CDN"} in front: ${responderText(there)} answered there, ${list([...new Set(rest)])} everywhere else.`;
   }
   return `A different layer answers: ${contrast(responders)}: the environments do not have the same servers in front of the application.`;
+}
+
+/**
+ * The cause differs. When the environments that got no credentials are exactly
+ * those refused as credentials-invalid, that is what holding them back did, not
+ * a difference between the environments.
+ */
+function causeSentence(refused: EnvironmentResult[], causes: Array<[string, string[]]>): string {
+  const head = `The cause differs: ${contrast(causes)}`;
+  const missing = refused.filter((e) => e.verdict?.cause === "credentials-invalid");
+  if (
+    missing.length &&
+    missing.every((e) => e.withheld.length) &&
+    refused.every((e) => !e.withheld.length || missing.includes(e))
+  )
+    return `${head}: the environments that got the request without its credentials refuse it for that; pass --carry-credentials to compare the same identity everywhere.`;
+  const named = causes.map(([c]) => c).filter((c) => c !== "no cause pinned");
+  return `${head}: the environments refuse for different reasons, so compare their ${named.join(" and ")} settings.`;
 }
