@@ -104,9 +104,11 @@ export function cellRequest(base: string, check: MatrixCheck, identity: MatrixId
     if (at === -1) headers.push(["Cookie", jar]);
     else headers[at] = [headers[at]![0], `${headers[at]![1]}; ${jar}`];
   }
+  const url = new URL(`${base}${check.path}`);
+  for (const [k, v] of identity.query) url.searchParams.append(k, v);
   return {
     method: check.method,
-    url: `${base}${check.path}`,
+    url: identity.query.length ? url.toString() : `${base}${check.path}`,
     headers,
     body: check.body === null ? null : Buffer.from(check.body, "utf8"),
     options: {},

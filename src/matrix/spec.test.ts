@@ -126,6 +126,14 @@ describe("a cell's request", () => {
     );
     const req = cellRequest(spec.base, spec.checks[0]!, spec.identities[0]!);
     expect(req.url).toBe("http://x/p");
+    const keyed = parseMatrix(
+      "base: http://x\nidentities:\n  k: {query: {api_key: s3cr3t}}\nchecks: [{request: GET /p?a=1, allow: k}]",
+      "m.yaml",
+      {},
+    );
+    expect(cellRequest(keyed.base, keyed.checks[0]!, keyed.identities[0]!).url).toBe(
+      "http://x/p?a=1&api_key=s3cr3t",
+    );
     expect(req.headers).toEqual([
       ["Cookie", "theme=dark; sid=s1"],
       ["Authorization", "Bearer u"],

@@ -13,6 +13,8 @@ export interface MatrixIdentity {
   headers: Header[];
   /** Cookie name → value, sent as one Cookie header. */
   cookies: Array<[string, string]>;
+  /** Query parameters added to every request (an API key some services take in the URL). */
+  query: Array<[string, string]>;
 }
 
 export interface MatrixCheck {
@@ -36,7 +38,7 @@ export interface MatrixSpec {
 const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
 
 const identitySchema = z
-  .object({ headers: stringMap.optional(), cookies: stringMap.optional() })
+  .object({ headers: stringMap.optional(), cookies: stringMap.optional(), query: stringMap.optional() })
   .strict()
   .nullable();
 
@@ -83,6 +85,7 @@ export function parseMatrix(text: string, file: string, env: NodeJS.ProcessEnv):
     name,
     headers: headerList(v?.headers, `${file}: identities.${name}.headers`),
     cookies: Object.entries(v?.cookies ?? {}).map(([k, c]) => [k, String(c)] as [string, string]),
+    query: Object.entries(v?.query ?? {}).map(([k, q]) => [k, String(q)] as [string, string]),
   }));
   if (identities.length === 0) throw new InputError(`${file}: identities: name at least one identity`);
   const names = new Set(identities.map((i) => i.name));
