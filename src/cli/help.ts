@@ -141,6 +141,7 @@ variable is an error):
     anonymous: {}
     viewer: { headers: { Authorization: "Bearer \${VIEWER_TOKEN}" } }
     admin:  { cookies: { session: "\${ADMIN_SESSION}" } }
+    robot:  { query: { api_key: "\${ROBOT_KEY}" } }
   checks:
     - request: GET /api/projects
       allow: [viewer, admin]          # every other identity must be refused
