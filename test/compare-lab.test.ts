@@ -52,15 +52,25 @@ beforeAll(async () => {
 });
 
 describe("why403 compare on the lab", () => {
-  it("finds the WAF only one environment has: the CRS false positive behind Apache", async () => {
-    const before = (await ledger()).length;
-    const r = await runCliAsync([
-      "compare",
-      `${lab.apps.node.url}/api/items`,
+  it("finds the refusal only one environment has: the CRS false positive behind Apache", async () => {
+    const item = [
       "-H",
       "content-type: application/json",
       "--data-raw",
       JSON.stringify({ name: "Lunch", description: "I'm here; select from the menu" }),
+    ];
+    // Same engine as `why403 curl`: Apache's environment must read as curl reads it there.
+    const alone = JSON.parse(
+      (await runCliAsync(["curl", `${lab.apache.url}/api/items`, ...item, "--json"])).stdout,
+    ) as {
+      verdict: { cause: string };
+      trigger: { location: string; name: string | null } | null;
+    };
+    const before = (await ledger()).length;
+    const r = await runCliAsync([
+      "compare",
+      `${lab.apps.node.url}/api/items`,
+      ...item,
       "--with",
       lab.nginx.url,
       "--with",
@@ -77,11 +87,14 @@ describe("why403 compare on the lab", () => {
       [lab.apache.url, 403, true],
     ]);
     const apache = result.environments[2]!;
-    expect(apache.responder).toEqual({ layer: "waf", product: "modsecurity" });
-    expect(apache.verdict?.cause).toBe("waf");
-    expect(apache.trigger).toEqual({ location: "body", name: "$.description" });
+    // Apache's own 403 page answers; nothing in the answer names the firewall inside it.
+    expect(apache.responder).toEqual({ layer: "web-server", product: "apache" });
+    expect(apache.verdict?.cause).toBe(alone.verdict.cause);
+    expect(apache.trigger).toEqual(
+      alone.trigger ? { location: alone.trigger.location, name: alone.trigger.name } : null,
+    );
     expect(result.differences).toContain(
-      `Only ${lab.apache.url} has a WAF that refuses: modsecurity (waf) answered there, while ${lab.apps.node.url} and ${lab.nginx.url} let the request through to the application.`,
+      `Only ${lab.apache.url} refuses (${alone.verdict.cause}): apache (web-server) answered there, while ${lab.apps.node.url} and ${lab.nginx.url} let the request through to the application.`,
     );
     expect(result.differences[0]).toMatch(
       /^The outcome differs: refused 403 at http:\/\/127\.0\.0\.1:\d+, not refused \(201\) everywhere else/,
@@ -155,13 +168,33 @@ describe("why403 compare on the lab", () => {
     expect(r.code).toBe(1);
     const table = r.stdout.split("\n").slice(2, 6);
     expect(table[0]).toMatch(/^environment\s+status\s+responder\s+cause\s+trigger$/);
-    expect(table[1]).toMatch(/^http:\/\/127\.0\.0\.1:\d+\s+403\s+web-server \/ nginx\s+ip-restriction/);
+    // Same engine as `why403 curl`: the cause of nginx's refusal is whatever curl finds for it.
+    const alone = await runCliAsync(["curl", `${lab.nginx.url}/admin/`, "--json"]);
+    const cause = (JSON.parse(alone.stdout) as { verdict: { cause: string } }).verdict.cause;
+    expect(table[1]).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+\\s+403\\s+web-server / nginx\\s+${cause} \\(`),
+    );
     expect(table[2]).toMatch(/404 \(not refused\)/);
-    expect(r.stdout).toContain(`Only ${lab.nginx.url} refuses: nginx (web-server) answered there`);
+    expect(r.stdout).toContain(`Only ${lab.nginx.url} refuses (${cause}): nginx (web-server) answered there`);
     const page = readFileSync(html, "utf8");
     expect(page).toMatch(/^<!doctype html>/);
     expect(page).toContain("<h1>GET /admin/ in 3 environments</h1>");
     expect(page).toContain('data-refused="true"');
+  });
+
+  it("exits 4 when an environment gives no usable answer, and still reports the others", async () => {
+    // Port 1 on the loopback: nothing listens there.
+    const r = await runCliAsync([
+      "compare",
+      `${lab.apps.node.url}/api/orders`,
+      "--with",
+      "http://127.0.0.1:1",
+      "--json",
+    ]);
+    expect(r.code).toBe(4);
+    const result = JSON.parse(r.stdout) as CompareJson;
+    expect(result.environments[0]).toMatchObject({ status: 401, refused: true, failure: null });
+    expect(result.environments[1]).toMatchObject({ status: null, failure: { kind: "refused-connection" } });
   });
 
   it("says what is wrong with a --with value in one line (exit 2) before sending anything", async () => {

@@ -183,7 +183,15 @@ function responderSentence(
     const [who, names] = responders[0]!;
     const layer = refused[0]!.responder!.layer;
     const others = answered.filter((e) => !e.refused).map((e) => e.base);
-    return `Only ${list(names)} ${layer === "waf" || layer === "cdn" ? `has a ${layer === "waf" ? "WAF" : "CDN"} that refuses` : "refuses"}: ${who} answered there, while ${list(others)} let the request through to the application.`;
+    const what =
+      layer === "waf" || layer === "cdn"
+        ? `has a ${layer === "waf" ? "WAF" : "CDN"} that refuses`
+        : "refuses";
+    // The cause, when all agree and the layer does not already say it (a WAF rule answered by the web server's page).
+    const causes = new Set(refused.map((e) => e.verdict?.cause ?? null));
+    const cause = causes.size === 1 ? [...causes][0] : null;
+    const why = cause && !(cause === "waf" && layer === "waf") ? ` (${cause})` : "";
+    return `Only ${list(names)} ${what}${why}: ${who} answered there, while ${list(others)} let the request through to the application.`;
   }
   const byLayer = groups(refused, (e) => e.responder!.layer);
   const waf = byLayer.filter(([layer]) => layer === "waf" || layer === "cdn");
