@@ -12,6 +12,7 @@
 //
 // Alone: node bench/crs.mjs [--family 942] [--limit N] [--server apache|nginx-modsec]
 //        [--json out.json] [--verbose] [--allow-side-effects]   (build first: npm run build)
+import { rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -186,6 +187,7 @@ export async function runCrs(argv = []) {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     await stopLabAndWait(lab.runDir);
+    rmSync(lab.runDir, { recursive: true, force: true });
   }
 }
 
