@@ -3,6 +3,7 @@ import { coldStart } from "./cold-start.mjs";
 import { configEval } from "./config.mjs";
 import { demoLab, realLab } from "./lab.mjs";
 import { logsThroughput } from "./logs.mjs";
+import { printSpace, runSpace } from "./space/run.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
 
 export const parts = [
@@ -13,6 +14,11 @@ export const parts = [
     id: "trigger",
     title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
     run: triggerSearch,
+  },
+  {
+    id: "space",
+    title: "Generated scenario space: accuracy and calibration on held-out seeds (real servers)",
+    run: async () => printSpace(await runSpace()),
   },
   { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },
   {

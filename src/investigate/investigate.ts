@@ -35,7 +35,7 @@ export function isNotRefused(report: LiveReport): boolean {
 }
 
 function refreshCandidates(state: InvestigationState): void {
-  state.candidates = decideLive(state).candidates;
+  state.candidates = decideLive(state).rawCandidates;
 }
 
 // A clear cause still gets the one experiment that turns it into an exact fix:
