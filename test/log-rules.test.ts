@@ -110,3 +110,14 @@ describe("log rule files", () => {
     expect(new RegExp(singleGroup(re, 2)).exec('user "a" was not found in "/f" (x) a(')?.[1]).toBe("/f");
   });
 });
+
+describe("ModSecurity lines of the CRS 2 era", () => {
+  it("find the action after the rule's tags", () => {
+    const { records } = read(
+      '[Thu Nov 26 05:00:00 2026] [error] [client 10.0.0.2] ModSecurity: [file "/etc/modsecurity/crs_21.conf"] [line "47"] [id "960015"] [msg "Request Missing an Accept Header"] Access denied with code 403 (phase 2). Operator EQ matched 0 at REQUEST_HEADERS. [hostname "x"] [uri "/"] [unique_id "AbC"]',
+    );
+    expect(records.map((r) => [r.cause, r.status, r.rules, r.client, r.denied])).toEqual([
+      ["waf", 403, ["960015"], "10.0.0.2", true],
+    ]);
+  });
+});

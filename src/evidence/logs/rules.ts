@@ -35,6 +35,7 @@
 //     client? } or { denied: false }; test/log-rules.test.ts runs every one.
 // To make one field of a rule a single-group regex (ClickHouse 18.16's extract()
 // returns the first group only), use singleGroup(match, n).
+import accessVhostHostFormat from "../../../data/logs/formats/access-vhost-host.json" with { type: "json" };
 import apacheErrorFormat from "../../../data/logs/formats/apache-error.json" with { type: "json" };
 import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
@@ -133,6 +134,7 @@ export const FORMATS: FormatSpec[] = [
   iisFormat,
   w3cHeaderFormat,
   envoyFormat,
+  accessVhostHostFormat,
   caddyFormat,
   traefikFormat,
   textFormat,
