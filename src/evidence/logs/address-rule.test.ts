@@ -40,6 +40,15 @@ describe("address rule or blanket deny, from the logs", () => {
     expect(r.byCause).toEqual({ "server-config": 2 });
   });
 
+  it("counts every denial on a path alike, beyond the ones held back for listing too", async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 10_050; i++) lines.push(forbidden(`10.1.${i >> 8}.${i & 255}`, "/closed", i % 60));
+    const r = await analyzeLogs([file("many-error.log", lines)], { limit: 5 });
+    expect(r.denials).toBe(10_050);
+    expect(r.byCause).toEqual({ "server-config": 10_050 });
+    expect(r.entries).toHaveLength(5);
+  });
+
   it("stays as the line says when one client alone was refused", async () => {
     const e = file("c-error.log", [forbidden("10.0.0.7", "/once", 1)]);
     const r = await analyzeLogs([e]);

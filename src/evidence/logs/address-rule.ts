@@ -16,7 +16,7 @@ import { LineDispatcher } from "./dispatch.js";
 import type { Joined } from "./join.js";
 import { type LineSink, LineSplitter, openLog } from "./lines.js";
 import { clip, pathOnly } from "./record.js";
-import { type LogRecord, STRENGTH } from "./types.js";
+import { type LogFileSummary, type LogRecord, STRENGTH } from "./types.js";
 
 /** Most distinct paths looked up in the second pass (each is a byte search per line). */
 const MAX_PATHS = 32;
@@ -44,6 +44,11 @@ export class AddressRuleEvidence {
 
   constructor(private readonly evaluate: ConfigEvaluator | null) {}
 
+  /** The path is one whose refused and allowed clients are gathered. */
+  tracks(path: string): boolean {
+    return this.byPath.has(pathOnly(path));
+  }
+
   /** Remembers a held-back denial's path and client. */
   note(j: Joined): void {
     const a = j.rec;
@@ -58,18 +63,31 @@ export class AddressRuleEvidence {
     if (a.client && facts.refused.size < MAX_CLIENTS) facts.refused.add(a.client);
   }
 
-  /** Reads the files again for allowed requests on the noted paths. */
-  async gatherAllowed(files: string[]): Promise<void> {
+  /**
+   * Reads the files that can hold allowed requests (access-type formats, not
+   * stdin) again for the noted paths; stops early once every path has one.
+   */
+  async gatherAllowed(files: LogFileSummary[]): Promise<void> {
     if (this.byPath.size === 0) return;
-    for (const file of files) {
-      if (file === "-") continue;
-      const sink = new AllowedFinder(file, this.byPath);
-      const opened = await openLog(file);
+    for (const summary of files) {
+      if (summary.path === "-" || !mayHoldAllowed(summary.format)) continue;
+      const sink = new AllowedFinder(summary.path, this.byPath);
+      if (sink.done) return;
+      const opened = await openLog(summary.path);
       const splitter = new LineSplitter(sink);
-      for await (const chunk of opened.stream) {
-        if (!splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)) break;
+      const chunks = opened.stream[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await chunks.next();
+        if (next.done) {
+          splitter.end();
+          break;
+        }
+        if (!splitter.push(typeof next.value === "string" ? Buffer.from(next.value) : next.value)) {
+          await chunks.return?.(undefined);
+          (opened.stream as { destroy?: () => void }).destroy?.();
+          break;
+        }
       }
-      splitter.end();
     }
   }
 
@@ -77,24 +95,32 @@ export class AddressRuleEvidence {
   decide(j: Joined): void {
     const a = j.rec;
     if (this.evaluate && a.path && this.byConfig(a)) return;
-    if (!a.path) return;
-    const facts = this.byPath.get(pathOnly(a.path));
-    if (!facts) return;
+    const verdict = this.byLogs(a.path);
+    if (verdict) settle(a, verdict.cause, verdict.why);
+  }
+
+  /**
+   * The cause the logs show for every ambiguous denial on a path (one answer
+   * per path, so counts do not depend on how many were held back), or null.
+   */
+  byLogs(path: string | null): { cause: CauseId; why: string } | null {
+    if (!path) return null;
+    const key = pathOnly(path);
+    const facts = this.byPath.get(key);
+    if (!facts) return null;
     // A client both refused and allowed there says nothing about the address.
     const other = [...facts.allowed].find((c) => !facts.refused.has(c));
-    if (other !== undefined) {
-      settle(
-        a,
-        "ip-restriction",
-        `; the same logs show ${other} allowed on ${pathOnly(a.path)}: an address rule`,
-      );
-    } else if (facts.refused.size >= 2 && facts.allowed.size === 0) {
-      settle(
-        a,
-        "server-config",
-        `; every client in the logs (${facts.refused.size}) is refused on ${pathOnly(a.path)} and none allowed: a blanket deny`,
-      );
-    }
+    if (other !== undefined)
+      return {
+        cause: "ip-restriction",
+        why: `; the same logs show ${other} allowed on ${key}: an address rule`,
+      };
+    if (facts.refused.size >= 2 && facts.allowed.size === 0)
+      return {
+        cause: "server-config",
+        why: `; every client in the logs (${facts.refused.size}) is refused on ${key} and none allowed: a blanket deny`,
+      };
+    return null;
   }
 
   private byConfig(a: LogRecord): boolean {
@@ -116,6 +142,12 @@ export class AddressRuleEvidence {
   }
 }
 
+/** One allowed client that was never refused there: the address rule is shown. */
+function settled(facts: PathFacts): boolean {
+  for (const c of facts.allowed) if (!facts.refused.has(c)) return true;
+  return false;
+}
+
 function settle(a: LogRecord, cause: CauseId, why: string): void {
   a.cause = cause;
   a.strength = STRENGTH.server;
@@ -123,20 +155,33 @@ function settle(a: LogRecord, cause: CauseId, why: string): void {
   a.message = clip(`${a.message}${why}`, 400);
 }
 
-/** A sink that decodes only the lines holding a noted path, and keeps the allowed clients. */
+/** Formats whose lines record only refusals or other events, never an allowed request. */
+const NO_ALLOWED =
+  /^(?:nginx-error|apache-error|lighttpd-error|modsec-audit|json-|waf-text|empty|binary|unknown)/;
+
+function mayHoldAllowed(format: string): boolean {
+  return !NO_ALLOWED.test(format) || format.startsWith("mixed:");
+}
+
+/**
+ * A sink that decodes only the lines holding a noted path and keeps the allowed
+ * clients; a path is dropped from the search once an allowed client settles it.
+ */
 class AllowedFinder implements LineSink {
-  private readonly needles: Array<{ bytes: Buffer; facts: PathFacts; key: string; next: number }>;
+  private needles: Array<{ bytes: Buffer; facts: PathFacts; key: string; next: number }>;
   private readonly dispatcher: LineDispatcher;
   private n = 0;
 
   constructor(file: string, byPath: Map<string, PathFacts>) {
-    this.needles = [...byPath.entries()].map(([key, facts]) => ({
-      bytes: Buffer.from(key),
-      facts,
-      key,
-      next: -1,
-    }));
+    this.needles = [...byPath.entries()]
+      .filter(([, facts]) => !settled(facts))
+      .map(([key, facts]) => ({ bytes: Buffer.from(key), facts, key, next: -1 }));
     this.dispatcher = new LineDispatcher(file, []);
+  }
+
+  /** Every path already has an allowed client outside its refused ones. */
+  get done(): boolean {
+    return this.needles.length === 0;
   }
 
   chunk(): void {
@@ -157,7 +202,8 @@ class AllowedFinder implements LineSink {
         const facts = this.byKey(pathOnly(r.path));
         if (facts && facts.allowed.size < MAX_CLIENTS) facts.allowed.add(r.client);
       }
-      return true;
+      this.needles = this.needles.filter((x) => !settled(x.facts));
+      return !this.done;
     }
     return true;
   }

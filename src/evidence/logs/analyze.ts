@@ -207,21 +207,35 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
   // Address rule or blanket deny: held back until the rest of the evidence is in (address-rule.ts).
   const addressRules = new AddressRuleEvidence(configEvaluator(options));
   const held: Array<[Joined, number | null]> = [];
+  // Beyond MAX_HELD they are counted at once, per path and cause, and moved once the path is settled.
+  const overflow = new Map<string, Map<LogCause, number>>();
   const files = await scanLogs(paths, options, (j) => {
-    if (held.length < MAX_HELD && isAddressOrBlanket(j.rec)) {
+    if (isAddressOrBlanket(j.rec)) {
       addressRules.note(j);
-      // Its place in the entries is kept, so they stay in log order.
-      const slot = entries.length < limit ? entries.push(null) - 1 : null;
-      held.push([j, slot]);
-      return;
+      if (held.length < MAX_HELD) {
+        // Its place in the entries is kept, so they stay in log order.
+        const slot = entries.length < limit ? entries.push(null) - 1 : null;
+        held.push([j, slot]);
+        return;
+      }
+      if (j.rec.path && addressRules.tracks(j.rec.path)) tally(overflow, j.rec.path, j.rec.cause);
     }
     count(j, null);
   });
   if (held.length > 0) {
-    await addressRules.gatherAllowed(paths);
+    await addressRules.gatherAllowed(files);
     for (const [j, slot] of held) {
       addressRules.decide(j);
       count(j, slot);
+    }
+    for (const [path, causes] of overflow) {
+      const verdict = addressRules.byLogs(path);
+      if (!verdict) continue;
+      for (const [cause, n] of causes) {
+        byCause[cause] = (byCause[cause] ?? 0) - n;
+        if (byCause[cause] === 0) delete byCause[cause];
+        byCause[verdict.cause] = (byCause[verdict.cause] ?? 0) + n;
+      }
     }
   }
   return {
@@ -234,8 +248,18 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
   };
 }
 
-/** Held-back address-or-blanket denials at most; later ones keep their two readings. */
+/** Held-back address-or-blanket denials at most (listed entries come from these). */
 const MAX_HELD = 10_000;
+
+function tally(overflow: Map<string, Map<LogCause, number>>, path: string, cause: LogCause): void {
+  const key = pathOnly(path);
+  let causes = overflow.get(key);
+  if (!causes) {
+    causes = new Map();
+    overflow.set(key, causes);
+  }
+  causes.set(cause, (causes.get(cause) ?? 0) + 1);
+}
 
 function configEvaluator(options: LogsOptions): ConfigEvaluator | null {
   if (options.nginxConf) {
