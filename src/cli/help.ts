@@ -86,7 +86,7 @@ Examples
   why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
 `,
   logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
-                          [--nginx-conf FILE | --apache-conf FILE] [--markdown] [--html FILE]
+                          [--nginx-conf FILE | --apache-conf FILE] [--html FILE]
 
 Finds the denials in server, proxy, WAF and application logs and classifies each to a
 cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424),
