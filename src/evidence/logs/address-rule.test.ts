@@ -80,3 +80,23 @@ describe("address rule or blanket deny, from the logs", () => {
     expect(r.entries[1]?.message).toContain("the config decides: deny all");
   });
 });
+
+describe("one refusal in several logs", () => {
+  it("is counted once across the access, error and application logs", async () => {
+    const a = file("once-access.log", [access("10.0.0.4", "/api/orders", 403, 5)]);
+    const e = file("once-error.log", [forbidden("10.0.0.4", "/api/orders", 5)]);
+    const app = file("once-app.log", [
+      JSON.stringify({
+        level: "warn",
+        time: "2026-11-26T05:00:05Z",
+        msg: "order quantity exceeds the per-order limit",
+        status: 403,
+        path: "/api/orders",
+        ip: "10.0.0.4",
+      }),
+    ]);
+    const r = await analyzeLogs([a, e, app]);
+    expect(r.denials).toBe(1);
+    expect(r.entries[0]?.seenIn).toHaveLength(2);
+  });
+});
