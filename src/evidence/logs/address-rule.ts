@@ -15,6 +15,7 @@ import type { ConfigDecision, ConfigRequest } from "../config-decision.js";
 import { LineDispatcher } from "./dispatch.js";
 import type { Joined } from "./join.js";
 import { type LineSink, LineSplitter, openLog } from "./lines.js";
+import { ACCESS_REFUSED, LinePrefilter } from "./prefilter.js";
 import { clip, pathOnly } from "./record.js";
 import { type LogFileSummary, type LogRecord, STRENGTH } from "./types.js";
 
@@ -142,6 +143,15 @@ export class AddressRuleEvidence {
   }
 }
 
+/** False for a line that certainly records no allowed request (a refused access line, an nginx/Apache error line). */
+function mayBeAllowed(buf: Buffer, start: number, end: number, prefilter: LinePrefilter): boolean {
+  const b0 = buf[start];
+  if (b0 === 0x5b /* [ */) return false;
+  if (end - start > 5 && buf[start + 4] === 0x2f /* / */ && b0 !== undefined && b0 >= 0x30 && b0 <= 0x39)
+    return false;
+  return prefilter.accessCheck(buf, start, end) !== ACCESS_REFUSED;
+}
+
 /** One allowed client that was never refused there: the address rule is shown. */
 function settled(facts: PathFacts): boolean {
   for (const c of facts.allowed) if (!facts.refused.has(c)) return true;
@@ -170,6 +180,7 @@ function mayHoldAllowed(format: string): boolean {
 class AllowedFinder implements LineSink {
   private needles: Array<{ bytes: Buffer; facts: PathFacts; key: string; next: number }>;
   private readonly dispatcher: LineDispatcher;
+  private readonly prefilter = new LinePrefilter(false);
   private n = 0;
 
   constructor(file: string, byPath: Map<string, PathFacts>) {
@@ -184,9 +195,10 @@ class AllowedFinder implements LineSink {
     return this.needles.length === 0;
   }
 
-  chunk(): void {
+  chunk(buf: Buffer): void {
     // Positions found in the previous chunk are stale.
     for (const k of this.needles) k.next = -1;
+    this.prefilter.newChunk(buf);
   }
 
   line(buf: Buffer, start: number, end: number): boolean {
@@ -196,6 +208,8 @@ class AllowedFinder implements LineSink {
       if (k.next !== -2 && k.next < start) k.next = buf.indexOf(k.bytes, start);
       if (k.next === -1) k.next = -2;
       if (k.next < 0 || k.next + k.bytes.length > end) continue;
+      // Refused access lines and error-log lines are no allowed request: not decoded.
+      if (!mayBeAllowed(buf, start, end, this.prefilter)) return true;
       const { records } = this.dispatcher.feed({ n, text: buf.toString("utf8", start, end), cut: false });
       for (const r of records) {
         if (r.kind !== "access" || r.status === null || r.status >= 400 || !r.client || !r.path) continue;
