@@ -139,8 +139,7 @@ function applyHit(rec: LogRecord, hit: RuleHit): void {
     if (spec.also) rec.alsoCauses = { ...spec.also };
   }
   rec.product = hit.rule.family.product ?? rec.product;
-  const fields: Fields = { ...hit.fields, status: rec.status === null ? "?" : String(rec.status) };
-  rec.message = clip(fillReason(spec.reason, fields));
+  rec.message = clip(fillReason(spec.reason, hit.fields, rec.status));
 }
 
 function parseTime(kind: string | undefined, s: string): Date | null {

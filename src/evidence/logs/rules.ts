@@ -277,19 +277,24 @@ function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
   if (text === undefined) return null;
   const m = rule.re.exec(text);
   if (!m) return null;
-  const own = Object.entries(rule.spec.fields);
-  if (own.length === 0) return { rule, fields };
-  const merged: Fields = { ...fields };
-  for (const [name, group] of own) {
-    const v = m[group];
-    if (v !== undefined && v !== "") merged[name] = v;
+  // The first rule that matches wins, so its fields go into the line's own object (no copy per line).
+  for (const name in rule.spec.fields) {
+    const v = m[rule.spec.fields[name] as number];
+    if (v !== undefined && v !== "") fields[name] = v;
   }
-  return { rule, fields: merged };
+  return { rule, fields };
 }
 
 /** A reason template with its {field}s filled ("?" for a field the line lacks). */
-export function fillReason(template: string, fields: Fields): string {
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => fields[name] ?? "?");
+export function fillReason(template: string, fields: Fields, status?: number | null): string {
+  if (template.indexOf("{") === -1) return template;
+  return template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name === "status" && status !== undefined
+      ? status === null
+        ? "?"
+        : String(status)
+      : (fields[name] ?? "?"),
+  );
 }
 
 export interface Peeled {
