@@ -88,14 +88,29 @@ Examples
   why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
 `,
   logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
+                          [--nginx-conf FILE | --apache-conf FILE] [--html FILE]
 
-Finds the denials in nginx/Apache access and error logs, ModSecurity/Coraza logs and
-audit logs, and JSON-lines application logs; classifies each to a cause. "-" reads
-stdin; .gz files are read as they are.
+Finds the denials in server, proxy, WAF and application logs and classifies each to a
+cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424),
+journald, Docker/Kubernetes {"log":…} and CRI envelopes:
+  nginx/Apache access (combined, common, vhost_combined, custom log_format/LogFormat),
+  Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
+  Traefik JSON, Envoy, IIS W3C, ModSecurity v2/v3 and Coraza (lines and audit logs),
+  mod_evasive, fail2ban, JSON-lines application logs (business-rule refusals: app-logic).
+Unknown lines stay unknown. The README lists what each refusal message becomes.
+"-" reads stdin; .gz files are read as they are.
+
+  --nginx-conf/--apache-conf  custom log formats, and the config decides whether
+                              "access forbidden by rule"/AH01630 was an address rule
+                              (ip-restriction) or a blanket deny (server-config); without
+                              it, other clients allowed on the same path in the same logs
+                              mean an address rule, every client refused a blanket deny
 
 Examples
   why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
+  why403 logs /var/log/nginx/*.log --nginx-conf /etc/nginx/nginx.conf
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
+  journalctl -u haproxy -o json | why403 logs -
   zcat old.log.gz | why403 logs -
 `,
   config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER]

@@ -11,6 +11,7 @@
 //   of the words some parser needs to return a record (a superset of each).
 import { REFUSAL_STATUSES } from "../../model.js";
 import { DENIAL_WORDS } from "./classify.js";
+import { ruleHints } from "./rules.js";
 import { parseClfTime } from "./time.js";
 
 const CR = 0x0d;
@@ -36,8 +37,17 @@ const STATUS_ALTERNATION = [...REFUSAL_STATUSES].join("|");
  * AH codes (all the known refusals are AH0nnnn), ModSecurity and Coraza markers.
  */
 const RECORD_HINT = new RegExp(
-  `" (?:${STATUS_ALTERNATION}) |forbidden|Permission denied|limiting (?:requests|connections)|was not found in|password mismatch|no user/password|AH0\\d{4}:|ModSecurity: |Coraza: `,
+  [
+    `[ /"](?:${STATUS_ALTERNATION}|407) `,
+    "forbidden|Permission denied|AH0\\d{4}:|ModSecurity: |Coraza: ",
+    // The literal every refusal rule of data/logs/messages/ contains.
+    ...ruleHints().map(escapeRegExp),
+  ].join("|"),
 );
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 /** Any refusal status digits: a custom format's status field is `(\d{3})` anywhere in the line. */
 const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
 /**

@@ -15,6 +15,12 @@ export interface LogsOptions {
   path?: string;
   /** Custom nginx `log_format` / Apache `LogFormat` strings by name. */
   logFormats?: Record<string, string>;
+  /**
+   * nginx / Apache config: decides whether an "access forbidden by rule" /
+   * AH01630 refusal was an address rule or a blanket deny.
+   */
+  nginxConf?: string;
+  apacheConf?: string;
   /** Stream read for the path "-" (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
 }
