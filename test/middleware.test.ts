@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as expressMw from "../src/middleware/express.js";
 import * as fastifyMw from "../src/middleware/fastify.js";
 import * as honoMw from "../src/middleware/hono.js";
+import { runCliAsync } from "./helpers/cli.js";
 import { send } from "./helpers/http.js";
 
 const SECRET = "s3cr3t-Query-Token-9f8e7d";
@@ -210,5 +211,79 @@ describe("Denial", () => {
     expect(() => new expressMw.Denial({ cause: "nope" as "waf", reason: "x" })).toThrow(/cause must be/);
     expect(() => new expressMw.Denial({ cause: "waf", reason: "has spaces" })).toThrow(/reason/);
     expect(() => new expressMw.Denial({ cause: "waf", reason: "x", status: 500 })).toThrow(/4xx/);
+  });
+});
+
+describe("a refusal explained by the middleware is diagnosed from the answer and from the log", () => {
+  let dir: string;
+  let app: Running;
+  let hits = 0;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "why403-mw-cli-"));
+    const log = join(dir, "decisions.jsonl");
+    const server = express();
+    server.use((_req, _res, next) => {
+      hits++;
+      next();
+    });
+    server.post("/projects", () => {
+      throw new expressMw.Denial({
+        cause: "app-logic",
+        reason: "plan-limit",
+        detail: "Your plan allows 3 projects",
+      });
+    });
+    server.use(expressMw.explainDenials({ log }));
+    const s = await new Promise<Server>((resolve) => {
+      const l = server.listen(0, "127.0.0.1", () => resolve(l));
+    });
+    app = { url: urlOf(s), log, close: () => closeServer(s) };
+  });
+  afterAll(async () => {
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("why403 curl: the verdict comes from the replay alone (the app saw exactly one request)", async () => {
+    const r = await runCliAsync([
+      "curl",
+      `${app.url}/projects`,
+      "-H",
+      "content-type: application/json",
+      "--data-raw",
+      '{"name":"four"}',
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      verdict: { cause: string; evidence: string[] };
+      probes: unknown[];
+    };
+    expect(report.verdict.cause).toBe("app-logic");
+    expect(report.verdict.evidence.join(" ")).toContain("plan-limit");
+    expect(report.probes).toHaveLength(1);
+    expect(hits).toBe(1);
+  });
+
+  it("why403 logs: the decision line gives the exact cause and reason", async () => {
+    await waitForLines(app.log, 1);
+    const r = await runCliAsync(["logs", app.log, "--json"]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as {
+      denials: number;
+      byCause: Record<string, number>;
+      files: Array<{ format: string }>;
+      entries: Array<{ cause: string; reason?: string; path: string; method: string; message: string }>;
+    };
+    expect(report.denials).toBe(1);
+    expect(report.byCause).toEqual({ "app-logic": 1 });
+    expect(report.files[0]?.format).toBe("why403-decision");
+    expect(report.entries[0]).toMatchObject({
+      cause: "app-logic",
+      reason: "plan-limit",
+      method: "POST",
+      path: "/projects",
+    });
+    expect(report.entries[0]?.message).toContain("Your plan allows 3 projects");
   });
 });

@@ -191,6 +191,7 @@ export class Joiner {
       if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(pooled(r));
     if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
+    a.reason ??= rec.reason;
     if (
       rec.strength > a.strength ||
       (rec.strength === a.strength && rec.denied && !a.denied && rec.kind !== "access")
@@ -365,6 +366,7 @@ export function toEntry(j: Joined): LogEntry {
     }
   }
   if (a.statusInferred) entry.statusInferred = true;
+  if (a.reason) entry.reason = a.reason;
   return entry;
 }
 

@@ -54,6 +54,8 @@ export interface LogEntry {
   seenIn?: Array<{ file: string; line: number }>;
   /** Extension: the status was inferred from the message, not recorded. */
   statusInferred?: boolean;
+  /** Extension: the application's own reason (why403.decision/v1 lines). */
+  reason?: string;
 }
 
 export interface LogsReport {
@@ -112,4 +114,6 @@ export interface LogRecord {
   product: string | null;
   /** True when this record alone proves a refusal; WAF "Warning." lines do not. */
   denied: boolean;
+  /** The application's own reason id (why403.decision/v1 lines). */
+  reason?: string;
 }
