@@ -103,6 +103,21 @@ export class Joiner {
     return files;
   }
 
+  /** The sequence number the next new request will get. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Finalises the open requests that arrived before `seq` (watch: those older than its join window). */
+  finaliseBefore(seq: number): void {
+    while (this.head < this.queue.length) {
+      const j = this.queue[this.head];
+      if (j && j.seq >= seq) break;
+      this.queue[this.head++] = null;
+      if (j) this.finalise(j);
+    }
+  }
+
   /** Finalises everything still open (end of input). */
   flush(): void {
     pool.clear();
