@@ -1,4 +1,5 @@
 // why403 watch <file…>: follow logs, classify denials as they arrive, serve /metrics.
+import { statSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import { quoteArgument } from "../redact.js";
 import { parseArgs } from "./args.js";
@@ -33,6 +34,11 @@ export async function cmdWatch(argv: string[]): Promise<number> {
   });
   if (files.length === 0)
     throw new UsageError("no plain log file to follow (compressed files are not followed)");
+  for (const p of files) {
+    // A missing file is waited for; a directory or device never becomes a log.
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw new UsageError(`not a regular file: ${quoteArgument(p)}`);
+  }
   const jsonLines = flags["json-lines"] === true;
   const watch = new DenialWatch(files, {
     fromStart: flags["from-start"] === true,

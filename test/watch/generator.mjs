@@ -1,0 +1,59 @@
+// Writes nginx-combined 403 lines, each with a unique path /r/<n>, at a steady
+// rate, and rotates the log twice while writing: by rename at a third of the
+// lines (logrotate's default; the writer then reopens) and by copytruncate at
+// two thirds (copy, then truncate in place while the writer keeps its O_APPEND fd).
+// Usage: node generator.mjs <log> <lines per second> <seconds>
+// Prints {"lines": N, "seconds": S, "rate": R} when done.
+import { closeSync, copyFileSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
+
+const [log, perSecond = "8000", seconds = "3"] = process.argv.slice(2);
+const rate = Number(perSecond);
+const total = Math.round(rate * Number(seconds));
+const stepMs = 10;
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+let fd = openSync(log, "a");
+let n = 0;
+const start = Date.now();
+const rotations = [
+  { at: Math.floor(total / 3), run: rename },
+  { at: Math.floor((2 * total) / 3), run: copyTruncate },
+];
+
+function rename() {
+  renameSync(log, `${log}.1`);
+  closeSync(fd);
+  fd = openSync(log, "a");
+}
+
+function copyTruncate() {
+  copyFileSync(log, `${log}.2`);
+  ftruncateSync(fd, 0);
+}
+
+function stamp() {
+  const t = new Date();
+  const day = String(t.getUTCDate()).padStart(2, "0");
+  return `${day}/${MONTHS[t.getUTCMonth()]}/${t.getUTCFullYear()}:${t.toISOString().slice(11, 19)} +0000`;
+}
+
+while (n < total) {
+  const due = Math.min(total, Math.ceil(((Date.now() - start + stepMs) / 1000) * rate));
+  const next = rotations[0];
+  const upto = next && next.at < due ? next.at : due;
+  const ts = stamp();
+  let batch = "";
+  for (; n < upto; n++) {
+    const client = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+    batch += `${client} - - [${ts}] "POST /r/${n} HTTP/1.1" 403 153 "-" "gen/1"\n`;
+  }
+  if (batch) writeSync(fd, batch);
+  if (next && n === next.at) {
+    rotations.shift();
+    next.run();
+    continue;
+  }
+  await new Promise((r) => setTimeout(r, stepMs));
+}
+closeSync(fd);
+const secs = (Date.now() - start) / 1000;
+process.stdout.write(`${JSON.stringify({ lines: n, seconds: secs, rate: n / secs })}\n`);

@@ -1,0 +1,41 @@
+// why403 watch over a log written at ≥ 5,000 lines/s and rotated twice while
+// written (rename, then copytruncate): every line is read once, every denial
+// counted once.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+import { metricSum, startWatch, until } from "./helpers.js";
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), "why403-rotate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+it("loses no line and counts none twice across a rename and a copytruncate rotation", async () => {
+  const log = join(dir, "access.log");
+  // The file does not exist yet: watch waits for it and reads it from its first line.
+  const watch = await startWatch([log, "--json-lines"]);
+  const gen = await run(process.execPath, [join(__dirname, "generator.mjs"), log, "8000", "3"]);
+  const made = JSON.parse(gen.stdout) as { lines: number; rate: number };
+  expect(made.lines).toBe(24_000);
+  expect(made.rate).toBeGreaterThanOrEqual(5000);
+  const metrics = await until(watch.metrics, (m) => metricSum(m, "why403_lines_total") >= made.lines);
+  expect(metricSum(metrics, "why403_lines_total")).toBe(made.lines);
+  expect(await watch.stop()).toBe(0);
+  const entries = watch
+    .stdout()
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as { path: string; status: number });
+  const seen = new Map<string, number>();
+  for (const e of entries) seen.set(e.path, (seen.get(e.path) ?? 0) + 1);
+  const twice = [...seen].filter(([, n]) => n > 1).map(([p]) => p);
+  const missing = Array.from({ length: made.lines }, (_, i) => `/r/${i}`).filter((p) => !seen.has(p));
+  expect(twice).toEqual([]);
+  expect(missing).toEqual([]);
+  expect(entries).toHaveLength(made.lines);
+  expect(watch.stderr()).toMatch(/rotated \(renamed\)/);
+  expect(watch.stderr()).toMatch(/truncated \(copytruncate\)/);
+});
