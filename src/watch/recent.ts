@@ -1,7 +1,7 @@
 // The last minute of denials for the live view, in one-second buckets: rates by
 // cause, top rules and top paths. Bounded: 60 buckets, each with at most
 // MAX_KEYS distinct paths (the rest counted as "(other)").
-import type { LogEntry } from "../evidence/logs/types.js";
+import { pathOnly } from "../evidence/logs/record.js";
 import type { DenialLabels } from "./metrics.js";
 
 const SECONDS = 60;
@@ -27,11 +27,12 @@ export class RecentDenials {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  add(entry: LogEntry, labels: DenialLabels): void {
+  /** `path` as logged: only its path part is kept (queries carry tokens). */
+  add(path: string | null, labels: DenialLabels): void {
     const b = this.bucket(Math.floor(this.now() / 1000));
     bump(b.causes, labels.cause);
     if (labels.rule) bump(b.rules, labels.rule);
-    if (entry.path) bump(b.paths, entry.path.replace(/[?#].*$/, ""));
+    if (path) bump(b.paths, pathOnly(path));
   }
 
   view(top = 5): RecentView {

@@ -130,8 +130,8 @@ export class DenialWatch {
   private final(j: Joined): void {
     if (!j.rec.denied) return;
     const labels = this.metrics.addDenial(j);
-    const entry = toEntry(j);
-    this.recent.add(entry, labels);
-    this.options.onDenial?.(entry, labels);
+    this.recent.add(j.rec.path, labels);
+    // The entry (with its redactions) only when someone reads it: most of the cost per denial.
+    if (this.options.onDenial) this.options.onDenial(toEntry(j), labels);
   }
 }
