@@ -1,7 +1,7 @@
 // Explainable denials through the real frameworks: Express 5, Fastify 5 and Hono
 // (@hono/node-server), each on 127.0.0.1. Every app has an allowed route, a
 // route that throws a Denial and a route that throws an ordinary error.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -265,8 +265,23 @@ describe("a refusal explained by the middleware is diagnosed from the answer and
     expect(hits).toBe(1);
   });
 
+  it("why403 response: a saved answer of the middleware is decisive on its own", async () => {
+    const r = await send(`${app.url}/projects`, { method: "POST", body: "{}" });
+    const saved = join(dir, "saved.http");
+    const head = Object.entries(r.headers)
+      .map(([k, v]) => `${k}: ${String(v)}`)
+      .join("\r\n");
+    writeFileSync(saved, `HTTP/1.1 ${r.status} Forbidden\r\n${head}\r\n\r\n${r.body}`);
+    const out = await runCliAsync(["response", saved, "--json"]);
+    expect(out.code).toBe(0);
+    const report = JSON.parse(out.stdout) as { verdict: { cause: string; confidence: number } };
+    expect(report.verdict.cause).toBe("app-logic");
+    expect(report.verdict.confidence).toBeGreaterThanOrEqual(0.95);
+  });
+
   it("why403 logs: the decision line gives the exact cause and reason", async () => {
-    await waitForLines(app.log, 1);
+    // One line from the curl test's replay, one from the response test's request.
+    await waitForLines(app.log, 2);
     const r = await runCliAsync(["logs", app.log, "--json"]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as {
@@ -275,8 +290,8 @@ describe("a refusal explained by the middleware is diagnosed from the answer and
       files: Array<{ format: string }>;
       entries: Array<{ cause: string; reason?: string; path: string; method: string; message: string }>;
     };
-    expect(report.denials).toBe(1);
-    expect(report.byCause).toEqual({ "app-logic": 1 });
+    expect(report.denials).toBe(2);
+    expect(report.byCause).toEqual({ "app-logic": 2 });
     expect(report.files[0]?.format).toBe("why403-decision");
     expect(report.entries[0]).toMatchObject({
       cause: "app-logic",

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { LogEntry } from "../../src/evidence/logs/types.js";
+import { renderLiveView } from "../../src/watch/live-view.js";
+import { RecentDenials } from "../../src/watch/recent.js";
 import { parseListen } from "../../src/watch/server.js";
 import { DenialWatch } from "../../src/watch/watch.js";
 import { isOneLineError, runCli } from "../helpers/cli.js";
@@ -139,5 +141,45 @@ describe("why403 watch: bad input", () => {
     expect(parseListen("[::1]:9")).toEqual({ host: "::1", port: 9 });
     expect(parseListen(":9403")).toEqual({ host: "127.0.0.1", port: 9403 });
     expect(parseListen("host:99999")).toBeNull();
+  });
+});
+
+describe("live view", () => {
+  it("shows denials/s by cause over 10 s and the top rules and paths of the last minute", () => {
+    let t = 100_000;
+    const recent = new RecentDenials(() => t);
+    const labels = (cause: string, rule: string | null) => ({
+      cause,
+      layer: "waf",
+      product: "",
+      status: "403",
+      method: "POST",
+      rule,
+    });
+    for (let i = 0; i < 20; i++) recent.add("/api/items?token=abc", labels("waf", "942100"));
+    for (let i = 0; i < 5; i++) recent.add("/login", labels("csrf", null));
+    t += 30_000;
+    recent.add("/api/items", labels("waf", "941100"));
+    const view = recent.view();
+    // The first 25 are older than 10 s: only the last one counts in the rate.
+    expect(view.ratesByCause).toEqual([["waf", 0.1]]);
+    expect(view.topRules).toEqual([
+      ["942100", 20],
+      ["941100", 1],
+    ]);
+    expect(view.topPaths).toEqual([
+      ["/api/items", 21],
+      ["/login", 5],
+    ]);
+    const plain = { bold: (s: string) => s, dim: (s: string) => s, yellow: (s: string) => s };
+    const screen = renderLiveView(
+      { recent: view, total: 26, lines: 40, files: 2, listen: "127.0.0.1:9403" },
+      plain,
+    ).join("\n");
+    expect(screen).toContain("26 denials");
+    expect(screen).toMatch(/waf\s+0\.1/);
+    expect(screen).not.toContain("token=abc");
+    t += 61_000;
+    expect(recent.view().lastMinute).toBe(0);
   });
 });
