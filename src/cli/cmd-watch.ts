@@ -49,8 +49,10 @@ export async function cmdWatch(argv: string[]): Promise<number> {
   });
   const server = await serveMetrics(listen, () => watch.metrics.render());
   const address = addressOf(server);
-  say(`following ${files.length} file(s); metrics on http://${address}/metrics`);
+  // The first read (which notes where each existing file ends) comes before the
+  // announcement: lines written after it are never skipped.
   await watch.start();
+  say(`following ${files.length} file(s); metrics on http://${address}/metrics`);
   const view =
     !jsonLines && process.stdout.isTTY ? await liveView(watch, address, files.length, flags) : null;
   await new Promise<void>((resolve) => {

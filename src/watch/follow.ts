@@ -45,6 +45,8 @@ export class FileFollower {
   private draining: Instance[] = [];
   private started = false;
   private missingSaid = false;
+  /** One read buffer for every read: the splitter copies what it keeps before the next. */
+  private readonly buf = Buffer.allocUnsafe(READ_BYTES);
   /** Bytes read so far (all instances). */
   bytes = 0;
 
@@ -121,7 +123,7 @@ export class FileFollower {
   /** Reads from the instance's offset to the end of the file; returns the bytes read. */
   private async readOn(inst: Instance): Promise<number> {
     let total = 0;
-    const buf = Buffer.allocUnsafe(READ_BYTES);
+    const buf = this.buf;
     for (;;) {
       const { bytesRead } = await inst.fh.read(buf, 0, READ_BYTES, inst.offset);
       if (bytesRead === 0) break;

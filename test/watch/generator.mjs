@@ -1,23 +1,29 @@
 // Writes nginx-combined 403 lines, each with a unique path /r/<n>, at a steady
-// rate, and rotates the log twice while writing: by rename at a third of the
-// lines (logrotate's default; the writer then reopens) and by copytruncate at
+// rate, and rotates the log twice while writing: by rename after a third of the
+// time (logrotate's default; the writer then reopens) and by copytruncate after
 // two thirds (copy, then truncate in place while the writer keeps its O_APPEND fd).
-// Usage: node generator.mjs <log> <lines per second> <seconds>
+// With a <go file>, the copytruncate also waits (writing on) until that file
+// exists: the test creates it once watch has read into the file that followed
+// the first rotation, as real rotations are hours apart, and a file truncated
+// before any of it was read cannot be noticed by anyone.
+// Usage: node generator.mjs <log> <lines per second> <seconds> [go file]
 // Prints {"lines": N, "seconds": S, "rate": R} when done.
-import { closeSync, copyFileSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
 
-const [log, perSecond = "8000", seconds = "3"] = process.argv.slice(2);
+const [log, perSecond = "8000", seconds = "3", goFile] = process.argv.slice(2);
 const rate = Number(perSecond);
-const total = Math.round(rate * Number(seconds));
+const planned = Math.round(rate * Number(seconds));
 const stepMs = 10;
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 let fd = openSync(log, "a");
 let n = 0;
 const start = Date.now();
 const rotations = [
-  { at: Math.floor(total / 3), run: rename },
-  { at: Math.floor((2 * total) / 3), run: copyTruncate },
+  { at: Math.floor(planned / 3), run: rename, ready: () => true },
+  { at: Math.floor((2 * planned) / 3), run: copyTruncate, ready: () => !goFile || existsSync(goFile) },
 ];
+/** Lines to write: the plan, and a tenth more after a late rotation. */
+let total = planned;
 
 function rename() {
   renameSync(log, `${log}.1`);
@@ -39,7 +45,9 @@ function stamp() {
 while (n < total) {
   const due = Math.min(total, Math.ceil(((Date.now() - start + stepMs) / 1000) * rate));
   const next = rotations[0];
-  const upto = next && next.at < due ? next.at : due;
+  if (next && next.at < n && next.ready()) next.at = n;
+  if (next && total - n < rate / 10) total = n + Math.ceil(rate / 10);
+  const upto = next?.ready() && next.at >= n && next.at < due ? next.at : due;
   const ts = stamp();
   let batch = "";
   for (; n < upto; n++) {
@@ -47,7 +55,7 @@ while (n < total) {
     batch += `${client} - - [${ts}] "POST /r/${n} HTTP/1.1" 403 153 "-" "gen/1"\n`;
   }
   if (batch) writeSync(fd, batch);
-  if (next && n === next.at) {
+  if (next && n === next.at && next.ready()) {
     rotations.shift();
     next.run();
     continue;
