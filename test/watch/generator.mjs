@@ -6,6 +6,9 @@
 // exists: the test creates it once watch has read into the file that followed
 // the first rotation, as real rotations are hours apart, and a file truncated
 // before any of it was read cannot be noticed by anyone.
+// Lines stay under MAX_LINES (each from its own client address, which the test
+// counts): at that many it stops writing until the go file exists, and its
+// rate is measured over the time it was writing.
 // Usage: node generator.mjs <log> <lines per second> <seconds> [go file]
 // Prints {"lines": N, "seconds": S, "rate": R} when done.
 import { closeSync, copyFileSync, existsSync, ftruncateSync, openSync, renameSync, writeSync } from "node:fs";
@@ -24,6 +27,8 @@ const rotations = [
 ];
 /** Lines to write: the plan, and a tenth more after a late rotation. */
 let total = planned;
+const MAX_LINES = 45_000;
+let pausedMs = 0;
 
 function rename() {
   renameSync(log, `${log}.1`);
@@ -43,11 +48,18 @@ function stamp() {
 }
 
 while (n < total) {
-  const due = Math.min(total, Math.ceil(((Date.now() - start + stepMs) / 1000) * rate));
   const next = rotations[0];
+  if (next && !next.ready() && n >= MAX_LINES) {
+    const t = Date.now();
+    while (!next.ready()) await new Promise((r) => setTimeout(r, stepMs));
+    pausedMs += Date.now() - t;
+  }
+  const due = Math.min(total, Math.ceil(((Date.now() - start - pausedMs + stepMs) / 1000) * rate));
   if (next && next.at < n && next.ready()) next.at = n;
   if (next && total - n < rate / 10) total = n + Math.ceil(rate / 10);
-  const upto = next?.ready() && next.at >= n && next.at < due ? next.at : due;
+  const free = next?.ready() && next.at >= n && next.at < due ? next.at : due;
+  // Never past MAX_LINES while a rotation waits for its go.
+  const upto = next && !next.ready() ? Math.min(free, MAX_LINES) : free;
   const ts = stamp();
   let batch = "";
   for (; n < upto; n++) {
@@ -63,5 +75,5 @@ while (n < total) {
   await new Promise((r) => setTimeout(r, stepMs));
 }
 closeSync(fd);
-const secs = (Date.now() - start) / 1000;
+const secs = (Date.now() - start - pausedMs) / 1000;
 process.stdout.write(`${JSON.stringify({ lines: n, seconds: secs, rate: n / secs })}\n`);

@@ -40,7 +40,12 @@ export async function startWatch(args: string[]): Promise<RunningWatch> {
     address,
     stdout: () => out,
     stderr: () => err,
-    metrics: async () => (await fetch(`http://${address}/metrics`)).text(),
+    // A failed scrape (a kept-alive connection the server just closed: ECONNRESET) reads as empty; callers poll again.
+    metrics: async () =>
+      fetch(`http://${address}/metrics`).then(
+        (r) => r.text(),
+        () => "",
+      ),
     stop: async () => {
       child.kill("SIGINT");
       return exited;
