@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: async () => (await import("./cmd-config.js")).cmdConfig,
   demo: async () => (await import("./cmd-demo.js")).cmdDemo,
   watch: async () => (await import("./cmd-watch.js")).cmdWatch,
+  matrix: async () => (await import("./cmd-matrix.js")).cmdMatrix,
+  compare: async () => (await import("./cmd-compare.js")).cmdCompare,
 };
 
 export async function main(argv: string[]): Promise<number> {

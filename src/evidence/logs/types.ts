@@ -116,4 +116,6 @@ export interface LogRecord {
   denied: boolean;
   /** The application's own reason id (why403.decision/v1 lines). */
   reason?: string;
+  /** The WAF engine ran in DetectionOnly: its matches were logged, never enforced. */
+  detectionOnly?: boolean;
 }
