@@ -51,7 +51,11 @@ while (n < total) {
   const next = rotations[0];
   if (next && !next.ready() && n >= MAX_LINES) {
     const t = Date.now();
-    while (!next.ready()) await new Promise((r) => setTimeout(r, stepMs));
+    while (!next.ready()) {
+      // Never outlive a test that gave up on it.
+      if (Date.now() - t > 180_000) process.exit(3);
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
     pausedMs += Date.now() - t;
   }
   const due = Math.min(total, Math.ceil(((Date.now() - start - pausedMs + stepMs) / 1000) * rate));

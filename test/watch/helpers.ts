@@ -13,11 +13,21 @@ export interface RunningWatch {
   stop: () => Promise<number | null>;
 }
 
+/** Every watch started, so a failed test still stops its child (see stopAll). */
+const started = new Set<ChildProcess>();
+
+/** Kills the watches a test left running (call from afterAll). */
+export function stopAll(): void {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  started.clear();
+}
+
 export async function startWatch(args: string[]): Promise<RunningWatch> {
   const child = spawn(process.execPath, [CLI, "watch", ...args, "--listen", "127.0.0.1:0"], {
     env: { ...process.env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  started.add(child);
   let out = "";
   let err = "";
   child.stdout?.on("data", (d) => (out += d));

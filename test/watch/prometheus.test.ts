@@ -13,7 +13,7 @@ import express from "express5";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Denial, explainDenials } from "../../src/middleware/express.js";
 import { getLab } from "../lab.js";
-import { type RunningWatch, startWatch, until } from "./helpers.js";
+import { type RunningWatch, startWatch, stopAll, until } from "./helpers.js";
 
 const root = process.cwd();
 const dir = mkdtempSync(join(tmpdir(), "why403-prom-"));
@@ -173,6 +173,7 @@ scrape_configs:
 
 afterAll(async () => {
   await watch?.stop();
+  stopAll();
   for (const c of children) c.kill("SIGTERM");
   await Promise.all(
     children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on("exit", r)))),

@@ -1,17 +1,22 @@
 // why403 watch over a log written at ≥ 5,000 lines/s and rotated twice while
 // written (rename, then copytruncate): every line is read once, every denial
 // counted once.
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, expect, it } from "vitest";
-import { metricSum, startWatch, until } from "./helpers.js";
+import { metricSum, startWatch, stopAll, until } from "./helpers.js";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "why403-rotate-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const generators: ChildProcess[] = [];
+afterAll(() => {
+  stopAll();
+  for (const g of generators) if (g.exitCode === null) g.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
 
 it("loses no line and counts none twice across a rename and a copytruncate rotation", async () => {
   const log = join(dir, "access.log");
@@ -19,6 +24,7 @@ it("loses no line and counts none twice across a rename and a copytruncate rotat
   const watch = await startWatch([log]);
   const go = join(dir, "go");
   const generating = run(process.execPath, [join(__dirname, "generator.mjs"), log, "6000", "3", go]);
+  generators.push(generating.child);
   // The second rotation waits until watch has read lines of the file that came
   // after the first (see generator.mjs): a file truncated before any of it was
   // read leaves no trace to notice.
