@@ -3,8 +3,10 @@ import { coldStart } from "./cold-start.mjs";
 import { configEval } from "./config.mjs";
 import { demoLab, realLab } from "./lab.mjs";
 import { logsThroughput } from "./logs.mjs";
+import { middlewareOverhead } from "./middleware.mjs";
 import { printSpace, runSpace } from "./space/run.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
+import { watchThroughput } from "./watch.mjs";
 
 export const parts = [
   { id: "cold-start", title: "Cold start (median of 15 runs)", run: coldStart },
@@ -25,5 +27,15 @@ export const parts = [
     id: "logs",
     title: "Logs: classification throughput and memory on a generated mixed log",
     run: logsThroughput,
+  },
+  {
+    id: "watch",
+    title: "why403 watch: lines/s while scraped, and memory under a steady stream",
+    run: watchThroughput,
+  },
+  {
+    id: "middleware",
+    title: "Explainable denials: middleware overhead vs the bare app (autocannon)",
+    run: middlewareOverhead,
   },
 ];

@@ -10,6 +10,7 @@ Usage
   why403 logs <file…>                find and classify the denials in web server, WAF and app logs
   why403 config nginx|apache …       evaluate a server config for one request
   why403 demo                        start the built-in local lab and diagnose each of its refusals
+  why403 watch <file…>               follow logs (rotation-safe), classify denials live, serve Prometheus /metrics
   why403 compare <curl…> --with URL  diagnose the same request in several environments, side by side
   why403 matrix <file.yaml|json>     check who may do what (identities × requests) against a live service, for CI
 
@@ -112,6 +113,30 @@ Examples
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
   journalctl -u haproxy -o json | why403 logs -
   zcat old.log.gz | why403 logs -
+`,
+  watch: `Usage: why403 watch <file…> [--listen HOST:PORT] [--from-start] [--json-lines]
+
+Follows each file like tail -F (rename rotation, copytruncate, files that appear
+later; compressed rotated copies are not read), classifies every new line exactly as
+"why403 logs" does, joins the lines of one request across files (--join-window MS,
+default 2000) and counts each denial once. Serves on --listen (default 127.0.0.1:9403):
+  GET /metrics   Prometheus text format: why403_denials_total{cause,layer,product,status},
+                 why403_denials_by_method_total{cause,method}, why403_rule_hits_total{rule}
+                 (first 200 rule ids, then rule="other"), why403_rule_hits_by_method_total,
+                 why403_lines_total{source,format}, why403_distinct_clients{cause} (last 5 min)
+  GET /healthz   200
+On a terminal: a live view (denials/s by cause, top rules and paths of the last minute),
+redrawn every second. --json-lines prints each classified denial as one JSON line
+(a "why403 logs" entry) instead. Ctrl-C stops. Alert rules: alerts/why403.rules.yml.
+
+Options
+  --from-start     read what the files already hold first (default: only new lines)
+  --poll MS        how often the files are checked (default 100)
+
+Examples
+  why403 watch /var/log/nginx/access.log /var/log/nginx/error.log
+  why403 watch /var/log/apache2/error.log /var/log/app/denials.jsonl --listen 0.0.0.0:9403
+  why403 watch access.log --from-start --json-lines | jq .cause
 `,
   config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER]
 

@@ -104,7 +104,7 @@ async function scanFile(
  * only when the prefilter cannot rule out that it yields a record (the first
  * lines always are, to name the file's format).
  */
-class FileScan implements LineSink {
+export class FileScan implements LineSink {
   readonly dispatcher: LineDispatcher;
   readonly tally = new FormatTally();
   private readonly prefilter: LinePrefilter;

@@ -5,6 +5,7 @@ import { parseAccessLine, sniffAccess } from "./access.js";
 import { isApacheErrorLine, parseApacheErrorLine } from "./apache-error.js";
 import { appFlavour, parseAppJson } from "./app-json.js";
 import { isAuditBoundary, isAuditJson, parseAuditJson, SerialAuditParser } from "./audit.js";
+import { DECISION_FORMAT, isDecisionLine, parseDecisionLine } from "./decision.js";
 import type { LogLine } from "./lines.js";
 import { type CompiledFormat, parseCustomLine } from "./log-format.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
@@ -68,6 +69,7 @@ export class LineDispatcher {
     if (first === 0x7b /* { */) {
       const doc = parseJson(text);
       if (doc) {
+        if (isDecisionLine(doc)) return one(DECISION_FORMAT, parseDecisionLine(doc, file, n));
         const wrapped = depth < MAX_WRAPPERS ? peelJson(doc) : null;
         if (wrapped) return this.unwrapped(wrapped, n, depth);
         const shaped = parseJsonFormats(doc, file, n);

@@ -56,7 +56,7 @@ const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
  * 4.03e2, 0x193), and a string ending in the first word of a two-word denial
  * phrase (the parser joins message and code with a space).
  */
-const JSON_HINT = new RegExp(`\\\\|transaction|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
+const JSON_HINT = new RegExp(`\\\\|transaction|why403\\.decision|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
 const SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)"/i;
 
 /** What accessCheck found: parse the decoded line, skip it, or build its record from `refused`. */

@@ -60,6 +60,8 @@ export interface LogEntry {
   seenIn?: Array<{ file: string; line: number }>;
   /** Extension: the status was inferred from the message, not recorded. */
   statusInferred?: boolean;
+  /** Extension: the application's own reason (why403.decision/v1 lines). */
+  reason?: string;
 }
 
 export interface LogsReport {
@@ -118,6 +120,8 @@ export interface LogRecord {
   product: string | null;
   /** True when this record alone proves a refusal; WAF "Warning." lines do not. */
   denied: boolean;
+  /** The application's own reason id (why403.decision/v1 lines). */
+  reason?: string;
   /** The WAF engine ran in DetectionOnly: its matches were logged, never enforced. */
   detectionOnly?: boolean;
 }
