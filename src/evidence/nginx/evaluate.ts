@@ -15,7 +15,7 @@ import {
   newDecision,
 } from "../config-decision.js";
 import { evalAllowDeny } from "./access.js";
-import { unknownDirectives } from "./known-directives.js";
+import { unknownDirectivesOn } from "./known-directives.js";
 import { findLocation, type LocationSpec, locationLabel, parseLocation } from "./location-select.js";
 import type { Directive, NginxConfig } from "./parser.js";
 import { pcreToRegExp } from "./regex.js";
@@ -32,6 +32,9 @@ export interface NginxDecision extends ConfigDecision {
 
 /** Most URI changes (rewrite last, index) nginx follows before answering 500. */
 const MAX_URI_CHANGES = 10;
+
+/** Unknown directives named one by one before the rest are counted. */
+const MAX_LISTED_UNKNOWN = 10;
 
 const UPSTREAM_HANDLERS = [
   "proxy_pass",
@@ -224,7 +227,6 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   if (!target) throw new InputError(`not an absolute http(s) URL: ${request.url}`);
   const method = request.method.toUpperCase();
   const decision: NginxDecision = newDecision(request, method, "allow");
-  decision.unknowns.push(...unknownDirectives(config.directives));
 
   const http = config.directives.find((d) => d.directive === "http") ?? null;
   const top: Directive[] = http?.block ?? config.directives;
@@ -280,12 +282,30 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   });
 
   let locationUncertain = false;
+  /**
+   * True when the answer comes before any module's access or content handler
+   * could act: a `return` or rewrite, `internal`, or an allow/deny or
+   * auth_basic refusal under `satisfy all`.
+   */
+  let firm = false;
   const finish = (): NginxDecision => {
+    const foreign = unknownDirectivesOn(currentLevels);
+    decision.unknowns.push(...foreign.slice(0, MAX_LISTED_UNKNOWN).map((u) => u.sentence));
+    if (foreign.length > MAX_LISTED_UNKNOWN)
+      decision.unknowns.push(`and ${foreign.length - MAX_LISTED_UNKNOWN} more unknown directives`);
     decision.unknowns.push(...ev.unknowns);
     decision.fix.push(...ev.fix);
     const u = ev.uncertainIf;
+    // A module we do not know could refuse (access phase) or answer (content
+    // phase) a request the stock modules would let through.
+    const foreignCouldAct = foreign.length > 0 && !firm;
+    if (foreignCouldAct) {
+      decision.unknowns.push(
+        `a module behind ${foreign.length === 1 ? "that directive" : "those directives"} could refuse or answer ${method} ${target.rawPath} in its access or content phase`,
+      );
+    }
     // An undecided `if` in the rewrite phase could have answered before access or content did.
-    if (locationUncertain || u) {
+    if (locationUncertain || u || foreignCouldAct) {
       decision.decision = "unknown";
       decision.status = null;
       decision.decidedBy = null;
@@ -295,6 +315,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     return decision;
   };
   const answerReturn = (r: Extract<RewriteResult, { kind: "return" }>): NginxDecision => {
+    firm = true;
     decision.status = r.status;
     decision.decidedBy = ref(r.directive);
     if (r.via) decision.context.push(contextOf(r.via));
@@ -323,6 +344,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   let internalRedirect = serverRewrite.kind === "last";
   for (let changes = 0; ; changes++) {
     if (changes > MAX_URI_CHANGES) {
+      firm = true;
       decision.decision = "deny";
       decision.status = 500;
       decision.cause = "server-config";
@@ -344,6 +366,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
 
     const internal = finalBlock.find((d) => d.directive === "internal");
     if (internal && !internalRedirect) {
+      firm = true;
       decision.decision = "deny";
       decision.status = 404;
       decision.decidedBy = ref(internal);
@@ -454,8 +477,10 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
         ev.unknowns.push(access.reason);
         return finish();
       }
+      firm = true;
       if (access.kind === "deny") return denyByAddress();
       if (basicOn && !hasBasic) return deny401();
+      firm = false;
       if (basicOn || requestOn) {
         decision.decision = "unknown";
         decision.decidedBy = ref((requestOn ? authRequest : authBasic) as Directive);
@@ -496,7 +521,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       ev.unknowns.push(`${show(tryFiles)} at ${at(tryFiles)} picks the file or fallback; not followed here`);
       return finish();
     }
-    const stat = staticAnswer(ev, contentLevels, final, uri, method);
+    const stat = staticAnswer(ev, contentLevels, final, uri, method, config.nginxPrefix);
     decision.filePath = stat.filePath;
     if (stat.redirectTo) {
       uri = stat.redirectTo;
@@ -539,6 +564,7 @@ function staticAnswer(
   final: LocationSpec | undefined,
   uri: string,
   method: string,
+  nginxPrefix: string,
 ): StaticResult {
   const alias = final ? (final.directive.block ?? []).find((d) => d.directive === "alias") : undefined;
   const root = innermost(levels, "root");
@@ -550,6 +576,7 @@ function staticAnswer(
         return { filePath: null, status: null, unknown: `the alias at ${at(alias)} uses captures` };
       filePath = a.value;
     } else filePath = (alias.args[0] ?? "") + uri.slice(final.pattern.length);
+    if (!isAbsolute(filePath)) filePath = join(nginxPrefix, filePath);
   } else {
     const r = root ? ev.vars.interpolate(root.args[0] ?? "") : { value: "html" };
     if (r.value === undefined)
@@ -558,14 +585,8 @@ function staticAnswer(
         status: null,
         unknown: `the root at ${root ? at(root) : ""} needs ${r.missing}`,
       };
-    if (!isAbsolute(r.value)) {
-      return {
-        filePath: null,
-        status: null,
-        unknown: `the root "${r.value}" is relative to nginx's prefix (-p), which the config does not tell`,
-      };
-    }
-    filePath = join(r.value, uri);
+    // nginx resolves a relative root against its prefix (-p), not the config's directory.
+    filePath = join(isAbsolute(r.value) ? r.value : join(nginxPrefix, r.value), uri);
     if (uri.endsWith("/") && !filePath.endsWith("/")) filePath += "/";
   }
   const where = root ?? alias ?? final?.directive ?? null;
