@@ -8,6 +8,16 @@ export interface ConfigRequest {
   client: string | null;
   /** Request headers, lower-case names, when known (for maps, valid_referers, Require expr). */
   headers?: Record<string, string>;
+  /** Size of the request body in bytes, when known (else a Content-Length header tells it). */
+  bodyBytes?: number;
+}
+
+/** The body size a request announces: the given size, else its Content-Length header; null when unknown. */
+export function requestBodyBytes(request: ConfigRequest): number | null {
+  if (request.bodyBytes !== undefined) return request.bodyBytes;
+  const header = Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === "content-length");
+  const n = header ? Number(header[1].trim()) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 export interface DirectiveRef {

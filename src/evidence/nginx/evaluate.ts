@@ -4,7 +4,7 @@
 
 import { statSync } from "node:fs";
 import { isIP } from "node:net";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { REFUSAL_STATUSES } from "../../model.js";
 import {
@@ -14,6 +14,7 @@ import {
   type DirectiveRef,
   newDecision,
 } from "../config-decision.js";
+import { basicCredentials, checkHtpasswd, type HtpasswdCheck } from "../htpasswd.js";
 import { evalAllowDeny } from "./access.js";
 import { unknownDirectivesOn } from "./known-directives.js";
 import { findLocation, type LocationSpec, locationLabel, parseLocation } from "./location-select.js";
@@ -413,8 +414,10 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     const basicOn = !!authBasic && authBasic.args[0] !== "off";
     const authRequest = innermost(levels, "auth_request");
     const requestOn = !!authRequest && authRequest.args[0] !== "off";
-    const authorization = request.headers?.authorization;
-    const hasBasic = authorization !== undefined && /^basic\s/i.test(authorization);
+    const creds = basicCredentials(request);
+    const hasBasic = creds !== null;
+    const userFile = innermost(levels, "auth_basic_user_file");
+    const basicCheck: HtpasswdCheck | null = basicOn && creds ? checkUserFile(config, userFile, creds) : null;
 
     const denyByAddress = (): NginxDecision => {
       if (access.kind !== "deny") throw new Error("unreachable");
@@ -456,10 +459,19 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       decision.status = 401;
       decision.decidedBy = ref(d);
       decision.cause = "credentials-invalid";
-      const file = innermost(levels, "auth_basic_user_file");
-      ev.fix.push(
-        `send Basic credentials for realm "${d.args[0]}" that are in ${file ? `${file.args[0]} (${at(file)})` : "the auth_basic_user_file"}`,
-      );
+      const file = userFile;
+      const named = file ? `${file.args[0]} (${at(file)})` : "the auth_basic_user_file";
+      if (basicCheck?.kind === "mismatch") {
+        ev.fix.push(
+          `the password sent for user "${creds?.user}" does not match its ${basicCheck.scheme} hash at ${file?.args[0]}:${basicCheck.line}: send the right password or reset it with htpasswd`,
+        );
+      } else if (basicCheck?.kind === "no-user") {
+        ev.fix.push(
+          `user "${creds?.user}" is not in ${named}: add it with htpasswd or log in as a user listed there`,
+        );
+      } else {
+        ev.fix.push(`send Basic credentials for realm "${d.args[0]}" that are in ${named}`);
+      }
       if (request.client) {
         const holder = [...levels].reverse().find((l) => (l.block ?? []).includes(d));
         ev.fix.push(
@@ -468,7 +480,9 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       }
       return finish();
     };
-    const basicUnknown = `auth_basic at ${authBasic ? at(authBasic) : ""} checks the Basic credentials against its password file`;
+    const basicUnknown = `auth_basic at ${authBasic ? at(authBasic) : ""} checks the Basic credentials against its password file${basicCheck?.kind === "unknown" ? `, and ${basicCheck.reason}` : ""}`;
+    const basicPasses = basicCheck?.kind === "match";
+    const basicFails = basicCheck?.kind === "mismatch" || basicCheck?.kind === "no-user";
     const requestUnknown = `auth_request ${authRequest?.args[0] ?? ""} at ${authRequest ? at(authRequest) : ""} decides through a subrequest`;
 
     if (!any) {
@@ -479,21 +493,22 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       }
       firm = true;
       if (access.kind === "deny") return denyByAddress();
-      if (basicOn && !hasBasic) return deny401();
+      if (basicOn && (!hasBasic || basicFails)) return deny401();
       firm = false;
-      if (basicOn || requestOn) {
+      const basicPending = basicOn && !basicPasses;
+      if (basicPending || requestOn) {
         decision.decision = "unknown";
         decision.decidedBy = ref((requestOn ? authRequest : authBasic) as Directive);
-        ev.unknowns.push(basicOn ? basicUnknown : requestUnknown);
-        if (basicOn && requestOn) ev.unknowns.push(requestUnknown);
+        if (basicPending) ev.unknowns.push(basicUnknown);
+        if (requestOn) ev.unknowns.push(requestUnknown);
         return finish();
       }
     } else {
-      const anyOk = access.kind === "allow";
+      const anyOk = access.kind === "allow" || (basicOn && basicPasses);
       if (!anyOk) {
         const pending: string[] = [];
         if (access.kind === "unknown") pending.push(access.reason);
-        if (basicOn && hasBasic) pending.push(basicUnknown);
+        if (basicOn && hasBasic && !basicFails) pending.push(basicUnknown);
         if (requestOn) pending.push(requestUnknown);
         if (pending.length > 0) {
           decision.decision = "unknown";
@@ -658,4 +673,17 @@ function staticAnswer(
     };
   }
   return { filePath, status: 200 };
+}
+
+/** Checks Basic credentials against the auth_basic_user_file (relative to the config's directory, as nginx resolves it). */
+function checkUserFile(
+  config: NginxConfig,
+  file: Directive | null,
+  creds: { user: string; password: string },
+): HtpasswdCheck {
+  const given = file?.args[0];
+  if (!given) return { kind: "unknown", reason: "no auth_basic_user_file is set (nginx answers 500)" };
+  if (given.includes("$"))
+    return { kind: "unknown", reason: `the user file ${given} at ${at(file)} names a variable` };
+  return checkHtpasswd(resolve(config.prefix, given), given, creds);
 }
