@@ -1,6 +1,8 @@
 // The answer of a config evaluator (nginx or Apache) for one request, shaped per
 // the contract's why403.config/v1.
 
+import { redactUrl } from "../redact.js";
+
 export interface ConfigRequest {
   method: string;
   url: string;
@@ -63,7 +65,8 @@ export function newDecision(
 ): ConfigDecision {
   return {
     schema: "why403.config/v1",
-    request: { method, url: request.url, client: request.client },
+    // The URL may carry user:password@ (checked against a password file): never echo the password.
+    request: { method, url: redactUrl(request.url), client: request.client },
     decision,
     status: null,
     decidedBy: null,
