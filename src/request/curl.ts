@@ -114,14 +114,28 @@ function readFileArg(path: string, what: string): Buffer {
   return readInputFile(path, what);
 }
 
+/**
+ * A data file as curl reads it: one that is not there (or not readable)
+ * makes an empty piece, as curl warns "Couldn't read data from file … this
+ * makes an empty POST" and sends it anyway.
+ */
+function readDataFile(path: string): Buffer | null {
+  if (path === "-")
+    throw new InputError("curl data from stdin (@-) is not supported; put the data on the line");
+  try {
+    statSync(path);
+  } catch {
+    return null;
+  }
+  return readFileArg(path, "curl data file");
+}
+
 function dataValue(kind: DataKind, value: string): Buffer {
   if (kind === "raw") return Buffer.from(value, "utf8");
   if (kind === "urlencode") return Buffer.from(urlencodeData(value), "utf8");
   if (value.startsWith("@")) {
-    const path = value.slice(1);
-    if (path === "-")
-      throw new InputError("curl data from stdin (@-) is not supported; put the data on the line");
-    const buf = readFileArg(path, "curl data file");
+    const buf = readDataFile(value.slice(1));
+    if (buf === null) return Buffer.alloc(0);
     // -d/--data strips line breaks from files; --data-binary and --json keep them.
     if (kind === "ascii") return Buffer.from(buf.toString("latin1").replace(/[\r\n]/g, ""), "latin1");
     return buf;
@@ -152,7 +166,9 @@ function urlencodeData(value: string): string {
   }
   if (at >= 0) {
     const name = value.slice(0, at);
-    const content = curlEscape(readFileArg(value.slice(at + 1), "curl data file"));
+    const file = readDataFile(value.slice(at + 1));
+    if (file === null) return "";
+    const content = curlEscape(file);
     return name === "" ? content : `${name}=${content}`;
   }
   return curlEscape(value);
@@ -282,7 +298,8 @@ const OPTIONS: Record<string, OptionSpec> = {
     st.urlQueries.push(v.startsWith("+") ? v.slice(1) : urlencodeData(v));
   }),
   "--range": withValue((st, v) => {
-    st.range = v;
+    // curl appends the dash a bare start offset lacks ("600" → "600-").
+    st.range = /^\d+$/.test(v) ? `${v}-` : v;
   }),
   "--user": withValue((st, v) => {
     st.user = v;
