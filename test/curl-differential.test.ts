@@ -213,7 +213,7 @@ describe.skipIf(!existsSync(CURL))("parseCurlArgs vs the real curl", () => {
         if (urls.length === 0 || urls.some((u) => !u.startsWith("http://"))) continue;
         if (
           args.some((a) =>
-            /^-(x|-proxy|-preproxy|-socks|-connect-to|-resolve|-unix-socket|K|-config)/.test(a),
+            /^-(x|:|-next|-proxy|-preproxy|-socks|-connect-to|-resolve|-unix-socket|K|-config)/.test(a),
           )
         )
           continue;
@@ -234,4 +234,22 @@ describe.skipIf(!existsSync(CURL))("parseCurlArgs vs the real curl", () => {
     },
     120_000,
   );
+});
+
+describe.skipIf(!existsSync(CURL))("curl's long-option table", () => {
+  it("is the list the installed curl prints with --help all", async () => {
+    const { CURL_LONG_OPTIONS } = await import("../src/request/curl-options.js");
+    const help = await new Promise<string>((resolve, reject) =>
+      execFile(CURL, ["--help", "all"], (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    const listed = [...help.matchAll(/^\s*(?:-., )?--([A-Za-z0-9.-]+)(?: (<[^>]*>|\[\S*))?/gm)].map((m) => {
+      const takesValue = m[2] !== undefined;
+      const name = !takesValue && m[1]?.startsWith("no-") ? (m[1] as string).slice(3) : (m[1] as string);
+      return `${name}${takesValue ? "=" : ""}`;
+    });
+    const ours = CURL_LONG_OPTIONS.map((o) => `${o.name}${o.takesValue ? "=" : ""}`);
+    expect(ours.filter((o) => o !== "help").sort()).toEqual(
+      listed.filter((o) => !o.startsWith("help")).sort(),
+    );
+  });
 });
