@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import type { ConfigDecision, ConfigRequest } from "../evidence/config-decision.js";
 import type { FsWalkResult } from "../evidence/fs/index.js";
-import { quoteArgument } from "../redact.js";
+import { quoteArgument, redactUrl } from "../redact.js";
 import { parseArgs } from "./args.js";
 import { clientFlag, noColor } from "./common.js";
 import { colourWanted, makeStyle } from "./terminal.js";
@@ -38,7 +38,7 @@ export async function cmdConfig(argv: string[]): Promise<number> {
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`--request has an invalid URL: ${m[2]}`);
+    throw new UsageError(`--request has an invalid URL: ${redactUrl(m[2] ?? "")}`);
   }
   const headers: Record<string, string> = {};
   for (const h of (flags.header as string[] | undefined) ?? []) {
