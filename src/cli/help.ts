@@ -138,12 +138,21 @@ Examples
   why403 watch /var/log/apache2/error.log /var/log/app/denials.jsonl --listen 0.0.0.0:9403
   why403 watch access.log --from-start --json-lines | jq .cause
 `,
-  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER]
+  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER] [--prefix DIR]
 
 Evaluates a server config for one request: which server/vhost and location/sections
 apply and which directive allows or refuses it, with file:line and the smallest fix.
 
+Options: --prefix DIR   nginx only: nginx's -p prefix, against which relative root/alias
+                        paths such as \`root html;\` resolve (default /usr/share/nginx)
+         -H 'Authorization: Basic …' or user:pass@ in the URL: Basic credentials are
+                        checked against auth_basic_user_file / AuthUserFile (bcrypt,
+                        APR1-MD5, {SHA}, crypt); the password is never printed
+Exit: 0 decided (allow or deny), 1 unknown, 2 bad input
+
 Examples
+  why403 config nginx --conf nginx-1.26/conf/nginx.conf --prefix nginx-1.26 --request 'GET http://localhost/'
+  why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://alice:pw@shop.test/admin/x'
   why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://shop.test/admin/x' --client 10.0.0.7
   why403 config apache --conf /etc/apache2/apache2.conf --request 'GET http://shop.test/private/' --json
 `,
