@@ -19,6 +19,28 @@ describe("serverOwnAnswer", () => {
     expect(own("GET", res(404, unsigned, [["Server", "Apache"]]))).toMatch(/apache's own page \(page-404\)/);
   });
 
+  it("accepts Apache's core answer to OPTIONS on a path it maps to no file, and nothing with more headers", () => {
+    const core = (extra: Array<[string, string]> = []) => ({
+      status: 200,
+      statusText: "OK",
+      httpVersion: "HTTP/1.1",
+      headers: [
+        ["Date", "Wed, 02 Dec 2026 02:55:02 GMT"],
+        ["Server", "Apache/2.4.71 (Debian)"],
+        ["Allow", "GET,POST,OPTIONS,HEAD,TRACE"],
+        ["Content-Length", "0"],
+        ...extra,
+      ] as Array<[string, string]>,
+      body: Buffer.alloc(0),
+      bodyTruncated: false,
+    });
+    expect(own("OPTIONS", core())).toMatch(/apache's own bodiless Allow answer/);
+    expect(own("OPTIONS", core([["ETag", 'W/"8-x"']]))).toBeNull();
+    expect(own("OPTIONS", core([["Access-Control-Allow-Origin", "*"]]))).toBeNull();
+    // Not for GET: a bodiless 200 to GET is some handler's answer.
+    expect(own("GET", core())).toBeNull();
+  });
+
   it("refuses anything an application may have written", () => {
     // nginx's Server header on an app's page (a proxied 404): no canned body.
     expect(own("GET", res(404, "<h1>Page not found</h1>", [["Server", "nginx"]]))).toBeNull();

@@ -81,17 +81,43 @@ export function serverOwnAnswer(
   fp: FingerprintResult | null,
 ): string | null {
   if (!res || !fp) return null;
-  const statuses = method === "GET" ? GET_STATUSES : OPTIONS_STATUSES;
-  if (!statuses.has(res.status)) return null;
   // Any application product in the answer (a header, a page) means an app took part.
   if (fp.matches.some((m) => m.layer === "application")) return null;
   const { product, layer } = fp.responder;
   if (!product || !SERVER_LAYERS.has(layer)) return null;
+  if (method === "OPTIONS" && coreOptionsAnswer(res))
+    return `OPTIONS → ${res.status}, ${product}'s own bodiless Allow answer`;
+  const statuses = method === "GET" ? GET_STATUSES : OPTIONS_STATUSES;
+  if (!statuses.has(res.status)) return null;
   const match = fp.matches.find((m) => m.product === product);
   const pages = bodyMarkersOf(product);
   const page = match?.markers.find((id) => pages.has(id));
   if (!page) return null;
   return `${method} → ${res.status}, ${product}'s own page (${page})`;
+}
+
+/** Headers a web server's own bodiless OPTIONS answer carries; anything else was added by someone else. */
+const CORE_OPTIONS_HEADERS = new Set([
+  "date",
+  "server",
+  "allow",
+  "content-length",
+  "connection",
+  "keep-alive",
+]);
+
+/**
+ * A web server answering OPTIONS itself (Apache's core handler on a path it maps
+ * to no file: 200, an Allow list, no body, nothing but the generic headers). An
+ * application answering OPTIONS adds something of its own (a body listing the
+ * methods, an ETag, X-Powered-By, CORS headers, cookies), so this stays narrow.
+ */
+function coreOptionsAnswer(res: ResponseModel): boolean {
+  if (res.status !== 200 || res.body.length > 0) return false;
+  const names = res.headers.map(([n]) => n.toLowerCase());
+  return (
+    names.includes("allow") && names.includes("server") && names.every((n) => CORE_OPTIONS_HEADERS.has(n))
+  );
 }
 
 /** The bodiless safe request that observes `url` in the shape of `target`. */
