@@ -115,6 +115,7 @@ export async function runLive(
         typeof flags.timeout === "number" ? flags.timeout : (request.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       ratePerSecond: typeof flags.rate === "number" ? flags.rate : DEFAULT_RATE_PER_SECOND,
       requestIds: flags["request-id"] !== false,
+      client,
       transport,
       extraEvidence,
       serverEvidence,

@@ -81,6 +81,7 @@ export async function kit(
     candidates: [],
     allowSideEffects: opts.allowSideEffects ?? false,
     facts: {},
+    client: null,
     unverified: [],
     withheld: [],
     ran: new Set(),

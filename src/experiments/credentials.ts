@@ -155,6 +155,7 @@ export const credentials: Experiment = {
     interpret(ctx, "A GET to the same URL", withCreds, answerOf(out), out);
     ctx.noteUnverified(
       `the ${m} itself was not resent without credentials (that could execute it); rerun with --allow-side-effects on a test account to compare directly.`,
+      "credentials-invalid",
     );
   },
 };

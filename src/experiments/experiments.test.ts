@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { assembleReport } from "../investigate/report.js";
 import { UnsafeProbeRefused } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
 import { kit, nginxPage, postRequest, res, unsafeSent, withInertDecoy } from "./_test-kit.js";
@@ -182,7 +183,7 @@ describe("credentials", () => {
     expect(k.sent.slice(1).map((r) => r.method)).toEqual(["GET", "GET"]);
     expect(k.sent[2]!.headers.some(([n]) => n === "Cookie")).toBe(false);
     expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
-    expect(k.state.unverified.join(" ")).toMatch(/allow-side-effects/);
+    expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/allow-side-effects/);
   });
 
   it("with consent resends the original method without credentials", async () => {
@@ -211,7 +212,7 @@ describe("origin", () => {
     await origin.run(k.ctx);
     expect(unsafeSent(k)).toHaveLength(0);
     expect(weightFor(k.state.evidence, "csrf")).toBeGreaterThan(2);
-    expect(k.state.unverified.join(" ")).toMatch(/Origin: http:\/\/app\.test/);
+    expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/Origin: http:\/\/app\.test/);
   });
 });
 
@@ -272,7 +273,7 @@ describe("rate-limit", () => {
     const k = await kit(postRequest("/a", "x"), () => res(429, "", [["Retry-After", "3600"]]));
     await rateLimit.run(k.ctx);
     expect(k.sent).toHaveLength(1);
-    expect(k.state.unverified.join(" ")).toMatch(/3600 s/);
+    expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/3600 s/);
     expect(resetInMs(res(429, "", [["X-RateLimit-Reset", "1700000030"]]), 1_700_000_000_000)).toBe(30_000);
   });
 });
@@ -312,5 +313,24 @@ describe("the probe door", () => {
       ),
     ).rejects.toBeInstanceOf(UnsafeProbeRefused);
     expect(k.sent).toHaveLength(1);
+  });
+});
+
+describe("likely fixes follow the verdict", () => {
+  it("leaves out an untried fix for a cause the evidence has set aside", async () => {
+    const k = await kit(postRequest("/a", "x=1"), () => res(403, "no"));
+    k.ctx.noteUnverified("wait for the rate-limit window to pass and retry once.", "rate-limit");
+    k.ctx.noteUnverified("send the POST with Origin: http://app.test.", "csrf");
+    k.state.evidence.push({
+      source: "test",
+      fact: "an address rule refused",
+      weights: { "ip-restriction": 6 },
+    });
+    k.state.evidence.push({ source: "test", fact: "an origin check", weights: { csrf: 5 } });
+    const report = assembleReport(k.state, k.prober, {});
+    expect(report.verdict?.cause).toBe("ip-restriction");
+    const likely = (report.nextSteps ?? []).filter((s) => s.startsWith("Likely fix, not verified"));
+    // csrf is still a candidate (about 27%); rate-limit has no support at all.
+    expect(likely).toEqual(["Likely fix, not verified: send the POST with Origin: http://app.test."]);
   });
 });

@@ -127,6 +127,7 @@ export const origin: Experiment = {
         sentOrigin && sentOrigin !== own
           ? `send the ${m} from the site's own origin (Origin: ${own}), or add ${sentOrigin} to the server's trusted origins.`
           : `send the ${m} with Origin: ${own} and a Referer on ${own} (some CSRF checks need them).`,
+        "csrf",
       );
     }
   },

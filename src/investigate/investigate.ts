@@ -122,6 +122,7 @@ export async function investigate(
       candidates: [],
       allowSideEffects,
       facts: {},
+      client: options.client ?? null,
       unverified: [],
       withheld: [],
       ran: new Set(),

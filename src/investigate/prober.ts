@@ -4,7 +4,7 @@
 import { type Pacer, retryAfterMs } from "../http/pacer.js";
 import { requestIdFor, withRequestId } from "../http/request-id.js";
 import type { Clock, Transport } from "../http/types.js";
-import type { Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
+import type { CauseId, Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
 import { redactUrl } from "../redact.js";
 import { backendOf, inconclusive, sameRefusal } from "./compare.js";
 import { fingerprint } from "./deps.js";
@@ -160,8 +160,8 @@ export class Prober {
       setTrigger: (t: Trigger) => {
         state.trigger = t;
       },
-      noteUnverified: (text: string) => {
-        if (!state.unverified.includes(text)) state.unverified.push(text);
+      noteUnverified: (text: string, cause: CauseId) => {
+        if (!state.unverified.some((u) => u.text === text)) state.unverified.push({ text, cause });
       },
       noteWithheld: (text: string) => {
         if (!state.withheld.includes(text)) state.withheld.push(text);

@@ -2,7 +2,7 @@
 // trigger, every probe sent (replay first), and the side-effect count.
 
 import type { NetworkFailure } from "../http/types.js";
-import type { BaselineFailure, RequestModel, Trigger } from "../model.js";
+import type { BaselineFailure, CauseScore, RequestModel, Trigger } from "../model.js";
 import { redactSecret, redactText, redactUrl } from "../redact.js";
 import { decide } from "./deps.js";
 import type { Prober } from "./prober.js";
@@ -31,6 +31,7 @@ export function decideLive(state: InvestigationState): ReturnType<typeof decide>
     trigger: state.trigger,
     mode: "live",
     target: { method: state.original.method, url: state.original.url },
+    client: state.client,
   });
 }
 
@@ -70,7 +71,7 @@ export function assembleReport(
   report.verdict = d.verdict;
   report.candidates = d.candidates;
   const steps = [
-    ...state.unverified.map((u) => `Likely fix, not verified: ${u}`),
+    ...unverifiedFor(state, d.candidates).map((u) => `Likely fix, not verified: ${u}`),
     ...state.withheld,
     ...d.nextSteps,
   ];
@@ -135,4 +136,19 @@ export function assembleFailureReport(
       ),
     ],
   };
+}
+
+/** Candidates weaker than this do not bring their untried fixes into the report. */
+const UNVERIFIED_MIN_CONFIDENCE = 0.15;
+
+/**
+ * The untried fixes that belong to the verdict or to a candidate still in the running:
+ * a fix for a cause the evidence has set aside (waiting out a rate limit after an
+ * address rule refused) would send the user the wrong way.
+ */
+function unverifiedFor(state: InvestigationState, candidates: CauseScore[]): string[] {
+  const live = new Set(
+    candidates.filter((c) => c.confidence >= UNVERIFIED_MIN_CONFIDENCE).map((c) => c.cause),
+  );
+  return state.unverified.filter((u) => live.has(u.cause)).map((u) => u.text);
 }

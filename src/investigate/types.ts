@@ -40,6 +40,8 @@ export interface InvestigateOptions {
   runId?: string;
   /** Random token source for decoy paths (tests); random when absent. */
   randomToken?: () => string;
+  /** The address the server sees this run come from, when known (fills fix snippets). */
+  client?: string | null;
 }
 
 /**
@@ -94,11 +96,19 @@ export interface InvestigationState {
   candidates: CauseScore[];
   allowSideEffects: boolean;
   facts: Facts;
-  /** Findings that could not be verified without side effects. */
-  unverified: string[];
+  /** The address the server sees this run come from, when known. */
+  client: string | null;
+  /** Findings that could not be verified without side effects, each for the cause it would fix. */
+  unverified: UnverifiedFix[];
   /** Probes withheld because they could execute (what a trigger search would need instead). */
   withheld: string[];
   ran: Set<string>;
+}
+
+/** A fix an experiment could not try without side effects, and the cause it belongs to. */
+export interface UnverifiedFix {
+  text: string;
+  cause: CauseId;
 }
 
 export interface ProbeContext {
@@ -114,8 +124,8 @@ export interface ProbeContext {
   ): Promise<ProbeOutcome>;
   addEvidence(e: Evidence): void;
   setTrigger(t: Trigger): void;
-  /** "likely fix, not verified" */
-  noteUnverified(text: string): void;
+  /** "likely fix, not verified": shown only when `cause` is the verdict or one of its candidates. */
+  noteUnverified(text: string, cause: CauseId): void;
   /** A probe not sent because the application could execute it, and what would allow it. */
   noteWithheld(text: string): void;
   /**
