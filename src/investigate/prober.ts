@@ -156,6 +156,8 @@ export class Prober {
       allowSideEffects: this.o.allowSideEffects,
       clock: this.o.clock,
       remaining: () => this.remaining(),
+      unsafeRemaining: () =>
+        this.o.allowSideEffects ? Math.max(0, this.o.maxUnsafe - this.unsafe.length) : 0,
       addEvidence: (e: Evidence) => state.evidence.push(e),
       setTrigger: (t: Trigger) => {
         state.trigger = t;
