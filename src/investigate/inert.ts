@@ -120,13 +120,26 @@ function coreOptionsAnswer(res: ResponseModel): boolean {
   );
 }
 
-/** The bodiless safe request that observes `url` in the shape of `target`. */
-export function observation(target: RequestModel, method: "GET" | "OPTIONS", url: string): RequestModel {
+/** Headers kept when the request's own headers get the observation refused: what routing needs. */
+const ROUTING_HEADERS = new Set(["host", "accept", "content-type"]);
+
+/**
+ * The bodiless safe request that observes `url` in the shape of `target`; with
+ * `minimal`, only the headers routing needs (Host, Accept, Content-Type).
+ */
+export function observation(
+  target: RequestModel,
+  method: "GET" | "OPTIONS",
+  url: string,
+  minimal = false,
+): RequestModel {
   const bare = withoutMethodOverride({ ...target, url });
   return {
     method,
     url: bare.url,
-    headers: bare.headers.filter(([n]) => !BODY_FRAMING.has(n.toLowerCase())),
+    headers: bare.headers.filter(
+      ([n]) => !BODY_FRAMING.has(n.toLowerCase()) && (!minimal || ROUTING_HEADERS.has(n.toLowerCase())),
+    ),
     body: null,
     options: { ...target.options, explicitMethod: true, followRedirects: false },
   };
@@ -151,7 +164,7 @@ export type DecoyInertness =
     }
   | { inert: false; url: string; because: string };
 
-/** What the prover needs from the prober: one recorded safe probe. */
+/** What the prover needs from the prober: one recorded safe probe, and whether it repeated the refusal. */
 export type ObserveFn = (
   req: RequestModel,
   purpose: string,
@@ -159,6 +172,7 @@ export type ObserveFn = (
   response: ResponseModel | null;
   fingerprint: FingerprintResult | null;
   record: { finding: string };
+  sameRefusal: boolean;
 }>;
 
 function keyOf(url: URL): string {
@@ -187,9 +201,25 @@ export async function proveDecoyInert(
   });
   if (budget < 2) return notInert("not enough probe budget left to observe the decoy first");
   const reasons: string[] = [];
+  let spent = 0;
   for (const method of ["GET", "OPTIONS"] as const) {
-    const out = await observe(observation(target, method, bare.href), `is the decoy inert? ${method} on it`);
-    const why = serverOwnAnswer(method, out.response, out.fingerprint);
+    let out = await observe(observation(target, method, bare.href), `is the decoy inert? ${method} on it`);
+    spent++;
+    let why = serverOwnAnswer(method, out.response, out.fingerprint);
+    // Refused the same way as your request: a host-wide rule keyed on its headers (a
+    // scanner User-Agent, a cookie) answered before anything routed it, which says
+    // nothing about the path. Look again with only the headers routing needs. (A server
+    // that routes on the dropped headers is one of the limits written above.)
+    const needed = method === "GET" ? 3 : 1;
+    if (!why && out.sameRefusal && budget - spent >= needed) {
+      out.record.finding = `${out.response?.status}: refused like your request (a rule on its headers); looking again with minimal headers`;
+      out = await observe(
+        observation(target, method, bare.href, true),
+        `is the decoy inert? ${method} on it with only Host, Accept and Content-Type`,
+      );
+      spent++;
+      why = serverOwnAnswer(method, out.response, out.fingerprint);
+    }
     if (!why) {
       out.record.finding = `${out.response?.status ?? "no answer"}: not the web server's own page, so application code may answer on this path`;
       return notInert(
@@ -213,7 +243,7 @@ export async function proveDecoyInert(
   if (!hasQuery) return inertBare("");
   if (queryOverridesMethod(withQuery.href))
     return inertBare("; the query names a method override, so it is not carried to the decoy");
-  if (budget < 4)
+  if (budget - spent < 2)
     return inertBare("; the query string is not carried (no budget left to observe that shape)");
   for (const method of ["GET", "OPTIONS"] as const) {
     const out = await observe(

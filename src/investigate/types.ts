@@ -141,7 +141,7 @@ export interface ProbeContext {
   unsafeRemaining(): number;
   /** A fresh decoy URL on the target's host, keeping the query. */
   decoyUrl(keepQuery?: boolean): string;
-  /** A URL for a path that surely does not exist on the host. */
+  /** A URL for a path that surely does not exist on the host (outside the decoy prefix). */
   missingUrl(): string;
   clock: Clock;
 }
