@@ -181,9 +181,10 @@ function keyOf(url: URL): string {
 
 /**
  * Observes the decoy `bareUrl` (no query) and, when the target has a query,
- * the same path with it. Sends 2 to 4 safe requests through `observe`; stops
- * at the first answer that is not the server's own. `budget` is how many it
- * may send.
+ * the same path with it. Sends 1 to 6 safe requests through `observe` (GET and
+ * OPTIONS, each possibly again with minimal headers, then both with the query);
+ * stops at the first answer that is not the server's own. `budget` is how many
+ * it may send. Pure apart from `observe`.
  */
 export async function proveDecoyInert(
   target: RequestModel,
