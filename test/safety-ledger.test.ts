@@ -413,7 +413,7 @@ describe("safety on apps that route every path (their own ledgers count every pa
     for (let i = 0; i < all.length; i += 3) {
       const batch = all.slice(i, i + 3);
       const done = await Promise.all(batch.map((sc) => diagnoseFull(sc.name, sc.args)));
-      done.forEach((d, j) => results.push({ ...batch[j]!, ...d }));
+      for (const [j, d] of done.entries()) results.push({ ...batch[j]!, ...d });
     }
     const after = await catchallLedgers();
     const moved = Object.fromEntries(
