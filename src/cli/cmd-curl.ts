@@ -1,10 +1,10 @@
 // why403 curl <curl arguments…>: replay the request, probe safely, report.
 
+import { diagnose, exitCodeFor } from "../diagnose/index.js";
 import { UsageError } from "../errors.js";
 import type { RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
-import { COMMON_FLAGS, emitReport, SERVER_EVIDENCE_FLAGS } from "./common.js";
-import { runLive } from "./live.js";
+import { COMMON_FLAGS, diagnoseOptions, emitReport, SERVER_EVIDENCE_FLAGS, withProgress } from "./common.js";
 
 export async function cmdCurl(argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, { ...COMMON_FLAGS, ...SERVER_EVIDENCE_FLAGS }, true);
@@ -24,10 +24,11 @@ export async function cmdCurl(argv: string[]): Promise<number> {
   } else {
     request = parseCurlArgs(rest[0] === "curl" ? rest.slice(1) : rest);
   }
-  const { report, refused } = await runLive(request, flags);
+  const report = await withProgress((onProgress) =>
+    diagnose({ request }, { ...diagnoseOptions(flags), onProgress }),
+  );
   await emitReport(report, flags, redactedCurl(request, formatCurl));
-  if (!refused) return 3;
-  return report.verdict ? 0 : 1;
+  return exitCodeFor(report, !report.notRefused);
 }
 
 export function redactedCurl(

@@ -149,6 +149,8 @@ export const content: Experiment = {
       async (candidate) => {
         k++;
         const out = await ctx.probe(candidate, `content search ${base.where} (step ${k})`, base.safety);
+        if (out.record.safety === "decoy")
+          state.facts.contentSearchOnDecoy = (state.facts.contentSearchOnDecoy ?? 0) + 1;
         if (out.sameRefusal) {
           out.record.finding = "still refused";
           return "fail";

@@ -20,6 +20,7 @@ import {
   BudgetSpent,
   EscalationStop,
   type Experiment,
+  type Facts,
   type InvestigateOptions,
   type InvestigationState,
   type LiveReport,
@@ -81,6 +82,19 @@ export async function investigate(
   request: RequestModel,
   options: InvestigateOptions = {},
 ): Promise<LiveReport> {
+  return (await investigateWithFacts(request, options)).report;
+}
+
+/** The live report and the typed facts the experiments established (what `diagnose()` refines with). */
+export interface Investigation {
+  report: LiveReport;
+  facts: Facts;
+}
+
+export async function investigateWithFacts(
+  request: RequestModel,
+  options: InvestigateOptions = {},
+): Promise<Investigation> {
   const clock: Clock = options.clock ?? systemClock;
   const ownTransport = options.transport ? null : createHttpTransport();
   const transport = options.transport ?? ownTransport!;
@@ -123,7 +137,7 @@ export async function investigate(
     const refused = REFUSAL_STATUSES.has(exchange.response.status) || baseFp.blockPage || baseFp.challenge;
     if (!refused) {
       prober.records[prober.records.length - 1]!.finding += " — not refused";
-      return assembleReport(state, prober, { notRefused: true });
+      return { report: assembleReport(state, prober, { notRefused: true }), facts: state.facts };
     }
     state.evidence.push(
       ...baseFp.evidence,
@@ -170,7 +184,7 @@ export async function investigate(
     if (options.serverEvidence) {
       state.evidence.push(...(await options.serverEvidence([...prober.requestIds])));
     }
-    return assembleReport(state, prober, { stoppedBecause });
+    return { report: assembleReport(state, prober, { stoppedBecause }), facts: state.facts };
   } finally {
     await ownTransport?.close?.();
   }

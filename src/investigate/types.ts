@@ -74,6 +74,8 @@ export interface Facts {
   safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
   /** content: null when unresolved. */
   contentFollows?: boolean | null;
+  /** content: probes of the content search sent to the decoy path (host-wide, no route of the app). */
+  contentSearchOnDecoy?: number;
   /** Backend identifiers seen in answers (Server, Via, X-Served-By ...). */
   backends?: Set<string>;
 }
