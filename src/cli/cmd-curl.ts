@@ -2,6 +2,7 @@
 
 import { diagnose, exitCodeFor } from "../diagnose/index.js";
 import { UsageError } from "../errors.js";
+import { headerValue } from "../headers.js";
 import type { RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
 import { COMMON_FLAGS, diagnoseOptions, emitReport, SERVER_EVIDENCE_FLAGS, withProgress } from "./common.js";
@@ -41,7 +42,7 @@ export function redactedCurl(
 import { redactBody, redactHeaderValue, redactUrl } from "../redact.js";
 
 function formatCurlRedacted(request: RequestModel, formatCurl: (r: RequestModel) => string): string {
-  const ct = request.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "";
+  const ct = headerValue(request.headers, "content-type") ?? "";
   const body = request.body ? Buffer.from(redactBody(request.body.toString("utf8"), ct)) : null;
   return formatCurl({
     ...request,

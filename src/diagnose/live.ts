@@ -1,6 +1,7 @@
 // A live diagnosis: the replay and the investigation, with server-side
 // evidence from configs before probing and from the server's logs after, and
 // the report refined with what the server itself recorded.
+import { ALL_EXPERIMENTS } from "../experiments/index.js";
 import { createHttpTransport } from "../http/client.js";
 import type { Transport } from "../http/types.js";
 import { investigateWithFacts } from "../investigate/index.js";
@@ -107,6 +108,7 @@ export async function diagnoseLive(request: RequestModel, options: DiagnoseOptio
       extraEvidence,
       serverEvidence,
       onProgress: options.onProgress,
+      experiments: ALL_EXPERIMENTS,
     });
     if (!report.notRefused) refineWithServerEvidence(report, [...extraEvidence, ...fromLogs], facts);
     dropAnsweredSteps(report, givenInputs(options));

@@ -9,11 +9,11 @@ import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
 import { guessFamily } from "../evidence/content/families.js";
 import { isSafeMethod } from "../http/types.js";
-import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
 import { redactText } from "../redact.js";
 import { BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "./contract.js";
+import { weightFor } from "./contract.js";
 
 interface Base {
   req: RequestModel;

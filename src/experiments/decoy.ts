@@ -3,8 +3,8 @@
 // runs. Refused the same way: the rule is host-wide and content experiments
 // can run on the decoy safely. A 404 there: the refusal is specific to the path.
 
-import type { Experiment } from "../investigate/types.js";
 import { onUrl } from "./_requests.js";
+import type { Experiment } from "./contract.js";
 
 export const decoy: Experiment = {
   id: "decoy",

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { UnsafeProbeRefused } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import { kit, postRequest, res, unsafeSent } from "./_test-kit.js";
 import { content } from "./content.js";
+import { weightFor } from "./contract.js";
 import { credentials } from "./credentials.js";
 import { csrf } from "./csrf.js";
 import { tokensInPage } from "./csrf-token.js";

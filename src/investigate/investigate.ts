@@ -4,6 +4,9 @@
 
 import { randomBytes } from "node:crypto";
 import { InputError } from "../errors.js";
+import { contentEvidence } from "../evidence/content/index.js";
+import { evidenceFromExchange } from "../evidence/exchange/index.js";
+import { backendOf } from "../experiments/compare.js";
 import { ALL_EXPERIMENTS } from "../experiments/index.js";
 import { createHttpTransport } from "../http/client.js";
 import { Pacer } from "../http/pacer.js";
@@ -11,8 +14,6 @@ import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
-import { backendOf } from "./compare.js";
-import { contentEvidence, evidenceFromExchange } from "./deps.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
 import { assembleReport, decideLive } from "./report.js";
@@ -49,22 +50,22 @@ const DETAIL_EXPERIMENTS: Partial<Record<CauseId, string[]>> = {
 };
 
 /** The next detail experiment of a clear cause, when one still has to run. */
-function detailFor(state: InvestigationState): Experiment | null {
+function detailFor(state: InvestigationState, experiments: readonly Experiment[]): Experiment | null {
   const lead = state.candidates[0];
   if (!lead || lead.confidence < CLEAR_CONFIDENCE) return null;
   for (const id of DETAIL_EXPERIMENTS[lead.cause] ?? []) {
-    const e = ALL_EXPERIMENTS.find((x) => x.id === id);
+    const e = experiments.find((x) => x.id === id);
     if (e && !state.ran.has(id) && e.appliesTo(state)) return e;
   }
   return null;
 }
 
-function isClear(state: InvestigationState): boolean {
+function isClear(state: InvestigationState, experiments: readonly Experiment[]): boolean {
   const lead = state.candidates[0];
-  return lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && detailFor(state) === null;
+  return lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && detailFor(state, experiments) === null;
 }
 
-function pickNext(state: InvestigationState, experiments: Experiment[]): Experiment | null {
+function pickNext(state: InvestigationState, experiments: readonly Experiment[]): Experiment | null {
   let best: Experiment | null = null;
   let bestScore = 0;
   for (const e of experiments) {
@@ -99,6 +100,7 @@ export async function investigateWithFacts(
   const ownTransport = options.transport ? null : createHttpTransport();
   const transport = options.transport ?? ownTransport!;
   const allowSideEffects = options.allowSideEffects ?? false;
+  const experiments = options.experiments ?? ALL_EXPERIMENTS;
   const runId = options.runId ?? newRunId();
   const maxProbes = options.maxProbes ?? DEFAULT_MAX_PROBES;
   if (!Number.isInteger(maxProbes) || maxProbes < 1)
@@ -150,12 +152,12 @@ export async function investigateWithFacts(
     const ctx = prober.context(state);
     let stoppedBecause: string | undefined;
     for (;;) {
-      if (isClear(state)) break;
+      if (isClear(state, experiments)) break;
       if (prober.remaining() <= 0) {
         stoppedBecause = `the probe budget (${maxProbes}) is spent`;
         break;
       }
-      const next = detailFor(state) ?? pickNext(state, ALL_EXPERIMENTS);
+      const next = detailFor(state, experiments) ?? pickNext(state, experiments);
       if (!next) break;
       state.ran.add(next.id);
       try {
