@@ -1,5 +1,6 @@
-// The dependency arrows of src/ point one way: cli → diagnose → investigate →
-// experiments → evidence/fingerprint/verdict → http/request → model. This reads
+// The dependency arrows of src/ point one way: cli → diagnose (compare, matrix,
+// report renderers) → investigate → experiments → delta → evidence/fingerprint/
+// verdict → http/request → model. This reads
 // every import (static and dynamic) of every non-test file under src/ and fails,
 // naming file and import, when one points up the stack. Run by `npm run lint`.
 import { readdirSync, readFileSync } from "node:fs";
@@ -11,12 +12,15 @@ const SRC = resolve(import.meta.dirname, "..", "src");
 const RANK = {
   "index.ts": 9,
   cli: 8,
+  compare: 7,
   demo: 7,
   diagnose: 7,
+  matrix: 7,
   investigate: 6,
   experiments: 5,
+  // Renderers of every result kind (report, compare, matrix): only the CLI uses them.
+  report: 7,
   delta: 4,
-  report: 4,
   evidence: 3,
   fingerprint: 3,
   verdict: 3,

@@ -12,13 +12,16 @@ Usage
   why403 logs <file…>                find and classify the denials in web server, WAF and app logs
   why403 config nginx|apache …       evaluate a server config for one request
   why403 demo                        start the built-in local lab and diagnose each of its refusals
+  why403 compare <curl…> --with URL  diagnose the same request in several environments, side by side
+  why403 matrix <file.yaml|json>     check who may do what (identities × requests) against a live service, for CI
 
 Common options
   --json                 the report as JSON (schema why403.report/v1) on stdout, nothing else
   --markdown             the report as Markdown, for a ticket
   --html FILE            also write a self-contained HTML report
   --max-probes N         most requests sent, the replay included (default 30)
-  --allow-side-effects   allow probes the application could execute (off: POSTs are never re-sent to the real path)
+  --allow-side-effects   allow probes the application could execute (off: only the one replay may reach app code)
+  --max-unsafe N         with --allow-side-effects, most such probes (default 10; each may create a record)
   --timeout MS           per-request timeout (default 10000)
   --no-color             plain output (NO_COLOR is honoured too)
   --debug                stack traces for unexpected errors
@@ -31,17 +34,27 @@ Examples
   why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://shop.example/admin/x' --client 10.0.0.7
 
 Exit status: 0 a cause was found · 1 refused, cause not pinned · 2 bad usage or input · 3 the request was not refused
+             · 4 no usable answer from the server (reset, timeout, malformed answer, TLS failure; --json still prints a report)
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
   curl: `Usage: why403 curl <curl arguments…> [why403 options]
 
 Replays the request once, then runs probes that cannot execute the request's action
-(safe methods on the same URL, a decoy path under /.well-known/why403/) until one
-cause is clear. Paste the arguments exactly as "Copy as cURL" gives them, or pass the
-whole command line as one quoted string, or "-" to read it from stdin.
+until one cause is clear: GET, HEAD and OPTIONS (without method-override fields), and
+your request on a decoy path under /.well-known/why403/ only after GET and OPTIONS
+there got the web server's own error page (no application answers that path; with
+your query string only if that shape was shown too). Where no decoy is shown inert,
+no trigger search runs and the report says what it would need. With -L, a redirect
+hop that would re-send a POST or a body (307/308, or -X) is not followed without
+--allow-side-effects; the report names the hop. Paste the arguments exactly as
+"Copy as cURL" gives them, or pass the whole command line as one quoted string, or
+"-" to read it from stdin.
 
-Options: --json --markdown --html FILE --max-probes N --allow-side-effects --timeout MS
+Options: --json --markdown --html FILE --max-probes N --timeout MS
+         --allow-side-effects (probes the app could execute: the original path, a decoy
+         not shown inert, redirect hops re-sending the body; each counted in sideEffects)
+         --max-unsafe N (with --allow-side-effects: at most N such probes, default 10)
          --rate N (requests per second, default 5) --no-request-id (omit X-Request-Id)
          --server-logs FILE (repeat it, or FILE,FILE) --nginx-conf FILE --apache-conf FILE
          --client IP (default: the local address for a target on this machine)
@@ -101,5 +114,65 @@ Examples
 Starts a small lab on random 127.0.0.1 ports (no external programs needed), diagnoses
 each of its refusals with the same engine as "why403 curl", prints one line per
 scenario and stops the lab.
+`,
+  compare: `Usage: why403 compare <curl arguments…> --with <base URL> [--with …] [--carry-credentials]
+
+Diagnoses the same request at its own origin and at each --with base (scheme, host
+and port replaced; path, query, method, headers and body kept), with the same engine
+and safety rules as "why403 curl": the replay is sent once in each environment.
+Prints the environments side by side (status, who answered, cause, trigger) and
+each difference as a sentence that says what it suggests.
+
+Credentials (Authorization, Cookie, API-key and token headers, URL userinfo, token
+query parameters) go only to the origin the curl line targets; --carry-credentials
+sends them to every --with base too (only for bases you trust with them).
+
+Options: --with URL (repeat) --carry-credentials --json (schema why403.compare/v1)
+         --html FILE --max-probes N --allow-side-effects --timeout MS --rate N --no-request-id
+
+Examples
+  why403 compare 'https://api.example/orders' -X POST -H 'content-type: application/json' \
+      --data-raw '{"note":"select from the menu"}' --with https://staging.example --with http://localhost:8080
+  why403 compare 'https://api.example/admin/' --with https://staging.example --json
+  why403 compare "curl 'https://api.example/me' -H 'authorization: Bearer …'" \
+      --with https://staging.example --carry-credentials --html compare.html
+
+Exit status: 0 same outcome everywhere · 1 outcomes differ · 2 bad usage · 4 an environment gave no usable answer
+`,
+  matrix: `Usage: why403 matrix <file.yaml|json> [--junit FILE] [--json] [--allow-side-effects]
+
+Sends each check once per identity and compares the answer with the expectation:
+2xx/3xx is "allow", 401/403/405/419/429/451 or a recognised block page is "deny"
+(with the cause diagnosed from the answer alone: no probes), anything else an error.
+Checks with a method other than GET, HEAD or OPTIONS are skipped unless
+--allow-side-effects is given: point the matrix at staging, not production.
+
+File (YAML or JSON; \${NAME} is read from the environment, and an unset or empty
+variable is an error):
+  base: https://staging.example
+  identities:
+    anonymous: {}
+    viewer: { headers: { Authorization: "Bearer \${VIEWER_TOKEN}" } }
+    admin:  { cookies: { session: "\${ADMIN_SESSION}" } }
+    robot:  { query: { api_key: "\${ROBOT_KEY}" } }
+  checks:
+    - request: GET /api/projects
+      allow: [viewer, admin]          # every other identity must be refused
+    - request: POST /api/projects
+      headers: { content-type: application/json }
+      body: '{"name":"x","description":"select the columns you need"}'
+      allow: [admin]
+
+Options: --junit FILE (JUnit XML for GitHub Actions, GitLab, Jenkins) --json (why403.matrix/v1)
+         --allow-side-effects --rate N (requests per second, default 5) --concurrency N (default 2)
+         --timeout MS --no-request-id --server-logs FILE… (name the WAF rule behind a refusal,
+         found by each cell's X-Request-Id, e.g. Apache's error log with ModSecurity's audit log)
+
+Examples
+  why403 matrix authz.yaml
+  VIEWER_TOKEN=… ADMIN_TOKEN=… why403 matrix authz.yaml --junit matrix.xml
+  why403 matrix authz.yaml --allow-side-effects --json > matrix.json
+
+Exit status: 0 every cell as expected (skipped cells aside) · 1 some not · 2 bad usage or file
 `,
 };

@@ -101,9 +101,11 @@ export async function diagnoseLive(request: RequestModel, options: DiagnoseOptio
     const { report, facts } = await investigateWithFacts(request, {
       maxProbes: options.maxProbes ?? DEFAULT_MAX_PROBES,
       allowSideEffects: options.allowSideEffects === true,
+      ...(options.maxUnsafe !== undefined ? { maxUnsafe: options.maxUnsafe } : {}),
       timeoutMs: options.timeoutMs ?? request.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ratePerSecond: options.rate ?? DEFAULT_RATE_PER_SECOND,
       requestIds: options.requestId !== false,
+      client,
       transport,
       extraEvidence,
       serverEvidence,

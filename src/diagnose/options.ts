@@ -29,6 +29,8 @@ export interface DiagnoseOptions {
   /** Permit may-execute probes (the original method on the original path). */
   allowSideEffects?: boolean;
   maxProbes?: number;
+  /** With `allowSideEffects`: at most this many may-execute probes (--max-unsafe). */
+  maxUnsafe?: number;
   /** Per-request timeout, ms (default: the request's own --max-time, else 10 s). */
   timeoutMs?: number;
   /** Requests per second (--rate). */

@@ -16,6 +16,8 @@ export interface RecordingDiagnosis {
   report: Report;
   /** False when the recorded answer was not a refusal (contract exit 3). */
   refused: boolean;
+  /** Every fact the verdict weighed (callers that summarise a verdict read its data). */
+  evidence: Evidence[];
 }
 
 export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []): RecordingDiagnosis {
@@ -54,11 +56,12 @@ export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []):
       `The recorded answer is ${ex.response.status}, not a refusal: pick the refused response (for a HAR, --entry N or --match TEXT).`,
     ];
   }
-  return { report, refused };
+  return { report, refused, evidence };
 }
 
-/** Contract exit status for a finished diagnosis. */
-export function exitCodeFor(report: Report, refused: boolean): 0 | 1 | 3 {
+/** Contract exit status for a finished diagnosis (4: the server gave no usable answer). */
+export function exitCodeFor(report: Report, refused: boolean): 0 | 1 | 3 | 4 {
+  if (report.baseline.failure) return 4;
   if (!refused) return 3;
   return report.verdict ? 0 : 1;
 }

@@ -16,6 +16,17 @@ import type {
 } from "../model.js";
 import { scoreCauses } from "../verdict/decide.js";
 
+/** What observing the run's decoy with safe methods showed (src/investigate/inert.ts proves it). */
+export type DecoyInertness =
+  | {
+      inert: true;
+      /** The decoy URL to use: with the request's query when that shape was shown inert too. */
+      url: string;
+      withQuery: boolean;
+      because: string;
+    }
+  | { inert: false; url: string; because: string };
+
 export type ProbeSafety = "safe-method" | "decoy" | "may-execute";
 
 export interface ProbeOutcome {
@@ -35,8 +46,8 @@ export interface ProbeOutcome {
 export interface Facts {
   /** layer-map: the host's ordinary 404 and whether the refusal looks like it. */
   missingPath?: { status: number | null; sameLayer: boolean | null };
-  /** decoy: the original request on a decoy path. */
-  decoy?: { url: string; reproduces: boolean; status: number | null };
+  /** decoy: the original request on a decoy path (`sent: false` when it was withheld as may-execute). */
+  decoy?: { url: string; reproduces: boolean; status: number | null; sent?: boolean };
   /** method: answers of safe methods on the original URL. */
   safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
   /** content: null when unresolved. */
@@ -60,9 +71,19 @@ export interface InvestigationState {
   candidates: CauseScore[];
   allowSideEffects: boolean;
   facts: Facts;
-  /** Findings that could not be verified without side effects. */
-  unverified: string[];
+  /** The address the server sees this run come from, when known. */
+  client: string | null;
+  /** Findings that could not be verified without side effects, each for the cause it would fix. */
+  unverified: UnverifiedFix[];
+  /** Probes withheld because they could execute (what a trigger search would need instead). */
+  withheld: string[];
   ran: Set<string>;
+}
+
+/** A fix an experiment could not try without side effects, and the cause it belongs to. */
+export interface UnverifiedFix {
+  text: string;
+  cause: CauseId;
 }
 
 export interface ProbeContext {
@@ -78,8 +99,17 @@ export interface ProbeContext {
   ): Promise<ProbeOutcome>;
   addEvidence(e: Evidence): void;
   setTrigger(t: Trigger): void;
-  /** "likely fix, not verified" */
-  noteUnverified(text: string): void;
+  /** "likely fix, not verified": shown only when `cause` is the verdict or one of its candidates. */
+  noteUnverified(text: string, cause: CauseId): void;
+  /** A probe not sent because the application could execute it, and what would allow it. */
+  noteWithheld(text: string): void;
+  /**
+   * Observes this run's decoy with safe methods (see inert.ts) and says whether a
+   * non-safe request in the target's shape may go there; the answer is cached
+   * per run and a decoy shown inert is what lets the prober class such a probe
+   * as "decoy" instead of "may-execute".
+   */
+  inertDecoy(): Promise<DecoyInertness>;
   /** Probes left in the budget. */
   remaining(): number;
   /** A fresh decoy URL on the target's host, keeping the query. */

@@ -12,11 +12,11 @@ import { createHttpTransport } from "../http/client.js";
 import { Pacer } from "../http/pacer.js";
 import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
-import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
+import { DEFAULT_MAX_PROBES, DEFAULT_MAX_UNSAFE, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
-import { assembleReport, decideLive } from "./report.js";
+import { assembleFailureReport, assembleReport, decideLive } from "./report.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -105,6 +105,8 @@ export async function investigateWithFacts(
   const maxProbes = options.maxProbes ?? DEFAULT_MAX_PROBES;
   if (!Number.isInteger(maxProbes) || maxProbes < 1)
     throw new InputError("--max-probes must be a whole number of at least 1");
+  if (options.maxUnsafe !== undefined && (!Number.isInteger(options.maxUnsafe) || options.maxUnsafe < 0))
+    throw new InputError("--max-unsafe must be a whole number of at least 0");
   const prober = new Prober({
     transport,
     clock,
@@ -115,10 +117,15 @@ export async function investigateWithFacts(
     runId,
     randomToken: options.randomToken ?? (() => randomBytes(6).toString("hex")),
     allowSideEffects,
+    maxUnsafe: options.maxUnsafe ?? DEFAULT_MAX_UNSAFE,
   });
   try {
     const base = await replay(request, prober);
-    if (!base.ok) throw new InputError(base.failure.message);
+    if (!base.ok) {
+      // A host name that does not resolve is the user's own input; anything else the server did.
+      if (base.failure.kind === "dns") throw new InputError(base.failure.message);
+      return { report: assembleFailureReport(request, prober, base.failure), facts: {} };
+    }
     const { exchange, fingerprint: baseFp } = base;
     const state: InvestigationState = {
       runId,
@@ -131,11 +138,17 @@ export async function investigateWithFacts(
       candidates: [],
       allowSideEffects,
       facts: {},
+      client: options.client ?? null,
       unverified: [],
+      withheld: [],
       ran: new Set(),
     };
     const firstBackend = backendOf(exchange.response);
     if (firstBackend) state.facts.backends = new Set([firstBackend]);
+    if (base.withheldHop) {
+      state.withheld.push(base.withheldHop);
+      return { report: assembleReport(state, prober, { withheldHop: base.withheldHop }), facts: state.facts };
+    }
     const refused = REFUSAL_STATUSES.has(exchange.response.status) || baseFp.blockPage || baseFp.challenge;
     if (!refused) {
       prober.records[prober.records.length - 1]!.finding += " — not refused";

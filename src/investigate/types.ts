@@ -11,6 +11,8 @@ export interface InvestigateOptions {
   maxProbes?: number;
   /** Permit may-execute probes (the original method on the original path). Default false. */
   allowSideEffects?: boolean;
+  /** With allowSideEffects: most may-execute probes sent (DEFAULT_MAX_UNSAFE). */
+  maxUnsafe?: number;
   /** Per-request timeout, ms. */
   timeoutMs?: number;
   /** Pacing, requests per second. */
@@ -29,6 +31,8 @@ export interface InvestigateOptions {
   runId?: string;
   /** Random token source for decoy paths (tests); random when absent. */
   randomToken?: () => string;
+  /** The address the server sees this run come from, when known (fills fix snippets). */
+  client?: string | null;
   /** The experiments to choose from; every experiment of src/experiments/ when absent. */
   experiments?: readonly Experiment[];
 }
@@ -44,12 +48,14 @@ export interface LiveReport extends Report {
 }
 
 export type {
+  DecoyInertness,
   Experiment,
   Facts,
   InvestigationState,
   ProbeContext,
   ProbeOutcome,
   ProbeSafety,
+  UnverifiedFix,
 } from "../experiments/contract.js";
 
 /** The probe budget is spent. */
@@ -65,4 +71,17 @@ export class EscalationStop extends Error {
 /** An experiment asked for a may-execute probe without --allow-side-effects (a bug in the experiment). */
 export class UnsafeProbeRefused extends Error {
   override name = "UnsafeProbeRefused";
+}
+
+/** --max-unsafe is reached: no further may-execute probe, the run ends. */
+export class UnsafeBudgetSpent extends EscalationStop {
+  override name = "UnsafeBudgetSpent";
+}
+
+/** One request other than the replay that application code could have executed. */
+export interface UnsafeProbe {
+  n: number;
+  method: string;
+  url: string;
+  why: string;
 }
