@@ -2,11 +2,12 @@
 // files are JSON imported by the source, so they are inlined. Code splitting keeps
 // each command's code out of the start-up path (`--version` loads one small file).
 
-import { chmodSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 // Build beside dist/ and swap it in, so a run that uses dist/ meanwhile never sees it half-written.
 const out = `dist.tmp-${process.pid}`;
+const { version } = JSON.parse(readFileSync("package.json", "utf8"));
 rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: {
@@ -27,6 +28,8 @@ await build({
   legalComments: "none",
   logLevel: "warning",
   chunkNames: "chunks/[name]-[hash]",
+  // `why403 --version` and the help's title: one source, package.json.
+  define: { __WHY403_VERSION__: JSON.stringify(version) },
   // CommonJS dependencies inside an ESM bundle need a require().
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __why403Require } from 'node:module'; const require = __why403Require(import.meta.url);",

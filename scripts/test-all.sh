@@ -14,7 +14,7 @@ fi
 bash lab/install.sh
 npm run build
 npx tsc --noEmit -p .
-npx biome check src test lab bench scripts
+npm run lint
 mkdir -p test-artifacts
 export WHY403_PROPERTY_RUNS="$PWD/test-artifacts/property-runs.jsonl"
 : >"$WHY403_PROPERTY_RUNS"

@@ -3,7 +3,13 @@
 // For the benchmarks (bench/): the delta-debugging search and the embedded demo lab.
 export { type MinimizeResult, minimizeRequest } from "./delta/minimize.js";
 export { type DemoLab, startDemoLab } from "./demo/lab.js";
-export { diagnoseRecording, exitCodeFor } from "./diagnose/recording.js";
+export {
+  type DiagnoseInput,
+  type DiagnoseOptions,
+  diagnose,
+  diagnoseRecording,
+  exitCodeFor,
+} from "./diagnose/index.js";
 export * from "./errors.js";
 export { evaluateApache, parseApacheConfig } from "./evidence/apache/index.js";
 export { analyzeLogs, evidenceFromLogs } from "./evidence/logs/index.js";

@@ -2,12 +2,12 @@
 // diagnosed in several environments, side by side.
 import type { Environment } from "../compare/environments.js";
 import type { EnvironmentRun } from "../compare/result.js";
+import { diagnose } from "../diagnose/index.js";
 import { isInputError, UsageError } from "../errors.js";
 import type { Report, RequestModel } from "../model.js";
 import { redactUrl } from "../redact.js";
 import { parseArgs } from "./args.js";
-import { noColor } from "./common.js";
-import { runLive } from "./live.js";
+import { diagnoseOptions, noColor, withProgress } from "./common.js";
 import { writeOutputFile } from "./output-file.js";
 import { colourWanted, makeStyle } from "./terminal.js";
 
@@ -79,7 +79,10 @@ async function requestFromCurl(rest: string[]): Promise<RequestModel> {
  */
 async function runEnvironment(env: Environment, flags: Record<string, unknown>): Promise<EnvironmentRun> {
   try {
-    return await runLive(env.request, flags as never);
+    const report = await withProgress((onProgress) =>
+      diagnose({ request: env.request }, { ...diagnoseOptions(flags as never), onProgress }),
+    );
+    return { report, refused: !report.notRefused };
   } catch (error) {
     if (!isInputError(error)) throw error;
     return { failure: { kind: "no-answer", message: error.message } };

@@ -1,11 +1,11 @@
 // why403 curl <curl arguments…>: replay the request, probe safely, report.
 
-import { exitCodeFor } from "../diagnose/recording.js";
+import { diagnose, exitCodeFor } from "../diagnose/index.js";
 import { UsageError } from "../errors.js";
+import { headerValue } from "../headers.js";
 import type { RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
-import { COMMON_FLAGS, emitReport, SERVER_EVIDENCE_FLAGS } from "./common.js";
-import { runLive } from "./live.js";
+import { COMMON_FLAGS, diagnoseOptions, emitReport, SERVER_EVIDENCE_FLAGS, withProgress } from "./common.js";
 
 export async function cmdCurl(argv: string[]): Promise<number> {
   const { flags, rest } = parseArgs(argv, { ...COMMON_FLAGS, ...SERVER_EVIDENCE_FLAGS }, true);
@@ -25,9 +25,11 @@ export async function cmdCurl(argv: string[]): Promise<number> {
   } else {
     request = parseCurlArgs(rest[0] === "curl" ? rest.slice(1) : rest);
   }
-  const { report, refused } = await runLive(request, flags);
+  const report = await withProgress((onProgress) =>
+    diagnose({ request }, { ...diagnoseOptions(flags), onProgress }),
+  );
   await emitReport(report, flags, redactedCurl(request, formatCurl));
-  return exitCodeFor(report, refused);
+  return exitCodeFor(report, !report.notRefused);
 }
 
 export function redactedCurl(
@@ -40,7 +42,7 @@ export function redactedCurl(
 import { redactBody, redactHeaderValue, redactUrl } from "../redact.js";
 
 function formatCurlRedacted(request: RequestModel, formatCurl: (r: RequestModel) => string): string {
-  const ct = request.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "";
+  const ct = headerValue(request.headers, "content-type") ?? "";
   const body = request.body ? Buffer.from(redactBody(request.body.toString("utf8"), ct)) : null;
   return formatCurl({
     ...request,

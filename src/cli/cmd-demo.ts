@@ -14,7 +14,7 @@ export async function cmdDemo(argv: string[]): Promise<number> {
   });
   const s = makeStyle(colourWanted(process.stdout, noColor(flags)));
   const { parseCurlArgs } = await import("../request/curl.js");
-  const { investigate } = await import("../investigate/index.js");
+  const { diagnose } = await import("../diagnose/index.js");
   const { renderText } = await import("../report/text.js");
   const lab = await startDemoLab();
   const progress = new ProgressLine();
@@ -27,17 +27,20 @@ export async function cmdDemo(argv: string[]): Promise<number> {
       );
     for (const sc of lab.scenarios) {
       const before = lab.ledger.length;
-      const report = await investigate(parseCurlArgs(sc.curl), {
-        maxProbes: 30,
-        allowSideEffects: false,
-        timeoutMs: 5000,
-        ratePerSecond: 50,
-        requestIds: true,
-        onProgress: (p) =>
-          progress.update(
-            `${sc.id}: ${p.experiment} · ${p.probesSent} probes · leading: ${p.leading ?? "—"}`,
-          ),
-      });
+      const report = await diagnose(
+        { request: parseCurlArgs(sc.curl) },
+        {
+          maxProbes: 30,
+          allowSideEffects: false,
+          timeoutMs: 5000,
+          rate: 50,
+          requestId: true,
+          onProgress: (p) =>
+            progress.update(
+              `${sc.id}: ${p.experiment} · ${p.probesSent} probes · leading: ${p.leading ?? "—"}`,
+            ),
+        },
+      );
       progress.clear();
       const executed = lab.ledger.length - before;
       const got = report.verdict?.cause ?? "no verdict";

@@ -1,10 +1,11 @@
 // why403 matrix <file.yaml|json>: identities × checks against a live service,
 // each refusal diagnosed from the answer alone; text, --json, --junit FILE.
+
+import { LOG_WAIT_MS } from "../diagnose/live.js";
 import { UsageError } from "../errors.js";
 import type { Evidence } from "../model.js";
 import { parseArgs } from "./args.js";
 import { noColor, requireOne, serverLogPaths } from "./common.js";
-import { LOG_WAIT_MS } from "./live.js";
 import { checkWritable, writeOutputFile } from "./output-file.js";
 import { colourWanted, makeStyle, ProgressLine } from "./terminal.js";
 

@@ -1,62 +1,27 @@
 // why403 har <file> and why403 response <file>: diagnose a recorded refusal.
 
-import { diagnoseRecording, exitCodeFor } from "../diagnose/recording.js";
-import { InputError, NotRefusedError, UsageError } from "../errors.js";
+import { diagnose, exitCodeFor } from "../diagnose/index.js";
+import { NotRefusedError, UsageError } from "../errors.js";
 import type { Exchange, RequestModel } from "../model.js";
-import { parseArgs } from "./args.js";
+import { type FlagValues, parseArgs } from "./args.js";
 import { redactedCurl } from "./cmd-curl.js";
 import {
   COMMON_FLAGS,
-  configEvidence,
-  dropAnsweredSteps,
+  diagnoseOptions,
   emitReport,
-  reconcileWithConfig,
-  refineWithServerEvidence,
   requireOne,
   SERVER_EVIDENCE_FLAGS,
-  serverLogPaths,
-  splitAccessRuleReadings,
+  withProgress,
 } from "./common.js";
-import { runLive } from "./live.js";
 
-async function offline(exchange: Exchange, flags: Record<string, unknown>): Promise<number> {
-  // Browsers record a request that got no answer (CORS block, abort, network error) as status 0 or -1.
-  if (exchange.response.status <= 0) {
-    throw new InputError(
-      `the recorded request got no response (status ${exchange.response.status}): the browser blocked, aborted or could not send it; a CORS failure shows this way, so diagnose its OPTIONS preflight entry (--list), or replay it with --live`,
-    );
-  }
-  const headers: Record<string, string> = {};
-  for (const [n, v] of exchange.request.headers) headers[n.toLowerCase()] = v;
-  const extra = await configEvidence(flags as never, {
-    method: exchange.request.method,
-    url: exchange.request.url,
-    headers,
-  });
-  const logs = serverLogPaths(flags as never);
-  if (logs.length) {
-    const { evidenceFromLogs } = await import("../evidence/logs/index.js");
-    const path = safePath(exchange.request.url);
-    const { evidence } = await evidenceFromLogs(logs, {
-      since: exchange.startedAt,
-      paths: path ? [path] : undefined,
-    });
-    extra.push(...reconcileWithConfig(splitAccessRuleReadings(evidence), extra));
-  }
-  const { report, refused } = diagnoseRecording(exchange, extra);
-  refineWithServerEvidence(report, extra);
-  dropAnsweredSteps(report, flags as never);
+/** Diagnoses the exchange (offline, or replayed with --live) and prints the report. */
+async function diagnoseAndEmit(exchange: Exchange, flags: FlagValues): Promise<number> {
+  const report = await withProgress((onProgress) =>
+    diagnose({ exchange }, { ...diagnoseOptions(flags), onProgress }),
+  );
   const { formatCurl } = await import("../request/curl.js");
-  await emitReport(report, flags as never, redactedCurl(exchange.request, formatCurl));
-  return exitCodeFor(report, refused);
-}
-
-function safePath(url: string): string | null {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return null;
-  }
+  await emitReport(report, flags, redactedCurl(exchange.request, formatCurl));
+  return exitCodeFor(report, !report.notRefused);
 }
 
 export async function cmdHar(argv: string[]): Promise<number> {
@@ -89,11 +54,7 @@ export async function cmdHar(argv: string[]): Promise<number> {
       `why403: entry ${index}: ${exchange.request.method} ${redactUrl(exchange.request.url)} → ${exchange.response.status}\n`,
     );
   }
-  if (!flags.live) return offline(exchange, flags);
-  const { report, refused } = await runLive(exchange.request, flags);
-  const { formatCurl } = await import("../request/curl.js");
-  await emitReport(report, flags, redactedCurl(exchange.request, formatCurl));
-  return exitCodeFor(report, refused);
+  return diagnoseAndEmit(exchange, flags);
 }
 
 export async function cmdResponse(argv: string[]): Promise<number> {
@@ -113,7 +74,7 @@ export async function cmdResponse(argv: string[]): Promise<number> {
     request = parseCurlCommandLine(/^\s*curl(\.exe)?\s/i.test(line) ? line : `curl ${line}`);
   }
   const exchange = exchangeFromRawResponse(readInputFile(file, "response file"), request);
-  return offline(exchange, flags);
+  return diagnoseAndEmit(exchange, flags);
 }
 
 export { NotRefusedError, UsageError };

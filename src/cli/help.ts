@@ -1,5 +1,7 @@
 // --help texts, with examples, per command.
-export const VERSION = "0.1.0";
+/** Set from package.json by scripts/build.mjs (esbuild define); absent when run from source. */
+declare const __WHY403_VERSION__: string | undefined;
+export const VERSION = typeof __WHY403_VERSION__ === "string" ? __WHY403_VERSION__ : "0.0.0-source";
 
 export const MAIN_HELP = `why403 ${VERSION} — find out why an HTTP request is refused (403, 401, 419, 429) and how to fix it
 

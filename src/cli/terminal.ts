@@ -1,35 +1,13 @@
 // Terminal capabilities: colour only on a TTY and without NO_COLOR / --no-color;
 // a single live progress line on stderr that never touches stdout.
 
-export interface Style {
-  enabled: boolean;
-  bold(s: string): string;
-  dim(s: string): string;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
-}
+export { makeStyle, type Style } from "../report/style.js";
 
 export function colourWanted(stream: NodeJS.WriteStream, noColorFlag: boolean, env = process.env): boolean {
   if (noColorFlag) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return true;
   return Boolean(stream.isTTY) && env.TERM !== "dumb";
-}
-
-export function makeStyle(enabled: boolean): Style {
-  const wrap = (open: number, close: number) => (s: string) =>
-    enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s;
-  return {
-    enabled,
-    bold: wrap(1, 22),
-    dim: wrap(2, 22),
-    red: wrap(31, 39),
-    green: wrap(32, 39),
-    yellow: wrap(33, 39),
-    cyan: wrap(36, 39),
-  };
 }
 
 /** A one-line status on stderr, rewritten in place on a TTY, silent otherwise. */

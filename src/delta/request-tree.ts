@@ -2,6 +2,7 @@
 // headers under a root, so one hierarchical search can find a trigger that
 // spans locations (an anomaly score summed over body and a header).
 
+import { headerValue } from "../headers.js";
 import type { Header, RequestModel, TriggerLocation } from "../model.js";
 import { formTree } from "./form.js";
 import { type FormatTree, jsonTree } from "./json.js";
@@ -28,11 +29,6 @@ export interface RequestTree {
   bodyFormat: "json" | "form" | "multipart" | "text" | "binary" | "none";
 }
 
-function header(headers: Header[], name: string): string | null {
-  const lower = name.toLowerCase();
-  return headers.find(([n]) => n.toLowerCase() === lower)?.[1] ?? null;
-}
-
 function looksTextual(body: Buffer): boolean {
   const sample = body.subarray(0, 4096);
   for (const byte of sample) if (byte === 0) return false;
@@ -44,10 +40,10 @@ function bodyTree(
   factory: NodeFactory,
 ): { tree: FormatTree | null; format: RequestTree["bodyFormat"] } {
   if (!req.body || req.body.length === 0) return { tree: null, format: "none" };
-  const ct = (header(req.headers, "content-type") ?? "").toLowerCase();
+  const ct = (headerValue(req.headers, "content-type") ?? "").toLowerCase();
   const text = req.body.toString("utf8");
   if (ct.includes("multipart/")) {
-    const boundary = boundaryOf(header(req.headers, "content-type") ?? "");
+    const boundary = boundaryOf(headerValue(req.headers, "content-type") ?? "");
     const tree = boundary ? multipartTree(req.body, boundary, factory) : null;
     if (tree) return { tree, format: "multipart" };
   }
@@ -101,7 +97,7 @@ export function requestTree(req: RequestModel): RequestTree {
       : null;
   if (cookies) groups.push(cookies);
 
-  const neutralType = neutralContentType(format, header(req.headers, "content-type"));
+  const neutralType = neutralContentType(format, headerValue(req.headers, "content-type"));
   const headerList = req.headers.map(([name, value]) => {
     const lower = name.toLowerCase();
     const fixed =

@@ -1,7 +1,8 @@
 // Small builders for probe requests derived from the refused one.
 
+import { hasHeader as hasNamedHeader } from "../headers.js";
 import { withoutMethodOverride } from "../http/method-override.js";
-import type { Header, RequestModel } from "../model.js";
+import type { RequestModel } from "../model.js";
 
 const BODY_HEADERS = new Set(["content-type", "content-length", "content-encoding", "transfer-encoding"]);
 
@@ -25,21 +26,19 @@ export function onUrl(req: RequestModel, url: string): RequestModel {
   return { ...req, url };
 }
 
-export function setHeader(headers: Header[], name: string, value: string | null): Header[] {
-  const lower = name.toLowerCase();
-  const out = headers.filter(([n]) => n.toLowerCase() !== lower);
-  if (value !== null) out.push([name, value]);
-  return out;
-}
-
-export function dropHeaders(headers: Header[], names: string[]): Header[] {
-  const drop = new Set(names.map((n) => n.toLowerCase()));
-  return headers.filter(([n]) => !drop.has(n.toLowerCase()));
-}
+export { dropHeaders, setHeader } from "../headers.js";
 
 export function hasHeader(req: RequestModel, name: string): boolean {
-  const lower = name.toLowerCase();
-  return req.headers.some(([n]) => n.toLowerCase() === lower);
+  return hasNamedHeader(req.headers, name);
+}
+
+/** Two URLs on the same scheme, host and port. */
+export function sameOrigin(a: string, b: string): boolean {
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
 }
 
 export function describeStatus(status: number | null): string {

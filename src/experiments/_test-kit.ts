@@ -1,11 +1,11 @@
 // A fake transport and a ready investigation state for experiment unit tests.
 
+import { fingerprint } from "../fingerprint/match.js";
 import { Pacer } from "../http/pacer.js";
 import type { Clock, SendResult, Transport } from "../http/types.js";
-import { fingerprint } from "../investigate/deps.js";
 import { Prober } from "../investigate/prober.js";
-import type { InvestigationState, ProbeContext } from "../investigate/types.js";
 import type { Header, RequestModel, ResponseModel } from "../model.js";
+import type { InvestigationState, ProbeContext } from "./contract.js";
 
 export function res(status: number, body = "", headers: Header[] = []): ResponseModel {
   return {

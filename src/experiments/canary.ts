@@ -7,9 +7,9 @@
 // normally: no content filter answers like this, so such a trigger is a server
 // or application rule. Asked once per investigation.
 
-import type { ProbeContext } from "../investigate/types.js";
 import type { RequestModel } from "../model.js";
 import { BROWSER_USER_AGENT } from "./_requests.js";
+import type { ProbeContext } from "./contract.js";
 
 /** Stands for every family a rule set checks first: script tags and a SQL tautology. */
 const CANARY = "<script>alert(1)</script>' OR '1'='1";

@@ -10,12 +10,12 @@ import { requestTree } from "../delta/request-tree.js";
 import { guessFamily, matchFamily } from "../evidence/content/families.js";
 import { couldExecute } from "../http/method-override.js";
 import { isSafeMethod } from "../http/types.js";
-import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
 import { redactText } from "../redact.js";
 import { asSafe, BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
 import { contentFilterCanary } from "./canary.js";
+import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "./contract.js";
+import { weightFor } from "./contract.js";
 
 interface Base {
   req: RequestModel;
@@ -220,6 +220,8 @@ export const content: Experiment = {
       async (candidate) => {
         k++;
         const out = await ctx.probe(candidate, `content search ${base.where} (step ${k})`, base.safety);
+        if (out.record.safety === "decoy")
+          state.facts.contentSearchOnDecoy = (state.facts.contentSearchOnDecoy ?? 0) + 1;
         if (out.sameRefusal) {
           out.record.finding = "still refused";
           return "fail";

@@ -6,11 +6,11 @@
 // counts removal too), so without consent the comparison is made with GET.
 
 import { couldExecute } from "../http/method-override.js";
-import { headerValue } from "../investigate/compare.js";
-import type { Experiment, ProbeContext, ProbeOutcome, ProbeSafety } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import type { RequestModel } from "../model.js";
 import { asSafe, CREDENTIAL_HEADERS, describeStatus, dropHeaders, hasCredentials } from "./_requests.js";
+import { headerValue } from "./compare.js";
+import type { Experiment, ProbeContext, ProbeOutcome, ProbeSafety } from "./contract.js";
+import { weightFor } from "./contract.js";
 
 const LOGIN_LOCATION = /login|signin|sign-in|sign_in|auth|sso|session\/new|account/i;
 

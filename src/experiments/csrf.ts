@@ -5,13 +5,12 @@
 // and that page's cookies, to verify the fix (may-execute, counted).
 
 import { isSafeMethod } from "../http/types.js";
-import { headerValue } from "../investigate/compare.js";
-import { sameOrigin } from "../investigate/paths.js";
-import type { Experiment, ProbeContext } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import type { Header, RequestModel } from "../model.js";
 import { redactUrl } from "../redact.js";
-import { asSafe, setHeader } from "./_requests.js";
+import { asSafe, sameOrigin, setHeader } from "./_requests.js";
+import { headerValue } from "./compare.js";
+import type { Experiment, ProbeContext } from "./contract.js";
+import { weightFor } from "./contract.js";
 import { cookiesSet, type IssuedToken, tokensInPage } from "./csrf-token.js";
 
 function requestCookies(req: RequestModel): Array<[string, string]> {

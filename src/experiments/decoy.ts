@@ -11,8 +11,8 @@
 // search would need.
 
 import { couldExecute } from "../http/method-override.js";
-import type { Experiment, ProbeContext } from "../investigate/types.js";
 import { onUrl } from "./_requests.js";
+import type { Experiment, ProbeContext } from "./contract.js";
 
 /** The decoy URL the request may go to, or null when it is withheld (noted for the report). */
 async function decoyFor(ctx: ProbeContext): Promise<{ url: string } | null> {

@@ -4,8 +4,8 @@
 // there means the directory itself was the problem; the same refusal means a rule
 // covers everything under the prefix.
 
-import type { Experiment } from "../investigate/types.js";
 import { asSafe } from "./_requests.js";
+import type { Experiment } from "./contract.js";
 
 function directoryUrl(url: string): URL | null {
   try {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { assembleReport } from "../investigate/report.js";
 import { UnsafeProbeRefused } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import { kit, nginxPage, postRequest, res, unsafeSent, withInertDecoy } from "./_test-kit.js";
 import { content } from "./content.js";
+import { weightFor } from "./contract.js";
 import { credentials } from "./credentials.js";
 import { csrf } from "./csrf.js";
 import { tokensInPage } from "./csrf-token.js";

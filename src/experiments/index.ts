@@ -1,7 +1,7 @@
 // Every experiment the investigation loop can choose from.
 
-import type { Experiment } from "../investigate/types.js";
 import { content } from "./content.js";
+import type { Experiment } from "./contract.js";
 import { credentials } from "./credentials.js";
 import { csrf } from "./csrf.js";
 import { decoy } from "./decoy.js";

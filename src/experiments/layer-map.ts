@@ -3,9 +3,9 @@
 // the same page template, the refusal came from the layer that serves the
 // host's ordinary pages; if not, from a layer in front (a WAF, a CDN).
 
-import { sameAuthorship, templateSimilarity } from "../investigate/compare.js";
-import type { Experiment } from "../investigate/types.js";
 import { asSafe } from "./_requests.js";
+import { sameAuthorship, templateSimilarity } from "./compare.js";
+import type { Experiment } from "./contract.js";
 
 export const layerMap: Experiment = {
   id: "layer-map",

@@ -4,10 +4,10 @@
 // also reads the CORS preflight answer and the Allow header.
 
 import { isSafeMethod } from "../http/types.js";
-import { headerValue } from "../investigate/compare.js";
-import type { Experiment, ProbeContext } from "../investigate/types.js";
 import { REFUSAL_STATUSES } from "../model.js";
 import { asSafe, describeStatus, hasHeader, setHeader } from "./_requests.js";
+import { headerValue } from "./compare.js";
+import type { Experiment, ProbeContext } from "./contract.js";
 
 function csv(value: string | null): string[] {
   return (value ?? "")

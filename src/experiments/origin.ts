@@ -5,11 +5,11 @@
 // preflights; the fix is then reported as likely, not verified.
 
 import { couldExecute } from "../http/method-override.js";
-import { headerValue } from "../investigate/compare.js";
-import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import type { Header, RequestModel } from "../model.js";
 import { asSafe, dropHeaders, hasHeader, onUrl, setHeader } from "./_requests.js";
+import { headerValue } from "./compare.js";
+import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "./contract.js";
+import { weightFor } from "./contract.js";
 
 const FOREIGN_ORIGIN = "https://why403-probe.invalid";
 

@@ -12,11 +12,11 @@
 import { ddmin } from "../delta/ddmin.js";
 import { shortestWindow } from "../delta/minimize.js";
 import { guessFamily } from "../evidence/content/families.js";
-import type { Experiment, ProbeContext } from "../investigate/types.js";
 import type { CauseId, Trigger } from "../model.js";
 import { redactText } from "../redact.js";
 import { asSafe } from "./_requests.js";
 import { contentFilterCanary } from "./canary.js";
+import type { Experiment, ProbeContext } from "./contract.js";
 
 // Words, percent escapes and single other characters: rules on paths match file
 // names, escapes and separators whole, so cutting inside a word explains nothing.

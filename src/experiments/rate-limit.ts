@@ -3,12 +3,12 @@
 // send one safe GET to see whether the window has reset. Never hammers.
 
 import { retryAfterMs } from "../http/pacer.js";
-import { headerValue } from "../investigate/compare.js";
-import type { Experiment, InvestigationState } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import { MAX_RETRY_AFTER_WAIT_MS } from "../limits.js";
 import type { ResponseModel } from "../model.js";
 import { asSafe } from "./_requests.js";
+import { headerValue } from "./compare.js";
+import type { Experiment, InvestigationState } from "./contract.js";
+import { weightFor } from "./contract.js";
 
 const LIMIT_HEADERS = /^(x-)?ratelimit-|^retry-after$|^x-rate-limit-/i;
 

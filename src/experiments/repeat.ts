@@ -2,11 +2,11 @@
 // Via ... differ) or a rate limit: send the same safe probe a few times and
 // tell which backend refuses and which answers.
 
-import { backendOf } from "../investigate/compare.js";
-import type { Experiment, InvestigationState } from "../investigate/types.js";
-import { weightFor } from "../investigate/weights.js";
 import type { RequestModel } from "../model.js";
 import { asSafe, onUrl } from "./_requests.js";
+import { backendOf } from "./compare.js";
+import type { Experiment, InvestigationState } from "./contract.js";
+import { weightFor } from "./contract.js";
 
 const REPEATS = 3;
 

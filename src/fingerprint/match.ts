@@ -3,6 +3,7 @@
 // several products are on the path, the one whose page it is becomes the
 // responder and the others that pass traffic through become relays.
 
+import { headerValue } from "../headers.js";
 import { MAX_FINGERPRINT_BODY_CHARS } from "../limits.js";
 import type { CauseId, Evidence, Layer, RequestModel, Responder, ResponseModel } from "../model.js";
 import { redactHeaderValue, redactText } from "../redact.js";
@@ -325,9 +326,7 @@ export function fingerprintWith(
 
   // Pass-through: a relay seen only by its presence markers (Via, its own ids) that
   // carries a JSON/XML answer did not write it: the application behind it did.
-  const contentType = (
-    response.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? ""
-  ).toLowerCase();
+  const contentType = (headerValue(response.headers, "content-type") ?? "").toLowerCase();
   const appBody = /json|xml/.test(contentType);
   if (chosen.strongestPage === 0 && chosen.sig.relay && appBody && response.body.length > 0) {
     const passRelays = found

@@ -4,6 +4,7 @@
 
 import { STATUS_CODES } from "node:http";
 import { Agent, type Dispatcher, ProxyAgent } from "undici";
+import { headerValue } from "../headers.js";
 import {
   DEFAULT_TIMEOUT_MS,
   MAX_DECODED_BODY_BYTES,
@@ -53,12 +54,6 @@ function rawHeaderPairs(raw: unknown, parsed: Record<string, string | string[] |
     }
   }
   return out;
-}
-
-function headerValue(headers: Header[], name: string): string | null {
-  const lower = name.toLowerCase();
-  const found = headers.find(([n]) => n.toLowerCase() === lower);
-  return found ? found[1] : null;
 }
 
 const TLS_CODES: Record<string, string> = {

@@ -1,15 +1,16 @@
 // Spaces requests out (at most N per second) and honours Retry-After, so
 // probing never hammers the server it diagnoses.
 
+import { headerValue } from "../headers.js";
 import { DEFAULT_RATE_PER_SECOND, MAX_RETRY_AFTER_WAIT_MS } from "../limits.js";
 import type { Header } from "../model.js";
 import { type Clock, systemClock } from "./types.js";
 
 /** Parses Retry-After (seconds or an HTTP date) into ms from now; null when absent or unreadable. */
 export function retryAfterMs(headers: Header[], now: number): number | null {
-  const found = headers.find(([n]) => n.toLowerCase() === "retry-after");
-  if (!found) return null;
-  const value = found[1].trim();
+  const found = headerValue(headers, "retry-after");
+  if (found === null) return null;
+  const value = found.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const date = Date.parse(value);
   if (Number.isNaN(date)) return null;

@@ -3,7 +3,8 @@
 // method was given with -X; 307/308 keep both. Credentials set with -H are
 // not carried to another host (curl does the same since 7.83).
 
-import type { Header, RequestModel, ResponseModel } from "../model.js";
+import { headerValue } from "../headers.js";
+import type { RequestModel, ResponseModel } from "../model.js";
 
 export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
@@ -17,18 +18,13 @@ export interface RedirectStep {
   credentialsDropped: boolean;
 }
 
-function header(headers: Header[], name: string): string | null {
-  const lower = name.toLowerCase();
-  return headers.find(([n]) => n.toLowerCase() === lower)?.[1] ?? null;
-}
-
 const BODY_HEADERS = new Set(["content-length", "content-type", "content-encoding", "transfer-encoding"]);
 const CROSS_HOST_SECRETS = new Set(["authorization", "cookie", "proxy-authorization"]);
 
 /** The request curl -L would send next, or null when the answer is not a followable redirect. */
 export function nextRedirect(req: RequestModel, res: ResponseModel): RedirectStep | null {
   if (!REDIRECT_STATUSES.has(res.status)) return null;
-  const location = header(res.headers, "location");
+  const location = headerValue(res.headers, "location");
   if (!location) return null;
   let target: URL;
   try {
@@ -53,7 +49,7 @@ export function nextRedirect(req: RequestModel, res: ResponseModel): RedirectSte
       ([n]) => !BODY_HEADERS.has(n.toLowerCase()) || n.toLowerCase() === "content-type",
     );
   if (crossHost) headers = headers.filter(([n]) => !CROSS_HOST_SECRETS.has(n.toLowerCase()));
-  const hostHeader = header(req.headers, "host");
+  const hostHeader = headerValue(req.headers, "host");
   if (hostHeader !== null && !crossHost) headers = [["Host", hostHeader], ...headers];
   const credentialsDropped = crossHost && req.headers.some(([n]) => CROSS_HOST_SECRETS.has(n.toLowerCase()));
   return {

@@ -1,8 +1,4 @@
-// The one place where the investigator reaches the modules other parts of
-// why403 provide (fingerprint, exchange and content evidence, verdict), so a
-// test or a future replacement switches them here.
-
-export { contentEvidence } from "../evidence/content/index.js";
-export { evidenceFromExchange } from "../evidence/exchange/index.js";
-export { type FingerprintResult, fingerprint } from "../fingerprint/match.js";
-export { decide } from "../verdict/decide.js";
+// The fingerprint result type under its old path: replay.ts still imports it
+// from here. Nothing is injected through this file; import from the modules
+// themselves (fingerprint/match, evidence/*, verdict/decide).
+export type { FingerprintResult } from "../fingerprint/match.js";

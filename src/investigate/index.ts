@@ -1,7 +1,14 @@
 // The live diagnosis engine behind `why403 curl`.
-export { CLEAR_CONFIDENCE, investigate, isNotRefused } from "./investigate.js";
+export {
+  CLEAR_CONFIDENCE,
+  type Investigation,
+  investigate,
+  investigateWithFacts,
+  isNotRefused,
+} from "./investigate.js";
 export type {
   Experiment,
+  Facts,
   InvestigateOptions,
   LiveReport,
   ProbeContext,

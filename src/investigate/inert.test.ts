@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { nginxPage, res } from "../experiments/_test-kit.js";
+import { fingerprint } from "../fingerprint/match.js";
 import type { RequestModel, ResponseModel } from "../model.js";
-import { fingerprint } from "./deps.js";
 import { coveredByInertShape, observation, proveDecoyInert, serverOwnAnswer } from "./inert.js";
 
 const APACHE_404 =

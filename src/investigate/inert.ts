@@ -41,6 +41,7 @@
 // to a decoy. Override fields only matter to an application, and an answer
 // written by the server itself shows none is there for that shape.
 
+import type { DecoyInertness } from "../experiments/contract.js";
 import { loadCatalogue } from "../fingerprint/catalogue.js";
 import { queryOverridesMethod, withoutMethodOverride } from "../http/method-override.js";
 import type { Layer, RequestModel, ResponseModel } from "../model.js";
@@ -154,15 +155,7 @@ export interface InertShape {
   query: Array<[string, string]> | null;
 }
 
-export type DecoyInertness =
-  | {
-      inert: true;
-      /** The decoy URL to use: with the request's query when that shape was shown inert too. */
-      url: string;
-      withQuery: boolean;
-      because: string;
-    }
-  | { inert: false; url: string; because: string };
+export type { DecoyInertness };
 
 /** What the prover needs from the prober: one recorded safe probe, and whether it repeated the refusal. */
 export type ObserveFn = (

@@ -4,6 +4,9 @@
 
 import { randomBytes } from "node:crypto";
 import { InputError } from "../errors.js";
+import { contentEvidence } from "../evidence/content/index.js";
+import { evidenceFromExchange } from "../evidence/exchange/index.js";
+import { backendOf } from "../experiments/compare.js";
 import { ALL_EXPERIMENTS } from "../experiments/index.js";
 import { createHttpTransport } from "../http/client.js";
 import { Pacer } from "../http/pacer.js";
@@ -11,8 +14,6 @@ import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_MAX_UNSAFE, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
-import { backendOf } from "./compare.js";
-import { contentEvidence, evidenceFromExchange } from "./deps.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
 import { assembleFailureReport, assembleReport, decideLive } from "./report.js";
@@ -20,6 +21,7 @@ import {
   BudgetSpent,
   EscalationStop,
   type Experiment,
+  type Facts,
   type InvestigateOptions,
   type InvestigationState,
   type LiveReport,
@@ -48,20 +50,20 @@ const DETAIL_EXPERIMENTS: Partial<Record<CauseId, string[]>> = {
 };
 
 /** The next detail experiment of a clear cause, when one still has to run. */
-function detailFor(state: InvestigationState): Experiment | null {
+function detailFor(state: InvestigationState, experiments: readonly Experiment[]): Experiment | null {
   const lead = state.candidates[0];
   if (!lead || lead.confidence < CLEAR_CONFIDENCE) return null;
   for (const id of DETAIL_EXPERIMENTS[lead.cause] ?? []) {
-    const e = ALL_EXPERIMENTS.find((x) => x.id === id);
+    const e = experiments.find((x) => x.id === id);
     if (e && !state.ran.has(id) && e.appliesTo(state)) return e;
   }
   return null;
 }
 
-function isClear(state: InvestigationState): boolean {
+function isClear(state: InvestigationState, experiments: readonly Experiment[]): boolean {
   const lead = state.candidates[0];
   if (lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && declaredBy(state, lead.cause)) return true;
-  return lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && detailFor(state) === null;
+  return lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && detailFor(state, experiments) === null;
 }
 
 /** The application stated this cause itself (a urn:why403:cause: problem type): no probe can add to it. */
@@ -69,7 +71,7 @@ function declaredBy(state: InvestigationState, cause: CauseId): boolean {
   return state.evidence.some((e) => e.data?.declaredCause === cause);
 }
 
-function pickNext(state: InvestigationState, experiments: Experiment[]): Experiment | null {
+function pickNext(state: InvestigationState, experiments: readonly Experiment[]): Experiment | null {
   let best: Experiment | null = null;
   let bestScore = 0;
   for (const e of experiments) {
@@ -87,10 +89,24 @@ export async function investigate(
   request: RequestModel,
   options: InvestigateOptions = {},
 ): Promise<LiveReport> {
+  return (await investigateWithFacts(request, options)).report;
+}
+
+/** The live report and the typed facts the experiments established (what `diagnose()` refines with). */
+export interface Investigation {
+  report: LiveReport;
+  facts: Facts;
+}
+
+export async function investigateWithFacts(
+  request: RequestModel,
+  options: InvestigateOptions = {},
+): Promise<Investigation> {
   const clock: Clock = options.clock ?? systemClock;
   const ownTransport = options.transport ? null : createHttpTransport();
   const transport = options.transport ?? ownTransport!;
   const allowSideEffects = options.allowSideEffects ?? false;
+  const experiments = options.experiments ?? ALL_EXPERIMENTS;
   const runId = options.runId ?? newRunId();
   const maxProbes = options.maxProbes ?? DEFAULT_MAX_PROBES;
   if (!Number.isInteger(maxProbes) || maxProbes < 1)
@@ -114,7 +130,7 @@ export async function investigate(
     if (!base.ok) {
       // A host name that does not resolve is the user's own input; anything else the server did.
       if (base.failure.kind === "dns") throw new InputError(base.failure.message);
-      return assembleFailureReport(request, prober, base.failure);
+      return { report: assembleFailureReport(request, prober, base.failure), facts: {} };
     }
     const { exchange, fingerprint: baseFp } = base;
     const state: InvestigationState = {
@@ -137,12 +153,12 @@ export async function investigate(
     if (firstBackend) state.facts.backends = new Set([firstBackend]);
     if (base.withheldHop) {
       state.withheld.push(base.withheldHop);
-      return assembleReport(state, prober, { withheldHop: base.withheldHop });
+      return { report: assembleReport(state, prober, { withheldHop: base.withheldHop }), facts: state.facts };
     }
     const refused = REFUSAL_STATUSES.has(exchange.response.status) || baseFp.blockPage || baseFp.challenge;
     if (!refused) {
       prober.records[prober.records.length - 1]!.finding += " — not refused";
-      return assembleReport(state, prober, { notRefused: true });
+      return { report: assembleReport(state, prober, { notRefused: true }), facts: state.facts };
     }
     state.evidence.push(
       ...baseFp.evidence,
@@ -155,12 +171,12 @@ export async function investigate(
     const ctx = prober.context(state);
     let stoppedBecause: string | undefined;
     for (;;) {
-      if (isClear(state)) break;
+      if (isClear(state, experiments)) break;
       if (prober.remaining() <= 0) {
         stoppedBecause = `the probe budget (${maxProbes}) is spent`;
         break;
       }
-      const next = detailFor(state) ?? pickNext(state, ALL_EXPERIMENTS);
+      const next = detailFor(state, experiments) ?? pickNext(state, experiments);
       if (!next) break;
       state.ran.add(next.id);
       try {
@@ -189,7 +205,7 @@ export async function investigate(
     if (options.serverEvidence) {
       state.evidence.push(...(await options.serverEvidence([...prober.requestIds])));
     }
-    return assembleReport(state, prober, { stoppedBecause });
+    return { report: assembleReport(state, prober, { stoppedBecause }), facts: state.facts };
   } finally {
     await ownTransport?.close?.();
   }

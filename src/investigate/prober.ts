@@ -1,13 +1,13 @@
 // The single door every probe goes through: budget, safety, host, pacing,
 // request ids, recording, and the escalation checks that end a run.
 
+import { backendOf, inconclusive, sameRefusal } from "../experiments/compare.js";
+import { fingerprint } from "../fingerprint/match.js";
 import { type Pacer, retryAfterMs } from "../http/pacer.js";
 import { requestIdFor, withRequestId } from "../http/request-id.js";
 import type { Clock, Transport } from "../http/types.js";
 import type { CauseId, Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
 import { redactUrl } from "../redact.js";
-import { backendOf, inconclusive, sameRefusal } from "./compare.js";
-import { fingerprint } from "./deps.js";
 import { coveredByInertShape, type DecoyInertness, type InertShape, proveDecoyInert } from "./inert.js";
 import { classifyProbe, decoyUrl, missingUrl, sameOrigin } from "./paths.js";
 import {

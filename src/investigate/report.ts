@@ -1,10 +1,11 @@
 // Assembles the live report: baseline, the verdict from all evidence, the
 // trigger, every probe sent (replay first), and the side-effect count.
 
+import { headerValue } from "../headers.js";
 import type { NetworkFailure } from "../http/types.js";
 import type { BaselineFailure, CauseScore, RequestModel, Trigger } from "../model.js";
 import { redactSecret, redactText, redactUrl } from "../redact.js";
-import { decide } from "./deps.js";
+import { decide } from "../verdict/decide.js";
 import type { Prober } from "./prober.js";
 import type { InvestigationState, LiveReport } from "./types.js";
 
@@ -93,7 +94,7 @@ export function assembleReport(
 function inferApplicationLayer(state: InvestigationState): void {
   const r = state.baselineFingerprint.responder;
   if (r.layer !== "unknown" || r.product || state.facts.missingPath?.sameLayer !== true) return;
-  const type = state.baseline.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "";
+  const type = headerValue(state.baseline.headers, "content-type") ?? "";
   if (!/json|xml|text\/plain/i.test(type)) return;
   state.baselineFingerprint.responder = {
     ...r,

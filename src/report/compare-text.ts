@@ -1,6 +1,7 @@
 // `why403 compare` as text: the environments side by side, then what differs.
-import type { Style } from "../cli/terminal.js";
+
 import type { CompareResult, EnvironmentResult } from "../compare/result.js";
+import type { Style } from "./style.js";
 
 function pad(text: string, width: number): string {
   return text + " ".repeat(Math.max(0, width - [...text].length));

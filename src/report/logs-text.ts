@@ -1,5 +1,5 @@
 // Terminal summary of `why403 logs`.
-import type { Style } from "../cli/terminal.js";
+import type { Style } from "./style.js";
 
 export interface LogsReportLike {
   files: Array<{ path: string; format: string; lines: number; denials: number }>;

@@ -1,8 +1,9 @@
 // `why403 matrix` as text: a table of checks (rows) × identities (columns) with
 // ✓/✗, then one line per cell that is not as expected, with its diagnosed cause.
-import type { Style } from "../cli/terminal.js";
+
 import { describeCause } from "../matrix/cause-detail.js";
 import type { MatrixCell, MatrixResult } from "../matrix/run.js";
+import type { Style } from "./style.js";
 
 const MARK = { pass: "✓", fail: "✗", skip: "·" };
 

@@ -1,8 +1,8 @@
 // The terminal report: path with the refusing layer marked, verdict, trigger,
 // evidence, fix, probes and next steps. The report is already redacted.
 
-import type { Style } from "../cli/terminal.js";
 import type { Report } from "../model.js";
+import type { Style } from "./style.js";
 
 const LAYER_ORDER = ["cdn", "waf", "proxy", "gateway", "web-server", "application", "unknown"];
 

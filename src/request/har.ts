@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { InputError, NotRefusedError } from "../errors.js";
+import { hasHeader, headerValue } from "../headers.js";
 import type { Exchange, Header, RequestModel, ResponseModel } from "../model.js";
 import { redactUrl } from "../redact.js";
 import { decodeSavedBody } from "./raw-response.js";
@@ -233,7 +234,7 @@ function requestBody(postData: HarEntry["request"]["postData"], headers: Header[
   }
   const params = postData.params ?? [];
   if (params.length === 0) return null;
-  const mime = postData.mimeType ?? headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "";
+  const mime = postData.mimeType ?? headerValue(headers, "content-type") ?? "";
   if (/multipart\/form-data/i.test(mime)) {
     const boundary = /boundary="?([^";]+)"?/i.exec(mime)?.[1] ?? "----why403HarBoundary";
     let out = "";
@@ -257,7 +258,7 @@ function toRequest(entry: HarEntry): RequestModel {
   const r = entry.request;
   const headers = toHeaders(r.headers);
   // Some recorders keep cookies only in the cookies array.
-  if (!headers.some(([n]) => n.toLowerCase() === "cookie") && r.cookies && r.cookies.length > 0) {
+  if (!hasHeader(headers, "cookie") && r.cookies && r.cookies.length > 0) {
     headers.push(["Cookie", r.cookies.map((c) => `${c.name}=${c.value ?? ""}`).join("; ")]);
   }
   return { method: r.method, url: r.url, headers, body: requestBody(r.postData, headers), options: {} };

@@ -6,6 +6,7 @@
 
 import { brotliDecompressSync, constants, gunzipSync, inflateSync } from "node:zlib";
 import { InputError } from "../errors.js";
+import { headerValue as firstValue } from "../headers.js";
 import { MAX_DECODED_BODY_BYTES, MAX_RESPONSE_BODY_BYTES, MAX_RESPONSE_HEADERS } from "../limits.js";
 import type { Exchange, Header, RequestModel, ResponseModel } from "../model.js";
 import { looksBinary } from "./read-input.js";
@@ -97,8 +98,7 @@ export function decodeSavedBody(
 }
 
 function headerValue(headers: Header[], name: string): string | undefined {
-  const lower = name.toLowerCase();
-  return headers.find(([n]) => n.toLowerCase() === lower)?.[1];
+  return firstValue(headers, name) ?? undefined;
 }
 
 /** Parses header lines; folded continuation lines join the previous header. */

@@ -1,5 +1,6 @@
 // Offline evidence from the request's own content: a value that looks like an
 // attack pattern makes a firewall refusal likely, and names where it sits.
+import { headerValue } from "../../headers.js";
 import type { Evidence, Exchange, Responder, TriggerLocation } from "../../model.js";
 import { matchFamily } from "./families.js";
 import {
@@ -70,7 +71,7 @@ export function requestParts(ex: Exchange): Part[] {
   }
   const body = req.body?.toString("utf8") ?? "";
   if (body) {
-    const ct = (req.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "").toLowerCase();
+    const ct = (headerValue(req.headers, "content-type") ?? "").toLowerCase();
     const trimmed = body.trimStart();
     if (ct.includes("json") || trimmed.startsWith("{") || trimmed.startsWith("[")) {
       try {

@@ -1,15 +1,14 @@
 // Small readers over the shared Exchange model, used by every module here.
+
+import { headerValue as firstValue, headerValues } from "../../headers.js";
 import { MAX_FINGERPRINT_BODY_CHARS } from "../../limits.js";
 import type { Exchange, Header, RequestModel, ResponseModel } from "../../model.js";
 
-export function headerValue(headers: Header[], name: string): string | undefined {
-  const lower = name.toLowerCase();
-  return headers.find(([n]) => n.toLowerCase() === lower)?.[1];
-}
+export { headerValues };
 
-export function headerValues(headers: Header[], name: string): string[] {
-  const lower = name.toLowerCase();
-  return headers.filter(([n]) => n.toLowerCase() === lower).map(([, v]) => v);
+/** The first value of a header; undefined when absent (this folder's convention). */
+export function headerValue(headers: Header[], name: string): string | undefined {
+  return firstValue(headers, name) ?? undefined;
 }
 
 export function bodyText(msg: RequestModel | ResponseModel): string {

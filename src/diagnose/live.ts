@@ -1,19 +1,15 @@
-// The live run shared by `curl` and `har --live`: progress on stderr, server-side
-// evidence from logs and configs, and the investigation itself.
+// A live diagnosis: the replay and the investigation, with server-side
+// evidence from configs before probing and from the server's logs after, and
+// the report refined with what the server itself recorded.
+import { ALL_EXPERIMENTS } from "../experiments/index.js";
+import { createHttpTransport } from "../http/client.js";
 import type { Transport } from "../http/types.js";
+import { investigateWithFacts } from "../investigate/index.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND, DEFAULT_TIMEOUT_MS } from "../limits.js";
-import { type CauseId, type Evidence, REFUSAL_STATUSES, type Report, type RequestModel } from "../model.js";
-import type { FlagValues } from "./args.js";
-import {
-  clientFlag,
-  configEvidence,
-  dropAnsweredSteps,
-  reconcileWithConfig,
-  refineWithServerEvidence,
-  serverLogEvidence,
-  serverLogPaths,
-} from "./common.js";
-import { ProgressLine } from "./terminal.js";
+import { type Evidence, REFUSAL_STATUSES, type Report, type RequestModel } from "../model.js";
+import type { DiagnoseOptions } from "./options.js";
+import { dropAnsweredSteps, givenInputs, refineWithServerEvidence } from "./refine.js";
+import { clientAddress, configEvidence, reconcileWithConfig, serverLogEvidence } from "./server-evidence.js";
 
 /** Longest wait for late log lines after probing (servers may write access logs after the response). */
 export const LOG_WAIT_MS = 3000;
@@ -46,11 +42,11 @@ function recordingTransport(inner: Transport, sent: SentProbe[]): Transport {
 }
 
 /**
- * The address the server sees a live run as: --client when given, the
- * loopback address itself for a server on this machine, otherwise unknown.
+ * The address the server sees a live run as: the `client` option when given,
+ * the loopback address itself for a server on this machine, otherwise unknown.
  */
-export function liveClient(flags: FlagValues, url: string): string | null {
-  const given = clientFlag(flags);
+export function liveClient(clientOption: string | undefined, url: string): string | null {
+  const given = clientAddress(clientOption);
   if (given) return given;
   let host: string;
   try {
@@ -63,24 +59,20 @@ export function liveClient(flags: FlagValues, url: string): string | null {
   return null;
 }
 
-export async function runLive(
-  request: RequestModel,
-  flags: FlagValues,
-): Promise<{ report: Report; refused: boolean }> {
-  const { investigate } = await import("../investigate/index.js");
-  const { createHttpTransport } = await import("../http/client.js");
+export async function diagnoseLive(request: RequestModel, options: DiagnoseOptions): Promise<Report> {
   const headers: Record<string, string> = {};
   for (const [n, v] of request.headers) headers[n.toLowerCase()] = v;
-  const client = liveClient(flags, request.url);
-  const extraEvidence = await configEvidence(flags, {
+  const client = liveClient(options.client, request.url);
+  const extraEvidence = await configEvidence(options, {
     method: request.method,
     url: request.url,
     headers,
     client,
   });
-  const logs = serverLogPaths(flags);
+  const logs = options.serverLogs ?? [];
   const sent: SentProbe[] = [];
-  const transport = recordingTransport(createHttpTransport(), sent);
+  const inner = options.transport ?? createHttpTransport();
+  const transport = recordingTransport(inner, sent);
   let fromLogs: Evidence[] = [];
   const serverEvidence = logs.length
     ? async (requestIds: string[]) => {
@@ -105,30 +97,27 @@ export async function runLive(
         return fromLogs;
       }
     : undefined;
-  const progress = new ProgressLine();
   try {
-    const report = await investigate(request, {
-      maxProbes: typeof flags["max-probes"] === "number" ? flags["max-probes"] : DEFAULT_MAX_PROBES,
-      allowSideEffects: flags["allow-side-effects"] === true,
-      ...(typeof flags["max-unsafe"] === "number" ? { maxUnsafe: flags["max-unsafe"] } : {}),
-      timeoutMs:
-        typeof flags.timeout === "number" ? flags.timeout : (request.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      ratePerSecond: typeof flags.rate === "number" ? flags.rate : DEFAULT_RATE_PER_SECOND,
-      requestIds: flags["request-id"] !== false,
+    const { report, facts } = await investigateWithFacts(request, {
+      maxProbes: options.maxProbes ?? DEFAULT_MAX_PROBES,
+      allowSideEffects: options.allowSideEffects === true,
+      ...(options.maxUnsafe !== undefined ? { maxUnsafe: options.maxUnsafe } : {}),
+      timeoutMs: options.timeoutMs ?? request.options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      ratePerSecond: options.rate ?? DEFAULT_RATE_PER_SECOND,
+      requestIds: options.requestId !== false,
       client,
       transport,
       extraEvidence,
       serverEvidence,
-      onProgress: (p: { experiment: string; probesSent: number; leading: CauseId | null }) =>
-        progress.update(`why403: ${p.experiment} · ${p.probesSent} probes · leading: ${p.leading ?? "—"}`),
+      onProgress: options.onProgress,
+      experiments: ALL_EXPERIMENTS,
     });
-    const refused = !(report as Report & { notRefused?: boolean }).notRefused;
-    if (refused) refineWithServerEvidence(report, [...extraEvidence, ...fromLogs]);
-    dropAnsweredSteps(report, flags);
-    return { report, refused };
+    if (!report.notRefused) refineWithServerEvidence(report, [...extraEvidence, ...fromLogs], facts);
+    dropAnsweredSteps(report, givenInputs(options));
+    return report;
   } finally {
-    progress.clear();
-    await transport.close?.();
+    // A transport the caller gave stays open for the caller.
+    if (!options.transport) await inner.close?.();
   }
 }
 

@@ -2,8 +2,9 @@
 // same status from the same responder with the same kind of page; a different
 // status from the same host counts as passing.
 
-import type { ResponseModel } from "../model.js";
-import type { FingerprintResult } from "./deps.js";
+import type { FingerprintResult } from "../fingerprint/match.js";
+import { headerValue as listValue } from "../headers.js";
+import type { Header, ResponseModel } from "../model.js";
 
 export function sameRefusal(
   baseline: ResponseModel,
@@ -73,9 +74,9 @@ export function templateSimilarity(a: Buffer, b: Buffer): number {
   return both / (x.size + y.size - both);
 }
 
-export function headerValue(res: { headers: Array<[string, string]> }, name: string): string | null {
-  const lower = name.toLowerCase();
-  return res.headers.find(([n]) => n.toLowerCase() === lower)?.[1] ?? null;
+/** A header of a request or response (src/headers.ts reads the list). */
+export function headerValue(message: { headers: Header[] }, name: string): string | null {
+  return listValue(message.headers, name);
 }
 
 const BACKEND_HEADERS = [
@@ -109,8 +110,7 @@ export function sameAuthorship(a: ResponseLike, b: ResponseLike): boolean {
   const nb = names(b);
   const inter = [...na].filter((n) => nb.has(n)).length;
   const union = new Set([...na, ...nb]).size || 1;
-  const type = (r: ResponseLike) =>
-    (r.headers.find(([n]) => n.toLowerCase() === "content-type")?.[1] ?? "").split(";")[0]!.trim();
+  const type = (r: ResponseLike) => (listValue(r.headers, "content-type") ?? "").split(";")[0]!.trim();
   if (type(a) !== type(b) || inter / union < 0.7) return false;
   if (type(a).includes("json")) {
     const keys = (r: ResponseLike) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Evidence, Report } from "../model.js";
-import { clientFlag, dropAnsweredSteps, reconcileWithConfig, splitAccessRuleReadings } from "./common.js";
+import { dropAnsweredSteps, givenInputs } from "./refine.js";
+import { clientAddress, reconcileWithConfig, splitAccessRuleReadings } from "./server-evidence.js";
 
 const ah01630: Evidence = {
   source: "error.log:3",
@@ -49,7 +50,7 @@ describe("next steps", () => {
         fix: ["narrow it", "Run why403 config nginx|apache --conf <file> --request 'POST http://x/' to see"],
       },
     } as unknown as Report;
-    dropAnsweredSteps(report, { "server-logs": ["error.log"], "apache-conf": "httpd.conf" });
+    dropAnsweredSteps(report, givenInputs({ serverLogs: ["error.log"], apacheConf: "httpd.conf" }));
     expect(report.nextSteps).toEqual([
       "If nginx serves it, add its configuration: --nginx-conf /etc/nginx/nginx.conf.",
     ]);
@@ -59,10 +60,10 @@ describe("next steps", () => {
 
 describe("--client", () => {
   it("takes IPv4 and IPv6 addresses and refuses anything else as bad input", () => {
-    expect(clientFlag({ client: "127.0.0.1" })).toBe("127.0.0.1");
-    expect(clientFlag({ client: "[::1]" })).toBe("::1");
-    expect(clientFlag({})).toBeNull();
+    expect(clientAddress("127.0.0.1")).toBe("127.0.0.1");
+    expect(clientAddress("[::1]")).toBe("::1");
+    expect(clientAddress(undefined)).toBeNull();
     for (const bad of ["999.1.1.1", "1.2.3", "example.com", ""])
-      expect(() => clientFlag({ client: bad })).toThrow(/--client needs an IPv4 or IPv6 address/);
+      expect(() => clientAddress(bad)).toThrow(/--client needs an IPv4 or IPv6 address/);
   });
 });
