@@ -284,6 +284,18 @@ function configSteps(product: string | null): string[] {
   return steps;
 }
 
+/** A product page that leaves causes open says (as data) what would tell them apart. */
+function separatingSteps(evidence: Evidence[], top: Set<CauseId>): string[] {
+  const out: string[] = [];
+  for (const e of evidence) {
+    const steps = e.data?.separate;
+    if (!Array.isArray(steps)) continue;
+    const speaksFor = (Object.keys(e.weights) as CauseId[]).filter((c) => (e.weights[c] ?? 0) > 0 && top.has(c));
+    if (speaksFor.length > 0) out.push(...steps.filter((s): s is string => typeof s === "string"));
+  }
+  return out;
+}
+
 function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
   const steps: string[] = [];
   const url = redactUrl(input.target.url);
@@ -309,6 +321,7 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
     );
   }
   if (serverSide) steps.push(...configSteps(product));
+  steps.push(...separatingSteps(input.evidence, top));
   if (top.has("ip-restriction") && top.has("server-config")) {
     steps.push(
       "An address rule and a blanket rule refuse alike from outside: the same request sent from a network the operator trusts (inside the VPN, from the server itself) passes only under an address rule; the server's config names which it is.",
