@@ -290,7 +290,9 @@ function separatingSteps(evidence: Evidence[], top: Set<CauseId>): string[] {
   for (const e of evidence) {
     const steps = e.data?.separate;
     if (!Array.isArray(steps)) continue;
-    const speaksFor = (Object.keys(e.weights) as CauseId[]).filter((c) => (e.weights[c] ?? 0) > 0 && top.has(c));
+    const speaksFor = (Object.keys(e.weights) as CauseId[]).filter(
+      (c) => (e.weights[c] ?? 0) > 0 && top.has(c),
+    );
     if (speaksFor.length > 0) out.push(...steps.filter((s): s is string => typeof s === "string"));
   }
   return out;
@@ -315,13 +317,14 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
       `Replay it live so why403 can probe (safe methods and decoy paths only, unless you allow side effects): ${line}, or why403 har <file.har> --live.`,
     );
   }
+  // What tells the open causes apart comes before the generic requests for more evidence.
+  steps.push(...separatingSteps(input.evidence, top));
   if (serverSide || top.has("waf")) {
     steps.push(
       "Add the server's logs for the time of the request: --server-logs <error.log> <access.log> (ModSecurity's audit log too, if there is one).",
     );
   }
   if (serverSide) steps.push(...configSteps(product));
-  steps.push(...separatingSteps(input.evidence, top));
   if (top.has("ip-restriction") && top.has("server-config")) {
     steps.push(
       "An address rule and a blanket rule refuse alike from outside: the same request sent from a network the operator trusts (inside the VPN, from the server itself) passes only under an address rule; the server's config names which it is.",
