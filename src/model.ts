@@ -107,6 +107,10 @@ export interface Trigger {
   parts?: Array<{ location: TriggerLocation; name: string | null; value: string }>;
   /** SQL injection, XSS, ... */
   family?: string;
+  /** Extension: `minimal` percent-decoded, when it is given as sent (a path segment). */
+  decoded?: string;
+  /** Extension: `minimal` as encoded on the wire, when it is given decoded (a query or form value). */
+  sent?: string;
 }
 
 export interface ProbeRecord {

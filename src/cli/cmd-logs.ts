@@ -52,6 +52,8 @@ export async function cmdLogs(argv: string[]): Promise<number> {
     status,
     path: typeof flags.path === "string" ? flags.path : undefined,
     logFormats,
+    nginxConf: typeof flags["nginx-conf"] === "string" ? flags["nginx-conf"] : undefined,
+    apacheConf: typeof flags["apache-conf"] === "string" ? flags["apache-conf"] : undefined,
   });
   if (typeof flags.html === "string") {
     const { renderLogsHtml } = await import("../report/html.js");

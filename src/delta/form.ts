@@ -27,11 +27,11 @@ export function formTree(
     const eq = raw.indexOf("=");
     const rawName = eq >= 0 ? raw.slice(0, eq) : raw;
     const rawValue = eq >= 0 ? raw.slice(eq + 1) : null;
-    const node = factory.node(
-      location,
-      decodeComponent(rawName),
-      rawValue === null ? undefined : decodeComponent(rawValue),
-    );
+    const name = decodeComponent(rawName);
+    // A field without `=` is all name: its text is what a rule can match, so it is
+    // the value the search shortens, and it renders back without `=`.
+    const node = factory.node(location, name, rawValue === null ? name : decodeComponent(rawValue));
+    if (rawValue === null) node.valueIsName = true;
     return { node, raw, rawName };
   });
   const root: FragmentNode = factory.node(
@@ -47,7 +47,8 @@ export function formTree(
         .filter((f) => isKept(f.node, sel))
         .map((f) => {
           const override = sel.overrides.get(f.node.id);
-          return override === undefined ? f.raw : `${f.rawName}=${encodeFormValue(override)}`;
+          if (override === undefined) return f.raw;
+          return f.node.valueIsName ? encodeFormValue(override) : `${f.rawName}=${encodeFormValue(override)}`;
         })
         .join("&");
     },

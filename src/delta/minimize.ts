@@ -26,6 +26,8 @@ export interface MinimalPart {
   value: string;
   /** The value as sent. */
   original: string;
+  /** The refusal stays with the value emptied: the rule matched the name (or the part's presence). */
+  nameMatched?: boolean;
 }
 
 export interface MinimizeOptions {
@@ -33,6 +35,8 @@ export interface MinimizeOptions {
   maxTests: number;
   /** Most requests spent shortening one value. Default 16. */
   maxValueTests?: number;
+  /** A likely trigger inside a value (an attack pattern's match), tried alone first. */
+  seed?: (value: string) => string | null;
 }
 
 export interface MinimizeResult {
@@ -44,9 +48,13 @@ export interface MinimizeResult {
   exhausted: boolean;
   /** The request with only the minimal parts. */
   minimalRequest: RequestModel | null;
+  /** How the body was read (form fields are decoded, so their sent form differs). */
+  bodyFormat?: RequestTree["bodyFormat"];
 }
 
 const TOKEN = /[A-Za-z0-9_]+|\s+|[^A-Za-z0-9_\s]/g;
+
+const WORD = /^[A-Za-z0-9_]+$/;
 
 export function tokenize(text: string): string[] {
   return text.match(TOKEN) ?? [];
@@ -128,29 +136,73 @@ export async function minimizeRequest(
   // characters could cost n².
   const leaves = keptLeaves(tree.root, sel);
   const maxValueTests = options.maxValueTests ?? 16;
+  const nameMatched = new Set<number>();
   for (const leaf of leaves) {
     if (leaf.value === undefined || leaf.value.length <= 1 || exhausted) continue;
     // Headers that a check compares whole (an origin, a content type) have no
     // meaningful shorter form: "e" of "https://evil.example" explains nothing.
     if (leaf.location === "header" && WHOLE_VALUE_HEADERS.test(leaf.name ?? "")) continue;
     const base = sel;
+    // Header and cookie rules often key on the name or the presence (a scanner's
+    // header, a charset header): one probe with the value emptied settles that
+    // before a search through a long value.
+    if (
+      (leaf.location === "header" || leaf.location === "cookie") &&
+      leaf.name &&
+      (await run(withOverride(base, leaf.id, ""))) === "fail"
+    ) {
+      sel = withOverride(sel, leaf.id, "");
+      nameMatched.add(leaf.id);
+      continue;
+    }
     let valueTests = 0;
     const fails = async (text: string): Promise<boolean> => {
       if (valueTests >= maxValueTests) return false;
       valueTests++;
       return (await run(withOverride(base, leaf.id, text))) === "fail";
     };
-    const text = await shortestWindow(leaf.value, fails);
+    // One probe on a likely fragment can skip most of the window search.
+    const seed = options.seed?.(leaf.value) ?? null;
+    const start =
+      seed && seed !== leaf.value && leaf.value.includes(seed) && (await fails(seed)) ? seed : leaf.value;
+    const text = await shortestWindow(start, fails);
     if (text !== leaf.value) sel = withOverride(sel, leaf.id, text);
+    // Shortened to a character or two: was it the name all along (`$_COOKIE=x`,
+    // `X-Scanner: r`)? One probe with the value emptied says.
+    const checked = leaf.location === "header" || leaf.location === "cookie";
+    if (
+      text.length <= 2 &&
+      leaf.name &&
+      !checked &&
+      !leaf.valueIsName &&
+      !/^line \d+$/.test(leaf.name) &&
+      !exhausted
+    ) {
+      if ((await run(withOverride(base, leaf.id, ""))) === "fail") {
+        sel = withOverride(sel, leaf.id, "");
+        nameMatched.add(leaf.id);
+      }
+    }
   }
 
-  const parts: MinimalPart[] = leaves.map((leaf) => ({
-    location: leaf.location,
-    name: leaf.name,
-    value: sel.overrides.get(leaf.id) ?? leaf.value ?? "",
-    original: leaf.value ?? "",
-  }));
-  return { followsContent: true, parts, tests, exhausted, minimalRequest: tree.render(sel) };
+  const parts: MinimalPart[] = leaves.map((leaf) => {
+    const part: MinimalPart = {
+      location: leaf.location,
+      name: leaf.name,
+      value: sel.overrides.get(leaf.id) ?? leaf.value ?? "",
+      original: leaf.value ?? "",
+    };
+    if (nameMatched.has(leaf.id)) part.nameMatched = true;
+    return part;
+  });
+  return {
+    followsContent: true,
+    parts,
+    tests,
+    exhausted,
+    minimalRequest: tree.render(sel),
+    bodyFormat: tree.bodyFormat,
+  };
 }
 
 const WHOLE_VALUE_HEADERS =
@@ -176,20 +228,30 @@ async function lastTrue(lo: number, hi: number, ok: (k: number) => Promise<boole
 export async function shortestWindow(
   text: string,
   fails: (candidate: string) => Promise<boolean>,
+  options: { tokens?: RegExp; trimChars?: boolean } = {},
 ): Promise<string> {
-  const tokens = tokenize(text);
+  const tokens = options.tokens ? (text.match(options.tokens) ?? []) : tokenize(text);
   if (tokens.join("") !== text || tokens.length === 0) return text;
   const n = tokens.length;
   const from = await lastTrue(0, n, (k) => fails(tokens.slice(k).join("")));
   // Cutting k tokens off the right end.
   const cutRight = await lastTrue(0, n - from, (k) => fails(tokens.slice(from, n - k).join("")));
   const window = tokens.slice(from, n - cutRight);
+  if (options.trimChars === false) return window.join("");
   const first = window[0]!;
   const rest = window.slice(1).join("");
-  const dropLeft = await lastTrue(0, first.length, (k) => fails(first.slice(k) + rest));
+  // A word at either end of a window of several tokens stays whole: rules match
+  // keywords whole, and "D) ELSE (C" explains less than "CMD) ELSE (CMD" while
+  // costing a binary search per end. A lone token is still cut (a charset, a name).
+  const cutsWords = window.length === 1;
+  const dropLeft =
+    cutsWords || !WORD.test(first) ? await lastTrue(0, first.length, (k) => fails(first.slice(k) + rest)) : 0;
   const trimmed = first.slice(dropLeft) + rest;
   const last = window.length > 1 ? window[window.length - 1]! : trimmed;
   const head = window.length > 1 ? trimmed.slice(0, trimmed.length - last.length) : "";
-  const dropRight = await lastTrue(0, last.length, (k) => fails(head + last.slice(0, last.length - k)));
+  const dropRight =
+    cutsWords || !WORD.test(last)
+      ? await lastTrue(0, last.length, (k) => fails(head + last.slice(0, last.length - k)))
+      : 0;
   return head + last.slice(0, last.length - dropRight);
 }

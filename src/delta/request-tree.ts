@@ -9,10 +9,10 @@ import { boundaryOf, multipartTree } from "./multipart.js";
 import { textTree } from "./text.js";
 import { type FragmentNode, isKept, leafText, NodeFactory, type Selection } from "./tree.js";
 
-// Never dropped: framing, routing and our own id. Cookies have their own group.
+// Never dropped: framing, routing and our own id. Cookies have their own group;
+// Content-Type is a node of its own that is replaced, not dropped (see below).
 const ESSENTIAL_HEADERS = new Set([
   "host",
-  "content-type",
   "content-length",
   "transfer-encoding",
   "connection",
@@ -101,11 +101,20 @@ export function requestTree(req: RequestModel): RequestTree {
       : null;
   if (cookies) groups.push(cookies);
 
-  const headerList = req.headers.map(([name, value]) => ({
-    name,
-    value,
-    node: ESSENTIAL_HEADERS.has(name.toLowerCase()) ? null : factory.node("header", name, value),
-  }));
+  const neutralType = neutralContentType(format, header(req.headers, "content-type"));
+  const headerList = req.headers.map(([name, value]) => {
+    const lower = name.toLowerCase();
+    const fixed =
+      ESSENTIAL_HEADERS.has(lower) ||
+      (lower === "content-type" && (neutralType === undefined || sameType(neutralType, value)));
+    return {
+      name,
+      value,
+      // Without the node a removed Content-Type renders as the neutral type of its body.
+      neutral: lower === "content-type" ? (neutralType ?? null) : null,
+      node: fixed ? null : factory.node("header", name, value),
+    };
+  });
   const headerNodes = headerList.flatMap((h) => (h.node ? [h.node] : []));
   const headersGroup = headerNodes.length > 0 ? factory.node("header", null, undefined, headerNodes) : null;
   if (headersGroup) groups.push(headersGroup);
@@ -134,7 +143,10 @@ export function requestTree(req: RequestModel): RequestTree {
         continue;
       }
       if (h.node) {
-        if (!headersGroup || !isKept(headersGroup, sel) || !isKept(h.node, sel)) continue;
+        if (!headersGroup || !isKept(headersGroup, sel) || !isKept(h.node, sel)) {
+          if (h.neutral !== null) headers.push([h.name, h.neutral]);
+          continue;
+        }
         headers.push([h.name, leafText(h.node, sel, h.value)]);
         continue;
       }
@@ -142,13 +154,47 @@ export function requestTree(req: RequestModel): RequestTree {
     }
     let bodyOut: Buffer | null = req.body;
     if (body) {
+      // A dropped body is sent empty, not absent: a POST without Content-Length is
+      // refused by rules of its own (CRS 920180), which would pass for the trigger.
       bodyOut = isKept(body.root, sel)
         ? Buffer.from(body.render(sel), format === "multipart" || format === "binary" ? "latin1" : "utf8")
-        : null;
+        : Buffer.alloc(0);
     }
     return { ...req, url: out.toString(), headers, body: bodyOut };
   };
   return { root, render, bodyFormat: format };
+}
+
+/**
+ * What a Content-Type is replaced with when the search drops it: the plain type
+ * of the body as read, so the body is still parsed the same way (a firewall that
+ * refuses a charset, a boundary or an unlisted type then lets it pass).
+ * null: drop the header (no body); undefined: never touch it (multipart needs its
+ * boundary, a binary body has no neutral type).
+ */
+function neutralContentType(
+  format: RequestTree["bodyFormat"],
+  current: string | null,
+): string | null | undefined {
+  if (current === null) return undefined;
+  switch (format) {
+    case "none":
+      return null;
+    case "json":
+      return "application/json";
+    case "form":
+      return "application/x-www-form-urlencoded";
+    // Not text/plain: CRS 3.3's default policy does not allow it; the form type is
+    // what every HTML form sends, and no filter refuses it for being a type.
+    case "text":
+      return /xml/i.test(current) ? "text/xml" : "application/x-www-form-urlencoded";
+    default:
+      return undefined;
+  }
+}
+
+function sameType(a: string | null, b: string): boolean {
+  return a !== null && a.toLowerCase() === b.trim().toLowerCase();
 }
 
 /** The location groups present, for reporting which parts of a request were searched. */

@@ -13,6 +13,8 @@ export interface FragmentNode {
   name: string | null;
   /** Text of a leaf that can be shortened further; absent for groups and non-text leaves. */
   value?: string;
+  /** A field sent without `=` (`?debug`, a body of bare text): its value is its name. */
+  valueIsName?: boolean;
   children: FragmentNode[];
 }
 

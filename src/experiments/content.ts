@@ -7,13 +7,15 @@
 
 import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
-import { guessFamily } from "../evidence/content/families.js";
+import { guessFamily, matchFamily } from "../evidence/content/families.js";
 import { couldExecute } from "../http/method-override.js";
+import { isSafeMethod } from "../http/types.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
 import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
 import { redactText } from "../redact.js";
-import { BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+import { asSafe, BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+import { contentFilterCanary } from "./canary.js";
 
 interface Base {
   req: RequestModel;
@@ -42,6 +44,20 @@ function causeWeights(
 ): Partial<Record<CauseId, number>> {
   const only = parts.length === 1 ? parts[0]! : null;
   const name = only?.name?.toLowerCase() ?? "";
+  // The trigger follows the request to a path no application serves, and the host
+  // refuses a textbook attack string with this very answer: the rule that matched is
+  // the content filter's, whatever the part is called or how harmless it looks.
+  if (state.facts.decoy?.reproduces && state.facts.contentFilter === true && name !== "user-agent") {
+    return {
+      "server-config": -2,
+      "fs-permission": -3,
+      "ip-restriction": -2,
+      waf: 4.5,
+      "app-logic": -1,
+      csrf: -1,
+      "credentials-invalid": -1,
+    };
+  }
   if (
     only &&
     !family &&
@@ -50,7 +66,9 @@ function causeWeights(
   ) {
     return { "credentials-invalid": 3, waf: -1 };
   }
-  if (only && only.location === "header" && (name === "origin" || name === "referer")) {
+  // An Origin or Referer that carries an attack pattern (a NUL byte, a script) is a
+  // content rule's match, not a CSRF or hotlink check.
+  if (only && !family && only.location === "header" && (name === "origin" || name === "referer")) {
     // CSRF checks guard state-changing methods; a GET refused for its Referer is
     // hotlink protection, a server rule.
     if (["GET", "HEAD"].includes(state.original.method.toUpperCase())) {
@@ -68,6 +86,11 @@ function causeWeights(
       ? { ...notPlain, waf: 4.5, "bot-protection": 1.5 }
       : { ...notPlain, waf: 4, "bot-protection": 2 };
   }
+  // The canary passed: no content filter answers with this refusal, so a harmless
+  // part refused host-wide is a server rule keyed on it (nginx `if ($http_x_debug)`).
+  if (!family && state.facts.contentFilter === false) {
+    return { "server-config": 3.5, waf: -0.5, "fs-permission": -3, "app-logic": -1, csrf: -1 };
+  }
   const front = state.facts.decoy?.reproduces ? 1 : 0;
   // A harmless-looking value (no attack family) that the web server's own page refuses
   // is a server rule keyed on it (nginx `if ($http_x_debug)`, a RewriteCond), not a WAF.
@@ -78,7 +101,19 @@ function causeWeights(
   return { ...notPlain, waf: 3.5 + front, "app-logic": -1, csrf: -1 };
 }
 
+/** What matched: the name when the rule matched the name, else the shortest value text. */
+function fragmentOf(p: MinimalPart): string {
+  return p.nameMatched && p.name ? p.name : p.value;
+}
+
+/** The form a decoded query or form text travels in, to tell whether it was sent encoded. */
+function encodedForm(text: string): string {
+  return encodeURIComponent(text).replace(/%20/g, "+");
+}
+
 function describePart(p: MinimalPart): string {
+  if (p.nameMatched)
+    return `the name of ${p.location} ${p.location === "body" ? "field " : ""}${p.name} (with any value)`;
   const where =
     p.location === "body"
       ? p.name
@@ -128,11 +163,40 @@ async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
   });
 }
 
+/**
+ * Stripped of its content the request is still refused on the decoy path: is it the
+ * method? The same stripped request with GET (safe, on the decoy) passing says the
+ * rule refuses the method itself, wherever it is sent.
+ */
+async function methodVariant(ctx: ProbeContext, base: Base): Promise<void> {
+  const method = base.req.method.toUpperCase();
+  if (base.safety !== "decoy" || isSafeMethod(method)) return;
+  const out = await ctx.probe(asSafe(base.req, "GET"), `GET instead of ${method} ${base.where}`, "decoy");
+  if (out.sameRefusal || out.inconclusive || !out.response) {
+    out.record.finding = out.sameRefusal ? "still refused: not the method" : "no conclusion";
+    return;
+  }
+  out.record.finding = `${out.response.status}: GET passes where ${method} is refused`;
+  ctx.setTrigger({ location: "method", name: null, minimal: base.req.method });
+  const filter = await contentFilterCanary(ctx);
+  ctx.addEvidence({
+    source: `probe #${out.n}`,
+    fact: `On a path no application serves, the request stripped of its content is refused with ${method} and passes with GET: the rule refuses the method itself, host-wide${filter ? ", answered like the content filter's refusal (method enforcement in a WAF)" : ""}.`,
+    weights:
+      filter === true
+        ? { waf: 3.5, "server-config": -1, "ip-restriction": -2, "bot-protection": -1, csrf: -1.5 }
+        : { "server-config": 2.5, "ip-restriction": -2, csrf: -1.5 },
+    data: { trigger: { location: "method", minimal: base.req.method } },
+  });
+}
+
 export const content: Experiment = {
   id: "content",
   safety: "decoy",
   cost: 10,
   appliesTo(state) {
+    // A trigger already found in the path or the method: nothing left to search.
+    if (state.trigger !== null) return false;
     if (!baseFor(state)) return false;
     return requestTree(state.target).root.children.length > 0;
   },
@@ -143,6 +207,13 @@ export const content: Experiment = {
   async run(ctx) {
     const { state } = ctx;
     const base = baseFor(state)!;
+    // With consent, steps the application could execute (the real path, a decoy not shown
+    // inert) stay within --max-unsafe, so the search ends with its best answer instead of
+    // being cut off by the side-effect budget.
+    const mayExecute =
+      base.safety === "may-execute" ||
+      (base.safety === "decoy" && couldExecute(state.target) && !(await ctx.inertDecoy()).inert);
+    const steps = Math.max(0, Math.min(ctx.remaining() - 1, mayExecute ? ctx.unsafeRemaining() : Infinity));
     let k = 0;
     const result = await minimizeRequest(
       base.req,
@@ -156,7 +227,7 @@ export const content: Experiment = {
         out.record.finding = out.inconclusive ? "no conclusion" : `${out.response!.status}: passes`;
         return out.inconclusive ? "unresolved" : "pass";
       },
-      { maxTests: Math.max(0, ctx.remaining() - 1) },
+      { maxTests: steps, seed: (value) => matchFamily(value)?.fragment ?? null },
     );
     state.facts.contentFollows = result.followsContent;
     if (result.followsContent === false) {
@@ -166,6 +237,7 @@ export const content: Experiment = {
         weights: { waf: -2, "ip-restriction": 1, "bot-protection": 0.5, "credentials-invalid": -0.5 },
       });
       if (ctx.remaining() > 0) await agentVariant(ctx, base);
+      if (state.trigger === null && ctx.remaining() > 0) await methodVariant(ctx, base);
       return;
     }
     if (result.followsContent !== true || result.parts.length === 0) return;
@@ -175,12 +247,19 @@ export const content: Experiment = {
       result.parts[0]!.name,
     );
     const first = result.parts[0]!;
-    const trigger: Trigger = { location: first.location, name: first.name, minimal: first.value };
+    const trigger: Trigger = { location: first.location, name: first.name, minimal: fragmentOf(first) };
+    if (first.location === "query" || (first.location === "body" && result.bodyFormat === "form")) {
+      const sent = encodedForm(trigger.minimal);
+      if (sent !== trigger.minimal) trigger.sent = sent;
+    }
     if (result.parts.length > 1) {
-      trigger.parts = result.parts.map((p) => ({ location: p.location, name: p.name, value: p.value }));
+      trigger.parts = result.parts.map((p) => ({ location: p.location, name: p.name, value: fragmentOf(p) }));
     }
     if (family) trigger.family = family;
     ctx.setTrigger(trigger);
+    // A part without an attack look of its own: does a content filter give this refusal?
+    if (!family && !(first.location === "header" && /^user-agent$/i.test(first.name ?? "")))
+      await contentFilterCanary(ctx);
     const several = result.parts.length > 1;
     const evidence: Evidence = {
       source: "content search",

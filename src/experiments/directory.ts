@@ -20,14 +20,17 @@ export const directory: Experiment = {
   id: "directory",
   safety: "safe-method",
   cost: 1,
+  // Not when the path's own text is the trigger: a made-up name under it carries it too.
   appliesTo: (state) =>
-    directoryUrl(state.target.url) !== null && state.baselineFingerprint.responder.layer === "web-server",
+    directoryUrl(state.target.url) !== null &&
+    state.baselineFingerprint.responder.layer === "web-server" &&
+    state.trigger?.location !== "path",
   priority: () => 8,
   async run(ctx) {
     const { state } = ctx;
     const u = directoryUrl(state.target.url)!;
     const child = new URL(u.href);
-    child.pathname = `${u.pathname}why403-${ctx.missingUrl().split("/").pop()}`;
+    child.pathname = `${u.pathname}${new URL(ctx.missingUrl()).pathname.slice(1)}`;
     child.search = "";
     const out = await ctx.probe(
       asSafe(state.target, "GET", child.href),

@@ -9,10 +9,11 @@ import { directory } from "./directory.js";
 import { layerMap } from "./layer-map.js";
 import { method } from "./method.js";
 import { origin } from "./origin.js";
+import { path } from "./path.js";
 import { rateLimit } from "./rate-limit.js";
 import { repeat } from "./repeat.js";
 
-export { content, credentials, csrf, decoy, directory, layerMap, method, origin, rateLimit, repeat };
+export { content, credentials, csrf, decoy, directory, layerMap, method, origin, path, rateLimit, repeat };
 
 export const ALL_EXPERIMENTS: Experiment[] = [
   rateLimit,
@@ -23,6 +24,7 @@ export const ALL_EXPERIMENTS: Experiment[] = [
   credentials,
   csrf,
   origin,
+  path,
   content,
   repeat,
 ];

@@ -12,13 +12,16 @@ const SECRET_NAME = /token|secret|passw|session|sid$|auth|csrf|xsrf|key|jwt|sign
 
 /** A trigger safe to print: secret-named cookies and headers are fingerprinted, text is scrubbed. */
 export function redactTrigger(t: Trigger): Trigger {
+  // A fragment that is the part's own name (the rule matched the name) is no secret.
   const value = (location: string, name: string | null, v: string) =>
-    (location === "cookie" || location === "header") && name && SECRET_NAME.test(name)
+    (location === "cookie" || location === "header") && name && SECRET_NAME.test(name) && v !== name
       ? redactSecret(v)
       : redactText(v);
   const out: Trigger = { location: t.location, name: t.name, minimal: value(t.location, t.name, t.minimal) };
   if (t.parts) out.parts = t.parts.map((p) => ({ ...p, value: value(p.location, p.name, p.value) }));
   if (t.family) out.family = t.family;
+  if (t.decoded !== undefined) out.decoded = value(t.location, t.name, t.decoded);
+  if (t.sent !== undefined) out.sent = value(t.location, t.name, t.sent);
   return out;
 }
 
@@ -71,7 +74,7 @@ export function assembleReport(
   report.verdict = d.verdict;
   report.candidates = d.candidates;
   const steps = [
-    ...unverifiedFor(state, d.candidates).map((u) => `Likely fix, not verified: ${u}`),
+    ...unverifiedFor(state, d.rawCandidates).map((u) => `Likely fix, not verified: ${u}`),
     ...state.withheld,
     ...d.nextSteps,
   ];

@@ -79,6 +79,8 @@ export interface Facts {
   safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
   /** content: null when unresolved. */
   contentFollows?: boolean | null;
+  /** canary: an attack string on a decoy path is refused like the request (null: no conclusion). */
+  contentFilter?: boolean | null;
   /** Backend identifiers seen in answers (Server, Via, X-Served-By ...). */
   backends?: Set<string>;
 }
@@ -137,9 +139,11 @@ export interface ProbeContext {
   inertDecoy(): Promise<DecoyInertness>;
   /** Probes left in the budget. */
   remaining(): number;
+  /** May-execute probes still allowed: 0 without consent, what --max-unsafe leaves with it. */
+  unsafeRemaining(): number;
   /** A fresh decoy URL on the target's host, keeping the query. */
   decoyUrl(keepQuery?: boolean): string;
-  /** A URL for a path that surely does not exist on the host. */
+  /** A URL for a path that surely does not exist on the host (outside the decoy prefix). */
   missingUrl(): string;
   clock: Clock;
 }

@@ -61,6 +61,8 @@ export const reportSchema = z.object({
         )
         .optional(),
       family: z.string().optional(),
+      decoded: z.string().optional(),
+      sent: z.string().optional(),
     })
     .nullable(),
   probes: z.array(

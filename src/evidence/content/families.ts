@@ -69,7 +69,8 @@ const NAMING: Array<[family: string, pattern: RegExp]> = [
   ["path traversal", /(?:\.\.[/\\]){1,}|%2e%2e[%/\\]|\/etc\/(?:passwd|shadow)|\bboot\.ini\b|win\.ini/i],
   [
     "command injection",
-    /(?:[;|&`]|\$\()\s*(?:cat|ls|id|whoami|uname|wget|curl|nc|bash|sh|ping|powershell|cmd)\b|\/bin\/(?:ba)?sh\b|\bcmd(?:\.exe)?\s+\/c\b/i,
+    // Unix pipes and substitutions; Windows cmd's FOR … IN (…) DO and IF … == / GEQ.
+    /(?:[;|&`]|\$\()\s*(?:cat|ls|id|whoami|uname|wget|curl|nc|bash|sh|ping|powershell|cmd)\b|\/bin\/(?:ba)?sh\b|\bcmd(?:\.exe)?\s+\/c\b|\bfor\b[^\n]{0,60}\bin\s*\([^)]*\)\s*do\b|\bif\s+(?:not\s+|\/i\s+)?[^\n]{0,40}?(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\b)/i,
   ],
   [
     "PHP injection",

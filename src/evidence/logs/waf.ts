@@ -21,7 +21,9 @@ export interface WafMessage {
   client: string | null;
 }
 
-const MARKER = /\b(ModSecurity|Coraza): (Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
+const MARKER = /\b(ModSecurity|Coraza): /;
+/** The action, right after the marker (v2.9+, v3, Coraza) or after the rule's tags (CRS 2 era v2). */
+const ACTION = /(Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
 
 /** One compiled pattern per field name (a line asks for six). */
 const FIELD_RE = new Map<string, RegExp>();
@@ -41,11 +43,13 @@ export function parseWafMessage(text: string): WafMessage | null {
   const m = MARKER.exec(text);
   if (!m) return null;
   const rest = text.slice(m.index);
+  const action = ACTION.exec(rest)?.[1];
+  if (action === undefined) return null;
   const code = /Access denied with code (\d{3})/.exec(rest);
   const client = /\[client "?([^\]"]+)"?\]/.exec(text);
   return {
     engine: m[1] === "Coraza" ? "coraza" : "modsecurity",
-    disruptive: (m[2] as string).startsWith("Access") || (m[2] as string).startsWith("Custom"),
+    disruptive: action.startsWith("Access") || action.startsWith("Custom"),
     status: code ? Number(code[1]) : null,
     ruleId: field(rest, "id"),
     msg: field(rest, "msg"),
