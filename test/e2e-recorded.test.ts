@@ -13,6 +13,12 @@ interface Case {
   layer?: string;
   requestCurl?: string;
   args?: string[];
+  /**
+   * The causes a product page leaves open, as a set: they must be the top candidates
+   * (in any order: a page that cannot tell them apart gives them equal weight). With
+   * `cause: null` the run must abstain (no verdict, exit 1) and say what separates them.
+   */
+  candidates?: string[];
 }
 
 const dir = join("fixtures", "e2e");
@@ -38,10 +44,20 @@ describe("offline diagnosis through the built CLI", () => {
   });
 
   for (const c of cases) {
-    it(`${c.file} → ${c.cause ?? "(any cause)"} / ${c.product ?? "(no product)"}`, () => {
+    const expected = c.cause ?? (c.candidates ? `abstain: ${c.candidates.join(" or ")}` : "(any cause)");
+    it(`${c.file} → ${expected} / ${c.product ?? "(no product)"}`, () => {
       const r = runCli(argsFor(c, ["--json"]));
       expect(r.stderr).not.toMatch(/\n\s+at /);
       const report = reportSchema.parse(JSON.parse(r.stdout));
+      if (c.candidates) {
+        const top = report.candidates.slice(0, c.candidates.length).map((x) => x.cause);
+        expect(new Set(top), JSON.stringify(report.candidates)).toEqual(new Set(c.candidates));
+      }
+      if (c.candidates && !c.cause) {
+        expect(report.verdict, JSON.stringify(report.candidates)).toBeNull();
+        expect(r.code).toBe(1);
+        expect(report.nextSteps?.length ?? 0).toBeGreaterThan(0);
+      }
       if (c.cause) {
         expect(report.verdict?.cause, JSON.stringify(report.candidates)).toBe(c.cause);
         expect(r.code).toBe(0);

@@ -25,7 +25,7 @@ export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []):
   const refused = REFUSAL_STATUSES.has(ex.response.status) || fp.blockPage || fp.challenge;
   const evidence = [
     ...fp.evidence,
-    ...evidenceFromExchange(ex, fp.responder),
+    ...evidenceFromExchange(ex, fp.responder, new Date(), { blockPage: fp.blockPage }),
     ...contentEvidence(ex, fp.responder, { blockPage: fp.blockPage }),
     ...extraEvidence,
   ];

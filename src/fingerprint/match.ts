@@ -306,7 +306,13 @@ export function fingerprintWith(
         source: "response",
         fact: `${p.sig.name} ${h.marker.role === "presence" ? "marker" : "page"} seen (${h.description})`,
         weights: { ...(h.marker.causes as Partial<Record<CauseId, number>>) },
-        data: { product: p.sig.product, layer: p.sig.layer, marker: h.id, role: h.marker.role },
+        data: {
+          product: p.sig.product,
+          layer: p.sig.layer,
+          marker: h.id,
+          role: h.marker.role,
+          ...(h.marker.separate ? { separate: h.marker.separate } : {}),
+        },
       });
     }
   }

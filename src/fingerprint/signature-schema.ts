@@ -41,6 +41,8 @@ const markerCommon = {
   role: z.enum(MARKER_ROLES).default("presence"),
   /** Evidence weights this marker lends to contract causes when it matches. */
   causes: causeWeights.optional(),
+  /** What tells apart the causes this page leaves open (a log field, a config line); shown as next steps. */
+  separate: z.array(z.string().min(1)).min(1).optional(),
   /** AND-condition: the marker only counts when the status is one of these. */
   status: z.array(z.number().int().min(100).max(599)).min(1).optional(),
   /** AND-condition: ids of other markers of this signature that must also match. */

@@ -208,6 +208,31 @@ describe("decide", () => {
     expect(d.verdict?.evidence).toEqual(["[response] strong.", "[response] weak."]);
   });
 
+  it("a page that leaves causes open puts its separating step first among the asks for evidence", () => {
+    const separate = ["The log's rule field tells an address rule from a content rule."];
+    const page = ev({ waf: 3, "ip-restriction": 3 }, "page seen.", { separate });
+    const d = decide({ ...base, responder: unknown, evidence: [page] });
+    expect(d.verdict).toBeNull();
+    expect(d.nextSteps).toContain(separate[0]);
+    expect(d.nextSteps.indexOf(separate[0]!)).toBeLessThan(
+      d.nextSteps.findIndex((t) => t.startsWith("Add the server's logs")),
+    );
+    // A page whose causes are not among the leading candidates does not steer the next steps.
+    const elsewhere = decide({
+      ...base,
+      responder: unknown,
+      evidence: [
+        ev({ csrf: 4 }),
+        ev({ waf: 3.5 }),
+        ev({ "rate-limit": 3.4 }),
+        ev({ "ip-restriction": 0.5 }, "p.", { separate }),
+      ],
+    });
+    expect(elsewhere.verdict).toBeNull();
+    expect(elsewhere.nextSteps.length).toBeGreaterThan(0);
+    expect(elsewhere.nextSteps).not.toContain(separate[0]);
+  });
+
   it("redacts the target URL in summaries and next steps", () => {
     const d = decide({
       ...base,

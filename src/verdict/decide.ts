@@ -290,6 +290,20 @@ function configSteps(product: string | null): string[] {
   return steps;
 }
 
+/** A product page that leaves causes open says (as data) what would tell them apart. */
+function separatingSteps(evidence: Evidence[], top: Set<CauseId>): string[] {
+  const out: string[] = [];
+  for (const e of evidence) {
+    const steps = e.data?.separate;
+    if (!Array.isArray(steps)) continue;
+    const speaksFor = (Object.keys(e.weights) as CauseId[]).filter(
+      (c) => (e.weights[c] ?? 0) > 0 && top.has(c),
+    );
+    if (speaksFor.length > 0) out.push(...steps.filter((s): s is string => typeof s === "string"));
+  }
+  return out;
+}
+
 function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
   const steps: string[] = [];
   const url = redactUrl(input.target.url);
@@ -309,6 +323,8 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
       `Replay it live so why403 can probe (safe methods and decoy paths only, unless you allow side effects): ${line}, or why403 har <file.har> --live.`,
     );
   }
+  // What tells the open causes apart comes before the generic requests for more evidence.
+  steps.push(...separatingSteps(input.evidence, top));
   if (serverSide || top.has("waf")) {
     steps.push(
       "Add the server's logs for the time of the request: --server-logs <error.log> <access.log> (ModSecurity's audit log too, if there is one).",

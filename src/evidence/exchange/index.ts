@@ -28,6 +28,7 @@ export function evidenceFromExchange(
   ex: Exchange,
   responder?: Responder,
   now: Date = new Date(),
+  opts: { blockPage?: boolean } = {},
 ): Evidence[] {
   const sources: Array<() => Evidence[]> = [
     () => statusEvidence(ex),
@@ -36,7 +37,7 @@ export function evidenceFromExchange(
     () => oauthScopesEvidence(ex),
     () => rateLimitEvidence(ex),
     () => csrfEvidence(ex),
-    () => problemJsonEvidence(ex),
+    () => problemJsonEvidence(ex, opts.blockPage ?? false),
     () => redirectEvidence(ex),
   ];
   const out: Evidence[] = [];

@@ -57,6 +57,17 @@ describe("problemJsonEvidence", () => {
     expect(problemJsonEvidence(makeExchange({ resBody: "<html>no</html>" }))).toEqual([]);
     expect(json({})).toEqual([]);
   });
+  it("a product's own page is not read as the application's business rule", () => {
+    const ex = makeExchange({
+      resHeaders: [["Content-Type", "application/json"]],
+      resBody: JSON.stringify({ message: "Missing Authentication Token" }),
+    });
+    expect(problemJsonEvidence(ex)[0]?.weights["app-logic"]).toBe(3);
+    const [page] = problemJsonEvidence(ex, true);
+    expect(page?.weights["app-logic"]).toBeUndefined();
+    // The message stays a fact of the report.
+    expect(page?.fact).toContain("Missing Authentication Token");
+  });
 });
 
 describe("problem types declared by the application (urn:why403:cause:)", () => {

@@ -204,7 +204,12 @@ function parseObject(text: string): Record<string, unknown> {
   }
 }
 
-export function problemJsonEvidence(ex: Exchange): Evidence[] {
+/**
+ * `productPage`: a product's own refusal page (a fingerprint block-page marker) wrote
+ * the body, so its words are the product's, not an application's business rule; the
+ * marker weighs the causes it implies.
+ */
+export function problemJsonEvidence(ex: Exchange, productPage = false): Evidence[] {
   const body = parseErrorBody(ex);
   const declared = body ? declaredEvidence(ex, body) : null;
   if (declared) return [declared];
@@ -221,7 +226,7 @@ export function problemJsonEvidence(ex: Exchange): Evidence[] {
   // A specific message that names no access-control reason is, as a rule, the
   // application's own business rule; generic words ("Forbidden") say nothing.
   const specific = body.messages.some((m) => m.split(/\s+/).length >= 3 && !GENERIC.test(m.trim()));
-  if (Object.keys(weights).length === 0 && specific) add("app-logic", 3);
+  if (Object.keys(weights).length === 0 && specific && !productPage) add("app-logic", 3);
   // "CSRF token expired" speaks for csrf, not for an expired login.
   if (weights.csrf && weights["credentials-invalid"]) delete weights["credentials-invalid"];
   const message = clip(redactText(body.messages.join(" — ")), 240);
