@@ -8,17 +8,17 @@ import { parseApacheErrorTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
 import { applyWafMessage, parseWafMessage } from "./waf.js";
 
-const LINE_RE =
+export const APACHE_ERROR_LINE_RE =
   /^\[([A-Za-z]{3} [A-Za-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})\] \[([\w-]*):(\w+)\] (.*)$/;
 
 /** The dispatcher asks "is it one?" then parses the same line: one match for both. */
-const matchLine = cachedMatcher(LINE_RE);
+const matchLine = cachedMatcher(APACHE_ERROR_LINE_RE);
 
 export function isApacheErrorLine(line: string): boolean {
   return matchLine(line) !== null;
 }
 
-interface Rule {
+export interface ApacheCodeRule {
   code: string;
   cause: CauseId;
   status: number;
@@ -28,7 +28,7 @@ interface Rule {
   say: (text: string) => string;
 }
 
-const RULES: Rule[] = [
+export const APACHE_CODE_RULES: ApacheCodeRule[] = [
   {
     code: "AH01630",
     // mod_authz_core logs the same line for `Require ip …` and for `Require all denied`:
@@ -111,6 +111,12 @@ const RULES: Rule[] = [
   },
 ];
 
+// "[pid 1:tid 2] ", "[client 1.2.3.4:5678]", ", referer: …" and "AH01630: …" in the message.
+export const APACHE_PID_RE = /^\[pid [^\]]*\]\s*/;
+export const APACHE_CLIENT_RE = /\[client ([^\]]+)\]/;
+export const APACHE_REFERER_RE = /, referer: \S*$/;
+export const APACHE_CODE_RE = /\b(AH\d{5}):\s*(.*)$/;
+
 function fsPath(text: string, re: RegExp): string {
   const m = re.exec(text);
   return m ? `: ${m[1]}` : "";
@@ -128,10 +134,10 @@ export function parseApacheErrorLine(
   const rec = makeRecord({ file, line: n, format, kind: "error", product: "apache" });
   rec.time = parseApacheErrorTime(m[1] as string);
   // "[pid 1:tid 2] (13)Permission denied: [client 1.2.3.4:5678] AH00035: …"
-  text = text.replace(/^\[pid [^\]]*\]\s*/, "");
-  const client = /\[client ([^\]]+)\]/.exec(text);
+  text = text.replace(APACHE_PID_RE, "");
+  const client = APACHE_CLIENT_RE.exec(text);
   if (client) rec.client = clientAddress(client[1] as string, true);
-  text = text.replace(/, referer: \S*$/, "");
+  text = text.replace(APACHE_REFERER_RE, "");
   const waf = parseWafMessage(text);
   if (waf) {
     applyWafMessage(rec, waf);
@@ -142,9 +148,9 @@ export function parseApacheErrorLine(
 
 /** Classifies an "AHnnnnn: …" message into the record; false when the code is not a refusal we know. */
 export function applyApacheCode(rec: LogRecord, text: string): boolean {
-  const code = /\b(AH\d{5}):\s*(.*)$/.exec(text);
+  const code = APACHE_CODE_RE.exec(text);
   if (!code) return false;
-  const rule = RULES.find((r) => r.code === code[1]);
+  const rule = APACHE_CODE_RULES.find((r) => r.code === code[1]);
   if (!rule) return false;
   const body = code[2] as string;
   rec.cause = rule.cause;

@@ -8,16 +8,17 @@ import { parseNginxErrorTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
 import { applyWafMessage, parseWafMessage } from "./waf.js";
 
-const LINE_RE = /^(\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/;
+export const NGINX_ERROR_LINE_RE =
+  /^(\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}) \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*)$/;
 
 /** The dispatcher asks "is it one?" then parses the same line: one match for both. */
-const matchLine = cachedMatcher(LINE_RE);
+const matchLine = cachedMatcher(NGINX_ERROR_LINE_RE);
 
 export function isNginxErrorLine(line: string): boolean {
   return matchLine(line) !== null;
 }
 
-interface Rule {
+export interface NginxMessageRule {
   re: RegExp;
   cause: CauseId;
   status: number | null;
@@ -25,7 +26,8 @@ interface Rule {
   say: (m: RegExpExecArray) => string;
 }
 
-const RULES: Rule[] = [
+/** In order: the first that matches the message wins. */
+export const NGINX_ERROR_RULES: NginxMessageRule[] = [
   {
     re: /^access forbidden by rule/,
     cause: "ip-restriction",
@@ -84,7 +86,7 @@ const RULES: Rule[] = [
 ];
 
 // ", client: 1.2.3.4, server: x, request: "POST /p HTTP/1.1", host: "x""
-const CONTEXT_RE = /, client: ([^,]+)(?:, server: ([^,]*))?(?:, request: "((?:[^"\\]|\\.)*)")?/;
+export const NGINX_CONTEXT_RE = /, client: ([^,]+)(?:, server: ([^,]*))?(?:, request: "((?:[^"\\]|\\.)*)")?/;
 
 export function parseNginxErrorLine(line: string, file: string, n: number, format: string): LogRecord | null {
   const m = matchLine(line);
@@ -92,7 +94,7 @@ export function parseNginxErrorLine(line: string, file: string, n: number, forma
   const text = m[6] as string;
   const rec = makeRecord({ file, line: n, format, kind: "error", product: "nginx" });
   rec.time = parseNginxErrorTime(m[1] as string);
-  const ctx = CONTEXT_RE.exec(text);
+  const ctx = NGINX_CONTEXT_RE.exec(text);
   if (ctx) {
     rec.client = clientAddress(ctx[1] as string);
     const req = splitRequestLine(ctx[3] ?? "");
@@ -104,7 +106,7 @@ export function parseNginxErrorLine(line: string, file: string, n: number, forma
     applyWafMessage(rec, waf);
     return rec;
   }
-  for (const rule of RULES) {
+  for (const rule of NGINX_ERROR_RULES) {
     const r = rule.re.exec(text);
     if (!r) continue;
     rec.cause = rule.cause;

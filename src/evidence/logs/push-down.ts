@@ -1,0 +1,326 @@
+// The ClickHouse query of `why403 logs --clickhouse`, generated from LINE_RULES
+// (the patterns the local parsers run), so that both paths classify a line the
+// same way. Pure: text in, SQL text out; clickhouse.ts runs it.
+//
+// The query works in four layers, each a subquery of the next:
+//  1. lines → records: the format of each line, its cause, status, client, time
+//     (second), path, rule and join id, as the local parsers would give them;
+//  2. records → requests: records sharing a join id (X-Request-Id, ModSecurity
+//     unique_id) are one request, as the local join does by id;
+//  3. requests → denials: within one client and second, refused access lines
+//     pair with the error/WAF requests, as the local join does by time (the
+//     deciding record is the strongest, as in the local merge);
+//  4. the denials, one row each, go to a temporary table; the report's counts
+//     are read from it (only aggregates and a few example rows leave the server).
+// Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
+// fields), nginx and Apache error lines, ModSecurity/Coraza lines. Not covered
+// (counted as "unsupported" lines): JSON lines (application and audit logs),
+// multi-line audit records and custom log_format lines.
+import type { LineRules } from "./line-rules.js";
+
+export interface PushDownTable {
+  table: string;
+  lineColumn: string;
+  /** Column naming each row's file or host:file; null when the table has none. */
+  sourceColumn: string | null;
+  /** Column with the row's line number in its source (what `ship` writes); null when none. */
+  numberColumn: string | null;
+  /** DateTime column for --since/--until; null when none. */
+  timeColumn: string | null;
+  since?: Date;
+  until?: Date;
+  /** IANA zone for zoneless stamps (nginx and Apache error logs), as the local path reads them. */
+  timeZone: string;
+}
+
+/** A ClickHouse string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** A quoted identifier (db.table allowed). */
+export function sqlIdent(name: string): string {
+  return name
+    .split(".")
+    .map((part) => `\`${part.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``)
+    .join(".");
+}
+
+/**
+ * A JavaScript pattern as RE2 (ClickHouse's regex engine). The rule patterns
+ * use the common subset; lookaround has no RE2 form and is refused here so that
+ * a rule written with it fails loudly in the tests, not silently in the query.
+ */
+export function re2(re: RegExp | string): string {
+  const source = typeof re === "string" ? re : re.source;
+  if (/\(\?<?[=!]/.test(source)) throw new Error(`pattern has lookaround, which RE2 lacks: ${source}`);
+  if (/\\[1-9]/.test(source)) throw new Error(`pattern has a back-reference, which RE2 lacks: ${source}`);
+  const flags = typeof re === "string" ? "" : re.flags;
+  return flags.includes("i") ? `(?i)${source}` : source;
+}
+
+const rx = (re: RegExp | string) => sqlString(re2(re));
+const arr = (xs: ReadonlyArray<string | number>) =>
+  `[${xs.map((x) => (typeof x === "number" ? String(x) : sqlString(x))).join(", ")}]`;
+/** Group `n` of `re` in `expr` ('' when no match): RE2 replacements reach only \\1-\\9, so the others are made non-capturing. */
+const group = (expr: string, re: RegExp, n: number) => `extract(${expr}, ${rx(onlyGroup(re, n))})`;
+
+/** `re` with every capturing group but the n-th made non-capturing. */
+export function onlyGroup(re: RegExp, n: number): RegExp {
+  const src = re.source;
+  let out = "";
+  let k = 0;
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as string;
+    if (c === "\\") {
+      out += c + (src[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+    } else if (c === "[") inClass = true;
+    else if (c === "(" && src[i + 1] !== "?") {
+      k++;
+      out += k === n ? "(" : "(?:";
+      continue;
+    }
+    out += c;
+  }
+  return new RegExp(out, re.flags);
+}
+const pad2 = (expr: string) => `if(length(${expr}) = 1, concat('0', ${expr}), ${expr})`;
+
+/** clientAddress() in SQL, from the same patterns. */
+function clientSql(raw: string, withPort: boolean, r: LineRules): string {
+  const trimmed = `replaceRegexpAll(replaceRegexpAll(${raw}, '^\\\\s+|\\\\s+$', ''), '^"|"$', '')`;
+  // The JS pattern drops "::ffff:" only before an IPv4 address (a lookahead): RE2 keeps the address as a group.
+  const mapped = r.client.mappedV4.source.replace("(?=", "(");
+  const unmapped = `replaceRegexpOne(${trimmed}, ${rx(new RegExp(mapped, "i"))}, '\\\\1')`;
+  const portless = withPort
+    ? `replaceRegexpOne(c, ${rx(r.client.port)}, '')`
+    : `if(match(c, ${rx(r.client.v4WithPort)}), replaceRegexpOne(c, ${rx(r.client.port)}, ''), c)`;
+  // `c` is bound with arrayJoin-free lambda-style: ClickHouse 18.16 has no LET, so the value is repeated through a one-element array map.
+  return `arrayElement(arrayMap(c -> if(match(c, ${rx(r.client.bracketed)}), ${group("c", r.client.bracketed, 1)}, ${portless}), [${unmapped}]), 1)`;
+}
+
+/** Epoch second of "YYYY-MM-DD hh:mm:ss" in `zone`, or NULL. */
+function epoch(expr: string, zone: string): string {
+  return `toUnixTimestamp(parseDateTimeBestEffortOrNull(${expr}, ${sqlString(zone)}))`;
+}
+
+function accessSeconds(r: LineRules): string {
+  const t = r.access.time;
+  const stamp = `replaceRegexpAll(${group("l", r.access.line, 6)}, '^\\\\s+|\\\\s+$', '')`;
+  const g = (n: number) => group("ts", t, n);
+  const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(2)})))`;
+  const local = `concat(${g(3)}, '-', ${pad2(month)}, '-', ${pad2(g(1))}, ' ', ${g(4)}, ':', ${g(5)}, ':', ${g(6)})`;
+  const zone = `replaceRegexpAll(${g(8)}, ':', '')`;
+  const offset = `if(length(z) = 5, (if(substring(z, 1, 1) = '-', -1, 1) * (toInt32OrZero(substring(z, 2, 2)) * 3600 + toInt32OrZero(substring(z, 4, 2)) * 60)), 0)`;
+  const valid = `match(ts, ${rx(t)}) AND indexOf(${arr(r.access.months)}, lower(${g(2)})) > 0`;
+  return `arrayElement(arrayMap(ts -> if(${valid}, toInt64(${epoch(local, "UTC")}) - arrayElement(arrayMap(z -> ${offset}, [${zone}]), 1), NULL), [${stamp}]), 1)`;
+}
+
+function apacheSeconds(r: LineRules, zone: string): string {
+  const t = r.apacheError.time;
+  const stamp = group("l", r.apacheError.line, 1);
+  const g = (n: number) => group("ts", t, n);
+  const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(1)})))`;
+  const local = `concat(${g(7)}, '-', ${pad2(month)}, '-', ${pad2(g(2))}, ' ', ${g(3)}, ':', ${g(4)}, ':', ${g(5)})`;
+  return `arrayElement(arrayMap(ts -> if(match(ts, ${rx(t)}), toInt64(${epoch(local, zone)}), NULL), [${stamp}]), 1)`;
+}
+
+/** Layer 1: every row with its format and message (the part after the format's own prefix). */
+function linesLayer(t: PushDownTable, r: LineRules): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
+  const where: string[] = [];
+  if (t.timeColumn && t.since)
+    where.push(`${sqlIdent(t.timeColumn)} >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
+  if (t.timeColumn && t.until)
+    where.push(`${sqlIdent(t.timeColumn)} <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  const a = r.access;
+  const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
+  const format = `multiIf(
+      match(l, '^\\\\s*$'), 'empty',
+      substring(l, 1, 1) = '{', 'unsupported',
+      match(l, ${rx(r.apacheError.line)}), 'apache-error',
+      match(l, ${rx(r.nginxError.line)}), 'nginx-error',
+      match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
+      match(l, ${rx(r.waf.marker)}), 'waf-text',
+      'unknown')`;
+  const ap = r.apacheError;
+  const apacheMsg = `replaceRegexpOne(replaceRegexpOne(${group("l", ap.line, 4)}, ${rx(ap.pidPrefix)}, ''), ${rx(ap.referer)}, '')`;
+  return `SELECT src, n, rn, l, fmt,
+    multiIf(fmt = 'apache-error', ${apacheMsg}, fmt = 'nginx-error', ${group("l", r.nginxError.line, 6)}, l) AS msg,
+    fmt IN ('apache-error', 'nginx-error', 'waf-text') AND match(msg, ${rx(r.waf.marker)}) AS waf
+  FROM (
+    SELECT ${src} AS src, ${n} AS n, rowNumberInAllBlocks() AS rn, toString(${sqlIdent(t.lineColumn)}) AS l,
+      ${format} AS fmt
+    FROM ${sqlIdent(t.table)}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+  )`;
+}
+
+/** access-common / -combined / -vhost_combined, "+fields" with trailing fields (as sniffAccess names them). */
+function accessFlavour(r: LineRules): string {
+  const a = r.access.line;
+  const base = `multiIf(${group("l", a, 1)} != '', 'vhost_combined', ${group("l", a, 10)} != '' OR ${group("l", a, 11)} != '', 'combined', 'common')`;
+  return `concat('access-', ${base}, if(match(${group("l", a, 12)}, '\\\\S'), '+fields', ''))`;
+}
+
+/** Layer 1b: the record each line makes (rec = 0: none), with the fields the join and the counts use. */
+function recordsLayer(t: PushDownTable, r: LineRules): string {
+  const a = r.access;
+  const w = r.waf;
+  const ng = r.nginxError;
+  const ap = r.apacheError;
+  const marker = w.marker.source;
+  const wafRest = `extract(msg, ${rx(`(${marker}.*)$`)})`;
+  const action = `replaceRegexpOne(wrest, ${rx(`^${marker}.*$`)}, '\\\\2')`;
+  const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
+  const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
+  const nginxRule = ng.rules.length
+    ? `multiIf(${ng.rules.map((rule, i) => `match(msg, ${rx(rule.pattern)}), ${i + 1}`).join(", ")}, 0)`
+    : "0";
+  const apacheRule = `indexOf(${arr(ap.rules.map((x) => x.code))}, extract(msg, ${rx(ap.code)}))`;
+  const accessStatus = `toUInt16OrZero(${group("l", a.line, 8)})`;
+  const statusCause = `transform(toUInt32(astatus), ${arr(a.statusCauses.map(([s]) => s))}, ${arr(a.statusCauses.map(([, c]) => c))}, 'unknown')`;
+  const wafClient = clientSql(`extract(msg, ${rx(w.client)})`, false, r);
+  const nginxCtx = `extract(msg, ${rx(ng.context)})`;
+  const request = group("msg", ng.context, 3);
+  const requestPath = (line: string) =>
+    `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
+  const accessTail = group("l", a.line, 12);
+  const flavour = accessFlavour(r);
+  const idSource = a.idField.source;
+  const firstId = `replaceRegexpOne(tail, ${rx(new RegExp(`^.*?${idSource}.*$`, "i"))}, '\\\\2')`;
+  // ModSecurity's unique_id, when the access line logs it, is the id the WAF lines carry: the join key to prefer.
+  const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
+  const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
+  const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
+  return `SELECT src, n, rn, l, fmt,
+    if(waf, ${wafRest}, '') AS wrest,
+    if(waf, ${disruptive}, 0) AS wdeny,
+    if(waf, ${wafField("id")}, '') AS rule,
+    if(fmt = 'nginx-error' AND NOT waf, ${nginxRule}, 0) AS nrule,
+    if(fmt = 'apache-error' AND NOT waf, ${apacheRule}, 0) AS arule,
+    if(fmt = 'access', ${accessStatus}, toUInt16(0)) AS astatus,
+    multiIf(fmt = 'access', has(${arr(a.refusalStatuses)}, toUInt32(astatus)), waf, 1, nrule > 0, 1, arule > 0, 1, 0) AS rec,
+    fmt = 'access' AS acc,
+    multiIf(fmt = 'access', 1, waf, wdeny, 1) AS denied,
+    multiIf(fmt = 'access', ${flavour}, fmt) AS format,
+    multiIf(
+      fmt = 'access', ${statusCause},
+      waf, if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf'),
+      nrule > 0, arrayElement(${arr(ng.rules.map((x) => x.cause))}, nrule),
+      arule > 0, arrayElement(${arr(ap.rules.map((x) => x.cause))}, arule),
+      'unknown') AS cause,
+    multiIf(fmt = 'access', if(cause = 'unknown', 0, 1), 3) AS strength,
+    multiIf(
+      fmt = 'access', toUInt16(astatus),
+      waf, if(wdeny, if(toUInt16OrZero(extract(wrest, ${rx(w.status)})) = 0, toUInt16(403), toUInt16OrZero(extract(wrest, ${rx(w.status)}))), toUInt16(0)),
+      nrule > 0, toUInt16(arrayElement(${arr(ng.rules.map((x) => x.status ?? 0))}, nrule)),
+      arule > 0, toUInt16(arrayElement(${arr(ap.rules.map((x) => x.status))}, arule)),
+      toUInt16(0)) AS status,
+    multiIf(
+      fmt = 'access', ${clientSql(group("l", a.line, 3), false, r)},
+      fmt = 'nginx-error', if(${nginxCtx} != '', ${clientSql(nginxCtx, false, r)}, if(waf, ${wafClient}, '')),
+      fmt = 'apache-error', if(extract(msg, ${rx(ap.client)}) != '', ${clientSql(`extract(msg, ${rx(ap.client)})`, true, r)}, if(waf, ${wafClient}, '')),
+      waf, ${wafClient},
+      '') AS client,
+    multiIf(
+      fmt = 'access', ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`)},
+      fmt = 'nginx-error' AND ${requestPath(request)} != '', ${requestPath(request)},
+      waf, ${wafField("uri")},
+      '') AS path,
+    multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
+    multiIf(
+      fmt = 'access', ${accessSeconds(r)},
+      fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${group("l", ng.line, 1)}, '/', '-')`, t.timeZone)}),
+      fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
+      match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
+      NULL) AS sec
+  FROM (${linesLayer(t, r)})`;
+}
+
+export interface DenialFilters {
+  since?: Date;
+  until?: Date;
+  status?: number[];
+  path?: string;
+}
+
+/**
+ * Layers 2 and 3: one row per denial (cause, path, client, rules, status,
+ * second, and the deciding line as the example). The order key picks the
+ * deciding record as the local merge does: strongest first, then a refusal over
+ * a mere match, then the earliest line.
+ */
+export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+  const pick = (col: string) => `argMin(${col}, sk)`;
+  const entities = `SELECT ek,
+      ${pick("cause")} AS cause, ${pick("path")} AS path, anyIf(client, client != '') AS client,
+      ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
+      ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("l")} AS ex_line,
+      max(denied) AS denied, min(acc) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
+    FROM (
+      SELECT *, if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
+        (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
+      FROM (${recordsLayer(t, r)})
+      WHERE rec = 1
+    )
+    GROUP BY ek`;
+  const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs)";
+  // Within one client and second, in line order: each refused access line pairs
+  // with a refused error/WAF request first, then with a WAF request that only
+  // matched; the rest stand alone. Requests without client or time stand alone.
+  // A pair takes the access line's path and recorded status, and both files.
+  const el = (x: string, k: number) => `tupleElement(${x}, ${k})`;
+  const partner = "arrayElement(ac, i)";
+  const paired = `tuple(${el("x", 1)}, if(i <= length(ac) AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
+        ${el("x", 3)}, ${el("x", 4)}, if(i <= length(ac), ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
+        arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(i <= length(ac), ${el(partner, 10)}, emptyArrayString()))))`;
+  const slots = `SELECT
+      groupArrayIf(${item}, acc = 0 AND denied = 1) AS nd,
+      groupArrayIf(${item}, acc = 0 AND denied = 0) AS nn,
+      groupArrayIf(${item}, acc = 1) AS ac,
+      arrayConcat(nd, arraySlice(nn, 1, greatest(toInt64(length(ac)) - toInt64(length(nd)), 0))) AS p,
+      arrayConcat(
+        arrayMap((x, i) -> ${paired}, p, arrayEnumerate(p)),
+        arraySlice(ac, length(p) + 1, greatest(toInt64(length(ac)) - toInt64(length(p)), 0))) AS ds
+    FROM (${entities})
+    GROUP BY if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek))`;
+  const where: string[] = [];
+  if (!t.timeColumn && f.since)
+    where.push(`isNotNull(sec) AND sec >= ${Math.ceil(f.since.getTime() / 1000)}`);
+  if (!t.timeColumn && f.until)
+    where.push(`isNotNull(sec) AND sec <= ${Math.floor(f.until.getTime() / 1000)}`);
+  if (f.status?.length) where.push(`has(${arr(f.status)}, toUInt32(status))`);
+  if (f.path) where.push(`position(path, ${sqlString(f.path)}) > 0`);
+  return `SELECT cause, path, client, rules, status, src, n, line, sec, files FROM (
+    SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files
+    FROM (SELECT arrayJoin(ds) AS d FROM (${slots})))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+}
+
+/** Lines per source. */
+export function linesPerSourceQuery(t: PushDownTable): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  return `SELECT ${src} AS src, count() AS lines FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+}
+
+/** The formats of the first `sample` lines of each source (how the local path names a file's format). */
+export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): string {
+  const order = t.numberColumn ? `${sqlIdent(t.numberColumn)}` : null;
+  const limited: PushDownTable = {
+    ...t,
+    since: undefined,
+    until: undefined,
+    table: `__sample__`,
+  };
+  const inner = recordsLayer(limited, r).replace(
+    sqlIdent("__sample__"),
+    `(SELECT * FROM ${sqlIdent(t.table)}${order ? ` ORDER BY ${order}` : ""} LIMIT ${sample}${t.sourceColumn ? ` BY ${sqlIdent(t.sourceColumn)}` : ""})`,
+  );
+  return `SELECT src, format, count() AS c FROM (${inner}) GROUP BY src, format`;
+}
