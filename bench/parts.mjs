@@ -3,6 +3,7 @@ import { coldStart } from "./cold-start.mjs";
 import { configEval } from "./config.mjs";
 import { demoLab, realLab } from "./lab.mjs";
 import { logsThroughput } from "./logs.mjs";
+import { logsClickHouse } from "./logs-clickhouse.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
 
 export const parts = [
@@ -19,5 +20,10 @@ export const parts = [
     id: "logs",
     title: "Logs: classification throughput and memory on a generated mixed log",
     run: logsThroughput,
+  },
+  {
+    id: "logs-clickhouse",
+    title: "Logs in ClickHouse: rows/s inside ClickHouse beside the local path, same lines, same counts",
+    run: logsClickHouse,
   },
 ];

@@ -8,6 +8,8 @@ Usage
   why403 har <file.har>              diagnose a refusal recorded in a HAR file (offline; --live to probe)
   why403 response <file>             diagnose a saved raw response (curl -si output)
   why403 logs <file…>                find and classify the denials in web server, WAF and app logs
+  why403 logs --clickhouse URL --table T   the same, inside ClickHouse, on a table of raw log lines
+  why403 ship <file…> --clickhouse URL --table T   load log files into such a table
   why403 config nginx|apache …       evaluate a server config for one request
   why403 demo                        start the built-in local lab and diagnose each of its refusals
 
@@ -75,15 +77,37 @@ Examples
   why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
 `,
   logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
+       why403 logs --clickhouse URL --table NAME [--line-column line] [--time-column time] [same filters]
 
 Finds the denials in nginx/Apache access and error logs, ModSecurity/Coraza logs and
 audit logs, and JSON-lines application logs; classifies each to a cause. "-" reads
-stdin; .gz files are read as they are.
+stdin; .gz files are read as they are. On a terminal, long runs show their progress
+on stderr.
+
+With --clickhouse, the rows of a ClickHouse table of raw log lines (a String column
+"line", optionally "source" and "time") are classified inside ClickHouse by a query
+generated from the same rules: only the counts and --limit example rows leave the
+server, and the JSON says "engine": "clickhouse". Credentials: the URL's user:password,
+or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/Apache access and error
+lines and ModSecurity/Coraza lines; JSON and multi-line audit lines are not classified there.
 
 Examples
   why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
   zcat old.log.gz | why403 logs -
+  why403 logs --clickhouse http://127.0.0.1:8123 --table weblogs --json
+  CLICKHOUSE_PASSWORD=… why403 logs --clickhouse https://reader@ch.internal:8443/logs --table nginx --time-column ts --since 2026-11-26T00:00:00Z
+`,
+  ship: `Usage: why403 ship <file…> --clickhouse URL --table NAME [--line-column line]
+
+Loads log files into a ClickHouse table of raw lines, one row per line: source (the
+path as given), n (its line number) and line. Creates the table (MergeTree, ordered by
+source and n) when it is missing. "-" reads stdin; .gz files are read as they are.
+Then "why403 logs --clickhouse URL --table NAME" classifies them inside ClickHouse.
+
+Examples
+  why403 ship /var/log/nginx/access.log /var/log/nginx/error.log --clickhouse http://127.0.0.1:8123 --table weblogs
+  zcat access.log.1.gz | why403 ship - --clickhouse http://user:secret@127.0.0.1:8123/logs --table nginx
 `,
   config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER]
 

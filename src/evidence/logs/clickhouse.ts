@@ -17,6 +17,7 @@ import {
   formatsQuery,
   linesPerSourceQuery,
   type PushDownTable,
+  pathKey,
   sqlIdent,
 } from "./push-down.js";
 
@@ -187,9 +188,7 @@ export async function analyzeClickHouse(
       denials: Number(total?.c ?? 0),
       byCause: Object.fromEntries(byCause.map((r) => [r.cause, Number(r.c)])),
       top: {
-        paths: await top(
-          `replaceRegexpOne(replaceRegexpOne(path, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''), '[?#].*$', '')`,
-        ),
+        paths: await top(pathKey("path")),
         clients: await top("client"),
         rules: await top("arrayJoin(rules)"),
       },

@@ -63,7 +63,8 @@ export interface LineRules {
     referer: RegExp;
     /** "AH01630: …": group 1 the code. */
     code: RegExp;
-    rules: Array<{ code: string; cause: CauseId; status: number }>;
+    /** `uri`: group 1 the URL the message names. */
+    rules: Array<{ code: string; cause: CauseId; status: number; uri?: RegExp }>;
   };
   waf: {
     /** Group 1 the engine, group 2 the action. */
@@ -103,7 +104,7 @@ export const LINE_RULES: LineRules = {
     client: APACHE_CLIENT_RE,
     referer: APACHE_REFERER_RE,
     code: APACHE_CODE_RE,
-    rules: APACHE_CODE_RULES.map((r) => ({ code: r.code, cause: r.cause, status: r.status })),
+    rules: APACHE_CODE_RULES.map((r) => ({ code: r.code, cause: r.cause, status: r.status, uri: r.uri })),
   },
   waf: {
     marker: WAF_MARKER_RE,

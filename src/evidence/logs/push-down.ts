@@ -131,15 +131,56 @@ function apacheSeconds(r: LineRules, zone: string): string {
   return `arrayElement(arrayMap(ts -> if(match(ts, ${rx(t)}), toInt64(${epoch(local, zone)}), NULL), [${stamp}]), 1)`;
 }
 
+/** `re` with the body of its n-th capturing group replaced by `body`. */
+export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
+  const src = re.source;
+  let k = 0;
+  let inClass = false;
+  let start = -1;
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as string;
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(") {
+      if (start !== -1) depth++;
+      else if (src[i + 1] !== "?" && ++k === n) start = i + 1;
+    } else if (c === ")" && start !== -1) {
+      if (depth === 0) return new RegExp(`${src.slice(0, start)}${body}${src.slice(i)}`, re.flags);
+      depth--;
+    }
+  }
+  throw new Error(`pattern has no group ${n}: ${src}`);
+}
+
+/**
+ * Rows that can make a record: an access line with a refusal status, an error
+ * line of nginx or Apache, or a line with a WAF marker. The rest (most rows)
+ * skip the per-field patterns: ClickHouse 18.16 evaluates every branch of an
+ * expression for every row, so the filter is what keeps the query fast.
+ */
+function candidate(r: LineRules): string {
+  const refusals = r.access.refusalStatuses.join("|");
+  const refusedAccess = replaceGroup(r.access.line, 8, refusals);
+  return [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
+    .map((re) => `match(l, ${rx(re)})`)
+    .join(" OR ");
+}
+
 /** Layer 1: every row with its format and message (the part after the format's own prefix). */
-function linesLayer(t: PushDownTable, r: LineRules): string {
+function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
   const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
   const where: string[] = [];
-  if (t.timeColumn && t.since)
-    where.push(`${sqlIdent(t.timeColumn)} >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
-  if (t.timeColumn && t.until)
-    where.push(`${sqlIdent(t.timeColumn)} <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  if (t.timeColumn && t.since) where.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
+  if (t.timeColumn && t.until) where.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
   const a = r.access;
   const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
   const format = `multiIf(
@@ -152,13 +193,16 @@ function linesLayer(t: PushDownTable, r: LineRules): string {
       'unknown')`;
   const ap = r.apacheError;
   const apacheMsg = `replaceRegexpOne(replaceRegexpOne(${group("l", ap.line, 4)}, ${rx(ap.pidPrefix)}, ''), ${rx(ap.referer)}, '')`;
+  if (!allRows) where.push(`(${candidate(r)})`);
   return `SELECT src, n, rn, l, fmt,
     multiIf(fmt = 'apache-error', ${apacheMsg}, fmt = 'nginx-error', ${group("l", r.nginxError.line, 6)}, l) AS msg,
     fmt IN ('apache-error', 'nginx-error', 'waf-text') AND match(msg, ${rx(r.waf.marker)}) AS waf
   FROM (
-    SELECT ${src} AS src, ${n} AS n, rowNumberInAllBlocks() AS rn, toString(${sqlIdent(t.lineColumn)}) AS l,
-      ${format} AS fmt
-    FROM ${sqlIdent(t.table)}${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+    SELECT src, n, rowNumberInAllBlocks() AS rn, l, ${format} AS fmt
+    FROM (
+      SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS l${t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : ""}
+      FROM ${sqlIdent(t.table)}
+    )${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
   )`;
 }
 
@@ -170,7 +214,7 @@ function accessFlavour(r: LineRules): string {
 }
 
 /** Layer 1b: the record each line makes (rec = 0: none), with the fields the join and the counts use. */
-function recordsLayer(t: PushDownTable, r: LineRules): string {
+function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   const a = r.access;
   const w = r.waf;
   const ng = r.nginxError;
@@ -183,6 +227,9 @@ function recordsLayer(t: PushDownTable, r: LineRules): string {
   const nginxRule = ng.rules.length
     ? `multiIf(${ng.rules.map((rule, i) => `match(msg, ${rx(rule.pattern)}), ${i + 1}`).join(", ")}, 0)`
     : "0";
+  // The rules that name the URL in their message (AH01618 "… not found: /x").
+  const uriRules = ap.rules.flatMap((x, i) => (x.uri ? [`arule = ${i + 1}, ${group("msg", x.uri, 1)}`] : []));
+  const apacheUri = uriRules.length ? `multiIf(${uriRules.join(", ")}, '')` : "''";
   const apacheRule = `indexOf(${arr(ap.rules.map((x) => x.code))}, extract(msg, ${rx(ap.code)}))`;
   const accessStatus = `toUInt16OrZero(${group("l", a.line, 8)})`;
   const statusCause = `transform(toUInt32(astatus), ${arr(a.statusCauses.map(([s]) => s))}, ${arr(a.statusCauses.map(([, c]) => c))}, 'unknown')`;
@@ -233,7 +280,8 @@ function recordsLayer(t: PushDownTable, r: LineRules): string {
       fmt = 'access', ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`)},
       fmt = 'nginx-error' AND ${requestPath(request)} != '', ${requestPath(request)},
       waf, ${wafField("uri")},
-      '') AS path,
+      arule > 0, ${apacheUri},
+      '') AS rpath,
     multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
     multiIf(
       fmt = 'access', ${accessSeconds(r)},
@@ -241,7 +289,7 @@ function recordsLayer(t: PushDownTable, r: LineRules): string {
       fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
       match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
       NULL) AS sec
-  FROM (${linesLayer(t, r)})`;
+  FROM (${linesLayer(t, r, allRows)})`;
 }
 
 export interface DenialFilters {
@@ -249,6 +297,11 @@ export interface DenialFilters {
   until?: Date;
   status?: number[];
   path?: string;
+}
+
+/** pathOnly() in SQL: the URL path without scheme, host, query or fragment. */
+export function pathKey(expr: string): string {
+  return `replaceRegexpOne(replaceRegexpOne(${expr}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''), '[?#].*$', '')`;
 }
 
 /**
@@ -260,7 +313,8 @@ export interface DenialFilters {
 export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
   const pick = (col: string) => `argMin(${col}, sk)`;
   const entities = `SELECT ek,
-      ${pick("cause")} AS cause, ${pick("path")} AS path, anyIf(client, client != '') AS client,
+      ${pick("cause")} AS cause,
+      if(anyIf(rpath, fmt = 'access' AND rpath != '') != '', anyIf(rpath, fmt = 'access' AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
       ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
       ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("l")} AS ex_line,
       max(denied) AS denied, min(acc) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
@@ -272,23 +326,37 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
     )
     GROUP BY ek`;
   const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs)";
-  // Within one client and second, in line order: each refused access line pairs
-  // with a refused error/WAF request first, then with a WAF request that only
-  // matched; the rest stand alone. Requests without client or time stand alone.
-  // A pair takes the access line's path and recorded status, and both files.
+  // Within one client and second: each refused access line pairs with an
+  // error/WAF request of the same URL path first (the k-th of a path with the
+  // k-th), then, in line order, the unpaired ones with each other (lines
+  // without a path, such as AH01630, pair this way). A refused error/WAF
+  // request is a denial alone or paired; one that only matched (a WAF warning)
+  // only when paired; an unpaired access line alone. A pair takes the access
+  // line's path and recorded status, and both files. Requests without client or
+  // time stand alone.
   const el = (x: string, k: number) => `tupleElement(${x}, ${k})`;
-  const partner = "arrayElement(ac, i)";
-  const paired = `tuple(${el("x", 1)}, if(i <= length(ac) AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
-        ${el("x", 3)}, ${el("x", 4)}, if(i <= length(ac), ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
-        arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(i <= length(ac), ${el(partner, 10)}, emptyArrayString()))))`;
+  const partner = "arrayElement(ac, mi)";
+  const paired = `tuple(${el("x", 1)}, if(mi != 0 AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
+        ${el("x", 3)}, ${el("x", 4)}, if(mi != 0, ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
+        arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))))`;
+  const key = (x: string) => pathKey(el(x, 2));
   const slots = `SELECT
       groupArrayIf(${item}, acc = 0 AND denied = 1) AS nd,
       groupArrayIf(${item}, acc = 0 AND denied = 0) AS nn,
       groupArrayIf(${item}, acc = 1) AS ac,
-      arrayConcat(nd, arraySlice(nn, 1, greatest(toInt64(length(ac)) - toInt64(length(nd)), 0))) AS p,
+      arrayConcat(nd, nn) AS p,
+      arrayMap(x -> ${key("x")}, p) AS pk,
+      arrayMap(y -> ${key("y")}, ac) AS ak,
+      arrayMap((x, i) -> if(x = '', 0,
+        arrayElement(arrayFilter(j -> arrayElement(ak, j) = x, arrayEnumerate(ak)), arrayCount(z -> z = x, arraySlice(pk, 1, i - 1)) + 1)),
+        pk, arrayEnumerate(pk)) AS m1,
+      arrayFilter(j -> NOT has(m1, j), arrayEnumerate(ak)) AS u,
+      arrayMap((mi, i) -> if(mi != 0, mi, arrayElement(u, arrayCount(z -> z = 0, arraySlice(m1, 1, i)))), m1, arrayEnumerate(m1)) AS m,
       arrayConcat(
-        arrayMap((x, i) -> ${paired}, p, arrayEnumerate(p)),
-        arraySlice(ac, length(p) + 1, greatest(toInt64(length(ac)) - toInt64(length(p)), 0))) AS ds
+        arrayFilter((t, keep) -> keep,
+          arrayMap((x, mi) -> ${paired}, p, m),
+          arrayMap((mi, i) -> i <= length(nd) OR mi != 0, m, arrayEnumerate(m))),
+        arrayFilter((y, j) -> NOT has(m, j), ac, arrayEnumerate(ac))) AS ds
     FROM (${entities})
     GROUP BY if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek))`;
   const where: string[] = [];
@@ -318,9 +386,12 @@ export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): st
     until: undefined,
     table: `__sample__`,
   };
-  const inner = recordsLayer(limited, r).replace(
-    sqlIdent("__sample__"),
-    `(SELECT * FROM ${sqlIdent(t.table)}${order ? ` ORDER BY ${order}` : ""} LIMIT ${sample}${t.sourceColumn ? ` BY ${sqlIdent(t.sourceColumn)}` : ""})`,
-  );
+  const by = t.sourceColumn ? ` BY ${sqlIdent(t.sourceColumn)}` : "";
+  // The first lines by number: the numbers are sorted first, without the lines (much less to sort).
+  const firstRows =
+    order && t.sourceColumn
+      ? `(SELECT * FROM ${sqlIdent(t.table)} WHERE (${sqlIdent(t.sourceColumn)}, ${order}) IN (SELECT ${sqlIdent(t.sourceColumn)}, ${order} FROM ${sqlIdent(t.table)} ORDER BY ${order} LIMIT ${sample}${by}))`
+      : `(SELECT * FROM ${sqlIdent(t.table)} LIMIT ${sample}${by})`;
+  const inner = recordsLayer(limited, r, true).replace(sqlIdent("__sample__"), firstRows);
   return `SELECT src, format, count() AS c FROM (${inner}) GROUP BY src, format`;
 }
