@@ -1,11 +1,20 @@
 import { defineConfig } from "vitest/config";
 
+// Two projects: `unit` (src/**: pure code, no servers, the edit–test loop of
+// `npm test`) and `e2e` (test/**: the built CLI against the real-server lab,
+// which the global setup starts once per run).
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
-    globalSetup: ["test/global-setup.ts"],
+    setupFiles: ["test/count-property-runs.ts"],
+    projects: [
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: { name: "e2e", include: ["test/**/*.test.ts"], globalSetup: ["test/global-setup.ts"] },
+      },
+    ],
   },
 });

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need (npm packages, the real servers
-# and Chromium from Debian), builds, type-checks, lints, then runs the suite once,
-# starting each real server once for the whole run.
+# and Chromium from Debian), builds, type-checks, lints, then runs the `unit`
+# project (src/**) and the `e2e` project (test/**, each real server started once
+# for the whole run). Every property check records the cases it really ran in
+# test-artifacts/property-runs.jsonl; the quota test in test/fuzz-all.test.ts
+# (e2e, after unit) sums them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,11 +16,25 @@ npm run build
 npx tsc --noEmit -p .
 npx biome check src test lab bench scripts
 mkdir -p test-artifacts
+export WHY403_PROPERTY_RUNS="$PWD/test-artifacts/property-runs.jsonl"
+: >"$WHY403_PROPERTY_RUNS"
+rm -f test-artifacts/vitest-unit.json test-artifacts/vitest-e2e.json
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile=test-artifacts/vitest.json "$@" || status=$?
+for project in unit e2e; do
+  npx vitest run --project "$project" --passWithNoTests --reporter=default --reporter=json \
+    --outputFile="test-artifacts/vitest-$project.json" "$@" || status=$?
+done
 node -e '
-const r = JSON.parse(require("fs").readFileSync("test-artifacts/vitest.json", "utf8"));
-const skipped = (r.numPendingTests || 0) + (r.numTodoTests || 0);
-console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+const fs = require("fs");
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const project of ["unit", "e2e"]) {
+  const file = `test-artifacts/vitest-${project}.json`;
+  if (!fs.existsSync(file)) { total.failed++; console.log(`${project}: no results`); continue; }
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  total.passed += r.numPassedTests;
+  total.failed += r.numFailedTests;
+  total.skipped += (r.numPendingTests || 0) + (r.numTodoTests || 0);
+}
+console.log(`${total.passed} passed, ${total.failed} failed` + (total.skipped ? `, ${total.skipped} skipped` : ""));
 ' || true
 exit $status

@@ -12,6 +12,12 @@ export const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 export const MAX_RESPONSE_HEADERS = 500;
 /** Default probe budget, the replay included (contract default). */
 export const DEFAULT_MAX_PROBES = 30;
+/**
+ * Default bound on may-execute probes with --allow-side-effects (--max-unsafe):
+ * enough for the CSRF and credential checks and a short trigger search on the
+ * real path, few enough that the records they may create stay countable.
+ */
+export const DEFAULT_MAX_UNSAFE = 10;
 /** Default per-request timeout. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Default pacing: at most this many requests per second. */

@@ -135,6 +135,25 @@ export interface Verdict {
   fix: string[];
 }
 
+/**
+ * What the run sent that application code could have executed: every request
+ * other than the single replay with a non-safe method (or a body, or a method
+ * override) to a path where application code may answer.
+ */
+export interface SideEffects {
+  unsafeProbes: number;
+  /** One entry per such request: its probe number, method, redacted URL and why it could execute. */
+  unsafe?: Array<{ n: number; method: string; url: string; why: string }>;
+  /** Extension: what was not sent because it could execute, and what would allow it. */
+  withheld?: string[];
+}
+
+/** Why the server gave no usable answer: the contract's failure kinds. */
+export interface BaselineFailure {
+  kind: "reset" | "timeout" | "tls" | "malformed" | "too-large" | "refused-connection" | "dns" | "other";
+  message: string;
+}
+
 /** The report, shaped per the contract's why403.report/v1 (plus optional extensions). */
 export interface Report {
   schema: "why403.report/v1";
@@ -142,12 +161,14 @@ export interface Report {
   baseline: {
     status: number | null;
     responder: Responder;
+    /** No usable answer from the server (exit 4): what went wrong. Absent or null otherwise. */
+    failure?: BaselineFailure | null;
   };
   verdict: Verdict | null;
   candidates: CauseScore[];
   trigger: Trigger | null;
   probes: ProbeRecord[];
-  sideEffects: { unsafeProbes: number };
+  sideEffects: SideEffects;
   /** Extension: what to try next when the evidence is thin. */
   nextSteps?: string[];
   /** Extension: "recording" (offline) or "live". */

@@ -72,6 +72,18 @@ describe.skipIf(!canRun)("file-system permission walk vs the kernel", () => {
     execFileSync("setfacl", ["-m", "u:www-data:r", aclFile]);
     const masked = file("acl/masked.txt", 0o600);
     execFileSync("setfacl", ["-m", "u:www-data:rw,m::-", masked]);
+    // ACLs that refuse what the mode bits allow: a named user entry, a named group
+    // entry, and a mask that cuts the owning group's bits.
+    const denyDir = dir("acl-deny", 0o755);
+    execFileSync("setfacl", ["-m", "u:www-data:---", denyDir]);
+    file("acl-deny/inside.txt", 0o644);
+    const denyFile = file("open/acl-denied.txt", 0o644);
+    execFileSync("setfacl", ["-m", "u:www-data:---", denyFile]);
+    const groupDenied = file("open/acl-group-denied.txt", 0o644);
+    execFileSync("setfacl", ["-m", `g:${www.gid}:---`, groupDenied]);
+    const maskCut = file("grp/mask-cut.txt", 0o644);
+    chownSync(maskCut, 0, www.gid);
+    execFileSync("setfacl", ["-m", "u:nobody:r,m::-", maskCut]);
     nodes.push({ path: join(ROOT, "open", "missing.txt"), dir: false });
   });
 
@@ -113,6 +125,22 @@ describe.skipIf(!canRun)("file-system permission walk vs the kernel", () => {
     expect(r.components.some((c) => c.reason.includes("ACL"))).toBe(true);
     const nobody = walkFsPermissions(join(ROOT, "acl", "data.txt"), { user: "nobody", need: "read" });
     expect(nobody.deniedAt).toBe(join(ROOT, "acl"));
+  });
+
+  it("sees an ACL entry that refuses what the mode bits allow, and fixes it in the ACL", () => {
+    const r = walkFsPermissions(join(ROOT, "open", "acl-denied.txt"), { user: "www-data", need: "read" });
+    expect(r.deniedAt).toBe(join(ROOT, "open", "acl-denied.txt"));
+    expect(r.components.at(-1)?.reason).toContain("ACL refuses r (user:www-data:---)");
+    expect(r.fix).toEqual([`setfacl -m u:www-data:r ${join(ROOT, "open", "acl-denied.txt")}`]);
+    const inside = walkFsPermissions(join(ROOT, "acl-deny", "inside.txt"), {
+      user: "www-data",
+      need: "read",
+    });
+    expect(inside.deniedAt).toBe(join(ROOT, "acl-deny"));
+    // The same files stay readable for a user the entries do not name.
+    expect(
+      walkFsPermissions(join(ROOT, "acl-deny", "inside.txt"), { user: "nobody", need: "read" }).deniedAt,
+    ).toBeNull();
   });
 
   it("suggests chown for a write the user cannot make", () => {

@@ -1,5 +1,6 @@
 // why403 curl <curl arguments…>: replay the request, probe safely, report.
 
+import { exitCodeFor } from "../diagnose/recording.js";
 import { UsageError } from "../errors.js";
 import type { RequestModel } from "../model.js";
 import { parseArgs } from "./args.js";
@@ -26,8 +27,7 @@ export async function cmdCurl(argv: string[]): Promise<number> {
   }
   const { report, refused } = await runLive(request, flags);
   await emitReport(report, flags, redactedCurl(request, formatCurl));
-  if (!refused) return 3;
-  return report.verdict ? 0 : 1;
+  return exitCodeFor(report, refused);
 }
 
 export function redactedCurl(

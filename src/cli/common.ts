@@ -18,6 +18,7 @@ export const COMMON_FLAGS: FlagSpecs = {
   html: { kind: "string" },
   "max-probes": { kind: "number" },
   "allow-side-effects": { kind: "boolean" },
+  "max-unsafe": { kind: "number" },
   timeout: { kind: "number" },
   "no-color": { kind: "boolean" },
   color: { kind: "boolean" },

@@ -18,7 +18,8 @@ Common options
   --markdown             the report as Markdown, for a ticket
   --html FILE            also write a self-contained HTML report
   --max-probes N         most requests sent, the replay included (default 30)
-  --allow-side-effects   allow probes the application could execute (off: POSTs are never re-sent to the real path)
+  --allow-side-effects   allow probes the application could execute (off: only the one replay may reach app code)
+  --max-unsafe N         with --allow-side-effects, most such probes (default 10; each may create a record)
   --timeout MS           per-request timeout (default 10000)
   --no-color             plain output (NO_COLOR is honoured too)
   --debug                stack traces for unexpected errors
@@ -31,17 +32,27 @@ Examples
   why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://shop.example/admin/x' --client 10.0.0.7
 
 Exit status: 0 a cause was found · 1 refused, cause not pinned · 2 bad usage or input · 3 the request was not refused
+             · 4 no usable answer from the server (reset, timeout, malformed answer, TLS failure; --json still prints a report)
 `;
 
 export const COMMAND_HELP: Record<string, string> = {
   curl: `Usage: why403 curl <curl arguments…> [why403 options]
 
 Replays the request once, then runs probes that cannot execute the request's action
-(safe methods on the same URL, a decoy path under /.well-known/why403/) until one
-cause is clear. Paste the arguments exactly as "Copy as cURL" gives them, or pass the
-whole command line as one quoted string, or "-" to read it from stdin.
+until one cause is clear: GET, HEAD and OPTIONS (without method-override fields), and
+your request on a decoy path under /.well-known/why403/ only after GET and OPTIONS
+there got the web server's own error page (no application answers that path; with
+your query string only if that shape was shown too). Where no decoy is shown inert,
+no trigger search runs and the report says what it would need. With -L, a redirect
+hop that would re-send a POST or a body (307/308, or -X) is not followed without
+--allow-side-effects; the report names the hop. Paste the arguments exactly as
+"Copy as cURL" gives them, or pass the whole command line as one quoted string, or
+"-" to read it from stdin.
 
-Options: --json --markdown --html FILE --max-probes N --allow-side-effects --timeout MS
+Options: --json --markdown --html FILE --max-probes N --timeout MS
+         --allow-side-effects (probes the app could execute: the original path, a decoy
+         not shown inert, redirect hops re-sending the body; each counted in sideEffects)
+         --max-unsafe N (with --allow-side-effects: at most N such probes, default 10)
          --rate N (requests per second, default 5) --no-request-id (omit X-Request-Id)
          --server-logs FILE (repeat it, or FILE,FILE) --nginx-conf FILE --apache-conf FILE
          --client IP (default: the local address for a target on this machine)

@@ -110,10 +110,12 @@ export async function runLive(
     const report = await investigate(request, {
       maxProbes: typeof flags["max-probes"] === "number" ? flags["max-probes"] : DEFAULT_MAX_PROBES,
       allowSideEffects: flags["allow-side-effects"] === true,
+      ...(typeof flags["max-unsafe"] === "number" ? { maxUnsafe: flags["max-unsafe"] } : {}),
       timeoutMs:
         typeof flags.timeout === "number" ? flags.timeout : (request.options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
       ratePerSecond: typeof flags.rate === "number" ? flags.rate : DEFAULT_RATE_PER_SECOND,
       requestIds: flags["request-id"] !== false,
+      client,
       transport,
       extraEvidence,
       serverEvidence,

@@ -53,8 +53,9 @@ export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []):
   return { report, refused };
 }
 
-/** Contract exit status for a finished diagnosis. */
-export function exitCodeFor(report: Report, refused: boolean): 0 | 1 | 3 {
+/** Contract exit status for a finished diagnosis (4: the server gave no usable answer). */
+export function exitCodeFor(report: Report, refused: boolean): 0 | 1 | 3 | 4 {
+  if (report.baseline.failure) return 4;
   if (!refused) return 3;
   return report.verdict ? 0 : 1;
 }

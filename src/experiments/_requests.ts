@@ -1,15 +1,21 @@
 // Small builders for probe requests derived from the refused one.
 
+import { withoutMethodOverride } from "../http/method-override.js";
 import type { Header, RequestModel } from "../model.js";
 
 const BODY_HEADERS = new Set(["content-type", "content-length", "content-encoding", "transfer-encoding"]);
 
-/** The same URL and headers with a bodiless safe method. */
+/**
+ * The same URL and headers with a bodiless safe method. Method-override fields
+ * (X-HTTP-Method-Override, `_method` in the query) are left off: with them a
+ * GET is a DELETE or POST to an application that honours them.
+ */
 export function asSafe(req: RequestModel, method: "GET" | "HEAD" | "OPTIONS", url = req.url): RequestModel {
+  const bare = withoutMethodOverride({ ...req, url });
   return {
     method,
-    url,
-    headers: req.headers.filter(([n]) => !BODY_HEADERS.has(n.toLowerCase())),
+    url: bare.url,
+    headers: bare.headers.filter(([n]) => !BODY_HEADERS.has(n.toLowerCase())),
     body: null,
     options: { ...req.options, explicitMethod: true },
   };

@@ -44,7 +44,7 @@ export interface Kit {
 export async function kit(
   request: RequestModel,
   handler: FakeHandler,
-  opts: { allowSideEffects?: boolean; maxProbes?: number } = {},
+  opts: { allowSideEffects?: boolean; maxProbes?: number; maxUnsafe?: number } = {},
 ): Promise<Kit> {
   const sent: RequestModel[] = [];
   const transport: Transport = {
@@ -66,6 +66,7 @@ export async function kit(
       return () => `r${++i}`;
     })(),
     allowSideEffects: opts.allowSideEffects ?? false,
+    maxUnsafe: opts.maxUnsafe ?? 10,
   });
   const replayed = await prober.send(request, "replay", "replay");
   const baseline = replayed.response!;
@@ -80,7 +81,9 @@ export async function kit(
     candidates: [],
     allowSideEffects: opts.allowSideEffects ?? false,
     facts: {},
+    client: null,
     unverified: [],
+    withheld: [],
     ran: new Set(),
   };
   return { ctx: prober.context(state), state, prober, sent, clock };
@@ -110,4 +113,31 @@ export function unsafeSent(k: Kit): RequestModel[] {
         !["GET", "HEAD", "OPTIONS"].includes(r.method) &&
         !new URL(r.url).pathname.startsWith("/.well-known/why403/"),
     );
+}
+
+const NGINX_TITLES: Record<number, string> = { 404: "404 Not Found", 405: "405 Not Allowed" };
+
+/** nginx's own canned error page (ngx_http_special_response.c), as the web server writes it itself. */
+export function nginxPage(status: 404 | 405): ResponseModel {
+  const t = NGINX_TITLES[status]!;
+  return res(
+    status,
+    `<html>\r\n<head><title>${t}</title></head>\r\n<body>\r\n<center><h1>${t}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
+    [["Server", "nginx"]],
+  );
+}
+
+const isDecoyPath = (url: string) => new URL(url).pathname.startsWith("/.well-known/why403/");
+
+/**
+ * A host whose decoy prefix the web server answers itself (no application behind
+ * it): safe requests there get nginx's canned 404 (GET/HEAD) or 405 (OPTIONS);
+ * everything else goes to `handler`.
+ */
+export function withInertDecoy(handler: FakeHandler): FakeHandler {
+  return (req) => {
+    if (isDecoyPath(req.url) && ["GET", "HEAD"].includes(req.method)) return nginxPage(404);
+    if (isDecoyPath(req.url) && req.method === "OPTIONS") return nginxPage(405);
+    return handler(req);
+  };
 }

@@ -8,7 +8,7 @@
 import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
 import { guessFamily } from "../evidence/content/families.js";
-import { isSafeMethod } from "../http/types.js";
+import { couldExecute } from "../http/method-override.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
 import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
@@ -24,7 +24,7 @@ interface Base {
 function baseFor(state: InvestigationState): Base | null {
   if (state.facts.decoy?.reproduces)
     return { req: onUrl(state.target, state.facts.decoy.url), safety: "decoy", where: "on the decoy path" };
-  if (isSafeMethod(state.target.method))
+  if (!couldExecute(state.target))
     return { req: state.target, safety: "safe-method", where: "on the original URL" };
   if (state.allowSideEffects)
     return { req: state.target, safety: "may-execute", where: "on the original path (side effects allowed)" };

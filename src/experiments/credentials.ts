@@ -5,7 +5,7 @@
 // from a non-safe request on the original path is may-execute (the contract
 // counts removal too), so without consent the comparison is made with GET.
 
-import { isSafeMethod } from "../http/types.js";
+import { couldExecute } from "../http/method-override.js";
 import { headerValue } from "../investigate/compare.js";
 import type { Experiment, ProbeContext, ProbeOutcome, ProbeSafety } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
@@ -120,8 +120,9 @@ export const credentials: Experiment = {
       loginRedirect: false,
       n: 1,
     };
-    if (isSafeMethod(m) || ctx.allowSideEffects) {
-      const safety: ProbeSafety = isSafeMethod(m) ? "safe-method" : "may-execute";
+    const executes = couldExecute(state.target);
+    if (!executes || ctx.allowSideEffects) {
+      const safety: ProbeSafety = executes ? "may-execute" : "safe-method";
       const out = await ctx.probe(stripCredentials(state.target), "your request without credentials", safety);
       if (out.inconclusive) return;
       interpret(ctx, `Your ${m} with and without credentials`, baselineAnswer, answerOf(out), out);
@@ -154,6 +155,7 @@ export const credentials: Experiment = {
     interpret(ctx, "A GET to the same URL", withCreds, answerOf(out), out);
     ctx.noteUnverified(
       `the ${m} itself was not resent without credentials (that could execute it); rerun with --allow-side-effects on a test account to compare directly.`,
+      "credentials-invalid",
     );
   },
 };

@@ -181,6 +181,7 @@ export const csrf: Experiment = {
     } else if (weight > 0) {
       ctx.noteUnverified(
         `load ${redactUrl(pageUrl)} first, then send the token it issues in ${where}${cookies.length ? ", together with the cookies that page sets" : ""}.`,
+        "csrf",
       );
     }
   },

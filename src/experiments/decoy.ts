@@ -1,10 +1,31 @@
 // decoy: the original request, method, headers and body unchanged, sent to
-// /.well-known/why403/<random> on the same host, where no application route
-// runs. Refused the same way: the rule is host-wide and content experiments
-// can run on the decoy safely. A 404 there: the refusal is specific to the path.
+// /.well-known/why403/<random> on the same host. Refused the same way: the rule
+// is host-wide and content experiments can run on the decoy. A 404 there: the
+// refusal is specific to the path.
+//
+// A request the application could act on (a POST, a body, a method override)
+// goes to the decoy only once safe observation has shown no application code
+// answers there for its shape (ctx.inertDecoy, investigate/inert.ts). Otherwise
+// it is may-execute: sent only with --allow-side-effects; without consent the
+// diagnosis goes on with safe evidence and the report says what a trigger
+// search would need.
 
-import type { Experiment } from "../investigate/types.js";
+import { couldExecute } from "../http/method-override.js";
+import type { Experiment, ProbeContext } from "../investigate/types.js";
 import { onUrl } from "./_requests.js";
+
+/** The decoy URL the request may go to, or null when it is withheld (noted for the report). */
+async function decoyFor(ctx: ProbeContext): Promise<{ url: string } | null> {
+  const { state } = ctx;
+  if (!couldExecute(state.target)) return { url: ctx.decoyUrl(true) };
+  const inert = await ctx.inertDecoy();
+  if (inert.inert || ctx.allowSideEffects) return { url: inert.url };
+  state.facts.decoy = { url: inert.url, reproduces: false, status: null, sent: false };
+  ctx.noteWithheld(
+    `No trigger search ran: ${inert.because}. Sending your ${state.target.method} there, or variants of it on the original path, could execute it. To search the trigger: re-run with --allow-side-effects on a staging copy of the site (or accept that the probes may create records), or make the decoy prefix /.well-known/why403/ answered by the web server itself (e.g. nginx: location ^~ /.well-known/why403/ { } with no proxy or fastcgi; Apache: ProxyPass /.well-known/why403/ !).`,
+  );
+  return null;
+}
 
 export const decoy: Experiment = {
   id: "decoy",
@@ -14,7 +35,9 @@ export const decoy: Experiment = {
   priority: () => 10,
   async run(ctx) {
     const { state } = ctx;
-    const url = ctx.decoyUrl(true);
+    const chosen = await decoyFor(ctx);
+    if (!chosen) return;
+    const url = chosen.url;
     const out = await ctx.probe(
       onUrl(state.target, url),
       "your request, unchanged, on a decoy path",
@@ -22,11 +45,11 @@ export const decoy: Experiment = {
     );
     const status = out.response?.status ?? null;
     if (out.inconclusive) {
-      state.facts.decoy = { url, reproduces: false, status };
+      state.facts.decoy = { url, reproduces: false, status, sent: true };
       out.record.finding = `${status ?? "no answer"}: no conclusion`;
       return;
     }
-    state.facts.decoy = { url, reproduces: out.sameRefusal, status };
+    state.facts.decoy = { url, reproduces: out.sameRefusal, status, sent: true };
     if (out.sameRefusal) {
       out.record.finding = `refused the same way (${status}): the rule is host-wide, not tied to the path`;
       ctx.addEvidence({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { assembleReport } from "../investigate/report.js";
 import { UnsafeProbeRefused } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
-import { kit, postRequest, res, unsafeSent } from "./_test-kit.js";
+import { kit, nginxPage, postRequest, res, unsafeSent, withInertDecoy } from "./_test-kit.js";
 import { content } from "./content.js";
 import { credentials } from "./credentials.js";
 import { csrf } from "./csrf.js";
@@ -54,32 +55,92 @@ describe("method", () => {
 });
 
 describe("decoy", () => {
-  it("sends the original method, headers and body to a decoy path", async () => {
-    const k = await kit(postRequest("/a?q=1", "x=1", [["X-Custom", "v"]]), () => res(403, "blocked"));
+  it("observes the decoy with GET and OPTIONS (with and without the query) before sending the original there", async () => {
+    const k = await kit(
+      postRequest("/a?q=1", "x=1", [["X-Custom", "v"]]),
+      withInertDecoy(() => res(403, "blocked")),
+    );
     await decoy.run(k.ctx);
-    const d = k.sent[1]!;
-    expect(d.method).toBe("POST");
+    expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual([
+      "GET ",
+      "OPTIONS ",
+      "GET ?q=1",
+      "OPTIONS ?q=1",
+      "POST ?q=1",
+    ]);
+    // The observations are bodiless and carry the request's own headers.
+    expect(k.sent[1]!.body).toBeNull();
+    expect(k.sent[1]!.headers).toContainEqual(["X-Custom", "v"]);
+    const d = k.sent[5]!;
     expect(d.body?.toString()).toBe("x=1");
     expect(d.headers).toContainEqual(["X-Custom", "v"]);
     expect(new URL(d.url).pathname).toBe("/.well-known/why403/r1");
-    expect(new URL(d.url).search).toBe("?q=1");
     expect(k.state.facts.decoy?.reproduces).toBe(true);
+    expect(k.prober.unsafeProbes).toBe(0);
     expect(weightFor(k.state.evidence, "app-logic")).toBeLessThan(0);
   });
 
   it("a 404 on the decoy means a path-specific refusal", async () => {
-    const k = await kit(postRequest("/a", "x=1"), (r) => (isDecoy(r.url) ? res(404, "nf") : res(403, "no")));
+    const k = await kit(
+      postRequest("/a", "x=1"),
+      withInertDecoy((r) => (isDecoy(r.url) ? nginxPage(404) : res(403, "no"))),
+    );
     await decoy.run(k.ctx);
+    expect(k.sent.at(-1)!.method).toBe("POST");
     expect(k.state.facts.decoy?.reproduces).toBe(false);
+  });
+
+  it("a decoy some application answers (catch-all) is not sent the POST without consent", async () => {
+    // An app routing every path: its own 404 page, not the web server's.
+    const k = await kit(postRequest("/a?action=delete", "x=1"), (r) =>
+      isDecoy(r.url) ? res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]) : res(403, "no"),
+    );
+    await decoy.run(k.ctx);
+    expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual(["GET "]);
+    expect(k.state.facts.decoy).toMatchObject({ reproduces: false, sent: false });
+    expect(k.state.withheld.join(" ")).toMatch(/No trigger search ran: .*--allow-side-effects.*staging/);
+    expect(k.prober.unsafeProbes).toBe(0);
+  });
+
+  it("the query string is not carried when only the bare decoy is shown inert", async () => {
+    // A server rule routes requests with ?action= to the app, on any path.
+    const k = await kit(postRequest("/a?action=delete", "x=1"), (r) => {
+      const q = new URL(r.url).searchParams.has("action");
+      if (isDecoy(r.url) && q) return res(200, '{"ok":true}', [["Content-Type", "application/json"]]);
+      if (isDecoy(r.url)) return withInertDecoy(() => res(403, "no"))(r);
+      return res(403, "no");
+    });
+    await decoy.run(k.ctx);
+    const post = k.sent.at(-1)!;
+    expect(post.method).toBe("POST");
+    expect(new URL(post.url).search).toBe("");
+    expect(k.prober.unsafeProbes).toBe(0);
+  });
+
+  it("with consent a decoy not shown inert is may-execute and counted", async () => {
+    const k = await kit(postRequest("/a", "x=1"), () => res(403, "no"), { allowSideEffects: true });
+    await decoy.run(k.ctx);
+    expect(k.sent.at(-1)!.method).toBe("POST");
+    expect(k.prober.unsafe).toEqual([
+      {
+        n: 3,
+        method: "POST",
+        url: expect.stringContaining("/.well-known/why403/"),
+        why: expect.stringMatching(/not shown inert/),
+      },
+    ]);
   });
 });
 
 describe("content", () => {
   it("runs only on the decoy without consent, and finds the field", async () => {
-    const k = await kit(postRequest("/a", "a=1&b=%3Cscript%3Ealert(1)%3C%2Fscript%3E&c=3"), (r) =>
-      decodeURIComponent(r.body?.toString() ?? "").includes("<script>")
-        ? res(403, "blocked")
-        : res(404, "nf"),
+    const k = await kit(
+      postRequest("/a", "a=1&b=%3Cscript%3Ealert(1)%3C%2Fscript%3E&c=3"),
+      withInertDecoy((r) =>
+        decodeURIComponent(r.body?.toString() ?? "").includes("<script>")
+          ? res(403, "blocked")
+          : res(404, "nf"),
+      ),
     );
     expect(content.appliesTo(k.state)).toBe(false);
     await decoy.run(k.ctx);
@@ -96,10 +157,13 @@ describe("content", () => {
   });
 
   it("says when the refusal does not follow content, and tries a browser User-Agent", async () => {
-    const k = await kit(postRequest("/a", "a=1", [["User-Agent", "curl/8.5.0"]]), (r) =>
-      r.headers.some(([n, v]) => n === "User-Agent" && v.startsWith("Mozilla"))
-        ? res(404, "nf")
-        : res(403, "bot"),
+    const k = await kit(
+      postRequest("/a", "a=1", [["User-Agent", "curl/8.5.0"]]),
+      withInertDecoy((r) =>
+        r.headers.some(([n, v]) => n === "User-Agent" && v.startsWith("Mozilla"))
+          ? res(404, "nf")
+          : res(403, "bot"),
+      ),
     );
     await decoy.run(k.ctx);
     await content.run(k.ctx);
@@ -119,7 +183,7 @@ describe("credentials", () => {
     expect(k.sent.slice(1).map((r) => r.method)).toEqual(["GET", "GET"]);
     expect(k.sent[2]!.headers.some(([n]) => n === "Cookie")).toBe(false);
     expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
-    expect(k.state.unverified.join(" ")).toMatch(/allow-side-effects/);
+    expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/allow-side-effects/);
   });
 
   it("with consent resends the original method without credentials", async () => {
@@ -137,15 +201,18 @@ describe("credentials", () => {
 
 describe("origin", () => {
   it("without consent uses the decoy and notes the unverified fix", async () => {
-    const k = await kit(postRequest("/a", "x=1", [["Origin", "https://other.test"]]), (r) => {
-      const o = r.headers.find(([n]) => n === "Origin")?.[1];
-      return o === "http://app.test" ? res(404, "nf") : res(403, "bad origin");
-    });
+    const k = await kit(
+      postRequest("/a", "x=1", [["Origin", "https://other.test"]]),
+      withInertDecoy((r) => {
+        const o = r.headers.find(([n]) => n === "Origin")?.[1];
+        return o === "http://app.test" ? res(404, "nf") : res(403, "bad origin");
+      }),
+    );
     await decoy.run(k.ctx);
     await origin.run(k.ctx);
     expect(unsafeSent(k)).toHaveLength(0);
     expect(weightFor(k.state.evidence, "csrf")).toBeGreaterThan(2);
-    expect(k.state.unverified.join(" ")).toMatch(/Origin: http:\/\/app\.test/);
+    expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/Origin: http:\/\/app\.test/);
   });
 });
 
@@ -206,7 +273,7 @@ describe("rate-limit", () => {
     const k = await kit(postRequest("/a", "x"), () => res(429, "", [["Retry-After", "3600"]]));
     await rateLimit.run(k.ctx);
     expect(k.sent).toHaveLength(1);
-    expect(k.state.unverified.join(" ")).toMatch(/3600 s/);
+    expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/3600 s/);
     expect(resetInMs(res(429, "", [["X-RateLimit-Reset", "1700000030"]]), 1_700_000_000_000)).toBe(30_000);
   });
 });
@@ -246,5 +313,24 @@ describe("the probe door", () => {
       ),
     ).rejects.toBeInstanceOf(UnsafeProbeRefused);
     expect(k.sent).toHaveLength(1);
+  });
+});
+
+describe("likely fixes follow the verdict", () => {
+  it("leaves out an untried fix for a cause the evidence has set aside", async () => {
+    const k = await kit(postRequest("/a", "x=1"), () => res(403, "no"));
+    k.ctx.noteUnverified("wait for the rate-limit window to pass and retry once.", "rate-limit");
+    k.ctx.noteUnverified("send the POST with Origin: http://app.test.", "csrf");
+    k.state.evidence.push({
+      source: "test",
+      fact: "an address rule refused",
+      weights: { "ip-restriction": 6 },
+    });
+    k.state.evidence.push({ source: "test", fact: "an origin check", weights: { csrf: 5 } });
+    const report = assembleReport(k.state, k.prober, {});
+    expect(report.verdict?.cause).toBe("ip-restriction");
+    const likely = (report.nextSteps ?? []).filter((s) => s.startsWith("Likely fix, not verified"));
+    // csrf is still a candidate (about 27%); rate-limit has no support at all.
+    expect(likely).toEqual(["Likely fix, not verified: send the POST with Origin: http://app.test."]);
   });
 });

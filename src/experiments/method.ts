@@ -9,18 +9,6 @@ import type { Experiment, ProbeContext } from "../investigate/types.js";
 import { REFUSAL_STATUSES } from "../model.js";
 import { asSafe, describeStatus, hasHeader, setHeader } from "./_requests.js";
 
-// Paths that operators usually limit by client address (allow lists, VPN ranges).
-const ADMIN_PATH =
-  /\/(admin|administrator|internal|intranet|private|manage|management|staff|backoffice|back-office|console|actuator|server-status|server-info|phpmyadmin|_admin|ops)(\/|$)/i;
-
-function pathOf(url: string): string {
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return url;
-  }
-}
-
 function csv(value: string | null): string[] {
   return (value ?? "")
     .split(",")
@@ -153,15 +141,6 @@ export const method: Experiment = {
       out.record.finding = out.sameRefusal
         ? `refused the same way (${describeStatus(out.response?.status ?? null)})`
         : `${describeStatus(out.response?.status ?? null)}: not the refusal`;
-    }
-    const refusedAlike =
-      m === "GET" ? state.facts.safeMethods?.HEAD?.sameRefusal : state.facts.safeMethods?.GET?.sameRefusal;
-    if (refusedAlike && ADMIN_PATH.test(pathOf(state.target.url))) {
-      ctx.addEvidence({
-        source: "request",
-        fact: `The path ${pathOf(state.target.url)} is an administrative or internal area, refused whatever the method: such areas are most often limited to allowed client addresses.`,
-        weights: { "ip-restriction": 2 },
-      });
     }
     if (ctx.remaining() > 0 && (!isSafeMethod(m) || hasHeader(state.target, "origin"))) await preflight(ctx);
   },

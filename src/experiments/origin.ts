@@ -4,7 +4,7 @@
 // reproduces the refusal, an origin rule there is host-wide) and CORS
 // preflights; the fix is then reported as likely, not verified.
 
-import { isSafeMethod } from "../http/types.js";
+import { couldExecute } from "../http/method-override.js";
 import { headerValue } from "../investigate/compare.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "../investigate/types.js";
 import { weightFor } from "../investigate/weights.js";
@@ -87,8 +87,9 @@ export const origin: Experiment = {
   async run(ctx) {
     const { state } = ctx;
     const m = state.target.method.toUpperCase();
-    if (isSafeMethod(m) || ctx.allowSideEffects) {
-      await tryVariants(ctx, state.target, isSafeMethod(m) ? "safe-method" : "may-execute", `Your ${m}`);
+    const executes = couldExecute(state.target);
+    if (!executes || ctx.allowSideEffects) {
+      await tryVariants(ctx, state.target, executes ? "may-execute" : "safe-method", `Your ${m}`);
       return;
     }
     if (state.facts.decoy?.reproduces) {
@@ -126,6 +127,7 @@ export const origin: Experiment = {
         sentOrigin && sentOrigin !== own
           ? `send the ${m} from the site's own origin (Origin: ${own}), or add ${sentOrigin} to the server's trusted origins.`
           : `send the ${m} with Origin: ${own} and a Referer on ${own} (some CSRF checks need them).`,
+        "csrf",
       );
     }
   },

@@ -45,6 +45,7 @@ export const rateLimit: Experiment = {
     if (wait === null) {
       ctx.noteUnverified(
         "wait for the rate-limit window to pass (the server did not say how long) and retry once.",
+        "rate-limit",
       );
       return;
     }
@@ -55,7 +56,10 @@ export const rateLimit: Experiment = {
         fact: `The limit resets in ${seconds} s, longer than why403 waits; retrying before then will be refused again.`,
         weights: { "rate-limit": 1 },
       });
-      ctx.noteUnverified(`wait ${seconds} s for the rate-limit window to reset, then retry once.`);
+      ctx.noteUnverified(
+        `wait ${seconds} s for the rate-limit window to reset, then retry once.`,
+        "rate-limit",
+      );
       return;
     }
     await ctx.clock.sleep(wait);

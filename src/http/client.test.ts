@@ -101,7 +101,8 @@ describe("createHttpTransport", () => {
   });
 
   it("caps decoded output (bombs) and raw bodies", async () => {
-    const bomb = await t.send(get("/bomb"), { maxDecodedBytes: 1024 * 1024 });
+    // A generous timeout: inflating the bomb is CPU work, and the machine may be busy.
+    const bomb = await t.send(get("/bomb"), { maxDecodedBytes: 1024 * 1024, timeoutMs: 30_000 });
     expect(bomb.ok && bomb.response.body.length).toBe(1024 * 1024);
     expect(bomb.ok && bomb.response.bodyTruncated).toBe(true);
     const big = await t.send(get("/big"), { maxBodyBytes: 1000 });

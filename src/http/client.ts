@@ -120,8 +120,20 @@ export function classifyNetworkError(error: unknown, url: string, timeoutMs: num
   }
   if (code === "UND_ERR_HEADERS_OVERFLOW") {
     return {
-      kind: "other",
+      kind: "too-large",
       message: `the response headers from ${host} exceed ${MAX_RESPONSE_HEADER_BYTES} bytes`,
+    };
+  }
+  // llhttp's parse errors (HPE_*: bad chunk sizes, invalid header tokens) and length lies.
+  const parseError =
+    /^HPE_/.test(code) ||
+    code === "UND_ERR_RES_CONTENT_LENGTH_MISMATCH" ||
+    e?.name === "HTTPParserError" ||
+    /does not match the HTTP\/1\.1 protocol/.test(`${e?.message ?? ""} ${cause.message ?? ""}`);
+  if (parseError) {
+    return {
+      kind: "malformed",
+      message: `the answer from ${host} is not valid HTTP (${e?.message ?? code})`,
     };
   }
   return { kind: "other", message: `request to ${where} failed: ${e?.message ?? String(error)}` };

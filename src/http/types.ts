@@ -2,7 +2,15 @@
 
 import type { RequestModel, ResponseModel } from "../model.js";
 
-export type NetworkFailureKind = "timeout" | "refused" | "reset" | "tls" | "dns" | "other";
+export type NetworkFailureKind =
+  | "timeout"
+  | "refused"
+  | "reset"
+  | "tls"
+  | "dns"
+  | "malformed"
+  | "too-large"
+  | "other";
 
 /** A request that got no HTTP answer, with a message a person can act on. */
 export interface NetworkFailure {

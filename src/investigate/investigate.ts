@@ -9,13 +9,13 @@ import { createHttpTransport } from "../http/client.js";
 import { Pacer } from "../http/pacer.js";
 import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
-import { DEFAULT_MAX_PROBES, DEFAULT_RATE_PER_SECOND } from "../limits.js";
+import { DEFAULT_MAX_PROBES, DEFAULT_MAX_UNSAFE, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
 import { backendOf } from "./compare.js";
 import { contentEvidence, evidenceFromExchange } from "./deps.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
-import { assembleReport, decideLive } from "./report.js";
+import { assembleFailureReport, assembleReport, decideLive } from "./report.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -89,6 +89,8 @@ export async function investigate(
   const maxProbes = options.maxProbes ?? DEFAULT_MAX_PROBES;
   if (!Number.isInteger(maxProbes) || maxProbes < 1)
     throw new InputError("--max-probes must be a whole number of at least 1");
+  if (options.maxUnsafe !== undefined && (!Number.isInteger(options.maxUnsafe) || options.maxUnsafe < 0))
+    throw new InputError("--max-unsafe must be a whole number of at least 0");
   const prober = new Prober({
     transport,
     clock,
@@ -99,10 +101,15 @@ export async function investigate(
     runId,
     randomToken: options.randomToken ?? (() => randomBytes(6).toString("hex")),
     allowSideEffects,
+    maxUnsafe: options.maxUnsafe ?? DEFAULT_MAX_UNSAFE,
   });
   try {
     const base = await replay(request, prober);
-    if (!base.ok) throw new InputError(base.failure.message);
+    if (!base.ok) {
+      // A host name that does not resolve is the user's own input; anything else the server did.
+      if (base.failure.kind === "dns") throw new InputError(base.failure.message);
+      return assembleFailureReport(request, prober, base.failure);
+    }
     const { exchange, fingerprint: baseFp } = base;
     const state: InvestigationState = {
       runId,
@@ -115,11 +122,17 @@ export async function investigate(
       candidates: [],
       allowSideEffects,
       facts: {},
+      client: options.client ?? null,
       unverified: [],
+      withheld: [],
       ran: new Set(),
     };
     const firstBackend = backendOf(exchange.response);
     if (firstBackend) state.facts.backends = new Set([firstBackend]);
+    if (base.withheldHop) {
+      state.withheld.push(base.withheldHop);
+      return assembleReport(state, prober, { withheldHop: base.withheldHop });
+    }
     const refused = REFUSAL_STATUSES.has(exchange.response.status) || baseFp.blockPage || baseFp.challenge;
     if (!refused) {
       prober.records[prober.records.length - 1]!.finding += " — not refused";

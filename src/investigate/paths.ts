@@ -1,7 +1,9 @@
-// Where safe probes go: decoy paths under /.well-known/why403/ (RFC 8615
-// reserves the prefix, so no application route runs there), and the rule
-// that decides whether a probe could execute the application's action.
+// Where probes go: decoy paths under /.well-known/why403/ (RFC 8615 reserves
+// the prefix, but hosts that route every path into an app run code there too,
+// so a decoy carries a non-safe request only once shown inert: inert.ts), and
+// the rule that decides whether a probe could execute the application's action.
 
+import { couldExecute } from "../http/method-override.js";
 import { isSafeMethod } from "../http/types.js";
 import type { RequestModel } from "../model.js";
 import type { ProbeSafety } from "./types.js";
@@ -25,13 +27,28 @@ export function isDecoyUrl(url: string): boolean {
 }
 
 /**
- * The real safety class of a probe. A non-safe method anywhere but a decoy
- * path counts as may-execute: the contract names the original path, and any
- * other route of the application could act on it just the same.
+ * The real safety class of a probe, and for a may-execute one why. A request the
+ * application could act on (couldExecute: a non-safe method, a body, a method
+ * override) is "decoy" only on a decoy URL shown inert for its shape (inert.ts);
+ * anywhere else — the original path, another path of the origin, a decoy not
+ * shown inert — application code may answer it, so it is may-execute.
  */
-export function actualSafety(req: RequestModel): ProbeSafety {
-  if (isSafeMethod(req.method)) return isDecoyUrl(req.url) ? "decoy" : "safe-method";
-  return isDecoyUrl(req.url) ? "decoy" : "may-execute";
+export function classifyProbe(
+  req: RequestModel,
+  original: string,
+  isInert: (url: string) => boolean,
+): { safety: ProbeSafety; why: string | null } {
+  const decoy = isDecoyUrl(req.url);
+  if (!couldExecute(req)) return { safety: decoy ? "decoy" : "safe-method", why: null };
+  if (decoy && isInert(req.url)) return { safety: "decoy", why: null };
+  const what = isSafeMethod(req.method) ? `a ${req.method} with a body or method override` : req.method;
+  if (decoy)
+    return { safety: "may-execute", why: `${what} on a decoy path not shown inert for this request` };
+  if (samePath(req.url, original)) return { safety: "may-execute", why: `${what} on the original path` };
+  return {
+    safety: "may-execute",
+    why: `${what} on another path of the origin, where application code may answer`,
+  };
 }
 
 export function samePath(a: string, b: string): boolean {

@@ -4,11 +4,12 @@
 import { type Pacer, retryAfterMs } from "../http/pacer.js";
 import { requestIdFor, withRequestId } from "../http/request-id.js";
 import type { Clock, Transport } from "../http/types.js";
-import type { Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
+import type { CauseId, Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
 import { redactUrl } from "../redact.js";
 import { backendOf, inconclusive, sameRefusal } from "./compare.js";
 import { fingerprint } from "./deps.js";
-import { actualSafety, decoyUrl, sameOrigin } from "./paths.js";
+import { coveredByInertShape, type DecoyInertness, type InertShape, proveDecoyInert } from "./inert.js";
+import { classifyProbe, decoyUrl, sameOrigin } from "./paths.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -16,6 +17,8 @@ import {
   type ProbeContext,
   type ProbeOutcome,
   type ProbeSafety,
+  UnsafeBudgetSpent,
+  type UnsafeProbe,
   UnsafeProbeRefused,
 } from "./types.js";
 
@@ -29,6 +32,8 @@ export interface ProberOptions {
   runId: string;
   randomToken: () => string;
   allowSideEffects: boolean;
+  /** Most may-execute probes with allowSideEffects. */
+  maxUnsafe: number;
 }
 
 const SAFETY_RANK: Record<ProbeSafety, number> = { "safe-method": 0, decoy: 0, "may-execute": 1 };
@@ -36,7 +41,11 @@ const SAFETY_RANK: Record<ProbeSafety, number> = { "safe-method": 0, decoy: 0, "
 export class Prober {
   readonly records: ProbeRecord[] = [];
   readonly requestIds: string[] = [];
-  unsafeProbes = 0;
+  /** Requests other than the replay that application code could have executed. */
+  readonly unsafe: UnsafeProbe[] = [];
+  /** Decoy shapes shown inert by safe observation; only these carry non-safe requests as "decoy". */
+  private readonly inertShapes: InertShape[] = [];
+  private inertness: Promise<DecoyInertness> | null = null;
   /** Answers received so far (any status), for the escalation check. */
   private answers = 0;
   /** Origins a probe may go to: the target's, plus ones the caller allows (the form page's). */
@@ -57,6 +66,38 @@ export class Prober {
 
   get sent(): number {
     return this.records.length;
+  }
+
+  get unsafeProbes(): number {
+    return this.unsafe.length;
+  }
+
+  get allowSideEffects(): boolean {
+    return this.o.allowSideEffects;
+  }
+
+  /** With consent, whether --max-unsafe leaves room for one more may-execute request. */
+  hasUnsafeRoom(): boolean {
+    return this.unsafe.length < this.o.maxUnsafe;
+  }
+
+  /** Counts a request already sent that could have executed (a redirect hop re-sending the body). */
+  countUnsafe(n: number, req: RequestModel, why: string): void {
+    this.unsafe.push({ n, method: req.method, url: redactUrl(req.url), why });
+  }
+
+  /** Room for one more may-execute request, or throws (refused without consent, or --max-unsafe reached). */
+  checkUnsafeAllowed(req: RequestModel, why: string): void {
+    if (!this.o.allowSideEffects) {
+      throw new UnsafeProbeRefused(
+        `refused to send ${req.method} ${redactUrl(req.url)} without --allow-side-effects (${why})`,
+      );
+    }
+    if (this.unsafe.length >= this.o.maxUnsafe) {
+      throw new UnsafeBudgetSpent(
+        `the side-effect budget (--max-unsafe ${this.o.maxUnsafe}) is spent: no further request the application could execute is sent`,
+      );
+    }
   }
 
   remaining(): number {
@@ -119,8 +160,15 @@ export class Prober {
       setTrigger: (t: Trigger) => {
         state.trigger = t;
       },
-      noteUnverified: (text: string) => {
-        if (!state.unverified.includes(text)) state.unverified.push(text);
+      noteUnverified: (text: string, cause: CauseId) => {
+        if (!state.unverified.some((u) => u.text === text)) state.unverified.push({ text, cause });
+      },
+      noteWithheld: (text: string) => {
+        if (!state.withheld.includes(text)) state.withheld.push(text);
+      },
+      inertDecoy: () => {
+        this.inertness ??= this.observeDecoy(state);
+        return this.inertness;
       },
       decoyUrl: (keepQuery = true) => decoyUrl(state.target.url, this.o.randomToken(), keepQuery),
       missingUrl: () => decoyUrl(state.target.url, this.o.randomToken(), false),
@@ -135,18 +183,15 @@ export class Prober {
     declared: ProbeSafety,
     opts: { expectVariance?: boolean } = {},
   ): Promise<ProbeOutcome> {
-    const actual = actualSafety(req);
-    const safety = SAFETY_RANK[actual] >= SAFETY_RANK[declared] ? actual : declared;
-    if (safety === "may-execute" && !this.o.allowSideEffects) {
-      throw new UnsafeProbeRefused(
-        `refused to send ${req.method} ${redactUrl(req.url)} without --allow-side-effects`,
-      );
-    }
+    const actual = classifyProbe(req, state.target.url, (url) => coveredByInertShape(url, this.inertShapes));
+    const safety = SAFETY_RANK[actual.safety] >= SAFETY_RANK[declared] ? actual.safety : declared;
+    const why = actual.why ?? `${req.method}: declared may-execute by the experiment`;
     if (![...this.origins].some((o) => sameOrigin(o, req.url))) {
       throw new UnsafeProbeRefused(`refused to probe ${redactUrl(req.url)}: another host than the request's`);
     }
+    if (safety === "may-execute") this.checkUnsafeAllowed(req, why);
     const out = await this.send(req, purpose, safety);
-    if (safety === "may-execute") this.unsafeProbes++;
+    if (safety === "may-execute") this.countUnsafe(out.n, req, why);
     this.checkEscalation(state, out);
     const same =
       out.response !== null &&
@@ -159,6 +204,19 @@ export class Prober {
       sameRefusal: same,
       inconclusive: !same && inconclusive(out.response, state.baseline.status),
     };
+  }
+
+  /** Safe observations of this run's decoy (inert.ts); a shape shown inert is registered. */
+  private async observeDecoy(state: InvestigationState): Promise<DecoyInertness> {
+    const bare = decoyUrl(state.target.url, this.o.randomToken(), false);
+    const { result, shape } = await proveDecoyInert(
+      state.target,
+      bare,
+      (req, purpose) => this.probe(state, req, purpose, "decoy"),
+      this.remaining(),
+    );
+    if (shape) this.inertShapes.push(shape);
+    return result;
   }
 
   /**

@@ -13,12 +13,15 @@ import type {
   Trigger,
 } from "../model.js";
 import type { FingerprintResult } from "./deps.js";
+import type { DecoyInertness } from "./inert.js";
 
 export interface InvestigateOptions {
   /** Upper bound on requests sent, the replay (and its redirect hops) included. Default 30. */
   maxProbes?: number;
   /** Permit may-execute probes (the original method on the original path). Default false. */
   allowSideEffects?: boolean;
+  /** With allowSideEffects: most may-execute probes sent (DEFAULT_MAX_UNSAFE). */
+  maxUnsafe?: number;
   /** Per-request timeout, ms. */
   timeoutMs?: number;
   /** Pacing, requests per second. */
@@ -37,6 +40,8 @@ export interface InvestigateOptions {
   runId?: string;
   /** Random token source for decoy paths (tests); random when absent. */
   randomToken?: () => string;
+  /** The address the server sees this run come from, when known (fills fix snippets). */
+  client?: string | null;
 }
 
 /**
@@ -68,8 +73,8 @@ export interface ProbeOutcome {
 export interface Facts {
   /** layer-map: the host's ordinary 404 and whether the refusal looks like it. */
   missingPath?: { status: number | null; sameLayer: boolean | null };
-  /** decoy: the original request on a decoy path. */
-  decoy?: { url: string; reproduces: boolean; status: number | null };
+  /** decoy: the original request on a decoy path (`sent: false` when it was withheld as may-execute). */
+  decoy?: { url: string; reproduces: boolean; status: number | null; sent?: boolean };
   /** method: answers of safe methods on the original URL. */
   safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
   /** content: null when unresolved. */
@@ -91,9 +96,19 @@ export interface InvestigationState {
   candidates: CauseScore[];
   allowSideEffects: boolean;
   facts: Facts;
-  /** Findings that could not be verified without side effects. */
-  unverified: string[];
+  /** The address the server sees this run come from, when known. */
+  client: string | null;
+  /** Findings that could not be verified without side effects, each for the cause it would fix. */
+  unverified: UnverifiedFix[];
+  /** Probes withheld because they could execute (what a trigger search would need instead). */
+  withheld: string[];
   ran: Set<string>;
+}
+
+/** A fix an experiment could not try without side effects, and the cause it belongs to. */
+export interface UnverifiedFix {
+  text: string;
+  cause: CauseId;
 }
 
 export interface ProbeContext {
@@ -109,8 +124,17 @@ export interface ProbeContext {
   ): Promise<ProbeOutcome>;
   addEvidence(e: Evidence): void;
   setTrigger(t: Trigger): void;
-  /** "likely fix, not verified" */
-  noteUnverified(text: string): void;
+  /** "likely fix, not verified": shown only when `cause` is the verdict or one of its candidates. */
+  noteUnverified(text: string, cause: CauseId): void;
+  /** A probe not sent because the application could execute it, and what would allow it. */
+  noteWithheld(text: string): void;
+  /**
+   * Observes this run's decoy with safe methods (see inert.ts) and says whether a
+   * non-safe request in the target's shape may go there; the answer is cached
+   * per run and a decoy shown inert is what lets the prober class such a probe
+   * as "decoy" instead of "may-execute".
+   */
+  inertDecoy(): Promise<DecoyInertness>;
   /** Probes left in the budget. */
   remaining(): number;
   /** A fresh decoy URL on the target's host, keeping the query. */
@@ -144,4 +168,17 @@ export class EscalationStop extends Error {
 /** An experiment asked for a may-execute probe without --allow-side-effects (a bug in the experiment). */
 export class UnsafeProbeRefused extends Error {
   override name = "UnsafeProbeRefused";
+}
+
+/** --max-unsafe is reached: no further may-execute probe, the run ends. */
+export class UnsafeBudgetSpent extends EscalationStop {
+  override name = "UnsafeBudgetSpent";
+}
+
+/** One request other than the replay that application code could have executed. */
+export interface UnsafeProbe {
+  n: number;
+  method: string;
+  url: string;
+  why: string;
 }

@@ -23,6 +23,22 @@ export const reportSchema = z.object({
       references: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
       relays: z.array(relay).optional(),
     }),
+    failure: z
+      .object({
+        kind: z.enum([
+          "reset",
+          "timeout",
+          "tls",
+          "malformed",
+          "too-large",
+          "refused-connection",
+          "dns",
+          "other",
+        ]),
+        message: z.string().min(1),
+      })
+      .nullable()
+      .optional(),
   }),
   verdict: z
     .object({
@@ -60,7 +76,15 @@ export const reportSchema = z.object({
       error: z.string().optional(),
     }),
   ),
-  sideEffects: z.object({ unsafeProbes: z.number().int().min(0) }),
+  sideEffects: z.object({
+    unsafeProbes: z.number().int().min(0),
+    unsafe: z
+      .array(
+        z.object({ n: z.number().int().min(1), method: z.string(), url: z.string(), why: z.string().min(1) }),
+      )
+      .optional(),
+    withheld: z.array(z.string()).optional(),
+  }),
   nextSteps: z.array(z.string()).optional(),
   mode: z.enum(["recording", "live"]).optional(),
 });

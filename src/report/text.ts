@@ -35,6 +35,15 @@ export function renderText(report: Report, s: Style): string {
   const target = /^https?:/i.test(report.target.url)
     ? `${report.target.method} ${report.target.url}`
     : "saved response (request not recorded)";
+  const failure = report.baseline.failure;
+  if (failure) {
+    // Two lines: what happened, and that nothing was diagnosed (exit 4).
+    out.push(`${s.bold("why403")} ${target} → ${s.red(s.bold(`no usable answer (${failure.kind})`))}`);
+    out.push(
+      `${failure.message}; nothing diagnosed (${report.probes.length} request${report.probes.length === 1 ? "" : "s"} sent).`,
+    );
+    return `${out.join("\n")}\n`;
+  }
   out.push(`${s.bold("why403")} ${target} → ${s.bold(status)}`);
   out.push("");
   if (report.notRefused) {

@@ -28,7 +28,7 @@ describe("data files", () => {
   });
   it("fillTemplate leaves non-placeholder braces alone", () => {
     expect(fillTemplate("{% csrf_token %} {{ form.csrf_token }} {path} {ruleId} {x}", { path: "/a" })).toBe(
-      "{% csrf_token %} {{ form.csrf_token }} /a <ruleId> {x}",
+      "{% csrf_token %} {{ form.csrf_token }} /a RULE_ID {x}\n  (fill in RULE_ID: the id of the rule that matched, in the firewall's log for this request)",
     );
   });
 });

@@ -91,11 +91,72 @@ export type FixEntry = z.infer<typeof fixEntrySchema>;
 export const CAUSES = causesSchema.parse(causesJson) as Record<CauseId, CauseEntry>;
 export const FIXES = fixesSchema.parse(fixesJson) as Record<CauseId, FixEntry>;
 
-/** Fills `{name}` placeholders; a missing value is shown as `<name>`. */
+/**
+ * What to write in place of a value the run does not know, and where the user finds it.
+ * A snippet keeps its shape (`allow CLIENT_ADDRESS;`) and ends with a note naming the source.
+ */
+const FILL_INS: Record<Placeholder, { token: string; where: string }> = {
+  path: { token: "PATH", where: "the request's path" },
+  url: { token: "URL", where: "the request's URL" },
+  host: { token: "HOST", where: "the Host the request was sent to" },
+  method: { token: "METHOD", where: "the request's method" },
+  location: { token: "LOCATION", where: "the redirect's Location header" },
+  origin: { token: "ORIGIN", where: "the page's origin (scheme://host:port) that sends the request" },
+  resetAt: { token: "RESET_TIME", where: "the rate-limit reset header of the answer" },
+  scope: { token: "SCOPE", where: "the scope or role the endpoint requires (its API documentation)" },
+  client: {
+    token: "CLIENT_ADDRESS",
+    where: "the address the server sees for you: the client field of its access log for this request",
+  },
+  field: { token: "FIELD", where: "the form or header field the check reads" },
+  ruleId: {
+    token: "RULE_ID",
+    where: "the id of the rule that matched, in the firewall's log for this request",
+  },
+  ruleIds: {
+    token: "RULE_IDS",
+    where: "the ids of the rules that matched, in the firewall's log for this request",
+  },
+  modsecTarget: {
+    token: "TARGET",
+    where: "the variable the rule matched (ARGS:name, REQUEST_HEADERS:name), in the audit log",
+  },
+  triggerDescription: {
+    token: "THE_MATCHED_PART",
+    where:
+      "the part of the request the rule matched: the firewall's log names it, or rerun live to search for it",
+  },
+  fsPath: { token: "FILE_PATH", where: "the file the server maps the URL to (its error log names it)" },
+  rayId: { token: "RAY_ID", where: "the reference id printed on the block page" },
+  message: { token: "MESSAGE", where: "the server's error message" },
+  allow: { token: "ALLOWED_METHODS", where: "the Allow header of the answer" },
+  exp: { token: "EXPIRY", where: "the token's exp claim" },
+  clockSkewSeconds: {
+    token: "SKEW_SECONDS",
+    where: "the difference between your clock and the server's Date header",
+  },
+  scheme: { token: "SCHEME", where: "the WWW-Authenticate header of the answer" },
+  credentialSent: { token: "CREDENTIAL", where: "the credential the request carries" },
+  aud: { token: "AUDIENCE", where: "the audience the API expects (its documentation)" },
+  referer: { token: "REFERER", where: "the Referer the request sends" },
+  unsafeMethod: { token: "METHOD", where: "the request's method" },
+};
+
+/**
+ * Fills `{name}` placeholders. A value the run does not know becomes an upper-case token,
+ * and the text ends with what to put there and where to find it: no `<name>` reaches a user.
+ */
 export function fillTemplate(template: string, values: Partial<Record<Placeholder, string>>): string {
   const known = new Set<string>(PLACEHOLDERS);
-  return template.replace(PLACEHOLDER_RE, (all, name: string) => {
+  const missing = new Set<Placeholder>();
+  const text = template.replace(PLACEHOLDER_RE, (all, name: string) => {
     if (!known.has(name)) return all;
-    return values[name as Placeholder] ?? `<${name}>`;
+    const value = values[name as Placeholder];
+    if (value !== undefined) return value;
+    missing.add(name as Placeholder);
+    return FILL_INS[name as Placeholder].token;
   });
+  if (missing.size === 0) return text;
+  const notes = [...missing].map((n) => `${FILL_INS[n].token}: ${FILL_INS[n].where}`);
+  return `${text}\n  (fill in ${notes.join("; ")})`;
 }

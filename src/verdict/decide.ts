@@ -19,6 +19,8 @@ export interface DecideInput {
   trigger?: Trigger | null;
   mode: "recording" | "live";
   target: { method: string; url: string };
+  /** The address the server sees the client as, when known (a live run on this machine, --client). */
+  client?: string | null;
 }
 
 export interface Decision {
@@ -129,7 +131,7 @@ function describeTrigger(trigger: Trigger): string {
 /** Placeholder values from the supporting evidence (strongest first), the trigger, the target and the responder. */
 export function placeholderValues(
   support: Evidence[],
-  input: Pick<DecideInput, "trigger" | "target" | "responder">,
+  input: Pick<DecideInput, "trigger" | "target" | "responder" | "client">,
 ): Partial<Record<Placeholder, string>> {
   const values: Partial<Record<Placeholder, string>> = {};
   const ruleIds = new Set<string>();
@@ -165,6 +167,7 @@ export function placeholderValues(
         values[k] = redactText(k === "message" && s.length > 200 ? `${s.slice(0, 199)}…` : s);
     }
   }
+  if (input.client) values.client ??= input.client;
   if (ruleIds.size) {
     values.ruleIds = [...ruleIds].join(", ");
     values.ruleId = [...ruleIds][0];
@@ -223,16 +226,6 @@ function productsFor(support: Evidence[], responder: Responder): string[] {
   return [...new Set(out)];
 }
 
-/** A content refusal on Apache's or nginx's own error page is, as a rule, ModSecurity's. */
-function withEmbeddedWaf(cause: CauseId, products: string[], responder: Responder): string[] {
-  if (cause !== "waf" || products.includes("modsecurity")) return products;
-  if (responder.layer === "web-server" || responder.layer === "waf") {
-    if (["apache", "nginx", "openresty", "litespeed", null].includes(responder.product))
-      return [...products, "modsecurity"];
-  }
-  return products;
-}
-
 export function fixSteps(
   cause: CauseId,
   products: string[],
@@ -273,6 +266,24 @@ function summaryFor(
   return `${actor} refused ${what} because ${CAUSES[cause].description}${by}: ${actPhrase(cause, values)}.`;
 }
 
+/** Products whose configuration why403 evaluates itself. */
+const EVALUATED_CONFIGS = new Set(["nginx", "apache"]);
+
+/** Which configuration to add or read, for the layer that refused. */
+function configSteps(product: string | null): string[] {
+  if (product && !EVALUATED_CONFIGS.has(product)) {
+    return [
+      `${productName(product)} wrote the refusal: the access rules in its own configuration decide (address lists, path or method rules); read the rule that matches this path there.`,
+    ];
+  }
+  const steps: string[] = [];
+  if (product !== "apache")
+    steps.push("If nginx serves it, add its configuration: --nginx-conf /etc/nginx/nginx.conf.");
+  if (product !== "nginx")
+    steps.push("If Apache serves it, add its configuration: --apache-conf /etc/apache2/apache2.conf.");
+  return steps;
+}
+
 function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
   const steps: string[] = [];
   const url = redactUrl(input.target.url);
@@ -297,11 +308,11 @@ function nextStepsFor(input: DecideInput, candidates: CauseScore[]): string[] {
       "Add the server's logs for the time of the request: --server-logs <error.log> <access.log> (ModSecurity's audit log too, if there is one).",
     );
   }
-  if (serverSide) {
-    if (product !== "apache")
-      steps.push("If nginx serves it, add its configuration: --nginx-conf /etc/nginx/nginx.conf.");
-    if (product !== "nginx")
-      steps.push("If Apache serves it, add its configuration: --apache-conf /etc/apache2/apache2.conf.");
+  if (serverSide) steps.push(...configSteps(product));
+  if (top.has("ip-restriction") && top.has("server-config")) {
+    steps.push(
+      "An address rule and a blanket rule refuse alike from outside: the same request sent from a network the operator trusts (inside the VPN, from the server itself) passes only under an address rule; the server's config names which it is.",
+    );
   }
   if (input.mode === "live" && (top.has("csrf") || top.has("credentials-invalid"))) {
     steps.push(
@@ -365,14 +376,7 @@ export function decide(input: DecideInput): Decision {
       summary: summaryFor(best.cause, input, values),
       // Each fact carries its source (probe number, log line, config file:line) in front.
       evidence: [...new Set(support.map((e) => `[${e.source}] ${redactText(e.fact)}`))],
-      fix: steerByTrigger(
-        fixSteps(
-          best.cause,
-          withEmbeddedWaf(best.cause, productsFor(support, input.responder), input.responder),
-          values,
-        ),
-        input.trigger,
-      ),
+      fix: steerByTrigger(fixSteps(best.cause, productsFor(support, input.responder), values), input.trigger),
     };
   }
   const thin = !verdict || verdict.confidence < CONFIDENT;

@@ -1,6 +1,6 @@
 // Redirects on the way to the refusal: a POST that a 301/302/303 turned into a
 // GET, or whose body was dropped, reaches a handler that was never meant for it.
-import type { Evidence, Exchange } from "../../model.js";
+import { type Evidence, type Exchange, REFUSAL_STATUSES } from "../../model.js";
 import { redactUrl } from "../../redact.js";
 import { headerValue } from "./_http.js";
 
@@ -78,6 +78,17 @@ export function redirectEvidence(ex: Exchange): Evidence[] {
       weights: { "redirect-method-change": 5 },
       data,
     });
+    // What refused was the GET the redirect made, not the user's request: a rule on the
+    // final URL (a directory without index, a method limit) is a consequence, and its
+    // fix (an index, autoindex) would not make the POST work.
+    if (REFUSAL_STATUSES.has(ex.response.status)) {
+      out.push({
+        source: "response",
+        fact: `The refusal (${ex.response.status}) answered the ${finalMethod} that the redirect produced: the ${origMethod} itself never reached a handler at ${data.location ?? "the final URL"}. Send the ${origMethod} to the final URL directly (or make the redirect a 307/308).`,
+        weights: { "redirect-method-change": 3, "server-config": -2 },
+        data,
+      });
+    }
     // The final answer allows the very method the redirect dropped: decisive.
     const allow = (headerValue(ex.response.headers, "allow") ?? "").toUpperCase().split(/\s*,\s*/);
     if (ex.response.status === 405 && allow.includes(origMethod)) {

@@ -1,9 +1,10 @@
 // The file-system permission walk: may a given user (the web server's worker)
 // traverse every directory from / to a target and read, write or list it?
-// Mode bits first, then POSIX ACLs (getfacl) where the mode bits refuse;
+// The effective POSIX ACL (getfacl) decides for every component that has one,
+// whether its mode bits would allow or refuse; plain mode bits decide the rest;
 // SELinux/AppArmor are only mentioned, since their policy is not read here.
 
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { InputError } from "../../errors.js";
@@ -101,27 +102,33 @@ function getfaclAvailable(): boolean {
   return existsSync("/usr/bin/getfacl") || existsSync("/bin/getfacl");
 }
 
-function readAcl(path: string): AclEntry[] | null {
-  if (!getfaclAvailable()) return null;
-  let out: string;
-  try {
-    out = execFileSync("getfacl", ["-p", "--absolute-names", "-n", path], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-      timeout: 5000,
-    });
-  } catch {
-    return null;
-  }
-  const entries: AclEntry[] = [];
-  for (const raw of out.split("\n")) {
+/**
+ * The access ACLs of every path, read with one getfacl call (blocks start with
+ * `# file: <path>`). A path getfacl cannot read is missing from the map.
+ */
+function readAcls(paths: string[]): Map<string, AclEntry[]> {
+  const acls = new Map<string, AclEntry[]>();
+  if (!getfaclAvailable() || paths.length === 0) return acls;
+  const run = spawnSync("getfacl", ["-p", "--absolute-names", "-n", "--", ...paths], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "ignore"],
+    timeout: 5000,
+  });
+  let current: AclEntry[] | null = null;
+  for (const raw of (run.stdout ?? "").split("\n")) {
+    const file = /^# file: (.*)$/.exec(raw);
+    if (file) {
+      current = [];
+      acls.set(file[1]!, current);
+      continue;
+    }
     const line = raw.split("#")[0]?.trim() ?? "";
-    if (!line || line.startsWith("default:")) continue;
+    if (!current || !line || line.startsWith("default:")) continue;
     const [tag, qualifier, perms] = line.split(":");
     if (tag === "user" || tag === "group" || tag === "mask" || tag === "other")
-      entries.push({ tag, qualifier: qualifier ?? "", perms: perms ?? "" });
+      current.push({ tag, qualifier: qualifier ?? "", perms: perms ?? "" });
   }
-  return entries;
+  return acls;
 }
 
 /** POSIX.1e ACL check; null when the entry has no extended ACL. */
@@ -165,6 +172,8 @@ export function walkFsPermissions(target: string, options: FsWalkOptions): FsWal
   const components: FsComponent[] = [];
   const fix: string[] = [];
   let deniedAt: string | null = null;
+  // root's access is not limited by ACL entries; for anyone else every component's ACL counts.
+  const acls = user.uid === 0 ? new Map<string, AclEntry[]>() : readAcls(paths.filter((p) => existsSync(p)));
 
   for (const [i, path] of paths.entries()) {
     const isTarget = i === paths.length - 1;
@@ -201,16 +210,24 @@ export function walkFsPermissions(target: string, options: FsWalkOptions): FsWal
     else needs.push("w");
     const missing: Perm[] = [];
     const aclNotes: string[] = [];
+    const acl = acls.get(path);
+    let refusingAcl: string | null = null;
     for (const p of needs) {
-      if (modeAllows(user, info, p)) continue;
-      const acl = user.uid === 0 ? null : readAcl(path);
+      // With an extended ACL the kernel decides by the ACL alone (the mode's group
+      // bits are then its mask), so a named entry can refuse what the bits allow.
       const viaAcl = acl ? aclAllows(user, info, acl, p) : null;
-      if (viaAcl?.ok) {
-        aclNotes.push(`${p} granted by ACL ${viaAcl.entry}`);
+      if (viaAcl) {
+        const byMode = modeAllows(user, info, p);
+        if (viaAcl.ok) {
+          if (!byMode) aclNotes.push(`${p} granted by ACL ${viaAcl.entry}`);
+          continue;
+        }
+        aclNotes.push(`ACL refuses ${p} (${viaAcl.entry})`);
+        if (byMode || viaAcl.entry.startsWith("user:")) refusingAcl = viaAcl.entry;
+        missing.push(p);
         continue;
       }
-      if (viaAcl) aclNotes.push(`ACL does not grant ${p} (${viaAcl.entry})`);
-      missing.push(p);
+      if (!modeAllows(user, info, p)) missing.push(p);
     }
     const role = user.uid === st.uid ? "owner" : user.groups.includes(st.gid) ? "group" : "other";
     if (missing.length === 0) {
@@ -240,9 +257,14 @@ export function walkFsPermissions(target: string, options: FsWalkOptions): FsWal
     deniedAt = path;
     const perms = missing.join("");
     const cls = role === "owner" ? "u" : role === "group" ? "g" : "o";
-    fix.push(`chmod ${cls}+${perms} ${path}`);
+    // An ACL entry that refuses is fixed in the ACL: chmod would not change it.
+    if (!refusingAcl) fix.push(`chmod ${cls}+${perms} ${path}`);
     if (options.need === "write" && isTarget) fix.push(`chown ${user.name} ${path}`);
     fix.push(`setfacl -m u:${user.name}:${aclPerms(missing, needs)} ${path}`);
+    // A named entry only grants what the mask lets through.
+    const mask = acl?.find((e) => e.tag === "mask")?.perms;
+    if (acl && mask !== undefined && missing.some((m) => !mask.includes(m)))
+      fix.push(`setfacl -m m::${aclPerms(missing, needs)} ${path}`);
     break;
   }
   return { target: abs, need: options.need, user, components, deniedAt, fix, mac: macNotes(abs) };

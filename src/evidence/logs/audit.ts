@@ -23,6 +23,7 @@ interface SerialState {
   messages: string[];
   errors: string[];
   intercepted: boolean;
+  detectionOnly: boolean;
 }
 
 /** Stateful reader for the serial format: feed lines, get a record at each -Z-- (or at the end). */
@@ -52,6 +53,7 @@ export class SerialAuditParser {
           messages: [],
           errors: [],
           intercepted: false,
+          detectionOnly: false,
         };
         return done;
       }
@@ -102,6 +104,7 @@ export class SerialAuditParser {
         else if (text.startsWith("Apache-Error: ") && st.errors.length < MAX_MESSAGES)
           st.errors.push(text.slice(14));
         else if (/^Action: Intercepted/.test(text)) st.intercepted = true;
+        else if (/^Engine-Mode: "?DETECTION_ONLY/.test(text)) st.detectionOnly = true;
         break;
       default:
         break;
@@ -114,7 +117,7 @@ export class SerialAuditParser {
     const st = this.state;
     this.state = null;
     if (!st) return null;
-    return finishTransaction(st.rec, st.messages, st.errors, st.intercepted);
+    return finishTransaction(st.rec, st.messages, st.errors, st.intercepted, st.detectionOnly);
   }
 }
 
@@ -124,6 +127,7 @@ function finishTransaction(
   messages: string[],
   errors: string[],
   intercepted: boolean,
+  detectionOnly = false,
 ): LogRecord {
   const rules: string[] = [];
   const ruleMessages: string[] = [];
@@ -142,6 +146,11 @@ function finishTransaction(
   rec.product = engine;
   rec.rules = rules;
   if (rules.length > 0) rec.ruleMessages = ruleMessages;
+  // An engine in DetectionOnly only logs: whatever refused the request, it was not the WAF.
+  if (detectionOnly) {
+    disruptive = intercepted = false;
+    rec.detectionOnly = true;
+  }
   rec.denied = isRefusalStatus(rec.status) || disruptive || intercepted;
   if (disruptive || (intercepted && rules.length > 0)) {
     rec.cause = causeFromRules(rules);
@@ -150,6 +159,8 @@ function finishTransaction(
   } else if (errors.some((e) => applyApacheCode(rec, e))) {
     // Not the WAF: the audit log recorded Apache's own refusal (AH01630, AH00035 …).
     rec.kind = "audit";
+  } else if (detectionOnly && rules.length > 0) {
+    rec.message = `${engine === "coraza" ? "Coraza" : "ModSecurity"} in DetectionOnly matched ${rules.join(", ")} but only logged: the ${rec.status ?? "?"} came from the server or application behind it`;
   } else {
     rec.message = `audit record: status ${rec.status ?? "?"}`;
   }
@@ -226,11 +237,16 @@ export function parseAuditJson(doc: Json, file: string, n: number, format: strin
   }
   // v2 JSON says so in audit_data.action; v3 and Coraza only by the status.
   const intercepted = obj(auditData.action)?.intercepted === true || rec.status === 403;
+  // v2 JSON: audit_data.engine_mode; libmodsecurity 3: producer.secrules_engine.
+  const detectionOnly =
+    str(auditData.engine_mode) === "DETECTION_ONLY" ||
+    str(obj(t.producer)?.secrules_engine) === "DetectionOnly";
   const out = finishTransaction(
     rec,
     messages.slice(0, MAX_MESSAGES),
     errors.slice(0, MAX_MESSAGES),
     intercepted,
+    detectionOnly,
   );
   if (str(obj(t.producer)?.connector)?.includes("coraza")) out.product = "coraza";
   return out;

@@ -381,7 +381,12 @@ function wafMessage(a: LogRecord): string | null {
   const others = a.rules.filter((r) => r !== main);
   const scoring = others.filter(isScoringRule).map(said);
   const content = others.filter((r) => !isScoringRule(r));
-  const parts = [`${who} ${a.denied ? "refused the request" : "matched"}: rule ${said(main)}`];
+  const verb = a.detectionOnly
+    ? "in DetectionOnly only logged"
+    : a.denied
+      ? "refused the request"
+      : "matched";
+  const parts = [`${who} ${verb}: rule ${said(main)}`];
   if (content.length) parts.push(`also matched ${content.join(", ")}`);
   if (scoring.length) parts.push(scoring.join(", "));
   return clip(parts.join("; "), 500);

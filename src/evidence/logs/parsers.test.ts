@@ -205,6 +205,23 @@ describe("ModSecurity audit logs (real)", () => {
   });
 });
 
+describe("ModSecurity in DetectionOnly (real, captured from the lab's Apache and nginx with the engine set to DetectionOnly)", () => {
+  // The application itself answered 403 (a token without the write scope) while CRS
+  // matched the body: the WAF only logged, so it is not the refusing layer.
+  it.each([
+    ["apache/modsec_audit_detection_only.json", "ModSecurity 2.9 JSON"],
+    ["nginx/modsec_audit_detection_only.json", "libmodsecurity 3 JSON"],
+  ])("%s (%s) is not blamed for the application's 403", async (file) => {
+    const r = await analyzeLogs([fx(file)]);
+    expect(r.denials).toBe(1);
+    const e = byPath(r.entries, "/api/orders");
+    expect(e.status).toBe(403);
+    expect(e.cause).toBe("unknown");
+    expect(e.message).toContain("DetectionOnly only logged");
+    expect(r.byCause.waf ?? 0).toBe(0);
+  });
+});
+
 describe("joining one request across files", () => {
   it("counts an access line and its error lines once, with the error's cause", async () => {
     const r = await analyzeLogs([fx("nginx/access_rid.log"), fx("nginx/error.log")]);

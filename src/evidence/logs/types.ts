@@ -123,4 +123,6 @@ export interface LogRecord {
   product: string | null;
   /** True when this record alone proves a refusal; WAF "Warning." lines do not. */
   denied: boolean;
+  /** The WAF engine ran in DetectionOnly: its matches were logged, never enforced. */
+  detectionOnly?: boolean;
 }

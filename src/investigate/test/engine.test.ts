@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InputError } from "../../errors.js";
 import type { RequestModel } from "../../model.js";
 import { investigate } from "../index.js";
-import { send, startServer, type TestServer, unsafeHits } from "./servers.js";
+import { send, serverOwnDecoyAnswer, startServer, type TestServer, unsafeHits } from "./servers.js";
 
 let server: TestServer | null = null;
 afterEach(async () => {
@@ -34,6 +33,7 @@ describe("investigate against local servers", () => {
   it("host-wide content filter: finds the JSON member and the minimal fragment without touching the route", async () => {
     server = await startServer((req, res) => {
       if (/'\s*or\s+1=1/i.test(decodeURIComponent(req.body))) return send(res, 403, BLOCK_PAGE);
+      if (serverOwnDecoyAnswer(req, res)) return;
       if (req.path === "/api/items" && req.method === "POST")
         return send(res, 201, '{"ok":true}', { "Content-Type": "application/json" });
       if (req.path.startsWith("/api/items")) return send(res, 200, "items");
@@ -58,6 +58,55 @@ describe("investigate against local servers", () => {
     expect(unsafeHits(server.seen, "/api/items")).toHaveLength(1);
     // Every request carried our id.
     for (const s of server.seen) expect(String(s.headers["x-request-id"])).toMatch(/^why403-[0-9a-f]+-\d+$/);
+  });
+
+  it("a content filter in front of a catch-all app: diagnosed without executing anything, and says why no trigger search ran", async () => {
+    // Every path reaches the app; it acts on any POST whose body names an action.
+    const executed: string[] = [];
+    server = await startServer((req, res) => {
+      if (/'\s*or\s+1=1/i.test(decodeURIComponent(req.body))) return send(res, 403, BLOCK_PAGE);
+      if (!["GET", "HEAD", "OPTIONS"].includes(req.method) && /action=/.test(req.body)) {
+        executed.push(`${req.method} ${req.path}`);
+        return send(res, 200, '{"done":true}', {
+          "Content-Type": "application/json",
+          "X-Powered-By": "PHP/8.2",
+        });
+      }
+      return send(res, 404, "<html><body>No such page</body></html>", { "X-Powered-By": "PHP/8.2" });
+    });
+    const report = await investigate(
+      post(
+        `${server.url}/wp-admin/admin-ajax.php`,
+        "action=save&comment=x' or 1=1--",
+        "application/x-www-form-urlencoded",
+      ),
+      FAST,
+    );
+    expect(executed).toEqual([]);
+    expect(report.sideEffects.unsafeProbes).toBe(0);
+    expect(report.trigger).toBeNull();
+    expect(report.candidates[0]?.cause).toBe("waf");
+    expect(report.sideEffects.withheld?.join(" ")).toMatch(/No trigger search ran: GET on the decoy path/);
+    expect(report.nextSteps?.join("\n")).toMatch(/--allow-side-effects on a staging copy/);
+    // Every POST the app saw was the replay.
+    expect(server.seen.filter((s) => s.method === "POST")).toHaveLength(1);
+  });
+
+  it("with consent the decoy not shown inert is counted and listed, and --max-unsafe bounds such probes", async () => {
+    server = await startServer((req, res) => {
+      if (/'\s*or\s+1=1/i.test(decodeURIComponent(req.body))) return send(res, 403, BLOCK_PAGE);
+      return send(res, 404, "<html><body>No such page</body></html>", { "X-Powered-By": "PHP/8.2" });
+    });
+    const report = await investigate(
+      post(`${server.url}/api/items`, "a=1&comment=x' or 1=1--", "application/x-www-form-urlencoded"),
+      { ...FAST, allowSideEffects: true, maxUnsafe: 3 },
+    );
+    const posts = server.seen.filter((s) => s.method === "POST").length;
+    expect(report.sideEffects.unsafeProbes).toBe(3);
+    expect(posts - 1).toBe(3);
+    expect(report.sideEffects.unsafe?.map((u) => u.method)).toEqual(["POST", "POST", "POST"]);
+    expect(report.sideEffects.unsafe?.[0]?.why).toMatch(/decoy path not shown inert/);
+    expect(report.stoppedBecause).toMatch(/--max-unsafe 3/);
   });
 
   it("CSRF token missing: reads the form page's token, does not resend the POST without consent", async () => {
@@ -116,6 +165,7 @@ describe("investigate against local servers", () => {
       if (req.path === "/upload" && req.method === "POST")
         return send(res, 403, "<html><body><h1>403 Forbidden</h1></body></html>");
       if (req.path === "/upload") return send(res, 200, "upload form", { Allow: "GET, HEAD" });
+      if (serverOwnDecoyAnswer(req, res)) return;
       return send(res, 404, "<html><body><h1>404 Not Found</h1></body></html>");
     });
     const report = await investigate(
@@ -125,7 +175,7 @@ describe("investigate against local servers", () => {
     const get = report.probes.find((p) => p.purpose.startsWith("GET instead of POST"));
     expect(get?.status).toBe(200);
     expect(get?.finding).toMatch(/specific to POST/);
-    const decoyProbe = report.probes.find((p) => p.purpose.includes("decoy path"));
+    const decoyProbe = report.probes.find((p) => p.purpose.includes("on a decoy path"));
     expect(decoyProbe?.status).toBe(404);
     expect(decoyProbe?.url).toContain("/.well-known/why403/");
     expect(unsafeHits(server.seen, "/upload")).toHaveLength(1);
@@ -151,12 +201,51 @@ describe("investigate against local servers", () => {
     expect(report.baseline.status).toBe(405);
     expect(report.candidates[0]?.cause).toBe("redirect-method-change");
 
+    // -X POST keeps the method: the hop would POST the body again, so without consent it is not sent.
     const explicit = post(`${server.url}/old`, "a=1", "application/x-www-form-urlencoded");
     explicit.options = { followRedirects: true, explicitMethod: true };
-    const ok = await investigate(explicit, FAST);
+    const stopped = await investigate(explicit, FAST);
+    expect(stopped.probes.map((p) => p.status)).toEqual([301]);
+    expect(stopped.verdict).toBeNull();
+    expect(stopped.sideEffects.unsafeProbes).toBe(0);
+    expect(stopped.nextSteps?.[0]).toMatch(
+      /stopped before redirect hop 1: curl -L would send POST http:\/\/127\.0\.0\.1:\d+\/new with the same 3-byte body again \(-X POST keeps the method on a 301\)/,
+    );
+    const ok = await investigate(explicit, { ...FAST, allowSideEffects: true });
     expect(ok.notRefused).toBe(true);
-    expect(ok.verdict).toBeNull();
     expect(ok.probes.map((p) => p.status)).toEqual([301, 201]);
+    expect(ok.sideEffects.unsafe).toEqual([
+      {
+        n: 2,
+        method: "POST",
+        url: expect.stringMatching(/\/new$/),
+        why: expect.stringMatching(/redirect hop 1/),
+      },
+    ]);
+  });
+
+  it("a 307/308 chain back to the original path: the POST is sent once without consent, --max-unsafe times more with it", async () => {
+    server = await startServer((req, res) => {
+      if (req.path === "/a") return send(res, 307, "again", { Location: "/b" });
+      if (req.path === "/b") return send(res, 308, "again", { Location: "/a" });
+      return send(res, 404, "nf");
+    });
+    const req = post(`${server.url}/a`, "action=delete", "application/x-www-form-urlencoded");
+    req.options = { followRedirects: true };
+    const report = await investigate(req, FAST);
+    expect(server.seen.filter((s) => s.method === "POST")).toHaveLength(1);
+    expect(report.sideEffects.unsafeProbes).toBe(0);
+    expect(report.sideEffects.withheld?.[0]).toMatch(
+      /curl -L would send POST \S+\/b with the same 13-byte body again \(307 keeps the method and body\)/,
+    );
+    expect(report.probes[0]!.finding).toMatch(/redirect not followed/);
+
+    server.seen.length = 0;
+    const consented = await investigate(req, { ...FAST, allowSideEffects: true, maxUnsafe: 2 });
+    expect(server.seen.filter((s) => s.method === "POST")).toHaveLength(3);
+    expect(consented.sideEffects.unsafeProbes).toBe(2);
+    expect(consented.sideEffects.unsafe?.map((u) => u.n)).toEqual([2, 3]);
+    expect(consented.nextSteps?.[0]).toMatch(/--max-unsafe/);
   });
 
   it("not refused: one request, notRefused set", async () => {
@@ -207,11 +296,16 @@ describe("investigate against local servers", () => {
     expect(JSON.stringify(report)).not.toContain("abcdefghijklmnop123456");
   });
 
-  it("a connection refused on the replay is a one-line input error", async () => {
+  it("a connection refused on the replay: a report with no verdict and baseline.failure (exit 4)", async () => {
     server = await startServer((_req, res) => send(res, 200, "x"));
     const url = server.url;
     await server.close();
     server = null;
-    await expect(investigate(post(`${url}/x`, "a", "text/plain"), FAST)).rejects.toBeInstanceOf(InputError);
+    const report = await investigate(post(`${url}/x`, "a", "text/plain"), FAST);
+    expect(report.verdict).toBeNull();
+    expect(report.baseline).toMatchObject({ status: null, failure: { kind: "refused-connection" } });
+    expect(report.baseline.failure?.message).toMatch(/refused/);
+    expect(report.probes).toHaveLength(1);
+    expect(report.probes[0]).toMatchObject({ safety: "replay", status: null, error: "refused" });
   });
 });

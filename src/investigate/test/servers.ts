@@ -62,3 +62,21 @@ export function send(
 export function unsafeHits(seen: Seen[], path: string): Seen[] {
   return seen.filter((s) => !["GET", "HEAD", "OPTIONS"].includes(s.method) && s.path.split("?")[0] === path);
 }
+
+/**
+ * The web server's own canned page (nginx's template) for a safe request on the
+ * decoy prefix, as a host answers when that prefix is served by the web server
+ * itself rather than passed to an application; false for any other request.
+ */
+export function serverOwnDecoyAnswer(req: Seen, res: ServerResponse): boolean {
+  if (!req.path.startsWith("/.well-known/why403/")) return false;
+  if (!["GET", "HEAD", "OPTIONS"].includes(req.method)) return false;
+  const title = req.method === "OPTIONS" ? "405 Not Allowed" : "404 Not Found";
+  send(
+    res,
+    req.method === "OPTIONS" ? 405 : 404,
+    `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
+    { Server: "nginx" },
+  );
+  return true;
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import { nginxPage, res } from "../experiments/_test-kit.js";
+import type { RequestModel, ResponseModel } from "../model.js";
+import { fingerprint } from "./deps.js";
+import { coveredByInertShape, observation, proveDecoyInert, serverOwnAnswer } from "./inert.js";
+
+const APACHE_404 =
+  '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n<p>The requested URL was not found on this server.</p>\n<hr>\n<address>Apache/2.4.62 (Debian) Server at lab.test Port 80</address>\n</body></html>\n';
+
+const own = (method: "GET" | "OPTIONS", r: ResponseModel) => serverOwnAnswer(method, r, fingerprint(r));
+
+describe("serverOwnAnswer", () => {
+  it("accepts the web server's own canned pages", () => {
+    expect(own("GET", nginxPage(404))).toMatch(/nginx's own page/);
+    expect(own("OPTIONS", nginxPage(405))).toMatch(/nginx's own page/);
+    expect(own("GET", res(404, APACHE_404, [["Server", "Apache/2.4.62 (Debian)"]]))).toMatch(/apache/);
+    // ServerSignature Off: no <address> footer, the canned sentence alone names Apache's page.
+    const unsigned = APACHE_404.replace(/<hr>\n<address>[^\n]*\n/, "");
+    expect(own("GET", res(404, unsigned, [["Server", "Apache"]]))).toMatch(/apache's own page \(page-404\)/);
+  });
+
+  it("refuses anything an application may have written", () => {
+    // nginx's Server header on an app's page (a proxied 404): no canned body.
+    expect(own("GET", res(404, "<h1>Page not found</h1>", [["Server", "nginx"]]))).toBeNull();
+    // The canned page, but with an application's header on it.
+    const mixed = nginxPage(404);
+    mixed.headers.push(["X-Powered-By", "Express"]);
+    expect(own("GET", mixed)).toBeNull();
+    // A front controller answering 200, a redirect, an SPA fallback.
+    expect(own("GET", res(200, "<html>home</html>", [["Server", "nginx"]]))).toBeNull();
+    expect(
+      own(
+        "GET",
+        res(302, "", [
+          ["Server", "nginx"],
+          ["Location", "/login"],
+        ]),
+      ),
+    ).toBeNull();
+    // A refusal is no proof: a WAF may have stopped this request and not the next.
+    expect(
+      own("GET", res(403, "<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx</center>")),
+    ).toBeNull();
+    // OPTIONS answered 200 by an app listing its methods.
+    expect(
+      own(
+        "OPTIONS",
+        res(200, "GET,HEAD,POST", [
+          ["Server", "nginx"],
+          ["Allow", "GET,HEAD,POST"],
+        ]),
+      ),
+    ).toBeNull();
+    expect(serverOwnAnswer("GET", null, null)).toBeNull();
+  });
+});
+
+const target: RequestModel = {
+  method: "POST",
+  url: "http://h.test/wp-admin/admin-ajax.php?_method=DELETE&id=1",
+  headers: [
+    ["Content-Type", "application/x-www-form-urlencoded"],
+    ["Content-Length", "9"],
+    ["X-HTTP-Method-Override", "DELETE"],
+    ["Cookie", "s=1"],
+  ],
+  body: Buffer.from("action=go"),
+  options: {},
+};
+
+describe("observation", () => {
+  it("is bodiless, keeps the shape's headers and Content-Type, drops override fields and framing", () => {
+    const o = observation(target, "GET", "http://h.test/.well-known/why403/t?_method=DELETE&id=1");
+    expect(o.method).toBe("GET");
+    expect(o.body).toBeNull();
+    expect(o.url).toBe("http://h.test/.well-known/why403/t?id=1");
+    expect(o.headers).toEqual([
+      ["Content-Type", "application/x-www-form-urlencoded"],
+      ["Cookie", "s=1"],
+    ]);
+  });
+});
+
+describe("proveDecoyInert", () => {
+  const decoy = "http://h.test/.well-known/why403/t";
+  const observe = (answer: (r: RequestModel) => ResponseModel) => {
+    const sent: RequestModel[] = [];
+    const fn = async (r: RequestModel) => {
+      sent.push(r);
+      const response = answer(r);
+      return { response, fingerprint: fingerprint(response), record: { finding: "" } };
+    };
+    return { sent, fn };
+  };
+
+  it("never observes nor carries a query that names a method override", async () => {
+    const o = observe((r) => (r.method === "GET" ? nginxPage(404) : nginxPage(405)));
+    const { result, shape } = await proveDecoyInert(target, decoy, o.fn, 10);
+    expect(o.sent.map((r) => r.url)).toEqual([decoy, decoy]);
+    expect(result).toMatchObject({ inert: true, url: decoy, withQuery: false });
+    expect(shape).toEqual({ path: decoy, bare: true, query: null });
+  });
+
+  it("stops at the first answer that is not the server's own", async () => {
+    const o = observe(() => res(404, "not here", [["X-Powered-By", "PHP/8.2"]]));
+    const { result, shape } = await proveDecoyInert({ ...target, url: "http://h.test/a" }, decoy, o.fn, 10);
+    expect(o.sent).toHaveLength(1);
+    expect(result.inert).toBe(false);
+    expect(result.because).toMatch(/application code may answer there/);
+    expect(shape).toBeNull();
+  });
+
+  it("needs budget for both observations", async () => {
+    const o = observe(() => nginxPage(404));
+    const { result } = await proveDecoyInert(target, decoy, o.fn, 1);
+    expect(result.inert).toBe(false);
+    expect(o.sent).toHaveLength(0);
+  });
+});
+
+describe("coveredByInertShape", () => {
+  const path = "http://h.test/.well-known/why403/t";
+  it("covers the bare path, and sub-queries of an observed query only", () => {
+    const bareOnly = [{ path, bare: true, query: null }];
+    expect(coveredByInertShape(path, bareOnly)).toBe(true);
+    expect(coveredByInertShape(`${path}?a=1`, bareOnly)).toBe(false);
+    const withQuery = [
+      {
+        path,
+        bare: true,
+        query: [
+          ["a", "1"],
+          ["b", "2"],
+        ] as Array<[string, string]>,
+      },
+    ];
+    expect(coveredByInertShape(`${path}?b=2`, withQuery)).toBe(true);
+    expect(coveredByInertShape(`${path}?a=1&b=2`, withQuery)).toBe(true);
+    expect(coveredByInertShape(`${path}?a=2`, withQuery)).toBe(false);
+    expect(coveredByInertShape(`${path}?a=1&a=1`, withQuery)).toBe(false);
+    expect(coveredByInertShape(`${path}?a=1&_method=DELETE`, withQuery)).toBe(false);
+    expect(coveredByInertShape("http://h.test/.well-known/why403/other", withQuery)).toBe(false);
+    expect(coveredByInertShape("http://other.test/.well-known/why403/t", withQuery)).toBe(false);
+  });
+});
