@@ -216,7 +216,8 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
     const tally = new FormatTally(FORMAT_SAMPLE);
     for (const f of formats) if (f.src === s.src) for (let i = 0; i < Number(f.c); i++) tally.add(f.format);
     return {
-      path: s.src,
+      // A table without a source column is one file: named after the table.
+      path: s.src === "" && !layout.sourceColumn ? layout.table : s.src,
       format: tally.name(),
       lines: Number(s.lines),
       denials: Number(denials.find((d) => d.src === s.src)?.c ?? 0),
