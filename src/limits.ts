@@ -34,3 +34,9 @@ export const MAX_INCLUDE_DEPTH = 32;
 export const MAX_FINGERPRINT_BODY_CHARS = 256 * 1024;
 /** Deepest JSON nesting walked by recursive code (delta trees, evidence); deeper documents are treated as text. */
 export const MAX_JSON_DEPTH = 256;
+/** Most cells (identities × checks) one authorization matrix may hold. */
+export const MAX_MATRIX_CELLS = 5000;
+/** Default number of matrix cells in flight at once (the --rate pacing applies as well). */
+export const DEFAULT_MATRIX_CONCURRENCY = 2;
+/** Largest authorization matrix file read (a YAML parse holds the whole document in memory). */
+export const MAX_MATRIX_FILE_BYTES = 4 * 1024 * 1024;

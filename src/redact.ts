@@ -47,6 +47,11 @@ const STRONG_SECRET_NAME =
 // common in prose to redact there unless the value also looks like a secret.
 const WEAK_SECRET_NAME = /^(?:key|sig|code|auth|s|k|hash|nonce)$/i;
 
+/** A parameter or field name that always holds a secret (token, api_key, session …), whatever its value. */
+export function isStrongSecretName(name: string): boolean {
+  return STRONG_SECRET_NAME.test(name);
+}
+
 function isSecretParamName(name: string): boolean {
   return STRONG_SECRET_NAME.test(name) || WEAK_SECRET_NAME.test(name);
 }

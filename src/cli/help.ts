@@ -12,6 +12,8 @@ Usage
   why403 ship <file…> --clickhouse URL --table T   load log files into such a table
   why403 config nginx|apache …       evaluate a server config for one request
   why403 demo                        start the built-in local lab and diagnose each of its refusals
+  why403 compare <curl…> --with URL  diagnose the same request in several environments, side by side
+  why403 matrix <file.yaml|json>     check who may do what (identities × requests) against a live service, for CI
 
 Common options
   --json                 the report as JSON (schema why403.report/v1) on stdout, nothing else
@@ -134,5 +136,65 @@ Examples
 Starts a small lab on random 127.0.0.1 ports (no external programs needed), diagnoses
 each of its refusals with the same engine as "why403 curl", prints one line per
 scenario and stops the lab.
+`,
+  compare: `Usage: why403 compare <curl arguments…> --with <base URL> [--with …] [--carry-credentials]
+
+Diagnoses the same request at its own origin and at each --with base (scheme, host
+and port replaced; path, query, method, headers and body kept), with the same engine
+and safety rules as "why403 curl": the replay is sent once in each environment.
+Prints the environments side by side (status, who answered, cause, trigger) and
+each difference as a sentence that says what it suggests.
+
+Credentials (Authorization, Cookie, API-key and token headers, URL userinfo, token
+query parameters) go only to the origin the curl line targets; --carry-credentials
+sends them to every --with base too (only for bases you trust with them).
+
+Options: --with URL (repeat) --carry-credentials --json (schema why403.compare/v1)
+         --html FILE --max-probes N --allow-side-effects --timeout MS --rate N --no-request-id
+
+Examples
+  why403 compare 'https://api.example/orders' -X POST -H 'content-type: application/json' \
+      --data-raw '{"note":"select from the menu"}' --with https://staging.example --with http://localhost:8080
+  why403 compare 'https://api.example/admin/' --with https://staging.example --json
+  why403 compare "curl 'https://api.example/me' -H 'authorization: Bearer …'" \
+      --with https://staging.example --carry-credentials --html compare.html
+
+Exit status: 0 same outcome everywhere · 1 outcomes differ · 2 bad usage · 4 an environment gave no usable answer
+`,
+  matrix: `Usage: why403 matrix <file.yaml|json> [--junit FILE] [--json] [--allow-side-effects]
+
+Sends each check once per identity and compares the answer with the expectation:
+2xx/3xx is "allow", 401/403/405/419/429/451 or a recognised block page is "deny"
+(with the cause diagnosed from the answer alone: no probes), anything else an error.
+Checks with a method other than GET, HEAD or OPTIONS are skipped unless
+--allow-side-effects is given: point the matrix at staging, not production.
+
+File (YAML or JSON; \${NAME} is read from the environment, and an unset or empty
+variable is an error):
+  base: https://staging.example
+  identities:
+    anonymous: {}
+    viewer: { headers: { Authorization: "Bearer \${VIEWER_TOKEN}" } }
+    admin:  { cookies: { session: "\${ADMIN_SESSION}" } }
+    robot:  { query: { api_key: "\${ROBOT_KEY}" } }
+  checks:
+    - request: GET /api/projects
+      allow: [viewer, admin]          # every other identity must be refused
+    - request: POST /api/projects
+      headers: { content-type: application/json }
+      body: '{"name":"x","description":"select the columns you need"}'
+      allow: [admin]
+
+Options: --junit FILE (JUnit XML for GitHub Actions, GitLab, Jenkins) --json (why403.matrix/v1)
+         --allow-side-effects --rate N (requests per second, default 5) --concurrency N (default 2)
+         --timeout MS --no-request-id --server-logs FILE… (name the WAF rule behind a refusal,
+         found by each cell's X-Request-Id, e.g. Apache's error log with ModSecurity's audit log)
+
+Examples
+  why403 matrix authz.yaml
+  VIEWER_TOKEN=… ADMIN_TOKEN=… why403 matrix authz.yaml --junit matrix.xml
+  why403 matrix authz.yaml --allow-side-effects --json > matrix.json
+
+Exit status: 0 every cell as expected (skipped cells aside) · 1 some not · 2 bad usage or file
 `,
 };

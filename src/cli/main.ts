@@ -14,6 +14,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ship: async () => (await import("./cmd-ship.js")).cmdShip,
   config: async () => (await import("./cmd-config.js")).cmdConfig,
   demo: async () => (await import("./cmd-demo.js")).cmdDemo,
+  matrix: async () => (await import("./cmd-matrix.js")).cmdMatrix,
+  compare: async () => (await import("./cmd-compare.js")).cmdCompare,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,6 +12,8 @@ export interface RecordingDiagnosis {
   report: Report;
   /** False when the recorded answer was not a refusal (contract exit 3). */
   refused: boolean;
+  /** Every fact the verdict weighed (callers that summarise a verdict read its data). */
+  evidence: Evidence[];
 }
 
 export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []): RecordingDiagnosis {
@@ -50,7 +52,7 @@ export function diagnoseRecording(ex: Exchange, extraEvidence: Evidence[] = []):
       `The recorded answer is ${ex.response.status}, not a refusal: pick the refused response (for a HAR, --entry N or --match TEXT).`,
     ];
   }
-  return { report, refused };
+  return { report, refused, evidence };
 }
 
 /** Contract exit status for a finished diagnosis (4: the server gave no usable answer). */

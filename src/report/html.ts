@@ -47,7 +47,7 @@ function fallback(x){var a=document.createElement('textarea');a.value=x;document
 })});
 `;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark"><title>${esc(title)}</title><style>${STYLE}</style></head><body><main>${body}</main><script>${SCRIPT}</script></body></html>\n`;
 }
 
@@ -65,7 +65,7 @@ function highlight(text: string, needles: string[]): string {
 
 const LAYER_ORDER = ["cdn", "waf", "proxy", "gateway", "web-server", "application"];
 
-function pathDiagram(report: Report): string {
+export function pathDiagram(report: Report): string {
   const r = report.baseline.responder;
   const hops: string[] = [`<div class="hop" data-layer="client"><div class="layer">client</div>why403</div>`];
   const relays = [...(r.relays ?? [])].sort(

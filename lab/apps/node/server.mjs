@@ -181,6 +181,10 @@ function bearerAuth(requiredScope) {
   };
 }
 app.get("/api/orders", bearerAuth(null), (_req, res) => res.json({ orders: [] }));
+// A read that needs the write scope (an export of every order): a GET refused by scope.
+app.get("/api/orders/export", bearerAuth("orders:write"), (_req, res) =>
+  res.json({ orders: [], format: "json" }),
+);
 app.post("/api/orders", express.json(), bearerAuth("orders:write"), (req, res) => {
   const entry = record(req, "order.create", { sub: req.auth.sub });
   res.status(201).json({ ok: true, id: entry.seq });
