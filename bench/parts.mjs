@@ -4,7 +4,10 @@ import { configEval } from "./config.mjs";
 import { demoLab, realLab } from "./lab.mjs";
 import { logsThroughput } from "./logs.mjs";
 import { logsClickHouse } from "./logs-clickhouse.mjs";
+import { middlewareOverhead } from "./middleware.mjs";
+import { printSpace, runSpace } from "./space/run.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
+import { watchThroughput } from "./watch.mjs";
 
 export const parts = [
   { id: "cold-start", title: "Cold start (median of 15 runs)", run: coldStart },
@@ -14,6 +17,11 @@ export const parts = [
     id: "trigger",
     title: "Trigger search in JSON bodies (in-process oracle, minimizeRequest)",
     run: triggerSearch,
+  },
+  {
+    id: "space",
+    title: "Generated scenario space: accuracy and calibration on held-out seeds (real servers)",
+    run: async () => printSpace(await runSpace()),
   },
   { id: "config", title: "nginx config: parse + evaluate a generated 5,000-line config", run: configEval },
   {
@@ -25,5 +33,15 @@ export const parts = [
     id: "logs-clickhouse",
     title: "Logs in ClickHouse: rows/s inside ClickHouse beside the local path, same lines, same counts",
     run: logsClickHouse,
+  },
+  {
+    id: "watch",
+    title: "why403 watch: lines/s while scraped, and memory under a steady stream",
+    run: watchThroughput,
+  },
+  {
+    id: "middleware",
+    title: "Explainable denials: middleware overhead vs the bare app (autocannon)",
+    run: middlewareOverhead,
   },
 ];

@@ -3,7 +3,7 @@
 # letting the packages start their system services. Idempotent: a package that is
 # already installed is skipped.
 set -euo pipefail
-PKGS=(nginx libnginx-mod-http-modsecurity apache2 libapache2-mod-security2 modsecurity-crs haproxy squid caddy python3-django python3-flask python3-flaskext.wtf chromium acl clickhouse-server clickhouse-client prometheus prometheus-alertmanager)
+PKGS=(nginx libnginx-mod-http-modsecurity apache2 libapache2-mod-security2 modsecurity-crs haproxy squid caddy python3-django python3-flask python3-flaskext.wtf chromium acl clickhouse-server clickhouse-client prometheus prometheus-alertmanager apache2-utils curl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -242,6 +242,57 @@ async function startApp(runDir, ports, state) {
   return { url, port: ports.app, ledgerUrl: `${url}/__ledger`, tokensUrl: `${url}/__tokens`, log };
 }
 
+/**
+ * The apps that route every path into their code (lab/apps/node/catchall.mjs), each
+ * with a ledger of every execution on any path. Fronted by Apache + CRS and nginx
+ * (host catchall.test: the front controller) and nginx + ModSecurity v3 (host
+ * graphql.test); the Express catch-all and the method-override app are reached directly.
+ */
+async function startCatchall(runDir, ports, state) {
+  const dir = join(runDir, "catchall");
+  mkdirs(dir);
+  const out = openSync(join(dir, "stdout.log"), "a");
+  const p = ports.catchall;
+  const child = spawn(process.execPath, [join(LAB_SRC, "apps", "node", "catchall.mjs")], {
+    cwd: join(LAB_SRC, ".."),
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      FRONT_PORT: String(p.front),
+      GRAPHQL_PORT: String(p.graphql),
+      EXPRESS_PORT: String(p.express),
+      OVERRIDE_PORT: String(p.override),
+      LEDGER_PORT: String(p.ledger),
+    },
+    detached: true,
+    stdio: ["ignore", out, out],
+  });
+  closeSync(out);
+  child.unref();
+  let exited;
+  child.once("exit", (code, signal) => {
+    exited = `exited with ${signal ?? code}`;
+  });
+  state.pids.catchall = { pid: child.pid, program: "catchall.mjs" };
+  saveState(runDir, state);
+  for (const port of [p.front, p.graphql, p.express, p.override, p.ledger]) {
+    await waitForPort(port, "catch-all apps", () =>
+      exited ? `${exited}\n${tail(join(dir, "stdout.log"))}` : undefined,
+    );
+  }
+  const url = (port) => `http://127.0.0.1:${port}`;
+  return {
+    ledgerUrl: url(p.ledger),
+    front: url(p.front),
+    graphql: url(p.graphql),
+    express: url(p.express),
+    override: url(p.override),
+    frontHost: "catchall.test",
+    graphqlHost: "graphql.test",
+  };
+}
+
 function prepareNginxFiles(dir) {
   const html = join(dir, "html");
   mkdirs(
@@ -282,6 +333,7 @@ async function startNginx(runDir, ports, state) {
   renderTemplate("nginx/nginx.conf.tmpl", conf, {
     RUN: runDir,
     APP_PORT: String(ports.app),
+    FRONT_PORT: String(ports.catchall.front),
     NGINX_PORT: String(ports.nginx),
     USER_LINE: isRoot ? `user ${WORKER_USER};` : "# not root: workers run as the current user",
   });
@@ -323,6 +375,7 @@ async function startNginxModsec(runDir, ports, state) {
     RUN: runDir,
     APP_PORT: String(ports.app),
     NGINX_MODSEC_PORT: String(ports.nginxModsec),
+    GRAPHQL_PORT: String(ports.catchall.graphql),
     USER_LINE: isRoot ? `user ${WORKER_USER};` : "# not root: workers run as the current user",
   };
   renderTemplate("nginx-modsec/nginx.conf.tmpl", conf, values);
@@ -375,6 +428,7 @@ async function startApache(runDir, ports, state) {
     RUN: runDir,
     APP_PORT: String(ports.app),
     APACHE_PORT: String(ports.apache),
+    FRONT_PORT: String(ports.catchall.front),
     USER_LINES: isRoot
       ? `User ${WORKER_USER}\nGroup ${WORKER_USER}`
       : "# not root: workers run as the current user",
@@ -599,12 +653,26 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
   rmSync(runDir, { recursive: true, force: true });
   mkdirs(runDir);
   openUpForWorkers(root, runDir);
-  const [app, nginx, apache, haproxy, squid, caddy, django, flask, nginxModsec] = await freePorts(9);
-  const ports = { app, nginx, apache, haproxy, squid, caddy, django, flask, nginxModsec };
+  const [app, nginx, apache, haproxy, squid, caddy, django, flask, nginxModsec, ...more] =
+    await freePorts(14);
+  const [front, graphql, express, override, ledger] = more;
+  const ports = {
+    app,
+    nginx,
+    apache,
+    haproxy,
+    squid,
+    caddy,
+    django,
+    flask,
+    nginxModsec,
+    catchall: { front, graphql, express, override, ledger },
+  };
   const state = { owner, name, startedAt: new Date().toISOString(), ports, pids: {} };
   saveState(runDir, state);
   try {
     const appInfo = await startApp(runDir, ports, state);
+    const catchallInfo = await startCatchall(runDir, ports, state);
     // allSettled: on a failure, stop only after every start has recorded its pid.
     const settled = await Promise.allSettled([
       startNginx(runDir, ports, state),
@@ -633,6 +701,7 @@ export async function startLab({ root, name = "manual", owner = process.pid } = 
       caddy: caddyInfo,
       nginxModsec: nginxModsecInfo,
       apps: { node: appInfo, django: djangoInfo, flask: flaskInfo },
+      catchall: catchallInfo,
     };
     writeFileSync(join(runDir, "lab.json"), JSON.stringify(info, null, 2) + "\n");
     return info;

@@ -9,7 +9,14 @@ import { build } from "esbuild";
 const out = `dist.tmp-${process.pid}`;
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: { why403: "src/cli/bin.ts", index: "src/index.ts" },
+  entryPoints: {
+    why403: "src/cli/bin.ts",
+    index: "src/index.ts",
+    // The middleware subpaths (why403/express, …): they import their framework's types only.
+    express: "src/middleware/express.ts",
+    fastify: "src/middleware/fastify.ts",
+    hono: "src/middleware/hono.ts",
+  },
   outdir: out,
   bundle: true,
   splitting: true,

@@ -10,6 +10,8 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import md5 from "apache-md5";
+import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePorts } from "../lab/lab.mjs";
 import { type ApacheConfig, evaluateApache, parseApacheConfig } from "../src/evidence/apache/index.js";
@@ -408,3 +410,190 @@ describe.skipIf(!existsSync(APACHE))("Apache evaluator vs real httpd", () => {
     expect(seen["401"] ?? 0).toBeGreaterThan(5);
   });
 });
+
+// TraceEnable, LimitRequestBody, Options -Indexes, the front-controller
+// rewrite of a WordPress-style .htaccess, and Basic auth decided from the
+// password file, each against a second private httpd.
+const RUN2 = join(import.meta.dirname, "..", ".run", "apache-diff-more");
+const PID2 = join(RUN2, "httpd.pid");
+const WWW2 = join(RUN2, "www");
+
+function moreConfig(port: number): string {
+  const loads = MODULES.map((m) => `LoadModule ${m}_module /usr/lib/apache2/modules/mod_${m}.so`).join("\n");
+  return `ServerRoot ${RUN2}
+${loads}
+PidFile ${PID2}
+DefaultRuntimeDir ${RUN2}/runtime
+ErrorLog ${RUN2}/error.log
+LogLevel warn
+Listen 127.0.0.1:${port}
+ServerName more.test
+User www-data
+Group www-data
+TypesConfig /etc/mime.types
+DocumentRoot ${WWW2}
+Timeout 10
+KeepAlive Off
+TraceEnable Off
+
+<Directory />
+    Require all denied
+    AllowOverride None
+</Directory>
+<Directory ${WWW2}>
+    Require all granted
+    Options Indexes FollowSymLinks
+</Directory>
+<Directory ${WWW2}/noidx>
+    Options -Indexes
+</Directory>
+<Directory ${WWW2}/small>
+    LimitRequestBody 10
+</Directory>
+<Directory ${WWW2}/wp>
+    AllowOverride All
+</Directory>
+<Directory ${WWW2}/wp2>
+    AllowOverride All
+    <Files "index.php">
+        Require all denied
+    </Files>
+</Directory>
+<Directory ${WWW2}/auth>
+    AuthType Basic
+    AuthName "more"
+    AuthUserFile users
+    Require valid-user
+</Directory>
+`;
+}
+
+/** A WordPress-style front controller, written for this test in the shape WordPress generates. */
+const frontController = (base: string) => `RewriteEngine On
+RewriteBase ${base}
+RewriteRule ^index\\.php$ - [L]
+RewriteCond %{REQUEST_FILENAME} !-f
+RewriteCond %{REQUEST_FILENAME} !-d
+RewriteRule . ${base}index.php [L]
+`;
+
+function sendMore(
+  port: number,
+  c: { method: string; path: string; body?: string; auth?: string },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Host: "more.test", Connection: "close" };
+    if (c.auth) headers.Authorization = `Basic ${Buffer.from(c.auth).toString("base64")}`;
+    if (c.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(c.body));
+    const req = request(
+      { host: "127.0.0.1", port, method: c.method, path: c.path, agent: false, headers },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error(`timeout ${c.method} ${c.path}`)));
+    req.on("error", reject);
+    req.end(c.body);
+  });
+}
+
+describe.skipIf(!existsSync(APACHE))(
+  "Apache TraceEnable, LimitRequestBody, -Indexes, front controller, Basic auth vs real httpd",
+  () => {
+    let port2 = 0;
+    let config2: ApacheConfig;
+    beforeAll(async () => {
+      rmSync(RUN2, { recursive: true, force: true });
+      mkdirSync(join(RUN2, "runtime"), { recursive: true });
+      const files: Record<string, string> = {
+        "index.html": "root",
+        "listed/a.txt": "a",
+        "noidx/a.txt": "a",
+        "small/a.txt": "a",
+        "wp/index.php": "front",
+        "wp/.htaccess": frontController("/wp/"),
+        "wp/real.txt": "r",
+        "wp2/index.php": "front",
+        "wp2/.htaccess": frontController("/wp2/"),
+        "auth/a.txt": "a",
+      };
+      for (const [rel, body] of Object.entries(files)) {
+        const p = join(WWW2, rel);
+        mkdirSync(join(p, ".."), { recursive: true });
+        writeFileSync(p, body);
+      }
+      const users = [
+        `bc:${bcrypt.hashSync("pw-bc", 5)}`,
+        `apr:${md5("pw-apr")}`,
+        `md5c:${md5("pw-md5c", "$1$saltsalt$")}`,
+      ];
+      writeFileSync(join(RUN2, "users"), `${users.join("\n")}\n`);
+      for (const dir of [join(RUN2, "..", ".."), join(RUN2, ".."), RUN2]) chmodSync(dir, 0o755);
+      execFileSync("chmod", ["-R", "o+rX", RUN2]);
+      port2 = await freePort();
+      writeFileSync(join(RUN2, "httpd.conf"), moreConfig(port2));
+      execFileSync(APACHE, ["-f", join(RUN2, "httpd.conf"), "-k", "start"], {
+        stdio: "pipe",
+        env: { ...process.env, APACHE_RUN_DIR: join(RUN2, "runtime") },
+      });
+      for (let i = 0; i < 50 && !existsSync(PID2); i++) await new Promise((r) => setTimeout(r, 100));
+      config2 = parseApacheConfig(join(RUN2, "httpd.conf"));
+    });
+    afterAll(async () => {
+      try {
+        process.kill(Number(readFileSync(PID2, "utf8").trim()), "SIGTERM");
+      } catch {
+        // never started or already gone
+      }
+      for (let i = 0; i < 50 && existsSync(PID2); i++) await new Promise((r) => setTimeout(r, 100));
+    });
+
+    const cases: Array<{ method: string; path: string; body?: string; auth?: string; want: number }> = [
+      { method: "TRACE", path: "/", want: 405 },
+      { method: "TRACE", path: "/auth/a.txt", want: 405 },
+      { method: "GET", path: "/listed/", want: 200 },
+      { method: "GET", path: "/noidx/", want: 403 },
+      { method: "POST", path: "/small/a.txt", body: "x".repeat(11), want: 413 },
+      { method: "GET", path: "/wp/some/pretty/permalink", want: 200 },
+      { method: "GET", path: "/wp/real.txt", want: 200 },
+      { method: "GET", path: "/wp2/some/pretty/permalink", want: 403 },
+      { method: "GET", path: "/auth/a.txt", want: 401 },
+      { method: "GET", path: "/auth/a.txt", auth: "bc:pw-bc", want: 200 },
+      { method: "GET", path: "/auth/a.txt", auth: "bc:wrong", want: 401 },
+      { method: "GET", path: "/auth/a.txt", auth: "apr:pw-apr", want: 200 },
+      { method: "GET", path: "/auth/a.txt", auth: "apr:wrong", want: 401 },
+      { method: "GET", path: "/auth/a.txt", auth: "md5c:pw-md5c", want: 200 },
+      { method: "GET", path: "/auth/a.txt", auth: "md5c:nope", want: 401 },
+      { method: "GET", path: "/auth/a.txt", auth: "ghost:pw", want: 401 },
+    ];
+
+    it.each(cases)("$method $path ($auth) is what httpd answers ($want)", async (c) => {
+      const real = await sendMore(port2, c);
+      expect(real).toBe(c.want);
+      const d = evaluateApache(config2, {
+        method: c.method,
+        url: `http://more.test:${port2}${c.path}`,
+        client: "127.0.0.1",
+        headers: {
+          ...(c.auth ? { authorization: `Basic ${Buffer.from(c.auth).toString("base64")}` } : {}),
+          ...(c.body !== undefined ? { "content-length": String(c.body.length) } : {}),
+        },
+      });
+      const predicted = d.decision === "deny" ? d.status : d.decision;
+      expect(predicted).toBe(real >= 400 ? real : "allow");
+    });
+
+    it("a wrong password names the file and line of the user, never the password", () => {
+      const d = evaluateApache(config2, {
+        method: "GET",
+        url: `http://apr:s3cret-wrong@more.test:${port2}/auth/a.txt`,
+        client: "127.0.0.1",
+      });
+      expect(d.fix).toEqual([
+        'the password sent for user "apr" does not match its APR1-MD5 hash at users:2: send the right password or reset it with htpasswd',
+      ]);
+      expect(JSON.stringify(d)).not.toContain("s3cret-wrong");
+    });
+  },
+);

@@ -71,6 +71,25 @@ export interface LabPyApp {
   log: string;
 }
 
+/**
+ * Apps that route every path into their code (lab/apps/node/catchall.mjs), each counting
+ * every execution on any path. GET ledgerUrl → { front, graphql, express, override }:
+ * each { count, entries: [{ seq, reqId, method, path, … }] }.
+ */
+export interface LabCatchall {
+  ledgerUrl: string;
+  /** Front controller (acts on `action` from query or form body), direct. Behind Apache+CRS and nginx as host frontHost. */
+  front: string;
+  /** GraphQL-style catch-all (acts on any mutation POST), direct. Behind nginx+ModSecurity v3 as host graphqlHost. */
+  graphql: string;
+  /** Express app.all('*'): acts on any non-safe method; refuses a foreign Origin. */
+  express: string;
+  /** Method override on any method (X-HTTP-Method-Override, _method); needs Bearer lab-good-token. */
+  override: string;
+  frontHost: string;
+  graphqlHost: string;
+}
+
 export interface LabInfo {
   runDir: string;
   nginx: LabServer;
@@ -81,6 +100,7 @@ export interface LabInfo {
   /** A second nginx with ModSecurity v3 (libmodsecurity 3.0.9) + OWASP CRS 3.3, in front of apps.node. */
   nginxModsec: LabServer;
   apps: { node: LabApp; django: LabPyApp; flask: LabPyApp };
+  catchall: LabCatchall;
 }
 
 /** Environment variable naming the lab.json of the current test run. */

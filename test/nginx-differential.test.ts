@@ -10,6 +10,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import md5 from "apache-md5";
+import bcrypt from "bcryptjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePorts } from "../lab/lab.mjs";
 import { evaluateNginx, type NginxConfig, parseNginxConfig } from "../src/evidence/nginx/index.js";
@@ -473,5 +475,170 @@ describe.skipIf(!existsSync(NGINX))("nginx evaluator vs real nginx", () => {
     // The generator must exercise both sides.
     expect(refusals).toBeGreaterThan(60);
     expect(cases.length - refusals).toBeGreaterThan(60);
+  });
+});
+
+// Basic auth decided from the password file, a map whose keys look like
+// directive names, and a third-party-free config with `root html` under -p.
+const RUN2 = join(import.meta.dirname, "..", ".run", "nginx-diff-auth");
+const PID2 = join(RUN2, "nginx.pid");
+const HAS_HTPASSWD = existsSync("/usr/bin/htpasswd");
+
+function authConfig(port: number): string {
+  return `
+user root;
+worker_processes 1;
+daemon on;
+pid ${PID2};
+error_log ${RUN2}/error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  default_type text/plain;
+  client_body_temp_path ${RUN2}/tmp/body;
+  proxy_temp_path ${RUN2}/tmp/proxy;
+  fastcgi_temp_path ${RUN2}/tmp/fastcgi;
+  uwsgi_temp_path ${RUN2}/tmp/uwsgi;
+  scgi_temp_path ${RUN2}/tmp/scgi;
+  map $scheme $fcgi_https { default ''; http ''; https on; }
+  upstream app { server 127.0.0.1:9; keepalive 2; }
+  server {
+    listen 127.0.0.1:${port};
+    root html;
+    location /basic/ { auth_basic "b"; auth_basic_user_file users; }
+    location /any/ { satisfy any; allow 127.0.0.9; deny all; auth_basic "a"; auth_basic_user_file users; }
+    location /map/ { if ($fcgi_https = '') { return 418; } }
+  }
+}
+`;
+}
+
+function sendAuth(port: number, path: string, client: string, auth: string | null): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Host: "auth.test", Connection: "close" };
+    if (auth !== null) headers.Authorization = `Basic ${Buffer.from(auth).toString("base64")}`;
+    const req = request(
+      { host: "127.0.0.1", port, localAddress: client, path, headers, agent: false },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.setTimeout(5000, () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe.skipIf(!existsSync(NGINX))("nginx auth_basic, map data and -p vs real nginx", () => {
+  let port2 = 0;
+  let config2: NginxConfig;
+  beforeAll(async () => {
+    rmSync(RUN2, { recursive: true, force: true });
+    mkdirSync(join(RUN2, "tmp"), { recursive: true });
+    for (const d of ["basic", "any", "map"]) {
+      mkdirSync(join(RUN2, "html", d), { recursive: true });
+      writeFileSync(join(RUN2, "html", d, "a.txt"), d);
+    }
+    const users = [
+      `bc:${bcrypt.hashSync("pw-bc", 5)}`,
+      `apr:${md5("pw-apr")}`,
+      `md5c:${md5("pw-md5c", "$1$saltsalt$")}`,
+      `sha:{SHA}${Buffer.from(await crypto.subtle.digest("SHA-1", new TextEncoder().encode("pw-sha"))).toString("base64")}`,
+    ];
+    writeFileSync(join(RUN2, "users"), `${users.join("\n")}\n`);
+    if (HAS_HTPASSWD)
+      execFileSync("/usr/bin/htpasswd", ["-bd", join(RUN2, "users"), "des", "pw-des"], { stdio: "pipe" });
+    port2 = await freePort();
+    writeFileSync(join(RUN2, "nginx.conf"), authConfig(port2));
+    execFileSync(NGINX, ["-p", `${RUN2}/`, "-c", join(RUN2, "nginx.conf"), "-e", join(RUN2, "error.log")], {
+      stdio: "pipe",
+    });
+    for (let i = 0; i < 50 && !existsSync(PID2); i++) await new Promise((r) => setTimeout(r, 50));
+    config2 = parseNginxConfig(join(RUN2, "nginx.conf"), { nginxPrefix: RUN2 });
+  });
+  afterAll(async () => {
+    try {
+      process.kill(Number(readFileSync(PID2, "utf8").trim()), "SIGTERM");
+    } catch {
+      // never started or already gone
+    }
+    for (let i = 0; i < 40 && existsSync(PID2); i++) await new Promise((r) => setTimeout(r, 50));
+  });
+
+  it("a right password is allowed, a wrong one or an unknown user is refused with 401 naming file and line", async () => {
+    const cases: Array<{ path: string; client: string; auth: string | null }> = [];
+    for (const path of ["/basic/a.txt", "/any/a.txt"])
+      for (const client of ["127.0.0.1", "127.0.0.9"])
+        for (const auth of [
+          null,
+          "bc:pw-bc",
+          "bc:nope",
+          "apr:pw-apr",
+          "apr:nope",
+          "md5c:pw-md5c",
+          "md5c:x",
+          "sha:pw-sha",
+          "sha:no",
+          "ghost:pw",
+        ])
+          cases.push({ path, client, auth });
+    const mismatches: string[] = [];
+    for (const c of cases) {
+      const real = await sendAuth(port2, c.path, c.client, c.auth);
+      const d = evaluateNginx(config2, {
+        method: "GET",
+        url: `http://127.0.0.1:${port2}${c.path}`,
+        client: c.client,
+        headers: {
+          host: "auth.test",
+          ...(c.auth ? { authorization: `Basic ${Buffer.from(c.auth).toString("base64")}` } : {}),
+        },
+      });
+      const predicted = d.decision === "deny" ? d.status : d.decision === "allow" ? d.status : "unknown";
+      if (predicted !== real)
+        mismatches.push(
+          `${c.path} ${c.client} ${c.auth?.split(":")[0] ?? "-"}: nginx ${real}, predicted ${predicted} [${d.unknowns.join("; ")}]`,
+        );
+    }
+    expect(mismatches).toEqual([]);
+    const wrong = evaluateNginx(config2, {
+      method: "GET",
+      url: `http://apr:s3cret-wrong@127.0.0.1:${port2}/basic/a.txt`,
+      client: "127.0.0.1",
+    });
+    expect([wrong.decision, wrong.status, wrong.cause]).toEqual(["deny", 401, "credentials-invalid"]);
+    expect(wrong.fix[0]).toBe(
+      'the password sent for user "apr" does not match its APR1-MD5 hash at users:2: send the right password or reset it with htpasswd',
+    );
+    expect(JSON.stringify(wrong)).not.toContain("s3cret-wrong");
+  });
+
+  it.skipIf(!HAS_HTPASSWD)("a DES crypt entry stays unknown while nginx decides it", async () => {
+    expect(await sendAuth(port2, "/basic/a.txt", "127.0.0.1", "des:pw-des")).toBe(200);
+    const d = evaluateNginx(config2, {
+      method: "GET",
+      url: `http://des:pw-des@127.0.0.1:${port2}/basic/a.txt`,
+      client: "127.0.0.1",
+    });
+    expect(d.decision).toBe("unknown");
+    expect(d.unknowns.join(" ")).toContain("the DES crypt hash at users:5 cannot be checked here");
+  });
+
+  it("map keys named like directives are data, and root html resolves under -p", async () => {
+    expect(await sendAuth(port2, "/map/a.txt", "127.0.0.1", null)).toBe(418);
+    const d = evaluateNginx(config2, {
+      method: "GET",
+      url: `http://127.0.0.1:${port2}/map/a.txt`,
+      client: "127.0.0.1",
+    });
+    expect([d.decision, d.status]).toEqual(["deny", 418]);
+    expect(await sendAuth(port2, "/missing.txt", "127.0.0.1", null)).toBe(404);
+    const missing = evaluateNginx(config2, {
+      method: "GET",
+      url: `http://127.0.0.1:${port2}/missing.txt`,
+      client: null,
+    });
+    expect([missing.status, missing.filePath]).toEqual([404, join(RUN2, "html", "missing.txt")]);
   });
 });

@@ -1,9 +1,11 @@
 // Safety, measured on the real servers: every lab scenario run in default mode must
 // leave the application's ledger unchanged, and the report's sideEffects.unsafeProbes
-// must agree with what the servers saw — counted from the app's JSON log and the
-// nginx and Apache access logs: requests carrying the run's X-Request-Id that used a
-// non-safe method on the original path, other than the replay. Then once with
-// --allow-side-effects on the CSRF scenario, where both counts must be equal.
+// must agree with what the servers saw — counted from the app's JSON log (any path)
+// and the nginx and Apache access logs (the original path): requests carrying the
+// run's X-Request-Id that used a non-safe method, other than the replay. Then once
+// with --allow-side-effects on the CSRF scenario, where both counts must be equal.
+// Last, the apps that route EVERY path into their code (lab/apps/node/catchall.mjs):
+// their own ledgers, which count executions on any path, must not move at all.
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { reportSchema } from "../src/report/schema.js";
@@ -163,10 +165,18 @@ interface Run {
 }
 
 async function diagnose(name: string, args: string[]): Promise<Run> {
+  return (await diagnoseFull(name, args)).run;
+}
+
+async function diagnoseFull(name: string, args: string[]) {
   const r = await runCliAsync(["curl", ...args, "--json", "--rate", "50"], { timeoutMs: 90_000 });
   expect(r.stderr, `${name}: ${r.stderr}`).not.toMatch(/\n\s+at /);
   expect([0, 1, 3], `${name}: exit ${r.code} ${r.stderr}`).toContain(r.code);
   const report = reportSchema.parse(JSON.parse(r.stdout));
+  return { report, run: toRun(name, args, report) };
+}
+
+function toRun(name: string, args: string[], report: ReturnType<typeof reportSchema.parse>): Run {
   const ids = report.probes.map((p) => p.requestId).filter((x): x is string => !!x);
   expect(ids.length, name).toBe(report.probes.length);
   const prefix = ids[0]!.replace(/\d+$/, "");
@@ -180,12 +190,17 @@ async function diagnose(name: string, args: string[]): Promise<Run> {
   };
 }
 
-/** Distinct ids of this run the servers saw with a non-safe method on the original path, the replay excepted. */
+/**
+ * Distinct ids of this run, the replay excepted, seen with a non-safe method where
+ * application code runs: by the app itself on any path (its own log), or by a server
+ * on the original path.
+ */
 function unsafeSeen(run: Run, seen: Seen[]): string[] {
   const ids = new Set<string>();
   for (const s of seen) {
     if (!s.id.startsWith(run.prefix) || run.replayIds.has(s.id)) continue;
-    if (!SAFE_METHODS.has(s.method) && s.path === run.originalPath) ids.add(s.id);
+    if (SAFE_METHODS.has(s.method)) continue;
+    if (s.source === "app" || s.path === run.originalPath) ids.add(s.id);
   }
   return [...ids];
 }
@@ -271,4 +286,166 @@ describe("safety, measured on the lab's servers", () => {
     expect(ours.length).toBeLessThanOrEqual(run.unsafeProbes);
     for (const e of ours) expect(run.replayIds.has(e.reqId!)).toBe(false);
   }, 120_000);
+});
+
+type CatchallLedgers = Record<"front" | "graphql" | "express" | "override", Ledger>;
+
+async function catchallLedgers(): Promise<CatchallLedgers> {
+  return (await (await fetch(lab.catchall.ledgerUrl)).json()) as CatchallLedgers;
+}
+
+/** Scenarios on apps that route every path; `waf`: a firewall refuses in front of the catch-all. */
+function catchallScenarios(): Array<{ name: string; args: string[]; waf?: boolean }> {
+  const c = lab.catchall;
+  const front = ["-H", `Host: ${c.frontHost}`];
+  const form = ["-H", "content-type: application/x-www-form-urlencoded"];
+  const xss = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+  return [
+    {
+      name: "Apache+CRS → body-routed front controller (admin-ajax): XSS in a field",
+      args: [
+        `${lab.apache.url}/wp-admin/admin-ajax.php`,
+        ...front,
+        ...form,
+        "--data-raw",
+        `action=save_comment&comment=${xss}`,
+      ],
+      waf: true,
+    },
+    {
+      name: "Apache+CRS → query-routed front controller: XSS in the body, action in the query",
+      args: [
+        `${lab.apache.url}/index.php?action=publish&id=4`,
+        ...front,
+        ...form,
+        "--data-raw",
+        `title=hi&content=${xss}`,
+      ],
+      waf: true,
+    },
+    {
+      name: "Apache → front controller refuses a delete without its nonce",
+      args: [`${lab.apache.url}/index.php?action=delete_post&id=3`, ...front, ...form, "--data-raw", "id=3"],
+    },
+    {
+      name: "nginx try_files @app → admin-ajax refuses a delete without its nonce",
+      args: [
+        `${lab.nginx.url}/wp-admin/admin-ajax.php`,
+        ...front,
+        ...form,
+        "--data-raw",
+        "action=delete_comment&id=9",
+      ],
+    },
+    {
+      name: "nginx try_files @app → query-routed delete refused",
+      args: [
+        `${lab.nginx.url}/?action=delete_user&id=2`,
+        ...front,
+        "-X",
+        "POST",
+        ...form,
+        "--data-raw",
+        "x=1",
+      ],
+    },
+    {
+      name: "nginx+ModSecurity v3 → GraphQL catch-all: SQL injection in a mutation",
+      args: [
+        `${lab.nginxModsec.url}/graphql`,
+        "-H",
+        `Host: ${c.graphqlHost}`,
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        JSON.stringify({ query: `mutation { deletePost(id: "1' OR '1'='1' --") { ok } }` }),
+      ],
+      waf: true,
+    },
+    {
+      name: "Express app.all('*') refuses a foreign Origin",
+      args: [
+        `${c.express}/api/anything`,
+        "-H",
+        "Origin: http://evil.test",
+        "-H",
+        "content-type: application/json",
+        "--data-raw",
+        '{"a":1}',
+      ],
+    },
+    {
+      name: "method override (POST standing for DELETE) refused without a valid token",
+      args: [
+        `${c.override}/posts/7`,
+        "-X",
+        "POST",
+        "-H",
+        "X-HTTP-Method-Override: DELETE",
+        "-H",
+        "Authorization: Bearer expired-token",
+        ...form,
+        "--data-raw",
+        "id=7",
+      ],
+    },
+    {
+      name: "method override on a GET (standing for DELETE) refused without a valid token",
+      args: [`${c.override}/posts/8?_method=DELETE`, "-H", "Authorization: Bearer expired-token"],
+    },
+  ];
+}
+
+describe("safety on apps that route every path (their own ledgers count every path)", () => {
+  beforeAll(() => {
+    lab = getLab();
+  });
+
+  it("default mode: no catch-all ledger moves, unsafeProbes is 0, and a WAF refusal is still diagnosed", async () => {
+    const before = await catchallLedgers();
+    const all = catchallScenarios();
+    const results: Array<{
+      name: string;
+      waf?: boolean;
+      report: ReturnType<typeof reportSchema.parse>;
+      run: Run;
+    }> = [];
+    for (let i = 0; i < all.length; i += 3) {
+      const batch = all.slice(i, i + 3);
+      const done = await Promise.all(batch.map((sc) => diagnoseFull(sc.name, sc.args)));
+      for (const [j, d] of done.entries()) results.push({ ...batch[j]!, ...d });
+    }
+    const after = await catchallLedgers();
+    const moved = Object.fromEntries(
+      (Object.keys(after) as Array<keyof CatchallLedgers>).map((k) => [
+        k,
+        after[k].entries.slice(before[k].count),
+      ]),
+    );
+    expect(moved).toEqual({ front: [], graphql: [], express: [], override: [] });
+    const table: Record<string, { cause: string | null; probes: number; unsafe: number }> = {};
+    for (const { name, waf, report } of results) {
+      table[name] = {
+        cause: report.candidates[0]?.cause ?? null,
+        probes: report.probes.length,
+        unsafe: report.sideEffects.unsafeProbes,
+      };
+      expect(report.sideEffects.unsafeProbes, name).toBe(0);
+      expect(report.sideEffects.unsafe, name).toEqual([]);
+      // No request the application could act on besides the replay: no non-safe method,
+      // no body, no override field in any probe but the first.
+      for (const p of report.probes.slice(1)) {
+        expect(SAFE_METHODS.has(p.method), `${name}: ${p.method} ${p.url}`).toBe(true);
+        expect(p.url, `${name}: a probe carried the method override`).not.toMatch(/[?&]_method=/i);
+      }
+      if (waf) {
+        expect(report.candidates[0]?.cause, name).toBe("waf");
+        expect(report.trigger, name).toBeNull();
+        expect(report.sideEffects.withheld?.join(" "), name).toMatch(
+          /No trigger search ran: .*application code may answer there/,
+        );
+      }
+    }
+    console.log(`safety ledger (catch-all apps, default mode): ${JSON.stringify(table)}`);
+  }, 240_000);
 });

@@ -3,7 +3,7 @@ import { statSync } from "node:fs";
 import { UsageError } from "../errors.js";
 import type { ConfigDecision, ConfigRequest } from "../evidence/config-decision.js";
 import type { FsWalkResult } from "../evidence/fs/index.js";
-import { quoteArgument } from "../redact.js";
+import { quoteArgument, redactUrl } from "../redact.js";
 import { parseArgs } from "./args.js";
 import { clientFlag, noColor } from "./common.js";
 import { colourWanted, makeStyle } from "./terminal.js";
@@ -15,6 +15,7 @@ export async function cmdConfig(argv: string[]): Promise<number> {
     client: { kind: "string" },
     header: { kind: "list", short: "H" },
     "fs-user": { kind: "string" },
+    prefix: { kind: "string" },
     json: { kind: "boolean" },
     "no-color": { kind: "boolean" },
     color: { kind: "boolean" },
@@ -27,6 +28,8 @@ export async function cmdConfig(argv: string[]): Promise<number> {
     );
   if (rest.length > 1) throw new UsageError(`unexpected argument ${rest[1]}`);
   if (typeof flags.conf !== "string") throw new UsageError("missing --conf FILE");
+  if (flags.prefix !== undefined && server !== "nginx")
+    throw new UsageError("--prefix is nginx's -p; Apache takes ServerRoot from its config");
   if (typeof flags.request !== "string") throw new UsageError("missing --request 'METHOD URL'");
   const m = /^\s*([A-Za-z]+)\s+(\S+)\s*$/.exec(flags.request);
   if (!m) throw new UsageError(`--request needs 'METHOD URL', got ${quoteArgument(String(flags.request))}`);
@@ -35,7 +38,7 @@ export async function cmdConfig(argv: string[]): Promise<number> {
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`--request has an invalid URL: ${m[2]}`);
+    throw new UsageError(`--request has an invalid URL: ${redactUrl(m[2] ?? "")}`);
   }
   const headers: Record<string, string> = {};
   for (const h of (flags.header as string[] | undefined) ?? []) {
@@ -52,7 +55,8 @@ export async function cmdConfig(argv: string[]): Promise<number> {
   let decision: ConfigDecision;
   if (server === "nginx") {
     const { parseNginxConfig, evaluateNginx } = await import("../evidence/nginx/index.js");
-    decision = evaluateNginx(parseNginxConfig(flags.conf), request);
+    const nginxPrefix = typeof flags.prefix === "string" ? flags.prefix : undefined;
+    decision = evaluateNginx(parseNginxConfig(flags.conf, { nginxPrefix }), request);
   } else {
     const { parseApacheConfig, evaluateApache } = await import("../evidence/apache/index.js");
     decision = evaluateApache(parseApacheConfig(flags.conf), request);

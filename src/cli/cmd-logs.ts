@@ -92,6 +92,8 @@ export async function cmdLogs(argv: string[]): Promise<number> {
     status,
     path: typeof flags.path === "string" ? flags.path : undefined,
     logFormats,
+    nginxConf: typeof flags["nginx-conf"] === "string" ? flags["nginx-conf"] : undefined,
+    apacheConf: typeof flags["apache-conf"] === "string" ? flags["apache-conf"] : undefined,
   };
   const progress = new ProgressLine();
   let report: LogsReport;

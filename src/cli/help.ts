@@ -12,6 +12,7 @@ Usage
   why403 ship <file…> --clickhouse URL --table T   load log files into such a table
   why403 config nginx|apache …       evaluate a server config for one request
   why403 demo                        start the built-in local lab and diagnose each of its refusals
+  why403 watch <file…>               follow logs (rotation-safe), classify denials live, serve Prometheus /metrics
   why403 compare <curl…> --with URL  diagnose the same request in several environments, side by side
   why403 matrix <file.yaml|json>     check who may do what (identities × requests) against a live service, for CI
 
@@ -90,23 +91,39 @@ Examples
   why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
 `,
   logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
+                          [--nginx-conf FILE | --apache-conf FILE] [--html FILE]
        why403 logs --clickhouse URL --table NAME [--line-column line] [--time-column time] [same filters]
 
-Finds the denials in nginx/Apache access and error logs, ModSecurity/Coraza logs and
-audit logs, and JSON-lines application logs; classifies each to a cause. "-" reads
-stdin; .gz files are read as they are. On a terminal, long runs show their progress
-on stderr.
+Finds the denials in server, proxy, WAF and application logs and classifies each to a
+cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424),
+journald, Docker/Kubernetes {"log":…} and CRI envelopes:
+  nginx/Apache access (combined, common, vhost_combined, custom log_format/LogFormat),
+  Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
+  Traefik JSON, Envoy, IIS W3C, ModSecurity v2/v3 and Coraza (lines and audit logs),
+  mod_evasive, fail2ban, JSON-lines application logs (business-rule refusals: app-logic).
+Unknown lines stay unknown. The README lists what each refusal message becomes.
+"-" reads stdin; .gz files are read as they are.
+
+  --nginx-conf/--apache-conf  custom log formats, and the config decides whether
+                              "access forbidden by rule"/AH01630 was an address rule
+                              (ip-restriction) or a blanket deny (server-config); without
+                              it, other clients allowed on the same path in the same logs
+                              mean an address rule, every client refused a blanket deny
 
 With --clickhouse, the rows of a ClickHouse table of raw log lines (a String column
 "line", optionally "source" and "time") are classified inside ClickHouse by a query
-generated from the same rules: only the counts and --limit example rows leave the
-server, and the JSON says "engine": "clickhouse". Credentials: the URL's user:password,
-or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/Apache access and error
-lines and ModSecurity/Coraza lines; JSON and multi-line audit lines are not classified there.
+generated from the same rule files (data/logs/): only the counts and --limit example rows
+leave the server, and the JSON says "engine": "clickhouse". Credentials: the URL's
+user:password, or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/Apache
+access and error lines (and their refusal messages) and ModSecurity/Coraza lines, without
+envelopes; JSON, multi-line audit, other formats and wrapped lines are not classified there.
+--nginx-conf/--apache-conf are not read with --clickhouse.
 
 Examples
   why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
+  why403 logs /var/log/nginx/*.log --nginx-conf /etc/nginx/nginx.conf
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
+  journalctl -u haproxy -o json | why403 logs -
   zcat old.log.gz | why403 logs -
   why403 logs --clickhouse http://127.0.0.1:8123 --table weblogs --json
   CLICKHOUSE_PASSWORD=… why403 logs --clickhouse https://reader@ch.internal:8443/logs --table nginx --time-column ts --since 2026-11-26T00:00:00Z
@@ -122,12 +139,45 @@ Examples
   why403 ship /var/log/nginx/access.log /var/log/nginx/error.log --clickhouse http://127.0.0.1:8123 --table weblogs
   zcat access.log.1.gz | why403 ship - --clickhouse http://user:secret@127.0.0.1:8123/logs --table nginx
 `,
-  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER]
+  watch: `Usage: why403 watch <file…> [--listen HOST:PORT] [--from-start] [--json-lines]
+
+Follows each file like tail -F (rename rotation, copytruncate, files that appear
+later; compressed rotated copies are not read), classifies every new line exactly as
+"why403 logs" does, joins the lines of one request across files (--join-window MS,
+default 2000) and counts each denial once. Serves on --listen (default 127.0.0.1:9403):
+  GET /metrics   Prometheus text format: why403_denials_total{cause,layer,product,status},
+                 why403_denials_by_method_total{cause,method}, why403_rule_hits_total{rule}
+                 (first 200 rule ids, then rule="other"), why403_rule_hits_by_method_total,
+                 why403_lines_total{source,format}, why403_distinct_clients{cause} (last 5 min)
+  GET /healthz   200
+On a terminal: a live view (denials/s by cause, top rules and paths of the last minute),
+redrawn every second. --json-lines prints each classified denial as one JSON line
+(a "why403 logs" entry) instead. Ctrl-C stops. Alert rules: alerts/why403.rules.yml.
+
+Options
+  --from-start     read what the files already hold first (default: only new lines)
+  --poll MS        how often the files are checked (default 100)
+
+Examples
+  why403 watch /var/log/nginx/access.log /var/log/nginx/error.log
+  why403 watch /var/log/apache2/error.log /var/log/app/denials.jsonl --listen 0.0.0.0:9403
+  why403 watch access.log --from-start --json-lines | jq .cause
+`,
+  config: `Usage: why403 config nginx|apache --conf FILE --request 'METHOD URL' [--client IP] [-H 'Name: value'] [--fs-user USER] [--prefix DIR]
 
 Evaluates a server config for one request: which server/vhost and location/sections
 apply and which directive allows or refuses it, with file:line and the smallest fix.
 
+Options: --prefix DIR   nginx only: nginx's -p prefix, against which relative root/alias
+                        paths such as \`root html;\` resolve (default /usr/share/nginx)
+         -H 'Authorization: Basic …' or user:pass@ in the URL: Basic credentials are
+                        checked against auth_basic_user_file / AuthUserFile (bcrypt,
+                        APR1-MD5, {SHA}, crypt); the password is never printed
+Exit: 0 decided (allow or deny), 1 unknown, 2 bad input
+
 Examples
+  why403 config nginx --conf nginx-1.26/conf/nginx.conf --prefix nginx-1.26 --request 'GET http://localhost/'
+  why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://alice:pw@shop.test/admin/x'
   why403 config nginx --conf /etc/nginx/nginx.conf --request 'POST http://shop.test/admin/x' --client 10.0.0.7
   why403 config apache --conf /etc/apache2/apache2.conf --request 'GET http://shop.test/private/' --json
 `,

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ship: async () => (await import("./cmd-ship.js")).cmdShip,
   config: async () => (await import("./cmd-config.js")).cmdConfig,
   demo: async () => (await import("./cmd-demo.js")).cmdDemo,
+  watch: async () => (await import("./cmd-watch.js")).cmdWatch,
   matrix: async () => (await import("./cmd-matrix.js")).cmdMatrix,
   compare: async () => (await import("./cmd-compare.js")).cmdCompare,
 };

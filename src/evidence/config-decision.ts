@@ -1,6 +1,8 @@
 // The answer of a config evaluator (nginx or Apache) for one request, shaped per
 // the contract's why403.config/v1.
 
+import { redactUrl } from "../redact.js";
+
 export interface ConfigRequest {
   method: string;
   url: string;
@@ -8,6 +10,16 @@ export interface ConfigRequest {
   client: string | null;
   /** Request headers, lower-case names, when known (for maps, valid_referers, Require expr). */
   headers?: Record<string, string>;
+  /** Size of the request body in bytes, when known (else a Content-Length header tells it). */
+  bodyBytes?: number;
+}
+
+/** The body size a request announces: the given size, else its Content-Length header; null when unknown. */
+export function requestBodyBytes(request: ConfigRequest): number | null {
+  if (request.bodyBytes !== undefined) return request.bodyBytes;
+  const header = Object.entries(request.headers ?? {}).find(([k]) => k.toLowerCase() === "content-length");
+  const n = header ? Number(header[1].trim()) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
 }
 
 export interface DirectiveRef {
@@ -53,7 +65,8 @@ export function newDecision(
 ): ConfigDecision {
   return {
     schema: "why403.config/v1",
-    request: { method, url: request.url, client: request.client },
+    // The URL may carry user:password@ (checked against a password file): never echo the password.
+    request: { method, url: redactUrl(request.url), client: request.client },
     decision,
     status: null,
     decidedBy: null,

@@ -143,6 +143,13 @@ export const content: Experiment = {
   async run(ctx) {
     const { state } = ctx;
     const base = baseFor(state)!;
+    // With consent, steps the application could execute (the real path, a decoy not shown
+    // inert) stay within --max-unsafe, so the search ends with its best answer instead of
+    // being cut off by the side-effect budget.
+    const mayExecute =
+      base.safety === "may-execute" ||
+      (base.safety === "decoy" && couldExecute(state.target) && !(await ctx.inertDecoy()).inert);
+    const steps = Math.max(0, Math.min(ctx.remaining() - 1, mayExecute ? ctx.unsafeRemaining() : Infinity));
     let k = 0;
     const result = await minimizeRequest(
       base.req,
@@ -156,7 +163,7 @@ export const content: Experiment = {
         out.record.finding = out.inconclusive ? "no conclusion" : `${out.response!.status}: passes`;
         return out.inconclusive ? "unresolved" : "pass";
       },
-      { maxTests: Math.max(0, ctx.remaining() - 1) },
+      { maxTests: steps },
     );
     state.facts.contentFollows = result.followsContent;
     if (result.followsContent === false) {

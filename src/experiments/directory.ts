@@ -27,7 +27,7 @@ export const directory: Experiment = {
     const { state } = ctx;
     const u = directoryUrl(state.target.url)!;
     const child = new URL(u.href);
-    child.pathname = `${u.pathname}why403-${ctx.missingUrl().split("/").pop()}`;
+    child.pathname = `${u.pathname}${new URL(ctx.missingUrl()).pathname.slice(1)}`;
     child.search = "";
     const out = await ctx.probe(
       asSafe(state.target, "GET", child.href),

@@ -123,7 +123,7 @@ describe("decoy", () => {
     expect(k.sent.at(-1)!.method).toBe("POST");
     expect(k.prober.unsafe).toEqual([
       {
-        n: 3,
+        n: 4, // replay, GET on the decoy, the same GET with minimal headers (refused like the request), the POST
         method: "POST",
         url: expect.stringContaining("/.well-known/why403/"),
         why: expect.stringMatching(/not shown inert/),

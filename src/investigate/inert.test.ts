@@ -19,6 +19,28 @@ describe("serverOwnAnswer", () => {
     expect(own("GET", res(404, unsigned, [["Server", "Apache"]]))).toMatch(/apache's own page \(page-404\)/);
   });
 
+  it("accepts Apache's core answer to OPTIONS on a path it maps to no file, and nothing with more headers", () => {
+    const core = (extra: Array<[string, string]> = []) => ({
+      status: 200,
+      statusText: "OK",
+      httpVersion: "HTTP/1.1",
+      headers: [
+        ["Date", "Wed, 02 Dec 2026 02:55:02 GMT"],
+        ["Server", "Apache/2.4.71 (Debian)"],
+        ["Allow", "GET,POST,OPTIONS,HEAD,TRACE"],
+        ["Content-Length", "0"],
+        ...extra,
+      ] as Array<[string, string]>,
+      body: Buffer.alloc(0),
+      bodyTruncated: false,
+    });
+    expect(own("OPTIONS", core())).toMatch(/apache's own bodiless Allow answer/);
+    expect(own("OPTIONS", core([["ETag", 'W/"8-x"']]))).toBeNull();
+    expect(own("OPTIONS", core([["Access-Control-Allow-Origin", "*"]]))).toBeNull();
+    // Not for GET: a bodiless 200 to GET is some handler's answer.
+    expect(own("GET", core())).toBeNull();
+  });
+
   it("refuses anything an application may have written", () => {
     // nginx's Server header on an app's page (a proxied 404): no canned body.
     expect(own("GET", res(404, "<h1>Page not found</h1>", [["Server", "nginx"]]))).toBeNull();
@@ -88,7 +110,13 @@ describe("proveDecoyInert", () => {
     const fn = async (r: RequestModel) => {
       sent.push(r);
       const response = answer(r);
-      return { response, fingerprint: fingerprint(response), record: { finding: "" } };
+      // The fake's refusal is any 403.
+      return {
+        response,
+        fingerprint: fingerprint(response),
+        record: { finding: "" },
+        sameRefusal: response.status === 403,
+      };
     };
     return { sent, fn };
   };
@@ -108,6 +136,39 @@ describe("proveDecoyInert", () => {
     expect(result.inert).toBe(false);
     expect(result.because).toMatch(/application code may answer there/);
     expect(shape).toBeNull();
+  });
+
+  it("an observation refused like the request (a rule on its headers) is repeated with only the routing headers", async () => {
+    const scanner: RequestModel = {
+      ...target,
+      url: "http://h.test/api/items",
+      headers: [
+        ["Host", "h.test"],
+        ["User-Agent", "sqlmap/1.7"],
+        ["Accept", "*/*"],
+        ["Cookie", "s=1"],
+      ],
+    };
+    const o = observe((r) => {
+      if (r.headers.some(([n, v]) => n === "User-Agent" && v.startsWith("sqlmap")))
+        return res(403, "blocked");
+      return r.method === "GET" ? nginxPage(404) : nginxPage(405);
+    });
+    const { result } = await proveDecoyInert(scanner, decoy, o.fn, 10);
+    expect(result.inert).toBe(true);
+    expect(o.sent.map((r) => r.headers.map(([n]) => n).join(","))).toEqual([
+      "Host,User-Agent,Accept,Cookie",
+      "Host,Accept",
+      "Host,User-Agent,Accept,Cookie",
+      "Host,Accept",
+    ]);
+  });
+
+  it("a refusal that is not the request's own (another status or page) is not looked at again", async () => {
+    const o = observe(() => res(401, "login first"));
+    const { result } = await proveDecoyInert({ ...target, url: "http://h.test/a" }, decoy, o.fn, 10);
+    expect(result.inert).toBe(false);
+    expect(o.sent).toHaveLength(1);
   });
 
   it("needs budget for both observations", async () => {

@@ -81,12 +81,14 @@ export function serverOwnAnswer(
   fp: FingerprintResult | null,
 ): string | null {
   if (!res || !fp) return null;
-  const statuses = method === "GET" ? GET_STATUSES : OPTIONS_STATUSES;
-  if (!statuses.has(res.status)) return null;
   // Any application product in the answer (a header, a page) means an app took part.
   if (fp.matches.some((m) => m.layer === "application")) return null;
   const { product, layer } = fp.responder;
   if (!product || !SERVER_LAYERS.has(layer)) return null;
+  if (method === "OPTIONS" && coreOptionsAnswer(res))
+    return `OPTIONS → ${res.status}, ${product}'s own bodiless Allow answer`;
+  const statuses = method === "GET" ? GET_STATUSES : OPTIONS_STATUSES;
+  if (!statuses.has(res.status)) return null;
   const match = fp.matches.find((m) => m.product === product);
   const pages = bodyMarkersOf(product);
   const page = match?.markers.find((id) => pages.has(id));
@@ -94,13 +96,50 @@ export function serverOwnAnswer(
   return `${method} → ${res.status}, ${product}'s own page (${page})`;
 }
 
-/** The bodiless safe request that observes `url` in the shape of `target`. */
-export function observation(target: RequestModel, method: "GET" | "OPTIONS", url: string): RequestModel {
+/** Headers a web server's own bodiless OPTIONS answer carries; anything else was added by someone else. */
+const CORE_OPTIONS_HEADERS = new Set([
+  "date",
+  "server",
+  "allow",
+  "content-length",
+  "connection",
+  "keep-alive",
+]);
+
+/**
+ * A web server answering OPTIONS itself (Apache's core handler on a path it maps
+ * to no file: 200, an Allow list, no body, nothing but the generic headers). An
+ * application answering OPTIONS adds something of its own (a body listing the
+ * methods, an ETag, X-Powered-By, CORS headers, cookies), so this stays narrow.
+ */
+function coreOptionsAnswer(res: ResponseModel): boolean {
+  if (res.status !== 200 || res.body.length > 0) return false;
+  const names = res.headers.map(([n]) => n.toLowerCase());
+  return (
+    names.includes("allow") && names.includes("server") && names.every((n) => CORE_OPTIONS_HEADERS.has(n))
+  );
+}
+
+/** Headers kept when the request's own headers get the observation refused: what routing needs. */
+const ROUTING_HEADERS = new Set(["host", "accept", "content-type"]);
+
+/**
+ * The bodiless safe request that observes `url` in the shape of `target`; with
+ * `minimal`, only the headers routing needs (Host, Accept, Content-Type).
+ */
+export function observation(
+  target: RequestModel,
+  method: "GET" | "OPTIONS",
+  url: string,
+  minimal = false,
+): RequestModel {
   const bare = withoutMethodOverride({ ...target, url });
   return {
     method,
     url: bare.url,
-    headers: bare.headers.filter(([n]) => !BODY_FRAMING.has(n.toLowerCase())),
+    headers: bare.headers.filter(
+      ([n]) => !BODY_FRAMING.has(n.toLowerCase()) && (!minimal || ROUTING_HEADERS.has(n.toLowerCase())),
+    ),
     body: null,
     options: { ...target.options, explicitMethod: true, followRedirects: false },
   };
@@ -125,7 +164,7 @@ export type DecoyInertness =
     }
   | { inert: false; url: string; because: string };
 
-/** What the prover needs from the prober: one recorded safe probe. */
+/** What the prover needs from the prober: one recorded safe probe, and whether it repeated the refusal. */
 export type ObserveFn = (
   req: RequestModel,
   purpose: string,
@@ -133,6 +172,7 @@ export type ObserveFn = (
   response: ResponseModel | null;
   fingerprint: FingerprintResult | null;
   record: { finding: string };
+  sameRefusal: boolean;
 }>;
 
 function keyOf(url: URL): string {
@@ -141,9 +181,10 @@ function keyOf(url: URL): string {
 
 /**
  * Observes the decoy `bareUrl` (no query) and, when the target has a query,
- * the same path with it. Sends 2 to 4 safe requests through `observe`; stops
- * at the first answer that is not the server's own. `budget` is how many it
- * may send.
+ * the same path with it. Sends 1 to 6 safe requests through `observe` (GET and
+ * OPTIONS, each possibly again with minimal headers, then both with the query);
+ * stops at the first answer that is not the server's own. `budget` is how many
+ * it may send. Pure apart from `observe`.
  */
 export async function proveDecoyInert(
   target: RequestModel,
@@ -161,9 +202,25 @@ export async function proveDecoyInert(
   });
   if (budget < 2) return notInert("not enough probe budget left to observe the decoy first");
   const reasons: string[] = [];
+  let spent = 0;
   for (const method of ["GET", "OPTIONS"] as const) {
-    const out = await observe(observation(target, method, bare.href), `is the decoy inert? ${method} on it`);
-    const why = serverOwnAnswer(method, out.response, out.fingerprint);
+    let out = await observe(observation(target, method, bare.href), `is the decoy inert? ${method} on it`);
+    spent++;
+    let why = serverOwnAnswer(method, out.response, out.fingerprint);
+    // Refused the same way as your request: a host-wide rule keyed on its headers (a
+    // scanner User-Agent, a cookie) answered before anything routed it, which says
+    // nothing about the path. Look again with only the headers routing needs. (A server
+    // that routes on the dropped headers is one of the limits written above.)
+    const needed = method === "GET" ? 3 : 1;
+    if (!why && out.sameRefusal && budget - spent >= needed) {
+      out.record.finding = `${out.response?.status}: refused like your request (a rule on its headers); looking again with minimal headers`;
+      out = await observe(
+        observation(target, method, bare.href, true),
+        `is the decoy inert? ${method} on it with only Host, Accept and Content-Type`,
+      );
+      spent++;
+      why = serverOwnAnswer(method, out.response, out.fingerprint);
+    }
     if (!why) {
       out.record.finding = `${out.response?.status ?? "no answer"}: not the web server's own page, so application code may answer on this path`;
       return notInert(
@@ -187,7 +244,7 @@ export async function proveDecoyInert(
   if (!hasQuery) return inertBare("");
   if (queryOverridesMethod(withQuery.href))
     return inertBare("; the query names a method override, so it is not carried to the decoy");
-  if (budget < 4)
+  if (budget - spent < 2)
     return inertBare("; the query string is not carried (no budget left to observe that shape)");
   for (const method of ["GET", "OPTIONS"] as const) {
     const out = await observe(

@@ -35,7 +35,7 @@ export function isNotRefused(report: LiveReport): boolean {
 }
 
 function refreshCandidates(state: InvestigationState): void {
-  state.candidates = decideLive(state).candidates;
+  state.candidates = decideLive(state).rawCandidates;
 }
 
 // A clear cause still gets the one experiment that turns it into an exact fix:
@@ -60,7 +60,13 @@ function detailFor(state: InvestigationState): Experiment | null {
 
 function isClear(state: InvestigationState): boolean {
   const lead = state.candidates[0];
+  if (lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && declaredBy(state, lead.cause)) return true;
   return lead !== undefined && lead.confidence >= CLEAR_CONFIDENCE && detailFor(state) === null;
+}
+
+/** The application stated this cause itself (a urn:why403:cause: problem type): no probe can add to it. */
+function declaredBy(state: InvestigationState, cause: CauseId): boolean {
+  return state.evidence.some((e) => e.data?.declaredCause === cause);
 }
 
 function pickNext(state: InvestigationState, experiments: Experiment[]): Experiment | null {

@@ -18,6 +18,19 @@ export function decoyUrl(target: string, token: string, keepQuery = true): strin
   return u.toString();
 }
 
+/**
+ * A path that surely does not exist, outside the decoy prefix: the host's ordinary
+ * "not found" (an operator may serve /.well-known/why403/ specially so decoys can be
+ * shown inert; the layer map wants the answer every other unknown path gets).
+ */
+export function missingUrl(target: string, token: string): string {
+  const u = new URL(target);
+  u.pathname = `/why403-missing-${token}`;
+  u.search = "";
+  u.hash = "";
+  return u.toString();
+}
+
 export function isDecoyUrl(url: string): boolean {
   try {
     return new URL(url).pathname.startsWith(DECOY_PREFIX);

@@ -9,7 +9,7 @@ import { redactUrl } from "../redact.js";
 import { backendOf, inconclusive, sameRefusal } from "./compare.js";
 import { fingerprint } from "./deps.js";
 import { coveredByInertShape, type DecoyInertness, type InertShape, proveDecoyInert } from "./inert.js";
-import { classifyProbe, decoyUrl, sameOrigin } from "./paths.js";
+import { classifyProbe, decoyUrl, missingUrl, sameOrigin } from "./paths.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -156,6 +156,8 @@ export class Prober {
       allowSideEffects: this.o.allowSideEffects,
       clock: this.o.clock,
       remaining: () => this.remaining(),
+      unsafeRemaining: () =>
+        this.o.allowSideEffects ? Math.max(0, this.o.maxUnsafe - this.unsafe.length) : 0,
       addEvidence: (e: Evidence) => state.evidence.push(e),
       setTrigger: (t: Trigger) => {
         state.trigger = t;
@@ -171,7 +173,7 @@ export class Prober {
         return this.inertness;
       },
       decoyUrl: (keepQuery = true) => decoyUrl(state.target.url, this.o.randomToken(), keepQuery),
-      missingUrl: () => decoyUrl(state.target.url, this.o.randomToken(), false),
+      missingUrl: () => missingUrl(state.target.url, this.o.randomToken()),
       probe: (req, purpose, declared, opts) => this.probe(state, req, purpose, declared, opts),
     };
   }

@@ -71,7 +71,7 @@ export function assembleReport(
   report.verdict = d.verdict;
   report.candidates = d.candidates;
   const steps = [
-    ...unverifiedFor(state, d.candidates).map((u) => `Likely fix, not verified: ${u}`),
+    ...unverifiedFor(state, d.rawCandidates).map((u) => `Likely fix, not verified: ${u}`),
     ...state.withheld,
     ...d.nextSteps,
   ];

@@ -137,9 +137,11 @@ export interface ProbeContext {
   inertDecoy(): Promise<DecoyInertness>;
   /** Probes left in the budget. */
   remaining(): number;
+  /** May-execute probes still allowed: 0 without consent, what --max-unsafe leaves with it. */
+  unsafeRemaining(): number;
   /** A fresh decoy URL on the target's host, keeping the query. */
   decoyUrl(keepQuery?: boolean): string;
-  /** A URL for a path that surely does not exist on the host. */
+  /** A URL for a path that surely does not exist on the host (outside the decoy prefix). */
   missingUrl(): string;
   clock: Clock;
 }

@@ -14,8 +14,11 @@ export function renderMarkdown(report: Report, curlLine?: string): string {
   out.push("");
   const r = report.baseline.responder;
   const relays = (r.relays ?? []).map((x) => `${x.product ?? x.layer} (${x.layer})`);
+  const failure = report.baseline.failure;
   out.push(
-    `**Refused by:** ${r.product ?? "unknown product"} (${r.layer})${relays.length ? `, relayed through ${relays.join(", ")}` : ""}`,
+    failure
+      ? `**No usable answer** (${failure.kind}): ${failure.message}`
+      : `**Refused by:** ${r.product ?? "unknown product"} (${r.layer})${relays.length ? `, relayed through ${relays.join(", ")}` : ""}`,
   );
   if (r.references?.length)
     out.push(`**References:** ${r.references.map((x) => `${x.label} \`${x.value}\``).join(", ")}`);

@@ -9,10 +9,12 @@
 // sender decides the Accept-Encoding it offers).
 
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
 import { basename } from "node:path";
 import { InputError } from "../errors.js";
 import type { Header, RequestModel, RequestOptions } from "../model.js";
 import { quoteArgument, redactUrl } from "../redact.js";
+import { CURL_LONG_OPTIONS } from "./curl-options.js";
 import { readInputFile } from "./read-input.js";
 import { splitCommandLine } from "./shell-words.js";
 
@@ -34,6 +36,13 @@ interface ParseState {
   data: Array<{ kind: DataKind; value: Buffer }>;
   form: FormPart[];
   cookies: string[];
+  /** -b arguments without "=": cookie files (curl skips one it cannot open). */
+  cookieFiles: string[];
+  /** --url-query pieces, already encoded. */
+  urlQueries: string[];
+  range?: string;
+  /** The request kind -F and -I set while the line is read (curl's SetHTTPrequest). */
+  httpreq?: HttpReq;
   user?: string;
   bearer?: string;
   userAgent?: string;
@@ -45,6 +54,31 @@ interface ParseState {
 }
 
 type Handler = (st: ParseState, value: string, opt: string) => void;
+
+/** curl's request kinds, named as curl names them when two collide. */
+type HttpReq = "GET" | "HEAD" | "MIMEPOST" | "POST" | "PUT";
+const HTTPREQ_NAMES: Record<HttpReq, string> = {
+  GET: "GET (-G, --get)",
+  HEAD: "HEAD (-I, --head)",
+  MIMEPOST: "multipart formpost (-F, --form)",
+  POST: "POST (-d, --data)",
+  PUT: "PUT (-T, --upload-file)",
+};
+
+/** A line curl itself refuses, with curl's own words. */
+function curlRefuses(reason: string): InputError {
+  return new InputError(`curl refuses this line: ${reason}`);
+}
+
+/** curl's SetHTTPrequest: one request kind per line. */
+function setHttpReq(st: ParseState, req: HttpReq): void {
+  if (st.httpreq !== undefined && st.httpreq !== req) {
+    throw curlRefuses(
+      `You can only select one HTTP request method! You asked for both ${HTTPREQ_NAMES[req]} and ${HTTPREQ_NAMES[st.httpreq]}.`,
+    );
+  }
+  st.httpreq = req;
+}
 
 interface OptionSpec {
   takesValue: boolean;
@@ -80,14 +114,28 @@ function readFileArg(path: string, what: string): Buffer {
   return readInputFile(path, what);
 }
 
+/**
+ * A data file as curl reads it: one that is not there (or not readable)
+ * makes an empty piece, as curl warns "Couldn't read data from file … this
+ * makes an empty POST" and sends it anyway.
+ */
+function readDataFile(path: string): Buffer | null {
+  if (path === "-")
+    throw new InputError("curl data from stdin (@-) is not supported; put the data on the line");
+  try {
+    statSync(path);
+  } catch {
+    return null;
+  }
+  return readFileArg(path, "curl data file");
+}
+
 function dataValue(kind: DataKind, value: string): Buffer {
   if (kind === "raw") return Buffer.from(value, "utf8");
   if (kind === "urlencode") return Buffer.from(urlencodeData(value), "utf8");
   if (value.startsWith("@")) {
-    const path = value.slice(1);
-    if (path === "-")
-      throw new InputError("curl data from stdin (@-) is not supported; put the data on the line");
-    const buf = readFileArg(path, "curl data file");
+    const buf = readDataFile(value.slice(1));
+    if (buf === null) return Buffer.alloc(0);
     // -d/--data strips line breaks from files; --data-binary and --json keep them.
     if (kind === "ascii") return Buffer.from(buf.toString("latin1").replace(/[\r\n]/g, ""), "latin1");
     return buf;
@@ -95,17 +143,19 @@ function dataValue(kind: DataKind, value: string): Buffer {
   return Buffer.from(value, "utf8");
 }
 
-/** curl's escaping for --data-urlencode: everything but unreserved characters. */
+/** curl's escaping for --data-urlencode: everything but unreserved characters; a space is "+". */
 function curlEscape(s: string | Buffer): string {
   const bytes = typeof s === "string" ? Buffer.from(s, "utf8") : s;
   let out = "";
   for (const b of bytes) {
     const ch = String.fromCharCode(b);
-    out += /[A-Za-z0-9\-._~]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+    if (b === 0x20) out += "+";
+    else out += /[A-Za-z0-9\-._~]/.test(ch) ? ch : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
 
+/** --data-urlencode and --url-query: `content`, `=content`, `name=content`, `@file`, `name@file`. */
 function urlencodeData(value: string): string {
   const eq = value.indexOf("=");
   const at = value.indexOf("@");
@@ -116,7 +166,9 @@ function urlencodeData(value: string): string {
   }
   if (at >= 0) {
     const name = value.slice(0, at);
-    const content = curlEscape(readFileArg(value.slice(at + 1), "curl data file"));
+    const file = readDataFile(value.slice(at + 1));
+    if (file === null) return "";
+    const content = curlEscape(file);
     return name === "" ? content : `${name}=${content}`;
   }
   return curlEscape(value);
@@ -158,6 +210,7 @@ function clip(s: string, max = 60): string {
 
 function addForm(literal: boolean): Handler {
   return (st, value) => {
+    setHttpReq(st, "MIMEPOST");
     const eq = value.indexOf("=");
     if (eq <= 0) {
       throw new InputError(`invalid curl form field starting "${firstWord(value)}" (expected name=value)`);
@@ -235,13 +288,18 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--json": withValue(addData("json")),
   "--form": withValue(addForm(false)),
   "--form-string": withValue(addForm(true)),
+  // curl reads a value with "=" as cookies and any other as a cookie file.
   "--cookie": withValue((st, v) => {
-    if (!v.includes("=")) {
-      throw new InputError(
-        `curl -b ${clip(v)} names a cookie jar file, which is not supported; pass the cookies as -b 'name=value; name2=value2'`,
-      );
-    }
-    st.cookies.push(v.trim());
+    if (v.includes("=")) st.cookies.push(v.trim());
+    else st.cookieFiles.push(v);
+  }),
+  "--url-query": withValue((st, v) => {
+    // "+" first: appended as it is; otherwise encoded like --data-urlencode.
+    st.urlQueries.push(v.startsWith("+") ? v.slice(1) : urlencodeData(v));
+  }),
+  "--range": withValue((st, v) => {
+    // curl appends the dash a bare start offset lacks ("600" → "600-").
+    st.range = /^\d+$/.test(v) ? `${v}-` : v;
   }),
   "--user": withValue((st, v) => {
     st.user = v;
@@ -261,6 +319,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   }),
   "--head": flag((st) => {
     st.head = true;
+    setHttpReq(st, "HEAD");
   }),
   "--upload-file": withValue((st, v) => {
     st.uploadFile = v;
@@ -383,7 +442,6 @@ const OPTIONS: Record<string, OptionSpec> = {
   "--proxy-user": unsupported("proxy authentication is not supported"),
   "--socks5": unsupported("SOCKS proxies are not supported"),
   "--socks5-hostname": unsupported("SOCKS proxies are not supported"),
-  "--range": unsupported("ranges are not supported; pass -H 'Range: bytes=…'"),
   "--continue-at": unsupported("resuming transfers is not supported"),
   "--time-cond": unsupported("conditional requests by file time are not supported"),
 };
@@ -442,6 +500,44 @@ function lookupLong(name: string): OptionSpec | undefined {
   return Object.hasOwn(OPTIONS, name) ? OPTIONS[name] : undefined;
 }
 
+interface ResolvedLong {
+  /** The option as our table names it ("--silent", "--no-buffer"). */
+  name: string;
+  spec: OptionSpec;
+  negated: boolean;
+}
+
+/**
+ * curl's long-option lookup: an exact name, else a prefix only one name has
+ * (`--sil` is --silent, `--s` is ambiguous); "--no-" before an exact boolean
+ * name turns it off. Refusals carry curl's own message.
+ */
+function resolveLong(arg: string): ResolvedLong {
+  const shown = clip(arg, 40);
+  let word = arg.slice(2);
+  const negated = word.startsWith("no-");
+  if (negated) word = word.slice(3);
+  const lower = word.toLowerCase();
+  let hit = CURL_LONG_OPTIONS.find((o) => o.name === lower);
+  if (!hit && !negated) {
+    const hits = CURL_LONG_OPTIONS.filter((o) => o.name.startsWith(lower));
+    if (hits.length > 1) throw curlRefuses(`option ${shown}: is ambiguous`);
+    hit = hits[0];
+  }
+  if (!hit) throw curlRefuses(`option ${shown}: is unknown`);
+  if (negated && hit.takesValue)
+    throw curlRefuses(`option ${shown}: used '--no-' for option that isn't a boolean`);
+  // curl lists some booleans by their negative name (--no-buffer is "buffer" turned off).
+  const own = lookupLong(`--${hit.name}`);
+  if (own && (!negated || !own.takesValue)) return { name: `--${hit.name}`, spec: own, negated };
+  const negative = lookupLong(`--no-${hit.name}`);
+  if (negative && !hit.takesValue) {
+    // "--buffer" undoes "--no-buffer": neither changes what the server sees.
+    return { name: `--no-${hit.name}`, spec: negated ? negative : flag(), negated: false };
+  }
+  throw new InputError(`unsupported curl option ${negated ? `--no-${hit.name}` : `--${hit.name}`}`);
+}
+
 /**
  * Parses curl's arguments (without the leading `curl`), as a shell hands them
  * over. Errors are InputErrors naming the option.
@@ -454,6 +550,8 @@ export function parseCurlArgs(args: string[]): RequestModel {
     data: [],
     form: [],
     cookies: [],
+    cookieFiles: [],
+    urlQueries: [],
     get: false,
     head: false,
     options: {},
@@ -477,28 +575,11 @@ export function parseCurlArgs(args: string[]): RequestModel {
       continue;
     }
     if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      let name = eq > 0 ? arg.slice(0, eq) : arg;
-      let spec = lookupLong(name);
-      let negated = false;
-      if (!spec && name.startsWith("--no-")) {
-        const positive = `--${name.slice(5)}`;
-        const p = lookupLong(positive);
-        if (p && !p.takesValue) {
-          spec = p;
-          negated = true;
-          name = positive;
-        }
-      }
-      if (!spec) throw new InputError(`unsupported curl option ${clip(name, 40)}`);
-      if (spec.takesValue) {
-        const value = eq > 0 ? arg.slice(eq + 1) : takeValue(name);
-        spec.handle(st, value, name);
-      } else {
-        if (eq > 0) throw new InputError(`curl option ${name} takes no value`);
-        if (negated) negateFlag(st, name);
-        else spec.handle(st, "", name);
-      }
+      // curl has no --name=value form: "--data=x" is an unknown option to it.
+      const { name, spec, negated } = resolveLong(arg);
+      if (spec.takesValue) spec.handle(st, takeValue(name), name);
+      else if (negated) negateFlag(st, name);
+      else spec.handle(st, "", name);
       continue;
     }
     // Short options, possibly combined: -sSL, -XPOST, -H'x: y'.
@@ -575,32 +656,46 @@ function multipartBody(parts: FormPart[], boundary: string): Buffer {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The request kind curl settles on once the whole line is read: -F and -I
+ * were set while reading; data then asks for POST (GET, or HEAD with -I, when
+ * -G moves it to the query) and -T for PUT, each refused when it collides.
+ */
+function settleHttpReq(st: ParseState): HttpReq | undefined {
+  if (st.data.length > 0) setHttpReq(st, st.get ? (st.head ? "HEAD" : "GET") : "POST");
+  if (st.uploadFile !== undefined) setHttpReq(st, "PUT");
+  return st.httpreq;
+}
+
+/** Appends query text as curl's URL API does: after any query, before no fragment, escapes in lower case. */
+function appendQuery(url: string, query: string): string {
+  if (query === "") return url;
+  const hashAt = url.indexOf("#");
+  const base = hashAt >= 0 ? url.slice(0, hashAt) : url;
+  const lowered = query.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
+  return base + (base.includes("?") ? "&" : "?") + lowered;
+}
+
 function buildRequest(st: ParseState): RequestModel {
   if (st.urls.length === 0) throw new InputError("the curl command has no URL");
   if (st.urls.length > 1) {
     throw new InputError(`the curl command has ${st.urls.length} URLs; diagnose one request at a time`);
   }
+  const req = settleHttpReq(st);
   let url = normaliseUrl(st.urls[0]!);
   const headers = st.headers.filter(([n]) => !st.suppressed.has(n.toLowerCase()));
   const canAdd = (name: string) => !hasHeader(headers, name) && !st.suppressed.has(name.toLowerCase());
 
-  if (st.data.length > 0 && st.form.length > 0) {
-    throw new InputError("curl -d/--data and -F/--form cannot be used together");
-  }
-  if (st.head && !st.get && (st.data.length > 0 || st.form.length > 0)) {
-    throw new InputError("curl -I/--head cannot be combined with -d/--data or -F/--form");
-  }
-
   let body: Buffer | null = null;
-  let defaultMethod = st.head ? "HEAD" : "GET";
-  if (st.get) {
-    const query = buildBody(st);
-    if (query !== null && query.length > 0) {
-      const hashAt = url.indexOf("#");
-      if (hashAt >= 0) url = url.slice(0, hashAt);
-      url += (url.includes("?") ? "&" : "?") + query.toString("utf8");
-    }
-  } else if (st.form.length > 0) {
+  let defaultMethod = "GET";
+  if (req === "HEAD") defaultMethod = "HEAD";
+  if (st.get && st.data.length > 0) {
+    url = appendQuery(url, buildBody(st)?.toString("utf8") ?? "");
+  } else if (st.urlQueries.length > 0) {
+    // curl 7.88 drops --url-query when -G puts data in the query.
+    url = appendQuery(url, st.urlQueries.join("&"));
+  }
+  if (req === "MIMEPOST") {
     const given = headers.find(([n]) => n.toLowerCase() === "content-type")?.[1];
     const givenBoundary = given && /boundary="?([^";]+)"?/i.exec(given)?.[1];
     const boundary = givenBoundary || `------------------------${randomBytes(12).toString("hex")}`;
@@ -612,7 +707,7 @@ function buildRequest(st: ParseState): RequestModel {
       else if (canAdd("Content-Type")) headers.push(["Content-Type", ct]);
     }
     defaultMethod = "POST";
-  } else if (st.data.length > 0) {
+  } else if (req === "POST") {
     body = buildBody(st);
     defaultMethod = "POST";
     const json = st.data.some((d) => d.kind === "json");
@@ -620,7 +715,7 @@ function buildRequest(st: ParseState): RequestModel {
       headers.push(["Content-Type", json ? "application/json" : "application/x-www-form-urlencoded"]);
     }
     if (json && canAdd("Accept")) headers.push(["Accept", "application/json"]);
-  } else if (st.uploadFile !== undefined) {
+  } else if (req === "PUT" && st.uploadFile !== undefined) {
     if (st.uploadFile === "-" || st.uploadFile === ".") {
       throw new InputError("curl -T from stdin is not supported; name a file");
     }
@@ -629,6 +724,7 @@ function buildRequest(st: ParseState): RequestModel {
     defaultMethod = "PUT";
   }
 
+  if (st.range !== undefined && canAdd("Range")) headers.push(["Range", `bytes=${st.range}`]);
   if (st.user !== undefined && canAdd("Authorization")) {
     if (!st.user.includes(":")) {
       throw new InputError("curl -u without a password would prompt for one; pass -u 'user:password'");
@@ -641,14 +737,116 @@ function buildRequest(st: ParseState): RequestModel {
   if (canAdd("User-Agent")) headers.push(["User-Agent", CURL_USER_AGENT]);
   if (canAdd("Accept")) headers.push(["Accept", "*/*"]);
   if (st.referer && canAdd("Referer")) headers.push(["Referer", st.referer]);
-  if (st.cookies.length > 0 && !st.suppressed.has("cookie")) {
-    // curl sends -b cookies in a Cookie header of its own, after the -H ones.
-    headers.push(["Cookie", st.cookies.join("; ")]);
+  const cookies = [...st.cookieFiles.flatMap((f) => cookiesFromFile(f, url)), ...st.cookies];
+  if (cookies.length > 0 && !st.suppressed.has("cookie")) {
+    // curl sends -b cookies in a Cookie header of its own, after the -H ones: the file's first.
+    headers.push(["Cookie", cookies.join("; ")]);
   }
+  refuseLineBreaks(headers);
 
   const options = { ...st.options };
   if (st.head) options.headOnly = true;
   return { method: st.method ?? defaultMethod, url, headers, body, options };
+}
+
+/**
+ * A raw CR or LF in a header value would make curl write two header lines
+ * (the second one forged); no replay can send that, so the line is refused
+ * here, naming the header but never its value (it may be a secret).
+ */
+function refuseLineBreaks(headers: Header[]): void {
+  for (const [name, value] of headers) {
+    if (/[\r\n\0]/.test(value)) {
+      throw new InputError(
+        `the ${clip(name, 40)} header has a raw line break in its value; curl would send it as two header lines. Remove the line break from that value`,
+      );
+    }
+  }
+}
+
+/**
+ * The cookies a cookie file holds for this URL, as curl reads it: Netscape
+ * lines (domain, subdomains flag, path, secure, expiry, name, value; a
+ * "#HttpOnly_" prefix kept as a cookie) or "Set-Cookie:" header lines. A file
+ * that is not there is skipped, as curl skips it.
+ */
+function cookiesFromFile(path: string, url: string): string[] {
+  try {
+    if (!statSync(path).isFile()) return [];
+  } catch {
+    return [];
+  }
+  const text = readInputFile(path, "curl cookie file").toString("utf8");
+  const target = new URL(url);
+  const host = target.hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  const now = Date.now() / 1000;
+  const found: Array<{ cookie: string; path: string; domain: string; order: number }> = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const c = parseCookieLine(raw);
+    if (!c) continue;
+    const domain = c.domain.replace(/^\./, "");
+    const domainOk =
+      domain === "" ||
+      host === domain ||
+      ((c.subdomains || c.domain.startsWith(".")) && host.endsWith(`.${domain}`));
+    const pathOk = target.pathname.startsWith(c.path) || c.path === "/";
+    const live = c.expires === 0 || c.expires > now;
+    if (domainOk && pathOk && live && (!c.secure || target.protocol === "https:")) {
+      found.push({ cookie: `${c.name}=${c.value}`, path: c.path, domain, order: found.length });
+    }
+  }
+  // curl sends longer paths first, then longer domains, then newer cookies.
+  found.sort(
+    (a, b) => b.path.length - a.path.length || b.domain.length - a.domain.length || b.order - a.order,
+  );
+  return found.map((f) => f.cookie);
+}
+
+interface JarCookie {
+  domain: string;
+  subdomains: boolean;
+  path: string;
+  secure: boolean;
+  expires: number;
+  name: string;
+  value: string;
+}
+
+function parseCookieLine(raw: string): JarCookie | null {
+  let line = raw.trim();
+  const setCookie = /^set-cookie:\s*/i.exec(line);
+  if (setCookie) {
+    const [pair = "", ...attrs] = line.slice(setCookie[0].length).split(";");
+    const eq = pair.indexOf("=");
+    if (eq <= 0) return null;
+    const attr = (n: string) =>
+      attrs
+        .map((a) => a.trim())
+        .find((a) => a.toLowerCase().startsWith(`${n}=`))
+        ?.slice(n.length + 1);
+    return {
+      domain: attr("domain") ?? "",
+      subdomains: true,
+      path: attr("path") ?? "/",
+      secure: attrs.some((a) => a.trim().toLowerCase() === "secure"),
+      expires: 0,
+      name: pair.slice(0, eq).trim(),
+      value: pair.slice(eq + 1).trim(),
+    };
+  }
+  if (line.startsWith("#HttpOnly_")) line = line.slice("#HttpOnly_".length);
+  else if (line.startsWith("#") || line === "") return null;
+  const f = raw.replace(/^\s*#HttpOnly_/, "").split("\t");
+  if (f.length < 7) return null;
+  return {
+    domain: (f[0] ?? "").trim().toLowerCase(),
+    subdomains: f[1]?.toUpperCase() === "TRUE",
+    path: f[2] || "/",
+    secure: f[3]?.toUpperCase() === "TRUE",
+    expires: Number(f[4]) || 0,
+    name: f[5] ?? "",
+    value: (f[6] ?? "").replace(/\r$/, ""),
+  };
 }
 
 /** What curl sends when no User-Agent is given (any current curl says curl/<version>). */

@@ -10,6 +10,7 @@ import {
   type Verdict,
 } from "../model.js";
 import { redactText, redactUrl } from "../redact.js";
+import { calibrate } from "./calibration.js";
 import { CAUSES, FIXES, type FixStep, fillTemplate, type Placeholder, placeholdersIn } from "./catalog.js";
 
 export interface DecideInput {
@@ -25,7 +26,10 @@ export interface DecideInput {
 
 export interface Decision {
   verdict: Verdict | null;
+  /** Ranked causes with calibrated confidences (what a user sees). */
   candidates: CauseScore[];
+  /** The same ranking with the engine's raw confidences (what the probing loop steers by). */
+  rawCandidates: CauseScore[];
   nextSteps: string[];
 }
 
@@ -89,6 +93,8 @@ export function confidences(sums: Map<CauseId, number>): CauseScore[] {
     .map(([cause, s]) => ({ cause, confidence: Math.round((Math.exp(s - max) / denom) * 1000) / 1000 }))
     .sort((a, b) => b.confidence - a.confidence || a.cause.localeCompare(b.cause));
 }
+
+const calibrated = (raw: number): number => Math.round(calibrate(raw) * 1000) / 1000;
 
 function supporting(evidence: Evidence[], cause: CauseId): Evidence[] {
   return evidence
@@ -367,12 +373,14 @@ export function decide(input: DecideInput): Decision {
   const candidates = capAmbiguous(confidences(sums), input.evidence);
   const best = candidates[0];
   let verdict: Verdict | null = null;
-  if (best && best.confidence >= VERDICT_THRESHOLD) {
+  // The verdict threshold applies to the calibrated confidence: a cause right less than
+  // half the time at this level of support is shown as a candidate, not as the answer.
+  if (best && calibrated(best.confidence) >= VERDICT_THRESHOLD) {
     const support = supporting(input.evidence, best.cause);
     const values = placeholderValues(support, input);
     verdict = {
       cause: best.cause,
-      confidence: best.confidence,
+      confidence: calibrated(best.confidence),
       summary: summaryFor(best.cause, input, values),
       // Each fact carries its source (probe number, log line, config file:line) in front.
       evidence: [...new Set(support.map((e) => `[${e.source}] ${redactText(e.fact)}`))],
@@ -380,5 +388,11 @@ export function decide(input: DecideInput): Decision {
     };
   }
   const thin = !verdict || verdict.confidence < CONFIDENT;
-  return { verdict, candidates, nextSteps: thin ? nextStepsFor(input, candidates) : [] };
+  const shown = candidates.map((c) => ({ ...c, confidence: calibrated(c.confidence) }));
+  return {
+    verdict,
+    candidates: shown,
+    rawCandidates: candidates,
+    nextSteps: thin ? nextStepsFor(input, candidates) : [],
+  };
 }

@@ -98,6 +98,8 @@ export interface RewriteRuleDef {
 export interface RewriteConf {
   engine?: Setting<boolean>;
   inherit: boolean;
+  /** RewriteBase: the URL-path a per-directory relative substitution is put under. */
+  base?: string;
   rules: RewriteRuleDef[];
 }
 
@@ -127,6 +129,8 @@ export interface DirConf {
   options?: { abs: Set<string> | null; add: Set<string>; remove: Set<string>; ref: DirectiveRef };
   directoryIndex?: Setting<string[]>;
   allowOverride?: Setting<Set<string>>;
+  /** LimitRequestBody in bytes (0: no limit). */
+  limitRequestBody?: Setting<number>;
   rewrite?: RewriteConf;
   setEnvIf: SetEnvIfDef[];
   modsecEngine?: Setting<string>;
@@ -181,6 +185,8 @@ export function overrideClass(name: string): string {
     return "AuthConfig";
   if (["order", "allow", "deny"].includes(n)) return "Limit";
   if (["options", "xbithack"].includes(n)) return "Options";
+  // core.c declares LimitRequestBody with OR_ALL: only `AllowOverride All` lets a .htaccess use it.
+  if (n === "limitrequestbody") return "All";
   if (
     [
       "directoryindex",
@@ -372,6 +378,8 @@ function applyDirective(
     "rewriteoptions",
     "rewritecond",
     "rewriterule",
+    "rewritebase",
+    "limitrequestbody",
     "setenvif",
     "setenvifnocase",
     "browsermatch",
@@ -453,6 +461,14 @@ function applyDirective(
         classes.add(canon ?? c);
       }
       conf.allowOverride = setting(classes, d);
+      return;
+    }
+    case "rewritebase":
+      ensureRewrite(conf).base = d.args[0] ?? "/";
+      return;
+    case "limitrequestbody": {
+      const bytes = Number(d.args[0]);
+      if (Number.isSafeInteger(bytes) && bytes >= 0) conf.limitRequestBody = setting(bytes, d);
       return;
     }
     case "rewriteengine":
@@ -563,10 +579,14 @@ export function mergeDirConf(base: DirConf, next: DirConf): DirConf {
   } else out.options = base.options;
   out.directoryIndex = next.directoryIndex ?? base.directoryIndex;
   out.allowOverride = next.allowOverride ?? base.allowOverride;
+  out.limitRequestBody = next.limitRequestBody ?? base.limitRequestBody;
   if (next.rewrite) {
     out.rewrite = {
       engine: next.rewrite.engine ?? base.rewrite?.engine,
       inherit: next.rewrite.inherit,
+      ...((next.rewrite.base ?? base.rewrite?.base) !== undefined
+        ? { base: next.rewrite.base ?? base.rewrite?.base }
+        : {}),
       rules: next.rewrite.inherit
         ? [...next.rewrite.rules, ...(base.rewrite?.rules ?? [])]
         : next.rewrite.rules,

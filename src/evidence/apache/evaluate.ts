@@ -4,6 +4,7 @@
 // authentication, per-directory rewrite, then mod_dir / mod_autoindex.
 
 import { existsSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
 import { InputError } from "../../errors.js";
 import {
   type ConfigContext,
@@ -11,8 +12,11 @@ import {
   type ConfigRequest,
   type DirectiveRef,
   newDecision,
+  requestBodyBytes,
 } from "../config-decision.js";
+import { basicCredentials, checkHtpasswd } from "../htpasswd.js";
 import { type AuthzResult, applyAuthz, checkAccessCompat, runSetEnvIf, satisfyOf } from "./authz.js";
+import type { RewriteConf as PerDirRewrite, RewriteRuleDef } from "./dirconf.js";
 import { buildDirConf, type DirConf, type RewriteConf, ref } from "./dirconf.js";
 import type { RequestFacts } from "./facts.js";
 import { toRegExp } from "./facts.js";
@@ -151,7 +155,33 @@ export function evaluateApache(
     if (rwOutcome) return rwOutcome;
     if (first.mapped.redirect)
       return allow(first.mapped.redirect, ["a Redirect answers before access control"]);
+    const trace = traceAnswer(scope, method);
+    if (trace) return trace;
+    let internalRedirects = 0;
     return decidePath(normalized, 0);
+
+    /** The request's body against LimitRequestBody, once the rest lets it through (httpd reads the body in the handler). */
+    function bodyLimit(conf: DirConf, outcome: Outcome): Outcome {
+      const limit = conf.limitRequestBody;
+      const size = requestBodyBytes(request);
+      if (outcome.decision !== "allow" || !limit || limit.value === 0 || size === null) return outcome;
+      if (size <= limit.value) return outcome;
+      return deny(413, limit.ref, "server-config", [
+        `the body (${size} bytes) is larger than \`LimitRequestBody ${limit.value}\` at ${where(limit.ref)}: raise it there or send a smaller body`,
+      ]);
+    }
+
+    /** A per-directory rewrite to a local URL (the front-controller pattern) is an internal redirect: follow it. */
+    function followRewrite(rule: RewriteRuleDef, rw: PerDirRewrite | undefined): Outcome | null {
+      const target = perdirTarget(rule, rw);
+      if (target === null) return null;
+      const line = `\`RewriteRule ${rule.ref.args.join(" ")}\` at ${rule.ref.file}:${rule.ref.line}`;
+      // httpd's LimitInternalRecursion (10) ends a rewrite loop with 500.
+      if (++internalRedirects > 10)
+        return deny(500, rule.ref, "server-config", [`${line} loops: more than 10 internal redirects`]);
+      const next = decidePath(target, 0);
+      return { ...next, notes: [`${line} rewrites the request to ${target} (followed)`, ...next.notes] };
+    }
 
     function decidePath(uriPath: string, depth: number): Outcome {
       const w = walkFor(uriPath);
@@ -175,6 +205,10 @@ export function evaluateApache(
         const name = f.filename ?? "";
         return name.startsWith(rule.perdir) ? name.slice(rule.perdir.length) : null;
       });
+      if (perdir.kind === "rewritten") {
+        const followed = followRewrite(perdir.rule, conf.rewrite);
+        if (followed) return followed;
+      }
       const perdirOutcome = rewriteOutcome(perdir, "directory");
       if (perdirOutcome) return perdirOutcome;
       if (w.isDirectory && depth === 0) {
@@ -183,11 +217,11 @@ export function evaluateApache(
         return directoryIndex(uriPath, w, conf, authz, depth);
       }
       if (w.mapped.diskKnown && !w.exists)
-        return {
+        return bodyLimit(conf, {
           ...authz,
           notes: [...authz.notes, `${w.mapped.filename} does not exist: httpd answers 404`],
-        };
-      return authz;
+        });
+      return bodyLimit(conf, authz);
     }
 
     function directoryIndex(
@@ -345,7 +379,11 @@ export function evaluateApache(
         "a Require line needs a user but no AuthType is set: add `AuthType Basic`, `AuthName` and `AuthUserFile` in the same section",
       ]);
     }
-    const authz = hdrs?.authorization ?? "";
+    // A user:password@ in the URL reaches the server as the Authorization header curl or a browser builds.
+    const fromUrl = basicCredentials({ ...request, headers: {} });
+    const authz =
+      hdrs?.authorization ??
+      (fromUrl ? `Basic ${Buffer.from(`${fromUrl.user}:${fromUrl.password}`).toString("base64")}` : "");
     const scheme = authz.split(/\s+/)[0]?.toLowerCase() ?? "";
     const userFile = conf.authUserFile ? ` (AuthUserFile ${conf.authUserFile.value})` : "";
     if (scheme !== authType.value.toLowerCase()) {
@@ -353,18 +391,39 @@ export function evaluateApache(
         `this location requires a login (AuthType ${authType.value} at ${authType.ref.file}:${authType.ref.line}${userFile}): send ${authType.value} credentials`,
       ]);
     }
-    const valid = f.oracle.ask(
-      "credentials-valid",
-      `whether the ${authType.value} credentials sent are valid${userFile}`,
-    );
+    const checked = checkBasic(conf, authType.value);
+    const valid =
+      checked.kind === "match" ||
+      (checked.kind === "unknown" &&
+        f.oracle.ask(
+          "credentials-valid",
+          `whether the ${authType.value} credentials sent are valid${userFile}${checked.reason ? ` (${checked.reason})` : ""}`,
+        ));
     if (!valid) {
-      return deny(401, requireLine(section), "credentials-invalid", [
-        `the credentials are not accepted${userFile}: check user name and password`,
-      ]);
+      const file = conf.authUserFile?.value ?? "";
+      const who = basicUser(authz) ?? "";
+      const fix =
+        checked.kind === "mismatch"
+          ? `the password sent for user "${who}" does not match its ${checked.scheme} hash at ${file}:${checked.line}: send the right password or reset it with htpasswd`
+          : checked.kind === "no-user"
+            ? `user "${who}" is not in ${file}${conf.authUserFile ? ` (AuthUserFile at ${where(conf.authUserFile.ref)})` : ""}: add it with htpasswd or log in as a user listed there`
+            : `the credentials are not accepted${userFile}: check user name and password`;
+      return deny(401, requireLine(section), "credentials-invalid", [fix]);
     }
     const user = basicUser(authz) ?? "user";
     const after = core(true, user);
     return after === "declined" ? deny(401, requireLine(section), "credentials-invalid", []) : after;
+  }
+
+  /** Basic credentials against AuthUserFile (relative to ServerRoot); "unknown" when this machine cannot tell. */
+  function checkBasic(
+    conf: DirConf,
+    scheme: string,
+  ): ReturnType<typeof checkHtpasswd> | { kind: "unknown"; reason: string | null } {
+    const creds = basicCredentials(request);
+    const file = conf.authUserFile?.value;
+    if (scheme.toLowerCase() !== "basic" || !creds || !file) return { kind: "unknown", reason: null };
+    return checkHtpasswd(isAbsolute(file) ? file : join(config.serverRoot, file), file, creds);
   }
 
   function accessDenied(
@@ -644,4 +703,33 @@ function aliasMatches(alias: string, uri: string): boolean {
   const a = alias.replace(/\/{2,}/g, "/");
   if (a.endsWith("/")) return uri.startsWith(a);
   return uri === a || uri.startsWith(`${a}/`);
+}
+
+/**
+ * TRACE is answered by httpd's core in map_to_storage, before any access
+ * check: 405 with `TraceEnable Off` (the vhost's setting over the main
+ * server's), else the echo.
+ */
+function traceAnswer(scope: ServerScope, method: string): Outcome | null {
+  if (method !== "TRACE") return null;
+  const last = (nodes: ApacheNode[]) => directives(nodes, "traceenable").at(-1);
+  const d = (scope.vhost ? last(scope.vhost.children) : undefined) ?? last(scope.main);
+  if (d && (d.args[0] ?? "").toLowerCase() === "off") {
+    return deny(405, ref(d), "server-config", [
+      `\`TraceEnable Off\` at ${d.file}:${d.line} refuses TRACE (a diagnostic method browsers never send): use GET or POST`,
+    ]);
+  }
+  return allow(d ? ref(d) : null, [
+    "httpd's core answers TRACE itself (an echo of the request) before access control",
+  ]);
+}
+
+/** The URL-path a per-directory substitution leads to: "/x" as it is, "x" under RewriteBase; null when it needs captures. */
+function perdirTarget(rule: RewriteRuleDef, rw: { base?: string } | undefined): string | null {
+  const sub = rule.substitution;
+  if (sub === "-" || /[$%]/.test(sub) || /^[a-z][a-z0-9+.-]*:\/\//i.test(sub)) return null;
+  const path = sub.split("?")[0] ?? sub;
+  if (path.startsWith("/")) return normalizePath(path);
+  if (rw?.base === undefined) return null;
+  return normalizePath(`${rw.base.replace(/\/*$/, "/")}${path}`);
 }

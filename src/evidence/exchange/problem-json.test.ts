@@ -58,3 +58,34 @@ describe("problemJsonEvidence", () => {
     expect(json({})).toEqual([]);
   });
 });
+
+describe("problem types declared by the application (urn:why403:cause:)", () => {
+  it("a why403 problem type is one decisive fact for its cause, with the reason", () => {
+    const ev = json(
+      {
+        type: "urn:why403:cause:app-logic",
+        title: "Refused by a business rule",
+        status: 403,
+        detail: "Your plan does not allow more than 3 projects",
+        cause: "app-logic",
+        reason: "plan-limit",
+        requestId: "r-1",
+      },
+      "application/problem+json",
+    );
+    expect(ev).toHaveLength(1);
+    expect(ev[0]?.weights).toEqual({ "app-logic": 10 });
+    expect(ev[0]?.data).toMatchObject({ declaredCause: "app-logic", reason: "plan-limit" });
+    expect(ev[0]?.fact).toContain('reason "plan-limit"');
+  });
+  it("an unknown cause in the type, or a plain JSON body, is read as ordinary words", () => {
+    const unknown = json(
+      { type: "urn:why403:cause:made-up", detail: "rate limit hit" },
+      "application/problem+json",
+    );
+    expect(unknown[0]?.data?.declaredCause).toBeUndefined();
+    expect(top(unknown[0]?.weights ?? {})).toBe("rate-limit");
+    const notProblem = json({ type: "urn:why403:cause:waf", detail: "Your plan does not allow that" });
+    expect(notProblem[0]?.data?.declaredCause).toBeUndefined();
+  });
+});

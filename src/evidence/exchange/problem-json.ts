@@ -1,7 +1,7 @@
 // JSON error bodies: RFC 9457 problem details and the usual ad-hoc shapes
 // ({error, message, code, detail, errors[]}, Google's {error:{status,errors[]}}).
 // Words in the message lend modest weight to causes; the message is the fact.
-import type { CauseId, Evidence, Exchange } from "../../model.js";
+import { CAUSE_IDS, type CauseId, type Evidence, type Exchange } from "../../model.js";
 import { redactText } from "../../redact.js";
 import { bodyText, clip, contentType } from "./_http.js";
 
@@ -171,8 +171,43 @@ export function parseErrorBody(ex: Exchange): Extracted | null {
   return out;
 }
 
+/** Problem type of a refusal the application explains itself (why403/express|fastify|hono). */
+const DECLARED_TYPE = /^urn:why403:cause:([a-z-]+)$/;
+/** The application's own word on its refusal outweighs every inference (~6 is decisive). */
+const DECLARED_WEIGHT = 10;
+
+/**
+ * A problem+json answer typed urn:why403:cause:<cause> is the application's own
+ * statement of why it refused: one decisive fact, nothing inferred from its words.
+ */
+function declaredEvidence(ex: Exchange, body: Extracted): Evidence | null {
+  const cause = DECLARED_TYPE.exec(body.type ?? "")?.[1];
+  if (!body.isProblem || !cause || !(CAUSE_IDS as readonly string[]).includes(cause)) return null;
+  const doc = parseObject(bodyText(ex.response));
+  const reason = typeof doc.reason === "string" ? clip(redactText(doc.reason), 80) : null;
+  const detail = typeof doc.detail === "string" ? clip(redactText(doc.detail), 240) : null;
+  const requestId = typeof doc.requestId === "string" ? clip(doc.requestId, 128) : null;
+  return {
+    source: "response",
+    fact: `The application explains its refusal (problem type urn:why403:cause:${cause}${reason ? `, reason "${reason}"` : ""})${detail ? `: "${detail}"` : ""}.`,
+    weights: { [cause]: DECLARED_WEIGHT },
+    data: { declaredCause: cause, reason, detail, requestId, type: body.type },
+  };
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 export function problemJsonEvidence(ex: Exchange): Evidence[] {
   const body = parseErrorBody(ex);
+  const declared = body ? declaredEvidence(ex, body) : null;
+  if (declared) return [declared];
   if (!body || (body.messages.length === 0 && body.codes.length === 0)) return [];
   const weights: Partial<Record<CauseId, number>> = {};
   const add = (cause: CauseId, w: number) => {

@@ -5,7 +5,10 @@
 // file is an InputError. Joins across files reach back JOIN_WINDOW requests.
 import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
+import { evaluateApache, parseApacheConfig } from "../apache/index.js";
+import { evaluateNginx, parseNginxConfig } from "../nginx/index.js";
 import { accessRecordFromBytes } from "./access.js";
+import { AddressRuleEvidence, type ConfigEvaluator, isAddressOrBlanket } from "./address-rule.js";
 import { BoundedCounter } from "./counter.js";
 import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { withTightHeap } from "./gc-pacing.js";
@@ -110,7 +113,7 @@ async function scanFile(
  * only when the prefilter cannot rule out that it yields a record (the first
  * lines always are, to name the file's format).
  */
-class FileScan implements LineSink {
+export class FileScan implements LineSink {
   readonly dispatcher: LineDispatcher;
   readonly tally = new FormatTally();
   private readonly prefilter: LinePrefilter;
@@ -222,25 +225,85 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
   const pathsCount = new BoundedCounter();
   const clients = new BoundedCounter();
   const rules = new BoundedCounter();
-  const entries: LogsReport["entries"] = [];
+  const entries: Array<LogsReport["entries"][number] | null> = [];
   let denials = 0;
-  const files = await scanLogs(paths, options, (j) => {
+  const count = (j: Joined, slot: number | null) => {
     const a = j.rec;
     denials++;
     byCause[a.cause] = (byCause[a.cause] ?? 0) + 1;
     if (a.path) pathsCount.add(pathOnly(a.path));
     if (a.client) clients.add(a.client);
     for (const r of a.rules) rules.add(r);
-    if (entries.length < limit) entries.push(toEntry(j));
+    if (slot !== null) entries[slot] = toEntry(j);
+    else if (entries.length < limit) entries.push(toEntry(j));
+  };
+  // Address rule or blanket deny: held back until the rest of the evidence is in (address-rule.ts).
+  const addressRules = new AddressRuleEvidence(configEvaluator(options));
+  const held: Array<[Joined, number | null]> = [];
+  // Beyond MAX_HELD they are counted at once, per path and cause, and moved once the path is settled.
+  const overflow = new Map<string, Map<LogCause, number>>();
+  const files = await scanLogs(paths, options, (j) => {
+    if (isAddressOrBlanket(j.rec)) {
+      addressRules.note(j);
+      if (held.length < MAX_HELD) {
+        // Its place in the entries is kept, so they stay in log order.
+        const slot = entries.length < limit ? entries.push(null) - 1 : null;
+        held.push([j, slot]);
+        return;
+      }
+      if (j.rec.path && addressRules.tracks(j.rec.path)) tally(overflow, j.rec.path, j.rec.cause);
+    }
+    count(j, null);
   });
+  if (held.length > 0) {
+    await addressRules.gatherAllowed(files);
+    for (const [j, slot] of held) {
+      addressRules.decide(j);
+      count(j, slot);
+    }
+    for (const [path, causes] of overflow) {
+      const verdict = addressRules.byLogs(path);
+      if (!verdict) continue;
+      for (const [cause, n] of causes) {
+        byCause[cause] = (byCause[cause] ?? 0) - n;
+        if (byCause[cause] === 0) delete byCause[cause];
+        byCause[verdict.cause] = (byCause[verdict.cause] ?? 0) + n;
+      }
+    }
+  }
   return {
     schema: "why403.logs/v1",
     files,
     denials,
     byCause: sortCauses(byCause),
     top: { paths: pathsCount.top(TOP_N), clients: clients.top(TOP_N), rules: rules.top(TOP_N) },
-    entries,
+    entries: entries.filter((e): e is LogsReport["entries"][number] => e !== null),
   };
+}
+
+/** Held-back address-or-blanket denials at most (listed entries come from these). */
+const MAX_HELD = 10_000;
+
+function tally(overflow: Map<string, Map<LogCause, number>>, path: string, cause: LogCause): void {
+  const key = pathOnly(path);
+  let causes = overflow.get(key);
+  if (!causes) {
+    causes = new Map();
+    overflow.set(key, causes);
+  }
+  causes.set(cause, (causes.get(cause) ?? 0) + 1);
+}
+
+function configEvaluator(options: LogsOptions): ConfigEvaluator | null {
+  if (options.nginxConf) {
+    const config = parseNginxConfig(options.nginxConf);
+    return (req) => evaluateNginx(config, req);
+  }
+  if (options.apacheConf) {
+    const config = parseApacheConfig(options.apacheConf);
+    return (req) => evaluateApache(config, req);
+  }
+  return null;
 }
 
 function sortCauses(byCause: Partial<Record<LogCause, number>>): Partial<Record<LogCause, number>> {

@@ -2,6 +2,7 @@
 // logging and the like. A line is a denial when a status field says 401/403/…,
 // or, without a status, when a warning-or-worse message says "forbidden",
 // "CSRF", "denied" and the like.
+import type { CauseId } from "../../model.js";
 import { causeFromStatus, causeFromWords, DENIAL_WORDS } from "./classify.js";
 import { addId, clientAddress, clip, isRefusalStatus, makeRecord, pathOnly } from "./record.js";
 import { parseAnyTime } from "./time.js";
@@ -148,7 +149,7 @@ export function parseAppJson(doc: Json, file: string, n: number, format: string)
     addId(rec, id);
     rec.requestId = id;
   }
-  const byWords = causeFromWords(words);
+  const byWords = businessRuleAgainstStatus(causeFromWords(words), rec.status);
   if (byWords) {
     rec.cause = byWords;
     rec.strength = STRENGTH.words;
@@ -168,4 +169,14 @@ function pathOnlyKeepQuery(target: string): string {
   const p = pathOnly(target);
   const q = target.indexOf("?");
   return q === -1 ? p : p + target.slice(q);
+}
+
+/**
+ * A business-rule message ("exceeds the per-order limit", "the resource is
+ * locked") on a line whose status says credentials (401), CSRF (419) or a rate
+ * (429): the status is the stronger evidence, the words are dropped.
+ */
+function businessRuleAgainstStatus(cause: CauseId | null, status: number | null): CauseId | null {
+  if (cause === "app-logic" && (status === 401 || status === 419 || status === 429)) return null;
+  return cause;
 }

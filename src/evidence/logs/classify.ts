@@ -14,7 +14,7 @@ const WORD_RULES: Array<[CauseId, RegExp]> = [
   ["bot-protection", /\bbot\b|captcha|challenge (failed|required)|automated traffic/i],
   [
     "rate-limit",
-    /rate.?limit|too many requests|quota|throttl|limiting (requests|connections)|retry.?after|slow down/i,
+    /rate.?limit|too many requests|quota|throttl|limiting (requests|connections)|retry.?after|slow down|request limit|requests? per (second|minute|hour)/i,
   ],
   ["cors", /\bcors\b|origin (is )?not allowed|disallowed origin|cross-origin/i],
   [
@@ -32,7 +32,7 @@ const WORD_RULES: Array<[CauseId, RegExp]> = [
   ["fs-permission", /\(13: permission denied\)|\beacces\b|search permissions are missing/i],
   [
     "app-logic",
-    /business rule|invalid state|not allowed in (this )?state|insufficient (funds|balance|stock)|already (exists|submitted|closed|paid)|locked|closed|policy violation|cannot be (changed|modified|deleted)|limit reached/i,
+    /business.?rule|rule.?violation|invalid state|not allowed in (this )?state|insufficient (funds|balance|stock|credit)|not enough (stock|funds|balance|credit)|out of stock|already (exists|submitted|closed|paid|cancell?ed)|locked|closed|policy violation|cannot be (changed|modified|deleted|cancell?ed)|limit reached|exceeds? (the |its |your )?[\w-]*\s?(limit|maximum)|per-\w+ (limit|maximum)/i,
   ],
 ];
 

@@ -5,10 +5,18 @@ import { parseAccessLine, sniffAccess } from "./access.js";
 import { isApacheErrorLine, parseApacheErrorLine } from "./apache-error.js";
 import { appFlavour, parseAppJson } from "./app-json.js";
 import { isAuditBoundary, isAuditJson, parseAuditJson, SerialAuditParser } from "./audit.js";
+import { DECISION_FORMAT, isDecisionLine, parseDecisionLine } from "./decision.js";
 import type { LogLine } from "./lines.js";
 import { type CompiledFormat, parseCustomLine } from "./log-format.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
+import { parseFreeText, parseJsonFormats, parseRuleFormats } from "./rule-record.js";
+import { type Peeled, peelJson, peelText } from "./rules.js";
+import { parseAnyTime } from "./time.js";
 import type { LogRecord } from "./types.js";
+
+/** Envelopes peeled off one line at most (a CRI line holding a syslog line, …). */
+const MAX_WRAPPERS = 3;
+
 import { parseWafLine } from "./waf.js";
 
 export interface LineResult {
@@ -50,7 +58,7 @@ export class LineDispatcher {
     return rec ? [rec] : [];
   }
 
-  private single(text: string, n: number): LineResult {
+  private single(text: string, n: number, depth = 0): LineResult {
     const file = this.file;
     if (text.trim() === "") return { format: "empty", records: [] };
     for (const fmt of this.custom) {
@@ -61,6 +69,11 @@ export class LineDispatcher {
     if (first === 0x7b /* { */) {
       const doc = parseJson(text);
       if (doc) {
+        if (isDecisionLine(doc)) return one(DECISION_FORMAT, parseDecisionLine(doc, file, n));
+        const wrapped = depth < MAX_WRAPPERS ? peelJson(doc) : null;
+        if (wrapped) return this.unwrapped(wrapped, n, depth);
+        const shaped = parseJsonFormats(doc, file, n);
+        if (shaped) return one(shaped.format, shaped.record);
         if (isAuditJson(doc))
           return one("modsec-audit-json", parseAuditJson(doc, file, n, "modsec-audit-json"));
         const format = `json-${appFlavour(doc)}`;
@@ -80,7 +93,24 @@ export class LineDispatcher {
     }
     const waf = parseWafLine(text, file, n, "waf-text");
     if (waf) return one("waf-text", waf);
+    const ruled = parseRuleFormats(text, file, n);
+    if (ruled) return one(ruled.format, ruled.record);
+    const wrapped = depth < MAX_WRAPPERS ? peelText(text) : null;
+    if (wrapped) return this.unwrapped(wrapped, n, depth);
+    const free = parseFreeText(text, file, n);
+    if (free) return one(free.format, free.record);
     return { format: "unknown", records: [] };
+  }
+
+  /** The line inside a syslog/journald/container envelope, read as a line of its own. */
+  private unwrapped(w: Peeled, n: number, depth: number): LineResult {
+    const inner = this.single(w.inner, n, depth + 1);
+    if (inner.format === "unknown" || inner.format === "empty") {
+      return { format: `${w.wrapper}:unknown`, records: [] };
+    }
+    const time = w.time ? parseAnyTime(w.time) : null;
+    for (const rec of inner.records) rec.time ??= time;
+    return { format: inner.format, records: inner.records };
   }
 }
 

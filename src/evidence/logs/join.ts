@@ -103,6 +103,21 @@ export class Joiner {
     return files;
   }
 
+  /** The sequence number the next new request will get. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Finalises the open requests that arrived before `seq` (watch: those older than its join window). */
+  finaliseBefore(seq: number): void {
+    while (this.head < this.queue.length) {
+      const j = this.queue[this.head];
+      if (j && j.seq >= seq) break;
+      this.queue[this.head++] = null;
+      if (j) this.finalise(j);
+    }
+  }
+
   /** Finalises everything still open (end of input). */
   flush(): void {
     pool.clear();
@@ -191,6 +206,7 @@ export class Joiner {
       if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(pooled(r));
     if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
+    a.reason ??= rec.reason;
     if (
       rec.strength > a.strength ||
       (rec.strength === a.strength && rec.denied && !a.denied && rec.kind !== "access")
@@ -365,6 +381,7 @@ export function toEntry(j: Joined): LogEntry {
     }
   }
   if (a.statusInferred) entry.statusInferred = true;
+  if (a.reason) entry.reason = a.reason;
   return entry;
 }
 

@@ -1,24 +1,18 @@
-// The line rules of the single-line formats as one plain value: what the local
-// parsers run and what the ClickHouse query is generated from. A rule is a
-// pattern, the fields it extracts (by group number) and the cause it means.
-// The parsers keep the patterns; this module only gathers them, so that a rule
-// changed in a parser changes the SQL too (one source of truth).
+// The line rules the ClickHouse query is generated from, as one plain value.
+// The error-log formats and their refusal messages come from the rule files
+// (data/logs/formats/*.json, data/logs/messages/*.json, compiled by rules.ts):
+// the very objects the local parsers run, so a rule changed there changes the
+// SQL too (one source of truth, no second list). The access line, the status
+// causes and the WAF patterns are the exported patterns of their parsers.
 import type { CauseId } from "../../model.js";
 import { REFUSAL_STATUSES } from "../../model.js";
 import { ACCESS_RE, ID_FIELD } from "./access.js";
-import {
-  APACHE_CLIENT_RE,
-  APACHE_CODE_RE,
-  APACHE_CODE_RULES,
-  APACHE_ERROR_LINE_RE,
-  APACHE_PID_RE,
-  APACHE_REFERER_RE,
-} from "./apache-error.js";
 import { RATE_RULE_FAMILY_RE, STATUS_CAUSES } from "./classify.js";
-import { NGINX_CONTEXT_RE, NGINX_ERROR_LINE_RE, NGINX_ERROR_RULES } from "./nginx-error.js";
 import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
+import { type CompiledFormat, formatById } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
 import {
+  WAF_ACTION_RE,
   WAF_CLIENT_RE,
   WAF_DISRUPTIVE_PREFIXES,
   WAF_LINE_TIME_RE,
@@ -27,12 +21,32 @@ import {
   wafFieldPattern,
 } from "./waf.js";
 
-/** A message rule: when `pattern` matches the message, the line is a refusal for `cause`. */
-export interface MessageRule {
-  pattern: RegExp;
-  cause: CauseId;
-  /** The status the message implies, or null (the access line says it). */
+/** A message rule of a data format, as the SQL needs it. */
+export interface DataRule {
+  /** Family and rule id (for error messages and tests). */
+  id: string;
+  /** Unanchored unless it says ^; null: the rule holds on its `where` alone. */
+  match: RegExp | null;
+  /** The field `match` runs on. */
+  on: string;
+  /** Every pattern must find in its field. */
+  where: Array<[string, RegExp]>;
+  /** Fields the rule reads from its own match (name → group). */
+  fields: Record<string, number>;
+  /** null: recognised and not a refusal; "by-status": the status names the cause. */
+  cause: CauseId | "by-status" | null;
   status: number | null;
+}
+
+/** A line format of the rule files: its header pattern, fields and rules. */
+export interface DataFormat {
+  id: string;
+  line: RegExp;
+  /** Field name → group number of `line`. */
+  fields: Record<string, number>;
+  /** Field name → [source field, pattern whose group 1 is the value]. */
+  extract: Record<string, [string, RegExp]>;
+  rules: DataRule[];
 }
 
 export interface LineRules {
@@ -46,29 +60,18 @@ export interface LineRules {
     /** key=value request ids in the trailing fields (group 1 key, 2 raw value, 3 quoted value). */
     idField: RegExp;
   };
-  nginxError: {
-    /** Whole line; groups: 1 time, 6 message. */
-    line: RegExp;
-    /** In the message; groups: 1 client, 3 request line. */
-    context: RegExp;
-    rules: MessageRule[];
-  };
-  apacheError: {
-    /** Whole line; groups: 1 time, 4 message. */
-    line: RegExp;
+  /** data/logs/formats/nginx-error.json with its message families. */
+  nginxError: DataFormat;
+  /** data/logs/formats/apache-error.json with its message families. */
+  apacheError: DataFormat & {
     /** Group 1 month name, 2 day, 3-5 h:m:s, 7 year (local time). */
     time: RegExp;
-    pidPrefix: RegExp;
-    client: RegExp;
-    referer: RegExp;
-    /** "AH01630: …": group 1 the code. */
-    code: RegExp;
-    /** `uri`: group 1 the URL the message names. */
-    rules: Array<{ code: string; cause: CauseId; status: number; uri?: RegExp }>;
   };
   waf: {
-    /** Group 1 the engine, group 2 the action. */
+    /** Where the WAF part of a message starts. */
     marker: RegExp;
+    /** Group 1 the action ("Warning.", "Access denied", …). */
+    action: RegExp;
     disruptivePrefixes: string[];
     status: RegExp;
     client: RegExp;
@@ -82,7 +85,27 @@ export interface LineRules {
   requestLine: RegExp;
 }
 
-/** The rules of the built-in single-line formats. */
+/** A compiled data format as the SQL generator reads it. */
+export function dataFormat(f: CompiledFormat): DataFormat {
+  if (!f.re) throw new Error(`log format ${f.spec.id} has no line pattern to push down`);
+  return {
+    id: f.spec.id,
+    line: f.re,
+    fields: Object.fromEntries(f.fields),
+    extract: Object.fromEntries(f.extract.map(([name, from, re]) => [name, [from, re]])),
+    rules: f.rules.map((r) => ({
+      id: `${r.family.family}/${r.spec.id}`,
+      match: r.re,
+      on: r.on,
+      where: r.where,
+      fields: r.spec.fields,
+      cause: r.cause,
+      status: r.spec.status,
+    })),
+  };
+}
+
+/** The rules of the formats pushed into ClickHouse. */
 export const LINE_RULES: LineRules = {
   access: {
     line: ACCESS_RE,
@@ -92,22 +115,11 @@ export const LINE_RULES: LineRules = {
     statusCauses: STATUS_CAUSES,
     idField: ID_FIELD,
   },
-  nginxError: {
-    line: NGINX_ERROR_LINE_RE,
-    context: NGINX_CONTEXT_RE,
-    rules: NGINX_ERROR_RULES.map((r) => ({ pattern: r.re, cause: r.cause, status: r.status })),
-  },
-  apacheError: {
-    line: APACHE_ERROR_LINE_RE,
-    time: APACHE_TIME_RE,
-    pidPrefix: APACHE_PID_RE,
-    client: APACHE_CLIENT_RE,
-    referer: APACHE_REFERER_RE,
-    code: APACHE_CODE_RE,
-    rules: APACHE_CODE_RULES.map((r) => ({ code: r.code, cause: r.cause, status: r.status, uri: r.uri })),
-  },
+  nginxError: dataFormat(formatById("nginx-error")),
+  apacheError: { ...dataFormat(formatById("apache-error")), time: APACHE_TIME_RE },
   waf: {
     marker: WAF_MARKER_RE,
+    action: WAF_ACTION_RE,
     disruptivePrefixes: WAF_DISRUPTIVE_PREFIXES,
     status: WAF_STATUS_RE,
     client: WAF_CLIENT_RE,

@@ -11,6 +11,7 @@
 //   of the words some parser needs to return a record (a superset of each).
 import { REFUSAL_STATUSES } from "../../model.js";
 import { DENIAL_WORDS } from "./classify.js";
+import { ruleHints } from "./rules.js";
 import { parseClfTime } from "./time.js";
 
 const CR = 0x0d;
@@ -36,8 +37,17 @@ const STATUS_ALTERNATION = [...REFUSAL_STATUSES].join("|");
  * AH codes (all the known refusals are AH0nnnn), ModSecurity and Coraza markers.
  */
 const RECORD_HINT = new RegExp(
-  `" (?:${STATUS_ALTERNATION}) |forbidden|Permission denied|limiting (?:requests|connections)|was not found in|password mismatch|no user/password|AH0\\d{4}:|ModSecurity: |Coraza: `,
+  [
+    `[ /"](?:${STATUS_ALTERNATION}|407) `,
+    "forbidden|Permission denied|AH0\\d{4}:|ModSecurity: |Coraza: ",
+    // The literal every refusal rule of data/logs/messages/ contains.
+    ...ruleHints().map(escapeRegExp),
+  ].join("|"),
 );
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
 /** Any refusal status digits: a custom format's status field is `(\d{3})` anywhere in the line. */
 const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
 /**
@@ -46,7 +56,7 @@ const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
  * 4.03e2, 0x193), and a string ending in the first word of a two-word denial
  * phrase (the parser joins message and code with a space).
  */
-const JSON_HINT = new RegExp(`\\\\|transaction|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
+const JSON_HINT = new RegExp(`\\\\|transaction|why403\\.decision|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
 const SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)"/i;
 
 /** What accessCheck found: parse the decoded line, skip it, or build its record from `refused`. */

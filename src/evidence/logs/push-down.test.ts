@@ -1,7 +1,7 @@
 // The SQL generator's pure parts; the query itself is checked against a real
 // clickhouse-server in test/clickhouse.test.ts.
 import { describe, expect, it } from "vitest";
-import { LINE_RULES } from "./line-rules.js";
+import { type DataFormat, LINE_RULES } from "./line-rules.js";
 import { denialsQuery, onlyGroup, re2, replaceGroup, sqlIdent, sqlString } from "./push-down.js";
 
 describe("re2", () => {
@@ -17,16 +17,19 @@ describe("re2", () => {
   });
 
   it("every pattern the query is built from has an RE2 form", () => {
+    const dataPatterns = (f: DataFormat) => [
+      f.line,
+      ...Object.values(f.extract).map(([, re]) => re),
+      ...f.rules.flatMap((r) => [...(r.match ? [r.match] : []), ...r.where.map(([, re]) => re)]),
+    ];
     const patterns: RegExp[] = [
       LINE_RULES.access.line,
       LINE_RULES.access.time,
-      LINE_RULES.nginxError.line,
-      LINE_RULES.nginxError.context,
-      ...LINE_RULES.nginxError.rules.map((r) => r.pattern),
-      LINE_RULES.apacheError.line,
-      LINE_RULES.apacheError.code,
-      ...LINE_RULES.apacheError.rules.flatMap((r) => (r.uri ? [r.uri] : [])),
+      ...dataPatterns(LINE_RULES.nginxError),
+      ...dataPatterns(LINE_RULES.apacheError),
+      LINE_RULES.apacheError.time,
       LINE_RULES.waf.marker,
+      LINE_RULES.waf.action,
       LINE_RULES.waf.status,
       LINE_RULES.waf.client,
       LINE_RULES.waf.lineTime,

@@ -1,6 +1,7 @@
 // The ClickHouse query of `why403 logs --clickhouse`, generated from LINE_RULES
-// (the patterns the local parsers run), so that both paths classify a line the
-// same way. Pure: text in, SQL text out; clickhouse.ts runs it.
+// (the rule files of data/logs and the patterns the local parsers run), so that
+// both paths classify a line the same way. Pure: text in, SQL text out;
+// clickhouse.ts runs it.
 //
 // The query works in four layers, each a subquery of the next:
 //  1. lines → records: the format of each line, its cause, status, client, time
@@ -13,10 +14,13 @@
 //  4. the denials, one row each, go to a temporary table; the report's counts
 //     are read from it (only aggregates and a few example rows leave the server).
 // Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
-// fields), nginx and Apache error lines, ModSecurity/Coraza lines. Not covered
-// (counted as "unsupported" lines): JSON lines (application and audit logs),
-// multi-line audit records and custom log_format lines.
-import type { LineRules } from "./line-rules.js";
+// fields), nginx and Apache (2.2 and 2.4) error lines with every rule of their
+// message families (data/logs/formats/{nginx,apache}-error.json), ModSecurity/
+// Coraza lines. Not covered: JSON lines (application, audit, Docker/journald
+// envelopes: "unsupported"), the other data formats (HAProxy, Squid, lighttpd,
+// IIS, Envoy, free-text families), lines inside syslog/CRI envelopes, multi-line
+// audit records and custom log_format lines ("unknown").
+import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
 
 export interface PushDownTable {
   table: string;
@@ -124,12 +128,76 @@ function accessSeconds(r: LineRules): string {
 
 function apacheSeconds(r: LineRules, zone: string): string {
   const t = r.apacheError.time;
-  const stamp = group("l", r.apacheError.line, 1);
+  const stamp = fieldSql(r.apacheError, "time");
   const g = (n: number) => group("ts", t, n);
   const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(1)})))`;
   const local = `concat(${g(7)}, '-', ${pad2(month)}, '-', ${pad2(g(2))}, ' ', ${g(3)}, ':', ${g(4)}, ':', ${g(5)})`;
   return `arrayElement(arrayMap(ts -> if(match(ts, ${rx(t)}), toInt64(${epoch(local, zone)}), NULL), [${stamp}]), 1)`;
 }
+
+/**
+ * A field of a data format in SQL, as rules.ts reads it: a group of the line
+ * pattern, or an `extract` pattern's group 1 in another field ('' when absent,
+ * where the local reader has undefined). `aliases` names columns that already
+ * hold a field.
+ */
+export function fieldSql(f: DataFormat, name: string, aliases: Record<string, string> = {}): string {
+  const alias = aliases[name];
+  if (alias !== undefined) return alias;
+  const n = f.fields[name];
+  if (n !== undefined) return group("l", f.line, n);
+  const ex = f.extract[name];
+  if (ex !== undefined) return group(fieldSql(f, ex[0], aliases), ex[1], 1);
+  throw new Error(`log format ${f.id} has no field ${name}`);
+}
+
+/** The condition of one data rule: every `where` finds in its field, and `match` in field `on`. */
+function ruleCondition(f: DataFormat, rule: DataRule, aliases: Record<string, string>): string {
+  const parts = rule.where.map(([name, re]) => `match(${fieldSql(f, name, aliases)}, ${rx(re)})`);
+  if (rule.match) parts.push(`match(${fieldSql(f, rule.on, aliases)}, ${rx(rule.match)})`);
+  return parts.length ? parts.join(" AND ") : "1";
+}
+
+/** The number (1-based) of the first rule of `f` that matches, 0 for none: the first match wins, as locally. */
+function ruleIndex(f: DataFormat, aliases: Record<string, string>): string {
+  if (f.rules.length === 0) return "0";
+  return `multiIf(${f.rules.map((rule, i) => `${ruleCondition(f, rule, aliases)}, ${i + 1}`).join(", ")}, 0)`;
+}
+
+/** Field `name` as the matching rule (number in column `idx`) reads it from its own match; '' when it has none. */
+function ruleField(f: DataFormat, idx: string, name: string, aliases: Record<string, string>): string {
+  const arms = f.rules.flatMap((rule, i) => {
+    const n = rule.fields[name];
+    if (n === undefined || !rule.match) return [];
+    return [`${idx} = ${i + 1}, ${group(fieldSql(f, rule.on, aliases), rule.match, n)}`];
+  });
+  return arms.length ? `multiIf(${arms.join(", ")}, '')` : "''";
+}
+
+/** The matching rule's cause: '' for null (recognised, not a refusal); "by-status" resolved from `status`. */
+function ruleCause(f: DataFormat, idx: string, status: string, r: LineRules): string {
+  const c = `arrayElement(${arr(f.rules.map((x) => x.cause ?? ""))}, ${idx})`;
+  return `if(${c} = 'by-status', ${statusCauseSql(status, r)}, ${c})`;
+}
+
+/** True when the matching rule's cause is "by-status" (a weak, status-only reading). */
+function ruleByStatus(f: DataFormat, idx: string): string {
+  return `arrayElement(${arr(f.rules.map((x) => x.cause ?? ""))}, ${idx}) = 'by-status'`;
+}
+
+/** The status the matching rule implies (0: none). */
+function ruleStatus(f: DataFormat, idx: string): string {
+  return `toUInt16(arrayElement(${arr(f.rules.map((x) => x.status ?? 0))}, ${idx}))`;
+}
+
+/** causeFromStatus() in SQL. */
+function statusCauseSql(status: string, r: LineRules): string {
+  const sc = r.access.statusCauses;
+  return `transform(toUInt32(${status}), ${arr(sc.map(([s]) => s))}, ${arr(sc.map(([, c]) => c))}, 'unknown')`;
+}
+
+/** `re` with every capturing group made non-capturing. */
+const noGroups = (re: RegExp) => onlyGroup(re, 0);
 
 /** `re` with the body of its n-th capturing group replaced by `body`. */
 export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
@@ -174,7 +242,13 @@ function candidate(r: LineRules): string {
     .join(" OR ");
 }
 
-/** Layer 1: every row with its format and message (the part after the format's own prefix). */
+/** True when `expr` holds a ModSecurity/Coraza message with an action (parseWafMessage() gives one). */
+function wafSql(expr: string, r: LineRules): string {
+  const rest = `(${noGroups(r.waf.marker).source}.*)$`;
+  return `match(extract(${expr}, ${rx(rest)}), ${rx(r.waf.action)})`;
+}
+
+/** Layer 1: every row with its format, its rules' message (msg) and the text its WAF part is sought in (wtext). */
 function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
   const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
@@ -182,21 +256,23 @@ function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   if (t.timeColumn && t.since) where.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
   if (t.timeColumn && t.until) where.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
   const a = r.access;
+  const ap = r.apacheError;
+  const ng = r.nginxError;
   const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
+  // In the dispatcher's order: Apache error, nginx error, access, a WAF line.
   const format = `multiIf(
       match(l, '^\\\\s*$'), 'empty',
       substring(l, 1, 1) = '{', 'unsupported',
-      match(l, ${rx(r.apacheError.line)}), 'apache-error',
-      match(l, ${rx(r.nginxError.line)}), 'nginx-error',
+      match(l, ${rx(ap.line)}), 'apache-error',
+      match(l, ${rx(ng.line)}), 'nginx-error',
       match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
-      match(l, ${rx(r.waf.marker)}), 'waf-text',
+      ${wafSql("l", r)}, 'waf-text',
       'unknown')`;
-  const ap = r.apacheError;
-  const apacheMsg = `replaceRegexpOne(replaceRegexpOne(${group("l", ap.line, 4)}, ${rx(ap.pidPrefix)}, ''), ${rx(ap.referer)}, '')`;
   if (!allRows) where.push(`(${candidate(r)})`);
   return `SELECT src, n, rn, l, fmt,
-    multiIf(fmt = 'apache-error', ${apacheMsg}, fmt = 'nginx-error', ${group("l", r.nginxError.line, 6)}, l) AS msg,
-    fmt IN ('apache-error', 'nginx-error', 'waf-text') AND match(msg, ${rx(r.waf.marker)}) AS waf
+    multiIf(fmt = 'apache-error', ${fieldSql(ap, "message")}, fmt = 'nginx-error', ${fieldSql(ng, "message")}, '') AS msg,
+    multiIf(fmt = 'apache-error', ${fieldSql(ap, "rest")}, fmt = 'nginx-error', msg, l) AS wtext,
+    fmt IN ('apache-error', 'nginx-error', 'waf-text') AND ${wafSql("wtext", r)} AS waf
   FROM (
     SELECT src, n, rowNumberInAllBlocks() AS rn, l, ${format} AS fmt
     FROM (
@@ -219,25 +295,22 @@ function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   const w = r.waf;
   const ng = r.nginxError;
   const ap = r.apacheError;
-  const marker = w.marker.source;
-  const wafRest = `extract(msg, ${rx(`(${marker}.*)$`)})`;
-  const action = `replaceRegexpOne(wrest, ${rx(`^${marker}.*$`)}, '\\\\2')`;
+  const alias = { message: "msg" };
+  const wafRest = `extract(wtext, ${rx(`(${noGroups(w.marker).source}.*)$`)})`;
+  const action = `extract(wrest, ${rx(w.action)})`;
   const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
   const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
-  const nginxRule = ng.rules.length
-    ? `multiIf(${ng.rules.map((rule, i) => `match(msg, ${rx(rule.pattern)}), ${i + 1}`).join(", ")}, 0)`
-    : "0";
-  // The rules that name the URL in their message (AH01618 "… not found: /x").
-  const uriRules = ap.rules.flatMap((x, i) => (x.uri ? [`arule = ${i + 1}, ${group("msg", x.uri, 1)}`] : []));
-  const apacheUri = uriRules.length ? `multiIf(${uriRules.join(", ")}, '')` : "''";
-  const apacheRule = `indexOf(${arr(ap.rules.map((x) => x.code))}, extract(msg, ${rx(ap.code)}))`;
   const accessStatus = `toUInt16OrZero(${group("l", a.line, 8)})`;
-  const statusCause = `transform(toUInt32(astatus), ${arr(a.statusCauses.map(([s]) => s))}, ${arr(a.statusCauses.map(([, c]) => c))}, 'unknown')`;
-  const wafClient = clientSql(`extract(msg, ${rx(w.client)})`, false, r);
-  const nginxCtx = `extract(msg, ${rx(ng.context)})`;
-  const request = group("msg", ng.context, 3);
+  const wafClient = clientSql(`extract(wtext, ${rx(w.client)})`, false, r);
   const requestPath = (line: string) =>
     `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
+  const nginxRequest = requestPath(fieldSql(ng, "request", alias));
+  const nginxClient = fieldSql(ng, "client", alias);
+  const apacheClient = fieldSql(ap, "client", alias);
+  // 2.4 appends ":port" to the client, 2.2 (no module in the level) does not.
+  const apacheWithPort = `${fieldSql(ap, "module", alias)} != ''`;
+  const rulePath = (f: DataFormat, idx: string) =>
+    `arrayElement(arrayMap(p -> if(p = '-', '', p), [${ruleField(f, idx, "path", alias)}]), 1)`;
   const accessTail = group("l", a.line, 12);
   const flavour = accessFlavour(r);
   const idSource = a.idField.source;
@@ -250,42 +323,52 @@ function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
     if(waf, ${wafRest}, '') AS wrest,
     if(waf, ${disruptive}, 0) AS wdeny,
     if(waf, ${wafField("id")}, '') AS rule,
-    if(fmt = 'nginx-error' AND NOT waf, ${nginxRule}, 0) AS nrule,
-    if(fmt = 'apache-error' AND NOT waf, ${apacheRule}, 0) AS arule,
+    if(fmt = 'nginx-error' AND NOT waf, ${ruleIndex(ng, alias)}, 0) AS nrule,
+    if(fmt = 'apache-error' AND NOT waf, ${ruleIndex(ap, alias)}, 0) AS arule,
+    if(nrule > 0, ${ruleStatus(ng, "nrule")}, toUInt16(0)) AS nstatus,
+    if(arule > 0, ${ruleStatus(ap, "arule")}, toUInt16(0)) AS arstatus,
+    if(nrule > 0, ${ruleCause(ng, "nrule", "nstatus", r)}, '') AS ncause,
+    if(arule > 0, ${ruleCause(ap, "arule", "arstatus", r)}, '') AS acause,
     if(fmt = 'access', ${accessStatus}, toUInt16(0)) AS astatus,
-    multiIf(fmt = 'access', has(${arr(a.refusalStatuses)}, toUInt32(astatus)), waf, 1, nrule > 0, 1, arule > 0, 1, 0) AS rec,
+    multiIf(fmt = 'access', has(${arr(a.refusalStatuses)}, toUInt32(astatus)), waf, 1, ncause != '', 1, acause != '', 1, 0) AS rec,
     fmt = 'access' AS acc,
     multiIf(fmt = 'access', 1, waf, wdeny, 1) AS denied,
     multiIf(fmt = 'access', ${flavour}, fmt) AS format,
     multiIf(
-      fmt = 'access', ${statusCause},
+      fmt = 'access', ${statusCauseSql("astatus", r)},
       waf, if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf'),
-      nrule > 0, arrayElement(${arr(ng.rules.map((x) => x.cause))}, nrule),
-      arule > 0, arrayElement(${arr(ap.rules.map((x) => x.cause))}, arule),
+      ncause != '', ncause,
+      acause != '', acause,
       'unknown') AS cause,
-    multiIf(fmt = 'access', if(cause = 'unknown', 0, 1), 3) AS strength,
+    multiIf(
+      fmt = 'access', if(cause = 'unknown', 0, 1),
+      waf, 3,
+      nrule > 0 AND ${ruleByStatus(ng, "nrule")}, if(cause = 'unknown', 0, 1),
+      arule > 0 AND ${ruleByStatus(ap, "arule")}, if(cause = 'unknown', 0, 1),
+      3) AS strength,
     multiIf(
       fmt = 'access', toUInt16(astatus),
       waf, if(wdeny, if(toUInt16OrZero(extract(wrest, ${rx(w.status)})) = 0, toUInt16(403), toUInt16OrZero(extract(wrest, ${rx(w.status)}))), toUInt16(0)),
-      nrule > 0, toUInt16(arrayElement(${arr(ng.rules.map((x) => x.status ?? 0))}, nrule)),
-      arule > 0, toUInt16(arrayElement(${arr(ap.rules.map((x) => x.status))}, arule)),
+      nrule > 0, nstatus,
+      arule > 0, arstatus,
       toUInt16(0)) AS status,
     multiIf(
       fmt = 'access', ${clientSql(group("l", a.line, 3), false, r)},
-      fmt = 'nginx-error', if(${nginxCtx} != '', ${clientSql(nginxCtx, false, r)}, if(waf, ${wafClient}, '')),
-      fmt = 'apache-error', if(extract(msg, ${rx(ap.client)}) != '', ${clientSql(`extract(msg, ${rx(ap.client)})`, true, r)}, if(waf, ${wafClient}, '')),
+      fmt = 'nginx-error', if(${nginxClient} != '' AND ${nginxClient} != '-', ${clientSql(nginxClient, false, r)}, if(waf, ${wafClient}, '')),
+      fmt = 'apache-error', if(${apacheClient} != '' AND ${apacheClient} != '-', if(${apacheWithPort}, ${clientSql(apacheClient, true, r)}, ${clientSql(apacheClient, false, r)}), if(waf, ${wafClient}, '')),
       waf, ${wafClient},
       '') AS client,
     multiIf(
       fmt = 'access', ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`)},
-      fmt = 'nginx-error' AND ${requestPath(request)} != '', ${requestPath(request)},
+      nrule > 0 AND ${rulePath(ng, "nrule")} != '', ${rulePath(ng, "nrule")},
+      fmt = 'nginx-error' AND ${nginxRequest} != '', ${nginxRequest},
       waf, ${wafField("uri")},
-      arule > 0, ${apacheUri},
+      arule > 0, ${rulePath(ap, "arule")},
       '') AS rpath,
     multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
     multiIf(
       fmt = 'access', ${accessSeconds(r)},
-      fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${group("l", ng.line, 1)}, '/', '-')`, t.timeZone)}),
+      fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${fieldSql(ng, "time")}, '/', '-')`, t.timeZone)}),
       fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
       match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
       NULL) AS sec

@@ -15,6 +15,12 @@ export interface LogsOptions {
   path?: string;
   /** Custom nginx `log_format` / Apache `LogFormat` strings by name. */
   logFormats?: Record<string, string>;
+  /**
+   * nginx / Apache config: decides whether an "access forbidden by rule" /
+   * AH01630 refusal was an address rule or a blanket deny.
+   */
+  nginxConf?: string;
+  apacheConf?: string;
   /** Stream read for the path "-" (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
   /** Called now and then (at most every PROGRESS_INTERVAL_MS) while reading, and once at the end. */
@@ -65,6 +71,8 @@ export interface LogEntry {
   seenIn?: Array<{ file: string; line: number }>;
   /** Extension: the status was inferred from the message, not recorded. */
   statusInferred?: boolean;
+  /** Extension: the application's own reason (why403.decision/v1 lines). */
+  reason?: string;
 }
 
 export interface LogsReport {
@@ -123,6 +131,8 @@ export interface LogRecord {
   product: string | null;
   /** True when this record alone proves a refusal; WAF "Warning." lines do not. */
   denied: boolean;
+  /** The application's own reason id (why403.decision/v1 lines). */
+  reason?: string;
   /** The WAF engine ran in DetectionOnly: its matches were logged, never enforced. */
   detectionOnly?: boolean;
 }

@@ -21,13 +21,17 @@ export interface WafMessage {
   client: string | null;
 }
 
-export const WAF_MARKER_RE =
-  /\b(ModSecurity|Coraza): (Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
-
-/** The marker's second group starts with one of these for a refusal ("Warning." is not one). */
+// Exported: the ClickHouse query (push-down.ts) is generated from these same patterns.
+export const WAF_MARKER_RE = /\b(ModSecurity|Coraza): /;
+/** The action, right after the marker (v2.9+, v3, Coraza) or after the rule's tags (CRS 2 era v2). */
+export const WAF_ACTION_RE = /(Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
+/** The action starts with one of these for a refusal ("Warning." is not one). */
 export const WAF_DISRUPTIVE_PREFIXES = ["Access", "Custom"];
 export const WAF_STATUS_RE = /Access denied with code (\d{3})/;
 export const WAF_CLIENT_RE = /\[client "?([^\]"]+)"?\]/;
+/** A leading time stamp of a standalone WAF line (group 1). */
+export const WAF_LINE_TIME_RE =
+  /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/;
 
 /** `[name "value"]`: a field of a WAF message, as a pattern source (the value is group 1). */
 export function wafFieldPattern(name: string): string {
@@ -52,11 +56,13 @@ export function parseWafMessage(text: string): WafMessage | null {
   const m = WAF_MARKER_RE.exec(text);
   if (!m) return null;
   const rest = text.slice(m.index);
+  const action = WAF_ACTION_RE.exec(rest)?.[1];
+  if (action === undefined) return null;
   const code = WAF_STATUS_RE.exec(rest);
   const client = WAF_CLIENT_RE.exec(text);
   return {
     engine: m[1] === "Coraza" ? "coraza" : "modsecurity",
-    disruptive: WAF_DISRUPTIVE_PREFIXES.some((p) => (m[2] as string).startsWith(p)),
+    disruptive: WAF_DISRUPTIVE_PREFIXES.some((p) => action.startsWith(p)),
     status: code ? Number(code[1]) : null,
     ruleId: field(rest, "id"),
     msg: field(rest, "msg"),
@@ -91,10 +97,6 @@ export function applyWafMessage(rec: LogRecord, w: WafMessage): void {
   if (w.msg) parts.push(`"${w.msg}"`);
   rec.message = clip(parts.join(" "));
 }
-
-/** A leading time stamp of a standalone WAF line. */
-export const WAF_LINE_TIME_RE =
-  /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/;
 
 /** A standalone WAF line (e.g. Caddy+Coraza text) when no other parser owns the line. */
 export function parseWafLine(text: string, file: string, n: number, format: string): LogRecord | null {

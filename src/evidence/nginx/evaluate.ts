@@ -4,7 +4,7 @@
 
 import { statSync } from "node:fs";
 import { isIP } from "node:net";
-import { isAbsolute, join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { InputError } from "../../errors.js";
 import { REFUSAL_STATUSES } from "../../model.js";
 import {
@@ -14,8 +14,9 @@ import {
   type DirectiveRef,
   newDecision,
 } from "../config-decision.js";
+import { basicCredentials, checkHtpasswd, type HtpasswdCheck } from "../htpasswd.js";
 import { evalAllowDeny } from "./access.js";
-import { unknownDirectives } from "./known-directives.js";
+import { unknownDirectivesOn } from "./known-directives.js";
 import { findLocation, type LocationSpec, locationLabel, parseLocation } from "./location-select.js";
 import type { Directive, NginxConfig } from "./parser.js";
 import { pcreToRegExp } from "./regex.js";
@@ -32,6 +33,9 @@ export interface NginxDecision extends ConfigDecision {
 
 /** Most URI changes (rewrite last, index) nginx follows before answering 500. */
 const MAX_URI_CHANGES = 10;
+
+/** Unknown directives named one by one before the rest are counted. */
+const MAX_LISTED_UNKNOWN = 10;
 
 const UPSTREAM_HANDLERS = [
   "proxy_pass",
@@ -224,7 +228,6 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   if (!target) throw new InputError(`not an absolute http(s) URL: ${request.url}`);
   const method = request.method.toUpperCase();
   const decision: NginxDecision = newDecision(request, method, "allow");
-  decision.unknowns.push(...unknownDirectives(config.directives));
 
   const http = config.directives.find((d) => d.directive === "http") ?? null;
   const top: Directive[] = http?.block ?? config.directives;
@@ -280,12 +283,30 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   });
 
   let locationUncertain = false;
+  /**
+   * True when the answer comes before any module's access or content handler
+   * could act: a `return` or rewrite, `internal`, or an allow/deny or
+   * auth_basic refusal under `satisfy all`.
+   */
+  let firm = false;
   const finish = (): NginxDecision => {
+    const foreign = unknownDirectivesOn(currentLevels);
+    decision.unknowns.push(...foreign.slice(0, MAX_LISTED_UNKNOWN).map((u) => u.sentence));
+    if (foreign.length > MAX_LISTED_UNKNOWN)
+      decision.unknowns.push(`and ${foreign.length - MAX_LISTED_UNKNOWN} more unknown directives`);
     decision.unknowns.push(...ev.unknowns);
     decision.fix.push(...ev.fix);
     const u = ev.uncertainIf;
+    // A module we do not know could refuse (access phase) or answer (content
+    // phase) a request the stock modules would let through.
+    const foreignCouldAct = foreign.length > 0 && !firm;
+    if (foreignCouldAct) {
+      decision.unknowns.push(
+        `a module behind ${foreign.length === 1 ? "that directive" : "those directives"} could refuse or answer ${method} ${target.rawPath} in its access or content phase`,
+      );
+    }
     // An undecided `if` in the rewrite phase could have answered before access or content did.
-    if (locationUncertain || u) {
+    if (locationUncertain || u || foreignCouldAct) {
       decision.decision = "unknown";
       decision.status = null;
       decision.decidedBy = null;
@@ -295,6 +316,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     return decision;
   };
   const answerReturn = (r: Extract<RewriteResult, { kind: "return" }>): NginxDecision => {
+    firm = true;
     decision.status = r.status;
     decision.decidedBy = ref(r.directive);
     if (r.via) decision.context.push(contextOf(r.via));
@@ -323,6 +345,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
   let internalRedirect = serverRewrite.kind === "last";
   for (let changes = 0; ; changes++) {
     if (changes > MAX_URI_CHANGES) {
+      firm = true;
       decision.decision = "deny";
       decision.status = 500;
       decision.cause = "server-config";
@@ -344,6 +367,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
 
     const internal = finalBlock.find((d) => d.directive === "internal");
     if (internal && !internalRedirect) {
+      firm = true;
       decision.decision = "deny";
       decision.status = 404;
       decision.decidedBy = ref(internal);
@@ -390,8 +414,10 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
     const basicOn = !!authBasic && authBasic.args[0] !== "off";
     const authRequest = innermost(levels, "auth_request");
     const requestOn = !!authRequest && authRequest.args[0] !== "off";
-    const authorization = request.headers?.authorization;
-    const hasBasic = authorization !== undefined && /^basic\s/i.test(authorization);
+    const creds = basicCredentials(request);
+    const hasBasic = creds !== null;
+    const userFile = innermost(levels, "auth_basic_user_file");
+    const basicCheck: HtpasswdCheck | null = basicOn && creds ? checkUserFile(config, userFile, creds) : null;
 
     const denyByAddress = (): NginxDecision => {
       if (access.kind !== "deny") throw new Error("unreachable");
@@ -433,10 +459,19 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       decision.status = 401;
       decision.decidedBy = ref(d);
       decision.cause = "credentials-invalid";
-      const file = innermost(levels, "auth_basic_user_file");
-      ev.fix.push(
-        `send Basic credentials for realm "${d.args[0]}" that are in ${file ? `${file.args[0]} (${at(file)})` : "the auth_basic_user_file"}`,
-      );
+      const file = userFile;
+      const named = file ? `${file.args[0]} (${at(file)})` : "the auth_basic_user_file";
+      if (basicCheck?.kind === "mismatch") {
+        ev.fix.push(
+          `the password sent for user "${creds?.user}" does not match its ${basicCheck.scheme} hash at ${file?.args[0]}:${basicCheck.line}: send the right password or reset it with htpasswd`,
+        );
+      } else if (basicCheck?.kind === "no-user") {
+        ev.fix.push(
+          `user "${creds?.user}" is not in ${named}: add it with htpasswd or log in as a user listed there`,
+        );
+      } else {
+        ev.fix.push(`send Basic credentials for realm "${d.args[0]}" that are in ${named}`);
+      }
       if (request.client) {
         const holder = [...levels].reverse().find((l) => (l.block ?? []).includes(d));
         ev.fix.push(
@@ -445,7 +480,9 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       }
       return finish();
     };
-    const basicUnknown = `auth_basic at ${authBasic ? at(authBasic) : ""} checks the Basic credentials against its password file`;
+    const basicUnknown = `auth_basic at ${authBasic ? at(authBasic) : ""} checks the Basic credentials against its password file${basicCheck?.kind === "unknown" ? `, and ${basicCheck.reason}` : ""}`;
+    const basicPasses = basicCheck?.kind === "match";
+    const basicFails = basicCheck?.kind === "mismatch" || basicCheck?.kind === "no-user";
     const requestUnknown = `auth_request ${authRequest?.args[0] ?? ""} at ${authRequest ? at(authRequest) : ""} decides through a subrequest`;
 
     if (!any) {
@@ -454,21 +491,24 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
         ev.unknowns.push(access.reason);
         return finish();
       }
+      firm = true;
       if (access.kind === "deny") return denyByAddress();
-      if (basicOn && !hasBasic) return deny401();
-      if (basicOn || requestOn) {
+      if (basicOn && (!hasBasic || basicFails)) return deny401();
+      firm = false;
+      const basicPending = basicOn && !basicPasses;
+      if (basicPending || requestOn) {
         decision.decision = "unknown";
         decision.decidedBy = ref((requestOn ? authRequest : authBasic) as Directive);
-        ev.unknowns.push(basicOn ? basicUnknown : requestUnknown);
-        if (basicOn && requestOn) ev.unknowns.push(requestUnknown);
+        if (basicPending) ev.unknowns.push(basicUnknown);
+        if (requestOn) ev.unknowns.push(requestUnknown);
         return finish();
       }
     } else {
-      const anyOk = access.kind === "allow";
+      const anyOk = access.kind === "allow" || (basicOn && basicPasses);
       if (!anyOk) {
         const pending: string[] = [];
         if (access.kind === "unknown") pending.push(access.reason);
-        if (basicOn && hasBasic) pending.push(basicUnknown);
+        if (basicOn && hasBasic && !basicFails) pending.push(basicUnknown);
         if (requestOn) pending.push(requestUnknown);
         if (pending.length > 0) {
           decision.decision = "unknown";
@@ -496,7 +536,7 @@ export function evaluateNginx(config: NginxConfig, request: ConfigRequest): Ngin
       ev.unknowns.push(`${show(tryFiles)} at ${at(tryFiles)} picks the file or fallback; not followed here`);
       return finish();
     }
-    const stat = staticAnswer(ev, contentLevels, final, uri, method);
+    const stat = staticAnswer(ev, contentLevels, final, uri, method, config.nginxPrefix);
     decision.filePath = stat.filePath;
     if (stat.redirectTo) {
       uri = stat.redirectTo;
@@ -539,6 +579,7 @@ function staticAnswer(
   final: LocationSpec | undefined,
   uri: string,
   method: string,
+  nginxPrefix: string,
 ): StaticResult {
   const alias = final ? (final.directive.block ?? []).find((d) => d.directive === "alias") : undefined;
   const root = innermost(levels, "root");
@@ -550,6 +591,7 @@ function staticAnswer(
         return { filePath: null, status: null, unknown: `the alias at ${at(alias)} uses captures` };
       filePath = a.value;
     } else filePath = (alias.args[0] ?? "") + uri.slice(final.pattern.length);
+    if (!isAbsolute(filePath)) filePath = join(nginxPrefix, filePath);
   } else {
     const r = root ? ev.vars.interpolate(root.args[0] ?? "") : { value: "html" };
     if (r.value === undefined)
@@ -558,14 +600,8 @@ function staticAnswer(
         status: null,
         unknown: `the root at ${root ? at(root) : ""} needs ${r.missing}`,
       };
-    if (!isAbsolute(r.value)) {
-      return {
-        filePath: null,
-        status: null,
-        unknown: `the root "${r.value}" is relative to nginx's prefix (-p), which the config does not tell`,
-      };
-    }
-    filePath = join(r.value, uri);
+    // nginx resolves a relative root against its prefix (-p), not the config's directory.
+    filePath = join(isAbsolute(r.value) ? r.value : join(nginxPrefix, r.value), uri);
     if (uri.endsWith("/") && !filePath.endsWith("/")) filePath += "/";
   }
   const where = root ?? alias ?? final?.directive ?? null;
@@ -637,4 +673,17 @@ function staticAnswer(
     };
   }
   return { filePath, status: 200 };
+}
+
+/** Checks Basic credentials against the auth_basic_user_file (relative to the config's directory, as nginx resolves it). */
+function checkUserFile(
+  config: NginxConfig,
+  file: Directive | null,
+  creds: { user: string; password: string },
+): HtpasswdCheck {
+  const given = file?.args[0];
+  if (!given) return { kind: "unknown", reason: "no auth_basic_user_file is set (nginx answers 500)" };
+  if (given.includes("$"))
+    return { kind: "unknown", reason: `the user file ${given} at ${at(file)} names a variable` };
+  return checkHtpasswd(resolve(config.prefix, given), given, creds);
 }

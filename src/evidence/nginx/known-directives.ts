@@ -699,24 +699,33 @@ export const KNOWN_DIRECTIVES: ReadonlySet<string> = new Set([
   "zone",
 ]);
 
-/** Blocks whose entries are data (map keys, networks, MIME types), not directives. */
-const DATA_BLOCKS = new Set(["map", "geo", "types", "split_clients", "charset_map", "match"]);
+/** An unknown directive with where it sits. */
+export interface UnknownDirective {
+  directive: Directive;
+  sentence: string;
+}
 
-/** Directives no module of nginx 1.22 defines, as "`name` at file:line" sentences (at most `limit`). */
-export function unknownDirectives(directives: Directive[], limit = 10): string[] {
-  const out: string[] = [];
+/**
+ * Directives no module of nginx 1.22 defines in the blocks a request passes
+ * through (their own lines plus nested `if` and `limit_except`, not other
+ * locations or servers), each file:line once even when an include repeats it.
+ */
+export function unknownDirectivesOn(levels: Directive[]): UnknownDirective[] {
+  const seen = new Set<string>();
+  const out: UnknownDirective[] = [];
   const visit = (list: Directive[]): void => {
     for (const d of list) {
-      if (!KNOWN_DIRECTIVES.has(d.directive)) {
-        out.push(
-          `unknown directive \`${d.directive}\` at ${d.file}:${d.line}: \`nginx -t\` rejects it unless a module this server loads defines it`,
-        );
+      const key = `${d.file}:${d.line}:${d.directive}`;
+      if (!KNOWN_DIRECTIVES.has(d.directive) && !seen.has(key)) {
+        seen.add(key);
+        out.push({
+          directive: d,
+          sentence: `unknown directive \`${d.directive}\` at ${d.file}:${d.line}: \`nginx -t\` rejects it unless a module this server loads defines it`,
+        });
       }
-      if (d.block && !DATA_BLOCKS.has(d.directive)) visit(d.block);
+      if (d.block && (d.directive === "if" || d.directive === "limit_except")) visit(d.block);
     }
   };
-  visit(directives);
-  return out.length > limit
-    ? [...out.slice(0, limit), `and ${out.length - limit} more unknown directives`]
-    : out;
+  for (const level of levels) visit(level.block ?? []);
+  return out;
 }

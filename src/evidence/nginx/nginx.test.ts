@@ -363,3 +363,118 @@ describe("phases and classification", () => {
     for (const d of [blanket, list]) expect(d.fix.join(" ")).not.toMatch(/location \/(v6|list)\/x/);
   });
 });
+
+describe("data blocks, third-party directives and the prefix", () => {
+  it("reads map, geo, types, split_clients, charset_map and upstream bodies as data", () => {
+    const conf = parseNginxText(
+      [
+        "http {",
+        "  map $scheme $fcgi_https { default ''; http ''; https on; }",
+        "  geo $g { default 0; server 1; 10.0.0.0/8 1; }",
+        "  types { text/html html; location loc; }",
+        "  split_clients $remote_addr $v { 50% a; * b; }",
+        "  charset_map koi8-r utf-8 { C0 D18E; }",
+        "  upstream app { server 127.0.0.1:9000; keepalive 8; if x; }",
+        "  server { listen 80; location / { if ($fcgi_https = on) { return 403; } return 200; } }",
+        "}",
+      ].join("\n"),
+      "m.conf",
+    );
+    const map = conf.directives[0]?.block?.[0];
+    expect(map?.block?.map((d) => [d.directive, ...d.args])).toEqual([
+      ["default", ""],
+      ["http", ""],
+      ["https", "on"],
+    ]);
+    const d = evaluateNginx(conf, { method: "GET", url: "http://h/", client: null });
+    expect([d.decision, d.status, d.unknowns]).toEqual(["allow", 200, []]);
+  });
+
+  it("a data block still refuses a nested block", () => {
+    expect(() => parseNginxText("http { map $a $b { x { } } }", "m.conf")).toThrow(
+      'm.conf:1: unexpected "{" inside the "map" block',
+    );
+  });
+
+  const thirdParty = parseNginxText(
+    [
+      "http {",
+      "  server {",
+      "    listen 80;",
+      "    if ($request_method = DELETE) { return 405; }",
+      "    location ^~ /.git { return 404; }",
+      "    location /up { track_uploads proxied 30s; root /nonexistent; }",
+      "    location /other { track_uploads proxied 30s; deny all; }",
+      "    location / { root /nonexistent; }",
+      "  }",
+      "}",
+    ].join("\n"),
+    "t.conf",
+  );
+  const askT = (method: string, path: string) =>
+    evaluateNginx(thirdParty, { method, url: `http://h${path}`, client: "192.0.2.1" });
+
+  it("a third-party directive in one location leaves rewrite-phase answers decided", () => {
+    const del = askT("DELETE", "/up/x");
+    expect([del.decision, del.status, del.decidedBy?.line]).toEqual(["deny", 405, 4]);
+    expect(del.unknowns).toEqual([]);
+    const git = askT("GET", "/.git/config");
+    expect([git.decision, git.status, git.decidedBy?.line]).toEqual(["deny", 404, 5]);
+    expect(askT("GET", "/elsewhere").decision).toBe("allow");
+  });
+
+  it("makes unknown only what its module could change, and names it once", () => {
+    const up = askT("GET", "/up/x");
+    expect(up.decision).toBe("unknown");
+    expect(up.unknowns).toEqual([
+      "unknown directive `track_uploads` at t.conf:6: `nginx -t` rejects it unless a module this server loads defines it",
+      "a module behind that directive could refuse or answer GET /up/x in its access or content phase",
+    ]);
+    // A deny under `satisfy all` is final whatever another access module says.
+    const other = askT("GET", "/other");
+    expect([other.decision, other.status]).toEqual(["deny", 403]);
+  });
+
+  it("an include repeated in two places lists its unknown directive once", () => {
+    const dir = mkdtempSync(join(tmpdir(), "why403-ngx-"));
+    try {
+      writeFileSync(join(dir, "up.conf"), "track_uploads proxied 30s;\n");
+      writeFileSync(
+        join(dir, "nginx.conf"),
+        "http { server { listen 80; include up.conf; location / { include up.conf; return 200; } } }\n",
+      );
+      const d = evaluateNginx(parseNginxConfig(join(dir, "nginx.conf")), {
+        method: "GET",
+        url: "http://h/",
+        client: null,
+      });
+      expect(d.unknowns).toEqual([
+        "unknown directive `track_uploads` at up.conf:1: `nginx -t` rejects it unless a module this server loads defines it",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("resolves a relative root against nginx's prefix (-p), by default /usr/share/nginx", () => {
+    const dir = mkdtempSync(join(tmpdir(), "why403-ngx-"));
+    try {
+      mkdirSync(join(dir, "html"));
+      writeFileSync(join(dir, "html", "index.html"), "hi\n");
+      const text = "http { server { listen 80; location / { root html; index index.html; } } }";
+      const withPrefix = parseNginxText(text, "p.conf", { nginxPrefix: dir });
+      const get = evaluateNginx(withPrefix, { method: "GET", url: "http://h/index.html", client: null });
+      expect([get.decision, get.status, get.filePath]).toEqual(["allow", 200, join(dir, "html/index.html")]);
+      const post = evaluateNginx(withPrefix, { method: "POST", url: "http://h/", client: null });
+      expect([post.decision, post.status]).toEqual(["deny", 405]);
+      const stock = evaluateNginx(parseNginxText(text, "p.conf"), {
+        method: "GET",
+        url: "http://h/x",
+        client: null,
+      });
+      expect(stock.filePath).toBe("/usr/share/nginx/html/x");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

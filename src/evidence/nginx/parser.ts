@@ -26,6 +26,8 @@ export interface NginxConfig {
   file: string;
   /** Directory relative includes resolve against. */
   prefix: string;
+  /** nginx's own prefix (`nginx -p`): relative `root` and `alias` paths resolve against it. */
+  nginxPrefix: string;
   /** Every file read, in reading order. */
   files: string[];
   directives: Directive[];
@@ -33,7 +35,12 @@ export interface NginxConfig {
 
 export interface ParseOptions {
   prefix?: string;
+  /** `nginx -p DIR`; the Debian/Ubuntu build's default is /usr/share/nginx. */
+  nginxPrefix?: string;
 }
+
+/** The prefix the distribution's nginx is built with (`nginx -V`: --prefix=/usr/share/nginx). */
+export const DEFAULT_NGINX_PREFIX = "/usr/share/nginx";
 
 /** A config word quoted in a one-line message (a word may hold newlines). */
 function quoted(word: string): string {
@@ -56,6 +63,21 @@ const BLOCK_DIRECTIVES = new Set([
   "split_clients",
   "stream",
   "mail",
+]);
+
+/**
+ * Blocks whose body is data in a grammar of its own (`key value;` entries,
+ * `default`, `hostnames`, `include`…), not directives: an entry named `http`
+ * or `server` is just a key.
+ */
+export const DATA_BLOCKS: ReadonlySet<string> = new Set([
+  "map",
+  "geo",
+  "types",
+  "split_clients",
+  "charset_map",
+  "upstream",
+  "match",
 ]);
 
 /** Simple directives with a fixed argument count, to catch a missing `;` early. */
@@ -88,7 +110,8 @@ export function parseNginxConfig(path: string, options: ParseOptions = {}): Ngin
   const prefix = resolve(options.prefix ?? dirname(main));
   const state: ParseState = { prefix, files: [], stack: [] };
   const directives = parseFile(main, path, state, []);
-  return { file: path, prefix, files: state.files, directives };
+  const nginxPrefix = resolve(options.nginxPrefix ?? DEFAULT_NGINX_PREFIX);
+  return { file: path, prefix, nginxPrefix, files: state.files, directives };
 }
 
 /** Parses config text directly (no includes allowed outside the prefix check). */
@@ -96,7 +119,8 @@ export function parseNginxText(text: string, file = "nginx.conf", options: Parse
   const prefix = resolve(options.prefix ?? process.cwd());
   const state: ParseState = { prefix, files: [file], stack: [{ real: file, shown: file }] };
   const directives = parseTokens(tokenize(text, file), file, state, []);
-  return { file, prefix, files: state.files, directives };
+  const nginxPrefix = resolve(options.nginxPrefix ?? DEFAULT_NGINX_PREFIX);
+  return { file, prefix, nginxPrefix, files: state.files, directives };
 }
 
 function shownPath(abs: string, prefix: string): string {
@@ -172,6 +196,20 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
         line: tok.line,
       };
       if (includedFrom.length > 0) directive.includedFrom = includedFrom;
+      const inData = parent !== null && DATA_BLOCKS.has(parent);
+      if (inData) {
+        // Entries of a data block: only `include` has a meaning of its own.
+        if (end.kind === "{") {
+          throw new InputError(`${file}:${tok.line}: unexpected "{" inside the ${quoted(parent)} block`);
+        }
+        if (name === "include" && args.length === 1) {
+          out.push(...expandInclude(args[0] as string, file, tok.line, state, includedFrom));
+          continue;
+        }
+        directive.args = args;
+        out.push(directive);
+        continue;
+      }
       if (end.kind === "{") {
         if (name in ARG_COUNTS) {
           throw new InputError(
@@ -182,8 +220,7 @@ function parseTokens(tokens: Token[], file: string, state: ParseState, includedF
         out.push(directive);
         continue;
       }
-      // Inside `upstream`, `server` names a backend and is a simple directive.
-      if (BLOCK_DIRECTIVES.has(name) && !(name === "server" && parent === "upstream")) {
+      if (BLOCK_DIRECTIVES.has(name)) {
         throw new InputError(`${file}:${tok.line}: directive ${quoted(name)} has no opening "{"`);
       }
       const counts = ARG_COUNTS[name];

@@ -106,7 +106,9 @@ describe("investigate against local servers", () => {
     expect(posts - 1).toBe(3);
     expect(report.sideEffects.unsafe?.map((u) => u.method)).toEqual(["POST", "POST", "POST"]);
     expect(report.sideEffects.unsafe?.[0]?.why).toMatch(/decoy path not shown inert/);
-    expect(report.stoppedBecause).toMatch(/--max-unsafe 3/);
+    // The content search kept within the bound instead of being cut off by it.
+    expect(report.probes.filter((p) => p.safety === "may-execute")).toHaveLength(3);
+    expect(report.probes.some((p) => /content search/.test(p.purpose))).toBe(true);
   });
 
   it("CSRF token missing: reads the form page's token, does not resend the POST without consent", async () => {

@@ -1,0 +1,160 @@
+// From a line recognised by a data format (rules.ts) to a LogRecord.
+import { causeFromStatus } from "./classify.js";
+import { clientAddress, clip, isRefusalStatus, makeRecord, splitRequestLine } from "./record.js";
+import {
+  type CompiledFormat,
+  type Fields,
+  fillReason,
+  formatById,
+  JSON_FORMATS,
+  matchRule,
+  REGEX_FORMATS,
+  type RuleHit,
+  readFields,
+} from "./rules.js";
+import {
+  parseAnyTime,
+  parseApacheErrorTime,
+  parseClfTime,
+  parseIsoTime,
+  parseNginxErrorTime,
+} from "./time.js";
+import { type LogRecord, STRENGTH } from "./types.js";
+
+export interface RuleLine {
+  format: string;
+  /** Null: the line is in the format but records no refusal. */
+  record: LogRecord | null;
+}
+
+/** Tries the data formats (regex ones) on a line; null when none recognises it. */
+export function parseRuleFormats(text: string, file: string, n: number): RuleLine | null {
+  for (const f of REGEX_FORMATS) {
+    const fields = readFields(f, text);
+    if (fields) return { format: f.spec.id, record: recordOf(f, fields, file, n) };
+  }
+  return null;
+}
+
+const TEXT = formatById("text");
+
+/** Message families that may sit in any line (mod_evasive's syslog message, fail2ban's own log). */
+export function parseFreeText(text: string, file: string, n: number): RuleLine | null {
+  const hit = matchRule(TEXT, { message: text });
+  if (!hit || hit.rule.cause === null) return null;
+  return { format: `text:${hit.rule.family.family}`, record: recordOf(TEXT, { message: text }, file, n) };
+}
+
+/** The JSON formats (Caddy, Traefik): null when the object is none of them. */
+export function parseJsonFormats(doc: Record<string, unknown>, file: string, n: number): RuleLine | null {
+  for (const f of JSON_FORMATS) {
+    const j = f.spec.json;
+    if (!j) continue;
+    let ok = true;
+    for (const [key, re] of Object.entries(j.requires)) {
+      const v = doc[key];
+      if ((typeof v !== "string" && typeof v !== "number") || !new RegExp(re).test(String(v))) {
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) continue;
+    const fields: Fields = {};
+    for (const [name, paths] of Object.entries(j.fields)) {
+      const v = pickPath(doc, paths);
+      if (v !== null) fields[name] = v;
+    }
+    return { format: f.spec.id, record: recordOf(f, fields, file, n) };
+  }
+  return null;
+}
+
+function pickPath(doc: Record<string, unknown>, paths: string[]): string | null {
+  for (const p of paths) {
+    let cur: unknown = doc;
+    for (const key of p.split(".")) {
+      if (cur === null || typeof cur !== "object") {
+        cur = undefined;
+        break;
+      }
+      cur = (cur as Record<string, unknown>)[key];
+    }
+    if (typeof cur === "string" && cur !== "") return cur;
+    if (typeof cur === "number") return String(cur);
+  }
+  return null;
+}
+
+/** The record of a line whose fields a format read; null when it records no refusal. */
+export function recordOf(f: CompiledFormat, fields: Fields, file: string, n: number): LogRecord | null {
+  const status = fields.status !== undefined ? Number(fields.status) : null;
+  const hit = matchRule(f, fields);
+  if (hit && hit.rule.cause === null) return null;
+  if (!hit && !(f.spec.kind === "access" && isRefusalStatus(status))) return null;
+  const kind = f.spec.kind === "access" ? "access" : "error";
+  const rec = makeRecord({ file, line: n, format: f.spec.id, kind, product: f.spec.product });
+  const all = hit ? hit.fields : fields;
+  fill(rec, f, all);
+  rec.status = status;
+  if (hit) applyHit(rec, hit);
+  else {
+    rec.cause = causeFromStatus(status);
+    rec.strength = rec.cause === "unknown" ? STRENGTH.none : STRENGTH.status;
+    rec.message = clip(`${all.request ?? [all.method, all.path].filter(Boolean).join(" ")} → ${status}`);
+  }
+  rec.denied = true;
+  return rec;
+}
+
+function fill(rec: LogRecord, f: CompiledFormat, x: Fields): void {
+  if (x.time !== undefined) rec.time = parseTime(f.spec.time, x.time);
+  if (x.client !== undefined && x.client !== "-") rec.client = clientAddress(x.client, f.spec.clientHasPort);
+  if (x.request !== undefined) {
+    const req = splitRequestLine(x.request.replace(/\\"/g, '"'));
+    rec.method = req.method;
+    rec.path = req.path;
+  }
+  if (x.method !== undefined && x.method !== "-") rec.method = x.method;
+  if (x.path !== undefined && x.path !== "-") {
+    rec.path = x.query !== undefined && x.query !== "-" ? `${x.path}?${x.query}` : x.path;
+  }
+  if (x.requestId !== undefined && x.requestId !== "-") {
+    rec.ids.push(x.requestId);
+    rec.requestId = x.requestId;
+  }
+}
+
+function applyHit(rec: LogRecord, hit: RuleHit): void {
+  const spec = hit.rule.spec;
+  if (rec.status === null && spec.status !== null) {
+    rec.status = spec.status;
+    rec.statusInferred = true;
+  }
+  if (hit.rule.cause === "by-status" || hit.rule.cause === null) {
+    rec.cause = causeFromStatus(rec.status);
+    rec.strength = rec.cause === "unknown" ? STRENGTH.none : STRENGTH.status;
+  } else {
+    rec.cause = hit.rule.cause;
+    rec.strength = STRENGTH.server;
+    if (spec.also) rec.alsoCauses = { ...spec.also };
+  }
+  rec.product = hit.rule.family.product ?? rec.product;
+  rec.message = clip(fillReason(spec.reason, hit.fields, rec.status));
+}
+
+function parseTime(kind: string | undefined, s: string): Date | null {
+  switch (kind) {
+    case "apache":
+      return parseApacheErrorTime(s);
+    case "nginx":
+      return parseNginxErrorTime(s);
+    case "clf":
+      return parseClfTime(s);
+    case "iso":
+      return parseIsoTime(s);
+    case "iso-utc":
+      return parseIsoTime(/Z|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s.replace(" ", "T")}Z`);
+    default:
+      return parseAnyTime(s);
+  }
+}

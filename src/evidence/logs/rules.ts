@@ -1,0 +1,382 @@
+// Log formats and server messages as data (data/logs/). One source of truth
+// for the local reader and for the SQL the ClickHouse path generates.
+//
+// Rule format (all regexes are strings in the RE2 subset ClickHouse's
+// match()/extract() run: no lookaround, no backreferences, no named groups;
+// `\d \w \s \S` and non-capturing `(?:…)` are fine):
+//
+// data/logs/wrappers.json — envelopes peeled before a line is recognised, in order:
+//   { id, match, fields: { message: N, time?: N, host?: N, program?: N } }     (regex; group numbers)
+//   { id, json: { message: "key", time?: "key", requires: ["key", …] } }       (a JSON object line)
+// data/logs/formats/<id>.json — one line format:
+//   { id, product, kind: "access" | "error",
+//     match: header regex on the (peeled) line, fields: { name: groupNumber },
+//     extract?: { name: { from: field, match: regex with ONE group } },  (more fields, from a field's text)
+//     json?: { requires: { key: regex }, fields: { name: ["dotted.path", …] } }  (instead of match)
+//     time: "apache" | "nginx" | "clf" | "iso" | "iso-utc" | "epoch" | "any",
+//     clientHasPort?: true, messages: [family, …], examples?: [{ line, denied: false }] }
+//   Field names with a meaning: time, client, request ("METHOD target PROTO"), method,
+//   path, status, message (what message rules read by default); any other name can be
+//   used by `where`, `on` and `{name}` in reasons.
+// data/logs/messages/<family>.json — one message family:
+//   { family, product, description, rules: [rule, …] }; the first rule that matches wins.
+//   rule = { id, match?: regex, on?: field (default "message"), where?: { field: regex },
+//            fields: { name: groupNumber of match }, hint?: literal | [literal, …],
+//            cause: cause id | "by-status" | null, also?: { cause: weight },
+//            status: number | null, reason: "text with {field}", examples: [ … ] }
+//   - A rule matches when `match` finds (unanchored unless it says ^) in field `on`
+//     and every `where` regex finds in its field.
+//   - cause null: recognised, and not a refusal (nginx "delaying request").
+//     "by-status": the status names the cause (401 credentials, 429 rate-limit, …), weakly.
+//   - status: the status the message implies when the line records none (null: none implied).
+//   - hint: a literal every matching line contains (the byte prefilter and SQL can test
+//     it before the regex); rules without one are reached through a refusal status.
+//   - examples: whole lines (wrappers included) with the expected { cause, status, path?,
+//     client? } or { denied: false }; test/log-rules.test.ts runs every one.
+// To make one field of a rule a single-group regex (ClickHouse 18.16's extract()
+// returns the first group only), use singleGroup(match, n).
+import accessVhostHostFormat from "../../../data/logs/formats/access-vhost-host.json" with { type: "json" };
+import apacheErrorFormat from "../../../data/logs/formats/apache-error.json" with { type: "json" };
+import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
+import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
+import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" with { type: "json" };
+import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
+import iisFormat from "../../../data/logs/formats/iis-w3c.json" with { type: "json" };
+import lighttpdFormat from "../../../data/logs/formats/lighttpd-error.json" with { type: "json" };
+import nginxErrorFormat from "../../../data/logs/formats/nginx-error.json" with { type: "json" };
+import squidFormat from "../../../data/logs/formats/squid.json" with { type: "json" };
+import textFormat from "../../../data/logs/formats/text.json" with { type: "json" };
+import traefikFormat from "../../../data/logs/formats/traefik-json.json" with { type: "json" };
+import w3cHeaderFormat from "../../../data/logs/formats/w3c-header.json" with { type: "json" };
+import apacheAuthn from "../../../data/logs/messages/apache-authn.json" with { type: "json" };
+import apacheAuthz from "../../../data/logs/messages/apache-authz.json" with { type: "json" };
+import apacheDigest from "../../../data/logs/messages/apache-digest.json" with { type: "json" };
+import apacheFs from "../../../data/logs/messages/apache-fs.json" with { type: "json" };
+import apacheSsl from "../../../data/logs/messages/apache-ssl.json" with { type: "json" };
+import caddyMessages from "../../../data/logs/messages/caddy.json" with { type: "json" };
+import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: "json" };
+import fail2banMessages from "../../../data/logs/messages/fail2ban.json" with { type: "json" };
+import haproxyMessages from "../../../data/logs/messages/haproxy.json" with { type: "json" };
+import iisMessages from "../../../data/logs/messages/iis.json" with { type: "json" };
+import lighttpdMessages from "../../../data/logs/messages/lighttpd.json" with { type: "json" };
+import modEvasive from "../../../data/logs/messages/mod-evasive.json" with { type: "json" };
+import nginxMessages from "../../../data/logs/messages/nginx.json" with { type: "json" };
+import squidMessages from "../../../data/logs/messages/squid.json" with { type: "json" };
+import traefikMessages from "../../../data/logs/messages/traefik.json" with { type: "json" };
+import wrappersFile from "../../../data/logs/wrappers.json" with { type: "json" };
+import type { CauseId } from "../../model.js";
+
+export interface RuleExample {
+  line: string;
+  cause?: string;
+  status?: number | null;
+  path?: string;
+  client?: string;
+  denied?: boolean;
+  inner?: string;
+}
+
+export interface WrapperSpec {
+  id: string;
+  description: string;
+  match?: string;
+  fields?: Record<string, number>;
+  json?: { message: string; time?: string; requires: string[] };
+  examples: RuleExample[];
+}
+
+export interface FormatSpec {
+  id: string;
+  product: string | null;
+  kind: string;
+  description: string;
+  match?: string;
+  fields?: Record<string, number>;
+  extract?: Record<string, { from: string; match: string }>;
+  json?: { requires: Record<string, string>; fields: Record<string, string[]> };
+  time?: string;
+  clientHasPort?: boolean;
+  messages: string[];
+  examples?: RuleExample[];
+}
+
+export interface MessageRuleSpec {
+  id: string;
+  match?: string;
+  on?: string;
+  where?: Record<string, string>;
+  fields: Record<string, number>;
+  hint?: string | string[];
+  cause: string | null;
+  also?: Record<string, number>;
+  status: number | null;
+  reason: string;
+  examples: RuleExample[];
+}
+
+export interface MessageFamilySpec {
+  family: string;
+  product: string | null;
+  description: string;
+  rules: MessageRuleSpec[];
+}
+
+/** Every rule file, as data (the SQL generator and the tests read these). */
+export const WRAPPERS: WrapperSpec[] = wrappersFile.wrappers as WrapperSpec[];
+/** Line formats in the order they are tried ("text" last: it takes any line). */
+export const FORMATS: FormatSpec[] = [
+  apacheErrorFormat,
+  nginxErrorFormat,
+  haproxyHttpFormat,
+  haproxyTcpFormat,
+  squidFormat,
+  lighttpdFormat,
+  iisFormat,
+  w3cHeaderFormat,
+  envoyFormat,
+  accessVhostHostFormat,
+  caddyFormat,
+  traefikFormat,
+  textFormat,
+] as FormatSpec[];
+export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
+  apacheAuthz,
+  apacheFs,
+  apacheAuthn,
+  apacheDigest,
+  apacheSsl,
+  nginxMessages,
+  lighttpdMessages,
+  haproxyMessages,
+  squidMessages,
+  iisMessages,
+  envoyMessages,
+  caddyMessages,
+  traefikMessages,
+  modEvasive,
+  fail2banMessages,
+] as MessageFamilySpec[];
+
+// ---- compiled forms -------------------------------------------------------
+
+export interface CompiledRule {
+  spec: MessageRuleSpec;
+  family: MessageFamilySpec;
+  re: RegExp | null;
+  on: string;
+  where: Array<[string, RegExp]>;
+  cause: CauseId | "by-status" | null;
+}
+
+export interface CompiledFormat {
+  spec: FormatSpec;
+  re: RegExp | null;
+  fields: Array<[string, number]>;
+  extract: Array<[string, string, RegExp]>;
+  rules: CompiledRule[];
+}
+
+export interface CompiledWrapper {
+  spec: WrapperSpec;
+  re: RegExp | null;
+}
+
+const families = new Map(MESSAGE_FAMILIES.map((f) => [f.family, f]));
+
+function compileRule(family: MessageFamilySpec, spec: MessageRuleSpec): CompiledRule {
+  return {
+    spec,
+    family,
+    re: spec.match ? new RegExp(spec.match) : null,
+    on: spec.on ?? "message",
+    where: Object.entries(spec.where ?? {}).map(([k, v]) => [k, new RegExp(v)]),
+    cause: spec.cause as CauseId | "by-status" | null,
+  };
+}
+
+function compileFormat(spec: FormatSpec): CompiledFormat {
+  const rules: CompiledRule[] = [];
+  for (const name of spec.messages) {
+    const family = families.get(name);
+    if (!family) throw new Error(`log format ${spec.id}: no message family ${name}`);
+    for (const r of family.rules) rules.push(compileRule(family, r));
+  }
+  return {
+    spec,
+    re: spec.match ? new RegExp(spec.match) : null,
+    fields: Object.entries(spec.fields ?? {}),
+    extract: Object.entries(spec.extract ?? {}).map(([k, v]) => [k, v.from, new RegExp(v.match)]),
+    rules,
+  };
+}
+
+export const COMPILED_FORMATS: CompiledFormat[] = FORMATS.map(compileFormat);
+const byId = new Map(COMPILED_FORMATS.map((f) => [f.spec.id, f]));
+export const COMPILED_WRAPPERS: CompiledWrapper[] = WRAPPERS.map((spec) => ({
+  spec,
+  re: spec.match ? new RegExp(spec.match) : null,
+}));
+
+export function formatById(id: string): CompiledFormat {
+  const f = byId.get(id);
+  if (!f) throw new Error(`no log format ${id}`);
+  return f;
+}
+
+/** Line formats recognised by regex, in order, without the catch-all "text". */
+export const REGEX_FORMATS = COMPILED_FORMATS.filter((f) => f.re !== null && f.spec.id !== "text");
+export const JSON_FORMATS = COMPILED_FORMATS.filter((f) => f.spec.json !== undefined);
+
+export type Fields = Record<string, string>;
+
+/** The named fields of a line in format `f`, or null when it is not one. */
+export function readFields(f: CompiledFormat, text: string): Fields | null {
+  const m = f.re?.exec(text);
+  if (!m) return null;
+  const out: Fields = {};
+  for (const [name, group] of f.fields) {
+    const v = m[group];
+    if (v !== undefined) out[name] = v;
+  }
+  addExtracted(f, out);
+  return out;
+}
+
+/** The `extract` fields, each from the text of another field. */
+export function addExtracted(f: CompiledFormat, out: Fields): void {
+  for (const [name, from, re] of f.extract) {
+    const src = out[from];
+    if (src === undefined) continue;
+    const v = re.exec(src)?.[1];
+    if (v !== undefined) out[name] = v;
+  }
+}
+
+export interface RuleHit {
+  rule: CompiledRule;
+  /** The format's fields plus the rule's own. */
+  fields: Fields;
+}
+
+/** The first rule of the format's families that matches the fields, or null. */
+export function matchRule(f: CompiledFormat, fields: Fields): RuleHit | null {
+  for (const rule of f.rules) {
+    const hit = tryRule(rule, fields);
+    if (hit) return hit;
+  }
+  return null;
+}
+
+function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
+  for (const [name, re] of rule.where) {
+    const v = fields[name];
+    if (v === undefined || !re.test(v)) return null;
+  }
+  if (!rule.re) return { rule, fields };
+  const text = fields[rule.on];
+  if (text === undefined) return null;
+  const m = rule.re.exec(text);
+  if (!m) return null;
+  // The first rule that matches wins, so its fields go into the line's own object (no copy per line).
+  for (const name in rule.spec.fields) {
+    const v = m[rule.spec.fields[name] as number];
+    if (v !== undefined && v !== "") fields[name] = v;
+  }
+  return { rule, fields };
+}
+
+/** A reason template with its {field}s filled ("?" for a field the line lacks). */
+export function fillReason(template: string, fields: Fields, status?: number | null): string {
+  if (template.indexOf("{") === -1) return template;
+  return template.replace(/\{(\w+)\}/g, (_, name: string) =>
+    name === "status" && status !== undefined
+      ? status === null
+        ? "?"
+        : String(status)
+      : (fields[name] ?? "?"),
+  );
+}
+
+export interface Peeled {
+  wrapper: string;
+  inner: string;
+  time: string | null;
+}
+
+/** Peels one regex envelope (syslog, CRI, journald export) off a line, or null. */
+export function peelText(text: string): Peeled | null {
+  for (const w of COMPILED_WRAPPERS) {
+    if (!w.re) continue;
+    const m = w.re.exec(text);
+    if (!m) continue;
+    const f = w.spec.fields ?? {};
+    const inner = m[f.message ?? 0];
+    if (inner === undefined || inner === text) continue;
+    return { wrapper: w.spec.id, inner, time: f.time !== undefined ? (m[f.time] ?? null) : null };
+  }
+  return null;
+}
+
+/** Peels a JSON envelope (Docker json-file, journalctl -o json) off a parsed line, or null. */
+export function peelJson(doc: Record<string, unknown>): Peeled | null {
+  for (const w of COMPILED_WRAPPERS) {
+    const j = w.spec.json;
+    if (j === undefined || !j.requires.every((k) => k in doc)) continue;
+    const inner = doc[j.message];
+    if (typeof inner !== "string") continue;
+    const time = j.time ? doc[j.time] : undefined;
+    return {
+      wrapper: w.spec.id,
+      inner: inner.replace(/\r?\n$/, ""),
+      time: typeof time === "string" ? time : null,
+    };
+  }
+  return null;
+}
+
+/** Every literal hint of every rule: a line holding none of them (and no refusal status) holds no rule's refusal. */
+export function ruleHints(): string[] {
+  const out = new Set<string>();
+  for (const fam of MESSAGE_FAMILIES) {
+    for (const r of fam.rules) {
+      if (r.cause === null) continue;
+      for (const h of typeof r.hint === "string" ? [r.hint] : (r.hint ?? [])) out.add(h);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * `pattern` with every capturing group but the n-th made non-capturing: a
+ * regex whose only group is field n (ClickHouse extract() takes the first group).
+ */
+export function singleGroup(pattern: string, n: number): string {
+  let out = "";
+  let group = 0;
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "\\") {
+      out += c + (pattern[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      out += c;
+      continue;
+    }
+    if (c === "[") {
+      inClass = true;
+      out += c;
+      continue;
+    }
+    if (c === "(" && pattern[i + 1] !== "?") {
+      group++;
+      out += group === n ? "(" : "(?:";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
