@@ -1,13 +1,14 @@
 // `why403 logs --clickhouse` and `why403 ship` against a real clickhouse-server
 // (Debian's 18.16, started here on a loopback port with its own directory):
 // the counts inside ClickHouse must equal the local path's on the same lines.
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClickHouse } from "../lab/clickhouse.mjs";
 import { exportSource, generateTable } from "../lab/clickhouse-gen.mjs";
 import { analyzeLogs } from "../src/evidence/logs/analyze.js";
 import { analyzeClickHouse, shipLogs } from "../src/evidence/logs/clickhouse.js";
+import { formatById } from "../src/evidence/logs/rules.js";
 import type { LogsReport } from "../src/evidence/logs/types.js";
 import { runCliAsync } from "./helpers/cli.js";
 
@@ -78,6 +79,26 @@ describe("logs --clickhouse on the project's log fixtures", () => {
       expect(counts(inside)).toEqual(counts(local));
     },
   );
+
+  it("every example line of the nginx and Apache error rule files: the same counts as the local path", async () => {
+    // The rule files (data/logs) are what both paths read: their own example
+    // lines, unwrapped, must come out the same inside ClickHouse, rule by rule.
+    mkdirSync(DIR, { recursive: true });
+    const path = join(DIR, "rule-examples.log");
+    const lines = ["nginx-error", "apache-error"].flatMap((id) => {
+      const f = formatById(id);
+      const examples = f.rules.flatMap((r) => r.spec.examples.map((e) => e.line));
+      return examples.filter((line) => f.re?.test(line));
+    });
+    expect(lines.length).toBeGreaterThan(40);
+    writeFileSync(path, `${lines.join("\n")}\n`);
+    await shipLogs([path], { url: authUrl, table: "rule_examples" });
+    const local = await analyzeLogs([path], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "rule_examples" });
+    expect(local.denials).toBeGreaterThan(30);
+    expect(counts(inside)).toEqual(counts(local));
+    rmSync(path, { force: true });
+  });
 
   it("the CLI: ship then logs --clickhouse --json (credentials from the environment), entries capped by --limit", async () => {
     const files = [`${F}/apache/access.log`, `${F}/apache/error.log`];

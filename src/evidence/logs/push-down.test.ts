@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { type DataFormat, LINE_RULES } from "./line-rules.js";
 import { denialsQuery, onlyGroup, re2, replaceGroup, sqlIdent, sqlString } from "./push-down.js";
+import { formatById } from "./rules.js";
 
 describe("re2", () => {
   it("keeps the common subset and turns the i flag into (?i)", () => {
@@ -37,6 +38,37 @@ describe("re2", () => {
     ];
     for (const p of patterns) expect(() => re2(p), p.source).not.toThrow();
     expect(() => denialsQuery(table, LINE_RULES)).not.toThrow();
+  });
+});
+
+describe("one source of truth", () => {
+  it("the error formats and their rules are the rule files' compiled objects, not a copy", () => {
+    expect(LINE_RULES.nginxError.line).toBe(formatById("nginx-error").re);
+    expect(LINE_RULES.apacheError.line).toBe(formatById("apache-error").re);
+    expect(LINE_RULES.apacheError.rules.map((r) => r.id)).toEqual(
+      formatById("apache-error").rules.map((r) => `${r.family.family}/${r.spec.id}`),
+    );
+    const sql = denialsQuery(table, LINE_RULES);
+    for (const f of [LINE_RULES.nginxError, LINE_RULES.apacheError])
+      for (const r of f.rules) if (r.match) expect(sql, r.id).toContain(sqlString(re2(r.match)));
+  });
+
+  it("a rule added to the data reaches the SQL with its cause and status", () => {
+    const extra = {
+      id: "test/x",
+      match: /^a made-up refusal/,
+      on: "message",
+      where: [],
+      fields: {},
+      cause: "waf" as const,
+      status: 418,
+    };
+    const rules = { ...LINE_RULES, nginxError: { ...LINE_RULES.nginxError, rules: [extra] } };
+    const sql = denialsQuery(table, rules);
+    expect(sql).toContain("match(msg, '^a made-up refusal'), 1");
+    expect(sql).toContain("['waf']");
+    expect(sql).toContain("[418]");
+    expect(denialsQuery(table, LINE_RULES)).not.toContain("made-up");
   });
 });
 
