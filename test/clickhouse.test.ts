@@ -1,14 +1,14 @@
 // `why403 logs --clickhouse` and `why403 ship` against a real clickhouse-server
 // (Debian's 18.16, started here on a loopback port with its own directory):
 // the counts inside ClickHouse must equal the local path's on the same lines.
-import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClickHouse } from "../lab/clickhouse.mjs";
 import { exportSource, generateTable } from "../lab/clickhouse-gen.mjs";
 import { analyzeLogs } from "../src/evidence/logs/analyze.js";
 import { analyzeClickHouse, shipLogs } from "../src/evidence/logs/clickhouse.js";
-import { formatById } from "../src/evidence/logs/rules.js";
+import { formatById, WRAPPERS } from "../src/evidence/logs/rules.js";
 import type { LogsReport } from "../src/evidence/logs/types.js";
 import { runCliAsync } from "./helpers/cli.js";
 
@@ -80,7 +80,7 @@ describe("logs --clickhouse on the project's log fixtures", () => {
     },
   );
 
-  it("every example line of the nginx and Apache error rule files: the same counts as the local path", async () => {
+  it("every example line of the nginx and Apache error rule files, bare and in envelopes: the same counts as the local path", async () => {
     // The rule files (data/logs) are what both paths read: their own example
     // lines, unwrapped, must come out the same inside ClickHouse, rule by rule.
     mkdirSync(DIR, { recursive: true });
@@ -91,13 +91,45 @@ describe("logs --clickhouse on the project's log fixtures", () => {
       return examples.filter((line) => f.re?.test(line));
     });
     expect(lines.length).toBeGreaterThan(40);
-    writeFileSync(path, `${lines.join("\n")}\n`);
+    // The same lines inside the regex envelopes (CRI, classic syslog), and the envelopes' own examples.
+    const wrapped = lines.flatMap((line) => [
+      `2026-11-26T05:00:00.123456789Z stderr F ${line}`,
+      `Nov 26 05:00:00 web1 httpd[2201]: ${line}`,
+    ]);
+    // (Only those holding a pushed-down format: a wrapped lighttpd or HAProxy line is read locally only.)
+    const pushed = ["nginx-error", "apache-error"].map((id) => formatById(id).re as RegExp);
+    const envelopes = WRAPPERS.flatMap((w) =>
+      w.match ? w.examples.filter((e) => pushed.some((re) => re.test(e.inner ?? ""))).map((e) => e.line) : [],
+    );
+    expect(envelopes.length).toBeGreaterThan(3);
+    writeFileSync(path, `${[...lines, ...wrapped, ...envelopes].join("\n")}\n`);
     await shipLogs([path], { url: authUrl, table: "rule_examples" });
     const local = await analyzeLogs([path], {});
     const inside = await analyzeClickHouse({ url: authUrl, table: "rule_examples" });
-    expect(local.denials).toBeGreaterThan(30);
+    expect(local.denials).toBeGreaterThan(3 * 30);
     expect(counts(inside)).toEqual(counts(local));
     rmSync(path, { force: true });
+  });
+
+  it("fixture logs inside container and syslog envelopes: the same counts as the local path", async () => {
+    mkdirSync(DIR, { recursive: true });
+    const wrap = (file: string, envelope: (line: string) => string) => {
+      const out = join(DIR, `wrapped-${file.replace(/\W+/g, "_")}`);
+      const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+      writeFileSync(out, `${lines.map(envelope).join("\n")}\n`);
+      return out;
+    };
+    const files = [
+      wrap(`${F}/nginx/access.log`, (l) => `2026-11-26T05:00:00.5Z stdout F ${l}`),
+      wrap(`${F}/nginx/error.log`, (l) => `web1 nginx[2101]: ${l}`),
+      wrap(`${F}/apache/error.log`, (l) => `MESSAGE=${l}`),
+    ];
+    await shipLogs(files, { url: authUrl, table: "wrapped" });
+    const local = await analyzeLogs(files, {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "wrapped" });
+    expect(local.denials).toBeGreaterThan(10);
+    expect(counts(inside)).toEqual(counts(local));
+    for (const f of files) rmSync(f, { force: true });
   });
 
   it("the CLI: ship then logs --clickhouse --json (credentials from the environment), entries capped by --limit", async () => {

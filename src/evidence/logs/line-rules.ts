@@ -9,7 +9,7 @@ import { REFUSAL_STATUSES } from "../../model.js";
 import { ACCESS_RE, ID_FIELD } from "./access.js";
 import { RATE_RULE_FAMILY_RE, STATUS_CAUSES } from "./classify.js";
 import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
-import { type CompiledFormat, formatById } from "./rules.js";
+import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
 import {
   WAF_ACTION_RE,
@@ -83,6 +83,10 @@ export interface LineRules {
   client: typeof CLIENT_RE;
   /** "POST /p HTTP/1.1": group 2 the target. */
   requestLine: RegExp;
+  /** The regex envelopes of data/logs/wrappers.json, in order (the JSON ones are not pushed down). */
+  wrappers: Array<{ id: string; line: RegExp; message: number; time: number | null }>;
+  /** Every regex line format of the rule files: a line one of them reads is not peeled (as locally). */
+  formats: RegExp[];
 }
 
 /** A compiled data format as the SQL generator reads it. */
@@ -129,4 +133,10 @@ export const LINE_RULES: LineRules = {
   },
   client: CLIENT_RE,
   requestLine: REQUEST_LINE_RE,
+  wrappers: COMPILED_WRAPPERS.flatMap((w) =>
+    w.re && w.spec.fields?.message !== undefined
+      ? [{ id: w.spec.id, line: w.re, message: w.spec.fields.message, time: w.spec.fields.time ?? null }]
+      : [],
+  ),
+  formats: REGEX_FORMATS.map((f) => f.re as RegExp),
 };

@@ -16,10 +16,12 @@
 // Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
 // fields), nginx and Apache (2.2 and 2.4) error lines with every rule of their
 // message families (data/logs/formats/{nginx,apache}-error.json), ModSecurity/
-// Coraza lines. Not covered: JSON lines (application, audit, Docker/journald
-// envelopes: "unsupported"), the other data formats (HAProxy, Squid, lighttpd,
-// IIS, Envoy, free-text families), lines inside syslog/CRI envelopes, multi-line
-// audit records and custom log_format lines ("unknown").
+// Coraza lines; each of these also inside one regex envelope of
+// data/logs/wrappers.json (syslog, journald export, CRI), peeled as locally.
+// Not covered: JSON lines (application, audit, Docker/journald envelopes:
+// "unsupported"), the other data formats (HAProxy, Squid, lighttpd, IIS, Envoy,
+// free-text families), nested envelopes, multi-line audit records and custom
+// log_format lines ("unknown").
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
 
 export interface PushDownTable {
@@ -234,11 +236,11 @@ export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
  * skip the per-field patterns: ClickHouse 18.16 evaluates every branch of an
  * expression for every row, so the filter is what keeps the query fast.
  */
-function candidate(r: LineRules): string {
+function candidate(r: LineRules, expr: string): string {
   const refusals = r.access.refusalStatuses.join("|");
   const refusedAccess = replaceGroup(r.access.line, 8, refusals);
   return [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
-    .map((re) => `match(l, ${rx(re)})`)
+    .map((re) => `match(${expr}, ${rx(re)})`)
     .join(" OR ");
 }
 
@@ -248,13 +250,54 @@ function wafSql(expr: string, r: LineRules): string {
   return `match(extract(${expr}, ${rx(rest)}), ${rx(r.waf.action)})`;
 }
 
-/** Layer 1: every row with its format, its rules' message (msg) and the text its WAF part is sought in (wtext). */
+/** True when `expr` is a line the local dispatcher reads as it is (no envelope to peel). */
+function readsAsIs(expr: string, r: LineRules): string {
+  const a = r.access;
+  const direct = [r.apacheError.line, r.nginxError.line, ...r.formats].map(
+    (re) => `match(${expr}, ${rx(re)})`,
+  );
+  const access = `(match(${expr}, ${rx(a.line)}) AND match(${group(expr, a.line, 6)}, ${rx(a.time)}))`;
+  return `(match(${expr}, '^\\\\s*$') OR substring(${expr}, 1, 1) = '{' OR ${access} OR ${wafSql(expr, r)} OR ${direct.join(" OR ")})`;
+}
+
+/** One regex that finds when any envelope of data/logs/wrappers.json could be peeled (a cheap row filter). */
+function anyWrapper(expr: string, r: LineRules): string {
+  if (r.wrappers.length === 0) return "0";
+  return `match(${expr}, ${rx(r.wrappers.map((w) => `(?:${noGroups(w.line).source})`).join("|"))})`;
+}
+
+/**
+ * peelText() in SQL, one envelope deep: (inner line, wrapper id, wrapper time)
+ * of the first envelope whose message differs from the line, for a line no
+ * format reads as it is; (line, '', '') otherwise.
+ */
+function peelSql(expr: string, r: LineRules): string {
+  const none = `tuple(${expr}, '', '')`;
+  if (r.wrappers.length === 0) return none;
+  const arms = r.wrappers.map((w) => {
+    const inner = group(expr, w.line, w.message);
+    const time = w.time === null ? "''" : group(expr, w.line, w.time);
+    return `match(${expr}, ${rx(w.line)}) AND ${inner} != ${expr}, tuple(${inner}, ${sqlString(w.id)}, ${time})`;
+  });
+  return `if(${readsAsIs(expr, r)}, ${none}, multiIf(${arms.join(", ")}, ${none}))`;
+}
+
+/** Epoch second of an envelope's time as parseAnyTime() reads it (ISO only; NULL otherwise). */
+function wrapperSeconds(zone: string): string {
+  const iso = `match(wtime, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}')`;
+  return `if(${iso}, toInt64(${epoch("replaceOne(wtime, ',', '.')", zone)}), NULL)`;
+}
+
+/** Layer 1: every row (peeled of its envelope) with its format, its rules' message (msg) and the text its WAF part is sought in (wtext). */
 function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
   const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
-  const where: string[] = [];
-  if (t.timeColumn && t.since) where.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
-  if (t.timeColumn && t.until) where.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  const rawWhere: string[] = [];
+  if (t.timeColumn && t.since)
+    rawWhere.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
+  if (t.timeColumn && t.until)
+    rawWhere.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  if (!allRows) rawWhere.push(`(${candidate(r, "raw")} OR ${anyWrapper("raw", r)})`);
   const a = r.access;
   const ap = r.apacheError;
   const ng = r.nginxError;
@@ -268,17 +311,26 @@ function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
       match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
       ${wafSql("l", r)}, 'waf-text',
       'unknown')`;
-  if (!allRows) where.push(`(${candidate(r)})`);
-  return `SELECT src, n, rn, l, fmt,
+  return `SELECT src, n, rn, raw, l, wrapper, wtime, fmt,
     multiIf(fmt = 'apache-error', ${fieldSql(ap, "message")}, fmt = 'nginx-error', ${fieldSql(ng, "message")}, '') AS msg,
     multiIf(fmt = 'apache-error', ${fieldSql(ap, "rest")}, fmt = 'nginx-error', msg, l) AS wtext,
     fmt IN ('apache-error', 'nginx-error', 'waf-text') AND ${wafSql("wtext", r)} AS waf
   FROM (
-    SELECT src, n, rowNumberInAllBlocks() AS rn, l, ${format} AS fmt
+    SELECT src, n, rn, raw, l, wrapper, wtime,
+      if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
     FROM (
-      SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS l${t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : ""}
-      FROM ${sqlIdent(t.table)}
-    )${where.length ? ` WHERE ${where.join(" AND ")}` : ""}
+      SELECT src, n, rowNumberInAllBlocks() AS rn, raw, l, wrapper, wtime, ${format} AS fmt0
+      FROM (
+        SELECT src, n, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
+        FROM (
+          SELECT src, n, raw, ${peelSql("raw", r)} AS peel
+          FROM (
+            SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS raw${t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : ""}
+            FROM ${sqlIdent(t.table)}
+          )${rawWhere.length ? ` WHERE ${rawWhere.join(" AND ")}` : ""}
+        )
+      )${allRows ? "" : ` WHERE ${candidate(r, "l")}`}
+    )
   )`;
 }
 
@@ -319,7 +371,7 @@ function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
   const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
   const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
   const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
-  return `SELECT src, n, rn, l, fmt,
+  return `SELECT src, n, rn, raw, l, fmt,
     if(waf, ${wafRest}, '') AS wrest,
     if(waf, ${disruptive}, 0) AS wdeny,
     if(waf, ${wafField("id")}, '') AS rule,
@@ -366,12 +418,12 @@ function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
       arule > 0, ${rulePath(ap, "arule")},
       '') AS rpath,
     multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
-    multiIf(
+    ifNull(multiIf(
       fmt = 'access', ${accessSeconds(r)},
       fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${fieldSql(ng, "time")}, '/', '-')`, t.timeZone)}),
       fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
       match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
-      NULL) AS sec
+      NULL), ${wrapperSeconds(t.timeZone)}) AS sec
   FROM (${linesLayer(t, r, allRows)})`;
 }
 
@@ -399,7 +451,7 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
       ${pick("cause")} AS cause,
       if(anyIf(rpath, fmt = 'access' AND rpath != '') != '', anyIf(rpath, fmt = 'access' AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
       ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
-      ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("l")} AS ex_line,
+      ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("raw")} AS ex_line,
       max(denied) AS denied, min(acc) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
     FROM (
       SELECT *, if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
