@@ -4,6 +4,7 @@ import { configEval } from "./config.mjs";
 import { crsSuite } from "./crs.mjs";
 import { demoLab, realLab } from "./lab.mjs";
 import { logsThroughput } from "./logs.mjs";
+import { logsClickHouse } from "./logs-clickhouse.mjs";
 import { middlewareOverhead } from "./middleware.mjs";
 import { printSpace, runSpace } from "./space/run.mjs";
 import { triggerSearch } from "./trigger-search.mjs";
@@ -34,6 +35,11 @@ export const parts = [
     id: "logs",
     title: "Logs: classification throughput and memory on a generated mixed log",
     run: logsThroughput,
+  },
+  {
+    id: "logs-clickhouse",
+    title: "Logs in ClickHouse: rows/s inside ClickHouse beside the local path, same lines, same counts",
+    run: logsClickHouse,
   },
   {
     id: "watch",

@@ -10,6 +10,8 @@ Usage
   why403 har <file.har>              diagnose a refusal recorded in a HAR file (offline; --live to probe)
   why403 response <file>             diagnose a saved raw response (curl -si output)
   why403 logs <file…>                find and classify the denials in web server, WAF and app logs
+  why403 logs --clickhouse URL --table T   the same, inside ClickHouse, on a table of raw log lines
+  why403 ship <file…> --clickhouse URL --table T   load log files into such a table
   why403 config nginx|apache …       evaluate a server config for one request
   why403 demo                        start the built-in local lab and diagnose each of its refusals
   why403 watch <file…>               follow logs (rotation-safe), classify denials live, serve Prometheus /metrics
@@ -96,6 +98,7 @@ Examples
 `,
   logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
                           [--nginx-conf FILE | --apache-conf FILE] [--html FILE]
+       why403 logs --clickhouse URL --table NAME [--line-column line] [--time-column time] [same filters]
 
 Finds the denials in server, proxy, WAF and application logs and classifies each to a
 cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424),
@@ -113,12 +116,35 @@ Unknown lines stay unknown. The README lists what each refusal message becomes.
                               it, other clients allowed on the same path in the same logs
                               mean an address rule, every client refused a blanket deny
 
+With --clickhouse, the rows of a ClickHouse table of raw log lines (a String column
+"line", optionally "source" and "time") are classified inside ClickHouse by a query
+generated from the same rule files (data/logs/): only the counts and --limit example rows
+leave the server, and the JSON says "engine": "clickhouse". Credentials: the URL's
+user:password, or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/Apache
+access and error lines (and their refusal messages) and ModSecurity/Coraza lines, also
+inside one syslog/journald-export/CRI envelope; JSON lines (Docker/journald JSON envelopes
+included), multi-line audit records and the other formats are not classified there.
+--nginx-conf/--apache-conf are not read with --clickhouse.
+
 Examples
   why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
   why403 logs /var/log/nginx/*.log --nginx-conf /etc/nginx/nginx.conf
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
   journalctl -u haproxy -o json | why403 logs -
   zcat old.log.gz | why403 logs -
+  why403 logs --clickhouse http://127.0.0.1:8123 --table weblogs --json
+  CLICKHOUSE_PASSWORD=… why403 logs --clickhouse https://reader@ch.internal:8443/logs --table nginx --time-column ts --since 2026-11-26T00:00:00Z
+`,
+  ship: `Usage: why403 ship <file…> --clickhouse URL --table NAME [--line-column line]
+
+Loads log files into a ClickHouse table of raw lines, one row per line: source (the
+path as given), n (its line number) and line. Creates the table (MergeTree, ordered by
+source and n) when it is missing. "-" reads stdin; .gz files are read as they are.
+Then "why403 logs --clickhouse URL --table NAME" classifies them inside ClickHouse.
+
+Examples
+  why403 ship /var/log/nginx/access.log /var/log/nginx/error.log --clickhouse http://127.0.0.1:8123 --table weblogs
+  zcat access.log.1.gz | why403 ship - --clickhouse http://user:secret@127.0.0.1:8123/logs --table nginx
 `,
   watch: `Usage: why403 watch <file…> [--listen HOST:PORT] [--from-start] [--json-lines]
 

@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   har: async () => (await import("./cmd-recorded.js")).cmdHar,
   response: async () => (await import("./cmd-recorded.js")).cmdResponse,
   logs: async () => (await import("./cmd-logs.js")).cmdLogs,
+  ship: async () => (await import("./cmd-ship.js")).cmdShip,
   config: async () => (await import("./cmd-config.js")).cmdConfig,
   demo: async () => (await import("./cmd-demo.js")).cmdDemo,
   watch: async () => (await import("./cmd-watch.js")).cmdWatch,

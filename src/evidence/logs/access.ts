@@ -16,7 +16,7 @@ import type { LogRecord } from "./types.js";
 
 const QUOTED = String.raw`"((?:[^"\\]|\\.)*)"`;
 // [vhost:port ]client ident user [time] "request" status bytes ["referer" "agent"] rest
-const ACCESS_RE = new RegExp(
+export const ACCESS_RE = new RegExp(
   String.raw`^(?:(\S+):(\d+) )?(\S+) (\S+) (\S+) \[([^\]]+)\] ${QUOTED} (\d{3}) (\S+)(?: ${QUOTED} ${QUOTED})?(.*)$`,
 );
 
@@ -39,7 +39,7 @@ export function sniffAccess(line: string): ParsedAccess | null {
 }
 
 // Trailing fields that carry a request id: key=value or key="value".
-const ID_FIELD =
+export const ID_FIELD =
   /\b(x?rid|x?req(?:uest)?_?id|x_request_id|request-id|trace_?id|uid|unique_id)=("([^"]*)"|\S+)/gi;
 const HEX_ID =
   /(?:^|\s)"?([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"?(?=\s|$)/gi;

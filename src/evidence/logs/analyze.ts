@@ -20,6 +20,7 @@ import { pathOnly } from "./record.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
 export const DEFAULT_ENTRY_LIMIT = 200;
+const PROGRESS_INTERVAL_MS = 250;
 const TOP_N = 10;
 
 /** Reads the files, joins the records and hands every finished denial to `onDenial`. */
@@ -38,10 +39,12 @@ async function scanAll(
   onDenial: (j: Joined) => void,
 ): Promise<LogFileSummary[]> {
   const custom = compileFormats(options.logFormats);
+  const progress = new ProgressTicker(options.onProgress);
   const files: LogFileSummary[] = [];
   const byName = new Map<string, LogFileSummary>();
   const joiner = new Joiner((j) => {
     if (!j.rec.denied || !passes(j.rec, options)) return;
+    progress.denials++;
     for (const f of j.files) {
       const summary = byName.get(f);
       if (summary) summary.denials++;
@@ -52,9 +55,11 @@ async function scanAll(
     const summary: LogFileSummary = { path, format: "empty", lines: 0, denials: 0 };
     files.push(summary);
     byName.set(path, summary);
-    await scanFile(path, summary, custom, options, (rec) => joiner.add(rec));
+    await scanFile(path, summary, custom, options, (rec) => joiner.add(rec), progress);
+    progress.doneLines += summary.lines;
   }
   joiner.flush();
+  progress.report(0, true);
   return files;
 }
 
@@ -64,6 +69,7 @@ async function scanFile(
   custom: CompiledFormat[],
   options: LogsOptions,
   emit: (rec: LogRecord) => void,
+  progress: ProgressTicker,
 ): Promise<void> {
   const opened = await openLog(path, options.stdin);
   const scan = new FileScan(path, custom, emit);
@@ -81,7 +87,10 @@ async function scanFile(
       break;
     }
     const raw = next.value;
-    if (!splitter.push(typeof raw === "string" ? Buffer.from(raw) : raw)) {
+    const chunk = typeof raw === "string" ? Buffer.from(raw) : raw;
+    progress.bytes += chunk.length;
+    progress.report(scan.lines, false);
+    if (!splitter.push(chunk)) {
       // Stopped early (a binary file): close the source.
       await chunks.return?.(undefined);
       destroy(opened.stream);
@@ -157,6 +166,30 @@ export class FileScan implements LineSink {
     this.tally.add(format);
     for (const rec of records) this.emit(rec);
     return true;
+  }
+}
+
+/** Totals for LogsOptions.onProgress, reported at most every PROGRESS_INTERVAL_MS. */
+class ProgressTicker {
+  bytes = 0;
+  denials = 0;
+  /** Lines of the files already finished. */
+  doneLines = 0;
+  private readonly start = Date.now();
+  private last = 0;
+  constructor(private readonly sink: LogsOptions["onProgress"]) {}
+
+  report(currentFileLines: number, final: boolean): void {
+    if (!this.sink) return;
+    const now = Date.now();
+    if (!final && now - this.last < PROGRESS_INTERVAL_MS) return;
+    this.last = now;
+    this.sink({
+      bytes: this.bytes,
+      lines: this.doneLines + currentFileLines,
+      denials: this.denials,
+      elapsedMs: now - this.start,
+    });
   }
 }
 

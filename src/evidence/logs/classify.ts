@@ -44,18 +44,8 @@ export function causeFromWords(text: string): CauseId | null {
 
 /** What a status alone suggests (weak): 401 credentials, 419 CSRF (Laravel), 429 rate limit, 405 method rule. */
 export function causeFromStatus(status: number | null): LogCause {
-  switch (status) {
-    case 401:
-      return "credentials-invalid";
-    case 419:
-      return "csrf";
-    case 429:
-      return "rate-limit";
-    case 405:
-      return "server-config";
-    default:
-      return "unknown";
-  }
+  for (const [s, cause] of STATUS_CAUSES) if (s === status) return cause;
+  return "unknown";
 }
 
 /** Words that make an application line a refusal even without a status. */
@@ -83,7 +73,18 @@ export function decisiveRule(ids: string[]): string | null {
   return ids.find((id) => !isScoringRule(id)) ?? ids[0] ?? null;
 }
 
+/** CRS 912xxx: its DoS protection. */
+export const RATE_RULE_FAMILY_RE = /^912\d{3}$/;
+
+/** Status → weak cause, as data (the statuses causeFromStatus names). */
+export const STATUS_CAUSES: ReadonlyArray<readonly [number, CauseId]> = [
+  [401, "credentials-invalid"],
+  [419, "csrf"],
+  [429, "rate-limit"],
+  [405, "server-config"],
+];
+
 /** Cause of a WAF refusal by rule family: CRS 912 is its DoS protection (a rate), the rest content rules. */
 export function causeFromRules(ids: string[]): CauseId {
-  return /^912\d{3}$/.test(decisiveRule(ids) ?? "") ? "rate-limit" : "waf";
+  return RATE_RULE_FAMILY_RE.test(decisiveRule(ids) ?? "") ? "rate-limit" : "waf";
 }

@@ -30,8 +30,10 @@ export function isRefusalStatus(status: number | null): boolean {
 }
 
 /** "POST /p?q HTTP/1.1" → method, path (query kept), or nulls for a garbled line. */
+export const REQUEST_LINE_RE = /^([A-Z][A-Z0-9_-]{0,31}) (\S+)(?: HTTP\/[\d.]+)?$/;
+
 export function splitRequestLine(line: string): { method: string | null; path: string | null } {
-  const m = /^([A-Z][A-Z0-9_-]{0,31}) (\S+)(?: HTTP\/[\d.]+)?$/.exec(line.trim());
+  const m = REQUEST_LINE_RE.exec(line.trim());
   if (!m) return { method: null, path: null };
   return { method: m[1] as string, path: m[2] as string };
 }
@@ -50,19 +52,24 @@ export function pathOnly(target: string): string {
   return cut === -1 ? p : p.slice(0, cut);
 }
 
+/** The patterns clientAddress applies (the ClickHouse query applies the same ones). */
+export const CLIENT_RE = {
+  mappedV4: /^::ffff:(?=\d+\.\d+\.\d+\.\d+)/i,
+  bracketed: /^\[([^\]]+)\](?::\d+)?$/,
+  v4WithPort: /^\d{1,3}(\.\d{1,3}){3}:\d+$/,
+  port: /:\d{1,5}$/,
+};
+
 /**
  * A client address as logged. `withPort`: the source always appends ":port"
  * (Apache's "[client 1.2.3.4:5678]", "[client ::1:5678]"), so the last ":digits" goes.
  */
 export function clientAddress(raw: string, withPort = false): string {
   // IPv4-mapped IPv6 ("::ffff:127.0.0.1", as Node logs it) is the IPv4 address.
-  const s = raw
-    .trim()
-    .replace(/^"|"$/g, "")
-    .replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+)/i, "");
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(s);
+  const s = raw.trim().replace(/^"|"$/g, "").replace(CLIENT_RE.mappedV4, "");
+  const bracketed = CLIENT_RE.bracketed.exec(s);
   if (bracketed) return bracketed[1] as string;
-  if (withPort || /^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(s)) return s.replace(/:\d{1,5}$/, "");
+  if (withPort || CLIENT_RE.v4WithPort.test(s)) return s.replace(CLIENT_RE.port, "");
   return s;
 }
 

@@ -44,15 +44,17 @@ class LastTime {
 }
 const lastClf = new LastTime();
 
+export const CLF_TIME_RE =
+  /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*([+-]\d{2}:?\d{2})?$/;
+export const MONTH_NAMES = Object.keys(MONTHS);
+
 /** Common Log Format: `26/Nov/2026:05:00:00 +0000` (fractions allowed, as in ModSecurity). */
 export function parseClfTime(s: string): Date | null {
   return lastClf.get(s, parseClfTimeUncached);
 }
 
 function parseClfTimeUncached(s: string): Date | null {
-  const m = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(\.\d+)?\s*([+-]\d{2}:?\d{2})?$/.exec(
-    s.trim(),
-  );
+  const m = CLF_TIME_RE.exec(s.trim());
   if (!m) return null;
   const month = MONTHS[(m[2] as string).toLowerCase()];
   if (month === undefined) return null;
@@ -70,9 +72,12 @@ export function parseNginxErrorTime(s: string): Date | null {
   );
 }
 
+export const APACHE_TIME_RE =
+  /^[A-Za-z]{3} ([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4})$/;
+
 /** Apache error log and ctime style: `Thu Nov 26 05:00:00.123456 2026` (local time). */
 export function parseApacheErrorTime(s: string): Date | null {
-  const m = /^[A-Za-z]{3} ([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4})$/.exec(s.trim());
+  const m = APACHE_TIME_RE.exec(s.trim());
   if (!m) return null;
   const month = MONTHS[(m[1] as string).toLowerCase()];
   if (month === undefined) return null;

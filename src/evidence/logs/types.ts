@@ -23,6 +23,17 @@ export interface LogsOptions {
   apacheConf?: string;
   /** Stream read for the path "-" (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
+  /** Called now and then (at most every PROGRESS_INTERVAL_MS) while reading, and once at the end. */
+  onProgress?: (p: LogsProgress) => void;
+}
+
+export interface LogsProgress {
+  /** Bytes of log text read so far (after gunzip), every file together. */
+  bytes: number;
+  lines: number;
+  /** Denials final so far (the join still holds the most recent ones). */
+  denials: number;
+  elapsedMs: number;
 }
 
 export interface LogFileSummary {

@@ -21,9 +21,22 @@ export interface WafMessage {
   client: string | null;
 }
 
-const MARKER = /\b(ModSecurity|Coraza): /;
+// Exported: the ClickHouse query (push-down.ts) is generated from these same patterns.
+export const WAF_MARKER_RE = /\b(ModSecurity|Coraza): /;
 /** The action, right after the marker (v2.9+, v3, Coraza) or after the rule's tags (CRS 2 era v2). */
-const ACTION = /(Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
+export const WAF_ACTION_RE = /(Warning\.|Access (?:denied|dropped|redirected)|Custom disruptive)/;
+/** The action starts with one of these for a refusal ("Warning." is not one). */
+export const WAF_DISRUPTIVE_PREFIXES = ["Access", "Custom"];
+export const WAF_STATUS_RE = /Access denied with code (\d{3})/;
+export const WAF_CLIENT_RE = /\[client "?([^\]"]+)"?\]/;
+/** A leading time stamp of a standalone WAF line (group 1). */
+export const WAF_LINE_TIME_RE =
+  /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/;
+
+/** `[name "value"]`: a field of a WAF message, as a pattern source (the value is group 1). */
+export function wafFieldPattern(name: string): string {
+  return `\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`;
+}
 
 /** One compiled pattern per field name (a line asks for six). */
 const FIELD_RE = new Map<string, RegExp>();
@@ -31,7 +44,7 @@ const FIELD_RE = new Map<string, RegExp>();
 function field(text: string, name: string): string | null {
   let re = FIELD_RE.get(name);
   if (!re) {
-    re = new RegExp(`\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`);
+    re = new RegExp(wafFieldPattern(name));
     FIELD_RE.set(name, re);
   }
   const m = re.exec(text);
@@ -40,16 +53,16 @@ function field(text: string, name: string): string | null {
 
 /** Parses the ModSecurity/Coraza part of a line, wherever it sits; null when there is none. */
 export function parseWafMessage(text: string): WafMessage | null {
-  const m = MARKER.exec(text);
+  const m = WAF_MARKER_RE.exec(text);
   if (!m) return null;
   const rest = text.slice(m.index);
-  const action = ACTION.exec(rest)?.[1];
+  const action = WAF_ACTION_RE.exec(rest)?.[1];
   if (action === undefined) return null;
-  const code = /Access denied with code (\d{3})/.exec(rest);
-  const client = /\[client "?([^\]"]+)"?\]/.exec(text);
+  const code = WAF_STATUS_RE.exec(rest);
+  const client = WAF_CLIENT_RE.exec(text);
   return {
     engine: m[1] === "Coraza" ? "coraza" : "modsecurity",
-    disruptive: action.startsWith("Access") || action.startsWith("Custom"),
+    disruptive: WAF_DISRUPTIVE_PREFIXES.some((p) => action.startsWith(p)),
     status: code ? Number(code[1]) : null,
     ruleId: field(rest, "id"),
     msg: field(rest, "msg"),
@@ -91,8 +104,7 @@ export function parseWafLine(text: string, file: string, n: number, format: stri
   if (!w) return null;
   const rec = makeRecord({ file, line: n, format, kind: "waf" });
   // A leading time stamp, if the line has one ("2026-11-26T05:00:00Z ERR …", "2026/11/26 05:00:00 …").
-  const head =
-    /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/.exec(text);
+  const head = WAF_LINE_TIME_RE.exec(text);
   if (head) rec.time = parseAnyTime(head[1] as string);
   applyWafMessage(rec, w);
   return rec;

@@ -1,0 +1,299 @@
+// `why403 logs --clickhouse` and `why403 ship`: the I/O around push-down.ts.
+// Talks to ClickHouse with the official @clickhouse/client over HTTP (it works
+// with Debian's 18.16, checked in the tests). Only aggregates and at most
+// `limit` example rows come back; the example lines are parsed here by the same
+// parsers as the local path, for the entries' messages.
+import { randomUUID } from "node:crypto";
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
+import { InputError } from "../../errors.js";
+import { redactText, redactUrl } from "../../redact.js";
+import { DEFAULT_ENTRY_LIMIT } from "./analyze.js";
+import { decisiveRule } from "./classify.js";
+import { FormatTally, LineDispatcher } from "./dispatch.js";
+import { LINE_RULES } from "./line-rules.js";
+import { openLog, splitLines } from "./lines.js";
+import {
+  denialsQuery,
+  formatsQuery,
+  linesPerSourceQuery,
+  type PushDownTable,
+  pathKey,
+  sqlIdent,
+} from "./push-down.js";
+
+import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
+
+export interface ClickHouseTarget {
+  /** http(s)://[user:password@]host:port[/database] */
+  url: string;
+  table: string;
+  lineColumn?: string;
+  timeColumn?: string;
+  /** Overrides the URL's and CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. */
+  user?: string;
+  password?: string;
+}
+
+export type ClickHouseLogsReport = LogsReport & { engine: "clickhouse" };
+
+const TOP_N = 10;
+/** The first lines of a source that name its format (as FormatTally's default). */
+const FORMAT_SAMPLE = 200;
+const SHIP_BATCH_ROWS = 50_000;
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+const COLUMN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A client for the URL; credentials from its userinfo, else the environment. */
+function connect(target: ClickHouseTarget, env: NodeJS.ProcessEnv = process.env): ClickHouseClient {
+  let u: URL;
+  try {
+    u = new URL(target.url);
+  } catch {
+    throw new InputError(
+      `--clickhouse needs a URL such as http://127.0.0.1:8123, got ${redactUrl(target.url)}`,
+    );
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:")
+    throw new InputError(`--clickhouse needs an http:// or https:// URL, got ${u.protocol}`);
+  const username =
+    target.user ?? (u.username ? decodeURIComponent(u.username) : env.CLICKHOUSE_USER) ?? "default";
+  const password =
+    target.password ?? (u.password ? decodeURIComponent(u.password) : env.CLICKHOUSE_PASSWORD) ?? "";
+  const database = u.pathname.replace(/^\/+|\/+$/g, "") || undefined;
+  return createClient({
+    url: `${u.protocol}//${u.host}`,
+    username,
+    password,
+    database,
+    // A temporary table holds the denials between the queries of one run.
+    session_id: randomUUID(),
+    request_timeout: 30 * 60_000,
+    compression: { request: false, response: false },
+    // Its own log lines would mix with the report; errors reach the caller as exceptions.
+    log: { level: ClickHouseLogLevel.OFF },
+    // Long classifications: progress headers keep the connection alive through idle timeouts.
+    clickhouse_settings: { send_progress_in_http_headers: 1, http_headers_progress_interval_ms: "10000" },
+  });
+}
+
+function checkNames(target: ClickHouseTarget): void {
+  if (!TABLE_NAME.test(target.table))
+    throw new InputError(
+      `--table needs a table name such as logs or db.logs, got ${JSON.stringify(target.table)}`,
+    );
+  for (const [flag, v] of [
+    ["--line-column", target.lineColumn],
+    ["--time-column", target.timeColumn],
+  ] as const)
+    if (v !== undefined && !COLUMN_NAME.test(v))
+      throw new InputError(`${flag} needs a column name, got ${JSON.stringify(v)}`);
+}
+
+/** ClickHouse's own message, one line, without the stack it appends. */
+function chError(e: unknown, url: string): InputError {
+  const raw = String((e as Error)?.message ?? e);
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === "ECONNREFUSED" || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/.test(raw))
+    return new InputError(`cannot reach ClickHouse at ${redactUrl(url)} (${code ?? "connection refused"})`);
+  const first =
+    raw
+      .split("\n")[0]
+      ?.replace(/, e\.what\(\) = .*$/, "")
+      .slice(0, 300) ?? raw;
+  return new InputError(`ClickHouse: ${redactText(first)}`);
+}
+
+async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
+  const rs = await client.query({ query, format: "JSONEachRow" });
+  return (await rs.json()) as T[];
+}
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+async function describe(client: ClickHouseClient, table: string): Promise<Column[]> {
+  return rows<Column>(client, `DESCRIBE TABLE ${sqlIdent(table)}`);
+}
+
+function tableLayout(columns: Column[], target: ClickHouseTarget, options: LogsOptions): PushDownTable {
+  const names = new Set(columns.map((c) => c.name));
+  const lineColumn = target.lineColumn ?? "line";
+  if (!names.has(lineColumn))
+    throw new InputError(
+      `table ${target.table} has no column ${lineColumn} (columns: ${[...names].join(", ")}); name it with --line-column`,
+    );
+  if (target.timeColumn && !names.has(target.timeColumn))
+    throw new InputError(`table ${target.table} has no column ${target.timeColumn} (--time-column)`);
+  const timeColumn = target.timeColumn ?? (names.has("time") ? "time" : null);
+  return {
+    table: target.table,
+    lineColumn,
+    sourceColumn: names.has("source") ? "source" : null,
+    numberColumn: names.has("n") ? "n" : null,
+    timeColumn,
+    since: options.since,
+    until: options.until,
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
+  };
+}
+
+interface DenialRow {
+  cause: LogCause;
+  path: string;
+  client: string;
+  rules: string[];
+  status: number;
+  src: string;
+  n: string | number;
+  line: string;
+}
+
+/** Classifies the rows of `target.table` inside ClickHouse (schema why403.logs/v1, engine "clickhouse"). */
+export async function analyzeClickHouse(
+  target: ClickHouseTarget,
+  options: LogsOptions = {},
+): Promise<ClickHouseLogsReport> {
+  checkNames(target);
+  const limit = options.limit ?? DEFAULT_ENTRY_LIMIT;
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new InputError(`--limit must be a whole number ≥ 0, got ${limit}`);
+  const client = connect(target);
+  try {
+    const layout = tableLayout(await describe(client, target.table), target, options);
+    const denials = denialsQuery(layout, LINE_RULES, options);
+    await client.command({ query: `CREATE TEMPORARY TABLE why403_denials ENGINE = Memory AS ${denials}` });
+    const [total] = await rows<{ c: string }>(client, "SELECT count() AS c FROM why403_denials");
+    const byCause = await rows<{ cause: LogCause; c: string }>(
+      client,
+      "SELECT cause, count() AS c FROM why403_denials GROUP BY cause ORDER BY c DESC, cause",
+    );
+    const top = async (expr: string) =>
+      (
+        await rows<{ k: string; c: string }>(
+          client,
+          `SELECT ${expr} AS k, count() AS c FROM why403_denials WHERE k != '' GROUP BY k ORDER BY c DESC, k LIMIT ${TOP_N}`,
+        )
+      ).map((r): [string, number] => [r.k, Number(r.c)]);
+    const examples = await rows<DenialRow>(
+      client,
+      `SELECT cause, path, client, rules, status, src, n, line FROM why403_denials ORDER BY src, n LIMIT ${limit}`,
+    );
+    const files = await fileSummaries(client, layout);
+    return {
+      schema: "why403.logs/v1",
+      engine: "clickhouse",
+      files,
+      denials: Number(total?.c ?? 0),
+      byCause: Object.fromEntries(byCause.map((r) => [r.cause, Number(r.c)])),
+      top: {
+        paths: await top(pathKey("path")),
+        clients: await top("client"),
+        rules: await top("arrayJoin(rules)"),
+      },
+      entries: examples.map(toEntry),
+    };
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw chError(e, target.url);
+  } finally {
+    await client.close();
+  }
+}
+
+async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
+  const perSource = await rows<{ src: string; lines: string }>(client, linesPerSourceQuery(layout));
+  const formats = await rows<{ src: string; format: string; c: string }>(
+    client,
+    formatsQuery(layout, LINE_RULES, FORMAT_SAMPLE),
+  );
+  const denials = await rows<{ src: string; c: string }>(
+    client,
+    "SELECT arrayJoin(files) AS src, count() AS c FROM why403_denials GROUP BY src",
+  );
+  return perSource.map((s) => {
+    const tally = new FormatTally(FORMAT_SAMPLE);
+    for (const f of formats) if (f.src === s.src) for (let i = 0; i < Number(f.c); i++) tally.add(f.format);
+    return {
+      // A table without a source column is one file: named after the table.
+      path: s.src === "" && !layout.sourceColumn ? layout.table : s.src,
+      format: tally.name(),
+      lines: Number(s.lines),
+      denials: Number(denials.find((d) => d.src === s.src)?.c ?? 0),
+    };
+  });
+}
+
+/** An entry from a denial's deciding line: the local parser gives the message, ClickHouse the join's outcome. */
+function toEntry(d: DenialRow): LogEntry {
+  const n = Number(d.n);
+  const rec = new LineDispatcher(d.src, []).feed({ n, text: d.line, cut: false }).records[0];
+  const rule = decisiveRule(d.rules);
+  const entry: LogEntry = {
+    time: rec?.time ? rec.time.toISOString() : null,
+    file: d.src,
+    line: n,
+    status: d.status === 0 ? null : Number(d.status),
+    method: rec?.method ?? null,
+    path: d.path ? redactUrl(d.path) : null,
+    client: d.client || null,
+    cause: d.cause,
+    rule,
+    message: redactText(rec?.message ?? d.line.slice(0, 300)),
+    requestId: rec?.requestId ?? rec?.ids[0] ?? null,
+  };
+  if (d.rules.length) entry.rules = [...d.rules];
+  if (rec?.product) entry.product = rec.product;
+  return entry;
+}
+
+export interface ShipResult {
+  table: string;
+  files: Array<{ path: string; lines: number }>;
+  rows: number;
+}
+
+/** Creates the table when missing and loads each file's lines with their source and line number. */
+export async function shipLogs(
+  paths: string[],
+  target: ClickHouseTarget,
+  options: { stdin?: NodeJS.ReadableStream; onProgress?: (rows: number) => void } = {},
+): Promise<ShipResult> {
+  checkNames(target);
+  if (paths.length === 0) throw new InputError("no log files given");
+  const line = target.lineColumn ?? "line";
+  const client = connect(target);
+  const result: ShipResult = { table: target.table, files: [], rows: 0 };
+  try {
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS ${sqlIdent(target.table)} (source String, n UInt64, ${sqlIdent(line)} String) ENGINE = MergeTree ORDER BY (source, n)`,
+    });
+    for (const path of paths) {
+      // Opened first: a missing file is bad input before anything of it is sent.
+      const opened = await openLog(path, options.stdin);
+      let batch: Array<Record<string, string | number>> = [];
+      let n = 0;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        await client.insert({ table: target.table, values: batch, format: "JSONEachRow" });
+        result.rows += batch.length;
+        options.onProgress?.(result.rows);
+        batch = [];
+      };
+      for await (const l of splitLines(opened.stream)) {
+        n = l.n;
+        batch.push({ source: path, n: l.n, [line]: l.text });
+        if (batch.length >= SHIP_BATCH_ROWS) await flush();
+      }
+      await flush();
+      result.files.push({ path, lines: n });
+    }
+    return result;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw chError(e, target.url);
+  } finally {
+    await client.close();
+  }
+}

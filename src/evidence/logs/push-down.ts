@@ -1,0 +1,532 @@
+// The ClickHouse query of `why403 logs --clickhouse`, generated from LINE_RULES
+// (the rule files of data/logs and the patterns the local parsers run), so that
+// both paths classify a line the same way. Pure: text in, SQL text out;
+// clickhouse.ts runs it.
+//
+// The query works in four layers, each a subquery of the next:
+//  1. lines → records: the format of each line, its cause, status, client, time
+//     (second), path, rule and join id, as the local parsers would give them;
+//  2. records → requests: records sharing a join id (X-Request-Id, ModSecurity
+//     unique_id) are one request, as the local join does by id;
+//  3. requests → denials: within one client and second, refused access lines
+//     pair with the error/WAF requests, as the local join does by time (the
+//     deciding record is the strongest, as in the local merge);
+//  4. the denials, one row each, go to a temporary table; the report's counts
+//     are read from it (only aggregates and a few example rows leave the server).
+// Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
+// fields), nginx and Apache (2.2 and 2.4) error lines with every rule of their
+// message families (data/logs/formats/{nginx,apache}-error.json), ModSecurity/
+// Coraza lines; each of these also inside one regex envelope of
+// data/logs/wrappers.json (syslog, journald export, CRI), peeled as locally.
+// Not covered: JSON lines (application, audit, Docker/journald envelopes:
+// "unsupported"), the other data formats (HAProxy, Squid, lighttpd, IIS, Envoy,
+// free-text families), nested envelopes, multi-line audit records and custom
+// log_format lines ("unknown").
+import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
+
+export interface PushDownTable {
+  table: string;
+  lineColumn: string;
+  /** Column naming each row's file or host:file; null when the table has none. */
+  sourceColumn: string | null;
+  /** Column with the row's line number in its source (what `ship` writes); null when none. */
+  numberColumn: string | null;
+  /** DateTime column for --since/--until; null when none. */
+  timeColumn: string | null;
+  since?: Date;
+  until?: Date;
+  /** IANA zone for zoneless stamps (nginx and Apache error logs), as the local path reads them. */
+  timeZone: string;
+}
+
+/** A ClickHouse string literal. */
+export function sqlString(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}
+
+/** A quoted identifier (db.table allowed). */
+export function sqlIdent(name: string): string {
+  return name
+    .split(".")
+    .map((part) => `\`${part.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``)
+    .join(".");
+}
+
+/**
+ * A JavaScript pattern as RE2 (ClickHouse's regex engine). The rule patterns
+ * use the common subset; lookaround has no RE2 form and is refused here so that
+ * a rule written with it fails loudly in the tests, not silently in the query.
+ */
+export function re2(re: RegExp | string): string {
+  const source = typeof re === "string" ? re : re.source;
+  if (/\(\?<?[=!]/.test(source)) throw new Error(`pattern has lookaround, which RE2 lacks: ${source}`);
+  if (/\\[1-9]/.test(source)) throw new Error(`pattern has a back-reference, which RE2 lacks: ${source}`);
+  const flags = typeof re === "string" ? "" : re.flags;
+  return flags.includes("i") ? `(?i)${source}` : source;
+}
+
+const rx = (re: RegExp | string) => sqlString(re2(re));
+const arr = (xs: ReadonlyArray<string | number>) =>
+  `[${xs.map((x) => (typeof x === "number" ? String(x) : sqlString(x))).join(", ")}]`;
+/** Group `n` of `re` in `expr` ('' when no match): RE2 replacements reach only \\1-\\9, so the others are made non-capturing. */
+const group = (expr: string, re: RegExp, n: number) => `extract(${expr}, ${rx(onlyGroup(re, n))})`;
+
+/** `re` with every capturing group but the n-th made non-capturing. */
+export function onlyGroup(re: RegExp, n: number): RegExp {
+  const src = re.source;
+  let out = "";
+  let k = 0;
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as string;
+    if (c === "\\") {
+      out += c + (src[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+    } else if (c === "[") inClass = true;
+    else if (c === "(" && src[i + 1] !== "?") {
+      k++;
+      out += k === n ? "(" : "(?:";
+      continue;
+    }
+    out += c;
+  }
+  return new RegExp(out, re.flags);
+}
+const pad2 = (expr: string) => `if(length(${expr}) = 1, concat('0', ${expr}), ${expr})`;
+
+/** clientAddress() in SQL, from the same patterns. */
+function clientSql(raw: string, withPort: boolean, r: LineRules): string {
+  const trimmed = `replaceRegexpAll(replaceRegexpAll(${raw}, '^\\\\s+|\\\\s+$', ''), '^"|"$', '')`;
+  // The JS pattern drops "::ffff:" only before an IPv4 address (a lookahead): RE2 keeps the address as a group.
+  const mapped = r.client.mappedV4.source.replace("(?=", "(");
+  const unmapped = `replaceRegexpOne(${trimmed}, ${rx(new RegExp(mapped, "i"))}, '\\\\1')`;
+  const portless = withPort
+    ? `replaceRegexpOne(c, ${rx(r.client.port)}, '')`
+    : `if(match(c, ${rx(r.client.v4WithPort)}), replaceRegexpOne(c, ${rx(r.client.port)}, ''), c)`;
+  // `c` is bound with arrayJoin-free lambda-style: ClickHouse 18.16 has no LET, so the value is repeated through a one-element array map.
+  return `arrayElement(arrayMap(c -> if(match(c, ${rx(r.client.bracketed)}), ${group("c", r.client.bracketed, 1)}, ${portless}), [${unmapped}]), 1)`;
+}
+
+/** Epoch second of "YYYY-MM-DD hh:mm:ss" in `zone`, or NULL. */
+function epoch(expr: string, zone: string): string {
+  return `toUnixTimestamp(parseDateTimeBestEffortOrNull(${expr}, ${sqlString(zone)}))`;
+}
+
+function accessSeconds(r: LineRules): string {
+  const t = r.access.time;
+  const stamp = `replaceRegexpAll(${group("l", r.access.line, 6)}, '^\\\\s+|\\\\s+$', '')`;
+  const g = (n: number) => group("ts", t, n);
+  const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(2)})))`;
+  const local = `concat(${g(3)}, '-', ${pad2(month)}, '-', ${pad2(g(1))}, ' ', ${g(4)}, ':', ${g(5)}, ':', ${g(6)})`;
+  const zone = `replaceRegexpAll(${g(8)}, ':', '')`;
+  const offset = `if(length(z) = 5, (if(substring(z, 1, 1) = '-', -1, 1) * (toInt32OrZero(substring(z, 2, 2)) * 3600 + toInt32OrZero(substring(z, 4, 2)) * 60)), 0)`;
+  const valid = `match(ts, ${rx(t)}) AND indexOf(${arr(r.access.months)}, lower(${g(2)})) > 0`;
+  return `arrayElement(arrayMap(ts -> if(${valid}, toInt64(${epoch(local, "UTC")}) - arrayElement(arrayMap(z -> ${offset}, [${zone}]), 1), NULL), [${stamp}]), 1)`;
+}
+
+function apacheSeconds(r: LineRules, zone: string): string {
+  const t = r.apacheError.time;
+  const stamp = fieldSql(r.apacheError, "time");
+  const g = (n: number) => group("ts", t, n);
+  const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(1)})))`;
+  const local = `concat(${g(7)}, '-', ${pad2(month)}, '-', ${pad2(g(2))}, ' ', ${g(3)}, ':', ${g(4)}, ':', ${g(5)})`;
+  return `arrayElement(arrayMap(ts -> if(match(ts, ${rx(t)}), toInt64(${epoch(local, zone)}), NULL), [${stamp}]), 1)`;
+}
+
+/**
+ * A field of a data format in SQL, as rules.ts reads it: a group of the line
+ * pattern, or an `extract` pattern's group 1 in another field ('' when absent,
+ * where the local reader has undefined). `aliases` names columns that already
+ * hold a field.
+ */
+export function fieldSql(f: DataFormat, name: string, aliases: Record<string, string> = {}): string {
+  const alias = aliases[name];
+  if (alias !== undefined) return alias;
+  const n = f.fields[name];
+  if (n !== undefined) return group("l", f.line, n);
+  const ex = f.extract[name];
+  if (ex !== undefined) return group(fieldSql(f, ex[0], aliases), ex[1], 1);
+  throw new Error(`log format ${f.id} has no field ${name}`);
+}
+
+/** The condition of one data rule: every `where` finds in its field, and `match` in field `on`. */
+function ruleCondition(f: DataFormat, rule: DataRule, aliases: Record<string, string>): string {
+  const parts = rule.where.map(([name, re]) => `match(${fieldSql(f, name, aliases)}, ${rx(re)})`);
+  if (rule.match) parts.push(`match(${fieldSql(f, rule.on, aliases)}, ${rx(rule.match)})`);
+  return parts.length ? parts.join(" AND ") : "1";
+}
+
+/** The number (1-based) of the first rule of `f` that matches, 0 for none: the first match wins, as locally. */
+function ruleIndex(f: DataFormat, aliases: Record<string, string>): string {
+  if (f.rules.length === 0) return "0";
+  return `multiIf(${f.rules.map((rule, i) => `${ruleCondition(f, rule, aliases)}, ${i + 1}`).join(", ")}, 0)`;
+}
+
+/** Field `name` as the matching rule (number in column `idx`) reads it from its own match; '' when it has none. */
+function ruleField(f: DataFormat, idx: string, name: string, aliases: Record<string, string>): string {
+  const arms = f.rules.flatMap((rule, i) => {
+    const n = rule.fields[name];
+    if (n === undefined || !rule.match) return [];
+    return [`${idx} = ${i + 1}, ${group(fieldSql(f, rule.on, aliases), rule.match, n)}`];
+  });
+  return arms.length ? `multiIf(${arms.join(", ")}, '')` : "''";
+}
+
+/** The matching rule's cause: '' for null (recognised, not a refusal); "by-status" resolved from `status`. */
+function ruleCause(f: DataFormat, idx: string, status: string, r: LineRules): string {
+  const c = `arrayElement(${arr(f.rules.map((x) => x.cause ?? ""))}, ${idx})`;
+  return `if(${c} = 'by-status', ${statusCauseSql(status, r)}, ${c})`;
+}
+
+/** True when the matching rule's cause is "by-status" (a weak, status-only reading). */
+function ruleByStatus(f: DataFormat, idx: string): string {
+  return `arrayElement(${arr(f.rules.map((x) => x.cause ?? ""))}, ${idx}) = 'by-status'`;
+}
+
+/** The status the matching rule implies (0: none). */
+function ruleStatus(f: DataFormat, idx: string): string {
+  return `toUInt16(arrayElement(${arr(f.rules.map((x) => x.status ?? 0))}, ${idx}))`;
+}
+
+/** causeFromStatus() in SQL. */
+function statusCauseSql(status: string, r: LineRules): string {
+  const sc = r.access.statusCauses;
+  return `transform(toUInt32(${status}), ${arr(sc.map(([s]) => s))}, ${arr(sc.map(([, c]) => c))}, 'unknown')`;
+}
+
+/** `re` with every capturing group made non-capturing. */
+const noGroups = (re: RegExp) => onlyGroup(re, 0);
+
+/** `re` with the body of its n-th capturing group replaced by `body`. */
+export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
+  const src = re.source;
+  let k = 0;
+  let inClass = false;
+  let start = -1;
+  let depth = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i] as string;
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === "]") inClass = false;
+      continue;
+    }
+    if (c === "[") inClass = true;
+    else if (c === "(") {
+      if (start !== -1) depth++;
+      else if (src[i + 1] !== "?" && ++k === n) start = i + 1;
+    } else if (c === ")" && start !== -1) {
+      if (depth === 0) return new RegExp(`${src.slice(0, start)}${body}${src.slice(i)}`, re.flags);
+      depth--;
+    }
+  }
+  throw new Error(`pattern has no group ${n}: ${src}`);
+}
+
+/**
+ * Rows that can make a record: an access line with a refusal status, an error
+ * line of nginx or Apache, or a line with a WAF marker. The rest (most rows)
+ * skip the per-field patterns: ClickHouse 18.16 evaluates every branch of an
+ * expression for every row, so the filter is what keeps the query fast.
+ */
+function candidate(r: LineRules, expr: string): string {
+  const refusals = r.access.refusalStatuses.join("|");
+  const refusedAccess = replaceGroup(r.access.line, 8, refusals);
+  return [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
+    .map((re) => `match(${expr}, ${rx(re)})`)
+    .join(" OR ");
+}
+
+/** True when `expr` holds a ModSecurity/Coraza message with an action (parseWafMessage() gives one). */
+function wafSql(expr: string, r: LineRules): string {
+  const rest = `(${noGroups(r.waf.marker).source}.*)$`;
+  return `match(extract(${expr}, ${rx(rest)}), ${rx(r.waf.action)})`;
+}
+
+/** True when `expr` is a line the local dispatcher reads as it is (no envelope to peel). */
+function readsAsIs(expr: string, r: LineRules): string {
+  const a = r.access;
+  const direct = [r.apacheError.line, r.nginxError.line, ...r.formats].map(
+    (re) => `match(${expr}, ${rx(re)})`,
+  );
+  const access = `(match(${expr}, ${rx(a.line)}) AND match(${group(expr, a.line, 6)}, ${rx(a.time)}))`;
+  return `(match(${expr}, '^\\\\s*$') OR substring(${expr}, 1, 1) = '{' OR ${access} OR ${wafSql(expr, r)} OR ${direct.join(" OR ")})`;
+}
+
+/** One regex that finds when any envelope of data/logs/wrappers.json could be peeled (a cheap row filter). */
+function anyWrapper(expr: string, r: LineRules): string {
+  if (r.wrappers.length === 0) return "0";
+  return `match(${expr}, ${rx(r.wrappers.map((w) => `(?:${noGroups(w.line).source})`).join("|"))})`;
+}
+
+/**
+ * peelText() in SQL, one envelope deep: (inner line, wrapper id, wrapper time)
+ * of the first envelope whose message differs from the line, for a line no
+ * format reads as it is; (line, '', '') otherwise.
+ */
+function peelSql(expr: string, r: LineRules): string {
+  const none = `tuple(${expr}, '', '')`;
+  if (r.wrappers.length === 0) return none;
+  const arms = r.wrappers.map((w) => {
+    const inner = group(expr, w.line, w.message);
+    const time = w.time === null ? "''" : group(expr, w.line, w.time);
+    return `match(${expr}, ${rx(w.line)}) AND ${inner} != ${expr}, tuple(${inner}, ${sqlString(w.id)}, ${time})`;
+  });
+  return `if(${readsAsIs(expr, r)}, ${none}, multiIf(${arms.join(", ")}, ${none}))`;
+}
+
+/** Epoch second of an envelope's time as parseAnyTime() reads it (ISO only; NULL otherwise). */
+function wrapperSeconds(zone: string): string {
+  const iso = `match(wtime, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}')`;
+  return `if(${iso}, toInt64(${epoch("replaceOne(wtime, ',', '.')", zone)}), NULL)`;
+}
+
+/** Layer 1: every row (peeled of its envelope) with its format, its rules' message (msg) and the text its WAF part is sought in (wtext). */
+function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
+  const rawWhere: string[] = [];
+  if (t.timeColumn && t.since)
+    rawWhere.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
+  if (t.timeColumn && t.until)
+    rawWhere.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  if (!allRows) rawWhere.push(`(${candidate(r, "raw")} OR ${anyWrapper("raw", r)})`);
+  const a = r.access;
+  const ap = r.apacheError;
+  const ng = r.nginxError;
+  const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
+  // In the dispatcher's order: Apache error, nginx error, access, a WAF line.
+  const format = `multiIf(
+      match(l, '^\\\\s*$'), 'empty',
+      substring(l, 1, 1) = '{', 'unsupported',
+      match(l, ${rx(ap.line)}), 'apache-error',
+      match(l, ${rx(ng.line)}), 'nginx-error',
+      match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
+      ${wafSql("l", r)}, 'waf-text',
+      'unknown')`;
+  return `SELECT src, n, rn, raw, l, wrapper, wtime, fmt,
+    multiIf(fmt = 'apache-error', ${fieldSql(ap, "message")}, fmt = 'nginx-error', ${fieldSql(ng, "message")}, '') AS msg,
+    multiIf(fmt = 'apache-error', ${fieldSql(ap, "rest")}, fmt = 'nginx-error', msg, l) AS wtext,
+    fmt IN ('apache-error', 'nginx-error', 'waf-text') AND ${wafSql("wtext", r)} AS waf
+  FROM (
+    SELECT src, n, rn, raw, l, wrapper, wtime,
+      if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
+    FROM (
+      SELECT src, n, rowNumberInAllBlocks() AS rn, raw, l, wrapper, wtime, ${format} AS fmt0
+      FROM (
+        SELECT src, n, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
+        FROM (
+          SELECT src, n, raw, ${peelSql("raw", r)} AS peel
+          FROM (
+            SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS raw${t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : ""}
+            FROM ${sqlIdent(t.table)}
+          )${rawWhere.length ? ` WHERE ${rawWhere.join(" AND ")}` : ""}
+        )
+      )${allRows ? "" : ` WHERE ${candidate(r, "l")}`}
+    )
+  )`;
+}
+
+/** access-common / -combined / -vhost_combined, "+fields" with trailing fields (as sniffAccess names them). */
+function accessFlavour(r: LineRules): string {
+  const a = r.access.line;
+  const base = `multiIf(${group("l", a, 1)} != '', 'vhost_combined', ${group("l", a, 10)} != '' OR ${group("l", a, 11)} != '', 'combined', 'common')`;
+  return `concat('access-', ${base}, if(match(${group("l", a, 12)}, '\\\\S'), '+fields', ''))`;
+}
+
+/** Layer 1b: the record each line makes (rec = 0: none), with the fields the join and the counts use. */
+function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
+  const a = r.access;
+  const w = r.waf;
+  const ng = r.nginxError;
+  const ap = r.apacheError;
+  const alias = { message: "msg" };
+  const wafRest = `extract(wtext, ${rx(`(${noGroups(w.marker).source}.*)$`)})`;
+  const action = `extract(wrest, ${rx(w.action)})`;
+  const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
+  const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
+  const accessStatus = `toUInt16OrZero(${group("l", a.line, 8)})`;
+  const wafClient = clientSql(`extract(wtext, ${rx(w.client)})`, false, r);
+  const requestPath = (line: string) =>
+    `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
+  const nginxRequest = requestPath(fieldSql(ng, "request", alias));
+  const nginxClient = fieldSql(ng, "client", alias);
+  const apacheClient = fieldSql(ap, "client", alias);
+  // 2.4 appends ":port" to the client, 2.2 (no module in the level) does not.
+  const apacheWithPort = `${fieldSql(ap, "module", alias)} != ''`;
+  const rulePath = (f: DataFormat, idx: string) =>
+    `arrayElement(arrayMap(p -> if(p = '-', '', p), [${ruleField(f, idx, "path", alias)}]), 1)`;
+  const accessTail = group("l", a.line, 12);
+  const flavour = accessFlavour(r);
+  const idSource = a.idField.source;
+  const firstId = `replaceRegexpOne(tail, ${rx(new RegExp(`^.*?${idSource}.*$`, "i"))}, '\\\\2')`;
+  // ModSecurity's unique_id, when the access line logs it, is the id the WAF lines carry: the join key to prefer.
+  const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
+  const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
+  const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
+  return `SELECT src, n, rn, raw, l, fmt,
+    if(waf, ${wafRest}, '') AS wrest,
+    if(waf, ${disruptive}, 0) AS wdeny,
+    if(waf, ${wafField("id")}, '') AS rule,
+    if(fmt = 'nginx-error' AND NOT waf, ${ruleIndex(ng, alias)}, 0) AS nrule,
+    if(fmt = 'apache-error' AND NOT waf, ${ruleIndex(ap, alias)}, 0) AS arule,
+    if(nrule > 0, ${ruleStatus(ng, "nrule")}, toUInt16(0)) AS nstatus,
+    if(arule > 0, ${ruleStatus(ap, "arule")}, toUInt16(0)) AS arstatus,
+    if(nrule > 0, ${ruleCause(ng, "nrule", "nstatus", r)}, '') AS ncause,
+    if(arule > 0, ${ruleCause(ap, "arule", "arstatus", r)}, '') AS acause,
+    if(fmt = 'access', ${accessStatus}, toUInt16(0)) AS astatus,
+    multiIf(fmt = 'access', has(${arr(a.refusalStatuses)}, toUInt32(astatus)), waf, 1, ncause != '', 1, acause != '', 1, 0) AS rec,
+    fmt = 'access' AS acc,
+    multiIf(fmt = 'access', 1, waf, wdeny, 1) AS denied,
+    multiIf(fmt = 'access', ${flavour}, fmt) AS format,
+    multiIf(
+      fmt = 'access', ${statusCauseSql("astatus", r)},
+      waf, if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf'),
+      ncause != '', ncause,
+      acause != '', acause,
+      'unknown') AS cause,
+    multiIf(
+      fmt = 'access', if(cause = 'unknown', 0, 1),
+      waf, 3,
+      nrule > 0 AND ${ruleByStatus(ng, "nrule")}, if(cause = 'unknown', 0, 1),
+      arule > 0 AND ${ruleByStatus(ap, "arule")}, if(cause = 'unknown', 0, 1),
+      3) AS strength,
+    multiIf(
+      fmt = 'access', toUInt16(astatus),
+      waf, if(wdeny, if(toUInt16OrZero(extract(wrest, ${rx(w.status)})) = 0, toUInt16(403), toUInt16OrZero(extract(wrest, ${rx(w.status)}))), toUInt16(0)),
+      nrule > 0, nstatus,
+      arule > 0, arstatus,
+      toUInt16(0)) AS status,
+    multiIf(
+      fmt = 'access', ${clientSql(group("l", a.line, 3), false, r)},
+      fmt = 'nginx-error', if(${nginxClient} != '' AND ${nginxClient} != '-', ${clientSql(nginxClient, false, r)}, if(waf, ${wafClient}, '')),
+      fmt = 'apache-error', if(${apacheClient} != '' AND ${apacheClient} != '-', if(${apacheWithPort}, ${clientSql(apacheClient, true, r)}, ${clientSql(apacheClient, false, r)}), if(waf, ${wafClient}, '')),
+      waf, ${wafClient},
+      '') AS client,
+    multiIf(
+      fmt = 'access', ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`)},
+      nrule > 0 AND ${rulePath(ng, "nrule")} != '', ${rulePath(ng, "nrule")},
+      fmt = 'nginx-error' AND ${nginxRequest} != '', ${nginxRequest},
+      waf, ${wafField("uri")},
+      arule > 0, ${rulePath(ap, "arule")},
+      '') AS rpath,
+    multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
+    ifNull(multiIf(
+      fmt = 'access', ${accessSeconds(r)},
+      fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${fieldSql(ng, "time")}, '/', '-')`, t.timeZone)}),
+      fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
+      match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
+      NULL), ${wrapperSeconds(t.timeZone)}) AS sec
+  FROM (${linesLayer(t, r, allRows)})`;
+}
+
+export interface DenialFilters {
+  since?: Date;
+  until?: Date;
+  status?: number[];
+  path?: string;
+}
+
+/** pathOnly() in SQL: the URL path without scheme, host, query or fragment. */
+export function pathKey(expr: string): string {
+  return `replaceRegexpOne(replaceRegexpOne(${expr}, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*', ''), '[?#].*$', '')`;
+}
+
+/**
+ * Layers 2 and 3: one row per denial (cause, path, client, rules, status,
+ * second, and the deciding line as the example). The order key picks the
+ * deciding record as the local merge does: strongest first, then a refusal over
+ * a mere match, then the earliest line.
+ */
+export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+  const pick = (col: string) => `argMin(${col}, sk)`;
+  const entities = `SELECT ek,
+      ${pick("cause")} AS cause,
+      if(anyIf(rpath, fmt = 'access' AND rpath != '') != '', anyIf(rpath, fmt = 'access' AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
+      ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
+      ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("raw")} AS ex_line,
+      max(denied) AS denied, min(acc) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
+    FROM (
+      SELECT *, if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
+        (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
+      FROM (${recordsLayer(t, r)})
+      WHERE rec = 1
+    )
+    GROUP BY ek`;
+  const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs)";
+  // Within one client and second: each refused access line pairs with an
+  // error/WAF request of the same URL path first (the k-th of a path with the
+  // k-th), then, in line order, the unpaired ones with each other (lines
+  // without a path, such as AH01630, pair this way). A refused error/WAF
+  // request is a denial alone or paired; one that only matched (a WAF warning)
+  // only when paired; an unpaired access line alone. A pair takes the access
+  // line's path and recorded status, and both files. Requests without client or
+  // time stand alone.
+  const el = (x: string, k: number) => `tupleElement(${x}, ${k})`;
+  const partner = "arrayElement(ac, mi)";
+  const paired = `tuple(${el("x", 1)}, if(mi != 0 AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
+        ${el("x", 3)}, ${el("x", 4)}, if(mi != 0, ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
+        arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))))`;
+  const key = (x: string) => pathKey(el(x, 2));
+  const slots = `SELECT
+      groupArrayIf(${item}, acc = 0 AND denied = 1) AS nd,
+      groupArrayIf(${item}, acc = 0 AND denied = 0) AS nn,
+      groupArrayIf(${item}, acc = 1) AS ac,
+      arrayConcat(nd, nn) AS p,
+      arrayMap(x -> ${key("x")}, p) AS pk,
+      arrayMap(y -> ${key("y")}, ac) AS ak,
+      arrayMap((x, i) -> if(x = '', 0,
+        arrayElement(arrayFilter(j -> arrayElement(ak, j) = x, arrayEnumerate(ak)), arrayCount(z -> z = x, arraySlice(pk, 1, i - 1)) + 1)),
+        pk, arrayEnumerate(pk)) AS m1,
+      arrayFilter(j -> NOT has(m1, j), arrayEnumerate(ak)) AS u,
+      arrayMap((mi, i) -> if(mi != 0, mi, arrayElement(u, arrayCount(z -> z = 0, arraySlice(m1, 1, i)))), m1, arrayEnumerate(m1)) AS m,
+      arrayConcat(
+        arrayFilter((t, keep) -> keep,
+          arrayMap((x, mi) -> ${paired}, p, m),
+          arrayMap((mi, i) -> i <= length(nd) OR mi != 0, m, arrayEnumerate(m))),
+        arrayFilter((y, j) -> NOT has(m, j), ac, arrayEnumerate(ac))) AS ds
+    FROM (${entities})
+    GROUP BY if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek))`;
+  const where: string[] = [];
+  if (!t.timeColumn && f.since)
+    where.push(`isNotNull(sec) AND sec >= ${Math.ceil(f.since.getTime() / 1000)}`);
+  if (!t.timeColumn && f.until)
+    where.push(`isNotNull(sec) AND sec <= ${Math.floor(f.until.getTime() / 1000)}`);
+  if (f.status?.length) where.push(`has(${arr(f.status)}, toUInt32(status))`);
+  if (f.path) where.push(`position(path, ${sqlString(f.path)}) > 0`);
+  return `SELECT cause, path, client, rules, status, src, n, line, sec, files FROM (
+    SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files
+    FROM (SELECT arrayJoin(ds) AS d FROM (${slots})))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+}
+
+/** Lines per source. */
+export function linesPerSourceQuery(t: PushDownTable): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  return `SELECT ${src} AS src, count() AS lines FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+}
+
+/** The formats of the first `sample` lines of each source (how the local path names a file's format). */
+export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): string {
+  const order = t.numberColumn ? `${sqlIdent(t.numberColumn)}` : null;
+  const limited: PushDownTable = {
+    ...t,
+    since: undefined,
+    until: undefined,
+    table: `__sample__`,
+  };
+  const by = t.sourceColumn ? ` BY ${sqlIdent(t.sourceColumn)}` : "";
+  // The first lines by number: the numbers are sorted first, without the lines (much less to sort).
+  const firstRows =
+    order && t.sourceColumn
+      ? `(SELECT * FROM ${sqlIdent(t.table)} WHERE (${sqlIdent(t.sourceColumn)}, ${order}) IN (SELECT ${sqlIdent(t.sourceColumn)}, ${order} FROM ${sqlIdent(t.table)} ORDER BY ${order} LIMIT ${sample}${by}))`
+      : `(SELECT * FROM ${sqlIdent(t.table)} LIMIT ${sample}${by})`;
+  const inner = recordsLayer(limited, r, true).replace(sqlIdent("__sample__"), firstRows);
+  return `SELECT src, format, count() AS c FROM (${inner}) GROUP BY src, format`;
+}

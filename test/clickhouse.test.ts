@@ -1,0 +1,226 @@
+// `why403 logs --clickhouse` and `why403 ship` against a real clickhouse-server
+// (Debian's 18.16, started here on a loopback port with its own directory):
+// the counts inside ClickHouse must equal the local path's on the same lines.
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startClickHouse } from "../lab/clickhouse.mjs";
+import { exportSource, generateTable } from "../lab/clickhouse-gen.mjs";
+import { analyzeLogs } from "../src/evidence/logs/analyze.js";
+import { analyzeClickHouse, shipLogs } from "../src/evidence/logs/clickhouse.js";
+import { formatById, WRAPPERS } from "../src/evidence/logs/rules.js";
+import type { LogsReport } from "../src/evidence/logs/types.js";
+import { runCliAsync } from "./helpers/cli.js";
+
+const PASSWORD = "ch-test-secret";
+const DIR = join(process.cwd(), ".run", "clickhouse", `test-${process.pid}`);
+/** Requests in the generated table (a bit more rows: error lines too). Two million by default. */
+const GENERATED_REQUESTS = Number(process.env.WHY403_CH_TEST_REQUESTS ?? 2_000_000);
+
+let server: { url: string; stop: () => Promise<void> };
+/** The URL with the credentials in its userinfo. */
+let authUrl: string;
+
+beforeAll(async () => {
+  server = await startClickHouse({ dir: DIR, password: PASSWORD });
+  const u = new URL(server.url);
+  u.username = "default";
+  u.password = PASSWORD;
+  authUrl = u.toString().replace(/\/$/, "");
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(DIR, { recursive: true, force: true });
+});
+
+const F = "fixtures/logs";
+/** Each set is read together (joins across its files), as `why403 logs a b` would. */
+const FIXTURE_SETS: string[][] = [
+  [`${F}/nginx/access.log`, `${F}/nginx/error.log`],
+  [`${F}/nginx/access_rid.log`, `${F}/nginx/error.log`],
+  [`${F}/apache/access.log`, `${F}/apache/error.log`],
+  [`${F}/apache/access_custom.log`, `${F}/apache/error.log`],
+  [`${F}/apache/access_vhost.log`, `${F}/apache/error.log`],
+  [`${F}/apache/access_common.log`],
+  [`${F}/coraza/coraza-text.log`],
+  [
+    `${F}/nginx/access.log`,
+    `${F}/nginx/error.log`,
+    `${F}/apache/access.log`,
+    `${F}/apache/error.log`,
+    `${F}/coraza/coraza-text.log`,
+  ],
+];
+
+/** What both paths must agree on: every count, the files and the top lists (order of ties aside). */
+function counts(r: LogsReport) {
+  const sorted = (xs: Array<[string, number]>) =>
+    [...xs].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return {
+    denials: r.denials,
+    byCause: Object.entries(r.byCause).sort(),
+    files: r.files.map((f) => [f.path, f.format, f.lines, f.denials]).sort(),
+    top: { paths: sorted(r.top.paths), clients: sorted(r.top.clients), rules: sorted(r.top.rules) },
+  };
+}
+
+describe("logs --clickhouse on the project's log fixtures", () => {
+  it.each(FIXTURE_SETS.map((files, i) => [i, files] as const))(
+    "set %i: the same counts as the local path",
+    async (i, files) => {
+      const table = `fixtures_${i}`;
+      const shipped = await shipLogs(files, { url: authUrl, table });
+      expect(shipped.files.map((f) => f.path)).toEqual(files);
+      const local = await analyzeLogs(files, {});
+      const inside = await analyzeClickHouse({ url: authUrl, table });
+      expect(local.denials).toBeGreaterThan(0);
+      expect(inside.engine).toBe("clickhouse");
+      expect(counts(inside)).toEqual(counts(local));
+    },
+  );
+
+  it("every example line of the nginx and Apache error rule files, bare and in envelopes: the same counts as the local path", async () => {
+    // The rule files (data/logs) are what both paths read: their own example
+    // lines, unwrapped, must come out the same inside ClickHouse, rule by rule.
+    mkdirSync(DIR, { recursive: true });
+    const path = join(DIR, "rule-examples.log");
+    const lines = ["nginx-error", "apache-error"].flatMap((id) => {
+      const f = formatById(id);
+      const examples = f.rules.flatMap((r) => r.spec.examples.map((e) => e.line));
+      return examples.filter((line) => f.re?.test(line));
+    });
+    expect(lines.length).toBeGreaterThan(40);
+    // The same lines inside the regex envelopes (CRI, classic syslog), and the envelopes' own examples.
+    const wrapped = lines.flatMap((line) => [
+      `2026-11-26T05:00:00.123456789Z stderr F ${line}`,
+      `Nov 26 05:00:00 web1 httpd[2201]: ${line}`,
+    ]);
+    // (Only those holding a pushed-down format: a wrapped lighttpd or HAProxy line is read locally only.)
+    const pushed = ["nginx-error", "apache-error"].map((id) => formatById(id).re as RegExp);
+    const envelopes = WRAPPERS.flatMap((w) =>
+      w.match ? w.examples.filter((e) => pushed.some((re) => re.test(e.inner ?? ""))).map((e) => e.line) : [],
+    );
+    expect(envelopes.length).toBeGreaterThan(3);
+    writeFileSync(path, `${[...lines, ...wrapped, ...envelopes].join("\n")}\n`);
+    await shipLogs([path], { url: authUrl, table: "rule_examples" });
+    const local = await analyzeLogs([path], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "rule_examples" });
+    expect(local.denials).toBeGreaterThan(3 * 30);
+    expect(counts(inside)).toEqual(counts(local));
+    rmSync(path, { force: true });
+  });
+
+  it("fixture logs inside container and syslog envelopes: the same counts as the local path", async () => {
+    mkdirSync(DIR, { recursive: true });
+    const wrap = (file: string, envelope: (line: string) => string) => {
+      const out = join(DIR, `wrapped-${file.replace(/\W+/g, "_")}`);
+      const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+      writeFileSync(out, `${lines.map(envelope).join("\n")}\n`);
+      return out;
+    };
+    const files = [
+      wrap(`${F}/nginx/access.log`, (l) => `2026-11-26T05:00:00.5Z stdout F ${l}`),
+      wrap(`${F}/nginx/error.log`, (l) => `web1 nginx[2101]: ${l}`),
+      wrap(`${F}/apache/error.log`, (l) => `MESSAGE=${l}`),
+    ];
+    await shipLogs(files, { url: authUrl, table: "wrapped" });
+    const local = await analyzeLogs(files, {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "wrapped" });
+    expect(local.denials).toBeGreaterThan(10);
+    expect(counts(inside)).toEqual(counts(local));
+    for (const f of files) rmSync(f, { force: true });
+  });
+
+  it("the CLI: ship then logs --clickhouse --json (credentials from the environment), entries capped by --limit", async () => {
+    const files = [`${F}/apache/access.log`, `${F}/apache/error.log`];
+    const env = { CLICKHOUSE_USER: "default", CLICKHOUSE_PASSWORD: PASSWORD };
+    const ship = await runCliAsync(["ship", ...files, "--clickhouse", server.url, "--table", "cli_t"], {
+      env,
+    });
+    expect(ship.stderr).toBe("");
+    expect(ship.code).toBe(0);
+    expect(ship.stdout).toContain(`${files[0]}: 13 lines → cli_t`);
+    const r = await runCliAsync(
+      ["logs", "--clickhouse", server.url, "--table", "cli_t", "--json", "--limit", "3"],
+      {
+        env,
+      },
+    );
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as LogsReport & { engine: string };
+    const local = await analyzeLogs(files, {});
+    expect(report.schema).toBe("why403.logs/v1");
+    expect(report.engine).toBe("clickhouse");
+    expect(counts(report)).toEqual(counts(local));
+    expect(report.entries).toHaveLength(3);
+    // An entry's message comes from the local parser of the deciding line.
+    expect(report.entries.map((e) => e.message).join("\n")).toMatch(/AH0\d{4}|ModSecurity/);
+  });
+
+  it("--status and --path filter inside ClickHouse as they do locally", async () => {
+    const files = [`${F}/nginx/access.log`, `${F}/nginx/error.log`];
+    await shipLogs(files, { url: authUrl, table: "filters" });
+    for (const options of [{ status: [401] }, { status: [403, 429] }, { path: "/members" }]) {
+      const local = await analyzeLogs(files, options);
+      const inside = await analyzeClickHouse({ url: authUrl, table: "filters" }, options);
+      expect(inside.denials).toBe(local.denials);
+      expect(inside.byCause).toEqual(local.byCause);
+    }
+  });
+
+  it("bad input is a one-line error with exit 2, and the password never shows", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["logs", "--clickhouse", authUrl, "--table", "no_such_table"], /doesn't exist/],
+      [
+        ["logs", "--clickhouse", "http://127.0.0.1:1", "--table", "t"],
+        /cannot reach ClickHouse at http:\/\/127\.0\.0\.1:1/,
+      ],
+      [["logs", "--clickhouse", authUrl], /--clickhouse needs --table/],
+      [["logs", "--clickhouse", authUrl, "--table", "x; DROP TABLE y"], /--table needs a table name/],
+      [["logs", "--clickhouse", authUrl, "--table", "cli_t", "--line-column", "text"], /has no column text/],
+      [
+        ["logs", "--clickhouse", server.url.replace("//", "//default:wrong@"), "--table", "cli_t"],
+        /ClickHouse: .*(password|Authentication)/i,
+      ],
+      [["ship", `${F}/nope.log`, "--clickhouse", authUrl, "--table", "t2"], /log file not found/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCliAsync(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).not.toContain(PASSWORD);
+      expect(r.stdout).toBe("");
+    }
+  });
+});
+
+describe("logs --clickhouse on a generated multi-million-row table", () => {
+  it("counts inside ClickHouse equal the local path's on the same lines", async () => {
+    mkdirSync(DIR, { recursive: true });
+    const path = join(DIR, "generated-mixed.log");
+    const rows = await generateTable(server.url, {
+      table: "generated",
+      requests: GENERATED_REQUESTS,
+      refusedPct: 7,
+      path,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      password: PASSWORD,
+    });
+    expect(rows).toBeGreaterThan(GENERATED_REQUESTS);
+    await exportSource(server.url, { table: "generated", source: path, file: path, password: PASSWORD });
+    expect(statSync(path).size).toBeGreaterThan(GENERATED_REQUESTS * 100);
+    const local = await analyzeLogs([path], { limit: 5 });
+    const inside = await analyzeClickHouse({ url: authUrl, table: "generated" }, { limit: 5 });
+    // 7% refused, one denial each, five causes in equal shares (see lab/clickhouse-gen.mjs).
+    expect(local.denials).toBe((GENERATED_REQUESTS * 7) / 100);
+    expect(inside.denials).toBe(local.denials);
+    expect(inside.byCause).toEqual(local.byCause);
+    expect(inside.files).toEqual(local.files);
+    expect(inside.top.rules).toEqual(local.top.rules);
+    expect(inside.top.paths).toEqual(local.top.paths);
+    expect(inside.entries).toHaveLength(5);
+    rmSync(path, { force: true });
+  }, 600_000);
+});
