@@ -119,9 +119,11 @@ const scenarios: Scenario[] = [
   },
 
   {
+    // An `if ($http_user_agent ~* …) { return 403; }` in one location: a server rule keyed
+    // on the header's value, not a firewall (the engine must not read a WAF into the header's name).
     name: "nginx refuses curl's User-Agent on one location (a GET: probed on the URL itself)",
     args: () => [`${lab.nginx.url}/feeds/news.xml`, ...host],
-    cause: "waf",
+    cause: "server-config",
     product: "nginx",
     trigger: { location: "header", name: "user-agent", contains: "curl" },
   },
@@ -189,7 +191,8 @@ const scenarios: Scenario[] = [
     ],
     cause: "waf",
     layer: "waf",
-    product: "modsecurity",
+    // A firewall module inside Apache answers; without server logs nothing names which one.
+    product: null,
     trigger: { location: "body", name: "$.profile.address.notes", contains: "'" },
   },
   {
@@ -204,7 +207,8 @@ const scenarios: Scenario[] = [
     ],
     cause: "waf",
     layer: "waf",
-    product: "modsecurity",
+    // A firewall module inside Apache answers; without server logs nothing names which one.
+    product: null,
     trigger: { location: "body", name: "message", contains: "script" },
   },
   {
@@ -221,7 +225,8 @@ const scenarios: Scenario[] = [
     ],
     cause: "waf",
     layer: "waf",
-    product: "modsecurity",
+    // A firewall module inside Apache answers; without server logs nothing names which one.
+    product: null,
     trigger: { location: "header", name: "user-agent" },
   },
 ];

@@ -101,7 +101,9 @@ const EMBEDDING_SERVERS = new Set(["apache", "nginx", "openresty", "litespeed", 
 
 /**
  * A content rule proven on the decoy path that answers with the web server's own error
- * page is a firewall inside that server: name it (inferred) and keep the server as relay.
+ * page is a firewall inside that server: the layer is shown, the server kept as relay.
+ * Which module it is (ModSecurity, Coraza, NAXSI, a Lua filter) the answer does not say,
+ * so no product is named until server logs do.
  */
 function inferEmbeddedFirewall(report: Report, facts: Facts): void {
   const r = report.baseline.responder;
@@ -112,9 +114,9 @@ function inferEmbeddedFirewall(report: Report, facts: Facts): void {
   const { relays = [], references, ...self } = r;
   report.baseline.responder = {
     layer: "waf",
-    product: "modsecurity",
+    product: null,
     evidence: [
-      `inferred: a content rule refuses the request on ${r.product}'s own error page, host-wide; ModSecurity is the firewall that runs inside ${r.product} and answers that way (give --server-logs to confirm the rule ids)`,
+      `inferred: a content rule refuses the request on ${r.product}'s own error page, host-wide: a firewall module inside ${r.product} (ModSecurity, Coraza, NAXSI…); --server-logs names it and the rule ids`,
       ...r.evidence,
     ],
     ...(references ? { references } : {}),

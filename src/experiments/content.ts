@@ -36,6 +36,9 @@ function baseFor(state: InvestigationState): Base | null {
 const CREDENTIAL_NAMES =
   /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$|session|token|jwt|sid$/i;
 
+/** Trigger families that name a kind of value, not an attack pattern. */
+const VALUE_CLASSES = new Set(["scripted-client user agent", "user agent rule", "non-browser user agent"]);
+
 /** What the trigger part says about the cause: content rules, or a credential, origin or agent check. */
 function causeWeights(
   parts: MinimalPart[],
@@ -44,10 +47,13 @@ function causeWeights(
 ): Partial<Record<CauseId, number>> {
   const only = parts.length === 1 ? parts[0]! : null;
   const name = only?.name?.toLowerCase() ?? "";
+  // Only an attack pattern in the value is evidence of a content rule; a value class such
+  // as "a scripted client's User-Agent" is not (an nginx `if` refuses it as well).
+  const attack = family !== undefined && !VALUE_CLASSES.has(family);
   // The trigger follows the request to a path no application serves, and the host
   // refuses a textbook attack string with this very answer: the rule that matched is
   // the content filter's, whatever the part is called or how harmless it looks.
-  if (state.facts.decoy?.reproduces && state.facts.contentFilter === true && name !== "user-agent") {
+  if (state.facts.decoy?.reproduces && state.facts.contentFilter === true) {
     return {
       "server-config": -2,
       "fs-permission": -3,
@@ -60,7 +66,7 @@ function causeWeights(
   }
   if (
     only &&
-    !family &&
+    !attack &&
     (only.location === "header" || only.location === "cookie") &&
     CREDENTIAL_NAMES.test(name)
   ) {
@@ -68,7 +74,7 @@ function causeWeights(
   }
   // An Origin or Referer that carries an attack pattern (a NUL byte, a script) is a
   // content rule's match, not a CSRF or hotlink check.
-  if (only && !family && only.location === "header" && (name === "origin" || name === "referer")) {
+  if (only && !attack && only.location === "header" && (name === "origin" || name === "referer")) {
     // CSRF checks guard state-changing methods; a GET refused for its Referer is
     // hotlink protection, a server rule.
     if (["GET", "HEAD"].includes(state.original.method.toUpperCase())) {
@@ -79,23 +85,16 @@ function causeWeights(
   // A refusal that follows a part of the request is not a plain path, address or
   // file-permission rule: those refuse whatever the content.
   const notPlain = { "server-config": -2, "fs-permission": -3, "ip-restriction": -2 };
-  if (only && only.location === "header" && name === "user-agent") {
-    // No challenge page here (bot-protection has its own page markers): a rule on the
-    // User-Agent header is a security rule matching request content.
-    return family === "scanner user agent"
-      ? { ...notPlain, waf: 4.5, "bot-protection": 1.5 }
-      : { ...notPlain, waf: 4, "bot-protection": 2 };
-  }
   // The canary passed: no content filter answers with this refusal, so a harmless
   // part refused host-wide is a server rule keyed on it (nginx `if ($http_x_debug)`).
-  if (!family && state.facts.contentFilter === false) {
+  if (!attack && state.facts.contentFilter === false) {
     return { "server-config": 3.5, waf: -0.5, "fs-permission": -3, "app-logic": -1, csrf: -1 };
   }
   const front = state.facts.decoy?.reproduces ? 1 : 0;
   // A harmless-looking value (no attack family) that the web server's own page refuses
   // is a server rule keyed on it (nginx `if ($http_x_debug)`, a RewriteCond), not a WAF.
   const layer = state.baselineFingerprint.responder.layer;
-  if (!family && (layer === "web-server" || layer === "proxy") && !front) {
+  if (!attack && (layer === "web-server" || layer === "proxy") && !front) {
     return { "server-config": 3.5, waf: 0.5, "fs-permission": -3, "app-logic": -1, csrf: -1 };
   }
   return { ...notPlain, waf: 3.5 + front, "app-logic": -1, csrf: -1 };
@@ -154,12 +153,13 @@ async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
     fact: ua
       ? `With a browser User-Agent instead of "${redactText(ua).slice(0, 80)}" the request passes: the refusal keys on the User-Agent.`
       : "With a browser User-Agent added the request passes: the refusal keys on the missing User-Agent.",
-    // As for a User-Agent trigger found by the content search: a rule on a header,
-    // unless a challenge page (its own markers) says bot management.
-    weights:
-      family === "scanner user agent"
-        ? { waf: 3.5, "bot-protection": 1.5, "server-config": -1, "ip-restriction": -1.5 }
-        : { waf: 3, "bot-protection": 2, "server-config": -1, "ip-restriction": -1.5 },
+    // Weighed as a trigger the content search found in that header: by its value and the
+    // probes (decoy, canary), never by the header's name.
+    weights: causeWeights(
+      [{ location: "header", name: "User-Agent", value: ua ?? "", original: ua ?? "" }],
+      family,
+      ctx.state,
+    ),
   });
 }
 

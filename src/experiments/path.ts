@@ -92,6 +92,16 @@ export const path: Experiment = {
         : `${whole.response?.status}: the path's text alone does not trigger the refusal elsewhere`;
       return;
     }
+    // One refusal could be chance (a flaky rule, backends that disagree): the same probe
+    // again must be refused too before the path's text is blamed. Identical probes that
+    // get different answers stop the run as intermittent (the prober's consistency check).
+    const again = await ctx.probe(
+      onDecoy(ctx, base, segments, trailingSlash),
+      "the same moved path once more (is the refusal stable?)",
+      "decoy",
+    );
+    again.record.finding = again.sameRefusal ? "refused again" : "not refused this time";
+    if (!again.sameRefusal) return;
     whole.record.finding = "refused the same way: the path's text triggers the refusal wherever it stands";
     const found = await ddmin(
       segments.map((s, i) => ({ s, i })),

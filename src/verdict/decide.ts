@@ -96,6 +96,28 @@ export function confidences(sums: Map<CauseId, number>): CauseScore[] {
 
 const calibrated = (raw: number): number => Math.round(calibrate(raw) * 1000) / 1000;
 
+/**
+ * The map is fit on the leading cause (was it right?), so the leader is calibrated and
+ * the others keep their proportions: scaled down with a leader the map lowers, squeezed
+ * into what is left when it raises it. The order never changes; the sum stays at most 1.
+ */
+function calibratedRanking(candidates: CauseScore[]): CauseScore[] {
+  const [top, ...rest] = candidates;
+  if (!top || top.confidence <= 0) return candidates;
+  const lead = calibrated(top.confidence);
+  const room =
+    lead <= top.confidence
+      ? lead / top.confidence
+      : 1 - top.confidence > 0
+        ? Math.min(1, (1 - lead) / (1 - top.confidence))
+        : 0;
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return [
+    { ...top, confidence: lead },
+    ...rest.map((c) => ({ ...c, confidence: round(c.confidence * room) })),
+  ];
+}
+
 function supporting(evidence: Evidence[], cause: CauseId): Evidence[] {
   return evidence
     .filter((e) => (e.weights[cause] ?? 0) > 0)
@@ -404,7 +426,7 @@ export function decide(input: DecideInput): Decision {
     };
   }
   const thin = !verdict || verdict.confidence < CONFIDENT;
-  const shown = candidates.map((c) => ({ ...c, confidence: calibrated(c.confidence) }));
+  const shown = calibratedRanking(candidates);
   return {
     verdict,
     candidates: shown,
