@@ -152,8 +152,11 @@ function differences(envs: EnvironmentResult[]): string[] {
   }
   const refused = answered.filter((e) => e.refused);
   if (refused.length === 0) return out;
-  // Only a named responder can differ: "unidentified" on one side says nothing about the other.
-  const named = refused.filter((e) => e.responder?.product);
+  // Only an identified responder (a product, or at least its layer) can differ:
+  // "unknown" on one side says nothing about the other.
+  const named = refused.filter(
+    (e) => e.responder?.product || (e.responder && e.responder.layer !== "unknown"),
+  );
   const responders = groups(named, responderText);
   const somePassed = refused.length < answered.length;
   if (responders.length > 1 || (somePassed && responders.length === 1 && named.length === refused.length))

@@ -86,6 +86,26 @@ async function preflight(ctx: ProbeContext): Promise<void> {
   out.record.finding = notes.join("; ");
 }
 
+/**
+ * HEAD is GET without the body, and servers answer both alike: when the GET probe was
+ * refused and HEAD not (or the reverse), the same HEAD is sent again right away (the
+ * most recent probe: an answer that flips on every request shows up). Identical
+ * requests answered differently stop the run as intermittent (the prober's consistency
+ * check); a stable answer leaves the split standing.
+ */
+async function confirmGetHeadSplit(ctx: ProbeContext): Promise<void> {
+  const { GET, HEAD } = ctx.state.facts.safeMethods ?? {};
+  if (!GET || !HEAD || GET.status === null || HEAD.status === null) return;
+  if (GET.sameRefusal === HEAD.sameRefusal || ctx.remaining() <= 0) return;
+  const again = await ctx.probe(
+    asSafe(ctx.state.target, "HEAD"),
+    "the same HEAD once more (HEAD and GET disagreed)",
+    "safe-method",
+  );
+  again.record.finding =
+    again.sameRefusal === HEAD.sameRefusal ? "answered as before" : "answered differently";
+}
+
 export const method: Experiment = {
   id: "method",
   safety: "safe-method",
@@ -141,6 +161,7 @@ export const method: Experiment = {
       out.record.finding = out.sameRefusal
         ? `refused the same way (${describeStatus(out.response?.status ?? null)})`
         : `${describeStatus(out.response?.status ?? null)}: not the refusal`;
+      await confirmGetHeadSplit(ctx);
     }
     if (ctx.remaining() > 0 && (!isSafeMethod(m) || hasHeader(state.target, "origin"))) await preflight(ctx);
   },
