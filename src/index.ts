@@ -21,3 +21,5 @@ export { configDecisionSchema, logsReportSchema, reportSchema } from "./report/s
 export { formatCurl, parseCurlArgs, parseCurlCommandLine } from "./request/curl.js";
 export { parseHar, selectHarEntry } from "./request/har.js";
 export { exchangeFromRawResponse, parseRawResponses } from "./request/raw-response.js";
+// For the generated-space bench: the calibration map applied to a freshly fitted knot list.
+export { interpolateKnots } from "./verdict/calibration.js";

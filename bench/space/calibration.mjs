@@ -106,22 +106,16 @@ function dedupe(knots) {
   return out;
 }
 
-/** The fitted map at `raw` (linear between knots), as src/verdict/calibration.ts applies it. */
-function mapAt(knots, raw) {
-  if (knots.length === 0) return raw;
-  if (raw <= knots[0][0]) return knots[0][1];
-  for (let i = 1; i < knots.length; i++) {
-    const [x1, y1] = knots[i];
-    const [x0, y0] = knots[i - 1];
-    if (raw <= x1) return x1 === x0 ? y1 : y0 + ((raw - x0) / (x1 - x0)) * (y1 - y0);
-  }
-  return knots.at(-1)[1];
-}
-
-/** Runs made without calibration, re-decided as the product decides with `map` (threshold 0.5). */
-export function withCalibration(runs, map) {
+/**
+ * Runs made without calibration, re-decided as the product decides with `map` (threshold
+ * 0.5); `interpolate` is the library's own `interpolateKnots`.
+ */
+export function withCalibration(runs, map, interpolate) {
   return runs.map((r) => {
-    const candidates = r.candidates.map((c) => ({ ...c, confidence: round(mapAt(map.knots, c.confidence)) }));
+    const candidates = r.candidates.map((c) => ({
+      ...c,
+      confidence: round(interpolate(map.knots, c.confidence)),
+    }));
     const top = candidates[0];
     const verdict = top && top.confidence >= 0.5 ? top.cause : null;
     return { ...r, candidates, verdict, confidence: verdict ? top.confidence : 0 };

@@ -222,7 +222,7 @@ export async function runSpace({ fit = false, refit = false, log = note } = {}) 
   return finish(runs, dropped, fit, log);
 }
 
-function finish(runs, dropped, fit, log) {
+async function finish(runs, dropped, fit, log) {
   log(
     `${runs.length} instances verified and diagnosed (${dropped.length} dropped: ${dropped.slice(0, 5).join("; ")})`,
   );
@@ -232,7 +232,7 @@ function finish(runs, dropped, fit, log) {
     const map = fitCalibration(fitRuns);
     log("held-out seeds before calibration:");
     printSpace({ testRuns });
-    testRuns = withCalibration(testRuns, map);
+    testRuns = withCalibration(testRuns, map, (await library()).interpolateKnots);
     log("held-out seeds with the map fitted on the fit seeds:");
     const out = {
       $comment: `Fit by bench/space/run.mjs --fit on seeds ${FIT_SEEDS.join(", ")} (${fitRuns.length} instances); held-out seeds ${TEST_SEEDS.join(", ")}.`,

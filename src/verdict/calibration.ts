@@ -18,14 +18,22 @@ const DISABLED = typeof process !== "undefined" && process.env.WHY403_UNCALIBRAT
 
 /** Calibrated confidence for a raw one; the identity when no map is fitted. */
 export function calibrate(raw: number): number {
-  if (DISABLED || KNOTS.length === 0) return raw;
-  const first = KNOTS[0]!;
-  const last = KNOTS[KNOTS.length - 1]!;
+  return DISABLED ? raw : interpolateKnots(KNOTS, raw);
+}
+
+/**
+ * A knot map at `raw`: linear between knots, flat beyond the ends, the identity for no
+ * knots. The bench applies freshly fitted maps with this same function.
+ */
+export function interpolateKnots(knots: ReadonlyArray<readonly [number, number]>, raw: number): number {
+  if (knots.length === 0) return raw;
+  const first = knots[0]!;
+  const last = knots[knots.length - 1]!;
   if (raw <= first[0]) return first[1];
   if (raw >= last[0]) return last[1];
-  for (let i = 1; i < KNOTS.length; i++) {
-    const [x1, y1] = KNOTS[i]!;
-    const [x0, y0] = KNOTS[i - 1]!;
+  for (let i = 1; i < knots.length; i++) {
+    const [x1, y1] = knots[i]!;
+    const [x0, y0] = knots[i - 1]!;
     if (raw <= x1) return x1 === x0 ? y1 : y0 + ((raw - x0) / (x1 - x0)) * (y1 - y0);
   }
   return last[1];
