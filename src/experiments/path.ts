@@ -62,7 +62,13 @@ export const path: Experiment = {
   cost: 6,
   appliesTo(state) {
     const d = state.facts.decoy;
-    return !!d && !d.reproduces && state.trigger === null && segmentsOf(state.target.url).segments.length > 0;
+    return (
+      !!d &&
+      !d.reproduces &&
+      state.facts.projection?.reproduces !== true &&
+      state.trigger === null &&
+      segmentsOf(state.target.url).segments.length > 0
+    );
   },
   // Before the directory probe: a made-up name under a path whose text triggers is refused too.
   priority: () => 60,
