@@ -21,7 +21,7 @@ import { guessFamily, matchFamily } from "../evidence/content/families.js";
 import { couldExecute, methodOverrideOf } from "../http/method-override.js";
 import { isSafeMethod } from "../http/types.js";
 import { type CauseId, type Evidence, REFUSAL_STATUSES, type RequestModel, type Trigger } from "../model.js";
-import { redactText } from "../redact.js";
+import { redactFragment, redactText } from "../redact.js";
 import { asSafe, BROWSER_USER_AGENT, hasHeader, onUrl, safeProjection, setHeader } from "./_requests.js";
 import { contentFilterCanary } from "./canary.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "./contract.js";
@@ -190,7 +190,9 @@ function describePart(p: MinimalPart): string {
         ? `body field ${p.name}`
         : "the body"
       : `${p.location} ${p.name ?? ""}`.trim();
-  return p.value === "" ? `${where} (its presence)` : `${where} = "${redactText(p.value).slice(0, 120)}"`;
+  return p.value === ""
+    ? `${where} (its presence)`
+    : `${where} = "${redactFragment(p.location, p.name, p.value).slice(0, 120)}"`;
 }
 
 async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
