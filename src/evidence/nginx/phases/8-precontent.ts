@@ -6,9 +6,9 @@ import { at, type NginxRequestState, type PhaseResult, show } from "./state.js";
 
 export function precontentPhase(st: NginxRequestState): PhaseResult {
   const own = contentBlocks(st).own;
-  // Not nginx's order (try_files runs before any handler there), kept from the
-  // first evaluator: a location that passes to an upstream is answered by it
-  // (see the content phase) without a word about its try_files.
+  // With an upstream handler in the location, try_files only changes the URI
+  // that handler is given and the handler answers (content phase); its
+  // fallback (=code, @name) is not followed here either.
   if (hasUpstreamHandler(own)) return "next";
   const tryFiles = own.find((d) => d.directive === "try_files");
   if (!tryFiles) return "next";
