@@ -126,15 +126,14 @@ function dedupe(knots) {
 }
 
 /**
- * Runs made without calibration, re-decided as the product decides with `map` (threshold
- * 0.5); `interpolate` is the library's own `interpolateKnots`.
+ * Runs made without calibration, re-decided as the product decides with `map`: the
+ * library's own ranking (`calibratedRanking`, the leader through the map and the others
+ * scaled with it) and its threshold of 0.5 on the leader.
  */
-export function withCalibration(runs, map, interpolate) {
+export function withCalibration(runs, map, lib) {
+  const through = (raw) => round(lib.interpolateKnots(map.knots, raw));
   return runs.map((r) => {
-    const candidates = r.candidates.map((c) => ({
-      ...c,
-      confidence: round(interpolate(map.knots, c.confidence)),
-    }));
+    const candidates = lib.calibratedRanking(r.candidates, through);
     const top = candidates[0];
     const verdict = top && top.confidence >= 0.5 ? top.cause : null;
     return { ...r, candidates, verdict, confidence: verdict ? top.confidence : 0 };

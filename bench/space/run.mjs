@@ -280,7 +280,7 @@ async function finish(runs, dropped, fit, log) {
     log("held-out seeds before calibration:");
     printSpace({ testRuns });
     rawTestRuns = testRuns;
-    testRuns = withCalibration(testRuns, map, (await library()).interpolateKnots);
+    testRuns = withCalibration(testRuns, map, await library());
     log("held-out seeds with the map fitted on the fit seeds:");
     const out = {
       $comment: `Fit by bench/space/run.mjs --fit on seeds ${FIT_SEEDS.join(", ")} (${fitRuns.length} instances); held-out seeds ${TEST_SEEDS.join(", ")}.`,
