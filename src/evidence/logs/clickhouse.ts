@@ -13,7 +13,8 @@ import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { LINE_RULES } from "./line-rules.js";
 import { openLog, splitLines } from "./lines.js";
 import {
-  denialsQuery,
+  bindStages,
+  denialsStages,
   formatsQuery,
   linesPerSourceQuery,
   type PushDownTable,
@@ -162,8 +163,7 @@ export async function analyzeClickHouse(
   const client = connect(target);
   try {
     const layout = tableLayout(await describe(client, target.table), target, options);
-    const denials = denialsQuery(layout, LINE_RULES, options);
-    await client.command({ query: `CREATE TEMPORARY TABLE why403_denials ENGINE = Memory AS ${denials}` });
+    await classify(client, layout, options);
     const [total] = await rows<{ c: string }>(client, "SELECT count() AS c FROM why403_denials");
     const byCause = await rows<{ cause: LogCause; c: string }>(
       client,
@@ -199,6 +199,33 @@ export async function analyzeClickHouse(
     throw chError(e, target.url);
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * Runs the stages of the denials query, each into a temporary table of the
+ * session that the next reads (why403_denials holds the result); the tables
+ * before it are dropped as soon as they are read.
+ */
+async function classify(
+  client: ClickHouseClient,
+  layout: PushDownTable,
+  options: LogsOptions,
+): Promise<void> {
+  const table = (stage: string) => `why403_${stage}`;
+  const stages = denialsStages(layout, LINE_RULES, options);
+  const dropped = new Set<string>();
+  for (const [i, stage] of stages.entries()) {
+    await client.command({
+      query: `CREATE TEMPORARY TABLE ${table(stage.name)} ENGINE = Memory AS ${bindStages(stage.select, table)}`,
+    });
+    // A stage no later one reads is dropped now: its rows can be a good part of the table.
+    for (const done of stages.slice(0, i)) {
+      if (dropped.has(done.name) || stages.slice(i + 1).some((s) => s.select.includes(`{{${done.name}}}`)))
+        continue;
+      dropped.add(done.name);
+      await client.command({ query: `DROP TEMPORARY TABLE ${table(done.name)}` });
+    }
   }
 }
 

@@ -233,15 +233,21 @@ export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
 /**
  * Rows that can make a record: an access line with a refusal status, an error
  * line of nginx or Apache, or a line with a WAF marker. The rest (most rows)
- * skip the per-field patterns: ClickHouse 18.16 evaluates every branch of an
- * expression for every row, so the filter is what keeps the query fast.
+ * skip the per-field patterns. `inside`: the patterns lose their leading ^, so
+ * that they also find in a line that holds such a line in an envelope (the
+ * peeled message is a part of the line): the one cheap pass over every row.
  */
-function candidate(r: LineRules, expr: string): string {
+function candidate(r: LineRules, expr: string, inside = false): string {
   const refusals = r.access.refusalStatuses.join("|");
   const refusedAccess = replaceGroup(r.access.line, 8, refusals);
   return [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
-    .map((re) => `match(${expr}, ${rx(re)})`)
+    .map((re) => `match(${expr}, ${rx(inside ? unanchored(re) : re)})`)
     .join(" OR ");
+}
+
+/** `re` without its leading ^: it finds in every line that has a part `re` matches. */
+export function unanchored(re: RegExp): RegExp {
+  return re.source.startsWith("^") ? new RegExp(re.source.slice(1), re.flags) : re;
 }
 
 /** True when `expr` holds a ModSecurity/Coraza message with an action (parseWafMessage() gives one). */
@@ -288,52 +294,6 @@ function wrapperSeconds(zone: string): string {
   return `if(${iso}, toInt64(${epoch("replaceOne(wtime, ',', '.')", zone)}), NULL)`;
 }
 
-/** Layer 1: every row (peeled of its envelope) with its format, its rules' message (msg) and the text its WAF part is sought in (wtext). */
-function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
-  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
-  const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
-  const rawWhere: string[] = [];
-  if (t.timeColumn && t.since)
-    rawWhere.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
-  if (t.timeColumn && t.until)
-    rawWhere.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
-  if (!allRows) rawWhere.push(`(${candidate(r, "raw")} OR ${anyWrapper("raw", r)})`);
-  const a = r.access;
-  const ap = r.apacheError;
-  const ng = r.nginxError;
-  const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
-  // In the dispatcher's order: Apache error, nginx error, access, a WAF line.
-  const format = `multiIf(
-      match(l, '^\\\\s*$'), 'empty',
-      substring(l, 1, 1) = '{', 'unsupported',
-      match(l, ${rx(ap.line)}), 'apache-error',
-      match(l, ${rx(ng.line)}), 'nginx-error',
-      match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
-      ${wafSql("l", r)}, 'waf-text',
-      'unknown')`;
-  return `SELECT src, n, rn, raw, l, wrapper, wtime, fmt,
-    multiIf(fmt = 'apache-error', ${fieldSql(ap, "message")}, fmt = 'nginx-error', ${fieldSql(ng, "message")}, '') AS msg,
-    multiIf(fmt = 'apache-error', ${fieldSql(ap, "rest")}, fmt = 'nginx-error', msg, l) AS wtext,
-    fmt IN ('apache-error', 'nginx-error', 'waf-text') AND ${wafSql("wtext", r)} AS waf
-  FROM (
-    SELECT src, n, rn, raw, l, wrapper, wtime,
-      if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
-    FROM (
-      SELECT src, n, rowNumberInAllBlocks() AS rn, raw, l, wrapper, wtime, ${format} AS fmt0
-      FROM (
-        SELECT src, n, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
-        FROM (
-          SELECT src, n, raw, ${peelSql("raw", r)} AS peel
-          FROM (
-            SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS raw${t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : ""}
-            FROM ${sqlIdent(t.table)}
-          )${rawWhere.length ? ` WHERE ${rawWhere.join(" AND ")}` : ""}
-        )
-      )${allRows ? "" : ` WHERE ${candidate(r, "l")}`}
-    )
-  )`;
-}
-
 /** access-common / -combined / -vhost_combined, "+fields" with trailing fields (as sniffAccess names them). */
 function accessFlavour(r: LineRules): string {
   const a = r.access.line;
@@ -341,90 +301,199 @@ function accessFlavour(r: LineRules): string {
   return `concat('access-', ${base}, if(match(${group("l", a, 12)}, '\\\\S'), '+fields', ''))`;
 }
 
-/** Layer 1b: the record each line makes (rec = 0: none), with the fields the join and the counts use. */
-function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
+/**
+ * The stages of the denials query, each a SELECT whose result the next reads
+ * by name ({{raw}}, {{lines}}, …): run one by one into temporary tables
+ * (denialsStages), or nested into one statement (denialsQuery). ClickHouse
+ * 18.16 evaluates every branch of an expression for every row (no short
+ * circuit), so each stage filters first and the records are made per format,
+ * one UNION ALL branch each: a line pays only for its own format's patterns.
+ */
+export interface Stage {
+  name: string;
+  select: string;
+}
+
+const ref = (name: string) => `{{${name}}}`;
+
+/** Stage raw: the rows that can make a record (one cheap pass over the table), numbered. */
+function rawStage(t: PushDownTable, r: LineRules): string {
+  const where = [`(${candidate(r, "raw", true)})`];
+  if (t.timeColumn && t.since) where.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
+  if (t.timeColumn && t.until) where.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  return `SELECT src, n, rowNumberInAllBlocks() AS rn, raw FROM (${tableRows(t)}) WHERE ${where.join(" AND ")}`;
+}
+
+/** The table's rows as (src, n, raw[, row_time]). */
+function tableRows(t: PushDownTable): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
+  const time = t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : "";
+  return `SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS raw${time} FROM ${sqlIdent(t.table)}`;
+}
+
+/**
+ * Stage lines: rows of `from` (src, n, rn, raw) peeled of their envelope, with
+ * their format (fmt). Only rows an envelope pattern finds in pay for the peel.
+ * `allRows` keeps the rows no rule could read (to name a file's format).
+ */
+function linesStage(from: string, r: LineRules, allRows = false): string {
   const a = r.access;
-  const w = r.waf;
-  const ng = r.nginxError;
-  const ap = r.apacheError;
-  const alias = { message: "msg" };
-  const wafRest = `extract(wtext, ${rx(`(${noGroups(w.marker).source}.*)$`)})`;
-  const action = `extract(wrest, ${rx(w.action)})`;
-  const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
-  const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
-  const accessStatus = `toUInt16OrZero(${group("l", a.line, 8)})`;
-  const wafClient = clientSql(`extract(wtext, ${rx(w.client)})`, false, r);
-  const requestPath = (line: string) =>
-    `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
-  const nginxRequest = requestPath(fieldSql(ng, "request", alias));
-  const nginxClient = fieldSql(ng, "client", alias);
-  const apacheClient = fieldSql(ap, "client", alias);
-  // 2.4 appends ":port" to the client, 2.2 (no module in the level) does not.
-  const apacheWithPort = `${fieldSql(ap, "module", alias)} != ''`;
-  const rulePath = (f: DataFormat, idx: string) =>
-    `arrayElement(arrayMap(p -> if(p = '-', '', p), [${ruleField(f, idx, "path", alias)}]), 1)`;
+  const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
+  // In the dispatcher's order: Apache error, nginx error, access, a WAF line.
+  const format = `multiIf(
+      match(l, '^\\\\s*$'), 'empty',
+      substring(l, 1, 1) = '{', 'unsupported',
+      match(l, ${rx(r.apacheError.line)}), 'apache-error',
+      match(l, ${rx(r.nginxError.line)}), 'nginx-error',
+      match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
+      ${wafSql("l", r)}, 'waf-text',
+      'unknown')`;
+  const wrapped = anyWrapper("raw", r);
+  const peeled = `SELECT src, n, rn, raw, raw AS l, '' AS wrapper, '' AS wtime FROM ${from} WHERE NOT ${wrapped}
+    UNION ALL
+    SELECT src, n, rn, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
+    FROM (SELECT src, n, rn, raw, ${peelSql("raw", r)} AS peel FROM ${from} WHERE ${wrapped})`;
+  return `SELECT src, n, rn, raw, l, wrapper, wtime,
+      if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
+    FROM (SELECT src, n, rn, raw, l, wrapper, wtime, ${format} AS fmt0
+      FROM (${peeled})${allRows ? "" : ` WHERE ${candidate(r, "l")}`})`;
+}
+
+/** The columns every records branch gives, in this order and of these types (UNION ALL needs both). */
+const RECORD_COLUMNS = `src, n, rn, raw,
+    toString(cause) AS cause, toUInt8(strength) AS strength, toUInt8(denied) AS denied, toUInt8(acc) AS acc,
+    toUInt16(status) AS status, toString(client) AS client, toString(rpath) AS rpath, toString(jid) AS jid,
+    toString(rule) AS rule, CAST(sec AS Nullable(Int64)) AS sec`;
+
+/** requestPath(): the target of a request line ('' when none). */
+const requestPath = (line: string, r: LineRules) =>
+  `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
+
+/** An error line's time, or the envelope's when it has none. */
+const orWrapperTime = (sec: string, t: PushDownTable) => `ifNull(${sec}, ${wrapperSeconds(t.timeZone)})`;
+
+/** Refused access lines. */
+function accessRecords(t: PushDownTable, r: LineRules): string {
+  const a = r.access;
   const accessTail = group("l", a.line, 12);
-  const flavour = accessFlavour(r);
   const idSource = a.idField.source;
   const firstId = `replaceRegexpOne(tail, ${rx(new RegExp(`^.*?${idSource}.*$`, "i"))}, '\\\\2')`;
   // ModSecurity's unique_id, when the access line logs it, is the id the WAF lines carry: the join key to prefer.
   const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
   const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
   const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
-  return `SELECT src, n, rn, raw, l, fmt,
-    if(waf, ${wafRest}, '') AS wrest,
-    if(waf, ${disruptive}, 0) AS wdeny,
-    if(waf, ${wafField("id")}, '') AS rule,
-    if(fmt = 'nginx-error' AND NOT waf, ${ruleIndex(ng, alias)}, 0) AS nrule,
-    if(fmt = 'apache-error' AND NOT waf, ${ruleIndex(ap, alias)}, 0) AS arule,
-    if(nrule > 0, ${ruleStatus(ng, "nrule")}, toUInt16(0)) AS nstatus,
-    if(arule > 0, ${ruleStatus(ap, "arule")}, toUInt16(0)) AS arstatus,
-    if(nrule > 0, ${ruleCause(ng, "nrule", "nstatus", r)}, '') AS ncause,
-    if(arule > 0, ${ruleCause(ap, "arule", "arstatus", r)}, '') AS acause,
-    if(fmt = 'access', ${accessStatus}, toUInt16(0)) AS astatus,
-    multiIf(fmt = 'access', has(${arr(a.refusalStatuses)}, toUInt32(astatus)), waf, 1, ncause != '', 1, acause != '', 1, 0) AS rec,
-    fmt = 'access' AS acc,
-    multiIf(fmt = 'access', 1, waf, wdeny, 1) AS denied,
-    multiIf(fmt = 'access', ${flavour}, fmt) AS format,
-    multiIf(
-      fmt = 'access', ${statusCauseSql("astatus", r)},
-      waf, if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf'),
-      ncause != '', ncause,
-      acause != '', acause,
-      'unknown') AS cause,
-    multiIf(
-      fmt = 'access', if(cause = 'unknown', 0, 1),
-      waf, 3,
-      nrule > 0 AND ${ruleByStatus(ng, "nrule")}, if(cause = 'unknown', 0, 1),
-      arule > 0 AND ${ruleByStatus(ap, "arule")}, if(cause = 'unknown', 0, 1),
-      3) AS strength,
-    multiIf(
-      fmt = 'access', toUInt16(astatus),
-      waf, if(wdeny, if(toUInt16OrZero(extract(wrest, ${rx(w.status)})) = 0, toUInt16(403), toUInt16OrZero(extract(wrest, ${rx(w.status)}))), toUInt16(0)),
-      nrule > 0, nstatus,
-      arule > 0, arstatus,
-      toUInt16(0)) AS status,
-    multiIf(
-      fmt = 'access', ${clientSql(group("l", a.line, 3), false, r)},
-      fmt = 'nginx-error', if(${nginxClient} != '' AND ${nginxClient} != '-', ${clientSql(nginxClient, false, r)}, if(waf, ${wafClient}, '')),
-      fmt = 'apache-error', if(${apacheClient} != '' AND ${apacheClient} != '-', if(${apacheWithPort}, ${clientSql(apacheClient, true, r)}, ${clientSql(apacheClient, false, r)}), if(waf, ${wafClient}, '')),
-      waf, ${wafClient},
-      '') AS client,
-    multiIf(
-      fmt = 'access', ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`)},
-      nrule > 0 AND ${rulePath(ng, "nrule")} != '', ${rulePath(ng, "nrule")},
-      fmt = 'nginx-error' AND ${nginxRequest} != '', ${nginxRequest},
-      waf, ${wafField("uri")},
-      arule > 0, ${rulePath(ap, "arule")},
-      '') AS rpath,
-    multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
-    ifNull(multiIf(
-      fmt = 'access', ${accessSeconds(r)},
-      fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${fieldSql(ng, "time")}, '/', '-')`, t.timeZone)}),
-      fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
-      match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
-      NULL), ${wrapperSeconds(t.timeZone)}) AS sec
-  FROM (${linesLayer(t, r, allRows)})`;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, toUInt16OrZero(${group("l", a.line, 8)}) AS status,
+      ${statusCauseSql("status", r)} AS cause, if(cause = 'unknown', 0, 1) AS strength, 1 AS denied, 1 AS acc,
+      ${clientSql(group("l", a.line, 3), false, r)} AS client,
+      ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`, r)} AS rpath,
+      ${accessId} AS jid, '' AS rule,
+      ${orWrapperTime(accessSeconds(r), t)} AS sec
+    FROM ${ref("lines")}
+    WHERE fmt = 'access' AND has(${arr(a.refusalStatuses)}, toUInt32(status)))`;
+}
+
+/** The rows of `fmt` with their message, WAF text and whether they hold a WAF message. */
+function errorLines(fmt: "nginx-error" | "apache-error", r: LineRules): string {
+  const f = fmt === "nginx-error" ? r.nginxError : r.apacheError;
+  const wtext = fmt === "nginx-error" ? "msg" : fieldSql(f, "rest");
+  return `SELECT src, n, rn, raw, l, wtime, msg, wtext, ${wafSql("wtext", r)} AS waf
+    FROM (SELECT src, n, rn, raw, l, wtime, ${fieldSql(f, "message")} AS msg, ${wtext} AS wtext
+      FROM ${ref("lines")} WHERE fmt = ${sqlString(fmt)})`;
+}
+
+/** The time of an error line of `fmt` (NULL when it has none). */
+function errorSeconds(
+  fmt: "nginx-error" | "apache-error" | "waf-text",
+  t: PushDownTable,
+  r: LineRules,
+): string {
+  const alias = { message: "msg" };
+  const w = r.waf;
+  if (fmt === "nginx-error")
+    return `toInt64(${epoch(`replaceRegexpAll(${fieldSql(r.nginxError, "time", alias)}, '/', '-')`, t.timeZone)})`;
+  if (fmt === "apache-error") return apacheSeconds(r, t.timeZone);
+  return `if(match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}), NULL)`;
+}
+
+/** An error line's client field as clientAddress() reads it; `otherwise` when the line has none. */
+function errorClient(fmt: "nginx-error" | "apache-error", r: LineRules, otherwise = "''"): string {
+  const alias = { message: "msg" };
+  if (fmt === "nginx-error") {
+    const c = fieldSql(r.nginxError, "client", alias);
+    return `if(${c} != '' AND ${c} != '-', ${clientSql(c, false, r)}, ${otherwise})`;
+  }
+  const c = fieldSql(r.apacheError, "client", alias);
+  // 2.4 appends ":port" to the client, 2.2 (no module in the level) does not.
+  const withPort = `${fieldSql(r.apacheError, "module", alias)} != ''`;
+  return `if(${c} != '' AND ${c} != '-', if(${withPort}, ${clientSql(c, true, r)}, ${clientSql(c, false, r)}), ${otherwise})`;
+}
+
+/** Error lines a message rule of their format refuses (or reads by status); the first rule that matches decides. */
+function ruleRecords(fmt: "nginx-error" | "apache-error", t: PushDownTable, r: LineRules): string {
+  const f = fmt === "nginx-error" ? r.nginxError : r.apacheError;
+  const alias = { message: "msg" };
+  const causes = arr(f.rules.map((x) => x.cause ?? ""));
+  const rulePath = `arrayElement(arrayMap(p -> if(p = '-', '', p), [${ruleField(f, "idx", "path", alias)}]), 1)`;
+  const path =
+    fmt === "nginx-error"
+      ? `arrayElement(arrayMap(rp -> if(rp != '', rp, ${requestPath(fieldSql(f, "request", alias), r)}), [${rulePath}]), 1)`
+      : rulePath;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, msg, ${ruleStatus(f, "idx")} AS status,
+      ${ruleCause(f, "idx", "status", r)} AS cause,
+      if(${ruleByStatus(f, "idx")}, if(cause = 'unknown', 0, 1), 3) AS strength, 1 AS denied, 0 AS acc,
+      ${errorClient(fmt, r)} AS client, ${path} AS rpath, '' AS jid, '' AS rule,
+      ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
+    FROM (SELECT src, n, rn, raw, l, wtime, msg, ${ruleIndex(f, alias)} AS idx
+      FROM (${errorLines(fmt, r)}) WHERE NOT waf)
+    WHERE idx > 0 AND arrayElement(${causes}, idx) != '')`;
+}
+
+/** Lines of `fmt` holding a ModSecurity/Coraza message (a refusal or a mere match). */
+function wafRecords(
+  fmt: "nginx-error" | "apache-error" | "waf-text",
+  t: PushDownTable,
+  r: LineRules,
+): string {
+  const w = r.waf;
+  const wafRest = `extract(wtext, ${rx(`(${noGroups(w.marker).source}.*)$`)})`;
+  const action = `extract(wrest, ${rx(w.action)})`;
+  const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
+  const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
+  const wafClient = clientSql(`extract(wtext, ${rx(w.client)})`, false, r);
+  const client = fmt === "waf-text" ? wafClient : errorClient(fmt, r, wafClient);
+  const nginxRequest = requestPath(fieldSql(r.nginxError, "request", { message: "msg" }), r);
+  const path =
+    fmt === "nginx-error"
+      ? `arrayElement(arrayMap(q -> if(q != '', q, ${wafField("uri")}), [${nginxRequest}]), 1)`
+      : wafField("uri");
+  const status = `toUInt16OrZero(extract(wrest, ${rx(w.status)}))`;
+  const from =
+    fmt === "waf-text"
+      ? `(SELECT src, n, rn, raw, l, wtime, '' AS msg, l AS wtext FROM ${ref("lines")} WHERE fmt = 'waf-text')`
+      : `(${errorLines(fmt, r)}) WHERE waf`;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, msg, ${wafRest} AS wrest, ${wafField("id")} AS rule,
+      if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf') AS cause, 3 AS strength,
+      ${disruptive} AS denied, 0 AS acc,
+      if(denied, if(${status} = 0, toUInt16(403), ${status}), toUInt16(0)) AS status,
+      ${client} AS client, ${path} AS rpath, ${wafField("unique_id")} AS jid,
+      ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
+    FROM ${from})`;
+}
+
+/** Stage records: the record each line makes, per format (a line makes at most one). */
+function recordsStage(t: PushDownTable, r: LineRules): string {
+  return [
+    accessRecords(t, r),
+    ruleRecords("nginx-error", t, r),
+    ruleRecords("apache-error", t, r),
+    wafRecords("nginx-error", t, r),
+    wafRecords("apache-error", t, r),
+    wafRecords("waf-text", t, r),
+  ].join("\nUNION ALL\n");
 }
 
 export interface DenialFilters {
@@ -440,26 +509,34 @@ export function pathKey(expr: string): string {
 }
 
 /**
- * Layers 2 and 3: one row per denial (cause, path, client, rules, status,
- * second, and the deciding line as the example). The order key picks the
- * deciding record as the local merge does: strongest first, then a refusal over
- * a mere match, then the earliest line.
+ * Stage entities: records sharing a join id are one request. The deciding
+ * record is picked as the local merge does: strongest first, then a refusal
+ * over a mere match, then the earliest line. `gk` is the request's pairing
+ * group (client and second).
  */
-export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+function entitiesStage(): string {
   const pick = (col: string) => `argMin(${col}, sk)`;
-  const entities = `SELECT ek,
+  return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs,
+      if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek)) AS gk
+    FROM (SELECT ek,
       ${pick("cause")} AS cause,
-      if(anyIf(rpath, fmt = 'access' AND rpath != '') != '', anyIf(rpath, fmt = 'access' AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
+      if(anyIf(rpath, is_access AND rpath != '') != '', anyIf(rpath, is_access AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
       ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
       ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("raw")} AS ex_line,
-      max(denied) AS denied, min(acc) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
+      max(denied) AS denied, min(is_access) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
     FROM (
-      SELECT *, if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
+      SELECT src, n, rn, raw, cause, denied, acc = 1 AS is_access, status, client, rpath, rule, sec,
+        if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
         (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
-      FROM (${recordsLayer(t, r)})
-      WHERE rec = 1
-    )
-    GROUP BY ek`;
+      FROM ${ref("records")})
+    GROUP BY ek)`;
+}
+
+/**
+ * Stage denials: one row per denial (cause, path, client, rules, status, the
+ * deciding line as the example, second, files).
+ */
+function denialsStage(t: PushDownTable, f: DenialFilters): string {
   const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs)";
   // Within one client and second: each refused access line pairs with an
   // error/WAF request of the same URL path first (the k-th of a path with the
@@ -468,13 +545,14 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
   // request is a denial alone or paired; one that only matched (a WAF warning)
   // only when paired; an unpaired access line alone. A pair takes the access
   // line's path and recorded status, and both files. Requests without client or
-  // time stand alone.
+  // time stand alone. A group of one request (most) skips the pairing.
   const el = (x: string, k: number) => `tupleElement(${x}, ${k})`;
   const partner = "arrayElement(ac, mi)";
   const paired = `tuple(${el("x", 1)}, if(mi != 0 AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
         ${el("x", 3)}, ${el("x", 4)}, if(mi != 0, ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
         arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))))`;
   const key = (x: string) => pathKey(el(x, 2));
+  const multi = `SELECT gk FROM ${ref("entities")} GROUP BY gk HAVING count() > 1`;
   const slots = `SELECT
       groupArrayIf(${item}, acc = 0 AND denied = 1) AS nd,
       groupArrayIf(${item}, acc = 0 AND denied = 0) AS nn,
@@ -492,8 +570,9 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
           arrayMap((x, mi) -> ${paired}, p, m),
           arrayMap((mi, i) -> i <= length(nd) OR mi != 0, m, arrayEnumerate(m))),
         arrayFilter((y, j) -> NOT has(m, j), ac, arrayEnumerate(ac))) AS ds
-    FROM (${entities})
-    GROUP BY if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek))`;
+    FROM ${ref("entities")} WHERE gk IN (${multi})
+    GROUP BY gk`;
+  const alone = `SELECT ${item} AS d FROM ${ref("entities")} WHERE (acc = 1 OR denied = 1) AND gk NOT IN (${multi})`;
   const where: string[] = [];
   if (!t.timeColumn && f.since)
     where.push(`isNotNull(sec) AND sec >= ${Math.ceil(f.since.getTime() / 1000)}`);
@@ -503,7 +582,34 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
   if (f.path) where.push(`position(path, ${sqlString(f.path)}) > 0`);
   return `SELECT cause, path, client, rules, status, src, n, line, sec, files FROM (
     SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files
-    FROM (SELECT arrayJoin(ds) AS d FROM (${slots})))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+    FROM (SELECT arrayJoin(ds) AS d FROM (${slots}) UNION ALL ${alone}))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+}
+
+/** The stages of the denials query, in order; the last one's rows are the denials. */
+export function denialsStages(t: PushDownTable, r: LineRules, f: DenialFilters = {}): Stage[] {
+  return [
+    { name: "raw", select: rawStage(t, r) },
+    { name: "lines", select: linesStage(ref("raw"), r) },
+    { name: "records", select: recordsStage(t, r) },
+    { name: "entities", select: entitiesStage() },
+    { name: "denials", select: denialsStage(t, f) },
+  ];
+}
+
+/** `select` with each stage reference replaced by `name(stage)` (a table name or a subquery). */
+export function bindStages(select: string, name: (stage: string) => string): string {
+  return select.replace(/\{\{(\w+)\}\}/g, (_, s: string) => name(s));
+}
+
+/** The denials query as one statement: the stages nested as subqueries (slower: a stage read twice runs twice). */
+export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+  const done = new Map<string, string>();
+  for (const s of denialsStages(t, r, f))
+    done.set(
+      s.name,
+      bindStages(s.select, (x) => `(${done.get(x) ?? x})`),
+    );
+  return done.get("denials") as string;
 }
 
 /** Lines per source. */
@@ -527,6 +633,7 @@ export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): st
     order && t.sourceColumn
       ? `(SELECT * FROM ${sqlIdent(t.table)} WHERE (${sqlIdent(t.sourceColumn)}, ${order}) IN (SELECT ${sqlIdent(t.sourceColumn)}, ${order} FROM ${sqlIdent(t.table)} ORDER BY ${order} LIMIT ${sample}${by}))`
       : `(SELECT * FROM ${sqlIdent(t.table)} LIMIT ${sample}${by})`;
-  const inner = recordsLayer(limited, r, true).replace(sqlIdent("__sample__"), firstRows);
-  return `SELECT src, format, count() AS c FROM (${inner}) GROUP BY src, format`;
+  const numbered = `(SELECT src, n, rowNumberInAllBlocks() AS rn, raw FROM (${tableRows(limited)}))`;
+  const inner = linesStage(numbered, r, true).replaceAll(sqlIdent("__sample__"), firstRows);
+  return `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${inner}) GROUP BY src, format`;
 }
