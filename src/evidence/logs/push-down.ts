@@ -73,6 +73,11 @@ const group = (expr: string, re: RegExp, n: number) => `extract(${expr}, ${rx(on
 
 /** `re` with every capturing group but the n-th made non-capturing. */
 export function onlyGroup(re: RegExp, n: number): RegExp {
+  return keepGroups(re, [n]);
+}
+
+/** `re` with only the capturing groups numbered in `keep` left capturing (they become 1, 2, … in order). */
+export function keepGroups(re: RegExp, keep: number[]): RegExp {
   const src = re.source;
   let out = "";
   let k = 0;
@@ -89,7 +94,7 @@ export function onlyGroup(re: RegExp, n: number): RegExp {
     } else if (c === "[") inClass = true;
     else if (c === "(" && src[i + 1] !== "?") {
       k++;
-      out += k === n ? "(" : "(?:";
+      out += keep.includes(k) ? "(" : "(?:";
       continue;
     }
     out += c;
@@ -116,16 +121,21 @@ function epoch(expr: string, zone: string): string {
   return `toUnixTimestamp(parseDateTimeBestEffortOrNull(${expr}, ${sqlString(zone)}))`;
 }
 
-function accessSeconds(r: LineRules): string {
+/** Epoch second of an access line's time field (`field`: group 6 of the line), or NULL. */
+function accessSeconds(r: LineRules, field = group("l", r.access.line, 6)): string {
   const t = r.access.time;
-  const stamp = `replaceRegexpAll(${group("l", r.access.line, 6)}, '^\\\\s+|\\\\s+$', '')`;
-  const g = (n: number) => group("ts", t, n);
-  const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(2)})))`;
-  const local = `concat(${g(3)}, '-', ${pad2(month)}, '-', ${pad2(g(1))}, ' ', ${g(4)}, ':', ${g(5)}, ':', ${g(6)})`;
-  const zone = `replaceRegexpAll(${g(8)}, ':', '')`;
+  const stamp = `replaceRegexpAll(${field}, '^\\\\s+|\\\\s+$', '')`;
+  // One pass of the pattern gives month, year, h, m, s (fixed widths), then " day|zone".
+  const parts = `replaceRegexpOne(ts, ${rx(keepGroups(t, [1, 2, 3, 4, 5, 6, 8]))}, '\\\\2\\\\3\\\\4\\\\5\\\\6 \\\\1|\\\\7')`;
+  const bar = "position(p, '|')";
+  const day = `substring(p, 15, ${bar} - 15)`;
+  const monthIndex = `indexOf(${arr(r.access.months)}, lower(substring(p, 1, 3)))`;
+  const local = `concat(substring(p, 4, 4), '-', ${pad2(`toString(${monthIndex})`)}, '-', ${pad2(day)}, ' ', substring(p, 8, 2), ':', substring(p, 10, 2), ':', substring(p, 12, 2))`;
+  const zone = `replaceRegexpAll(substring(p, ${bar} + 1), ':', '')`;
   const offset = `if(length(z) = 5, (if(substring(z, 1, 1) = '-', -1, 1) * (toInt32OrZero(substring(z, 2, 2)) * 3600 + toInt32OrZero(substring(z, 4, 2)) * 60)), 0)`;
-  const valid = `match(ts, ${rx(t)}) AND indexOf(${arr(r.access.months)}, lower(${g(2)})) > 0`;
-  return `arrayElement(arrayMap(ts -> if(${valid}, toInt64(${epoch(local, "UTC")}) - arrayElement(arrayMap(z -> ${offset}, [${zone}]), 1), NULL), [${stamp}]), 1)`;
+  const valid = `match(ts, ${rx(t)}) AND ${monthIndex} > 0`;
+  const seconds = `if(${valid}, toInt64(${epoch(local, "UTC")}) - arrayElement(arrayMap(z -> ${offset}, [${zone}]), 1), NULL)`;
+  return `arrayElement(arrayMap(ts -> arrayElement(arrayMap(p -> ${seconds}, [${parts}]), 1), [${stamp}]), 1)`;
 }
 
 function apacheSeconds(r: LineRules, zone: string): string {
@@ -316,12 +326,27 @@ export interface Stage {
 
 const ref = (name: string) => `{{${name}}}`;
 
-/** Stage raw: the rows that can make a record (one cheap pass over the table), numbered. */
+/**
+ * Stage raw: the rows that can make a record, numbered. Two filters, the
+ * inner one first: the cheap prefilter (substrings, one small pattern), then
+ * the candidate patterns on the few rows left.
+ */
 function rawStage(t: PushDownTable, r: LineRules): string {
-  const where = [`(${candidate(r, "raw", true)})`];
+  const where = [prefilterSql("raw", r)];
   if (t.timeColumn && t.since) where.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
   if (t.timeColumn && t.until) where.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
-  return `SELECT src, n, rowNumberInAllBlocks() AS rn, raw FROM (${tableRows(t)}) WHERE ${where.join(" AND ")}`;
+  return `SELECT src, n, rowNumberInAllBlocks() AS rn, raw, ${anyWrapper("raw", r)} AS wrapped
+    FROM (SELECT src, n, raw FROM (${tableRows(t)}) WHERE ${where.join(" AND ")})
+    WHERE ${candidate(r, "raw", true)}`;
+}
+
+/** LineRules.prefilter in SQL. */
+function prefilterSql(expr: string, r: LineRules): string {
+  const tests = [
+    ...r.prefilter.needles.map((s) => `position(${expr}, ${sqlString(s)}) > 0`),
+    ...r.prefilter.patterns.map((re) => `match(${expr}, ${rx(re)})`),
+  ];
+  return `(${tests.join(" OR ")})`;
 }
 
 /** The table's rows as (src, n, raw[, row_time]). */
@@ -333,9 +358,10 @@ function tableRows(t: PushDownTable): string {
 }
 
 /**
- * Stage lines: rows of `from` (src, n, rn, raw) peeled of their envelope, with
- * their format (fmt). Only rows an envelope pattern finds in pay for the peel.
- * `allRows` keeps the rows no rule could read (to name a file's format).
+ * Stage lines: rows of `from` (src, n, rn, raw, wrapped: an envelope pattern
+ * finds) peeled of their envelope, with their format (fmt). Only wrapped rows
+ * pay for the peel. Rows of a format that makes no record are dropped (the
+ * records stage drops the rest), unless `allRows` (to name a file's format).
  */
 function linesStage(from: string, r: LineRules, allRows = false): string {
   const a = r.access;
@@ -349,15 +375,14 @@ function linesStage(from: string, r: LineRules, allRows = false): string {
       match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
       ${wafSql("l", r)}, 'waf-text',
       'unknown')`;
-  const wrapped = anyWrapper("raw", r);
-  const peeled = `SELECT src, n, rn, raw, raw AS l, '' AS wrapper, '' AS wtime FROM ${from} WHERE NOT ${wrapped}
+  const peeled = `SELECT src, n, rn, raw, raw AS l, '' AS wrapper, '' AS wtime FROM ${from} WHERE NOT wrapped
     UNION ALL
     SELECT src, n, rn, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
-    FROM (SELECT src, n, rn, raw, ${peelSql("raw", r)} AS peel FROM ${from} WHERE ${wrapped})`;
+    FROM (SELECT src, n, rn, raw, ${peelSql("raw", r)} AS peel FROM ${from} WHERE wrapped)`;
   return `SELECT src, n, rn, raw, l, wrapper, wtime,
       if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
     FROM (SELECT src, n, rn, raw, l, wrapper, wtime, ${format} AS fmt0
-      FROM (${peeled})${allRows ? "" : ` WHERE ${candidate(r, "l")}`})`;
+      FROM (${peeled}))${allRows ? "" : ` WHERE fmt IN ('access', 'nginx-error', 'apache-error', 'waf-text')`}`;
 }
 
 /** The columns every records branch gives, in this order and of these types (UNION ALL needs both). */
@@ -383,24 +408,32 @@ function accessRecords(t: PushDownTable, r: LineRules): string {
   const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
   const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
   const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
+  // One pass of the line pattern gives status (3 digits), client (no space), time (no "]") and request:
+  const parts = `replaceRegexpOne(l, ${rx(keepGroups(a.line, [3, 6, 7, 8]))}, '\\\\4\\\\1 \\\\2]\\\\3')`;
   return `SELECT ${RECORD_COLUMNS} FROM (
-    SELECT src, n, rn, raw, l, wtime, toUInt16OrZero(${group("l", a.line, 8)}) AS status,
+    SELECT src, n, rn, raw, l, wtime, status, substring(parts, 4) AS p1, substring(p1, position(p1, ' ') + 1) AS p2,
       ${statusCauseSql("status", r)} AS cause, if(cause = 'unknown', 0, 1) AS strength, 1 AS denied, 1 AS acc,
-      ${clientSql(group("l", a.line, 3), false, r)} AS client,
-      ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`, r)} AS rpath,
+      ${clientSql("substring(p1, 1, position(p1, ' ') - 1)", false, r)} AS client,
+      ${requestPath("replaceRegexpAll(substring(p2, position(p2, ']') + 1), '\\\\\\\\\"', '\"')", r)} AS rpath,
       ${accessId} AS jid, '' AS rule,
-      ${orWrapperTime(accessSeconds(r), t)} AS sec
-    FROM ${ref("lines")}
-    WHERE fmt = 'access' AND has(${arr(a.refusalStatuses)}, toUInt32(status)))`;
+      ${orWrapperTime(accessSeconds(r, "substring(p2, 1, position(p2, ']') - 1)"), t)} AS sec
+    FROM (SELECT src, n, rn, raw, l, wtime, ${parts} AS parts, toUInt16OrZero(substring(parts, 1, 3)) AS status
+      FROM ${ref("lines")} WHERE fmt = 'access')
+    WHERE has(${arr(a.refusalStatuses)}, toUInt32(status)))`;
 }
 
 /** The rows of `fmt` with their message, WAF text and whether they hold a WAF message. */
 function errorLines(fmt: "nginx-error" | "apache-error", r: LineRules): string {
   const f = fmt === "nginx-error" ? r.nginxError : r.apacheError;
   const wtext = fmt === "nginx-error" ? "msg" : fieldSql(f, "rest");
-  return `SELECT src, n, rn, raw, l, wtime, msg, wtext, ${wafSql("wtext", r)} AS waf
-    FROM (SELECT src, n, rn, raw, l, wtime, ${fieldSql(f, "message")} AS msg, ${wtext} AS wtext
+  return `SELECT src, n, rn, raw, l, wtime, fmt, msg, wtext, ${wafSql("wtext", r)} AS waf
+    FROM (SELECT src, n, rn, raw, l, wtime, fmt, ${fieldSql(f, "message")} AS msg, ${wtext} AS wtext
       FROM ${ref("lines")} WHERE fmt = ${sqlString(fmt)})`;
+}
+
+/** Stage errors: the nginx and Apache error lines with their message, read by both their rule and WAF records. */
+function errorsStage(r: LineRules): string {
+  return `${errorLines("nginx-error", r)}\nUNION ALL\n${errorLines("apache-error", r)}`;
 }
 
 /** The time of an error line of `fmt` (NULL when it has none). */
@@ -447,7 +480,7 @@ function ruleRecords(fmt: "nginx-error" | "apache-error", t: PushDownTable, r: L
       ${errorClient(fmt, r)} AS client, ${path} AS rpath, '' AS jid, '' AS rule,
       ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
     FROM (SELECT src, n, rn, raw, l, wtime, msg, ${ruleIndex(f, alias)} AS idx
-      FROM (${errorLines(fmt, r)}) WHERE NOT waf)
+      FROM ${ref("errors")} WHERE fmt = ${sqlString(fmt)} AND NOT waf)
     WHERE idx > 0 AND arrayElement(${causes}, idx) != '')`;
 }
 
@@ -473,7 +506,7 @@ function wafRecords(
   const from =
     fmt === "waf-text"
       ? `(SELECT src, n, rn, raw, l, wtime, '' AS msg, l AS wtext FROM ${ref("lines")} WHERE fmt = 'waf-text')`
-      : `(${errorLines(fmt, r)}) WHERE waf`;
+      : `${ref("errors")} WHERE fmt = ${sqlString(fmt)} AND waf`;
   return `SELECT ${RECORD_COLUMNS} FROM (
     SELECT src, n, rn, raw, l, wtime, msg, ${wafRest} AS wrest, ${wafField("id")} AS rule,
       if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf') AS cause, 3 AS strength,
@@ -516,9 +549,12 @@ export function pathKey(expr: string): string {
  */
 function entitiesStage(): string {
   const pick = (col: string) => `argMin(${col}, sk)`;
-  return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs,
-      if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek)) AS gk
-    FROM (SELECT ek,
+  // A record without a join id is a request alone: no aggregation.
+  const alone = `SELECT concat('r', toString(rn)) AS ek, cause, rpath AS path, client, status,
+      if(rule != '', [rule], emptyArrayString()) AS rules, src AS ex_src, n AS ex_n, raw AS ex_line,
+      denied, acc, sec, [src] AS srcs
+    FROM ${ref("records")} WHERE jid = ''`;
+  const joined = `SELECT ek,
       ${pick("cause")} AS cause,
       if(anyIf(rpath, is_access AND rpath != '') != '', anyIf(rpath, is_access AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
       ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
@@ -526,10 +562,13 @@ function entitiesStage(): string {
       max(denied) AS denied, min(is_access) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
     FROM (
       SELECT src, n, rn, raw, cause, denied, acc = 1 AS is_access, status, client, rpath, rule, sec,
-        if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
+        concat('i', jid) AS ek,
         (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
-      FROM ${ref("records")})
-    GROUP BY ek)`;
+      FROM ${ref("records")} WHERE jid != '')
+    GROUP BY ek`;
+  return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs,
+      if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek)) AS gk
+    FROM (${alone} UNION ALL ${joined})`;
 }
 
 /**
@@ -545,14 +584,15 @@ function denialsStage(t: PushDownTable, f: DenialFilters): string {
   // request is a denial alone or paired; one that only matched (a WAF warning)
   // only when paired; an unpaired access line alone. A pair takes the access
   // line's path and recorded status, and both files. Requests without client or
-  // time stand alone. A group of one request (most) skips the pairing.
+  // time stand alone. A group of one request skips the pairing, and so does
+  // a group of one access line and one other request (they pair).
   const el = (x: string, k: number) => `tupleElement(${x}, ${k})`;
   const partner = "arrayElement(ac, mi)";
   const paired = `tuple(${el("x", 1)}, if(mi != 0 AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
         ${el("x", 3)}, ${el("x", 4)}, if(mi != 0, ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
         arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))))`;
   const key = (x: string) => pathKey(el(x, 2));
-  const multi = `SELECT gk FROM ${ref("entities")} GROUP BY gk HAVING count() > 1`;
+  const pairs = `SELECT gk FROM ${ref("groups")} WHERE c = 2 AND a = 1`;
   const slots = `SELECT
       groupArrayIf(${item}, acc = 0 AND denied = 1) AS nd,
       groupArrayIf(${item}, acc = 0 AND denied = 0) AS nn,
@@ -570,9 +610,17 @@ function denialsStage(t: PushDownTable, f: DenialFilters): string {
           arrayMap((x, mi) -> ${paired}, p, m),
           arrayMap((mi, i) -> i <= length(nd) OR mi != 0, m, arrayEnumerate(m))),
         arrayFilter((y, j) -> NOT has(m, j), ac, arrayEnumerate(ac))) AS ds
-    FROM ${ref("entities")} WHERE gk IN (${multi})
+    FROM ${ref("entities")} WHERE gk IN (SELECT gk FROM ${ref("groups")} WHERE NOT (c = 2 AND a = 1))
     GROUP BY gk`;
-  const alone = `SELECT ${item} AS d FROM ${ref("entities")} WHERE (acc = 1 OR denied = 1) AND gk NOT IN (${multi})`;
+  // One access line and one other request (the common case): they pair whatever their paths.
+  const other = (col: string) => `anyIf(${col}, acc = 0)`;
+  const access = (col: string) => `anyIf(${col}, acc = 1)`;
+  const pair = `SELECT tuple(${other("cause")}, if(${access("path")} != '', ${access("path")}, ${other("path")}),
+      ${other("client")}, ${other("rules")}, ${access("status")}, ${other("ex_src")}, ${other("ex_n")}, ${other("ex_line")}, ${other("sec")},
+      arrayReduce('groupUniqArray', arrayConcat(${other("srcs")}, ${access("srcs")}))) AS d
+    FROM ${ref("entities")} WHERE gk IN (${pairs})
+    GROUP BY gk`;
+  const alone = `SELECT ${item} AS d FROM ${ref("entities")} WHERE (acc = 1 OR denied = 1) AND gk NOT IN (SELECT gk FROM ${ref("groups")})`;
   const where: string[] = [];
   if (!t.timeColumn && f.since)
     where.push(`isNotNull(sec) AND sec >= ${Math.ceil(f.since.getTime() / 1000)}`);
@@ -582,7 +630,7 @@ function denialsStage(t: PushDownTable, f: DenialFilters): string {
   if (f.path) where.push(`position(path, ${sqlString(f.path)}) > 0`);
   return `SELECT cause, path, client, rules, status, src, n, line, sec, files FROM (
     SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files
-    FROM (SELECT arrayJoin(ds) AS d FROM (${slots}) UNION ALL ${alone}))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+    FROM (SELECT arrayJoin(ds) AS d FROM (${slots}) UNION ALL ${pair} UNION ALL ${alone}))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
 }
 
 /** The stages of the denials query, in order; the last one's rows are the denials. */
@@ -590,8 +638,13 @@ export function denialsStages(t: PushDownTable, r: LineRules, f: DenialFilters =
   return [
     { name: "raw", select: rawStage(t, r) },
     { name: "lines", select: linesStage(ref("raw"), r) },
+    { name: "errors", select: errorsStage(r) },
     { name: "records", select: recordsStage(t, r) },
     { name: "entities", select: entitiesStage() },
+    {
+      name: "groups",
+      select: `SELECT gk, count() AS c, countIf(acc = 1) AS a FROM ${ref("entities")} GROUP BY gk HAVING c > 1`,
+    },
     { name: "denials", select: denialsStage(t, f) },
   ];
 }
@@ -633,7 +686,7 @@ export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): st
     order && t.sourceColumn
       ? `(SELECT * FROM ${sqlIdent(t.table)} WHERE (${sqlIdent(t.sourceColumn)}, ${order}) IN (SELECT ${sqlIdent(t.sourceColumn)}, ${order} FROM ${sqlIdent(t.table)} ORDER BY ${order} LIMIT ${sample}${by}))`
       : `(SELECT * FROM ${sqlIdent(t.table)} LIMIT ${sample}${by})`;
-  const numbered = `(SELECT src, n, rowNumberInAllBlocks() AS rn, raw FROM (${tableRows(limited)}))`;
+  const numbered = `(SELECT src, n, rowNumberInAllBlocks() AS rn, raw, ${anyWrapper("raw", r)} AS wrapped FROM (${tableRows(limited)}))`;
   const inner = linesStage(numbered, r, true).replaceAll(sqlIdent("__sample__"), firstRows);
   return `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${inner}) GROUP BY src, format`;
 }
