@@ -15,10 +15,11 @@ import { openLog, splitLines } from "./lines.js";
 import {
   bindStages,
   denialsStages,
-  formatsQuery,
+  formatsStages,
   linesPerSourceQuery,
   type PushDownTable,
   pathKey,
+  type Stage,
   sqlIdent,
 } from "./push-down.js";
 
@@ -202,24 +203,27 @@ export async function analyzeClickHouse(
   }
 }
 
-/**
- * Runs the stages of the denials query, each into a temporary table of the
- * session that the next reads (why403_denials holds the result); the tables
- * before it are dropped as soon as they are read.
- */
+/** The denials of the table, into the session's temporary table why403_denials. */
 async function classify(
   client: ClickHouseClient,
   layout: PushDownTable,
   options: LogsOptions,
 ): Promise<void> {
+  await runStages(client, denialsStages(layout, LINE_RULES, options));
+}
+
+/**
+ * Runs `stages` in order, each into a temporary table `why403_<name>` of the
+ * session that later stages read; a table no later stage reads is dropped at
+ * once (its rows can be a good part of the table). The last one is kept.
+ */
+async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<void> {
   const table = (stage: string) => `why403_${stage}`;
-  const stages = denialsStages(layout, LINE_RULES, options);
   const dropped = new Set<string>();
   for (const [i, stage] of stages.entries()) {
     await client.command({
       query: `CREATE TEMPORARY TABLE ${table(stage.name)} ENGINE = Memory AS ${bindStages(stage.select, table)}`,
     });
-    // A stage no later one reads is dropped now: its rows can be a good part of the table.
     for (const done of stages.slice(0, i)) {
       if (dropped.has(done.name) || stages.slice(i + 1).some((s) => s.select.includes(`{{${done.name}}}`)))
         continue;
@@ -231,9 +235,10 @@ async function classify(
 
 async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
   const perSource = await rows<{ src: string; lines: string }>(client, linesPerSourceQuery(layout));
+  await runStages(client, formatsStages(layout, LINE_RULES, FORMAT_SAMPLE));
   const formats = await rows<{ src: string; format: string; c: string }>(
     client,
-    formatsQuery(layout, LINE_RULES, FORMAT_SAMPLE),
+    "SELECT * FROM why403_formats",
   );
   const denials = await rows<{ src: string; c: string }>(
     client,

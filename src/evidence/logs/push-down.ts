@@ -656,13 +656,18 @@ export function bindStages(select: string, name: (stage: string) => string): str
 
 /** The denials query as one statement: the stages nested as subqueries (slower: a stage read twice runs twice). */
 export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+  return nested(denialsStages(t, r, f));
+}
+
+/** The last of `stages` as one statement, the stages it reads nested as subqueries. */
+function nested(stages: Stage[]): string {
   const done = new Map<string, string>();
-  for (const s of denialsStages(t, r, f))
+  for (const s of stages)
     done.set(
       s.name,
       bindStages(s.select, (x) => `(${done.get(x) ?? x})`),
     );
-  return done.get("denials") as string;
+  return done.get(stages.at(-1)?.name ?? "") ?? "";
 }
 
 /** Lines per source. */
@@ -671,8 +676,12 @@ export function linesPerSourceQuery(t: PushDownTable): string {
   return `SELECT ${src} AS src, count() AS lines FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
 }
 
-/** The formats of the first `sample` lines of each source (how the local path names a file's format). */
-export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): string {
+/**
+ * The formats of the first `sample` lines of each source (how the local path
+ * names a file's format), in two stages: the sample rows, then their formats
+ * (the sample is read twice, so it is worth a temporary table).
+ */
+export function formatsStages(t: PushDownTable, r: LineRules, sample: number): Stage[] {
   const order = t.numberColumn ? `${sqlIdent(t.numberColumn)}` : null;
   const limited: PushDownTable = {
     ...t,
@@ -686,7 +695,17 @@ export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): st
     order && t.sourceColumn
       ? `(SELECT * FROM ${sqlIdent(t.table)} WHERE (${sqlIdent(t.sourceColumn)}, ${order}) IN (SELECT ${sqlIdent(t.sourceColumn)}, ${order} FROM ${sqlIdent(t.table)} ORDER BY ${order} LIMIT ${sample}${by}))`
       : `(SELECT * FROM ${sqlIdent(t.table)} LIMIT ${sample}${by})`;
-  const numbered = `(SELECT src, n, rowNumberInAllBlocks() AS rn, raw, ${anyWrapper("raw", r)} AS wrapped FROM (${tableRows(limited)}))`;
-  const inner = linesStage(numbered, r, true).replaceAll(sqlIdent("__sample__"), firstRows);
-  return `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${inner}) GROUP BY src, format`;
+  const numbered = `SELECT src, n, rowNumberInAllBlocks() AS rn, raw, ${anyWrapper("raw", r)} AS wrapped FROM (${tableRows(limited)})`;
+  return [
+    { name: "sample", select: numbered.replace(sqlIdent("__sample__"), firstRows) },
+    {
+      name: "formats",
+      select: `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${linesStage(ref("sample"), r, true)}) GROUP BY src, format`,
+    },
+  ];
+}
+
+/** formatsStages as one statement. */
+export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): string {
+  return nested(formatsStages(t, r, sample));
 }
