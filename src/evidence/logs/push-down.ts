@@ -3,16 +3,20 @@
 // both paths classify a line the same way. Pure: text in, SQL text out;
 // clickhouse.ts runs it.
 //
-// The query works in four layers, each a subquery of the next:
-//  1. lines → records: the format of each line, its cause, status, client, time
-//     (second), path, rule and join id, as the local parsers would give them;
-//  2. records → requests: records sharing a join id (X-Request-Id, ModSecurity
+// The query works in stages (denialsStages), each a SELECT the next reads as a
+// table; clickhouse.ts runs each into a session temporary table:
+//  1. raw → lines → errors: the rows that can make a record (a substring
+//     prefilter, then the candidate patterns), peeled of their envelope, with
+//     their format; error lines with their message and WAF part;
+//  2. records: per format, one UNION ALL branch each, the cause, status,
+//     client, time (second), path, rule and join id the local parsers give;
+//  3. entities: records sharing a join id (X-Request-Id, ModSecurity
 //     unique_id) are one request, as the local join does by id;
-//  3. requests → denials: within one client and second, refused access lines
+//  4. groups → denials: within one client and second, refused access lines
 //     pair with the error/WAF requests, as the local join does by time (the
-//     deciding record is the strongest, as in the local merge);
-//  4. the denials, one row each, go to a temporary table; the report's counts
-//     are read from it (only aggregates and a few example rows leave the server).
+//     deciding record is the strongest, as in the local merge); the report's
+//     counts are read from the denials (only aggregates and a few example rows
+//     leave the server).
 // Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
 // fields), nginx and Apache (2.2 and 2.4) error lines with every rule of their
 // message families (data/logs/formats/{nginx,apache}-error.json), ModSecurity/
