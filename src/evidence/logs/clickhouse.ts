@@ -13,7 +13,6 @@ import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { LINE_RULES } from "./line-rules.js";
 import { openLog, splitLines } from "./lines.js";
 import {
-  bindStages,
   denialsStages,
   formatsStages,
   linesPerSourceQuery,
@@ -21,6 +20,8 @@ import {
   pathKey,
   type Stage,
   sqlIdent,
+  stageStatement,
+  stageTable,
 } from "./push-down.js";
 
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
@@ -218,17 +219,14 @@ async function classify(
  * once (its rows can be a good part of the table). The last one is kept.
  */
 async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<void> {
-  const table = (stage: string) => `why403_${stage}`;
   const dropped = new Set<string>();
   for (const [i, stage] of stages.entries()) {
-    await client.command({
-      query: `CREATE TEMPORARY TABLE ${table(stage.name)} ENGINE = Memory AS ${bindStages(stage.select, table)}`,
-    });
+    await client.command({ query: stageStatement(stage) });
     for (const done of stages.slice(0, i)) {
       if (dropped.has(done.name) || stages.slice(i + 1).some((s) => s.select.includes(`{{${done.name}}}`)))
         continue;
       dropped.add(done.name);
-      await client.command({ query: `DROP TEMPORARY TABLE ${table(done.name)}` });
+      await client.command({ query: `DROP TEMPORARY TABLE ${stageTable(done.name)}` });
     }
   }
 }

@@ -172,7 +172,9 @@ describe("stages", () => {
       seen.add(s.name);
     }
     expect(stages.at(-1)?.name).toBe("denials");
-    expect(denialsQuery(table, LINE_RULES)).not.toMatch(/\{\{/);
+    const script = denialsQuery(table, LINE_RULES);
+    expect(script).not.toMatch(/\{\{/);
+    expect(script.split(";\n")).toHaveLength(stages.length);
   });
 });
 

@@ -316,9 +316,9 @@ function accessFlavour(r: LineRules): string {
 }
 
 /**
- * The stages of the denials query, each a SELECT whose result the next reads
- * by name ({{raw}}, {{lines}}, …): run one by one into temporary tables
- * (denialsStages), or nested into one statement (denialsQuery). ClickHouse
+ * The stages of the denials query, each a SELECT whose result later stages read
+ * by name ({{raw}}, {{lines}}, …), run one by one into session temporary tables
+ * (stageStatement). ClickHouse
  * 18.16 evaluates every branch of an expression for every row (no short
  * circuit), so each stage filters first and the records are made per format,
  * one UNION ALL branch each: a line pays only for its own format's patterns.
@@ -653,25 +653,29 @@ export function denialsStages(t: PushDownTable, r: LineRules, f: DenialFilters =
   ];
 }
 
-/** `select` with each stage reference replaced by `name(stage)` (a table name or a subquery). */
+/** `select` with each stage reference replaced by `name(stage)`. */
 export function bindStages(select: string, name: (stage: string) => string): string {
   return select.replace(/\{\{(\w+)\}\}/g, (_, s: string) => name(s));
 }
 
-/** The denials query as one statement: the stages nested as subqueries (slower: a stage read twice runs twice). */
-export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
-  return nested(denialsStages(t, r, f));
+/** The session temporary table a stage's rows go to. */
+export const stageTable = (stage: string) => `why403_${stage}`;
+
+/** The statement that runs a stage into its temporary table. */
+export function stageStatement(stage: Stage): string {
+  return `CREATE TEMPORARY TABLE ${stageTable(stage.name)} ENGINE = Memory AS ${bindStages(stage.select, stageTable)}`;
 }
 
-/** The last of `stages` as one statement, the stages it reads nested as subqueries. */
-function nested(stages: Stage[]): string {
-  const done = new Map<string, string>();
-  for (const s of stages)
-    done.set(
-      s.name,
-      bindStages(s.select, (x) => `(${done.get(x) ?? x})`),
-    );
-  return done.get(stages.at(-1)?.name ?? "") ?? "";
+/**
+ * The denials stages as a script, one statement a stage (as clickhouse.ts runs
+ * them; for reading, or `clickhouse-client --multiquery` in one session). Not
+ * one nested statement: later stages read earlier ones several times, and
+ * nested they pass ClickHouse's max_query_size.
+ */
+export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+  return denialsStages(t, r, f)
+    .map((s) => `${stageStatement(s)};`)
+    .join("\n");
 }
 
 /** Lines per source. */
@@ -707,9 +711,4 @@ export function formatsStages(t: PushDownTable, r: LineRules, sample: number): S
       select: `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${linesStage(ref("sample"), r, true)}) GROUP BY src, format`,
     },
   ];
-}
-
-/** formatsStages as one statement. */
-export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): string {
-  return nested(formatsStages(t, r, sample));
 }
