@@ -18,10 +18,10 @@ import { basicCredentials, checkHtpasswd } from "../htpasswd.js";
 import { type AuthzResult, applyAuthz, checkAccessCompat, runSetEnvIf, satisfyOf } from "./authz.js";
 import type { RewriteConf as PerDirRewrite, RewriteRuleDef } from "./dirconf.js";
 import { buildDirConf, type DirConf, type RewriteConf, ref } from "./dirconf.js";
-import type { RequestFacts } from "./facts.js";
-import { toRegExp } from "./facts.js";
 import { explore, type Oracle } from "./oracle.js";
 import type { ApacheConfig, ApacheDirective, ApacheNode } from "./parser.js";
+import { toRegExp } from "./pcre.js";
+import type { RequestRec } from "./request-rec.js";
 import { type RewriteOutcome, runRewrite } from "./rewrite.js";
 import { selectVirtualHost } from "./vhost.js";
 import { type ServerScope, walkSections } from "./walk.js";
@@ -135,7 +135,7 @@ export function evaluateApache(
   }
 
   const decide = (oracle: Oracle): Outcome => {
-    const facts = (uriPath: string, filename: string, diskKnown: boolean): RequestFacts => ({
+    const facts = (uriPath: string, filename: string, diskKnown: boolean): RequestRec => ({
       method,
       client: request.client,
       headers,
@@ -341,7 +341,7 @@ export function evaluateApache(
     isDirectory: first.isDirectory,
   } as ConfigDecision;
 
-  function authorize(conf: DirConf, f: RequestFacts, hdrs: Record<string, string> | null): Outcome {
+  function authorize(conf: DirConf, f: RequestRec, hdrs: Record<string, string> | null): Outcome {
     const satisfy = satisfyOf(conf.access, f.method);
     const access = checkAccessCompat(conf.access, f);
     if (satisfy === "any" && access.ok)
@@ -429,7 +429,7 @@ export function evaluateApache(
   function accessDenied(
     conf: DirConf,
     by: ReturnType<typeof checkAccessCompat>["by"],
-    f: RequestFacts,
+    f: RequestRec,
   ): Outcome {
     const client = f.client ?? "<client address>";
     if (!by) return deny(403, null, "ip-restriction", []);
@@ -454,7 +454,7 @@ export function evaluateApache(
     ]);
   }
 
-  function authzDenied(r: AuthzResult, f: RequestFacts): Outcome {
+  function authzDenied(r: AuthzResult, f: RequestRec): Outcome {
     const node = r.blame;
     const client = f.client ?? "<client address>";
     if (node?.kind !== "provider") {

@@ -3,8 +3,9 @@
 // %{VAR} and quoted strings. Anything else, or a value the request does not
 // tell, yields undefined and the caller asks the oracle.
 
-import { expand, type RequestFacts, toRegExp, variable } from "./facts.js";
 import { ipMatches } from "./oracle.js";
+import { toRegExp } from "./pcre.js";
+import { expand, type RequestRec, variable } from "./request-rec.js";
 
 type Token = { t: "op" | "str" | "var" | "re" | "word"; v: string; flags?: string };
 
@@ -67,7 +68,7 @@ export interface ExprResult {
   wantsUser: boolean;
 }
 
-export function evalRequireExpr(src: string, facts: RequestFacts, user: string | null): ExprResult {
+export function evalRequireExpr(src: string, req: RequestRec, user: string | null): ExprResult {
   const text = src.startsWith('"') && src.endsWith('"') ? src.slice(1, -1) : src;
   const wantsUser = /REMOTE_USER/i.test(text);
   const tokens = tokenize(text);
@@ -81,10 +82,10 @@ export function evalRequireExpr(src: string, facts: RequestFacts, user: string |
     return t;
   };
   const str = (t: Token): string | undefined => {
-    if (t.t === "str") return expand(facts, t.v);
+    if (t.t === "str") return expand(req, t.v);
     if (t.t === "var") {
       if (t.v.toUpperCase() === "REMOTE_USER") return user ?? "";
-      return variable(facts, t.v);
+      return variable(req, t.v);
     }
     throw new Error("operand");
   };
@@ -99,7 +100,7 @@ export function evalRequireExpr(src: string, facts: RequestFacts, user: string |
     if (t.t === "word" && t.v === "true") return true;
     if (t.t === "word" && t.v === "false") return false;
     if (t.t === "word" && t.v === "-R") {
-      const c = facts.client;
+      const c = req.client;
       const spec = str(take());
       if (c === null || spec === undefined) {
         unknown = true;

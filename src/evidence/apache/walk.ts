@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ConfigContext, DirectiveRef } from "../config-decision.js";
 import { buildDirConf, contextOf, type DirConf, defaultDirConf, mergeDirConf, ref } from "./dirconf.js";
-import { toRegExp } from "./facts.js";
+
 import {
   type ApacheNode,
   type ApacheSection,
@@ -14,6 +14,7 @@ import {
   parseHtaccess,
   wildcardToRegExp,
 } from "./parser.js";
+import { toRegExp } from "./pcre.js";
 
 export interface ServerScope {
   /** Top-level nodes of the main server. */
