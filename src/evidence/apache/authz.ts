@@ -10,7 +10,7 @@ import {
   type AuthzProvider,
   methodNumber,
   type SetEnvIfDef,
-} from "./dirconf.js";
+} from "./dirconf/types.js";
 import { evalRequireExpr } from "./expr.js";
 import { ipMatches, looksLikeIpSpec } from "./oracle.js";
 import { toRegExp } from "./pcre.js";

@@ -16,8 +16,9 @@ import {
 } from "../config-decision.js";
 import { basicCredentials, checkHtpasswd } from "../htpasswd.js";
 import { type AuthzResult, applyAuthz, checkAccessCompat, runSetEnvIf, satisfyOf } from "./authz.js";
-import type { RewriteConf as PerDirRewrite, RewriteRuleDef } from "./dirconf.js";
-import { buildDirConf, type DirConf, type RewriteConf, ref } from "./dirconf.js";
+import { buildDirConf } from "./dirconf/build.js";
+import type { RewriteConf as PerDirRewrite, RewriteRuleDef } from "./dirconf/types.js";
+import { type DirConf, type RewriteConf, ref } from "./dirconf/types.js";
 import { explore, type Oracle } from "./oracle.js";
 import type { ApacheConfig, ApacheDirective, ApacheNode } from "./parser.js";
 import { toRegExp } from "./pcre.js";

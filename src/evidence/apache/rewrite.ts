@@ -3,7 +3,7 @@
 // stop the evaluation here; the caller reports that the URL changes.
 
 import { statSync } from "node:fs";
-import type { RewriteCondDef, RewriteConf, RewriteRuleDef } from "./dirconf.js";
+import type { RewriteCondDef, RewriteConf, RewriteRuleDef } from "./dirconf/types.js";
 import { ipMatches } from "./oracle.js";
 import { toRegExp } from "./pcre.js";
 import { expand, type RequestRec } from "./request-rec.js";

@@ -5,7 +5,9 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ConfigContext, DirectiveRef } from "../config-decision.js";
-import { buildDirConf, contextOf, type DirConf, defaultDirConf, mergeDirConf, ref } from "./dirconf.js";
+import { buildDirConf } from "./dirconf/build.js";
+import { defaultDirConf, mergeDirConf } from "./dirconf/merge.js";
+import { contextOf, type DirConf } from "./dirconf/types.js";
 
 import {
   type ApacheNode,
@@ -255,5 +257,3 @@ function directoryPrefixes(
   }
   return { prefixes, isDirectory: true, exists: true };
 }
-
-export { ref };
