@@ -85,7 +85,11 @@ export function parseApacheConfig(path: string, options: ParseOptions = {}): Apa
     defines: new Map((options.defines ?? []).map((d) => [d, ""])),
     files: [],
   };
-  const nodes = parseFile(file, state, []);
+  return configOf(file, state, parseFile(file, state, []));
+}
+
+/** The parsed config: the nodes, and what the parse learned of the server on the way. */
+function configOf(file: string, state: ParseState, nodes: ApacheNode[]): ApacheConfig {
   return {
     file,
     serverRoot: state.serverRoot,
@@ -127,16 +131,7 @@ export function parseApacheText(text: string, file = "<text>", options: ParseOpt
     defines: new Map((options.defines ?? []).map((d) => [d, ""])),
     files: [file],
   };
-  const nodes = parseText(text, file, state, [file], true);
-  return {
-    file,
-    serverRoot: state.serverRoot,
-    nodes,
-    modules: [...state.modules],
-    loadsModules: state.loadsModules,
-    defines: [...state.defines.keys()],
-    files: state.files,
-  };
+  return configOf(file, state, parseText(text, file, state, [file], true));
 }
 
 function readTextFile(file: string, from: string | null): string {

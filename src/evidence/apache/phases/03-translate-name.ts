@@ -4,13 +4,21 @@
 // core's DocumentRoot.
 
 import { existsSync } from "node:fs";
-import { buildDirConf } from "../dirconf/build.js";
 import { type RewriteConf, ref } from "../dirconf/types.js";
 import * as fixText from "../fix-text.js";
 import { toRegExp } from "../pcre.js";
 import { type RewriteOutcome, runRewrite } from "../rewrite.js";
 import type { ServerScope } from "../walk.js";
-import { allow, deny, directives, type Mapped, type Outcome, type Pass, requestRec } from "./state.js";
+import {
+  allow,
+  deny,
+  directives,
+  type Mapped,
+  type Outcome,
+  type Pass,
+  requestRec,
+  serverContextConf,
+} from "./state.js";
 
 /** Server-context rewrite, then a Redirect: either answers before any access check. */
 export function translateName(pass: Pass): Outcome | null {
@@ -48,17 +56,9 @@ export function rewriteAnswer(rw: RewriteOutcome, where: "server" | "directory")
 /** Server-context rewrite rules: the vhost's own (plus the main server's with RewriteOptions Inherit), else the main server's. */
 export function serverRewriteConf(scope: ServerScope): RewriteConf | undefined {
   const names = ["rewriteengine", "rewriterule", "rewritecond", "rewriteoptions"];
-  const mainConf = buildDirConf(directives(scope.main, ...names), {
-    perdir: null,
-    owner: null,
-    origin: "server",
-  }).rewrite;
+  const mainConf = serverContextConf(scope.main, names, "server").rewrite;
   if (!scope.vhost) return mainConf;
-  const v = buildDirConf(directives(scope.vhost.children, ...names), {
-    perdir: null,
-    owner: null,
-    origin: "vhost",
-  }).rewrite;
+  const v = serverContextConf(scope.vhost.children, names, "vhost").rewrite;
   if (!v) return undefined;
   if (v.inherit && mainConf) return { ...v, rules: [...v.rules, ...mainConf.rules] };
   return v;

@@ -4,28 +4,19 @@
 // then the per-directory ones of the merged sections.
 
 import { runSetEnvIf } from "../authz.js";
-import { buildDirConf } from "../dirconf/build.js";
 import type { DirConf, SetEnvIfDef } from "../dirconf/types.js";
 import type { ApacheConfig } from "../parser.js";
 import type { RequestRec } from "../request-rec.js";
 import type { ServerScope } from "../walk.js";
-import { directives, type RequestPlan } from "./state.js";
+import { type RequestPlan, serverContextConf } from "./state.js";
 
 const SETENVIF = ["setenvif", "setenvifnocase", "browsermatch", "browsermatchnocase"];
 
 /** The main server's SetEnvIf lines, then the chosen vhost's. */
 export function serverSetEnvIf(config: ApacheConfig, scope: ServerScope): SetEnvIfDef[] {
-  const main = buildDirConf(directives(config.nodes, ...SETENVIF), {
-    perdir: null,
-    owner: null,
-    origin: "server",
-  }).setEnvIf;
+  const main = serverContextConf(config.nodes, SETENVIF, "server").setEnvIf;
   if (!scope.vhost) return main;
-  const vhost = buildDirConf(directives(scope.vhost.children, ...SETENVIF), {
-    perdir: null,
-    owner: null,
-    origin: "vhost",
-  }).setEnvIf;
+  const vhost = serverContextConf(scope.vhost.children, SETENVIF, "vhost").setEnvIf;
   return [...main, ...vhost];
 }
 

@@ -4,7 +4,8 @@
 // (see oracle.ts); an outcome is what a phase answers.
 
 import type { ConfigRequest, DirectiveRef } from "../../config-decision.js";
-import type { RewriteConf, SetEnvIfDef } from "../dirconf/types.js";
+import { buildDirConf } from "../dirconf/build.js";
+import type { DirConf, RewriteConf, SetEnvIfDef } from "../dirconf/types.js";
 import type { Oracle } from "../oracle.js";
 import type { ApacheConfig, ApacheDirective, ApacheNode } from "../parser.js";
 import type { RequestRec } from "../request-rec.js";
@@ -97,6 +98,11 @@ export function deny(status: number, by: DirectiveRef | null, cause: string, fix
 /** The directives named (lower case) among `nodes`, sections not entered. */
 export const directives = (nodes: ApacheNode[], ...names: string[]): ApacheDirective[] =>
   nodes.filter((n): n is ApacheDirective => n.kind === "directive" && names.includes(n.name.toLowerCase()));
+
+/** The config of some server-context directives (outside any section) of the main server or a vhost. */
+export function serverContextConf(nodes: ApacheNode[], names: string[], origin: "server" | "vhost"): DirConf {
+  return buildDirConf(directives(nodes, ...names), { perdir: null, owner: null, origin });
+}
 
 export function lastArg(nodes: ApacheNode[], name: string): string | undefined {
   const found = directives(nodes, name);
