@@ -133,6 +133,8 @@ export const signatureSchema = z
     product: z.string().regex(PRODUCT_ID, "product ids are lowercase words joined by -"),
     layer: z.enum(LAYERS).exclude(["unknown"]),
     name: z.string().min(1),
+    /** How a sentence names the product ("Express", "the GitHub API"); defaults to `name`. */
+    shortName: z.string().min(1).optional(),
     /** True when the product commonly passes other layers' answers through (CDN, proxy, gateway). */
     relay: z.boolean().default(false),
     markers: z.array(markerSchema).min(1),
