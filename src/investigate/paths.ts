@@ -64,19 +64,11 @@ export function classifyProbe(
   };
 }
 
-export function samePath(a: string, b: string): boolean {
+function samePath(a: string, b: string): boolean {
   try {
     const x = new URL(a);
     const y = new URL(b);
     return x.origin === y.origin && x.pathname === y.pathname;
-  } catch {
-    return false;
-  }
-}
-
-export function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
   } catch {
     return false;
   }
