@@ -1,4 +1,4 @@
-// The embedded demo lab: a small Node HTTP service on random 127.0.0.1 ports with
+// The embedded demo: small Node HTTP services on random 127.0.0.1 ports with
 // several kinds of refusal, each implemented as the real check it stands for
 // (a content filter with anomaly scoring, a CSRF token, JWT scopes and expiry, a
 // rate limit, an address allowlist, a method rule, a redirect). It needs nothing
