@@ -109,7 +109,6 @@ export const markerSchema = z.discriminatedUnion("kind", [
   statusMarker,
 ]);
 export type Marker = z.infer<typeof markerSchema>;
-export type MarkerKind = Marker["kind"];
 
 /** Where an operator-searchable id (Ray ID, support ID, request id) is read from. */
 export const referenceSchema = z
@@ -177,7 +176,6 @@ export const signatureSchema = z
   });
 
 export type Signature = z.infer<typeof signatureSchema>;
-export type SignatureInput = z.input<typeof signatureSchema>;
 
 /** Validates raw JSON; throws an Error naming the product file on failure. */
 export function parseSignature(raw: unknown, origin = "signature"): Signature {
