@@ -114,6 +114,12 @@ function scenarios(): Array<{ name: string; args: string[] }> {
       args: [`${lab.apache.url}/api/items`, ...host, "-A", "sqlmap/1.7", ...json, "--data-raw", '{"a":1}'],
     },
     {
+      // Its verdict moved from none (server-config 0.44 raw) to server-config when the safety
+      // work landed, not with the diagnose() move (the same code before and after that merge
+      // answers alike): since a5b79fd Apache's own OPTIONS answer proves the decoy inert, so the
+      // request itself goes to the decoy, gets 404 there, and the refusal is tied to this path;
+      // e59af56 took the layer map's missing path out of the decoy prefix (0.612 → 0.53), and
+      // the calibration map (09538e3) shows that as 0.579. lab/README.md expects server-config.
       name: "Apache rewrite [F]",
       args: [`${lab.apache.url}/rewrite-blocked/x`, ...host, "-X", "POST", "-d", "a=1"],
     },
