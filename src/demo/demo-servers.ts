@@ -29,7 +29,7 @@ function b64url(b: Buffer | string): string {
   return Buffer.from(b).toString("base64url");
 }
 
-export function mintJwt(claims: Record<string, unknown>): string {
+function mintJwt(claims: Record<string, unknown>): string {
   const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
   const body = b64url(JSON.stringify(claims));
   const sig = createHmac("sha256", SECRET).update(`${head}.${body}`).digest("base64url");

@@ -18,7 +18,7 @@ function indentBlock(text: string, pad: string): string {
     .join("\n");
 }
 
-export function renderPath(report: Report, s: Style): string {
+function renderPath(report: Report, s: Style): string {
   const r = report.baseline.responder;
   const hops = ["client"];
   const relays = [...(r.relays ?? [])].sort(

@@ -128,7 +128,7 @@ function describeTrigger(trigger: Trigger): string {
 }
 
 /** Placeholder values from the supporting evidence (strongest first), the trigger, the target and the responder. */
-export function placeholderValues(
+function placeholderValues(
   support: Evidence[],
   input: Pick<DecideInput, "trigger" | "target" | "responder" | "client">,
 ): Partial<Record<Placeholder, string>> {
@@ -225,7 +225,7 @@ function productsFor(support: Evidence[], responder: Responder): string[] {
   return [...new Set(out)];
 }
 
-export function fixSteps(
+function fixSteps(
   cause: CauseId,
   products: string[],
   values: Partial<Record<Placeholder, string>>,
