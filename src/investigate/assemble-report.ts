@@ -12,7 +12,7 @@ import type { InvestigationState, LiveReport } from "./types.js";
 const SECRET_NAME = /token|secret|passw|session|sid$|auth|csrf|xsrf|key|jwt|signature|cookie/i;
 
 /** A trigger safe to print: secret-named cookies and headers are fingerprinted, text is scrubbed. */
-function redactTrigger(t: Trigger): Trigger {
+export function redactTrigger(t: Trigger): Trigger {
   // A fragment that is the part's own name (the rule matched the name) is no secret.
   const value = (location: string, name: string | null, v: string) =>
     (location === "cookie" || location === "header") && name && SECRET_NAME.test(name) && v !== name
