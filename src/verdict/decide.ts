@@ -11,7 +11,7 @@ import {
   type Trigger,
   type Verdict,
 } from "../model.js";
-import { redactText, redactUrl } from "../redact.js";
+import { redactFragment, redactText, redactUrl } from "../redact.js";
 import { calibrate } from "./calibration.js";
 import { CAUSES, FIXES, type FixStep, fillTemplate, type Placeholder, placeholdersIn } from "./catalog.js";
 
@@ -127,7 +127,8 @@ function describeTrigger(trigger: Trigger): string {
     trigger.location === "method"
       ? "the method"
       : `the ${trigger.location}${trigger.name ? ` field ${trigger.name}` : ""}`;
-  const minimal = trigger.minimal ? ` ("${redactText(trigger.minimal).slice(0, 80)}")` : "";
+  const shown = redactFragment(trigger.location, trigger.name, trigger.minimal);
+  const minimal = trigger.minimal ? ` ("${shown.slice(0, 80)}")` : "";
   return `${where}${minimal}`;
 }
 
