@@ -12,7 +12,7 @@ import { type DiagnoseInput, type DiagnoseOptions, diagnose } from "../src/diagn
 import { isInputError } from "../src/errors.js";
 import { parseCurlArgs } from "../src/request/curl.js";
 import { runCliAsync } from "./helpers/cli.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 /** What differs between two runs of the same diagnosis by design. */
 function comparable(report: unknown): unknown {
