@@ -52,15 +52,6 @@ export function hasHeader(req: RequestModel, name: string): boolean {
   return hasNamedHeader(req.headers, name);
 }
 
-/** Two URLs on the same scheme, host and port. */
-export function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
-}
-
 export function describeStatus(status: number | null): string {
   return status === null ? "no answer" : String(status);
 }

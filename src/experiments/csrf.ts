@@ -5,9 +5,10 @@
 // and that page's cookies, to verify the fix (may-execute, counted).
 
 import { isSafeMethod } from "../http/types.js";
+import { sameOrigin } from "../http/urls.js";
 import type { Header, RequestModel } from "../model.js";
 import { redactUrl } from "../redact.js";
-import { asSafe, sameOrigin, setHeader } from "./_requests.js";
+import { asSafe, setHeader } from "./_requests.js";
 import { headerValue } from "./compare.js";
 import type { Experiment, ProbeContext } from "./contract.js";
 import { weightFor } from "./contract.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assembleReport } from "../investigate/report.js";
+import { assembleReport } from "../investigate/assemble-report.js";
 import { UnsafeProbeRefused } from "../investigate/types.js";
 import { kit, nginxPage, postRequest, res, unsafeSent, withInertDecoy } from "./_test-kit.js";
 import { content } from "./content.js";

@@ -49,9 +49,9 @@
 
 import type { DecoyInertness } from "../experiments/contract.js";
 import { loadCatalogue } from "../fingerprint/catalogue.js";
+import type { FingerprintResult } from "../fingerprint/match.js";
 import { queryOverridesMethod, withoutMethodOverride } from "../http/method-override.js";
 import type { Layer, RequestModel, ResponseModel } from "../model.js";
-import type { FingerprintResult } from "./deps.js";
 
 /** Layers that answer by themselves in front of an application. */
 const SERVER_LAYERS: ReadonlySet<Layer> = new Set(["web-server", "proxy"]);

@@ -6,10 +6,11 @@ import { fingerprint } from "../fingerprint/match.js";
 import { type Pacer, retryAfterMs } from "../http/pacer.js";
 import { requestIdFor, withRequestId } from "../http/request-id.js";
 import type { Clock, Transport } from "../http/types.js";
+import { sameOrigin } from "../http/urls.js";
 import type { CauseId, Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
 import { redactUrl } from "../redact.js";
 import { coveredByInertShape, type DecoyInertness, type InertShape, proveDecoyInert } from "./inert.js";
-import { classifyProbe, decoyUrl, missingUrl, sameOrigin } from "./paths.js";
+import { classifyProbe, decoyUrl, missingUrl } from "./paths.js";
 import {
   BudgetSpent,
   EscalationStop,
