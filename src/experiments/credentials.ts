@@ -7,7 +7,7 @@
 
 import { couldExecute } from "../http/method-override.js";
 import type { RequestModel } from "../model.js";
-import { asSafe, CREDENTIAL_HEADERS, describeStatus, dropHeaders, hasCredentials } from "./_requests.js";
+import { asSafe, credentialHeaders, describeStatus, dropHeaders, hasCredentials } from "./_requests.js";
 import { headerValue } from "./compare.js";
 import type { Experiment, ProbeContext, ProbeOutcome, ProbeSafety } from "./contract.js";
 import { weightFor } from "./contract.js";
@@ -39,7 +39,7 @@ function answerOf(out: ProbeOutcome): Answer {
 }
 
 function stripCredentials(req: RequestModel): RequestModel {
-  return { ...req, headers: dropHeaders(req.headers, CREDENTIAL_HEADERS) };
+  return { ...req, headers: dropHeaders(req.headers, credentialHeaders(req)) };
 }
 
 function interpret(

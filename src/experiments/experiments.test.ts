@@ -232,6 +232,22 @@ describe("credentials", () => {
     expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/allow-side-effects/);
   });
 
+  it("a JWT in a header with a made-up name is stripped as a credential; a word under a credential-like name is kept", async () => {
+    const k = await kit(
+      postRequest("/a", "x=1", [
+        ["X-Kalomi", JWT],
+        ["X-Session-Token", "debug"],
+      ]),
+      (r) => (r.headers.some(([n]) => n === "X-Kalomi") ? res(403, "no") : res(401, "who")),
+    );
+    expect(credentials.appliesTo(k.state)).toBe(true);
+    await credentials.run(k.ctx);
+    const stripped = k.sent.at(-1)!.headers.map(([n]) => n);
+    expect(stripped).not.toContain("X-Kalomi");
+    expect(stripped).toContain("X-Session-Token");
+    expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
+  });
+
   it("with consent resends the original method without credentials", async () => {
     const k = await kit(
       postRequest("/a", "x=1", [["Authorization", "Bearer xyz12345678"]]),

@@ -12,7 +12,7 @@ const AUTH_FIELDS = new Set(["authorization", "proxy-authorization"]);
  * they travel — never by what a header, cookie or parameter is called. Null: none seen.
  * The answer names where it was found, never its value.
  */
-function credentialCarried(ex: Exchange): string | null {
+export function credentialCarried(ex: Exchange): string | null {
   let url: URL | null = null;
   try {
     url = new URL(ex.request.url);
