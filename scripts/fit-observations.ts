@@ -20,7 +20,7 @@
 //                  Cache-Control, Host …) in the public curl lines and HARs.
 // Items fall in a fit half or a held-out half by their value's hash; the entropy share is chosen on
 // the fit half (largest sensitivity minus false-positive rate), the rates are reported on
-// both. Labels here use the protocol's own credential fields; the engine never sees them.
+// both (the share of mixed letter-and-digit pieces, 0.5, is fixed in the module). Labels here use the protocol's own credential fields; the engine never sees them.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

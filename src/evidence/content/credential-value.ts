@@ -46,14 +46,32 @@ function entropy(text: string): number {
   return h;
 }
 
+/** Separators that structure a readable value (versions, domains, paths, media types). */
+const SEPARATORS = /[./_~+=%:-]+/;
+/** Most of a random secret lies in runs that mix letters and digits. */
+const MIXED_SHARE = 0.5;
+
 /**
- * A random secret: long, in a secret's alphabet, mixing letters and digits, and close to
+ * The share of the value's characters that sit in pieces (between separators) mixing
+ * letters and digits: a random secret's pieces do ("q8Xk2RmZ0vT4"), a readable value's
+ * are words or numbers ("python-requests/2.31.0", "s3-us-west-2.amazonaws.com").
+ */
+function mixedShare(text: string): number {
+  let mixed = 0;
+  for (const piece of text.split(SEPARATORS))
+    if (/[0-9]/.test(piece) && /[A-Za-z]/.test(piece)) mixed += piece.length;
+  return mixed / text.length;
+}
+
+/**
+ * A random secret: long, in a secret's alphabet, mostly in pieces that mix letters and digits, and close to
  * the most entropy a string of its length can have (words, numbers, dates and paths fall
  * well short of it).
  */
 function isOpaqueToken(text: string, share: number): boolean {
   if (text.length < MIN_OPAQUE || !SECRET_ALPHABET.test(text)) return false;
   if (!/[0-9]/.test(text) || !/[A-Za-z]/.test(text)) return false;
+  if (mixedShare(text) < MIXED_SHARE) return false;
   const ceiling = Math.log2(Math.min(text.length, 64));
   return entropy(text) >= share * ceiling;
 }
