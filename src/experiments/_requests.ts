@@ -23,6 +23,26 @@ export function asSafe(req: RequestModel, method: "GET" | "HEAD" | "OPTIONS", ur
   };
 }
 
+/**
+ * The safe projection of a request: the same headers (Content-Type included) and
+ * query as a bodiless GET on `url`. Every part a firewall reads apart from the
+ * method, the body and the path, in a request no application acts on. Override
+ * fields are left off as in `asSafe`.
+ */
+export function safeProjection(req: RequestModel, url = req.url): RequestModel {
+  const bare = withoutMethodOverride({ ...req, url });
+  return {
+    method: "GET",
+    url: bare.url,
+    headers: bare.headers.filter(([n]) => !BODY_FRAMING.has(n.toLowerCase())),
+    body: null,
+    options: { ...req.options, explicitMethod: true },
+  };
+}
+
+/** Headers that only frame a body; a bodiless request drops them. */
+const BODY_FRAMING = new Set(["content-length", "content-encoding", "transfer-encoding", "expect"]);
+
 export function onUrl(req: RequestModel, url: string): RequestModel {
   return { ...req, url };
 }

@@ -66,15 +66,18 @@ describe("decoy", () => {
       withInertDecoy(() => res(403, "blocked")),
     );
     await decoy.run(k.ctx);
+    // First the request's safe projection (its headers and query as a GET); it passes, and
+    // the inertness proof reuses its answer instead of sending the same GET again.
     expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual([
+      "GET ?q=1",
       "GET ",
       "OPTIONS ",
-      "GET ?q=1",
       "OPTIONS ?q=1",
       "POST ?q=1",
     ]);
     // The observations are bodiless and carry the request's own headers.
     expect(k.sent[1]!.body).toBeNull();
+    expect(k.sent[2]!.body).toBeNull();
     expect(k.sent[1]!.headers).toContainEqual(["X-Custom", "v"]);
     const d = k.sent[5]!;
     expect(d.body?.toString()).toBe("x=1");
@@ -101,7 +104,12 @@ describe("decoy", () => {
       isDecoy(r.url) ? res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]) : res(403, "no"),
     );
     await decoy.run(k.ctx);
-    expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual(["GET "]);
+    // The projection (a GET: safe on any path) and the inertness observation without the query.
+    expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual([
+      "GET ?action=delete",
+      "GET ",
+    ]);
+    expect(k.state.facts.projection).toMatchObject({ reproduces: false });
     expect(k.state.facts.decoy).toMatchObject({ reproduces: false, sent: false });
     expect(k.state.withheld.join(" ")).toMatch(/No trigger search ran: .*--allow-side-effects.*staging/);
     expect(k.prober.unsafeProbes).toBe(0);
@@ -123,12 +131,18 @@ describe("decoy", () => {
   });
 
   it("with consent a decoy not shown inert is may-execute and counted", async () => {
-    const k = await kit(postRequest("/a", "x=1"), () => res(403, "no"), { allowSideEffects: true });
+    // Refused for its body; every path reaches an app that answers with its own 404.
+    const k = await kit(
+      postRequest("/a", "x=1"),
+      (r) =>
+        r.body?.length ? res(403, "no") : res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]),
+      { allowSideEffects: true },
+    );
     await decoy.run(k.ctx);
     expect(k.sent.at(-1)!.method).toBe("POST");
     expect(k.prober.unsafe).toEqual([
       {
-        n: 4, // replay, GET on the decoy, the same GET with minimal headers (refused like the request), the POST
+        n: 3, // replay, the projection (also the inertness observation: the app's page), the POST
         method: "POST",
         url: expect.stringContaining("/.well-known/why403/"),
         why: expect.stringMatching(/not shown inert/),
@@ -215,6 +229,72 @@ describe("content: a credential is known by its value, not its name", () => {
     await decoy.run(k.ctx);
     await content.run(k.ctx);
     expect(weightFor(k.state.evidence, "csrf")).toBeGreaterThan(1);
+  });
+});
+
+describe("the safe projection on a catch-all (no decoy shown inert, no consent)", () => {
+  // Every path reaches an app (its own 404 page); a filter refuses a charset it does not
+  // allow in Content-Type, or the TEST method, with the same page whatever the path.
+  const catchAll =
+    (refuses: (r: ReturnType<typeof postRequest>) => boolean) => (r: ReturnType<typeof postRequest>) => {
+      if (refuses(r)) return res(403, "<h1>Forbidden</h1><p>blocked by policy</p>");
+      if (new URL(r.url).searchParams.has("q") && /<script>/.test(new URL(r.url).searchParams.get("q")!))
+        return res(403, "<h1>Forbidden</h1><p>blocked by policy</p>");
+      return res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]);
+    };
+
+  it("a header trigger of a POST is searched with GETs only, and the POST is never sent again", async () => {
+    const charset = (r: ReturnType<typeof postRequest>) =>
+      r.headers.some(([n, v]) => /^content-type$/i.test(n) && /charset=garbage/i.test(v));
+    const k = await kit(
+      postRequest(
+        "/a?id=1",
+        "x=1",
+        [["X-Custom", "v"]],
+        "application/x-www-form-urlencoded; charset=garbage",
+      ),
+      catchAll(charset),
+    );
+    await decoy.run(k.ctx);
+    expect(k.state.facts.projection).toMatchObject({ reproduces: true });
+    expect(k.state.facts.decoy).toBeUndefined();
+    expect(content.appliesTo(k.state)).toBe(true);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "Content-Type" });
+    expect(k.sent.slice(1).every((r) => r.method === "GET" && r.body === null)).toBe(true);
+    expect(k.prober.unsafeProbes).toBe(0);
+    // Host-wide, and the canary is refused like the request: a content filter's rule.
+    expect(k.state.facts.contentFilter).toBe(true);
+    expect(weightFor(k.state.evidence, "waf")).toBeGreaterThan(
+      weightFor(k.state.evidence, "server-config") + 3,
+    );
+  });
+
+  it("a bodiless request refused for its method: the method, checked with a GET on the original URL", async () => {
+    const k = await kit(
+      { method: "TEST", url: "http://app.test/", headers: [["User-Agent", "t"]], body: null, options: {} },
+      catchAll((r) => r.method === "TEST"),
+    );
+    await decoy.run(k.ctx);
+    expect(k.state.facts.projection).toMatchObject({ reproduces: false });
+    expect(content.appliesTo(k.state)).toBe(true);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "method", minimal: "TEST" });
+    expect(k.sent.slice(1).map((r) => r.method)).toEqual(["GET", "GET", "GET"]);
+    expect(k.prober.unsafeProbes).toBe(0);
+    expect(weightFor(k.state.evidence, "waf")).toBeGreaterThan(2);
+  });
+
+  it("a body trigger stays unsearched: the withheld note says the headers and query alone pass", async () => {
+    const k = await kit(
+      postRequest("/a", "x=%3Cscript%3E"),
+      catchAll((r) => (r.body?.toString() ?? "").includes("%3Cscript")),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toBeNull();
+    expect(k.state.withheld.join(" ")).toMatch(/No trigger search ran: .*headers and query alone.*pass/);
+    expect(k.sent.slice(1).every((r) => r.method === "GET" && r.body === null)).toBe(true);
   });
 });
 
