@@ -53,7 +53,7 @@ function expectNoUsableAnswer(r: Run, kind: string | RegExp, message: RegExp): v
 }
 
 function report(r: Run): {
-  baseline: { status: number | null };
+  baseline: { status: number | null; failure?: { kind: string } };
   verdict: { cause: string; summary: string; evidence: string[] } | null;
   probes: Array<{ url: string; status: number | null; finding: string; purpose: string; error?: string }>;
   candidates: unknown[];
@@ -316,8 +316,11 @@ describe("hostile servers", { concurrent: true }, () => {
   it("invalid UTF-8 and NUL bytes in headers and body", async () => {
     const r = await runMeasured(curl(`${servers.badBytes!.url}/x`));
     expectBounded("bad bytes", r, 15_000);
-    // Exit 1: refused, and no cause can be pinned on a bare 403 from a raw server.
-    expect(r.code, r.stderr).toBe(1);
+    // The bytes are read into a report of the 403: neither bad input (2) nor "no usable
+    // answer" (4). Whether a raw server that refuses everything gets a verdict (0) or an
+    // abstention (1) is the calibration's business, not this test's, so both are accepted.
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(report(r).baseline.failure ?? null).toBeNull();
     expect(report(r).baseline.status).toBe(403);
   });
 
