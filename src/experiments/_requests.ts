@@ -1,5 +1,6 @@
 // Small builders for probe requests derived from the refused one.
 
+import { credentialShape } from "../evidence/content/credential-value.js";
 import { hasHeader as hasNamedHeader } from "../headers.js";
 import { withoutMethodOverride } from "../http/method-override.js";
 import type { RequestModel } from "../model.js";
@@ -56,7 +57,8 @@ export function describeStatus(status: number | null): string {
   return status === null ? "no answer" : String(status);
 }
 
-export const CREDENTIAL_HEADERS = [
+/** Headers that usually carry credentials: stripped first, whatever their values. */
+const USUAL_CREDENTIAL_HEADERS = [
   "authorization",
   "cookie",
   "proxy-authorization",
@@ -65,8 +67,19 @@ export const CREDENTIAL_HEADERS = [
   "x-auth-token",
 ];
 
+/**
+ * The headers a "without credentials" probe leaves off: the usual ones, and any other whose
+ * value is shaped like a credential (a JWT, `scheme token68`, a random secret), whatever it
+ * is called. Names here only choose what to strip; what the probe then observes is weighed.
+ */
+export function credentialHeaders(req: RequestModel): string[] {
+  return req.headers
+    .filter(([n, v]) => USUAL_CREDENTIAL_HEADERS.includes(n.toLowerCase()) || credentialShape(v) !== null)
+    .map(([n]) => n);
+}
+
 export function hasCredentials(req: RequestModel): boolean {
-  return req.headers.some(([n]) => CREDENTIAL_HEADERS.includes(n.toLowerCase()));
+  return credentialHeaders(req).length > 0;
 }
 
 export const BROWSER_USER_AGENT =

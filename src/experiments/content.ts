@@ -17,6 +17,7 @@
 
 import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
+import { CREDENTIAL_TRIGGER_WEIGHTS, credentialShape } from "../evidence/content/credential-value.js";
 import { guessFamily, matchFamily } from "../evidence/content/families.js";
 import { couldExecute, methodOverrideOf } from "../http/method-override.js";
 import { isSafeMethod } from "../http/types.js";
@@ -103,11 +104,23 @@ async function beyondProjection(ctx: ProbeContext): Promise<void> {
   });
 }
 
-const CREDENTIAL_NAMES =
-  /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$|session|token|jwt|sid$/i;
-
 /** Trigger families that name a kind of value, not an attack pattern. */
 const VALUE_CLASSES = new Set(["scripted-client user agent", "user agent rule", "non-browser user agent"]);
+
+/**
+ * The value is an absolute http(s) URL of a site other than the target's: "origin" when it
+ * is a bare origin (scheme, host and port only), "page" when it names a page there.
+ */
+function foreignSite(value: string, target: string): "origin" | "page" | null {
+  if (!/^https?:\/\/[^\s/]+/i.test(value.trim())) return null;
+  try {
+    const u = new URL(value.trim());
+    if (u.origin === new URL(target).origin) return null;
+    return /^https?:\/\/[^/?#]+\/?$/i.test(value.trim()) ? "origin" : "page";
+  } catch {
+    return null;
+  }
+}
 
 /** What the trigger part says about the cause: content rules, or a credential, origin or agent check. */
 function causeWeights(
@@ -116,7 +129,6 @@ function causeWeights(
   state: InvestigationState,
 ): Partial<Record<CauseId, number>> {
   const only = parts.length === 1 ? parts[0]! : null;
-  const name = only?.name?.toLowerCase() ?? "";
   // Only an attack pattern in the value is evidence of a content rule; a value class such
   // as "a scripted client's User-Agent" is not (an nginx `if` refuses it as well).
   const attack = family !== undefined && !VALUE_CLASSES.has(family);
@@ -135,23 +147,24 @@ function causeWeights(
       "credentials-invalid": -1,
     };
   }
-  if (
-    only &&
-    !attack &&
-    (only.location === "header" || only.location === "cookie") &&
-    CREDENTIAL_NAMES.test(name)
-  ) {
-    return { "credentials-invalid": 3, waf: -1 };
+  // Without this one header or cookie the request passes, and its value is a credential by
+  // its shape (a JWT, `scheme token68`, a random secret): the credential itself is refused.
+  // Whatever the part is called: applications name credentials freely.
+  if (only && !attack && !only.nameMatched && (only.location === "header" || only.location === "cookie")) {
+    if (credentialShape(only.original) !== null) return { ...CREDENTIAL_TRIGGER_WEIGHTS };
   }
-  // An Origin or Referer that carries an attack pattern (a NUL byte, a script) is a
-  // content rule's match, not a CSRF or hotlink check.
-  if (only && !attack && only.location === "header" && (name === "origin" || name === "referer")) {
-    // CSRF checks guard state-changing methods; a GET refused for its Referer is
-    // hotlink protection, a server rule.
+  // Without this one header the request passes, and its value is the address of another
+  // site (an origin, or a page URL): the rule compares where the request came from — a CSRF
+  // or origin check on a state-changing method, hotlink protection on a GET. A value that
+  // carries an attack pattern (a NUL byte, a script) is a content rule's match instead.
+  const foreign =
+    only && !attack && only.location === "header" ? foreignSite(only.original, state.target.url) : null;
+  if (foreign) {
     if (["GET", "HEAD"].includes(state.original.method.toUpperCase())) {
       return { "server-config": 3.5, csrf: -2, cors: -1, waf: -1, "ip-restriction": -1 };
     }
-    return { csrf: 2, cors: name === "origin" ? 1.5 : 0, waf: -1 };
+    // A bare origin (no path) is what browsers send for CORS requests.
+    return { csrf: 2, cors: foreign === "origin" ? 1.5 : 0, waf: -1 };
   }
   // A refusal that follows a part of the request is not a plain path, address or
   // file-permission rule: those refuse whatever the content.
@@ -340,9 +353,9 @@ export const content: Experiment = {
     }
     if (family) trigger.family = family;
     ctx.setTrigger(trigger);
-    // A part without an attack look of its own: does a content filter give this refusal?
-    if (!family && !(first.location === "header" && /^user-agent$/i.test(first.name ?? "")))
-      await contentFilterCanary(ctx);
+    // A part without an attack pattern of its own (a value class such as a scripted
+    // client's User-Agent is none): does a content filter give this refusal?
+    if (family === undefined || VALUE_CLASSES.has(family)) await contentFilterCanary(ctx);
     const several = result.parts.length > 1;
     const evidence: Evidence = {
       source: "content search",

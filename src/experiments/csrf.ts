@@ -169,10 +169,12 @@ export const csrf: Experiment = {
     }
     if (sentCookie === false)
       fact += ` The request also lacks the ${usable.name} cookie the token is checked against.`;
+    // A token the page hands to its form (a hidden field, a meta tag) is the page's own
+    // statement; a random cookie is a CSRF token only by its name: described, not weighed.
     ctx.addEvidence({
       source: `probe #${out.n}`,
       fact,
-      weights: { csrf: weight },
+      weights: usable.kind === "cookie" ? {} : { csrf: weight },
       data: { field: usable.expectIn?.name ?? usable.name },
     });
     const cookies = cookiesSet(out.response.headers);

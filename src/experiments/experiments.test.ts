@@ -14,6 +14,11 @@ import { origin } from "./origin.js";
 import { rateLimit, resetInMs } from "./rate-limit.js";
 import { repeat } from "./repeat.js";
 
+// Tokens in the frameworks' own formats (Django: 64 alphanumerics; Rails: base64).
+const DJANGO_TOKEN = "q8Xk2RmZ0vT4nB7yLpW3sD9fH1jK6cVe5aQ0uYxGtI2oNrM8bE4wZ7lSgF3hJ1dC";
+const RAILS_TOKEN = "mE2Q7vN1xZp4Lr8TbK0sY6wHdJ3cF9uA5gR2iO7eM1nB4tV8yX0kP6qW3zL9jD5h+Q==";
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+const JWT = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: "u1", exp: 1790000000 })}.c2lnbmF0dXJlLWJ5dGVz`;
 const isDecoy = (url: string) => new URL(url).pathname.startsWith("/.well-known/why403/");
 
 describe("layer-map", () => {
@@ -186,6 +191,47 @@ describe("content", () => {
   });
 });
 
+describe("content: a credential is known by its value, not its name", () => {
+  // Refused for the value sent (a revoked token, a word a rule lists); with any other value
+  // or none the decoy path is simply not found.
+  const refusedWith = (name: string, value: string) =>
+    withInertDecoy((r) =>
+      r.headers.some(([n, v]) => n === name && v === value) ? res(403, "denied") : res(404, "nf"),
+    );
+
+  it("a JWT in a header with a made-up name is the refused credential", async () => {
+    const k = await kit(postRequest("/a", "a=1", [["X-Kalomi", JWT]]), refusedWith("X-Kalomi", JWT));
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "X-Kalomi" });
+    expect(weightFor(k.state.evidence, "credentials-invalid")).toBeGreaterThan(4);
+    for (const cause of ["waf", "server-config", "csrf"] as const)
+      expect(weightFor(k.state.evidence, cause)).toBeLessThan(1);
+  });
+
+  it("a plain word in a header called X-Session-Token is not weighed as a credential", async () => {
+    const k = await kit(
+      postRequest("/a", "a=1", [["X-Session-Token", "debug"]]),
+      refusedWith("X-Session-Token", "debug"),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "X-Session-Token" });
+    expect(weightFor(k.state.evidence, "credentials-invalid")).toBeLessThanOrEqual(0);
+    expect(weightFor(k.state.evidence, "server-config")).toBeGreaterThan(3);
+  });
+
+  it("another site's address in a header with a made-up name weighs toward an origin check", async () => {
+    const k = await kit(
+      postRequest("/a", "a=1", [["X-Came-From", "https://elsewhere.example"]]),
+      refusedWith("X-Came-From", "https://elsewhere.example"),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(weightFor(k.state.evidence, "csrf")).toBeGreaterThan(1);
+  });
+});
+
 describe("the safe projection on a catch-all (no decoy shown inert, no consent)", () => {
   // Every path reaches an app (its own 404 page); a filter refuses a charset it does not
   // allow in Content-Type, or the TEST method, with the same page whatever the path.
@@ -266,6 +312,22 @@ describe("credentials", () => {
     expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/allow-side-effects/);
   });
 
+  it("a JWT in a header with a made-up name is stripped as a credential; a word under a credential-like name is kept", async () => {
+    const k = await kit(
+      postRequest("/a", "x=1", [
+        ["X-Kalomi", JWT],
+        ["X-Session-Token", "debug"],
+      ]),
+      (r) => (r.headers.some(([n]) => n === "X-Kalomi") ? res(403, "no") : res(401, "who")),
+    );
+    expect(credentials.appliesTo(k.state)).toBe(true);
+    await credentials.run(k.ctx);
+    const stripped = k.sent.at(-1)!.headers.map(([n]) => n);
+    expect(stripped).not.toContain("X-Kalomi");
+    expect(stripped).toContain("X-Session-Token");
+    expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
+  });
+
   it("with consent resends the original method without credentials", async () => {
     const k = await kit(
       postRequest("/a", "x=1", [["Authorization", "Bearer xyz12345678"]]),
@@ -300,8 +362,8 @@ describe("csrf", () => {
   it("finds the token the page issues and reports the missing field", async () => {
     const k = await kit(postRequest("/form", "email=x"), (r) =>
       r.method === "GET"
-        ? res(200, '<form><input type="hidden" name="csrfmiddlewaretoken" value="T0K3N"></form>', [
-            ["Set-Cookie", "csrftoken=C00K; Path=/"],
+        ? res(200, `<form><input type="hidden" name="csrfmiddlewaretoken" value="${DJANGO_TOKEN}"></form>`, [
+            ["Set-Cookie", `csrftoken=${DJANGO_TOKEN.slice(0, 32)}; Path=/`],
           ])
         : res(403, "CSRF verification failed"),
     );
@@ -316,23 +378,45 @@ describe("csrf", () => {
 
   it("reads meta tags and cookies", () => {
     const t = tokensInPage(
-      '<meta name="csrf-param" content="authenticity_token"><meta name="csrf-token" content="abc">',
-      [["Set-Cookie", "XSRF-TOKEN=q%3D; Path=/"]],
+      `<meta name="csrf-param" content="authenticity_token"><meta name="csrf-token" content="${RAILS_TOKEN}">`,
+      [["Set-Cookie", `XSRF-TOKEN=${encodeURIComponent(RAILS_TOKEN)}; Path=/`]],
     );
     expect(t).toEqual([
       {
         kind: "meta",
         name: "csrf-token",
-        value: "abc",
+        value: RAILS_TOKEN,
         expectIn: { location: "body", name: "authenticity_token" },
       },
       {
         kind: "cookie",
         name: "XSRF-TOKEN",
-        value: "q=",
+        value: RAILS_TOKEN,
         expectIn: { location: "header", name: "X-XSRF-TOKEN" },
       },
     ]);
+  });
+
+  it("finds a token by its value whatever the field is called, and not a word by its name", () => {
+    const t = tokensInPage(
+      `<form><input type="hidden" name="kalomi" value="${DJANGO_TOKEN}"><input type="hidden" name="csrf_token" value="yes"></form>`,
+      [["Set-Cookie", "xsrf-token=1; Path=/"]],
+    );
+    expect(t).toEqual([
+      { kind: "field", name: "kalomi", value: DJANGO_TOKEN, expectIn: { location: "body", name: "kalomi" } },
+    ]);
+  });
+
+  it("a random cookie the page sets is described, not weighed: only its name would say CSRF", async () => {
+    const k = await kit(postRequest("/form", "email=x"), (r) =>
+      r.method === "GET"
+        ? res(200, "<p>no form</p>", [["Set-Cookie", `csrftoken=${DJANGO_TOKEN.slice(0, 32)}; Path=/`]])
+        : res(403, "CSRF verification failed"),
+    );
+    k.state.evidence.push({ source: "test", fact: "csrf page", weights: { csrf: 3 } });
+    await csrf.run(k.ctx);
+    expect(k.state.evidence.at(-1)!.fact).toMatch(/csrftoken/);
+    expect(weightFor(k.state.evidence, "csrf")).toBe(3);
   });
 });
 
