@@ -48,18 +48,34 @@ function entropy(text: string): number {
 
 /** Separators that structure a readable value (versions, domains, paths, media types). */
 const SEPARATORS = /[./_~+=%:-]+/;
-/** Most of a random secret lies in runs that mix letters and digits. */
+/** Most of a random secret lies in runs that mix character classes. */
 const MIXED_SHARE = 0.5;
+
+/** Upper-case share from which mixed case reads as random rather than CamelCase words. */
+const RANDOM_CASE_SHARE = 0.25;
+
+/**
+ * Whether a piece mixes character classes the way random text does: letters with
+ * digits, or upper with lower case too often for CamelCase words ("BufferedInputStream"
+ * has 3 capitals in 19; base64 without a digit has about half).
+ */
+function mixesClasses(piece: string): boolean {
+  const letters = piece.replace(/[^A-Za-z]/g, "");
+  if (letters === "") return false;
+  if (/[0-9]/.test(piece)) return true;
+  const upper = letters.replace(/[^A-Z]/g, "").length;
+  return upper > 0 && upper < letters.length && upper / letters.length >= RANDOM_CASE_SHARE;
+}
 
 /**
  * The share of the value's characters that sit in pieces (between separators) mixing
- * letters and digits: a random secret's pieces do ("q8Xk2RmZ0vT4"), a readable value's
- * are words or numbers ("python-requests/2.31.0", "s3-us-west-2.amazonaws.com").
+ * at least two of lower case, upper case and digits: a random secret's pieces do
+ * ("q8Xk2RmZ0vT4", "QxKbTmWz" — base64 need not hold a digit), a readable value's are
+ * words or numbers ("python-requests/2.31.0", "s3-us-west-2.amazonaws.com").
  */
 function mixedShare(text: string): number {
   let mixed = 0;
-  for (const piece of text.split(SEPARATORS))
-    if (/[0-9]/.test(piece) && /[A-Za-z]/.test(piece)) mixed += piece.length;
+  for (const piece of text.split(SEPARATORS)) if (mixesClasses(piece)) mixed += piece.length;
   return mixed / text.length;
 }
 
@@ -70,7 +86,7 @@ function mixedShare(text: string): number {
  */
 function isOpaqueToken(text: string, share: number): boolean {
   if (text.length < MIN_OPAQUE || !SECRET_ALPHABET.test(text)) return false;
-  if (!/[0-9]/.test(text) || !/[A-Za-z]/.test(text)) return false;
+  if (!mixesClasses(text.replace(/[^A-Za-z0-9]/g, ""))) return false;
   if (mixedShare(text) < MIXED_SHARE) return false;
   const ceiling = Math.log2(Math.min(text.length, 64));
   return entropy(text) >= share * ceiling;
