@@ -23,6 +23,15 @@ export interface LogsOptions {
   apacheConf?: string;
   /** Stream read for the path "-" (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
+  /**
+   * Worker threads for a large plain file (default: one per core, at most 4; 0:
+   * read on the calling thread). Stdin and .gz files are always read on it.
+   */
+  workers?: number;
+  /** Bytes per worker range (default 16 MiB); a file no larger is read on the calling thread. */
+  rangeBytes?: number;
+  /** Called after a file was read by worker threads: how many ranges, on how many workers. */
+  onRanges?: (path: string, ranges: number, workers: number) => void;
   /** Called now and then (at most every PROGRESS_INTERVAL_MS) while reading, and once at the end. */
   onProgress?: (p: LogsProgress) => void;
 }
