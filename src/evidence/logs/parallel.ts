@@ -13,12 +13,16 @@ import { FORMAT_SAMPLE } from "./file-scan.js";
 import { readError } from "./lines.js";
 import type { RangeMessage, RangeTask } from "./range-scan.js";
 import type { RangeWorkerData } from "./range-worker.js";
+import { unpackRecords } from "./record-codec.js";
 import type { LogRecord } from "./types.js";
 
 /** Bytes per range: big enough that a range's start-up is noise, small enough to balance the workers. */
 export const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
-/** At most this many workers (each scans about 300 MB/s; the join on this thread is the limit beyond). */
-const MAX_WORKERS = 4;
+/**
+ * At most this many workers: this thread joins the records every worker sends,
+ * which limits the speed beyond a few (and each worker costs about 25 MB).
+ */
+const MAX_WORKERS = 3;
 
 export interface RangePlan {
   workers: number;
@@ -27,7 +31,8 @@ export interface RangePlan {
 
 /** How to scan a file of `size` bytes: in ranges (a plan) or on this thread (null). */
 export function rangePlan(size: number, workers?: number, rangeBytes?: number): RangePlan | null {
-  const n = workers ?? Math.min(availableParallelism(), MAX_WORKERS);
+  // One core stays with this thread's join; on one or two cores, one worker.
+  const n = workers ?? Math.max(1, Math.min(availableParallelism() - 1, MAX_WORKERS));
   const bytes = rangeBytes ?? DEFAULT_RANGE_BYTES;
   if (n < 1 || !Number.isFinite(bytes) || bytes < 1 || size <= bytes) return null;
   if (workerScript() === null) return null;
@@ -105,8 +110,10 @@ interface Task extends RangeTask {
   waiting: RangeMessage[];
 }
 
+const WORKER_YOUNG_MB = 4;
+
 /** Workers ahead of the range being taken, per worker. */
-const AHEAD_PER_WORKER = 2;
+const AHEAD_PER_WORKER = 1;
 
 export function scanInRanges(
   path: string,
@@ -132,7 +139,10 @@ export function scanInRanges(
   const data: RangeWorkerData = { path, size, formats };
   const pool = Array.from(
     { length: Math.min(plan.workers, tasks.length) },
-    () => new Worker(script, { workerData: data }),
+    // A small young generation: a worker's records live for one chunk, and each
+    // worker's default one (tens of MB) would put the process over its memory aim.
+    () =>
+      new Worker(script, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } }),
   );
   const idle = [...pool];
   const ahead = pool.length * AHEAD_PER_WORKER;
@@ -184,8 +194,7 @@ export function scanInRanges(
           }
         }
         bytes += m.bytes;
-        for (const rec of m.records) rec.line += result.lines;
-        if (m.records.length > 0) sink.records(m.records);
+        if (m.records.count > 0) sink.records(unpackRecords(m.records, result.lines));
         sink.progress(bytes, result.lines + m.lines);
         return true;
       }

@@ -7,6 +7,7 @@ import { readSync } from "node:fs";
 import { FileScan } from "./file-scan.js";
 import { LineSplitter } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
+import { type PackedRecords, RecordPacker } from "./record-codec.js";
 import type { LogRecord } from "./types.js";
 
 export interface RangeTask {
@@ -20,7 +21,7 @@ export interface RangeTask {
 export interface RangeBatch {
   type: "batch";
   id: number;
-  records: LogRecord[];
+  records: PackedRecords;
   bytes: number;
   /** Lines of the range read so far. */
   lines: number;
@@ -60,10 +61,14 @@ export function scanRange(
   custom: CompiledFormat[],
   task: RangeTask,
   buf: Buffer,
-  post: (m: RangeBatch | RangeDone) => void,
+  post: (m: RangeBatch | RangeDone, transfer?: ArrayBuffer[]) => void,
 ): void {
-  let records: LogRecord[] = [];
-  const scan = new FileScan(file, custom, (rec) => records.push(rec), task.start === 0);
+  const records = new RecordPacker();
+  // An access line that was not refused is the one record the join drops unseen (Joiner.add): not sent.
+  const keep = (rec: LogRecord) => {
+    if (rec.kind !== "access" || rec.denied) records.add(rec);
+  };
+  const scan = new FileScan(file, custom, keep, task.start === 0);
   let pos = task.start;
   let chunkAt = pos;
   let overrun = false;
@@ -82,16 +87,16 @@ export function scanRange(
     },
   });
   const flush = (bytes: number) => {
+    const packed = records.take();
     post({
       type: "batch",
       id: task.id,
-      records,
+      records: packed,
       bytes,
       lines: scan.lines,
       firstText: scan.firstText,
       binary: scan.binary,
     });
-    records = [];
   };
   let endAt = task.end;
   for (;;) {
@@ -100,7 +105,7 @@ export function scanRange(
       if (pos >= fileEnd) {
         splitter.end();
         // As scanFile: a file that stopped at its binary first line has no open record to finish.
-        if (!(scan.binary && scan.atFileStart)) for (const rec of scan.dispatcher.end()) records.push(rec);
+        if (!(scan.binary && scan.atFileStart)) for (const rec of scan.dispatcher.end()) records.add(rec);
         endAt = stoppedAt === -1 ? fileEnd : stoppedAt;
         flush(0);
         break;

@@ -18,7 +18,7 @@ if (port) {
   const custom = compileFormats(formats);
   const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   let fd = -1;
-  const post = (m: RangeMessage) => port.postMessage(m);
+  const post = (m: RangeMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
   port.on("message", (task: RangeTask) => {
     try {
       if (fd === -1) fd = openSync(path, "r");

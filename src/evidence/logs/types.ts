@@ -24,8 +24,9 @@ export interface LogsOptions {
   /** Stream read for the path "-" (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
   /**
-   * Worker threads for a large plain file (default: one per core, at most 4; 0:
-   * read on the calling thread). Stdin and .gz files are always read on it.
+   * Worker threads for a large plain file (default: one per core but one, at
+   * least 1, at most 3; 0: read on the calling thread, which always joins the
+   * records). Stdin and .gz files are always read on the calling thread.
    */
   workers?: number;
   /** Bytes per worker range (default 16 MiB); a file no larger is read on the calling thread. */
