@@ -1,7 +1,8 @@
 // Log classification throughput: `why403 logs <file> --json` on a generated mixed
 // log (nginx combined access, nginx error, Apache error, ModSecurity/CRS lines; about
 // 5% of requests refused) beside `grep -c ' 403 '` on the same file in the same run,
-// and the peak memory of the why403 run. BENCH_LOG_MB sets the size (default 1024).
+// and the peak memory of the why403 run; then the same on one thread
+// (WHY403_LOG_WORKERS=0). BENCH_LOG_MB sets the size (default 1024).
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -155,12 +156,12 @@ function generate(path, bytes, rate = DENIAL_RATE) {
 }
 
 /** Runs a command with stdout to `outPath`; wall time and peak RSS (KB, or null when unknown). */
-async function timed(cmd, args, outPath) {
+async function timed(cmd, args, outPath, env = process.env) {
   const out = openSync(outPath, "w");
   const useTime = existsSync(TIME_BIN);
   const argv = useTime ? [TIME_BIN, "-f", "__peak_kb=%M", cmd, ...args] : [cmd, ...args];
   const t0 = process.hrtime.bigint();
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", out, "pipe"] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", out, "pipe"], env });
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr += d;
@@ -250,6 +251,19 @@ async function measureFile(sizeMb, rate, name) {
     `${(w.wallMs / 1000).toFixed(2)} s; ${(whyRate / grepRate).toFixed(2)}x grep's speed (aim >= 0.5x)`,
   );
   row(`[${pct} refused] why403 logs peak memory (max RSS)`, mem(w.peakKb), "aim < 150 MB");
+  // The same run on one thread (no worker threads): what the workers add, and the same report.
+  const onePath = join(dir, "logs-report-1thread.json");
+  const one = await timed(process.execPath, ["dist/why403.js", "logs", file, "--json"], onePath, {
+    ...process.env,
+    WHY403_LOG_WORKERS: "0",
+  });
+  const oneRate = fileMb / (one.wallMs / 1000);
+  const sameReport = readFileSync(onePath, "utf8") === readFileSync(reportPath, "utf8");
+  row(
+    `[${pct} refused] why403 logs --json on one thread`,
+    `${oneRate.toFixed(0)} MB/s`,
+    `${(one.wallMs / 1000).toFixed(2)} s, peak ${mem(one.peakKb)}; workers ${(whyRate / oneRate).toFixed(2)}x faster; ${sameReport ? "same report" : "REPORTS DIFFER"}`,
+  );
   let refused = null;
   try {
     refused = JSON.parse(readFileSync(`${file}.json`, "utf8")).refusedRequests;
