@@ -25,7 +25,8 @@ export interface LogsOptions {
   stdin?: NodeJS.ReadableStream;
   /**
    * Worker threads for a large plain file (default: one per core but one, at
-   * least 1, at most 3; 0: read on the calling thread, which always joins the
+   * least 1, at most 3, and none while the load average is at or above the
+   * number of cores; 0: read on the calling thread, which always joins the
    * records). Stdin and .gz files are always read on the calling thread.
    */
   workers?: number;
