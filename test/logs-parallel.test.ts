@@ -25,9 +25,12 @@ async function logs(args: string[], env: Record<string, string>) {
 }
 
 /** Single-thread and ranged reports of the same files; every file larger than a range must have been read in ranges. */
-async function compare(files: string[], rangeBytes: number) {
-  const single = await logs(files, { WHY403_LOG_WORKERS: "0" });
-  const parallel = await logs(files, { WHY403_LOG_WORKERS: "2", WHY403_LOG_RANGE_BYTES: String(rangeBytes) });
+async function compare(files: string[], rangeBytes: number, flags: string[] = []) {
+  const single = await logs([...files, ...flags], { WHY403_LOG_WORKERS: "0" });
+  const parallel = await logs([...files, ...flags], {
+    WHY403_LOG_WORKERS: "2",
+    WHY403_LOG_RANGE_BYTES: String(rangeBytes),
+  });
   expect(single.stderr).not.toMatch(/worker threads/);
   const ranged = files.filter((f) => statSync(f).size > rangeBytes).length;
   expect(ranged).toBeGreaterThan(0);
@@ -130,6 +133,16 @@ describe("why403 logs in worker threads gives the single-thread report", () => {
     expect(fixtureLogs.length).toBeGreaterThan(20);
     for (const file of fixtureLogs) await compare([file], 29);
   }, 600_000);
+
+  it("with a custom log_format read from --nginx-conf (compiled in each worker)", async () => {
+    const nginx = join(FIXTURES, "nginx");
+    const report = await compare([join(nginx, "access_custom.log")], 50, [
+      "--nginx-conf",
+      join(nginx, "capture-nginx.conf"),
+    ]);
+    expect(report.files[0]?.format).toBe("nginx-custom:custom_tsv");
+    expect(report.denials).toBeGreaterThan(0);
+  }, 120_000);
 
   it("on all the fixtures together (joins across files)", async () => {
     await compare(fixtureLogs, 211);

@@ -251,11 +251,16 @@ export function scanInRanges(
         if (finished) return;
         if (m.type !== "batch") idle.push(w);
         const t = live.get(m.id);
-        if (t && !t.stale) {
-          t.waiting.push(m);
-          advance();
+        try {
+          if (t && !t.stale) {
+            t.waiting.push(m);
+            advance();
+          }
+          if (!finished) dispatch();
+        } catch (e) {
+          // A throw while joining (the caller's onDenial, say) ends the scan, as it would on one thread.
+          stop(e);
         }
-        if (!finished) dispatch();
       });
       w.on("error", (e) => stop(e));
       w.on("exit", (code) => {
