@@ -23,3 +23,4 @@ export { parseHar, selectHarEntry } from "./request/har.js";
 export { exchangeFromRawResponse, parseRawResponses } from "./request/raw-response.js";
 // For the generated-space bench: the calibration map applied to a freshly fitted knot list.
 export { interpolateKnots } from "./verdict/calibration.js";
+export { calibratedRanking } from "./verdict/decide.js";

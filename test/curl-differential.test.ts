@@ -238,7 +238,7 @@ describe.skipIf(!existsSync(CURL))("parseCurlArgs vs the real curl", () => {
 
 describe.skipIf(!existsSync(CURL))("curl's long-option table", () => {
   it("is the list the installed curl prints with --help all", async () => {
-    const { CURL_LONG_OPTIONS } = await import("../src/request/curl-options.js");
+    const { CURL_LONG_OPTIONS } = await import("../src/request/curl/long-options.js");
     const help = await new Promise<string>((resolve, reject) =>
       execFile(CURL, ["--help", "all"], (err, out) => (err ? reject(err) : resolve(out))),
     );

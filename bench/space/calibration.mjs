@@ -3,6 +3,18 @@
 // (pool-adjacent-violators) map from the engine's raw confidence to the observed
 // rate of being right, which data/calibration.json ships.
 
+const pct = (x) => `${Math.round(x * 100)}%`;
+
+/** Accuracy, Brier and ECE are over the verdicts given: "—" when every instance abstained. */
+export const scoreCells = (c) => [
+  String(c.n),
+  c.answered ? pct(c.accuracy) : "—",
+  pct(c.top2),
+  pct(c.abstain),
+  c.answered ? c.brier.toFixed(3) : "—",
+  c.answered ? c.ece.toFixed(3) : "—",
+];
+
 /** The leading cause and its confidence: the verdict, or the top candidate when it abstained. */
 function lead(run) {
   if (run.verdict) return { cause: run.verdict, p: run.confidence, answered: true };
@@ -19,10 +31,12 @@ function summarise(runs) {
     Math.max(1, answered.length);
   return {
     n: runs.length,
+    answered: answered.length,
     accuracy: answered.length ? right / answered.length : 0,
     top2: runs.length ? top2 / runs.length : 0,
     abstain: runs.length ? (runs.length - answered.length) / runs.length : 0,
     brier,
+    ece: ece(runs),
   };
 }
 
@@ -56,11 +70,16 @@ export function ece(runs) {
   return bins.reduce((a, b) => a + (b.n / total) * Math.abs(b.accuracy - b.meanConfidence), 0);
 }
 
+/** The summary of `runs` grouped by `key` (the true cause, the front, the application). */
+export function groupScores(runs, key) {
+  const out = new Map();
+  for (const value of [...new Set(runs.map(key))].sort())
+    out.set(value, summarise(runs.filter((r) => key(r) === value)));
+  return out;
+}
+
 export function scoreRuns(runs) {
-  const byCause = new Map();
-  for (const cause of [...new Set(runs.map((r) => r.truth))].sort())
-    byCause.set(cause, summarise(runs.filter((r) => r.truth === cause)));
-  return { ...summarise(runs), ece: ece(runs), byCause };
+  return { ...summarise(runs), byCause: groupScores(runs, (r) => r.truth) };
 }
 
 /**
@@ -107,15 +126,14 @@ function dedupe(knots) {
 }
 
 /**
- * Runs made without calibration, re-decided as the product decides with `map` (threshold
- * 0.5); `interpolate` is the library's own `interpolateKnots`.
+ * Runs made without calibration, re-decided as the product decides with `map`: the
+ * library's own ranking (`calibratedRanking`, the leader through the map and the others
+ * scaled with it) and its threshold of 0.5 on the leader.
  */
-export function withCalibration(runs, map, interpolate) {
+export function withCalibration(runs, map, lib) {
+  const through = (raw) => round(lib.interpolateKnots(map.knots, raw));
   return runs.map((r) => {
-    const candidates = r.candidates.map((c) => ({
-      ...c,
-      confidence: round(interpolate(map.knots, c.confidence)),
-    }));
+    const candidates = lib.calibratedRanking(r.candidates, through);
     const top = candidates[0];
     const verdict = top && top.confidence >= 0.5 ? top.cause : null;
     return { ...r, candidates, verdict, confidence: verdict ? top.confidence : 0 };

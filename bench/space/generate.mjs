@@ -1,11 +1,16 @@
 // The generated scenario space: a seeded generator that composes a front layer, an
 // application and one cause, with random path names, parameter names, messages and
 // (where the product allows) status codes. Pure: it only describes the instances;
-// servers.mjs renders them into a real nginx config and a real Node app.
+// servers.mjs renders them into real front configs and real applications.
+//
+// Fronts: nginx, HAProxy, Caddy, Squid (reverse proxy), the lab's Apache + ModSecurity +
+// CRS, or none; applications: Express (Node), Django, Flask. A cause is generated only on
+// a product that can express it (an unreadable file on nginx, a password check on the
+// fronts that have one, CSRF with each framework's own protection).
 //
 // Nothing the engine sees carries the scenario's name: paths and fields are random
 // tokens, messages come from pools that include benign decoys (an application message
-// that mentions a firewall, a web-server page styled like a CDN's).
+// that mentions a firewall, a front's page styled like a CDN's or like a bot challenge).
 
 /** A small seeded generator (xorshift32): the same instances for the same seed. */
 export function rng(seed) {
@@ -97,9 +102,35 @@ function fill(template, r) {
 }
 
 /**
- * Each generator returns the instance's cause, its front, the resource it needs on the
- * servers, the request (curl arguments after the base URL is known) and its control: a
- * near-identical request that must not be refused.
+ * What each front can refuse by its own rule (server-config variants; "allow-only" is the
+ * address rule, "basic-auth" the password check, "static" the unreadable file). A cause
+ * is only generated on a front that can express it.
+ */
+const FRONT_RULES = {
+  nginx: ["deny-all", "styled-deny", "limit-except", "return", "header-rule", "no-index"],
+  haproxy: ["deny-all", "styled-deny", "limit-except", "return", "header-rule"],
+  caddy: ["deny-all", "styled-deny", "limit-except", "header-rule"],
+  squid: ["deny-all", "limit-except", "header-rule"],
+};
+const RULE_FRONTS = Object.keys(FRONT_RULES);
+/** Fronts that check a password themselves (Squid in reverse-proxy mode needs a helper: left out). */
+const AUTH_FRONTS = ["nginx", "haproxy", "caddy"];
+/** Fronts an application can sit behind; "none" is the application reached directly. */
+const PROXY_FRONTS = ["nginx", "haproxy", "caddy", "squid", "none"];
+const FRAMEWORKS = ["express", "django", "flask"];
+/** Styles of a front's own refusal page that imitate another product (benign decoys). */
+const PAGE_STYLES = ["cdn", "challenge"];
+
+/** An application part: the framework and the front are drawn for every app-side cause. */
+function appPart(r, spec) {
+  return { front: pick(r, PROXY_FRONTS), app: { framework: pick(r, FRAMEWORKS), ...spec } };
+}
+
+/**
+ * Each generator returns the instance's cause, its front (the product in front of the
+ * application, or "none"), the front's own rule when the front refuses, the application
+ * part when the application refuses, the request (curl arguments after the base URL is
+ * known) and its control: a near-identical request that must not be refused.
  */
 const GENERATORS = {
   "fs-permission": (r) => {
@@ -107,7 +138,7 @@ const GENERATORS = {
     const file = `${word(r)}.${pick(r, ["txt", "pdf", "json", "html"])}`;
     return {
       front: "nginx",
-      nginx: { kind: "static", dir, locked: file, open: `${word(r)}.txt` },
+      rule: { kind: "static", dir, locked: file },
       request: { method: "GET", path: `/${dir}/${file}` },
       control: { method: "GET", path: `/${dir}/__open__` },
     };
@@ -116,8 +147,8 @@ const GENERATORS = {
     const dir = segment(r);
     const method = pick(r, ["GET", "POST"]);
     return {
-      front: "nginx",
-      nginx: { kind: "allow-only", dir },
+      front: pick(r, RULE_FRONTS),
+      rule: { kind: "allow-only", dir },
       request: {
         method,
         path: `/${dir}/${word(r)}`,
@@ -128,14 +159,15 @@ const GENERATORS = {
   },
   "server-config": (r) => {
     const dir = segment(r);
-    const variant = pick(r, ["deny-all", "limit-except", "return", "header-rule", "no-index", "styled-deny"]);
+    const front = pick(r, RULE_FRONTS);
+    const variant = pick(r, FRONT_RULES[front]);
     const header = `X-${word(r, 1, 2)}`;
     const value = word(r, 1, 2);
     const method = variant === "limit-except" ? "POST" : pick(r, ["GET", "POST"]);
     const path = variant === "no-index" ? `/${dir}/` : `/${dir}/${word(r)}`;
     return {
-      front: "nginx",
-      nginx: { kind: variant, dir, header, value },
+      front,
+      rule: { kind: variant, dir, header, value, style: pick(r, PAGE_STYLES) },
       request: {
         method: variant === "no-index" ? "GET" : method,
         path,
@@ -153,20 +185,18 @@ const GENERATORS = {
     };
   },
   "credentials-invalid": (r) => {
-    const viaNginx = r() < 0.3;
     const route = segment(r);
-    if (viaNginx) {
+    if (r() < 0.35) {
       return {
-        front: "nginx",
-        nginx: { kind: "basic-auth", dir: route, user: word(r, 1, 2), password: word(r) },
+        front: pick(r, AUTH_FRONTS),
+        rule: { kind: "basic-auth", dir: route, user: word(r, 1, 2), password: word(r) },
         request: { method: pick(r, ["GET", "POST"]), path: `/${route}/${word(r)}`, basic: "wrong" },
         control: { sameRequest: true, basic: "right" },
       };
     }
     const flaw = pick(r, ["expired", "bad-signature", "missing"]);
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: { kind: "jwt", route, scope: word(r, 1, 2), message: fill(pick(r, AUTH_MESSAGES), r) },
+      ...appPart(r, { kind: "jwt", route, scope: word(r, 1, 2), message: fill(pick(r, AUTH_MESSAGES), r) }),
       request: { method: "POST", path: `/${route}`, json: { [word(r, 1, 2)]: word(r) }, token: flaw },
       control: { sameRequest: true, token: "good" },
     };
@@ -174,18 +204,24 @@ const GENERATORS = {
   "insufficient-permission": (r) => {
     const route = segment(r);
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: { kind: "jwt", route, scope: word(r, 1, 2), message: fill(pick(r, SCOPE_MESSAGES), r) },
+      ...appPart(r, { kind: "jwt", route, scope: word(r, 1, 2), message: fill(pick(r, SCOPE_MESSAGES), r) }),
       request: { method: "POST", path: `/${route}`, json: { [word(r, 1, 2)]: word(r) }, token: "no-scope" },
       control: { sameRequest: true, token: "good" },
     };
   },
   csrf: (r) => {
     const route = segment(r);
+    // Django and Flask use their own CSRF protection (field name, page and status are theirs).
     const field = pick(r, ["_token", "csrf_token", "authenticity_token", `_${word(r, 1, 2)}`]);
+    const part = appPart(r, {
+      kind: "csrf",
+      route,
+      field,
+      message: pick(r, CSRF_MESSAGES),
+      status: pick(r, [403, 403, 419]),
+    });
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: { kind: "csrf", route, field, message: pick(r, CSRF_MESSAGES), status: pick(r, [403, 403, 419]) },
+      ...part,
       request: { method: "POST", path: `/${route}`, form: { [word(r, 1, 2)]: word(r) } },
       control: { sameRequest: true, withToken: true },
     };
@@ -207,15 +243,14 @@ const GENERATORS = {
   "rate-limit": (r) => {
     const route = segment(r);
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: {
+      ...appPart(r, {
         kind: "quota",
         route,
         header: `X-${word(r, 1, 2)}-Key`,
         status: pick(r, [429, 429, 403]),
         retryAfter: pick(r, [null, 1, 3600]),
         message: fill(pick(r, RATE_MESSAGES), r),
-      },
+      }),
       request: { method: "POST", path: `/${route}`, json: { [word(r, 1, 2)]: word(r) }, quotaKey: "spent" },
       control: { sameRequest: true, quotaKey: "fresh" },
     };
@@ -224,8 +259,13 @@ const GENERATORS = {
     const route = segment(r);
     const field = word(r, 1, 2);
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: { kind: "business", route, field, message: fill(pick(r, APP_LOGIC_MESSAGES), r), status: 403 },
+      ...appPart(r, {
+        kind: "business",
+        route,
+        field,
+        message: fill(pick(r, APP_LOGIC_MESSAGES), r),
+        status: 403,
+      }),
       request: { method: "POST", path: `/${route}`, json: { [field]: "refuse" } },
       control: { sameRequest: true, replace: ["refuse", "accept"] },
     };
@@ -234,8 +274,7 @@ const GENERATORS = {
     const route = segment(r);
     const allowed = `https://${word(r)}.example`;
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: { kind: "origin", route, allowed, message: pick(r, CORS_MESSAGES) },
+      ...appPart(r, { kind: "origin", route, allowed, message: pick(r, CORS_MESSAGES) }),
       request: {
         method: "POST",
         path: `/${route}`,
@@ -248,8 +287,7 @@ const GENERATORS = {
   "redirect-method-change": (r) => {
     const route = segment(r);
     return {
-      front: pick(r, ["nginx-proxy", "none"]),
-      app: { kind: "moved", route, status: pick(r, [301, 302]), finalStatus: pick(r, [405, 403]) },
+      ...appPart(r, { kind: "moved", route, status: pick(r, [301, 302]), finalStatus: pick(r, [405, 403]) }),
       request: { method: "POST", path: `/${route}`, form: { [word(r, 1, 2)]: word(r) }, follow: true },
       control: { method: "POST", path: `/${route}/`, form: { a: "b" } },
     };

@@ -1,25 +1,45 @@
-// The generated-space bench: every instance of generate.mjs on real servers (its
-// own nginx and Node app; the lab's Apache + ModSecurity + CRS for firewall cases),
-// each verified to refuse and to pass its control, then diagnosed by the engine as a
-// user would run it (default mode, no server files). Prints, per cause and overall,
-// accuracy, top-2 accuracy, abstention, Brier score and expected calibration error
-// with a reliability table, on held-out seeds.
+// The generated-space bench: every instance of generate.mjs on real servers (its own
+// nginx, HAProxy, Caddy and Squid fronts, Node, Django and Flask applications; the lab's
+// Apache + ModSecurity + CRS for firewall cases), each verified to refuse and to pass its
+// control, then diagnosed by the engine as a user would run it (default mode, no server
+// files). Prints, per cause, per front, per application and overall, accuracy, top-2
+// accuracy, abstention, Brier score and expected calibration error, with a reliability
+// table, on held-out seeds; writes the same with the reliability diagram to
+// bench/.out/space.html.
 //
 //   node bench/space/run.mjs                 # the bench part (fit and test seeds below)
 //   node bench/space/run.mjs --fit           # also writes data/calibration.json from the fit seeds
-//   SPACE_N=60 node bench/space/run.mjs      # instances per seed
+//   node bench/space/run.mjs --refit         # refits from the raw runs the last --fit cached
+//   node bench/space/run.mjs --verify        # only checks every instance refuses and passes its control
+//   SPACE_N=33 node bench/space/run.mjs      # instances per seed (default 77: 7 per cause)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join, resolve } from "node:path";
 import { startLab, stopLabAndWait } from "../../lab/lab.mjs";
 import { library, note, table } from "../stats.mjs";
-import { fitCalibration, reliability, scoreRuns, withCalibration } from "./calibration.mjs";
+import {
+  fitCalibration,
+  groupScores,
+  reliability,
+  scoreCells,
+  scoreRuns,
+  withCalibration,
+} from "./calibration.mjs";
 import { generateSpace } from "./generate.mjs";
-import { startSpaceApp, startSpaceNginx, tokenFor } from "./servers.mjs";
+import { spaceHtml } from "./report.mjs";
+import {
+  startSpaceApp,
+  startSpaceCaddy,
+  startSpaceHaproxy,
+  startSpaceNginx,
+  startSpacePython,
+  startSpaceSquid,
+  tokenFor,
+} from "./servers.mjs";
 
 const FIT_SEEDS = [11, 12, 13];
 const TEST_SEEDS = [21, 22, 23];
-const PER_SEED = Number(process.env.SPACE_N ?? 55);
+const PER_SEED = Number(process.env.SPACE_N ?? 77);
 const REFUSED = new Set([401, 403, 405, 419, 429, 451]);
 
 /** The instance's request (or its control) as curl arguments. */
@@ -43,7 +63,11 @@ async function curlArgs(inst, base, variant) {
   else if (req.body) body = req.body;
   if (method === "GET" && !(variant === "control" && c.form)) body = null;
   if (variant === "control" && c.form) body = new URLSearchParams(c.form).toString();
-  if (variant === "control" && c.withToken) body = await withCsrfToken(base, req.path, body);
+  if (variant === "control" && c.withToken) {
+    const form = await withCsrfToken(base, req.path, body);
+    body = form.body;
+    if (form.cookie) headers.push(["Cookie", form.cookie]);
+  }
   const token = variant === "control" && c.token ? c.token : req.token;
   if (token) {
     const t = await tokenFor(token, inst.app.scope);
@@ -53,10 +77,7 @@ async function curlArgs(inst, base, variant) {
   if (key) headers.push([inst.app.header, key]);
   const basic = variant === "control" && c.basic ? c.basic : req.basic;
   if (basic)
-    args.push(
-      "-u",
-      `${inst.nginx.user}:${basic === "right" ? inst.nginx.password : `${inst.nginx.password}x`}`,
-    );
+    args.push("-u", `${inst.rule.user}:${basic === "right" ? inst.rule.password : `${inst.rule.password}x`}`);
   if (method !== (body ? "POST" : "GET")) args.push("-X", method);
   for (const [n, v] of headers) args.push("-H", `${n}: ${v}`);
   if (body !== null) args.push("--data-raw", body);
@@ -64,11 +85,15 @@ async function curlArgs(inst, base, variant) {
   return args;
 }
 
-/** The CSRF control loads the form first, as a browser would. */
+/** The CSRF control loads the form first, as a browser would, and keeps its cookies. */
 async function withCsrfToken(base, path, body) {
   const page = await send(`${base}${path}`, "GET", [], null);
   const m = /name="([^"]+)" value="([^"]+)"/.exec(page.body);
-  return `${body}&${encodeURIComponent(m[1])}=${m[2]}`;
+  const cookie = [page.headers["set-cookie"] ?? []]
+    .flat()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  return { body: `${body}&${encodeURIComponent(m[1])}=${encodeURIComponent(m[2])}`, cookie };
 }
 
 function send(url, method, headers, body, localAddress) {
@@ -133,22 +158,17 @@ async function verify(lib, inst, base) {
   return null;
 }
 
-function baseFor(inst, servers) {
-  if (inst.front === "apache-crs") return servers.apache;
-  if (inst.front === "none") return servers.app;
-  return servers.nginx;
-}
-
 async function diagnoseInstance(lib, inst, servers) {
-  const req = lib.parseCurlArgs(await curlArgs(inst, baseFor(inst, servers), "request"));
-  const before = servers.executedTotal();
+  const req = lib.parseCurlArgs(await curlArgs(inst, servers.base(inst), "request"));
+  const before = await servers.executedTotal();
   const report = await lib.investigate(req, { maxProbes: 30, ratePerSecond: 200, timeoutMs: 10_000 });
-  const executed = servers.executedTotal() - before;
+  const executed = (await servers.executedTotal()) - before;
   return {
     id: inst.id,
     seed: inst.seed,
     truth: inst.cause,
     front: inst.front,
+    app: inst.app?.framework ?? null,
     verdict: report.verdict?.cause ?? null,
     confidence: report.verdict?.confidence ?? 0,
     candidates: report.candidates ?? [],
@@ -161,33 +181,59 @@ async function diagnoseInstance(lib, inst, servers) {
 
 async function startServers(instances, root) {
   const lab = await startLab({ root, name: "space" });
-  const app = await startSpaceApp(instances);
-  const nginx = await startSpaceNginx(instances, join(root, ".run", "space-nginx"), app.port);
-  const labLedger = async () => {
-    const r = await send(`${lab.apps.node.ledgerUrl}`, "GET", [], null);
-    return JSON.parse(r.body).count;
-  };
-  let labCount = await labLedger();
-  return {
-    apache: lab.apache.url,
-    nginx: `http://127.0.0.1:${nginx.port}`,
-    app: `http://127.0.0.1:${app.port}`,
-    executedTotal: () => [...app.executed.values()].reduce((a, b) => a + b, 0) + labCount,
-    refreshLabLedger: async () => {
-      labCount = await labLedger();
-    },
-    stop: async () => {
-      nginx.stop();
-      await app.close();
-      await stopLabAndWait(lab.runDir);
-    },
-  };
+  const run = join(root, ".run", "space");
+  const started = [];
+  try {
+    const express = await startSpaceApp(instances);
+    started.push(express);
+    const django = await startSpacePython("django", instances, join(run, "django"));
+    started.push(django);
+    const flask = await startSpacePython("flask", instances, join(run, "flask"));
+    started.push(flask);
+    const ports = { express: express.port, django: django.port, flask: flask.port };
+    const on = (front) => instances.filter((i) => i.front === front);
+    const fronts = {};
+    for (const [front, start] of Object.entries(FRONT_STARTERS)) {
+      fronts[front] = await start(on(front), join(run, front), ports);
+      started.push(fronts[front]);
+    }
+    const apps = [express, django, flask];
+    const labLedger = async () => {
+      const r = await send(`${lab.apps.node.ledgerUrl}`, "GET", [], null);
+      return JSON.parse(r.body).count;
+    };
+    const url = (port) => `http://127.0.0.1:${port}`;
+    return {
+      base: (inst) => {
+        if (inst.front === "apache-crs") return lab.apache.url;
+        if (inst.front === "none") return url(ports[inst.app.framework]);
+        return url(fronts[inst.front].port);
+      },
+      executedTotal: async () =>
+        (await Promise.all(apps.map((a) => a.executed()))).reduce((a, b) => a + b, 0) + (await labLedger()),
+      stop: async () => {
+        for (const s of started.reverse()) await s.stop();
+        await stopLabAndWait(lab.runDir);
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.stop();
+    await stopLabAndWait(lab.runDir);
+    throw err;
+  }
 }
+
+const FRONT_STARTERS = {
+  nginx: startSpaceNginx,
+  haproxy: startSpaceHaproxy,
+  caddy: startSpaceCaddy,
+  squid: startSpaceSquid,
+};
 
 /** Raw runs of the last --fit, so the map can be refit (--refit) without rerunning the servers. */
 const RAW_CACHE = resolve("bench/.out/space-raw.json");
 
-export async function runSpace({ fit = false, refit = false, log = note } = {}) {
+export async function runSpace({ fit = false, refit = false, verifyOnly = false, log = note } = {}) {
   if (refit && existsSync(RAW_CACHE)) {
     const { runs, dropped } = JSON.parse(readFileSync(RAW_CACHE, "utf8"));
     return finish(runs, dropped, true, log);
@@ -203,12 +249,12 @@ export async function runSpace({ fit = false, refit = false, log = note } = {}) 
   const dropped = [];
   try {
     for (const inst of instances) {
-      const why = await verify(lib, inst, baseFor(inst, servers));
+      const why = await verify(lib, inst, servers.base(inst));
       if (why) {
-        dropped.push(`${inst.id} ${inst.cause}/${inst.front}: ${why}`);
+        dropped.push(`${inst.id} ${inst.cause}/${inst.front}/${inst.app?.framework ?? "-"}: ${why}`);
         continue;
       }
-      await servers.refreshLabLedger();
+      if (verifyOnly) continue;
       runs.push(await diagnoseInstance(lib, inst, servers));
       if (runs.length % 25 === 0) process.stderr.write(`space: ${runs.length} diagnosed\n`);
     }
@@ -228,55 +274,77 @@ async function finish(runs, dropped, fit, log) {
   );
   const fitRuns = runs.filter((r) => FIT_SEEDS.includes(r.seed));
   let testRuns = runs.filter((r) => TEST_SEEDS.includes(r.seed));
+  let rawTestRuns;
   if (fit) {
     const map = fitCalibration(fitRuns);
     log("held-out seeds before calibration:");
     printSpace({ testRuns });
-    testRuns = withCalibration(testRuns, map, (await library()).interpolateKnots);
+    rawTestRuns = testRuns;
+    testRuns = withCalibration(testRuns, map, await library());
     log("held-out seeds with the map fitted on the fit seeds:");
     const out = {
       $comment: `Fit by bench/space/run.mjs --fit on seeds ${FIT_SEEDS.join(", ")} (${fitRuns.length} instances); held-out seeds ${TEST_SEEDS.join(", ")}.`,
       ...map,
     };
-    writeFileSync(resolve("data/calibration.json"), `${JSON.stringify(out, null, 2)}\n`);
+    // One knot per line, as the file is read by people too.
+    const text = JSON.stringify(out, null, 2).replace(/\[\s+([\d.]+),\s+([\d.]+)\s+\]/g, "[$1, $2]");
+    writeFileSync(resolve("data/calibration.json"), `${text}\n`);
     log("wrote data/calibration.json");
   }
-  return { runs, testRuns, fitRuns, dropped };
+  return { runs, testRuns, rawTestRuns, fitRuns, dropped };
 }
 
-export function printSpace({ testRuns }) {
+const scoreHeaders = ["n", "accuracy", "top-2", "abstained", "Brier", "ECE"];
+
+/** Prints the held-out figures and writes them, with the reliability diagram, as HTML. */
+export function printSpace({ testRuns, rawTestRuns }) {
   const s = scoreRuns(testRuns);
-  const rows = [...s.byCause.entries()].map(([cause, c]) => [
-    cause,
-    String(c.n),
-    pct(c.accuracy),
-    pct(c.top2),
-    pct(c.abstain),
-    c.brier.toFixed(3),
-  ]);
-  rows.push(["all", String(s.n), pct(s.accuracy), pct(s.top2), pct(s.abstain), s.brier.toFixed(3)]);
-  table(["cause", "n", "accuracy", "top-2", "abstained", "Brier"], rows, [0]);
+  const rows = [...s.byCause.entries()].map(([cause, c]) => [cause, ...scoreCells(c)]);
+  rows.push(["all", ...scoreCells(s)]);
+  table(["cause", ...scoreHeaders], rows, [0]);
   note(`expected calibration error (held-out seeds): ${s.ece.toFixed(3)} (aim ≤ 0.05)`);
+  for (const [label, key] of [
+    ["front", (r) => r.front],
+    ["application", (r) => r.app ?? "(front refuses)"],
+  ])
+    table(
+      [label, ...scoreHeaders],
+      [...groupScores(testRuns, key).entries()].map(([k, c]) => [k, ...scoreCells(c)]),
+      [0],
+    );
   const wrong = testRuns.filter((r) => r.verdict !== r.truth);
   if (process.env.SPACE_VERBOSE)
     for (const r of wrong)
       note(
-        `${r.id} ${r.truth}/${r.front} → ${r.verdict ?? "none"} [${r.candidates.map((c) => `${c.cause} ${c.confidence}`).join(", ")}]\n      ${r.why.join("\n      ")}`,
+        `${r.id} ${r.truth}/${r.front}/${r.app ?? "-"} → ${r.verdict ?? "none"} [${r.candidates.map((c) => `${c.cause} ${c.confidence}`).join(", ")}]\n      ${r.why.join("\n      ")}`,
       );
   note(
     `executions beyond the replay on the applications: ${testRuns.reduce((a, r) => a + r.extraExecutions, 0)}`,
   );
+  const bins = reliability(testRuns);
   table(
-    ["confidence bin", "n", "accuracy"],
-    reliability(testRuns).map((b) => [`${b.lo}–${b.hi}%`, String(b.n), b.n ? pct(b.accuracy) : "—"]),
+    ["confidence bin", "n", "mean confidence", "accuracy", "below lower edge"],
+    bins.map((b) => [
+      `${b.lo}–${b.hi}%`,
+      String(b.n),
+      b.n ? pct(b.meanConfidence) : "—",
+      b.n ? pct(b.accuracy) : "—",
+      b.n && b.accuracy < b.lo / 100 ? "yes" : "",
+    ]),
     [0],
   );
+  const html = resolve("bench/.out/space.html");
+  mkdirSync(resolve("bench/.out"), { recursive: true });
+  writeFileSync(html, spaceHtml({ testRuns, rawTestRuns }));
+  note(`report with the reliability diagram: ${html}`);
 }
 
 const pct = (x) => `${Math.round(x * 100)}%`;
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const refit = process.argv.includes("--refit");
-  const result = await runSpace({ fit: refit || process.argv.includes("--fit"), refit });
-  printSpace(result);
+  const verifyOnly = process.argv.includes("--verify");
+  const result = await runSpace({ fit: refit || process.argv.includes("--fit"), refit, verifyOnly });
+  if (verifyOnly) for (const d of result.dropped) note(`dropped ${d}`);
+  else printSpace(result);
 }

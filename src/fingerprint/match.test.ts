@@ -131,6 +131,38 @@ describe("verdict-facing evidence", () => {
   });
 });
 
+describe("pages styled like an edge product's", () => {
+  const challenge =
+    "<html><head><title>Just a moment...</title></head><body>Checking your browser.</body></html>";
+
+  it("a challenge-styled page sent with Caddy's Server header and no Cloudflare header is Caddy's", () => {
+    const r = fingerprint(response(403, [["Server", "Caddy"]], challenge));
+    expect(r.responder.product).toBe("caddy");
+    expect(r.challenge).toBe(false);
+    expect(r.evidence.some((e) => (e.weights["bot-protection"] ?? 0) > 0)).toBe(false);
+    expect(r.evidence.map((e) => e.fact).join("\n")).toMatch(/did not write it/);
+  });
+
+  it("the same page with Cloudflare's own headers stays Cloudflare's", () => {
+    const r = fingerprint(
+      response(
+        403,
+        [
+          ["Server", "cloudflare"],
+          ["CF-RAY", "8a1b2c3d4e5f6a7b-AMS"],
+        ],
+        challenge,
+      ),
+    );
+    expect(r.responder.product).toBe("cloudflare");
+    expect(r.challenge).toBe(true);
+  });
+
+  it("the page alone (no headers at all) is still read as Cloudflare's", () => {
+    expect(fingerprint(response(403, [], challenge)).responder.product).toBe("cloudflare");
+  });
+});
+
 describe("no positive marker, no product", () => {
   it("a bare text/plain 403 'Forbidden' matches nothing", () => {
     const r = fingerprint(response(403, [["Content-Type", "text/plain"]], "Forbidden"));

@@ -284,6 +284,37 @@ function pickResponder(found: ProductHits[]): ProductHits | undefined {
   )[0];
 }
 
+/** Markers a hop stamps on the responses it writes itself, as opposed to its page's text. */
+const STAMPS = new Set<Marker["kind"]>(["header", "server", "cookie"]);
+/** Edge layers: their own pages are written last, so they carry their own stamps. */
+const EDGE_LAYERS = new Set<Layer>(["cdn", "waf"]);
+
+/**
+ * A page styled like an edge product's (a CDN's access-denied page, a bot challenge) in
+ * a response that carries another product's Server header and none of the edge's own
+ * headers or cookies was not written by the edge: an edge that writes its own page
+ * stamps it (and replaces the Server header). Such a product's page hits are dropped
+ * from `found` (the product too when nothing else of it matched); one fact per product
+ * says so. A page seen without any headers (a body pasted alone) is not touched.
+ */
+function dropImitatedPages(found: ProductHits[]): Evidence[] {
+  const server = found.find((p) => p.hits.some((h) => h.marker.kind === "server"));
+  const out: Evidence[] = [];
+  for (const p of [...found]) {
+    if (!server || p === server || !p.sig.relay || !EDGE_LAYERS.has(p.sig.layer)) continue;
+    if (p.strongestPage === 0 || p.hits.some((h) => STAMPS.has(h.marker.kind))) continue;
+    if (!p.sig.markers.some((m) => STAMPS.has(m.kind))) continue;
+    found.splice(found.indexOf(p), 1);
+    out.push({
+      source: "response",
+      fact: `The page looks like ${p.sig.name}'s, but the response carries ${server.sig.name}'s Server header and none of ${p.sig.name}'s own headers: ${p.sig.name} did not write it (a page styled like it).`,
+      weights: {},
+      data: { imitated: p.sig.product, by: server.sig.product },
+    });
+  }
+  return out;
+}
+
 /** Fingerprint against an explicit list of signatures (tests, extensions). */
 export function fingerprintWith(
   signatures: readonly Signature[],
@@ -299,6 +330,7 @@ export function fingerprintWith(
   found.sort((a, b) => b.score - a.score || a.sig.product.localeCompare(b.sig.product));
 
   const evidence: Evidence[] = [];
+  for (const imitated of dropImitatedPages(found)) evidence.push(imitated);
   for (const p of found) {
     for (const h of p.hits) {
       if (!h.marker.causes || Object.keys(h.marker.causes).length === 0) continue;

@@ -100,11 +100,15 @@ const calibrated = (raw: number): number => Math.round(calibrate(raw) * 1000) / 
  * The map is fit on the leading cause (was it right?), so the leader is calibrated and
  * the others keep their proportions: scaled down with a leader the map lowers, squeezed
  * into what is left when it raises it. The order never changes; the sum stays at most 1.
+ * `map` is the shipped map; the generated-space bench passes a freshly fitted one.
  */
-function calibratedRanking(candidates: CauseScore[]): CauseScore[] {
+export function calibratedRanking(
+  candidates: CauseScore[],
+  map: (raw: number) => number = calibrated,
+): CauseScore[] {
   const [top, ...rest] = candidates;
   if (!top || top.confidence <= 0) return candidates;
-  const lead = calibrated(top.confidence);
+  const lead = map(top.confidence);
   const room =
     lead <= top.confidence
       ? lead / top.confidence

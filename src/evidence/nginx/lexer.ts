@@ -29,93 +29,119 @@ function unescapeChar(next: string): string {
 }
 
 export function tokenize(text: string, file: string): Token[] {
+  const lx: Lexer = { text, file, i: 0, line: 1 };
   const tokens: Token[] = [];
-  let line = 1;
-  let i = 0;
   const n = text.length;
-  while (i < n) {
-    const c = text[i] as string;
+  while (lx.i < n) {
+    const c = text[lx.i] as string;
     if (c === "\n") {
-      line++;
-      i++;
+      lx.line++;
+      lx.i++;
       continue;
     }
     if (isSpace(c)) {
-      i++;
+      lx.i++;
       continue;
     }
     if (c === "#") {
-      while (i < n && text[i] !== "\n") i++;
+      while (lx.i < n && text[lx.i] !== "\n") lx.i++;
       continue;
     }
     if (c === "{" || c === "}" || c === ";") {
-      tokens.push({ kind: c, value: c, line, quoted: false });
-      i++;
+      tokens.push({ kind: c, value: c, line: lx.line, quoted: false });
+      lx.i++;
       continue;
     }
-    // A word: runs of plain characters, quoted strings and escapes, glued together.
-    const startLine = line;
-    let value = "";
-    let quoted = false;
-    while (i < n) {
-      const ch = text[i] as string;
-      if (isSpace(ch) || ch === ";" || ch === "}") break;
-      if (ch === "{") {
-        // `${name}` is a variable, any other `{` ends the word.
-        if (value.endsWith("$") && !quoted) {
-          const close = text.indexOf("}", i);
-          if (close < 0) throw new InputError(`${file}:${line}: unclosed "\${" in a word`);
-          value += text.slice(i, close + 1);
-          i = close + 1;
-          continue;
-        }
-        break;
-      }
-      if (ch === '"' || ch === "'") {
-        quoted = true;
-        const quote = ch;
-        i++;
-        let closed = false;
-        while (i < n) {
-          const q = text[i] as string;
-          if (q === "\\" && i + 1 < n) {
-            const next = text[i + 1] as string;
-            value += unescapeChar(next);
-            if (next === "\n") line++;
-            i += 2;
-            continue;
-          }
-          if (q === quote) {
-            closed = true;
-            i++;
-            break;
-          }
-          if (q === "\n") line++;
-          value += q;
-          i++;
-        }
-        if (!closed) throw new InputError(`${file}:${startLine}: unclosed ${quote} quote`);
-        // nginx wants a separator after a closing quote; `)` counts as one (for `if (... "")`).
-        if (text[i] === ")") {
-          i++;
-          break;
-        }
-        const after = text[i];
-        if (after !== undefined && !isSpace(after) && after !== ";" && after !== "{" && after !== "}") {
-          throw new InputError(`${file}:${line}: unexpected "${after}" after a quoted string`);
-        }
-        continue;
-      }
-      if (ch === "\\" && i + 1 < n) {
-        value += unescapeChar(text[i + 1] as string);
-        if (text[i + 1] === "\n") line++;
-        i += 2;
-        continue;
-      }
-      value += ch;
-      i++;
-    }
-    tokens.push({ kind: "word", value, line: startLine, quoted });
+    tokens.push(readWord(lx));
   }
   return tokens;
+}
+
+/** Where the lexer is: the offset into the text and the line it is on. */
+interface Lexer {
+  readonly text: string;
+  readonly file: string;
+  i: number;
+  line: number;
+}
+
+/** A word: runs of plain characters, quoted strings and escapes, glued together. */
+function readWord(lx: Lexer): Token {
+  const text = lx.text;
+  const n = text.length;
+  const startLine = lx.line;
+  let value = "";
+  let quoted = false;
+  while (lx.i < n) {
+    const ch = text[lx.i] as string;
+    if (isSpace(ch) || ch === ";" || ch === "}") break;
+    if (ch === "{") {
+      // `${name}` is a variable, any other `{` ends the word.
+      if (value.endsWith("$") && !quoted) {
+        const close = text.indexOf("}", lx.i);
+        if (close < 0) throw new InputError(`${lx.file}:${lx.line}: unclosed "\${" in a word`);
+        value += text.slice(lx.i, close + 1);
+        lx.i = close + 1;
+        continue;
+      }
+      break;
+    }
+    if (ch === '"' || ch === "'") {
+      quoted = true;
+      value += readQuoted(lx, ch, startLine);
+      if (endsAfterQuote(lx)) break;
+      continue;
+    }
+    if (ch === "\\" && lx.i + 1 < n) {
+      value += unescapeChar(text[lx.i + 1] as string);
+      if (text[lx.i + 1] === "\n") lx.line++;
+      lx.i += 2;
+      continue;
+    }
+    value += ch;
+    lx.i++;
+  }
+  return { kind: "word", value, line: startLine, quoted };
+}
+
+/** A quoted string from its opening quote at lx.i, escapes resolved; leaves lx.i after the closing quote. */
+function readQuoted(lx: Lexer, quote: string, startLine: number): string {
+  const text = lx.text;
+  const n = text.length;
+  let value = "";
+  lx.i++;
+  while (lx.i < n) {
+    const q = text[lx.i] as string;
+    if (q === "\\" && lx.i + 1 < n) {
+      const next = text[lx.i + 1] as string;
+      value += unescapeChar(next);
+      if (next === "\n") lx.line++;
+      lx.i += 2;
+      continue;
+    }
+    if (q === quote) {
+      lx.i++;
+      return value;
+    }
+    if (q === "\n") lx.line++;
+    value += q;
+    lx.i++;
+  }
+  throw new InputError(`${lx.file}:${startLine}: unclosed ${quote} quote`);
+}
+
+/**
+ * nginx wants a separator after a closing quote; `)` counts as one (for
+ * `if (... "")`) and ends the word. True when the word ends here.
+ */
+function endsAfterQuote(lx: Lexer): boolean {
+  if (lx.text[lx.i] === ")") {
+    lx.i++;
+    return true;
+  }
+  const after = lx.text[lx.i];
+  if (after !== undefined && !isSpace(after) && after !== ";" && after !== "{" && after !== "}") {
+    throw new InputError(`${lx.file}:${lx.line}: unexpected "${after}" after a quoted string`);
+  }
+  return false;
 }

@@ -157,92 +157,116 @@ function parseFile(abs: string, shown: string, state: ParseState, includedFrom: 
 }
 
 function parseTokens(tokens: Token[], file: string, state: ParseState, includedFrom: string[]): Directive[] {
-  let pos = 0;
-  const parseBlock = (openLine: number | null, parent: string | null): Directive[] => {
-    const out: Directive[] = [];
-    while (pos < tokens.length) {
-      const tok = tokens[pos++] as Token;
-      if (tok.kind === "}") {
-        if (openLine === null) throw new InputError(`${file}:${tok.line}: unexpected "}"`);
-        return out;
-      }
-      if (tok.kind !== "word") throw new InputError(`${file}:${tok.line}: unexpected ${quoted(tok.value)}`);
-      const name = tok.value;
-      const args: string[] = [];
-      let end: Token | undefined;
-      while (pos < tokens.length) {
-        const t = tokens[pos++] as Token;
-        if (t.kind === "word") {
-          args.push(t.value);
-          continue;
-        }
-        end = t;
-        break;
-      }
-      if (!end) {
-        throw new InputError(
-          `${file}:${tok.line}: unexpected end of file after ${quoted(name)}, expecting ";" or "}"`,
-        );
-      }
-      if (end.kind === "}") {
-        throw new InputError(
-          `${file}:${end.line}: unexpected "}" (missing ";" after ${quoted(name)} at line ${tok.line}?)`,
-        );
-      }
-      const directive: Directive = {
-        directive: name,
-        args: name === "if" ? stripIfParens(args) : args,
-        file,
-        line: tok.line,
-      };
-      if (includedFrom.length > 0) directive.includedFrom = includedFrom;
-      const inData = parent !== null && DATA_BLOCKS.has(parent);
-      if (inData) {
-        // Entries of a data block: only `include` has a meaning of its own.
-        if (end.kind === "{") {
-          throw new InputError(`${file}:${tok.line}: unexpected "{" inside the ${quoted(parent)} block`);
-        }
-        if (name === "include" && args.length === 1) {
-          out.push(...expandInclude(args[0] as string, file, tok.line, state, includedFrom));
-          continue;
-        }
-        directive.args = args;
-        out.push(directive);
-        continue;
-      }
-      if (end.kind === "{") {
-        if (name in ARG_COUNTS) {
-          throw new InputError(
-            `${file}:${tok.line}: directive ${quoted(name)} has no opening "{" (missing ";"?)`,
-          );
-        }
-        directive.block = parseBlock(tok.line, name);
-        out.push(directive);
-        continue;
-      }
-      if (BLOCK_DIRECTIVES.has(name)) {
-        throw new InputError(`${file}:${tok.line}: directive ${quoted(name)} has no opening "{"`);
-      }
-      const counts = ARG_COUNTS[name];
-      if (counts && (args.length < counts[0] || args.length > counts[1])) {
-        throw new InputError(
-          `${file}:${tok.line}: invalid number of arguments in ${quoted(name)} directive (${args.length}; missing ";"?)`,
-        );
-      }
-      if (name === "include") {
-        out.push(...expandInclude(args[0] as string, file, tok.line, state, includedFrom));
-        continue;
-      }
-      out.push(directive);
+  return parseBlock({ tokens, pos: 0, file, state, includedFrom }, null, null);
+}
+
+/** The tokens of one file and how far they are read. */
+interface TokenReader {
+  readonly tokens: Token[];
+  pos: number;
+  readonly file: string;
+  readonly state: ParseState;
+  readonly includedFrom: string[];
+}
+
+/** Directives up to the `}` closing a block opened at `openLine` (null: the file's top level). */
+function parseBlock(r: TokenReader, openLine: number | null, parent: string | null): Directive[] {
+  const { tokens, file, includedFrom } = r;
+  const out: Directive[] = [];
+  while (r.pos < tokens.length) {
+    const tok = tokens[r.pos++] as Token;
+    if (tok.kind === "}") {
+      if (openLine === null) throw new InputError(`${file}:${tok.line}: unexpected "}"`);
+      return out;
     }
-    if (openLine !== null) {
-      throw new InputError(
-        `${file}:${openLine}: unexpected end of file, expecting "}" for the block opened here`,
-      );
+    if (tok.kind !== "word") throw new InputError(`${file}:${tok.line}: unexpected ${quoted(tok.value)}`);
+    const { args, end } = readArgs(r, tok);
+    const name = tok.value;
+    const directive: Directive = {
+      directive: name,
+      args: name === "if" ? stripIfParens(args) : args,
+      file,
+      line: tok.line,
+    };
+    if (includedFrom.length > 0) directive.includedFrom = includedFrom;
+    const inData = parent !== null && DATA_BLOCKS.has(parent);
+    out.push(
+      ...(inData ? dataEntry(r, directive, args, end, parent) : codeDirective(r, directive, args, end)),
+    );
+  }
+  if (openLine !== null) {
+    throw new InputError(
+      `${file}:${openLine}: unexpected end of file, expecting "}" for the block opened here`,
+    );
+  }
+  return out;
+}
+
+/** The words after a directive's name, and the `;` or `{` that ends them. */
+function readArgs(r: TokenReader, tok: Token): { args: string[]; end: Token } {
+  const args: string[] = [];
+  let end: Token | undefined;
+  while (r.pos < r.tokens.length) {
+    const t = r.tokens[r.pos++] as Token;
+    if (t.kind === "word") {
+      args.push(t.value);
+      continue;
     }
-    return out;
-  };
-  return parseBlock(null, null);
+    end = t;
+    break;
+  }
+  if (!end) {
+    throw new InputError(
+      `${r.file}:${tok.line}: unexpected end of file after ${quoted(tok.value)}, expecting ";" or "}"`,
+    );
+  }
+  if (end.kind === "}") {
+    throw new InputError(
+      `${r.file}:${end.line}: unexpected "}" (missing ";" after ${quoted(tok.value)} at line ${tok.line}?)`,
+    );
+  }
+  return { args, end };
+}
+
+/** An entry of a data block (map, geo, types …): only `include` has a meaning of its own. */
+function dataEntry(
+  r: TokenReader,
+  directive: Directive,
+  args: string[],
+  end: Token,
+  parent: string,
+): Directive[] {
+  const { directive: name, line } = directive;
+  if (end.kind === "{")
+    throw new InputError(`${r.file}:${line}: unexpected "{" inside the ${quoted(parent)} block`);
+  if (name === "include" && args.length === 1) {
+    return expandInclude(args[0] as string, r.file, line, r.state, r.includedFrom);
+  }
+  directive.args = args;
+  return [directive];
+}
+
+/** A directive outside data blocks: its block read, its argument count checked, an include expanded. */
+function codeDirective(r: TokenReader, directive: Directive, args: string[], end: Token): Directive[] {
+  const { directive: name, line } = directive;
+  if (end.kind === "{") {
+    if (name in ARG_COUNTS) {
+      throw new InputError(`${r.file}:${line}: directive ${quoted(name)} has no opening "{" (missing ";"?)`);
+    }
+    directive.block = parseBlock(r, line, name);
+    return [directive];
+  }
+  if (BLOCK_DIRECTIVES.has(name)) {
+    throw new InputError(`${r.file}:${line}: directive ${quoted(name)} has no opening "{"`);
+  }
+  const counts = ARG_COUNTS[name];
+  if (counts && (args.length < counts[0] || args.length > counts[1])) {
+    throw new InputError(
+      `${r.file}:${line}: invalid number of arguments in ${quoted(name)} directive (${args.length}; missing ";"?)`,
+    );
+  }
+  if (name === "include") return expandInclude(args[0] as string, r.file, line, r.state, r.includedFrom);
+  return [directive];
 }
 
 /** nginx's lexer leaves `(` and `)` glued to the first and last words of an if. */
