@@ -124,8 +124,8 @@ export async function cmdLogs(argv: string[]): Promise<number> {
 }
 
 /**
- * WHY403_LOG_WORKERS (0: no worker threads) and WHY403_LOG_RANGE_BYTES: for
- * tests and measurements of the parallel scan; ignored unless whole numbers
+ * WHY403_LOG_WORKERS (worker threads for large plain files; default 0) and
+ * WHY403_LOG_RANGE_BYTES; ignored unless whole numbers
  * (WHY403_LOG_TRACE=1 says on stderr when a file was read in ranges).
  */
 function threadKnobs(env: NodeJS.ProcessEnv): { workers?: number; rangeBytes?: number } {

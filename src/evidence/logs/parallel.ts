@@ -6,7 +6,6 @@
 // same. Workers run at most AHEAD ranges in front of the one being taken, which
 // bounds the records waiting here.
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
-import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { FORMAT_SAMPLE } from "./file-scan.js";
@@ -18,11 +17,8 @@ import type { LogRecord } from "./types.js";
 
 /** Bytes per range: big enough that a range's start-up is noise, small enough to balance the workers. */
 export const DEFAULT_RANGE_BYTES = 16 * 1024 * 1024;
-/**
- * At most this many workers: this thread joins the records every worker sends,
- * which limits the speed beyond a few (and each worker costs about 25 MB).
- */
-const MAX_WORKERS = 3;
+/** At most this many workers, whatever is asked: each costs about 25 MB. */
+const MAX_WORKERS = 16;
 
 export interface RangePlan {
   workers: number;
@@ -30,23 +26,16 @@ export interface RangePlan {
 }
 
 /**
- * How to scan a file of `size` bytes: in ranges (a plan) or on this thread (null).
- * Without a worker count given, a machine whose cores are all busy (load average
- * at or above their number) reads on this thread: packing the records for the trip
- * costs about a third more CPU in all, which only pays when a core is idle.
+ * How to scan a file of `size` bytes: in ranges on `workers` worker threads, or
+ * on this thread (null). Workers are used only when asked for (LogsOptions.workers,
+ * WHY403_LOG_WORKERS): on the shared 2-core machine they were measured on, the join
+ * on this thread set the pace and packing the records for the trip cost more than
+ * the parsing it moved, so one thread was faster (bench/README.md).
  */
-export function rangePlan(
-  size: number,
-  workers?: number,
-  rangeBytes?: number,
-  load: number = loadavg()[0] ?? 0,
-): RangePlan | null {
-  const cores = availableParallelism();
-  if (workers === undefined && load >= cores) return null;
-  // One core stays with this thread's join; on one or two cores, one worker.
-  const n = workers ?? Math.max(1, Math.min(cores - 1, MAX_WORKERS));
+export function rangePlan(size: number, workers = 0, rangeBytes?: number): RangePlan | null {
+  const n = Math.min(Math.floor(workers), MAX_WORKERS);
   const bytes = rangeBytes ?? DEFAULT_RANGE_BYTES;
-  if (n < 1 || !Number.isFinite(bytes) || bytes < 1 || size <= bytes) return null;
+  if (!(n >= 1) || !Number.isFinite(bytes) || bytes < 1 || size <= bytes) return null;
   if (workerScript() === null) return null;
   return { workers: n, rangeBytes: Math.floor(bytes) };
 }

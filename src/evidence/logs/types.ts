@@ -24,10 +24,10 @@ export interface LogsOptions {
   /** Stream read for the path "-" (default process.stdin). */
   stdin?: NodeJS.ReadableStream;
   /**
-   * Worker threads for a large plain file (default: one per core but one, at
-   * least 1, at most 3, and none while the load average is at or above the
-   * number of cores; 0: read on the calling thread, which always joins the
-   * records). Stdin and .gz files are always read on the calling thread.
+   * Worker threads that read a plain file larger than rangeBytes (default 0: the
+   * calling thread reads it; it always joins the records). Same report either
+   * way; on the 2-core machine measured, one thread was faster (bench/README.md).
+   * Stdin and .gz files are always read on the calling thread.
    */
   workers?: number;
   /** Bytes per worker range (default 16 MiB); a file no larger is read on the calling thread. */
