@@ -11,8 +11,15 @@
 // is still refused.
 //
 // Alone: node bench/crs.mjs [--family 942] [--limit N] [--server apache|nginx-modsec]
-//        [--json out.json] [--verbose] [--allow-side-effects]   (build first: npm run build)
-import { rmSync } from "node:fs";
+//        [--json out.json] [--verbose] [--allow-side-effects] [--bare] [--test 942100-1,…]
+//        (build first: npm run build)
+//
+// --bare drops the operator's decoy line from the server's config (Apache
+// `ProxyPass /.well-known/why403/ !`, nginx `location ^~ /.well-known/why403/`) and
+// reloads it: every path then goes to the app, as on a site with a catch-all proxy,
+// and no decoy can be shown inert.
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -39,6 +46,8 @@ function parseArgs(argv) {
     json: null,
     verbose: false,
     consent: false,
+    bare: false,
+    tests: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -47,7 +56,10 @@ function parseArgs(argv) {
     else if (a === "--server") o.server = argv[++i];
     else if (a === "--json") o.json = argv[++i];
     else if (a === "--verbose" || a === "-v") o.verbose = true;
+    else if (a === "--probes") o.probes = true;
     else if (a === "--allow-side-effects") o.consent = true;
+    else if (a === "--bare") o.bare = true;
+    else if (a === "--test") o.tests.push(...argv[++i].split(","));
     else throw new Error(`unknown argument ${a}`);
   }
   if (!["apache", "nginx-modsec"].includes(o.server))
@@ -150,6 +162,66 @@ async function ledgerCount(lab) {
   }
 }
 
+/**
+ * Non-safe requests the app has logged (its JSON-lines log, one line per request
+ * answered): counted before and after each run, what the app could have executed.
+ * Not matched by request id: nginx replaces X-Request-Id with its own.
+ */
+function appExecutions(logPath) {
+  let text;
+  try {
+    text = readFileSync(logPath, "utf8");
+  } catch {
+    return 0;
+  }
+  let n = 0;
+  for (const line of text.split("\n")) {
+    const m = /"method":"([^"]+)"/.exec(line);
+    if (m && !["GET", "HEAD", "OPTIONS"].includes(m[1].toUpperCase())) n++;
+  }
+  return n;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Status and body of a GET on `url`, or null. */
+async function peek(url) {
+  try {
+    const r = await fetch(url, { redirect: "manual" });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes the operator's decoy line from the lab server's config and reloads it, then
+ * waits until a decoy path is answered by someone else than before (the app).
+ */
+async function dropDecoyLine(lab, which) {
+  const info = which === "apache" ? lab.apache : lab.nginxModsec;
+  const decoy = `${info.url}/.well-known/why403/bench-probe`;
+  const served = await peek(decoy);
+  const before = readFileSync(info.conf, "utf8");
+  const after =
+    which === "apache"
+      ? before.replace(/^ProxyPass \/\.well-known\/why403\/ !\n/m, "")
+      : before.replace(/^\s*location \^~ \/\.well-known\/why403\/ \{[^}]*\}\n/m, "");
+  if (after === before) throw new Error(`--bare: no decoy line found in ${info.conf}`);
+  writeFileSync(info.conf, after);
+  if (which === "apache") execFileSync("/usr/sbin/apache2", ["-f", info.conf, "-k", "graceful"]);
+  else {
+    const dir = info.conf.replace(/nginx\.conf$/, "");
+    execFileSync("/usr/sbin/nginx", ["-p", dir, "-e", info.errorLog, "-c", info.conf, "-s", "reload"]);
+  }
+  for (let i = 0; i < 100; i++) {
+    const r = await peek(decoy);
+    if (r && r.body !== served?.body) return;
+    await sleep(100);
+  }
+  throw new Error("--bare: the server still answers the decoy prefix itself after the reload");
+}
+
 /** Spread order: every family's tests visited evenly, so a small limit samples the whole family. */
 function spread(list) {
   const k = Math.max(1, Math.round(Math.sqrt(list.length)));
@@ -194,8 +266,11 @@ export async function runCrs(argv = []) {
 async function runAgainst(lib, lab, dir, opts) {
   const server = opts.server === "apache" ? lab.apache : lab.nginxModsec;
   const base = server.url;
+  if (opts.bare) await dropDecoyLine(lab, opts.server);
   const tests = loadCrsTests(dir).filter(
-    (t) => opts.families.length === 0 || opts.families.includes(t.family),
+    (t) =>
+      (opts.families.length === 0 || opts.families.includes(t.family)) &&
+      (opts.tests.length === 0 || opts.tests.includes(t.title)),
   );
   const byFamily = new Map();
   for (const t of tests) {
@@ -222,6 +297,10 @@ async function runAgainst(lib, lab, dir, opts) {
         continue;
       }
       kept++;
+      // The app logs once its answer is sent, which can be after the client has read it:
+      // let the ground truth's own requests land in the log first.
+      await sleep(150);
+      const executedBefore = appExecutions(lab.apps.node.log);
       const report = await lib.investigate(conv.req, {
         maxProbes: MAX_PROBES,
         allowSideEffects: opts.consent,
@@ -229,7 +308,14 @@ async function runAgainst(lib, lab, dir, opts) {
         ratePerSecond: RATE,
         requestIds: true,
       });
-      const s = score(report, gt.part);
+      await sleep(150);
+      const executed = appExecutions(lab.apps.node.log) - executedBefore;
+      const s = { ...score(report, gt.part), executed };
+      if (opts.probes)
+        for (const p of report.probes)
+          process.stderr.write(
+            `   ${p.method} ${p.url.replace(base, "")} [${p.safety}] ${p.purpose} → ${p.status ?? "-"} ${p.finding ?? ""}\n`,
+          );
       results.push({
         family,
         title: t.title,
@@ -238,7 +324,7 @@ async function runAgainst(lib, lab, dir, opts) {
       });
       if (opts.verbose || process.env.BENCH_CRS_VERBOSE)
         process.stderr.write(
-          `${t.title}: truth ${gt.part.location} ${gt.part.name ?? ""} | ${s.cause} ${s.trigger ? `${s.trigger.location} ${s.trigger.name ?? ""} "${String(s.trigger.minimal).slice(0, 60)}"` : "no trigger"} | ${s.probes} probes${s.waf && s.location && s.name && s.minimal ? "" : "  <-- miss"}\n`,
+          `${t.title}: truth ${gt.part.location} ${gt.part.name ?? ""} | ${s.cause} ${s.trigger ? `${s.trigger.location} ${s.trigger.name ?? ""} "${String(s.trigger.minimal).slice(0, 60)}"` : "no trigger"} | ${s.probes} probes${s.executed ? `, ${s.executed} EXECUTED by the app` : ""}${s.waf && s.location && s.name && s.minimal ? "" : "  <-- miss"}\n`,
         );
     }
   }
@@ -270,6 +356,7 @@ function printResults(results, rejects, opts, before, after, wall) {
     pct(rs.filter((r) => r.name).length, rs.length),
     pct(rs.filter((r) => r.minimal).length, rs.length),
     rs.length ? median(rs.map((r) => r.probes)) : "-",
+    rs.reduce((sum, r) => sum + r.executed, 0),
     [...new Set(rs.map((r) => r.part.location))].join(","),
   ];
   for (const f of families)
@@ -281,13 +368,23 @@ function printResults(results, rejects, opts, before, after, wall) {
     );
   rows.push(line("all", results));
   table(
-    ["family", "cases", "cause waf", "location", "name", "minimal in payload", "probes (med)", "parts"],
+    [
+      "family",
+      "cases",
+      "cause waf",
+      "location",
+      "name",
+      "minimal in payload",
+      "probes (med)",
+      "app executed",
+      "parts",
+    ],
     rows,
-    [0, 7],
+    [0, 8],
   );
   const moved = before === null || after === null ? "unknown (ledger unreadable)" : String(after - before);
   note(
-    `server: ${opts.server === "apache" ? "Apache 2.4 + ModSecurity 2.9 + CRS 3.3.4, PL1" : "nginx + ModSecurity v3 + CRS 3.3.4, PL1"}; ledger movement on the lab app: ${moved} (aim 0)`,
+    `server: ${opts.server === "apache" ? "Apache 2.4 + ModSecurity 2.9 + CRS 3.3.4, PL1" : "nginx + ModSecurity v3 + CRS 3.3.4, PL1"}; ledger movement on the lab app: ${moved}; non-safe requests the app logged during the runs: ${results.reduce((sum, r) => sum + r.executed, 0)} (aim 0 for both)${opts.bare ? "; --bare: the decoy line removed, every path goes to the app" : "; the decoy prefix is answered by the server itself (the operator's one config line)"}`,
   );
   note(
     `mode: as a user runs it (no server logs, ${opts.consent ? "--allow-side-effects" : "default: side effects not allowed"}, ${RATE} requests/s); ` +

@@ -52,7 +52,7 @@ function config(dir, http, tcp) {
 function users(password) {
   return `<?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage><max_threads>2</max_threads></default></profiles>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage><max_threads>2</max_threads><log_queries>1</log_queries></default></profiles>
   <users>
     <default>
       <password>${password}</password>

@@ -35,7 +35,7 @@ const STOP_TIMEOUT_MS = 4_000;
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const WORKER_USER = "www-data";
 
-/** .run/lab.json: the pointer tests read through test/lab.ts getLab(). */
+/** .run/lab.json: the pointer tests read through test/helpers/lab.ts getLab(). */
 export function labJsonPath(root) {
   return join(root, ".run", "lab.json");
 }
@@ -642,7 +642,7 @@ async function startFlask(runDir, ports, state) {
 
 /**
  * Starts a fresh lab in <root>/.run/lab/<name>/ and returns its LabInfo
- * (see test/lab.ts). On any failure everything already started is stopped
+ * (see test/helpers/lab.ts). On any failure everything already started is stopped
  * and the error carries the tail of the failing server's log.
  */
 export async function startLab({ root, name = "manual", owner = process.pid } = {}) {

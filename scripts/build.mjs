@@ -1,9 +1,13 @@
 // Bundles the CLI and the library into dist/ with esbuild. Signatures and data
-// files are JSON imported by the source, so they are inlined. Code splitting keeps
+// files are JSON imported by the source, so they are inlined; the list of signature
+// files is generated first from signatures/ (scripts/gen-catalogue.mjs). Code splitting keeps
 // each command's code out of the start-up path (`--version` loads one small file).
 
 import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
+import { generateCatalogue } from "./gen-catalogue.mjs";
+
+if (generateCatalogue()) console.error("build: signatures/ changed, catalogue.generated.ts rewritten");
 
 // Build beside dist/ and swap it in, so a run that uses dist/ meanwhile never sees it half-written.
 const out = `dist.tmp-${process.pid}`;

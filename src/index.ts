@@ -2,7 +2,7 @@
 
 // For the benchmarks (bench/): the delta-debugging search and the embedded demo lab.
 export { type MinimizeResult, minimizeRequest } from "./delta/minimize.js";
-export { type DemoLab, startDemoLab } from "./demo/lab.js";
+export { type DemoLab, startDemoLab } from "./demo/demo-servers.js";
 export {
   type DiagnoseInput,
   type DiagnoseOptions,

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   isSecretHeader,
   redactBody,
+  redactFragment,
   redactHeaderValue,
   redactSecret,
   redactText,
@@ -127,6 +128,27 @@ describe("redactText", () => {
   });
 });
 
+describe("redactFragment (a trigger's fragment)", () => {
+  it("keeps a secret-named pair too short to be a credential: it is the payload the firewall matched", () => {
+    const cmd = "FOR /f \"tokens=1\" %%G IN ('dir') DO";
+    expect(redactFragment("query", "foo", cmd)).toBe(cmd);
+    expect(redactFragment("body", "q", '{"token": "2"}')).toBe('{"token": "2"}');
+  });
+  it("still redacts a secret-named pair long enough to be one, and the shapes of secrets", () => {
+    expect(redactFragment("query", "next", "/cb?access_token=9f8e7d6c")).not.toContain("9f8e7d6c");
+    expect(redactFragment("body", "q", "password=hunter2")).not.toContain("hunter2");
+    expect(redactFragment("query", "x", "Bearer abcdef123456")).not.toContain("abcdef123456");
+  });
+  it("fingerprints the whole fragment of a part with a credential's name, unless the name itself matched", () => {
+    expect(redactFragment("header", "X-Api-Key", "<script>")).toMatch(/^‹redacted len=8 sha256:/);
+    expect(redactFragment("cookie", "sessionid", "' or 1=1")).toMatch(/^‹redacted/);
+    expect(redactFragment("query", "password", "' or 1=1")).toMatch(/^‹redacted/);
+    expect(redactFragment("body", "api_key", "x")).toMatch(/^‹redacted len=1/);
+    expect(redactFragment("header", "X-Api-Key", "X-Api-Key")).toBe("X-Api-Key");
+    expect(redactFragment("query", "page", "' or 1=1")).toBe("' or 1=1");
+  });
+});
+
 // Property: a planted canary never survives any redaction function.
 const canaryArb = fc.stringMatching(/^[A-Za-z0-9]{8,24}$/).map((s) => `C4N${s}Q9`);
 
@@ -211,6 +233,17 @@ describe("canaries never survive", () => {
           return outs.every((o) => !o.includes(c) && !o.includes(jwt));
         },
       ),
+    );
+  });
+  it("redactFragment", () => {
+    fc.assert(
+      fc.property(canaryArb, fc.constantFrom("query", "body", "header", "cookie", "path"), (c, location) => {
+        const jwt = jwtOf({ sub: c });
+        const t = `x ${jwt} Bearer ${c} token=${c} "password": "${c}" https://u:${c}@h.test/`;
+        const o = redactFragment(location, "q", t);
+        const named = redactFragment(location, location === "header" ? "X-Auth-Token" : "api_key", c);
+        return !o.includes(c) && !o.includes(jwt) && (location === "path" || !named.includes(c));
+      }),
     );
   });
   it("redactText", () => {

@@ -256,8 +256,11 @@ const HEADER_LINE =
   /^([ \t]*[<>]?[ \t]*)(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-csrf-token|x-xsrf-token|x-csrftoken|x-amz-security-token|x-goog-api-key)([ \t]*:[ \t]*)(.*)$/gim;
 const USERINFO_IN_TEXT = /\b([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^\s/?#@‹]+)@/g;
 
-/** Redacts secrets found in free text: JWTs, auth schemes, AWS keys, name=value secrets, userinfo. */
-export function redactText(text: string): string {
+/**
+ * Redacts secrets found in free text: JWTs, auth schemes, AWS keys, name=value secrets, userinfo.
+ * `minPairValue`: a secret-named pair whose value is shorter stays (see redactFragment).
+ */
+export function redactText(text: string, minPairValue = 1): string {
   let out = text.replace(HEADER_LINE, (all, lead: string, name: string, sep: string, value: string) =>
     value.trim() === "" ? all : lead + name + sep + redactHeaderValue(name, value),
   );
@@ -272,6 +275,7 @@ export function redactText(text: string): string {
     (_all, scheme: string, info: string) => `${scheme}${redactSecret(info)}@`,
   );
   out = out.replace(NAME_EQUALS_VALUE, (all, name: string, eq: string, value: string) => {
+    if (value.length < minPairValue) return all;
     const strong = STRONG_SECRET_NAME.test(name) || /^x-amz-(?:signature|credential)$/i.test(name);
     if (strong || (WEAK_SECRET_NAME.test(name) && looksLikeSecretValue(value))) {
       return `${name}${eq}${redactSecret(value)}`;
@@ -279,9 +283,42 @@ export function redactText(text: string): string {
     return all;
   });
   out = out.replace(QUOTED_MEMBER, (all, name: string, sep: string, value: string) =>
-    STRONG_SECRET_NAME.test(name) && value !== "" ? `"${name}"${sep}"${redactSecret(value)}"` : all,
+    STRONG_SECRET_NAME.test(name) && value !== "" && value.length >= minPairValue
+      ? `"${name}"${sep}"${redactSecret(value)}"`
+      : all,
   );
   return out;
+}
+
+/**
+ * The fewest characters a credential has: NIST SP 800-63B asks at least 6 for a
+ * secret chosen at random and 8 for one a person chooses. Shorter is no credential
+ * (and its length and hash would give it away anyway).
+ */
+const MIN_CREDENTIAL_LENGTH = 6;
+
+/** Header and cookie names that hold credentials, for a trigger found in one. */
+const SECRET_PART_NAME = /token|secret|passw|session|sid$|auth|csrf|xsrf|key|jwt|signature|cookie/i;
+
+/**
+ * A fragment of a request part as a trigger or its evidence shows it. The part
+ * decides first: a header or cookie with a credential's name, or a query or body
+ * field with one (token, password, api_key …), is fingerprinted whole, unless the
+ * fragment is that name itself (the rule matched the name). Any other part is
+ * payload: the shapes of secrets inside it are still redacted (JWTs, auth scheme
+ * values, vendor tokens, keys, userinfo, secret-named pairs), except a pair whose
+ * value is too short to be a credential: `tokens=1` in a shell command is the
+ * attack text the firewall matched, and hiding it would hide the answer.
+ */
+export function redactFragment(location: string, name: string | null, text: string): string {
+  if (name && text !== name) {
+    const secretPart =
+      location === "header" || location === "cookie"
+        ? SECRET_PART_NAME.test(name)
+        : (location === "query" || location === "body") && STRONG_SECRET_NAME.test(name);
+    if (secretPart) return redactSecret(text);
+  }
+  return redactText(text, MIN_CREDENTIAL_LENGTH);
 }
 
 /**

@@ -10,7 +10,7 @@ import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportSchema } from "../src/report/schema.js";
 import { runCli, runCliAsync } from "./helpers/cli.js";
-import { getLab } from "./lab.js";
+import { getLab } from "./helpers/lab.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = resolve("test-artifacts", "browser");

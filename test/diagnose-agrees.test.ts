@@ -7,12 +7,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoLab, startDemoLab } from "../src/demo/lab.js";
+import { type DemoLab, startDemoLab } from "../src/demo/demo-servers.js";
 import { type DiagnoseInput, type DiagnoseOptions, diagnose } from "../src/diagnose/index.js";
 import { isInputError } from "../src/errors.js";
 import { parseCurlArgs } from "../src/request/curl.js";
 import { runCliAsync } from "./helpers/cli.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 /** What differs between two runs of the same diagnosis by design. */
 function comparable(report: unknown): unknown {

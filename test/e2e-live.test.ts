@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { reportSchema } from "../src/report/schema.js";
 import { runCliAsync } from "./helpers/cli.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 let lab: LabInfo;
 let tokens: { readOnly: string; write: string; expired: string };

@@ -10,7 +10,7 @@ import type { z } from "zod";
 import { reportSchema } from "../src/report/schema.js";
 import { runCliAsync } from "./helpers/cli.js";
 import { type Reply, type SendOptions, send } from "./helpers/http.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 let lab: LabInfo;
 

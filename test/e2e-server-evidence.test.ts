@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configDecisionSchema, logsReportSchema, reportSchema } from "../src/report/schema.js";
 import { type CliResult, isOneLineError, runCliAsync } from "./helpers/cli.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 let lab: LabInfo;
 let scratch: string;

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labBaseDir, labJsonPath, startLab, stopLabAndWait } from "../lab/lab.mjs";
-import { LAB_JSON_ENV } from "./lab.js";
+import { LAB_JSON_ENV } from "./helpers/lab.js";
 
 function labIsRunning(runDir: string): boolean {
   try {

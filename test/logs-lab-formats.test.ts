@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { analyzeLogs, waitForLogMarker } from "../src/evidence/logs/index.js";
-import { getLab, labFile } from "./lab.js";
+import { getLab, labFile } from "./helpers/lab.js";
 
 const labUp = existsSync(labFile());
 

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { analyzeLogs, evidenceFromLogs, waitForLogMarker } from "../src/evidence/logs/index.js";
-import { getLab, type LabServer, labFile } from "./lab.js";
+import { getLab, type LabServer, labFile } from "./helpers/lab.js";
 
 const labUp = existsSync(labFile());
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isOneLineError, runCli, runCliAsync } from "./helpers/cli.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 let lab: LabInfo;
 let dir: string;

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { reportSchema } from "../src/report/schema.js";
 import { runCliAsync } from "./helpers/cli.js";
-import { getLab, type LabInfo } from "./lab.js";
+import { getLab, type LabInfo } from "./helpers/lab.js";
 
 let lab: LabInfo;
 let tokens: { readOnly: string; write: string; expired: string };
@@ -114,6 +114,12 @@ function scenarios(): Array<{ name: string; args: string[] }> {
       args: [`${lab.apache.url}/api/items`, ...host, "-A", "sqlmap/1.7", ...json, "--data-raw", '{"a":1}'],
     },
     {
+      // Its verdict moved from none (server-config 0.44 raw) to server-config when the safety
+      // work landed, not with the diagnose() move (the same code before and after that merge
+      // answers alike): since a5b79fd Apache's own OPTIONS answer proves the decoy inert, so the
+      // request itself goes to the decoy, gets 404 there, and the refusal is tied to this path;
+      // e59af56 took the layer map's missing path out of the decoy prefix (0.612 → 0.53), and
+      // the calibration map (09538e3) shows that as 0.579. lab/README.md expects server-config.
       name: "Apache rewrite [F]",
       args: [`${lab.apache.url}/rewrite-blocked/x`, ...host, "-X", "POST", "-d", "a=1"],
     },

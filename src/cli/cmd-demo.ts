@@ -1,5 +1,5 @@
 // why403 demo: start the embedded lab, diagnose each refusal, print a line each.
-import { startDemoLab } from "../demo/lab.js";
+import { startDemoLab } from "../demo/demo-servers.js";
 import { parseArgs } from "./args.js";
 import { noColor } from "./common.js";
 import { colourWanted, makeStyle, ProgressLine } from "./terminal.js";

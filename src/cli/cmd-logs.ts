@@ -18,7 +18,7 @@ function parseDate(raw: unknown, flag: string): Date | undefined {
 }
 
 /** "logs: 512 MB, 6,150,000 lines (1,830,000/s), 288,153 denials so far" */
-export function progressText(p: LogsProgress): string {
+function progressText(p: LogsProgress): string {
   const mb = p.bytes / (1024 * 1024);
   const perSec = p.elapsedMs > 0 ? Math.round((p.lines * 1000) / p.elapsedMs) : 0;
   const n = (x: number) => x.toLocaleString("en-US");

@@ -47,16 +47,19 @@ Replays the request once, then runs probes that cannot execute the request's act
 until one cause is clear: GET, HEAD and OPTIONS (without method-override fields), and
 your request on a decoy path under /.well-known/why403/ only after GET and OPTIONS
 there got the web server's own error page (no application answers that path; with
-your query string only if that shape was shown too). Where no decoy is shown inert,
-no trigger search runs and the report says what it would need. With -L, a redirect
+your query string only if that shape was shown too). A POST or other non-safe request
+is first sent as its safe projection: its headers and query as a bodiless GET on the
+decoy (safe on any path); refused the same way, the search runs there with GETs only.
+Where no decoy is shown inert, the body is not searched and the report says what that
+would need. With -L, a redirect
 hop that would re-send a POST or a body (307/308, or -X) is not followed without
 --allow-side-effects; the report names the hop. Paste the arguments exactly as
 "Copy as cURL" gives them, or pass the whole command line as one quoted string, or
 "-" to read it from stdin.
 The trigger search covers body fields, query parameters (names and values), fields
 without "=", each header (Content-Type included), cookies, the path (moved under the
-decoy prefix, sent with GET) and the method (GET on the decoy); a form body no inert
-decoy can carry is searched as the query of a GET.
+decoy prefix, sent with GET) and the method (GET on the decoy, or on the URL for a
+bodiless request).
 
 Options: --json --markdown --html FILE --max-probes N --timeout MS
          --allow-side-effects (probes the app could execute: the original path, a decoy

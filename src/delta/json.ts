@@ -12,7 +12,7 @@ export interface FormatTree {
 
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-export function jsonPathChild(parent: string, key: string | number): string {
+function jsonPathChild(parent: string, key: string | number): string {
   if (typeof key === "number") return `${parent}[${key}]`;
   return IDENT.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }

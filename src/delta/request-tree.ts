@@ -3,7 +3,7 @@
 // spans locations (an anomaly score summed over body and a header).
 
 import { headerValue } from "../headers.js";
-import type { Header, RequestModel, TriggerLocation } from "../model.js";
+import type { Header, RequestModel } from "../model.js";
 import { formTree } from "./form.js";
 import { type FormatTree, jsonTree } from "./json.js";
 import { boundaryOf, multipartTree } from "./multipart.js";
@@ -191,9 +191,4 @@ function neutralContentType(
 
 function sameType(a: string | null, b: string): boolean {
   return a !== null && a.toLowerCase() === b.trim().toLowerCase();
-}
-
-/** The location groups present, for reporting which parts of a request were searched. */
-export function groupLocations(tree: RequestTree): TriggerLocation[] {
-  return tree.root.children.map((g) => g.location);
 }

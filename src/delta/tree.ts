@@ -61,18 +61,6 @@ export function withOverride(sel: Selection, id: number, text: string): Selectio
   return { removed: sel.removed, overrides };
 }
 
-/** Every node of the subtree, the node itself first. */
-export function subtree(node: FragmentNode): FragmentNode[] {
-  const out: FragmentNode[] = [];
-  const stack = [node];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    out.push(n);
-    for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i]!);
-  }
-  return out;
-}
-
 /** The kept leaves (nodes without kept children) under `node`, groups excluded when empty. */
 export function keptLeaves(node: FragmentNode, sel: Selection): FragmentNode[] {
   if (!isKept(node, sel)) return [];

@@ -15,7 +15,7 @@ export { diagnoseRecording, exitCodeFor } from "./recording.js";
 const NAMES_ITS_PROGRAM = /^\s*(curl(\.exe)?|invoke-webrequest|invoke-restmethod|iwr|irm|\$session)\s/i;
 
 /** The curl line as the parser wants it: with its `curl` (added when pasted without). */
-export function asCurlLine(line: string): string {
+function asCurlLine(line: string): string {
   return NAMES_ITS_PROGRAM.test(line) ? line : `curl ${line}`;
 }
 

@@ -45,7 +45,7 @@ function recordingTransport(inner: Transport, sent: SentProbe[]): Transport {
  * The address the server sees a live run as: the `client` option when given,
  * the loopback address itself for a server on this machine, otherwise unknown.
  */
-export function liveClient(clientOption: string | undefined, url: string): string | null {
+function liveClient(clientOption: string | undefined, url: string): string | null {
   const given = clientAddress(clientOption);
   if (given) return given;
   let host: string;

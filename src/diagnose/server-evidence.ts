@@ -106,7 +106,7 @@ function apacheUser(nodes: Array<{ kind: string; name: string; args: string[] }>
  * list for a directory. Skipped when the config already refuses (the walk would
  * not be what refused) or maps the request to no file (a proxy).
  */
-export async function fsWalkEvidence(
+async function fsWalkEvidence(
   decision: MappedDecision,
   explicitUser: string | null,
   configUser: string | null,
@@ -172,7 +172,7 @@ function pathOf(url: string): string | null {
  * method limit such as limit_except or <LimitExcept>), false when every other
  * method was refused the same way, null when no other method was tried.
  */
-export function refusalDependsOnMethod(ctx: ServerLogContext): boolean | null {
+function refusalDependsOnMethod(ctx: ServerLogContext): boolean | null {
   const path = pathOf(ctx.target.url);
   const others = ctx.probes.filter(
     (p) => p.status !== null && p.method !== ctx.target.method && pathOf(p.url) === path,

@@ -1,5 +1,6 @@
 // Small builders for probe requests derived from the refused one.
 
+import { credentialShape } from "../evidence/content/credential-value.js";
 import { hasHeader as hasNamedHeader } from "../headers.js";
 import { withoutMethodOverride } from "../http/method-override.js";
 import type { RequestModel } from "../model.js";
@@ -22,6 +23,26 @@ export function asSafe(req: RequestModel, method: "GET" | "HEAD" | "OPTIONS", ur
   };
 }
 
+/**
+ * The safe projection of a request: the same headers (Content-Type included) and
+ * query as a bodiless GET on `url`. Every part a firewall reads apart from the
+ * method, the body and the path, in a request no application acts on. Override
+ * fields are left off as in `asSafe`.
+ */
+export function safeProjection(req: RequestModel, url = req.url): RequestModel {
+  const bare = withoutMethodOverride({ ...req, url });
+  return {
+    method: "GET",
+    url: bare.url,
+    headers: bare.headers.filter(([n]) => !BODY_FRAMING.has(n.toLowerCase())),
+    body: null,
+    options: { ...req.options, explicitMethod: true },
+  };
+}
+
+/** Headers that only frame a body; a bodiless request drops them. */
+const BODY_FRAMING = new Set(["content-length", "content-encoding", "transfer-encoding", "expect"]);
+
 export function onUrl(req: RequestModel, url: string): RequestModel {
   return { ...req, url };
 }
@@ -32,20 +53,12 @@ export function hasHeader(req: RequestModel, name: string): boolean {
   return hasNamedHeader(req.headers, name);
 }
 
-/** Two URLs on the same scheme, host and port. */
-export function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
-}
-
 export function describeStatus(status: number | null): string {
   return status === null ? "no answer" : String(status);
 }
 
-export const CREDENTIAL_HEADERS = [
+/** Headers that usually carry credentials: stripped first, whatever their values. */
+const USUAL_CREDENTIAL_HEADERS = [
   "authorization",
   "cookie",
   "proxy-authorization",
@@ -54,8 +67,19 @@ export const CREDENTIAL_HEADERS = [
   "x-auth-token",
 ];
 
+/**
+ * The headers a "without credentials" probe leaves off: the usual ones, and any other whose
+ * value is shaped like a credential (a JWT, `scheme token68`, a random secret), whatever it
+ * is called. Names here only choose what to strip; what the probe then observes is weighed.
+ */
+export function credentialHeaders(req: RequestModel): string[] {
+  return req.headers
+    .filter(([n, v]) => USUAL_CREDENTIAL_HEADERS.includes(n.toLowerCase()) || credentialShape(v) !== null)
+    .map(([n]) => n);
+}
+
 export function hasCredentials(req: RequestModel): boolean {
-  return req.headers.some(([n]) => CREDENTIAL_HEADERS.includes(n.toLowerCase()));
+  return credentialHeaders(req).length > 0;
 }
 
 export const BROWSER_USER_AGENT =

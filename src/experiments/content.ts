@@ -4,15 +4,26 @@
 // request stripped of body, query, cookies and optional headers; then a
 // hierarchical delta-debugging search for the smallest part that still
 // triggers (every fragment, when a summed anomaly score needs several).
+//
+// A request the application could act on is first sent as its safe projection
+// (the decoy experiment): the same headers (Content-Type included) and query as
+// a bodiless GET on a decoy path, safe on any path, so this holds on a site
+// whose every path reaches an app. Refused like the request, the trigger is
+// among those parts, host-wide, and the search runs on the projection.
+// Passing, the trigger is in the body, the method or the path (the path
+// experiment moves the path); with no decoy shown inert and no consent the
+// body stays unsearched, and for a bodiless request the method is the one
+// difference left, checked on the original URL with the same headers.
 
 import { type MinimalPart, minimizeRequest } from "../delta/minimize.js";
 import { requestTree } from "../delta/request-tree.js";
+import { CREDENTIAL_TRIGGER_WEIGHTS, credentialShape } from "../evidence/content/credential-value.js";
 import { guessFamily, matchFamily } from "../evidence/content/families.js";
-import { couldExecute } from "../http/method-override.js";
+import { couldExecute, methodOverrideOf } from "../http/method-override.js";
 import { isSafeMethod } from "../http/types.js";
-import type { CauseId, Evidence, RequestModel, Trigger } from "../model.js";
-import { redactText } from "../redact.js";
-import { asSafe, BROWSER_USER_AGENT, onUrl, setHeader } from "./_requests.js";
+import { type CauseId, type Evidence, REFUSAL_STATUSES, type RequestModel, type Trigger } from "../model.js";
+import { redactFragment, redactText } from "../redact.js";
+import { asSafe, BROWSER_USER_AGENT, hasHeader, onUrl, safeProjection, setHeader } from "./_requests.js";
 import { contentFilterCanary } from "./canary.js";
 import type { Experiment, InvestigationState, ProbeContext, ProbeSafety } from "./contract.js";
 import { weightFor } from "./contract.js";
@@ -28,16 +39,88 @@ function baseFor(state: InvestigationState): Base | null {
     return { req: onUrl(state.target, state.facts.decoy.url), safety: "decoy", where: "on the decoy path" };
   if (!couldExecute(state.target))
     return { req: state.target, safety: "safe-method", where: "on the original URL" };
+  // Safe even with consent: the projection alone carries the trigger.
+  if (state.facts.projection?.reproduces)
+    return {
+      req: safeProjection(state.target, state.facts.projection.url),
+      safety: "decoy",
+      where: "as a bodiless GET on a decoy path (your headers and query)",
+    };
   if (state.allowSideEffects)
     return { req: state.target, safety: "may-execute", where: "on the original path (side effects allowed)" };
   return null;
 }
 
-const CREDENTIAL_NAMES =
-  /^(authorization|proxy-authorization|x-api-key|api-key|x-auth-token)$|session|token|jwt|sid$/i;
+/** Nothing to search on, but the projection passed: what is left is the body, the method or the path. */
+function projectionPassed(state: InvestigationState): boolean {
+  return state.facts.projection?.reproduces === false && !state.allowSideEffects;
+}
+
+/**
+ * The projection passes. A bodiless request without an override field then differs
+ * from the same headers as a GET on its own URL by the method alone: when that GET
+ * passes, the rule refuses the method. Otherwise (a body) the search stays withheld,
+ * and the canary at least says whether a content filter gives this refusal.
+ */
+async function beyondProjection(ctx: ProbeContext): Promise<void> {
+  const { state } = ctx;
+  const target = state.target;
+  const bodiless = !target.body || target.body.length === 0;
+  if (!bodiless || methodOverrideOf(target) !== null) {
+    if (ctx.remaining() > 0) await contentFilterCanary(ctx);
+    return;
+  }
+  const known = state.facts.safeMethods?.GET;
+  let passes: boolean;
+  let n: number | null = null;
+  if (known && !hasHeader(target, "content-type")) {
+    passes = !known.sameRefusal && known.status !== null && !REFUSAL_STATUSES.has(known.status);
+  } else {
+    if (ctx.remaining() <= 0) return;
+    const out = await ctx.probe(
+      safeProjection(target),
+      `GET instead of ${target.method}, every header kept, on the original URL`,
+      "safe-method",
+    );
+    n = out.n;
+    passes = !out.sameRefusal && !out.inconclusive && out.response !== null;
+    out.record.finding = passes
+      ? `${out.response?.status}: GET passes where ${target.method} is refused`
+      : out.sameRefusal
+        ? "refused the same way"
+        : "no conclusion";
+  }
+  if (!passes) return;
+  ctx.setTrigger({ location: "method", name: null, minimal: target.method });
+  const filter = await contentFilterCanary(ctx);
+  ctx.addEvidence({
+    source: n === null ? "method and content probes" : `probe #${n}`,
+    fact: `Your ${target.method} has no body, and a GET with the same headers passes on the same URL (and, with your query, on a path no application serves): the rule refuses the ${target.method} method itself${filter ? ", answered like the content filter's refusal (method enforcement in a WAF)" : ""}.`,
+    weights:
+      filter === true
+        ? { waf: 3, "server-config": -0.5, "ip-restriction": -2, "bot-protection": -1, csrf: -1.5 }
+        : { "server-config": 2.5, "ip-restriction": -2, csrf: -1.5 },
+    data: { trigger: { location: "method", minimal: target.method } },
+  });
+}
 
 /** Trigger families that name a kind of value, not an attack pattern. */
 const VALUE_CLASSES = new Set(["scripted-client user agent", "user agent rule", "non-browser user agent"]);
+
+/**
+ * The value is an absolute http(s) URL of a site other than the target's: "origin" when it
+ * is a bare origin (scheme, host and port only), "page" when it names a page there.
+ */
+function foreignSite(value: string, target: string): "origin" | "page" | null {
+  if (!/^https?:\/\/[^\s/]+/i.test(value.trim())) return null;
+  try {
+    const u = new URL(value.trim());
+    if (u.origin === new URL(target).origin) return null;
+    return /^https?:\/\/[^/?#]+\/?$/i.test(value.trim()) ? "origin" : "page";
+  } catch {
+    return null;
+  }
+}
 
 /** What the trigger part says about the cause: content rules, or a credential, origin or agent check. */
 function causeWeights(
@@ -46,14 +129,14 @@ function causeWeights(
   state: InvestigationState,
 ): Partial<Record<CauseId, number>> {
   const only = parts.length === 1 ? parts[0]! : null;
-  const name = only?.name?.toLowerCase() ?? "";
   // Only an attack pattern in the value is evidence of a content rule; a value class such
   // as "a scripted client's User-Agent" is not (an nginx `if` refuses it as well).
   const attack = family !== undefined && !VALUE_CLASSES.has(family);
   // The trigger follows the request to a path no application serves, and the host
   // refuses a textbook attack string with this very answer: the rule that matched is
   // the content filter's, whatever the part is called or how harmless it looks.
-  if (state.facts.decoy?.reproduces && state.facts.contentFilter === true) {
+  const hostWide = state.facts.decoy?.reproduces === true || state.facts.projection?.reproduces === true;
+  if (hostWide && state.facts.contentFilter === true) {
     return {
       "server-config": -2,
       "fs-permission": -3,
@@ -64,23 +147,24 @@ function causeWeights(
       "credentials-invalid": -1,
     };
   }
-  if (
-    only &&
-    !attack &&
-    (only.location === "header" || only.location === "cookie") &&
-    CREDENTIAL_NAMES.test(name)
-  ) {
-    return { "credentials-invalid": 3, waf: -1 };
+  // Without this one header or cookie the request passes, and its value is a credential by
+  // its shape (a JWT, `scheme token68`, a random secret): the credential itself is refused.
+  // Whatever the part is called: applications name credentials freely.
+  if (only && !attack && !only.nameMatched && (only.location === "header" || only.location === "cookie")) {
+    if (credentialShape(only.original) !== null) return { ...CREDENTIAL_TRIGGER_WEIGHTS };
   }
-  // An Origin or Referer that carries an attack pattern (a NUL byte, a script) is a
-  // content rule's match, not a CSRF or hotlink check.
-  if (only && !attack && only.location === "header" && (name === "origin" || name === "referer")) {
-    // CSRF checks guard state-changing methods; a GET refused for its Referer is
-    // hotlink protection, a server rule.
+  // Without this one header the request passes, and its value is the address of another
+  // site (an origin, or a page URL): the rule compares where the request came from — a CSRF
+  // or origin check on a state-changing method, hotlink protection on a GET. A value that
+  // carries an attack pattern (a NUL byte, a script) is a content rule's match instead.
+  const foreign =
+    only && !attack && only.location === "header" ? foreignSite(only.original, state.target.url) : null;
+  if (foreign) {
     if (["GET", "HEAD"].includes(state.original.method.toUpperCase())) {
       return { "server-config": 3.5, csrf: -2, cors: -1, waf: -1, "ip-restriction": -1 };
     }
-    return { csrf: 2, cors: name === "origin" ? 1.5 : 0, waf: -1 };
+    // A bare origin (no path) is what browsers send for CORS requests.
+    return { csrf: 2, cors: foreign === "origin" ? 1.5 : 0, waf: -1 };
   }
   // A refusal that follows a part of the request is not a plain path, address or
   // file-permission rule: those refuse whatever the content.
@@ -90,7 +174,7 @@ function causeWeights(
   if (!attack && state.facts.contentFilter === false) {
     return { "server-config": 3.5, waf: -0.5, "fs-permission": -3, "app-logic": -1, csrf: -1 };
   }
-  const front = state.facts.decoy?.reproduces ? 1 : 0;
+  const front = hostWide ? 1 : 0;
   // A harmless-looking value (no attack family) that the web server's own page refuses
   // is a server rule keyed on it (nginx `if ($http_x_debug)`, a RewriteCond), not a WAF.
   const layer = state.baselineFingerprint.responder.layer;
@@ -119,7 +203,9 @@ function describePart(p: MinimalPart): string {
         ? `body field ${p.name}`
         : "the body"
       : `${p.location} ${p.name ?? ""}`.trim();
-  return p.value === "" ? `${where} (its presence)` : `${where} = "${redactText(p.value).slice(0, 120)}"`;
+  return p.value === ""
+    ? `${where} (its presence)`
+    : `${where} = "${redactFragment(p.location, p.name, p.value).slice(0, 120)}"`;
 }
 
 async function agentVariant(ctx: ProbeContext, base: Base): Promise<void> {
@@ -197,22 +283,30 @@ export const content: Experiment = {
   appliesTo(state) {
     // A trigger already found in the path or the method: nothing left to search.
     if (state.trigger !== null) return false;
-    if (!baseFor(state)) return false;
-    return requestTree(state.target).root.children.length > 0;
+    if (!baseFor(state) && !projectionPassed(state)) return false;
+    const t = state.target;
+    // A bodiless request of another method has the method itself to check.
+    const methodOnly = couldExecute(t) && (!t.body || t.body.length === 0);
+    return methodOnly || requestTree(t).root.children.length > 0;
   },
   priority(state) {
     const waf = weightFor(state.evidence, "waf");
-    return (state.facts.decoy?.reproduces ? 30 : 10) + Math.max(0, waf) * 10;
+    const hostWide = state.facts.decoy?.reproduces || state.facts.projection?.reproduces;
+    return (hostWide ? 30 : 10) + Math.max(0, waf) * 10;
   },
   async run(ctx) {
     const { state } = ctx;
-    const base = baseFor(state)!;
+    const base = baseFor(state);
+    if (!base) {
+      await beyondProjection(ctx);
+      return;
+    }
     // With consent, steps the application could execute (the real path, a decoy not shown
     // inert) stay within --max-unsafe, so the search ends with its best answer instead of
     // being cut off by the side-effect budget.
     const mayExecute =
       base.safety === "may-execute" ||
-      (base.safety === "decoy" && couldExecute(state.target) && !(await ctx.inertDecoy()).inert);
+      (base.safety === "decoy" && couldExecute(base.req) && !(await ctx.inertDecoy()).inert);
     const steps = Math.max(0, Math.min(ctx.remaining() - 1, mayExecute ? ctx.unsafeRemaining() : Infinity));
     let k = 0;
     const result = await minimizeRequest(
@@ -259,9 +353,9 @@ export const content: Experiment = {
     }
     if (family) trigger.family = family;
     ctx.setTrigger(trigger);
-    // A part without an attack look of its own: does a content filter give this refusal?
-    if (!family && !(first.location === "header" && /^user-agent$/i.test(first.name ?? "")))
-      await contentFilterCanary(ctx);
+    // A part without an attack pattern of its own (a value class such as a scripted
+    // client's User-Agent is none): does a content filter give this refusal?
+    if (family === undefined || VALUE_CLASSES.has(family)) await contentFilterCanary(ctx);
     const several = result.parts.length > 1;
     const evidence: Evidence = {
       source: "content search",

@@ -48,6 +48,12 @@ export interface Facts {
   missingPath?: { status: number | null; sameLayer: boolean | null };
   /** decoy: the original request on a decoy path (`sent: false` when it was withheld as may-execute). */
   decoy?: { url: string; reproduces: boolean; status: number | null; sent?: boolean };
+  /**
+   * content: the request's safe projection (its headers and query as a bodiless GET on a
+   * decoy path) and whether it is refused like the request; set when the request itself
+   * could not be searched (no decoy shown inert, no consent).
+   */
+  projection?: { url: string; reproduces: boolean | null };
   /** method: answers of safe methods on the original URL. */
   safeMethods?: Partial<Record<"GET" | "HEAD" | "OPTIONS", { status: number | null; sameRefusal: boolean }>>;
   /** content: null when unresolved. */
@@ -116,6 +122,11 @@ export interface ProbeContext {
   remaining(): number;
   /** May-execute probes still allowed: 0 without consent, what --max-unsafe leaves with it. */
   unsafeRemaining(): number;
+  /**
+   * The decoy URL the inertness observations use (the same one all run, keeping the
+   * query unless told not to): a bodiless GET sent there is reused as an observation.
+   */
+  inertDecoyUrl(keepQuery?: boolean): string;
   /** A fresh decoy URL on the target's host, keeping the query. */
   decoyUrl(keepQuery?: boolean): string;
   /** A URL for a path that surely does not exist on the host (outside the decoy prefix). */

@@ -7,18 +7,21 @@
 
 import { couldExecute } from "../http/method-override.js";
 import type { RequestModel } from "../model.js";
-import { asSafe, CREDENTIAL_HEADERS, describeStatus, dropHeaders, hasCredentials } from "./_requests.js";
+import { asSafe, credentialHeaders, describeStatus, dropHeaders, hasCredentials } from "./_requests.js";
 import { headerValue } from "./compare.js";
 import type { Experiment, ProbeContext, ProbeOutcome, ProbeSafety } from "./contract.js";
 import { weightFor } from "./contract.js";
-
-const LOGIN_LOCATION = /login|signin|sign-in|sign_in|auth|sso|session\/new|account/i;
 
 interface Answer {
   status: number | null;
   sameRefusal: boolean;
   refused: boolean;
-  loginRedirect: boolean;
+  /**
+   * A redirect. Only compared between the answers with and without credentials: a refusal
+   * that becomes a redirect once the credential is gone sends the anonymous visitor
+   * elsewhere (a login page, whatever its path is called).
+   */
+  redirect: boolean;
   n: number | null;
 }
 
@@ -30,14 +33,13 @@ function answerOf(out: ProbeOutcome): Answer {
     status,
     sameRefusal: out.sameRefusal,
     refused: out.sameRefusal || status === 401 || status === 403,
-    loginRedirect:
-      status !== null && status >= 300 && status < 400 && location !== null && LOGIN_LOCATION.test(location),
+    redirect: status !== null && status >= 300 && status < 400 && location !== null,
     n: out.n,
   };
 }
 
 function stripCredentials(req: RequestModel): RequestModel {
-  return { ...req, headers: dropHeaders(req.headers, CREDENTIAL_HEADERS) };
+  return { ...req, headers: dropHeaders(req.headers, credentialHeaders(req)) };
 }
 
 function interpret(
@@ -48,12 +50,12 @@ function interpret(
   withoutOut: ProbeOutcome,
 ): void {
   const source = `probe #${without.n}`;
-  const wantsLogin = without.status === 401 || without.loginRedirect;
+  const wantsLogin = without.status === 401 || (without.redirect && !withCreds.redirect);
   if (withCreds.refused && wantsLogin) {
-    withoutOut.record.finding = `${describeStatus(without.status)}${without.loginRedirect ? " (login redirect)" : ""}: without credentials the server asks for them, so your credential is recognised`;
+    withoutOut.record.finding = `${describeStatus(without.status)}${without.redirect ? " (redirect)" : ""}: without credentials the server asks for them, so your credential is recognised`;
     ctx.addEvidence({
       source,
-      fact: `${how}: without credentials the answer is ${without.loginRedirect ? "a redirect to a login page" : "401"}, with them ${describeStatus(withCreds.status)} — the server recognises your credential and the identity behind it lacks permission.`,
+      fact: `${how}: without credentials the answer is ${without.redirect ? "a redirect (where the anonymous are sent)" : "401"}, with them ${describeStatus(withCreds.status)} — the server recognises your credential and the identity behind it lacks permission.`,
       weights:
         withCreds.status === 401
           ? { "credentials-invalid": 1 }
@@ -117,7 +119,7 @@ export const credentials: Experiment = {
       status: state.baseline.status,
       sameRefusal: true,
       refused: true,
-      loginRedirect: false,
+      redirect: false,
       n: 1,
     };
     const executes = couldExecute(state.target);
@@ -136,7 +138,7 @@ export const credentials: Experiment = {
         status: known.status,
         sameRefusal: known.sameRefusal,
         refused: known.sameRefusal || known.status === 401 || known.status === 403,
-        loginRedirect: false,
+        redirect: false,
         n: null,
       };
     } else {

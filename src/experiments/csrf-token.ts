@@ -1,7 +1,10 @@
 // Finding the CSRF token a page issues: hidden form inputs, <meta> tags and
-// the cookies the common frameworks set (csrftoken, XSRF-TOKEN, _csrf ...).
+// cookies whose values are shaped like a token (a random secret, a JWT), whatever
+// they are called. The frameworks' names (csrftoken, XSRF-TOKEN, _csrf ...) only
+// order the candidates and say where a framework expects the token back.
 
 import { Parser } from "htmlparser2";
+import { credentialShape } from "../evidence/content/credential-value.js";
 import type { Header } from "../model.js";
 
 export interface IssuedToken {
@@ -14,15 +17,13 @@ export interface IssuedToken {
   expectIn?: { location: "body" | "header"; name: string };
 }
 
-const TOKEN_FIELD =
+/** Names the common frameworks give the token: tried first, never required. */
+const USUAL_NAME =
   /csrf|xsrf|authenticity_token|__requestverificationtoken|_token$|^token$|csrfmiddlewaretoken/i;
+/** Where a framework expects its cookie's token back (a description for the fix, no weight). */
 const TOKEN_COOKIES: Record<string, { location: "header"; name: string } | undefined> = {
   csrftoken: { location: "header", name: "X-CSRFToken" },
   "xsrf-token": { location: "header", name: "X-XSRF-TOKEN" },
-  _csrf: undefined,
-  csrf_token: undefined,
-  "csrf-token": undefined,
-  __host_csrf: undefined,
 };
 
 export function tokensInPage(html: string, setCookies: Header[]): IssuedToken[] {
@@ -30,7 +31,7 @@ export function tokensInPage(html: string, setCookies: Header[]): IssuedToken[] 
   let metaParam: string | null = null;
   const parser = new Parser({
     onopentag(name, attrs) {
-      if (name === "input" && attrs.name && TOKEN_FIELD.test(attrs.name)) {
+      if (name === "input" && attrs.name && credentialShape(attrs.value ?? "") !== null) {
         const type = (attrs.type ?? "").toLowerCase();
         if (type === "hidden" || type === "") {
           found.push({
@@ -44,7 +45,7 @@ export function tokensInPage(html: string, setCookies: Header[]): IssuedToken[] 
       if (name === "meta" && attrs.name) {
         const n = attrs.name.toLowerCase();
         if (n === "csrf-param") metaParam = attrs.content ?? null;
-        else if (TOKEN_FIELD.test(n) && attrs.content) {
+        else if (attrs.content && credentialShape(attrs.content) !== null) {
           found.push({
             kind: "meta",
             name: attrs.name,
@@ -66,18 +67,24 @@ export function tokensInPage(html: string, setCookies: Header[]): IssuedToken[] 
     if (eq <= 0) continue;
     const cookieName = pair.slice(0, eq).trim();
     const lower = cookieName.toLowerCase();
-    if (lower in TOKEN_COOKIES || /csrf|xsrf/.test(lower)) {
+    const value = safeDecode(pair.slice(eq + 1).trim());
+    if (credentialShape(value) !== null) {
       const expect = TOKEN_COOKIES[lower];
-      const token: IssuedToken = {
-        kind: "cookie",
-        name: cookieName,
-        value: decodeURIComponent(pair.slice(eq + 1).trim()),
-      };
+      const token: IssuedToken = { kind: "cookie", name: cookieName, value };
       if (expect) token.expectIn = expect;
       found.push(token);
     }
   }
-  return found;
+  // The usual names first: where a page issues several random values, the framework's is tried.
+  return found.sort((a, b) => Number(USUAL_NAME.test(b.name)) - Number(USUAL_NAME.test(a.name)));
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** Cookies (name=value) set by a response, for resending with a fresh token. */

@@ -5,9 +5,10 @@
 // and that page's cookies, to verify the fix (may-execute, counted).
 
 import { isSafeMethod } from "../http/types.js";
+import { sameOrigin } from "../http/urls.js";
 import type { Header, RequestModel } from "../model.js";
 import { redactUrl } from "../redact.js";
-import { asSafe, sameOrigin, setHeader } from "./_requests.js";
+import { asSafe, setHeader } from "./_requests.js";
 import { headerValue } from "./compare.js";
 import type { Experiment, ProbeContext } from "./contract.js";
 import { weightFor } from "./contract.js";
@@ -168,10 +169,12 @@ export const csrf: Experiment = {
     }
     if (sentCookie === false)
       fact += ` The request also lacks the ${usable.name} cookie the token is checked against.`;
+    // A token the page hands to its form (a hidden field, a meta tag) is the page's own
+    // statement; a random cookie is a CSRF token only by its name: described, not weighed.
     ctx.addEvidence({
       source: `probe #${out.n}`,
       fact,
-      weights: { csrf: weight },
+      weights: usable.kind === "cookie" ? {} : { csrf: weight },
       data: { field: usable.expectIn?.name ?? usable.name },
     });
     const cookies = cookiesSet(out.response.headers);

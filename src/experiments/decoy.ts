@@ -9,9 +9,16 @@
 // it is may-execute: sent only with --allow-side-effects; without consent the
 // diagnosis goes on with safe evidence and the report says what a trigger
 // search would need.
+//
+// Before that, such a request's safe projection goes to the decoy: its headers
+// (Content-Type included) and query as a bodiless GET, safe on any path. Refused
+// the same way, the rule is host-wide and reads only those parts, so the
+// content search runs on the projection and the request itself never needs a
+// decoy shown inert. The projection is the inertness proof's first observation
+// (same URL, same headers), so when it passes it costs nothing extra.
 
 import { couldExecute } from "../http/method-override.js";
-import { onUrl } from "./_requests.js";
+import { onUrl, safeProjection } from "./_requests.js";
 import type { Experiment, ProbeContext } from "./contract.js";
 
 /** The decoy URL the request may go to, or null when it is withheld (noted for the report). */
@@ -22,9 +29,48 @@ async function decoyFor(ctx: ProbeContext): Promise<{ url: string } | null> {
   if (inert.inert || ctx.allowSideEffects) return { url: inert.url };
   state.facts.decoy = { url: inert.url, reproduces: false, status: null, sent: false };
   ctx.noteWithheld(
-    `No trigger search ran: ${inert.because}. Sending your ${state.target.method} there, or variants of it on the original path, could execute it. To search the trigger: re-run with --allow-side-effects on a staging copy of the site (or accept that the probes may create records), or make the decoy prefix /.well-known/why403/ answered by the web server itself (e.g. nginx: location ^~ /.well-known/why403/ { } with no proxy or fastcgi; Apache: ProxyPass /.well-known/why403/ !).`,
+    `No trigger search ran: ${inert.because}. Sending your ${state.target.method} there, or variants of it on the original path, could execute it. To search the trigger: re-run with --allow-side-effects on a staging copy of the site (or accept that the probes may create records), or make the decoy prefix /.well-known/why403/ answered by the web server itself (e.g. nginx: location ^~ /.well-known/why403/ { } with no proxy or fastcgi; Apache: ProxyPass /.well-known/why403/ !).${state.facts.projection?.reproduces === false ? " (Your headers and query alone, as a GET on a decoy path, pass: what triggers is in the body, the method or the path.)" : ""}`,
   );
   return null;
+}
+
+/**
+ * The request's safe projection on the decoy; true when it reproduces the refusal
+ * (recorded in facts.projection, with its evidence).
+ */
+async function projectionReproduces(ctx: ProbeContext): Promise<boolean> {
+  const { state } = ctx;
+  const url = ctx.inertDecoyUrl(true);
+  const out = await ctx.probe(
+    safeProjection(state.target, url),
+    "your headers and query as a bodiless GET on a decoy path (safe on any path)",
+    "decoy",
+  );
+  state.facts.projection = { url, reproduces: out.sameRefusal ? true : out.inconclusive ? null : false };
+  if (!out.sameRefusal) {
+    out.record.finding = out.inconclusive
+      ? "no conclusion"
+      : `${out.response?.status}: not refused, so the body, the method or the path is needed`;
+    return false;
+  }
+  out.record.finding = `refused the same way (${out.response?.status}): a host-wide rule reads the headers or the query`;
+  ctx.addEvidence({
+    source: `probe #${out.n}`,
+    fact: `Your headers and query alone, sent as a GET without a body to a path no application serves (${new URL(url).pathname}), are refused the same way (${out.response?.status}): the refusal comes from a host-wide rule in front of the application's routes (a firewall, gateway or server rule) that reads them; neither your ${state.target.method} nor its body is needed.`,
+    weights: {
+      waf: 1.5,
+      "ip-restriction": 0.8,
+      "bot-protection": 0.8,
+      "rate-limit": 0.3,
+      "app-logic": -2.5,
+      "insufficient-permission": -1.5,
+      "fs-permission": -1.5,
+      "redirect-method-change": -1.5,
+      csrf: -2,
+    },
+    data: { decoy: true, projected: true, status: out.response?.status ?? null },
+  });
+  return true;
 }
 
 export const decoy: Experiment = {
@@ -35,6 +81,7 @@ export const decoy: Experiment = {
   priority: () => 10,
   async run(ctx) {
     const { state } = ctx;
+    if (couldExecute(state.target) && (await projectionReproduces(ctx))) return;
     const chosen = await decoyFor(ctx);
     if (!chosen) return;
     const url = chosen.url;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assembleReport } from "../investigate/report.js";
+import { assembleReport } from "../investigate/assemble-report.js";
 import { UnsafeProbeRefused } from "../investigate/types.js";
 import { kit, nginxPage, postRequest, res, unsafeSent, withInertDecoy } from "./_test-kit.js";
 import { content } from "./content.js";
@@ -14,6 +14,11 @@ import { origin } from "./origin.js";
 import { rateLimit, resetInMs } from "./rate-limit.js";
 import { repeat } from "./repeat.js";
 
+// Tokens in the frameworks' own formats (Django: 64 alphanumerics; Rails: base64).
+const DJANGO_TOKEN = "q8Xk2RmZ0vT4nB7yLpW3sD9fH1jK6cVe5aQ0uYxGtI2oNrM8bE4wZ7lSgF3hJ1dC";
+const RAILS_TOKEN = "mE2Q7vN1xZp4Lr8TbK0sY6wHdJ3cF9uA5gR2iO7eM1nB4tV8yX0kP6qW3zL9jD5h+Q==";
+const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+const JWT = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: "u1", exp: 1790000000 })}.c2lnbmF0dXJlLWJ5dGVz`;
 const isDecoy = (url: string) => new URL(url).pathname.startsWith("/.well-known/why403/");
 
 describe("layer-map", () => {
@@ -61,15 +66,18 @@ describe("decoy", () => {
       withInertDecoy(() => res(403, "blocked")),
     );
     await decoy.run(k.ctx);
+    // First the request's safe projection (its headers and query as a GET); it passes, and
+    // the inertness proof reuses its answer instead of sending the same GET again.
     expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual([
+      "GET ?q=1",
       "GET ",
       "OPTIONS ",
-      "GET ?q=1",
       "OPTIONS ?q=1",
       "POST ?q=1",
     ]);
     // The observations are bodiless and carry the request's own headers.
     expect(k.sent[1]!.body).toBeNull();
+    expect(k.sent[2]!.body).toBeNull();
     expect(k.sent[1]!.headers).toContainEqual(["X-Custom", "v"]);
     const d = k.sent[5]!;
     expect(d.body?.toString()).toBe("x=1");
@@ -96,7 +104,12 @@ describe("decoy", () => {
       isDecoy(r.url) ? res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]) : res(403, "no"),
     );
     await decoy.run(k.ctx);
-    expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual(["GET "]);
+    // The projection (a GET: safe on any path) and the inertness observation without the query.
+    expect(k.sent.slice(1).map((r) => `${r.method} ${new URL(r.url).search}`)).toEqual([
+      "GET ?action=delete",
+      "GET ",
+    ]);
+    expect(k.state.facts.projection).toMatchObject({ reproduces: false });
     expect(k.state.facts.decoy).toMatchObject({ reproduces: false, sent: false });
     expect(k.state.withheld.join(" ")).toMatch(/No trigger search ran: .*--allow-side-effects.*staging/);
     expect(k.prober.unsafeProbes).toBe(0);
@@ -118,12 +131,18 @@ describe("decoy", () => {
   });
 
   it("with consent a decoy not shown inert is may-execute and counted", async () => {
-    const k = await kit(postRequest("/a", "x=1"), () => res(403, "no"), { allowSideEffects: true });
+    // Refused for its body; every path reaches an app that answers with its own 404.
+    const k = await kit(
+      postRequest("/a", "x=1"),
+      (r) =>
+        r.body?.length ? res(403, "no") : res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]),
+      { allowSideEffects: true },
+    );
     await decoy.run(k.ctx);
     expect(k.sent.at(-1)!.method).toBe("POST");
     expect(k.prober.unsafe).toEqual([
       {
-        n: 4, // replay, GET on the decoy, the same GET with minimal headers (refused like the request), the POST
+        n: 3, // replay, the projection (also the inertness observation: the app's page), the POST
         method: "POST",
         url: expect.stringContaining("/.well-known/why403/"),
         why: expect.stringMatching(/not shown inert/),
@@ -172,6 +191,113 @@ describe("content", () => {
   });
 });
 
+describe("content: a credential is known by its value, not its name", () => {
+  // Refused for the value sent (a revoked token, a word a rule lists); with any other value
+  // or none the decoy path is simply not found.
+  const refusedWith = (name: string, value: string) =>
+    withInertDecoy((r) =>
+      r.headers.some(([n, v]) => n === name && v === value) ? res(403, "denied") : res(404, "nf"),
+    );
+
+  it("a JWT in a header with a made-up name is the refused credential", async () => {
+    const k = await kit(postRequest("/a", "a=1", [["X-Kalomi", JWT]]), refusedWith("X-Kalomi", JWT));
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "X-Kalomi" });
+    expect(weightFor(k.state.evidence, "credentials-invalid")).toBeGreaterThan(4);
+    for (const cause of ["waf", "server-config", "csrf"] as const)
+      expect(weightFor(k.state.evidence, cause)).toBeLessThan(1);
+  });
+
+  it("a plain word in a header called X-Session-Token is not weighed as a credential", async () => {
+    const k = await kit(
+      postRequest("/a", "a=1", [["X-Session-Token", "debug"]]),
+      refusedWith("X-Session-Token", "debug"),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "X-Session-Token" });
+    expect(weightFor(k.state.evidence, "credentials-invalid")).toBeLessThanOrEqual(0);
+    expect(weightFor(k.state.evidence, "server-config")).toBeGreaterThan(3);
+  });
+
+  it("another site's address in a header with a made-up name weighs toward an origin check", async () => {
+    const k = await kit(
+      postRequest("/a", "a=1", [["X-Came-From", "https://elsewhere.example"]]),
+      refusedWith("X-Came-From", "https://elsewhere.example"),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(weightFor(k.state.evidence, "csrf")).toBeGreaterThan(1);
+  });
+});
+
+describe("the safe projection on a catch-all (no decoy shown inert, no consent)", () => {
+  // Every path reaches an app (its own 404 page); a filter refuses a charset it does not
+  // allow in Content-Type, or the TEST method, with the same page whatever the path.
+  const catchAll =
+    (refuses: (r: ReturnType<typeof postRequest>) => boolean) => (r: ReturnType<typeof postRequest>) => {
+      if (refuses(r)) return res(403, "<h1>Forbidden</h1><p>blocked by policy</p>");
+      if (new URL(r.url).searchParams.has("q") && /<script>/.test(new URL(r.url).searchParams.get("q")!))
+        return res(403, "<h1>Forbidden</h1><p>blocked by policy</p>");
+      return res(404, "<h1>Page not found</h1>", [["X-Powered-By", "PHP/8.2"]]);
+    };
+
+  it("a header trigger of a POST is searched with GETs only, and the POST is never sent again", async () => {
+    const charset = (r: ReturnType<typeof postRequest>) =>
+      r.headers.some(([n, v]) => /^content-type$/i.test(n) && /charset=garbage/i.test(v));
+    const k = await kit(
+      postRequest(
+        "/a?id=1",
+        "x=1",
+        [["X-Custom", "v"]],
+        "application/x-www-form-urlencoded; charset=garbage",
+      ),
+      catchAll(charset),
+    );
+    await decoy.run(k.ctx);
+    expect(k.state.facts.projection).toMatchObject({ reproduces: true });
+    expect(k.state.facts.decoy).toBeUndefined();
+    expect(content.appliesTo(k.state)).toBe(true);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "header", name: "Content-Type" });
+    expect(k.sent.slice(1).every((r) => r.method === "GET" && r.body === null)).toBe(true);
+    expect(k.prober.unsafeProbes).toBe(0);
+    // Host-wide, and the canary is refused like the request: a content filter's rule.
+    expect(k.state.facts.contentFilter).toBe(true);
+    expect(weightFor(k.state.evidence, "waf")).toBeGreaterThan(
+      weightFor(k.state.evidence, "server-config") + 3,
+    );
+  });
+
+  it("a bodiless request refused for its method: the method, checked with a GET on the original URL", async () => {
+    const k = await kit(
+      { method: "TEST", url: "http://app.test/", headers: [["User-Agent", "t"]], body: null, options: {} },
+      catchAll((r) => r.method === "TEST"),
+    );
+    await decoy.run(k.ctx);
+    expect(k.state.facts.projection).toMatchObject({ reproduces: false });
+    expect(content.appliesTo(k.state)).toBe(true);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toMatchObject({ location: "method", minimal: "TEST" });
+    expect(k.sent.slice(1).map((r) => r.method)).toEqual(["GET", "GET", "GET"]);
+    expect(k.prober.unsafeProbes).toBe(0);
+    expect(weightFor(k.state.evidence, "waf")).toBeGreaterThan(2);
+  });
+
+  it("a body trigger stays unsearched: the withheld note says the headers and query alone pass", async () => {
+    const k = await kit(
+      postRequest("/a", "x=%3Cscript%3E"),
+      catchAll((r) => (r.body?.toString() ?? "").includes("%3Cscript")),
+    );
+    await decoy.run(k.ctx);
+    await content.run(k.ctx);
+    expect(k.state.trigger).toBeNull();
+    expect(k.state.withheld.join(" ")).toMatch(/No trigger search ran: .*headers and query alone.*pass/);
+    expect(k.sent.slice(1).every((r) => r.method === "GET" && r.body === null)).toBe(true);
+  });
+});
+
 describe("credentials", () => {
   it("without consent compares GET with and without credentials", async () => {
     const k = await kit(postRequest("/a", "x=1", [["Cookie", "sid=abc"]]), (r) =>
@@ -184,6 +310,22 @@ describe("credentials", () => {
     expect(k.sent[2]!.headers.some(([n]) => n === "Cookie")).toBe(false);
     expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
     expect(k.state.unverified.map((u) => u.text).join(" ")).toMatch(/allow-side-effects/);
+  });
+
+  it("a JWT in a header with a made-up name is stripped as a credential; a word under a credential-like name is kept", async () => {
+    const k = await kit(
+      postRequest("/a", "x=1", [
+        ["X-Kalomi", JWT],
+        ["X-Session-Token", "debug"],
+      ]),
+      (r) => (r.headers.some(([n]) => n === "X-Kalomi") ? res(403, "no") : res(401, "who")),
+    );
+    expect(credentials.appliesTo(k.state)).toBe(true);
+    await credentials.run(k.ctx);
+    const stripped = k.sent.at(-1)!.headers.map(([n]) => n);
+    expect(stripped).not.toContain("X-Kalomi");
+    expect(stripped).toContain("X-Session-Token");
+    expect(weightFor(k.state.evidence, "insufficient-permission")).toBeGreaterThan(2);
   });
 
   it("with consent resends the original method without credentials", async () => {
@@ -220,8 +362,8 @@ describe("csrf", () => {
   it("finds the token the page issues and reports the missing field", async () => {
     const k = await kit(postRequest("/form", "email=x"), (r) =>
       r.method === "GET"
-        ? res(200, '<form><input type="hidden" name="csrfmiddlewaretoken" value="T0K3N"></form>', [
-            ["Set-Cookie", "csrftoken=C00K; Path=/"],
+        ? res(200, `<form><input type="hidden" name="csrfmiddlewaretoken" value="${DJANGO_TOKEN}"></form>`, [
+            ["Set-Cookie", `csrftoken=${DJANGO_TOKEN.slice(0, 32)}; Path=/`],
           ])
         : res(403, "CSRF verification failed"),
     );
@@ -236,23 +378,45 @@ describe("csrf", () => {
 
   it("reads meta tags and cookies", () => {
     const t = tokensInPage(
-      '<meta name="csrf-param" content="authenticity_token"><meta name="csrf-token" content="abc">',
-      [["Set-Cookie", "XSRF-TOKEN=q%3D; Path=/"]],
+      `<meta name="csrf-param" content="authenticity_token"><meta name="csrf-token" content="${RAILS_TOKEN}">`,
+      [["Set-Cookie", `XSRF-TOKEN=${encodeURIComponent(RAILS_TOKEN)}; Path=/`]],
     );
     expect(t).toEqual([
       {
         kind: "meta",
         name: "csrf-token",
-        value: "abc",
+        value: RAILS_TOKEN,
         expectIn: { location: "body", name: "authenticity_token" },
       },
       {
         kind: "cookie",
         name: "XSRF-TOKEN",
-        value: "q=",
+        value: RAILS_TOKEN,
         expectIn: { location: "header", name: "X-XSRF-TOKEN" },
       },
     ]);
+  });
+
+  it("finds a token by its value whatever the field is called, and not a word by its name", () => {
+    const t = tokensInPage(
+      `<form><input type="hidden" name="kalomi" value="${DJANGO_TOKEN}"><input type="hidden" name="csrf_token" value="yes"></form>`,
+      [["Set-Cookie", "xsrf-token=1; Path=/"]],
+    );
+    expect(t).toEqual([
+      { kind: "field", name: "kalomi", value: DJANGO_TOKEN, expectIn: { location: "body", name: "kalomi" } },
+    ]);
+  });
+
+  it("a random cookie the page sets is described, not weighed: only its name would say CSRF", async () => {
+    const k = await kit(postRequest("/form", "email=x"), (r) =>
+      r.method === "GET"
+        ? res(200, "<p>no form</p>", [["Set-Cookie", `csrftoken=${DJANGO_TOKEN.slice(0, 32)}; Path=/`]])
+        : res(403, "CSRF verification failed"),
+    );
+    k.state.evidence.push({ source: "test", fact: "csrf page", weights: { csrf: 3 } });
+    await csrf.run(k.ctx);
+    expect(k.state.evidence.at(-1)!.fact).toMatch(/csrftoken/);
+    expect(weightFor(k.state.evidence, "csrf")).toBe(3);
   });
 });
 

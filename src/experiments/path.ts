@@ -13,7 +13,7 @@ import { ddmin } from "../delta/ddmin.js";
 import { shortestWindow } from "../delta/minimize.js";
 import { guessFamily } from "../evidence/content/families.js";
 import type { CauseId, Trigger } from "../model.js";
-import { redactText } from "../redact.js";
+import { redactFragment } from "../redact.js";
 import { asSafe } from "./_requests.js";
 import { contentFilterCanary } from "./canary.js";
 import type { Experiment, ProbeContext } from "./contract.js";
@@ -62,7 +62,13 @@ export const path: Experiment = {
   cost: 6,
   appliesTo(state) {
     const d = state.facts.decoy;
-    return !!d && !d.reproduces && state.trigger === null && segmentsOf(state.target.url).segments.length > 0;
+    return (
+      !!d &&
+      !d.reproduces &&
+      state.facts.projection?.reproduces !== true &&
+      state.trigger === null &&
+      segmentsOf(state.target.url).segments.length > 0
+    );
   },
   // Before the directory probe: a made-up name under a path whose text triggers is refused too.
   priority: () => 60,
@@ -153,8 +159,11 @@ async function conclude(ctx: ProbeContext, minimal: string): Promise<void> {
   if (decoded !== minimal) trigger.decoded = decoded;
   if (family) trigger.family = family;
   ctx.setTrigger(trigger);
-  const shown = redactText(minimal).slice(0, 120);
-  const also = decoded !== minimal ? ` (decoded: ${JSON.stringify(redactText(decoded).slice(0, 120))})` : "";
+  const shown = redactFragment("path", null, minimal).slice(0, 120);
+  const also =
+    decoded !== minimal
+      ? ` (decoded: ${JSON.stringify(redactFragment("path", null, decoded).slice(0, 120))})`
+      : "";
   ctx.addEvidence({
     source: "path search",
     fact: `The path text "${shown}"${also} is refused the same way under a path no application serves, and the rest of the path passes without it: the rule matches the path's text${family ? ` (it looks like ${family})` : ""}, not the route it names.`,

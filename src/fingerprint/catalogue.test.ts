@@ -1,8 +1,12 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadCatalogue, RAW_SIGNATURES } from "./catalogue.js";
+import { RAW_SIGNATURES } from "./catalogue.generated.js";
+import { loadCatalogue, productName } from "./catalogue.js";
+import { fingerprint } from "./match.js";
 import { parseSignature, signatureSchema } from "./signature-schema.js";
+import { readFixture } from "./test-read-fixture.js";
 
 const SIGNATURE_DIR = join(import.meta.dirname, "../../signatures");
 const FIXTURE_DIR = join(import.meta.dirname, "../../fixtures/responses");
@@ -56,8 +60,15 @@ describe("signature files", () => {
     expect(sig.product).toBe(file);
   });
 
-  it("every file in signatures/ is imported by the catalogue, and nothing else is", () => {
+  it("every file in signatures/ is in the generated catalogue, and nothing else is", () => {
     expect(RAW_SIGNATURES.map(([name]) => name).sort()).toEqual(signatureFiles);
+  });
+
+  it("the generated catalogue is what scripts/gen-catalogue.mjs writes today", () => {
+    const script = join(import.meta.dirname, "../../scripts/gen-catalogue.mjs");
+    const run = spawnSync(process.execPath, [script, "--check"], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
   });
 
   it("the catalogue loads and covers every contract product, 40+ in all", () => {
@@ -66,11 +77,28 @@ describe("signature files", () => {
     expect(products.length).toBeGreaterThanOrEqual(40);
   });
 
-  it("every signature ships with at least one fixture named after it", () => {
-    const fixtures = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".http"));
-    for (const product of signatureFiles) {
-      const own = fixtures.filter((f) => f === `${product}.http` || f.startsWith(`${product}-`));
-      expect(own.length, `fixture for ${product}`).toBeGreaterThan(0);
+  const fixtures = readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".http"));
+  it.each(signatureFiles)("%s ships with a fixture named after it that it matches", (product) => {
+    const own = fixtures.filter((f) => f === `${product}.http` || f.startsWith(`${product}-`));
+    const identified = own.filter(
+      (f) => fingerprint(readFixture(join(FIXTURE_DIR, f))).responder.product === product,
+    );
+    expect(identified.length, `a fixture in fixtures/responses/ identified as ${product}`).toBeGreaterThan(0);
+  });
+});
+
+describe("product names in sentences come from the signatures", () => {
+  it("uses shortName where a signature has one, the name otherwise, the id when unknown", () => {
+    expect(productName("github-api")).toBe("the GitHub API");
+    expect(productName("express")).toBe("Express");
+    expect(productName("haproxy")).toBe("HAProxy");
+    expect(productName("no-such-product")).toBe("no-such-product");
+    expect(productName(null)).toBeNull();
+  });
+
+  it("every short name is shorter than the full name it stands for", () => {
+    for (const s of loadCatalogue().filter((x) => x.shortName)) {
+      expect(s.shortName!.length, s.product).toBeLessThan(s.name.length);
     }
   });
 });

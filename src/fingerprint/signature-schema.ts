@@ -109,7 +109,6 @@ export const markerSchema = z.discriminatedUnion("kind", [
   statusMarker,
 ]);
 export type Marker = z.infer<typeof markerSchema>;
-export type MarkerKind = Marker["kind"];
 
 /** Where an operator-searchable id (Ray ID, support ID, request id) is read from. */
 export const referenceSchema = z
@@ -133,6 +132,8 @@ export const signatureSchema = z
     product: z.string().regex(PRODUCT_ID, "product ids are lowercase words joined by -"),
     layer: z.enum(LAYERS).exclude(["unknown"]),
     name: z.string().min(1),
+    /** How a sentence names the product ("Express", "the GitHub API"); defaults to `name`. */
+    shortName: z.string().min(1).optional(),
     /** True when the product commonly passes other layers' answers through (CDN, proxy, gateway). */
     relay: z.boolean().default(false),
     markers: z.array(markerSchema).min(1),
@@ -175,7 +176,6 @@ export const signatureSchema = z
   });
 
 export type Signature = z.infer<typeof signatureSchema>;
-export type SignatureInput = z.input<typeof signatureSchema>;
 
 /** Validates raw JSON; throws an Error naming the product file on failure. */
 export function parseSignature(raw: unknown, origin = "signature"): Signature {

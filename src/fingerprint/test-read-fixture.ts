@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Header, ResponseModel } from "../model.js";
 
-export function parseFixture(raw: Buffer): ResponseModel {
+function parseFixture(raw: Buffer): ResponseModel {
   const text = raw.toString("latin1");
   const split = /\r?\n\r?\n/.exec(text);
   const head = split ? text.slice(0, split.index) : text;

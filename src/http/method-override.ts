@@ -8,7 +8,7 @@ import type { Header, RequestModel } from "../model.js";
 import { isSafeMethod } from "./types.js";
 
 /** Header names method-override middlewares read (Express method-override, Symfony, Rails, ASP.NET, Google APIs). */
-export const METHOD_OVERRIDE_HEADERS: ReadonlySet<string> = new Set([
+const METHOD_OVERRIDE_HEADERS: ReadonlySet<string> = new Set([
   "x-http-method-override",
   "x-http-method",
   "x-method-override",

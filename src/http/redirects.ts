@@ -6,7 +6,7 @@
 import { headerValue } from "../headers.js";
 import type { RequestModel, ResponseModel } from "../model.js";
 
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 export interface RedirectStep {
   next: RequestModel;

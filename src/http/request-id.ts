@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { RequestModel } from "../model.js";
 
-export const REQUEST_ID_HEADER = "X-Request-Id";
+const REQUEST_ID_HEADER = "X-Request-Id";
 
 export function newRunId(): string {
   return randomBytes(4).toString("hex");

@@ -164,6 +164,42 @@ describe("proveDecoyInert", () => {
     ]);
   });
 
+  it("the server's own 400 to a bodiless observation that announces a body type is looked at again without Content-Type", async () => {
+    // A firewall parsing the body its Content-Type announces (ModSecurity v3, XML) fails on none.
+    const xml: RequestModel = {
+      ...target,
+      url: "http://h.test/api",
+      headers: [
+        ["Host", "h.test"],
+        ["Content-Type", "application/xml"],
+      ],
+    };
+    const nginx400 = () => {
+      const page = nginxPage(404);
+      return {
+        ...page,
+        status: 400,
+        body: Buffer.from(page.body.toString().replaceAll("404 Not Found", "400 Bad Request")),
+      };
+    };
+    const o = observe((r) => {
+      if (r.headers.some(([n]) => n === "Content-Type")) return nginx400();
+      return r.method === "GET" ? nginxPage(404) : nginxPage(405);
+    });
+    const { result } = await proveDecoyInert(xml, decoy, o.fn, 10);
+    expect(result.inert).toBe(true);
+    expect(o.sent.map((r) => `${r.method} ${r.headers.map(([n]) => n).join(",")}`)).toEqual([
+      "GET Host,Content-Type",
+      "GET Host",
+      "OPTIONS Host,Content-Type",
+      "OPTIONS Host",
+    ]);
+    // An application's 400 is no reason to look again.
+    const app = observe(() => res(400, '{"error":"bad"}', [["X-Powered-By", "Express"]]));
+    expect((await proveDecoyInert(xml, decoy, app.fn, 10)).result.inert).toBe(false);
+    expect(app.sent).toHaveLength(1);
+  });
+
   it("a refusal that is not the request's own (another status or page) is not looked at again", async () => {
     const o = observe(() => res(401, "login first"));
     const { result } = await proveDecoyInert({ ...target, url: "http://h.test/a" }, decoy, o.fn, 10);

@@ -35,6 +35,12 @@
 // unknown product, a WAF refusal, no answer) means "not shown inert", and the
 // decoy is then may-execute like the original path.
 //
+// A firewall that checks the body its Content-Type announces can refuse a
+// bodiless observation with its own 400 page (ModSecurity v3 fails to parse an
+// empty XML body). That answer says nothing about routing, so the observation
+// is made again without Content-Type (routing on the type alone is then one more
+// limit of the test).
+//
 // Method override: observations never carry override headers or a `_method`
 // query field (a GET with `X-HTTP-Method-Override: DELETE` is a DELETE to an app
 // that honours it). A query that names `_method` is never observed nor carried
@@ -43,15 +49,18 @@
 
 import type { DecoyInertness } from "../experiments/contract.js";
 import { loadCatalogue } from "../fingerprint/catalogue.js";
+import type { FingerprintResult } from "../fingerprint/match.js";
 import { queryOverridesMethod, withoutMethodOverride } from "../http/method-override.js";
 import type { Layer, RequestModel, ResponseModel } from "../model.js";
-import type { FingerprintResult } from "./deps.js";
 
 /** Layers that answer by themselves in front of an application. */
 const SERVER_LAYERS: ReadonlySet<Layer> = new Set(["web-server", "proxy"]);
 /** Statuses of a server's canned "no such resource" / "method not handled here" pages. */
 const GET_STATUSES: ReadonlySet<number> = new Set([404, 410]);
 const OPTIONS_STATUSES: ReadonlySet<number> = new Set([404, 405, 501]);
+
+/** The server's own "bad request" page: a check refused the request before anything routed it. */
+const BAD_REQUEST: ReadonlySet<number> = new Set([400]);
 
 /** Request headers that describe a body; a bodiless observation drops them (Content-Type stays: servers may route on it). */
 const BODY_FRAMING = new Set(["content-length", "transfer-encoding", "content-encoding", "expect"]);
@@ -80,15 +89,15 @@ export function serverOwnAnswer(
   method: "GET" | "OPTIONS",
   res: ResponseModel | null,
   fp: FingerprintResult | null,
+  statuses: ReadonlySet<number> = method === "GET" ? GET_STATUSES : OPTIONS_STATUSES,
 ): string | null {
   if (!res || !fp) return null;
   // Any application product in the answer (a header, a page) means an app took part.
   if (fp.matches.some((m) => m.layer === "application")) return null;
   const { product, layer } = fp.responder;
   if (!product || !SERVER_LAYERS.has(layer)) return null;
-  if (method === "OPTIONS" && coreOptionsAnswer(res))
+  if (method === "OPTIONS" && statuses !== BAD_REQUEST && coreOptionsAnswer(res))
     return `OPTIONS → ${res.status}, ${product}'s own bodiless Allow answer`;
-  const statuses = method === "GET" ? GET_STATUSES : OPTIONS_STATUSES;
   if (!statuses.has(res.status)) return null;
   const match = fp.matches.find((m) => m.product === product);
   const pages = bodyMarkersOf(product);
@@ -126,21 +135,24 @@ const ROUTING_HEADERS = new Set(["host", "accept", "content-type"]);
 
 /**
  * The bodiless safe request that observes `url` in the shape of `target`; with
- * `minimal`, only the headers routing needs (Host, Accept, Content-Type).
+ * `minimal`, only the headers routing needs (Host, Accept, Content-Type); with
+ * `untyped`, without Content-Type.
  */
 export function observation(
   target: RequestModel,
   method: "GET" | "OPTIONS",
   url: string,
-  minimal = false,
+  { minimal = false, untyped = false }: { minimal?: boolean; untyped?: boolean } = {},
 ): RequestModel {
   const bare = withoutMethodOverride({ ...target, url });
+  const keep = (name: string) =>
+    !BODY_FRAMING.has(name) &&
+    (!minimal || ROUTING_HEADERS.has(name)) &&
+    (!untyped || name !== "content-type");
   return {
     method,
     url: bare.url,
-    headers: bare.headers.filter(
-      ([n]) => !BODY_FRAMING.has(n.toLowerCase()) && (!minimal || ROUTING_HEADERS.has(n.toLowerCase())),
-    ),
+    headers: bare.headers.filter(([n]) => keep(n.toLowerCase())),
     body: null,
     options: { ...target.options, explicitMethod: true, followRedirects: false },
   };
@@ -200,16 +212,30 @@ export async function proveDecoyInert(
     let out = await observe(observation(target, method, bare.href), `is the decoy inert? ${method} on it`);
     spent++;
     let why = serverOwnAnswer(method, out.response, out.fingerprint);
-    // Refused the same way as your request: a host-wide rule keyed on its headers (a
-    // scanner User-Agent, a cookie) answered before anything routed it, which says
-    // nothing about the path. Look again with only the headers routing needs. (A server
-    // that routes on the dropped headers is one of the limits written above.)
     const needed = method === "GET" ? 3 : 1;
-    if (!why && out.sameRefusal && budget - spent >= needed) {
-      out.record.finding = `${out.response?.status}: refused like your request (a rule on its headers); looking again with minimal headers`;
+    const typed = target.headers.some(([n]) => n.toLowerCase() === "content-type");
+    const headers = { minimal: false, untyped: false };
+    // Two looks at most: without Content-Type after a body check's 400, with minimal
+    // headers after a refusal like your request's.
+    for (let look = 0; look < 2 && !why && budget - spent >= needed; look++) {
+      const badRequest = serverOwnAnswer(method, out.response, out.fingerprint, BAD_REQUEST);
+      if (typed && !headers.untyped && badRequest) {
+        out.record.finding = `${badRequest}: a check on the body the Content-Type announces refused a bodiless request; looking again without Content-Type`;
+        headers.untyped = true;
+      } else if (out.sameRefusal && !headers.minimal) {
+        // Refused the same way as your request: a host-wide rule keyed on its headers (a
+        // scanner User-Agent, a cookie) answered before anything routed it, which says
+        // nothing about the path. Look again with only the headers routing needs. (A
+        // server that routes on the dropped headers is one of the limits written above.)
+        out.record.finding = `${out.response?.status}: refused like your request (a rule on its headers); looking again with minimal headers`;
+        headers.minimal = true;
+      } else break;
+      const which = headers.minimal
+        ? `only Host, Accept${headers.untyped ? "" : " and Content-Type"}`
+        : "every header but Content-Type";
       out = await observe(
-        observation(target, method, bare.href, true),
-        `is the decoy inert? ${method} on it with only Host, Accept and Content-Type`,
+        observation(target, method, bare.href, headers),
+        `is the decoy inert? ${method} on it with ${which}`,
       );
       spent++;
       why = serverOwnAnswer(method, out.response, out.fingerprint);

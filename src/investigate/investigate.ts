@@ -14,9 +14,9 @@ import { newRunId } from "../http/request-id.js";
 import { type Clock, systemClock } from "../http/types.js";
 import { DEFAULT_MAX_PROBES, DEFAULT_MAX_UNSAFE, DEFAULT_RATE_PER_SECOND } from "../limits.js";
 import { type CauseId, REFUSAL_STATUSES, type RequestModel } from "../model.js";
+import { assembleFailureReport, assembleReport, decideLive } from "./assemble-report.js";
 import { Prober } from "./prober.js";
 import { replay } from "./replay.js";
-import { assembleFailureReport, assembleReport, decideLive } from "./report.js";
 import {
   BudgetSpent,
   EscalationStop,

@@ -8,7 +8,7 @@ import { isSafeMethod } from "../http/types.js";
 import type { RequestModel } from "../model.js";
 import type { ProbeSafety } from "./types.js";
 
-export const DECOY_PREFIX = "/.well-known/why403/";
+const DECOY_PREFIX = "/.well-known/why403/";
 
 export function decoyUrl(target: string, token: string, keepQuery = true): string {
   const u = new URL(target);
@@ -31,7 +31,7 @@ export function missingUrl(target: string, token: string): string {
   return u.toString();
 }
 
-export function isDecoyUrl(url: string): boolean {
+function isDecoyUrl(url: string): boolean {
   try {
     return new URL(url).pathname.startsWith(DECOY_PREFIX);
   } catch {
@@ -64,19 +64,11 @@ export function classifyProbe(
   };
 }
 
-export function samePath(a: string, b: string): boolean {
+function samePath(a: string, b: string): boolean {
   try {
     const x = new URL(a);
     const y = new URL(b);
     return x.origin === y.origin && x.pathname === y.pathname;
-  } catch {
-    return false;
-  }
-}
-
-export function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
   } catch {
     return false;
   }

@@ -6,10 +6,11 @@ import { fingerprint } from "../fingerprint/match.js";
 import { type Pacer, retryAfterMs } from "../http/pacer.js";
 import { requestIdFor, withRequestId } from "../http/request-id.js";
 import type { Clock, Transport } from "../http/types.js";
+import { sameOrigin } from "../http/urls.js";
 import type { CauseId, Evidence, ProbeRecord, RequestModel, Trigger } from "../model.js";
 import { redactUrl } from "../redact.js";
 import { coveredByInertShape, type DecoyInertness, type InertShape, proveDecoyInert } from "./inert.js";
-import { classifyProbe, decoyUrl, missingUrl, sameOrigin } from "./paths.js";
+import { classifyProbe, decoyUrl, missingUrl } from "./paths.js";
 import {
   BudgetSpent,
   EscalationStop,
@@ -38,6 +39,14 @@ export interface ProberOptions {
 
 const SAFETY_RANK: Record<ProbeSafety, number> = { "safe-method": 0, decoy: 0, "may-execute": 1 };
 
+/** What makes two requests the same; `negotiation` leaves out Accept* (they only pick a format). */
+function requestKey(req: RequestModel, negotiation = false): string {
+  const headers = req.headers
+    .filter(([n]) => !negotiation || !/^accept/i.test(n))
+    .map(([n, v]) => `${n.toLowerCase()}:${v}`);
+  return `${req.method} ${req.url}\n${headers.join("\n")}\n${req.body?.toString("base64") ?? ""}`;
+}
+
 export class Prober {
   readonly records: ProbeRecord[] = [];
   readonly requestIds: string[] = [];
@@ -53,6 +62,14 @@ export class Prober {
   state: InvestigationState | null = null;
   /** Outcome per identical request, to notice answers that flip. */
   private readonly outcomes = new Map<string, { refused: boolean; status: number }>();
+  /** The decoy token the inertness observations use (one per run). */
+  private inertToken: string | null = null;
+  /**
+   * Bodiless GETs already answered on the inertness decoy: an experiment's GET there
+   * (the request's safe projection) is the same request as an observation, so the
+   * observation reads its answer instead of sending it again.
+   */
+  private readonly decoyGets = new Map<string, ProbeOutcome>();
 
   constructor(private readonly o: ProberOptions) {}
 
@@ -173,6 +190,7 @@ export class Prober {
         return this.inertness;
       },
       decoyUrl: (keepQuery = true) => decoyUrl(state.target.url, this.o.randomToken(), keepQuery),
+      inertDecoyUrl: (keepQuery = true) => decoyUrl(state.target.url, this.inertDecoyToken(), keepQuery),
       missingUrl: () => missingUrl(state.target.url, this.o.randomToken()),
       probe: (req, purpose, declared, opts) => this.probe(state, req, purpose, declared, opts),
     };
@@ -201,20 +219,31 @@ export class Prober {
       sameRefusal(state.baseline, state.baselineFingerprint, out.response, out.fingerprint);
     // The repeat experiment looks for variance on purpose and reports it itself.
     if (!opts.expectVariance) this.checkConsistency(state, req, out.response?.status ?? null, same);
-    return {
+    const outcome = {
       ...out,
       sameRefusal: same,
       inconclusive: !same && inconclusive(out.response, state.baseline.status),
     };
+    if (req.method === "GET" && !req.body && this.inertToken && req.url.includes(this.inertToken))
+      this.decoyGets.set(requestKey(req), outcome);
+    return outcome;
+  }
+
+  private inertDecoyToken(): string {
+    this.inertToken ??= this.o.randomToken();
+    return this.inertToken;
   }
 
   /** Safe observations of this run's decoy (inert.ts); a shape shown inert is registered. */
   private async observeDecoy(state: InvestigationState): Promise<DecoyInertness> {
-    const bare = decoyUrl(state.target.url, this.o.randomToken(), false);
+    const bare = decoyUrl(state.target.url, this.inertDecoyToken(), false);
     const { result, shape } = await proveDecoyInert(
       state.target,
       bare,
-      (req, purpose) => this.probe(state, req, purpose, "decoy"),
+      (req, purpose) => {
+        const seen = req.method === "GET" ? this.decoyGets.get(requestKey(req)) : undefined;
+        return seen ? Promise.resolve(seen) : this.probe(state, req, purpose, "decoy");
+      },
       this.remaining(),
     );
     if (shape) this.inertShapes.push(shape);
@@ -234,10 +263,7 @@ export class Prober {
   ): void {
     if (status === null || (!refused && status >= 400)) return;
     // Accept* only negotiate the format (the CSRF page fetch asks for HTML): not a different request.
-    const headers = req.headers
-      .filter(([n]) => !/^accept/i.test(n))
-      .map(([n, v]) => `${n.toLowerCase()}:${v}`);
-    const key = `${req.method} ${req.url}\n${headers.join("\n")}\n${req.body?.toString("base64") ?? ""}`;
+    const key = requestKey(req, true);
     const before = this.outcomes.get(key);
     if (!before) {
       this.outcomes.set(key, { refused, status });

@@ -6,6 +6,7 @@
 // before it and says what curl -L would have sent; with consent it is sent,
 // counted and listed like any other request the application could execute.
 
+import type { FingerprintResult } from "../fingerprint/match.js";
 import { couldExecute } from "../http/method-override.js";
 import { nextRedirect } from "../http/redirects.js";
 import type { NetworkFailure } from "../http/types.js";
@@ -13,7 +14,6 @@ import { isSafeMethod } from "../http/types.js";
 import { MAX_REDIRECTS } from "../limits.js";
 import type { Exchange, RequestModel } from "../model.js";
 import { redactUrl } from "../redact.js";
-import type { FingerprintResult } from "./deps.js";
 import type { Prober } from "./prober.js";
 
 export type ReplayResult =

@@ -13,8 +13,8 @@ import { createWriteStream } from "node:fs";
 import { CAUSE_IDS, type CauseId } from "../model.js";
 import { redactText, redactUrl } from "../redact.js";
 
-export const PROBLEM_TYPE_PREFIX = "urn:why403:cause:";
-export const DECISION_SCHEMA = "why403.decision/v1";
+const PROBLEM_TYPE_PREFIX = "urn:why403:cause:";
+const DECISION_SCHEMA = "why403.decision/v1";
 
 export interface DenialInit {
   cause: CauseId;
@@ -114,7 +114,7 @@ export interface Problem {
   requestId: string;
 }
 
-export function problemFor(d: Denial, requestId: string): Problem {
+function problemFor(d: Denial, requestId: string): Problem {
   const p: Problem = {
     type: PROBLEM_TYPE_PREFIX + d.cause,
     title: d.title,
@@ -127,7 +127,7 @@ export function problemFor(d: Denial, requestId: string): Problem {
   return p;
 }
 
-export function answerFor(d: Denial, requestId: string): ProblemAnswer {
+function answerFor(d: Denial, requestId: string): ProblemAnswer {
   const headers: Record<string, string> = {
     "content-type": "application/problem+json",
     "cache-control": "no-store",
@@ -140,7 +140,7 @@ export function answerFor(d: Denial, requestId: string): ProblemAnswer {
 const METHOD = /^[A-Z][A-Z0-9_-]{0,31}$/;
 
 /** The decision line: the path without its query (queries carry tokens), secrets scrubbed. */
-export function decisionLine(d: Denial, req: RequestFacts, requestId: string, now = new Date()): string {
+function decisionLine(d: Denial, req: RequestFacts, requestId: string, now = new Date()): string {
   const q = req.url.search(/[?#]/);
   const path = q === -1 ? req.url : req.url.slice(0, q);
   return JSON.stringify({

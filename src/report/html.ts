@@ -2,6 +2,7 @@
 // opens offline and from a mail attachment. Light and dark schemes, narrow screens.
 import type { Report } from "../model.js";
 import type { LogsReportLike } from "./logs-text.js";
+import { targetLine } from "./target.js";
 
 export function esc(s: string): string {
   return s.replace(
@@ -88,21 +89,12 @@ export function pathDiagram(report: Report): string {
   return `<div class="path" role="img" aria-label="request path">${hops.join('<span class="arrow">→</span>')}</div>`;
 }
 
-/** "POST https://…", or a note when a saved response came without its request. */
-export function targetLine(report: Report): string {
-  return /^https?:/i.test(report.target.url)
-    ? `${report.target.method} ${report.target.url}`
-    : "Saved response (request not recorded)";
-}
-
 export function renderHtml(report: Report, curlLine?: string): string {
   const v = report.verdict;
   const r = report.baseline.responder;
   const parts: string[] = [];
   parts.push(`<p class="muted">why403 report · ${esc(report.mode ?? "")}</p>`);
-  parts.push(
-    `<h1>${esc(report.target.method)} ${esc(report.target.url)} → ${report.baseline.status ?? "no answer"}</h1>`,
-  );
+  parts.push(`<h1>${esc(targetLine(report))} → ${report.baseline.status ?? "no answer"}</h1>`);
   parts.push("<h2>Path</h2>", pathDiagram(report));
   if (r.evidence.length) parts.push(`<p class="muted">Recognised by: ${r.evidence.map(esc).join("; ")}</p>`);
   if (r.references?.length) {
@@ -170,7 +162,7 @@ export function renderHtml(report: Report, curlLine?: string): string {
     for (const n of report.nextSteps) parts.push(`<li>${esc(n)}</li>`);
     parts.push("</ul>");
   }
-  return page(`why403: ${report.target.method} ${report.target.url}`, parts.join("\n"));
+  return page(`why403: ${targetLine(report)}`, parts.join("\n"));
 }
 
 const PALETTE = [

@@ -1,5 +1,6 @@
 // A Markdown report for tickets and issues: verdict, evidence, fix, probe table.
 import type { Report } from "../model.js";
+import { targetLine } from "./target.js";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -8,9 +9,7 @@ function cell(s: string): string {
 export function renderMarkdown(report: Report, curlLine?: string): string {
   const out: string[] = [];
   const v = report.verdict;
-  out.push(
-    `## why403: ${/^https?:/i.test(report.target.url) ? `${report.target.method} ${report.target.url}` : "saved response (request not recorded)"} → ${report.baseline.status ?? "no answer"}`,
-  );
+  out.push(`## why403: ${targetLine(report)} → ${report.baseline.status ?? "no answer"}`);
   out.push("");
   const r = report.baseline.responder;
   const relays = (r.relays ?? []).map((x) => `${x.product ?? x.layer} (${x.layer})`);

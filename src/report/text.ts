@@ -3,6 +3,7 @@
 
 import type { Report } from "../model.js";
 import type { Style } from "./style.js";
+import { targetLine } from "./target.js";
 
 const LAYER_ORDER = ["cdn", "waf", "proxy", "gateway", "web-server", "application", "unknown"];
 
@@ -17,7 +18,7 @@ function indentBlock(text: string, pad: string): string {
     .join("\n");
 }
 
-export function renderPath(report: Report, s: Style): string {
+function renderPath(report: Report, s: Style): string {
   const r = report.baseline.responder;
   const hops = ["client"];
   const relays = [...(r.relays ?? [])].sort(
@@ -32,9 +33,7 @@ export function renderPath(report: Report, s: Style): string {
 export function renderText(report: Report, s: Style): string {
   const out: string[] = [];
   const status = report.baseline.status === null ? "no answer" : String(report.baseline.status);
-  const target = /^https?:/i.test(report.target.url)
-    ? `${report.target.method} ${report.target.url}`
-    : "saved response (request not recorded)";
+  const target = targetLine(report);
   const failure = report.baseline.failure;
   if (failure) {
     // Two lines: what happened, and that nothing was diagnosed (exit 4).

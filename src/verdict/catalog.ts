@@ -5,7 +5,7 @@ import fixesJson from "../../data/fixes.json" with { type: "json" };
 import { CAUSE_IDS, type CauseId } from "../model.js";
 
 /** Placeholders fix and summary templates may use; filled from evidence data, trigger and target. */
-export const PLACEHOLDERS = [
+const PLACEHOLDERS = [
   "path",
   "url",
   "host",
@@ -54,7 +54,7 @@ const templateText = z
     },
   );
 
-export const causeEntrySchema = z.object({
+const causeEntrySchema = z.object({
   title: z.string().min(1),
   description: z.string().min(1),
   check: z.array(z.string().min(1)).min(1),
@@ -64,7 +64,7 @@ export const causesSchema = z
   .record(z.enum(CAUSE_IDS), causeEntrySchema)
   .refine((c) => CAUSE_IDS.every((id) => id in c), { message: "every cause id needs an entry" });
 
-export const fixStepSchema = z.union([
+const fixStepSchema = z.union([
   templateText,
   z
     .object({
@@ -76,7 +76,7 @@ export const fixStepSchema = z.union([
     })
     .refine((s) => s.when || s.unless, { message: "a step object needs when or unless" }),
 ]);
-export const fixEntrySchema = z.object({
+const fixEntrySchema = z.object({
   products: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.array(fixStepSchema).min(1)),
   generic: z.array(fixStepSchema).min(1),
 });

@@ -1,5 +1,7 @@
 // Turns evidence into ranked causes, a verdict when one cause is clear, fix
 // steps from the templates, and what to try next when the evidence is thin.
+
+import { productName } from "../fingerprint/catalogue.js";
 import {
   CAUSE_IDS,
   type CauseId,
@@ -9,7 +11,7 @@ import {
   type Trigger,
   type Verdict,
 } from "../model.js";
-import { redactText, redactUrl } from "../redact.js";
+import { redactFragment, redactText, redactUrl } from "../redact.js";
 import { calibrate } from "./calibration.js";
 import { CAUSES, FIXES, type FixStep, fillTemplate, type Placeholder, placeholdersIn } from "./catalog.js";
 
@@ -39,37 +41,6 @@ export const NONE_LOGIT = 2;
 export const VERDICT_THRESHOLD = 0.5;
 /** Above this confidence the evidence is not "thin" and no next steps are suggested. */
 const CONFIDENT = 0.8;
-
-const PRODUCT_NAMES: Record<string, string> = {
-  nginx: "nginx",
-  apache: "Apache httpd",
-  iis: "IIS",
-  modsecurity: "ModSecurity",
-  cloudflare: "Cloudflare",
-  akamai: "Akamai",
-  imperva: "Imperva",
-  sucuri: "Sucuri",
-  "f5-bigip": "F5 BIG-IP",
-  "aws-waf": "AWS WAF",
-  cloudfront: "CloudFront",
-  "aws-api-gateway": "AWS API Gateway",
-  "aws-s3": "Amazon S3",
-  "azure-front-door": "Azure Front Door",
-  "google-cloud-armor": "Google Cloud Armor",
-  django: "Django",
-  flask: "Flask",
-  express: "Express",
-  spring: "Spring",
-  laravel: "Laravel",
-  rails: "Rails",
-  aspnet: "ASP.NET",
-  "github-api": "the GitHub API",
-};
-
-export function productName(product: string | null | undefined): string | null {
-  if (!product) return null;
-  return PRODUCT_NAMES[product] ?? product;
-}
 
 /** Sum of weights per cause. */
 export function scoreCauses(evidence: Evidence[]): Map<CauseId, number> {
@@ -156,12 +127,13 @@ function describeTrigger(trigger: Trigger): string {
     trigger.location === "method"
       ? "the method"
       : `the ${trigger.location}${trigger.name ? ` field ${trigger.name}` : ""}`;
-  const minimal = trigger.minimal ? ` ("${redactText(trigger.minimal).slice(0, 80)}")` : "";
+  const shown = redactFragment(trigger.location, trigger.name, trigger.minimal);
+  const minimal = trigger.minimal ? ` ("${shown.slice(0, 80)}")` : "";
   return `${where}${minimal}`;
 }
 
 /** Placeholder values from the supporting evidence (strongest first), the trigger, the target and the responder. */
-export function placeholderValues(
+function placeholderValues(
   support: Evidence[],
   input: Pick<DecideInput, "trigger" | "target" | "responder" | "client">,
 ): Partial<Record<Placeholder, string>> {
@@ -258,7 +230,7 @@ function productsFor(support: Evidence[], responder: Responder): string[] {
   return [...new Set(out)];
 }
 
-export function fixSteps(
+function fixSteps(
   cause: CauseId,
   products: string[],
   values: Partial<Record<Placeholder, string>>,

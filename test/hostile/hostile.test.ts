@@ -53,7 +53,7 @@ function expectNoUsableAnswer(r: Run, kind: string | RegExp, message: RegExp): v
 }
 
 function report(r: Run): {
-  baseline: { status: number | null };
+  baseline: { status: number | null; failure?: { kind: string } };
   verdict: { cause: string; summary: string; evidence: string[] } | null;
   probes: Array<{ url: string; status: number | null; finding: string; purpose: string; error?: string }>;
   candidates: unknown[];
@@ -277,10 +277,8 @@ describe("hostile servers", { concurrent: true }, () => {
   it.each(["manyHeaders", "manyCookies"])("10,000 response headers (%s)", async (kind) => {
     const r = await runMeasured(curl(`${servers[kind]!.url}/x`));
     expectBounded(kind, r, 15_000);
-    // Either kept up to the header count cap or refused by the header byte cap: both bounded
-    // (which one depends on the header names' length, so both answers are right here).
-    if (r.code !== 4) expect(report(r).baseline.status).toBe(403);
-    else expectNoUsableAnswer(r, "too-large", /header/i);
+    // 10,000 lines pass the header byte cap before the header count cap: exit 4, too large.
+    expectNoUsableAnswer(r, "too-large", /header/i);
   });
 
   it("a redirect loop stops after the redirect cap", async () => {
@@ -297,7 +295,9 @@ describe("hostile servers", { concurrent: true }, () => {
     const out = r.stdout + r.stderr;
     expect(out).not.toMatch(/does not resolve/);
     expect(out).toMatch(/not followed|another (host|origin)/i);
-    if (r.code !== 2) for (const p of report(r).probes) expect(p.url).not.toContain("example.invalid");
+    // Exit 3: the replay stops at the unfollowed 302, which is not a refusal.
+    expect(r.code, r.stderr).toBe(3);
+    for (const p of report(r).probes) expect(p.url).not.toContain("example.invalid");
   });
 
   it("a redirect to another loopback host is not followed: no connection reaches it", async () => {
@@ -316,7 +316,12 @@ describe("hostile servers", { concurrent: true }, () => {
   it("invalid UTF-8 and NUL bytes in headers and body", async () => {
     const r = await runMeasured(curl(`${servers.badBytes!.url}/x`));
     expectBounded("bad bytes", r, 15_000);
-    if (r.code !== 2) expect(report(r).baseline.status).toBe(403);
+    // The bytes are read into a report of the 403: neither bad input (2) nor "no usable
+    // answer" (4). Whether a raw server that refuses everything gets a verdict (0) or an
+    // abstention (1) is the calibration's business, not this test's, so both are accepted.
+    expect([0, 1], r.stderr).toContain(r.code);
+    expect(report(r).baseline.failure ?? null).toBeNull();
+    expect(report(r).baseline.status).toBe(403);
   });
 
   it("a connection reset mid-response: exit 4, a report naming the reset", async () => {
@@ -389,10 +394,9 @@ describe("hostile servers", { concurrent: true }, () => {
     const r = await runMeasured(curl(`${servers.banRefuse!.url}/x`));
     expectBounded("ban (refused)", r, 20_000);
     expect(r.stdout + r.stderr).toMatch(/ban|block|stopp/i);
-    if (r.code !== 2) {
-      const failed = report(r).probes.filter((p) => p.error);
-      expect(failed.length).toBe(1);
-    }
+    expect(r.code, r.stderr).toBe(1);
+    const failed = report(r).probes.filter((p) => p.error);
+    expect(failed.length).toBe(1);
   });
 
   it("a server that answers 429 'banned' after 3 requests: why403 notices and stops", async () => {

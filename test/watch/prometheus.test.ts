@@ -12,7 +12,7 @@ import { join } from "node:path";
 import express from "express5";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Denial, explainDenials } from "../../src/middleware/express.js";
-import { getLab } from "../lab.js";
+import { getLab } from "../helpers/lab.js";
 import { type RunningWatch, startWatch, stopAll, until } from "./helpers.js";
 
 const root = process.cwd();

@@ -10,10 +10,11 @@ import {
   type AuthzProvider,
   methodNumber,
   type SetEnvIfDef,
-} from "./dirconf.js";
+} from "./dirconf/types.js";
 import { evalRequireExpr } from "./expr.js";
-import { headerValue, type RequestFacts, toRegExp } from "./facts.js";
 import { ipMatches, looksLikeIpSpec } from "./oracle.js";
+import { toRegExp } from "./pcre.js";
+import { headerValue, type RequestRec } from "./request-rec.js";
 
 export type AuthzStatus = "granted" | "denied" | "denied-no-user" | "neutral";
 
@@ -23,14 +24,14 @@ export interface AuthzResult {
   blame: AuthzNode | null;
 }
 
-function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): AuthzStatus {
-  const o = facts.oracle;
+function provider(p: AuthzProvider, req: RequestRec, user: string | null): AuthzStatus {
+  const o = req.oracle;
   const where = `${p.ref.file}:${p.ref.line}`;
   switch (p.provider) {
     case "all":
       return (p.args[0] ?? "").toLowerCase() === "granted" ? "granted" : "denied";
     case "ip": {
-      if (facts.client === null) {
+      if (req.client === null) {
         return o.ask(
           `client-in:${p.args.join(" ")}`,
           `whether the client address is in ${p.args.join(" ")} (Require ip at ${where}); give --client`,
@@ -38,15 +39,15 @@ function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): A
           ? "granted"
           : "denied";
       }
-      const client = facts.client;
+      const client = req.client;
       return p.args.some((a) => ipMatches(client, a)) ? "granted" : "denied";
     }
     case "local": {
-      if (facts.client === null)
+      if (req.client === null)
         return o.ask("client-local", "whether the client connects from the server itself (Require local)")
           ? "granted"
           : "denied";
-      return ipMatches(facts.client, "127.0.0.0/8") || ipMatches(facts.client, "::1") ? "granted" : "denied";
+      return ipMatches(req.client, "127.0.0.0/8") || ipMatches(req.client, "::1") ? "granted" : "denied";
     }
     case "host":
     case "forward-dns":
@@ -57,18 +58,18 @@ function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): A
         ? "granted"
         : "denied";
     case "method": {
-      const m = methodNumber(facts.method);
+      const m = methodNumber(req.method);
       return p.args.some((a) => methodNumber(a) === m) ? "granted" : "denied";
     }
     case "env":
-      return p.args.some((a) => facts.env.has(a)) ? "granted" : "denied";
+      return p.args.some((a) => req.env.has(a)) ? "granted" : "denied";
     case "valid-user":
       return user === null ? "denied-no-user" : "granted";
     case "user":
       if (user === null) return "denied-no-user";
       return p.args.includes(user) ? "granted" : "denied";
     case "expr": {
-      const r = evalRequireExpr(p.rawArgs, facts, user);
+      const r = evalRequireExpr(p.rawArgs, req, user);
       let v = r.value;
       if (v === undefined)
         v = o.ask(
@@ -94,17 +95,17 @@ function provider(p: AuthzProvider, facts: RequestFacts, user: string | null): A
 export function applyAuthz(
   node: AuthzNode,
   parentOp: "and" | "or",
-  facts: RequestFacts,
+  req: RequestRec,
   user: string | null,
 ): AuthzResult {
-  if (!node.limited(facts.method)) return { status: parentOp === "and" ? "granted" : "neutral", blame: null };
+  if (!node.limited(req.method)) return { status: parentOp === "and" ? "granted" : "neutral", blame: null };
   let result: AuthzResult;
   if (node.kind === "provider") {
-    result = { status: provider(node, facts, user), blame: node };
+    result = { status: provider(node, req, user), blame: node };
   } else {
     result = { status: "neutral", blame: node };
     for (const child of (node as AuthzContainer).children) {
-      const r = applyAuthz(child, node.op, facts, user);
+      const r = applyAuthz(child, node.op, req, user);
       if (r.status === "neutral") continue;
       if (node.op === "and") {
         if (r.status === "denied") {
@@ -149,15 +150,15 @@ export interface AccessResult {
 }
 
 /** mod_access_compat's check_dir_access. */
-export function checkAccessCompat(access: AccessCompat | undefined, facts: RequestFacts): AccessResult {
+export function checkAccessCompat(access: AccessCompat | undefined, req: RequestRec): AccessResult {
   if (!access) return { ok: true, by: null };
-  const m = facts.method;
+  const m = req.method;
   const orderEntry = lastFor(access.orders, m);
   const order = orderEntry?.value ?? "deny,allow";
   const find = (list: AllowDeny[]): AllowDeny | null => {
     for (const e of list) {
       if (!e.limited(m)) continue;
-      if (allowDenyMatches(e, facts)) return e;
+      if (allowDenyMatches(e, req)) return e;
     }
     return null;
   };
@@ -177,60 +178,60 @@ export function checkAccessCompat(access: AccessCompat | undefined, facts: Reque
   return { ok: true, by: null };
 }
 
-function allowDenyMatches(e: AllowDeny, facts: RequestFacts): boolean {
+function allowDenyMatches(e: AllowDeny, req: RequestRec): boolean {
   const from = e.from;
   const where = `${e.ref.file}:${e.ref.line}`;
   if (from.toLowerCase() === "all") return true;
   if (from.toLowerCase().startsWith("env=")) {
     const name = from.slice(4);
-    return name.startsWith("!") ? !facts.env.has(name.slice(1)) : facts.env.has(name);
+    return name.startsWith("!") ? !req.env.has(name.slice(1)) : req.env.has(name);
   }
   if (looksLikeIpSpec(from)) {
-    if (facts.client === null)
-      return facts.oracle.ask(
+    if (req.client === null)
+      return req.oracle.ask(
         `client-in:${from}`,
         `whether the client address is in ${from} (${e.ref.directive} from at ${where}); give --client`,
       );
-    return ipMatches(facts.client, from);
+    return ipMatches(req.client, from);
   }
-  return facts.oracle.ask(
+  return req.oracle.ask(
     `host:${from}`,
     `whether the client's DNS name ends in ${from} (${e.ref.directive} from at ${where} needs DNS)`,
   );
 }
 
-/** Runs SetEnvIf/BrowserMatch lines in order and fills `facts.env`. */
-export function runSetEnvIf(list: SetEnvIfDef[], facts: RequestFacts): void {
+/** Runs SetEnvIf/BrowserMatch lines in order and fills `req.env`. */
+export function runSetEnvIf(list: SetEnvIfDef[], req: RequestRec): void {
   for (const s of list) {
     const attr = s.attribute.toLowerCase();
     let value: string | undefined;
     let present = true;
-    if (attr === "remote_addr") value = facts.client ?? undefined;
-    else if (attr === "request_method") value = facts.method;
-    else if (attr === "request_uri") value = facts.path;
+    if (attr === "remote_addr") value = req.client ?? undefined;
+    else if (attr === "request_method") value = req.method;
+    else if (attr === "request_uri") value = req.path;
     else if (attr === "request_protocol") value = "HTTP/1.1";
     else if (attr === "remote_host" || attr === "server_addr") value = undefined;
-    else if (facts.env.has(s.attribute)) value = facts.env.get(s.attribute);
+    else if (req.env.has(s.attribute)) value = req.env.get(s.attribute);
     else {
-      value = headerValue(facts, s.attribute);
-      if (value === "" && facts.headers && !(s.attribute.toLowerCase() in facts.headers)) present = false;
+      value = headerValue(req, s.attribute);
+      if (value === "" && req.headers && !(s.attribute.toLowerCase() in req.headers)) present = false;
     }
     if (!present) continue;
     const re = toRegExp(s.pattern, s.noCase);
     let hit: boolean;
     if (value === undefined || re === null) {
-      hit = facts.oracle.ask(
+      hit = req.oracle.ask(
         `setenvif:${s.ref.file}:${s.ref.line}`,
         `whether ${s.ref.directive} ${s.attribute} ${s.pattern} at ${s.ref.file}:${s.ref.line} matches (the request does not tell ${s.attribute})`,
       );
     } else hit = re.test(value);
     if (!hit) continue;
     for (const a of s.assignments) {
-      if (a.startsWith("!")) facts.env.delete(a.slice(1));
+      if (a.startsWith("!")) req.env.delete(a.slice(1));
       else {
         const eq = a.indexOf("=");
-        if (eq < 0) facts.env.set(a, "1");
-        else facts.env.set(a.slice(0, eq), a.slice(eq + 1));
+        if (eq < 0) req.env.set(a, "1");
+        else req.env.set(a.slice(0, eq), a.slice(eq + 1));
       }
     }
   }

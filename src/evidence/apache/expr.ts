@@ -3,8 +3,9 @@
 // %{VAR} and quoted strings. Anything else, or a value the request does not
 // tell, yields undefined and the caller asks the oracle.
 
-import { expand, type RequestFacts, toRegExp, variable } from "./facts.js";
 import { ipMatches } from "./oracle.js";
+import { toRegExp } from "./pcre.js";
+import { expand, type RequestRec, variable } from "./request-rec.js";
 
 type Token = { t: "op" | "str" | "var" | "re" | "word"; v: string; flags?: string };
 
@@ -67,115 +68,140 @@ export interface ExprResult {
   wantsUser: boolean;
 }
 
-export function evalRequireExpr(src: string, facts: RequestFacts, user: string | null): ExprResult {
+export function evalRequireExpr(src: string, req: RequestRec, user: string | null): ExprResult {
   const text = src.startsWith('"') && src.endsWith('"') ? src.slice(1, -1) : src;
   const wantsUser = /REMOTE_USER/i.test(text);
   const tokens = tokenize(text);
   if (!tokens) return { value: undefined, wantsUser };
-  let pos = 0;
-  let unknown = false;
-  const peek = (): Token | undefined => tokens[pos];
-  const take = (): Token => {
-    const t = tokens[pos++];
-    if (!t) throw new Error("end");
-    return t;
-  };
-  const str = (t: Token): string | undefined => {
-    if (t.t === "str") return expand(facts, t.v);
-    if (t.t === "var") {
-      if (t.v.toUpperCase() === "REMOTE_USER") return user ?? "";
-      return variable(facts, t.v);
+  const expr = new ExprEvaluator(tokens, req, user);
+  try {
+    const v = expr.orExpr();
+    if (!expr.atEnd()) return { value: undefined, wantsUser };
+    return { value: expr.unknown ? undefined : v, wantsUser };
+  } catch {
+    return { value: undefined, wantsUser };
+  }
+}
+
+/** A recursive-descent evaluator over the tokens; a syntax it does not know throws. */
+class ExprEvaluator {
+  private pos = 0;
+  /** Set when an operand the request does not tell was read: the value is then undecided. */
+  unknown = false;
+
+  constructor(
+    private readonly tokens: Token[],
+    private readonly req: RequestRec,
+    private readonly user: string | null,
+  ) {}
+
+  atEnd(): boolean {
+    return this.pos === this.tokens.length;
+  }
+
+  orExpr(): boolean {
+    let v = this.andExpr();
+    while (this.peek()?.v === "||") {
+      this.take();
+      const r = this.andExpr();
+      v = v || r;
     }
-    throw new Error("operand");
-  };
-  const primary = (): boolean => {
-    const t = take();
-    if (t.t === "op" && t.v === "!") return !primary();
+    return v;
+  }
+
+  private andExpr(): boolean {
+    let v = this.primary();
+    while (this.peek()?.v === "&&") {
+      this.take();
+      const r = this.primary();
+      v = v && r;
+    }
+    return v;
+  }
+
+  private primary(): boolean {
+    const t = this.take();
+    if (t.t === "op" && t.v === "!") return !this.primary();
     if (t.t === "op" && t.v === "(") {
-      const v = orExpr();
-      if (take().v !== ")") throw new Error(")");
+      const v = this.orExpr();
+      if (this.take().v !== ")") throw new Error(")");
       return v;
     }
     if (t.t === "word" && t.v === "true") return true;
     if (t.t === "word" && t.v === "false") return false;
-    if (t.t === "word" && t.v === "-R") {
-      const c = facts.client;
-      const spec = str(take());
-      if (c === null || spec === undefined) {
-        unknown = true;
-        return false;
-      }
-      return ipMatches(c, spec);
-    }
-    const left = str(t);
-    const op = take();
-    if (op.t === "re" || (op.t === "op" && (op.v === "=~" || op.v === "!~"))) {
-      const re = op.t === "re" ? op : take();
-      const rx = toRegExp(re.v, (re.flags ?? "").includes("i"));
-      if (!rx) throw new Error("re");
-      if (left === undefined) {
-        unknown = true;
-        return false;
-      }
-      const r = rx.test(left);
-      return op.v === "!~" ? !r : r;
-    }
+    if (t.t === "word" && t.v === "-R") return this.clientIn(this.str(this.take()));
+    return this.comparison(this.str(t));
+  }
+
+  /** `left op right`: =~ !~ (or a bare /regex/), -ipmatch, in {…}, == and !=. */
+  private comparison(left: string | undefined): boolean {
+    const op = this.take();
+    if (op.t === "re" || (op.t === "op" && (op.v === "=~" || op.v === "!~")))
+      return this.regexMatch(left, op);
     if (op.t === "word" && op.v === "-ipmatch") {
-      const spec = str(take());
-      if (left === undefined || spec === undefined) {
-        unknown = true;
-        return false;
-      }
+      const spec = this.str(this.take());
+      if (left === undefined || spec === undefined) return this.undecided();
       return ipMatches(left, spec);
     }
-    if (op.t === "word" && op.v === "in") {
-      if (take().v !== "{") throw new Error("{");
-      const items: Array<string | undefined> = [];
-      while (peek() && peek()?.v !== "}") {
-        const it = take();
-        if (it.t === "op" && it.v === ",") continue;
-        items.push(str(it));
-      }
-      take();
-      if (left === undefined || items.includes(undefined)) {
-        unknown = true;
-        return false;
-      }
-      return items.includes(left);
-    }
+    if (op.t === "word" && op.v === "in") return this.inList(left);
     if (op.t === "op" && (op.v === "==" || op.v === "!=")) {
-      const right = str(take());
-      if (left === undefined || right === undefined) {
-        unknown = true;
-        return false;
-      }
+      const right = this.str(this.take());
+      if (left === undefined || right === undefined) return this.undecided();
       return op.v === "==" ? left === right : left !== right;
     }
     throw new Error("operator");
-  };
-  const andExpr = (): boolean => {
-    let v = primary();
-    while (peek()?.v === "&&") {
-      take();
-      const r = primary();
-      v = v && r;
+  }
+
+  private clientIn(spec: string | undefined): boolean {
+    const c = this.req.client;
+    if (c === null || spec === undefined) return this.undecided();
+    return ipMatches(c, spec);
+  }
+
+  private regexMatch(left: string | undefined, op: Token): boolean {
+    const re = op.t === "re" ? op : this.take();
+    const rx = toRegExp(re.v, (re.flags ?? "").includes("i"));
+    if (!rx) throw new Error("re");
+    if (left === undefined) return this.undecided();
+    const r = rx.test(left);
+    return op.v === "!~" ? !r : r;
+  }
+
+  private inList(left: string | undefined): boolean {
+    if (this.take().v !== "{") throw new Error("{");
+    const items: Array<string | undefined> = [];
+    while (this.peek() && this.peek()?.v !== "}") {
+      const it = this.take();
+      if (it.t === "op" && it.v === ",") continue;
+      items.push(this.str(it));
     }
-    return v;
-  };
-  const orExpr = (): boolean => {
-    let v = andExpr();
-    while (peek()?.v === "||") {
-      take();
-      const r = andExpr();
-      v = v || r;
+    this.take();
+    if (left === undefined || items.includes(undefined)) return this.undecided();
+    return items.includes(left);
+  }
+
+  /** An operand the request does not tell: remember it, and go on as if false. */
+  private undecided(): boolean {
+    this.unknown = true;
+    return false;
+  }
+
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+
+  private take(): Token {
+    const t = this.tokens[this.pos++];
+    if (!t) throw new Error("end");
+    return t;
+  }
+
+  private str(t: Token): string | undefined {
+    if (t.t === "str") return expand(this.req, t.v);
+    if (t.t === "var") {
+      if (t.v.toUpperCase() === "REMOTE_USER") return this.user ?? "";
+      return variable(this.req, t.v);
     }
-    return v;
-  };
-  try {
-    const v = orExpr();
-    if (pos !== tokens.length) return { value: undefined, wantsUser };
-    return { value: unknown ? undefined : v, wantsUser };
-  } catch {
-    return { value: undefined, wantsUser };
+    throw new Error("operand");
   }
 }

@@ -85,7 +85,11 @@ export function parseApacheConfig(path: string, options: ParseOptions = {}): Apa
     defines: new Map((options.defines ?? []).map((d) => [d, ""])),
     files: [],
   };
-  const nodes = parseFile(file, state, []);
+  return configOf(file, state, parseFile(file, state, []));
+}
+
+/** The parsed config: the nodes, and what the parse learned of the server on the way. */
+function configOf(file: string, state: ParseState, nodes: ApacheNode[]): ApacheConfig {
   return {
     file,
     serverRoot: state.serverRoot,
@@ -127,16 +131,7 @@ export function parseApacheText(text: string, file = "<text>", options: ParseOpt
     defines: new Map((options.defines ?? []).map((d) => [d, ""])),
     files: [file],
   };
-  const nodes = parseText(text, file, state, [file], true);
-  return {
-    file,
-    serverRoot: state.serverRoot,
-    nodes,
-    modules: [...state.modules],
-    loadsModules: state.loadsModules,
-    defines: [...state.defines.keys()],
-    files: state.files,
-  };
+  return configOf(file, state, parseText(text, file, state, [file], true));
 }
 
 function readTextFile(file: string, from: string | null): string {
@@ -261,6 +256,15 @@ interface OpenSection {
   conditional: boolean;
 }
 
+/** One file's text being parsed: the sections open so far, innermost last. */
+interface TextParse {
+  file: string;
+  state: ParseState;
+  chain: string[];
+  allowIncludes: boolean;
+  stack: OpenSection[];
+}
+
 function parseText(
   text: string,
   file: string,
@@ -269,84 +273,95 @@ function parseText(
   allowIncludes: boolean,
 ): ApacheNode[] {
   const root: ApacheSection = { kind: "section", name: "", args: [], file, line: 0, children: [] };
-  const stack: OpenSection[] = [{ section: root, active: true, conditional: false }];
-  const top = (): OpenSection => stack[stack.length - 1] as OpenSection;
-  const active = (): boolean => stack.every((s) => s.active);
-
+  const p: TextParse = {
+    file,
+    state,
+    chain,
+    allowIncludes,
+    stack: [{ section: root, active: true, conditional: false }],
+  };
   for (const { text: lineText, line } of logicalLines(text)) {
-    const here = `${file}:${line}`;
-    if (lineText.startsWith("</")) {
-      const name = lineText.slice(2).replace(/>\s*$/, "").trim();
-      const open = top();
-      if (stack.length === 1) throw new InputError(`${here}: </${name}> without a matching <${name}>`);
-      if (open.section.name.toLowerCase() !== name.toLowerCase()) {
-        throw new InputError(
-          `${here}: </${name}> closes <${open.section.name}> opened at line ${open.section.line}`,
-        );
-      }
-      stack.pop();
-      const parent = top();
-      if (open.conditional) {
-        if (open.active && parent.active) parent.section.children.push(...open.section.children);
-      } else if (parent.active) {
-        parent.section.children.push(open.section);
-      }
-      continue;
-    }
-    if (lineText.startsWith("<")) {
-      const end = lineText.lastIndexOf(">");
-      if (end < 0)
-        throw new InputError(`${here}: section ${lineText.split(/\s/)[0]} is missing its closing '>'`);
-      const inner = lineText.slice(1, end).trim();
-      const name = inner.split(/\s+/)[0] ?? "";
-      const args = splitArgs(substituteVars(inner.slice(name.length), state));
-      const section: ApacheSection = { kind: "section", name, args, file, line, children: [] };
-      const lname = name.toLowerCase();
-      if (lname === "ifmodule") {
-        stack.push({ section, active: ifModule(args[0] ?? "", state), conditional: true });
-      } else if (lname === "ifdefine") {
-        stack.push({ section, active: ifDefine(args[0] ?? "", state), conditional: true });
-      } else if (
-        lname === "ifversion" ||
-        lname === "ifdirective" ||
-        lname === "ifsection" ||
-        lname === "iffile"
-      ) {
-        stack.push({ section, active: true, conditional: true });
-      } else {
-        stack.push({ section, active: true, conditional: false });
-      }
-      continue;
-    }
-    const name = lineText.split(/\s+/)[0] ?? "";
-    const raw = substituteVars(lineText.slice(name.length), state).trim();
-    const args = splitArgs(raw);
-    if (!active()) continue;
-    const lname = name.toLowerCase();
-    if (lname === "include" || lname === "includeoptional") {
-      if (!allowIncludes) throw new InputError(`${here}: ${name} is not allowed in .htaccess`);
-      const target = args[0];
-      if (!target) throw new InputError(`${here}: ${name} needs a file name`);
-      for (const f of expandInclude(target, state.serverRoot, lname === "includeoptional", here)) {
-        top().section.children.push(...parseFile(f, state, chain, here));
-      }
-      continue;
-    }
-    if (lname === "serverroot" && args[0]) state.serverRoot = resolve(args[0]);
-    if (lname === "define" && args[0]) state.defines.set(args[0], args[1] ?? "");
-    if (lname === "loadmodule" && args[0]) {
-      state.loadsModules = true;
-      state.modules.add(args[0]);
-      const so = (args[1] ?? "").split("/").pop() ?? "";
-      if (so.endsWith(".so")) state.modules.add(`${so.slice(0, -3)}.c`);
-    }
-    top().section.children.push({ kind: "directive", name, args, raw, file, line });
+    if (lineText.startsWith("</")) closeSection(p, lineText, line);
+    else if (lineText.startsWith("<")) openSection(p, lineText, line);
+    else directiveLine(p, lineText, line);
   }
-  if (stack.length > 1) {
-    const open = top().section;
+  if (p.stack.length > 1) {
+    const open = top(p).section;
     throw new InputError(`${file}:${open.line}: <${open.name}> is not closed`);
   }
   return root.children;
+}
+
+const top = (p: TextParse): OpenSection => p.stack[p.stack.length - 1] as OpenSection;
+
+/** `</Name>`: the section closes; a conditional one hands its children to its parent when true. */
+function closeSection(p: TextParse, lineText: string, line: number): void {
+  const here = `${p.file}:${line}`;
+  const name = lineText.slice(2).replace(/>\s*$/, "").trim();
+  const open = top(p);
+  if (p.stack.length === 1) throw new InputError(`${here}: </${name}> without a matching <${name}>`);
+  if (open.section.name.toLowerCase() !== name.toLowerCase()) {
+    throw new InputError(
+      `${here}: </${name}> closes <${open.section.name}> opened at line ${open.section.line}`,
+    );
+  }
+  p.stack.pop();
+  const parent = top(p);
+  if (open.conditional) {
+    if (open.active && parent.active) parent.section.children.push(...open.section.children);
+  } else if (parent.active) {
+    parent.section.children.push(open.section);
+  }
+}
+
+const ALWAYS_TRUE_CONDITIONALS = ["ifversion", "ifdirective", "ifsection", "iffile"];
+
+/** `<Name args>`: a section opens; <IfModule>/<IfDefine> are decided now, other <If…> taken as true. */
+function openSection(p: TextParse, lineText: string, line: number): void {
+  const end = lineText.lastIndexOf(">");
+  if (end < 0)
+    throw new InputError(`${p.file}:${line}: section ${lineText.split(/\s/)[0]} is missing its closing '>'`);
+  const inner = lineText.slice(1, end).trim();
+  const name = inner.split(/\s+/)[0] ?? "";
+  const args = splitArgs(substituteVars(inner.slice(name.length), p.state));
+  const section: ApacheSection = { kind: "section", name, args, file: p.file, line, children: [] };
+  const lname = name.toLowerCase();
+  if (lname === "ifmodule") {
+    p.stack.push({ section, active: ifModule(args[0] ?? "", p.state), conditional: true });
+  } else if (lname === "ifdefine") {
+    p.stack.push({ section, active: ifDefine(args[0] ?? "", p.state), conditional: true });
+  } else {
+    p.stack.push({ section, active: true, conditional: ALWAYS_TRUE_CONDITIONALS.includes(lname) });
+  }
+}
+
+/** A directive: Include is followed, ServerRoot/Define/LoadModule update the parse state, all are kept. */
+function directiveLine(p: TextParse, lineText: string, line: number): void {
+  const { file, state } = p;
+  const here = `${file}:${line}`;
+  const name = lineText.split(/\s+/)[0] ?? "";
+  const raw = substituteVars(lineText.slice(name.length), state).trim();
+  const args = splitArgs(raw);
+  if (!p.stack.every((s) => s.active)) return;
+  const lname = name.toLowerCase();
+  if (lname === "include" || lname === "includeoptional") {
+    if (!p.allowIncludes) throw new InputError(`${here}: ${name} is not allowed in .htaccess`);
+    const target = args[0];
+    if (!target) throw new InputError(`${here}: ${name} needs a file name`);
+    for (const f of expandInclude(target, state.serverRoot, lname === "includeoptional", here)) {
+      top(p).section.children.push(...parseFile(f, state, p.chain, here));
+    }
+    return;
+  }
+  if (lname === "serverroot" && args[0]) state.serverRoot = resolve(args[0]);
+  if (lname === "define" && args[0]) state.defines.set(args[0], args[1] ?? "");
+  if (lname === "loadmodule" && args[0]) {
+    state.loadsModules = true;
+    state.modules.add(args[0]);
+    const so = (args[1] ?? "").split("/").pop() ?? "";
+    if (so.endsWith(".so")) state.modules.add(`${so.slice(0, -3)}.c`);
+  }
+  top(p).section.children.push({ kind: "directive", name, args, raw, file, line });
 }
 
 function ifModule(arg: string, state: ParseState): boolean {

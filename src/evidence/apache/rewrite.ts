@@ -2,9 +2,11 @@
 // (410) whose pattern and conditions match. Rules that rewrite or redirect
 // stop the evaluation here; the caller reports that the URL changes.
 
-import type { RewriteCondDef, RewriteConf, RewriteRuleDef } from "./dirconf.js";
-import { expand, fileTest, type RequestFacts, toRegExp } from "./facts.js";
+import { statSync } from "node:fs";
+import type { RewriteCondDef, RewriteConf, RewriteRuleDef } from "./dirconf/types.js";
 import { ipMatches } from "./oracle.js";
+import { toRegExp } from "./pcre.js";
+import { expand, type RequestRec } from "./request-rec.js";
 
 export type RewriteOutcome =
   | { kind: "none" }
@@ -15,7 +17,7 @@ const flagOf = (flags: string[], ...names: string[]): string | undefined =>
 
 export function runRewrite(
   conf: RewriteConf | undefined,
-  facts: RequestFacts,
+  req: RequestRec,
   subjectFor: (rule: RewriteRuleDef) => string | null,
 ): RewriteOutcome {
   if (!conf?.engine?.value) return { kind: "none" };
@@ -28,7 +30,7 @@ export function runRewrite(
     const negate = rule.pattern.startsWith("!");
     const re = toRegExp(negate ? rule.pattern.slice(1) : rule.pattern, !!flagOf(rule.flags, "NC", "NOCASE"));
     if (subject === null || re === null) {
-      matched = facts.oracle.ask(
+      matched = req.oracle.ask(
         `rule:${rule.ref.file}:${rule.ref.line}`,
         `whether RewriteRule ${rule.pattern} at ${rule.ref.file}:${rule.ref.line} matches this request`,
       );
@@ -37,7 +39,7 @@ export function runRewrite(
       matched = negate ? !m : !!m;
       backrefs = m && !negate ? [...m].map((x) => x ?? "") : [];
     }
-    if (matched) matched = condsMatch(rule.conds, facts, backrefs);
+    if (matched) matched = condsMatch(rule.conds, req, backrefs);
     if (!matched) {
       // A failed rule skips the rest of its [C] chain.
       while (flagOf((rules[i] as RewriteRuleDef).flags, "C", "CHAIN") && i + 1 < rules.length) i++;
@@ -54,11 +56,11 @@ export function runRewrite(
   return { kind: "none" };
 }
 
-function condsMatch(conds: RewriteCondDef[], facts: RequestFacts, backrefs: string[]): boolean {
+function condsMatch(conds: RewriteCondDef[], req: RequestRec, backrefs: string[]): boolean {
   const condRefs: string[] = [];
   for (let i = 0; i < conds.length; i++) {
     const c = conds[i] as RewriteCondDef;
-    const ok = condMatches(c, facts, backrefs, condRefs);
+    const ok = condMatches(c, req, backrefs, condRefs);
     const or = !!flagOf(c.flags, "OR", "ORNEXT");
     if (or) {
       if (!ok) continue;
@@ -70,18 +72,13 @@ function condsMatch(conds: RewriteCondDef[], facts: RequestFacts, backrefs: stri
   return true;
 }
 
-function condMatches(
-  c: RewriteCondDef,
-  facts: RequestFacts,
-  backrefs: string[],
-  condRefs: string[],
-): boolean {
+function condMatches(c: RewriteCondDef, req: RequestRec, backrefs: string[], condRefs: string[]): boolean {
   const ask = (why: string): boolean =>
-    facts.oracle.ask(
+    req.oracle.ask(
       `cond:${c.ref.file}:${c.ref.line}`,
       `whether RewriteCond ${c.test} ${c.pattern} at ${c.ref.file}:${c.ref.line} matches (${why})`,
     );
-  const test = expand(facts, c.test, backrefs, condRefs);
+  const test = expand(req, c.test, backrefs, condRefs);
   if (test === undefined) return ask("the request does not tell the value");
   const noCase = !!flagOf(c.flags, "NC", "NOCASE");
   let pattern = c.pattern;
@@ -89,7 +86,7 @@ function condMatches(
   if (negate) pattern = pattern.slice(1);
   let result: boolean;
   if (/^-[dfFslLUx]$/.test(pattern)) {
-    if (!facts.diskKnown) return ask("needs the file system");
+    if (!req.diskKnown) return ask("needs the file system");
     const r = fileTest(test, pattern);
     if (r === undefined) return ask("file test not supported");
     result = r;
@@ -116,4 +113,20 @@ function condMatches(
     }
   }
   return negate ? !result : result;
+}
+
+/** A RewriteCond file test (-d, -f, -s, -l) on this machine; undefined for a test it cannot make. */
+function fileTest(path: string, test: string): boolean | undefined {
+  try {
+    const st = statSync(path);
+    if (test === "-d") return st.isDirectory();
+    if (test === "-f" || test === "-F") return st.isFile();
+    if (test === "-s") return st.isFile() && st.size > 0;
+    if (test === "-l" || test === "-L") return false;
+    return undefined;
+  } catch {
+    return test === "-d" || test === "-f" || test === "-F" || test === "-s" || test === "-l" || test === "-L"
+      ? false
+      : undefined;
+  }
 }

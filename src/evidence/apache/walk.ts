@@ -5,8 +5,10 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { ConfigContext, DirectiveRef } from "../config-decision.js";
-import { buildDirConf, contextOf, type DirConf, defaultDirConf, mergeDirConf, ref } from "./dirconf.js";
-import { toRegExp } from "./facts.js";
+import { buildDirConf } from "./dirconf/build.js";
+import { defaultDirConf, mergeDirConf } from "./dirconf/merge.js";
+import { contextOf, type DirConf } from "./dirconf/types.js";
+
 import {
   type ApacheNode,
   type ApacheSection,
@@ -14,6 +16,7 @@ import {
   parseHtaccess,
   wildcardToRegExp,
 } from "./parser.js";
+import { toRegExp } from "./pcre.js";
 
 export interface ServerScope {
   /** Top-level nodes of the main server. */
@@ -69,139 +72,161 @@ export function serverDefaults(scope: ServerScope): DirConf {
   return conf;
 }
 
+/** The walk so far: the merged config and what it passed through. */
+interface WalkState {
+  conf: DirConf;
+  context: ConfigContext[];
+  notes: string[];
+  ignoredHtaccess: WalkResult["ignoredHtaccess"];
+}
+
 export function walkSections(
   scope: ServerScope,
   target: { filename: string; uriPath: string; diskKnown: boolean; accessFileName: string },
 ): WalkResult {
-  const context: ConfigContext[] = [];
-  const notes: string[] = [];
-  const ignoredHtaccess: WalkResult["ignoredHtaccess"] = [];
-  if (scope.vhost) context.push(contextOf(scope.vhost));
-  let conf = serverDefaults(scope);
-
+  const w: WalkState = {
+    context: scope.vhost ? [contextOf(scope.vhost)] : [],
+    conf: serverDefaults(scope),
+    notes: [],
+    ignoredHtaccess: [],
+  };
   const dirSections = [
     ...sectionsNamed(scope.main, ["directory", "directorymatch"]),
     ...(scope.vhost ? sectionsNamed(scope.vhost.children, ["directory", "directorymatch"]) : []),
   ];
-  const plain = dirSections
-    .map((s, index) => ({ s, index, path: withSlash(sectionPattern(s)) }))
-    .filter((e) => !isRegexSection(e.s))
-    .sort((a, b) => countSlashes(a.path) - countSlashes(b.path) || a.index - b.index);
-  const regex = dirSections.filter(isRegexSection);
-
   // The directory prefixes httpd walks: those that exist on disk, or, offline, those the URL implies.
   const { prefixes, isDirectory, exists } = directoryPrefixes(
     target.filename,
     target.uriPath,
     target.diskKnown,
   );
+  directoryWalk(w, dirSections, prefixes, target);
+  const directory = prefixes[prefixes.length - 1] ?? "/";
+  regexDirectoryWalk(w, dirSections.filter(isRegexSection), directory);
+  fileWalk(w, target.filename);
+  locationWalk(w, scope, target.uriPath);
+  const { conf, context, notes, ignoredHtaccess } = w;
+  return { conf, context, notes, ignoredHtaccess, isDirectory, exists, directory };
+}
+
+function merge(w: WalkState, next: DirConf, ctx: ConfigContext): void {
+  w.conf = mergeDirConf(w.conf, next);
+  w.context.push(ctx);
+}
+
+/** The section's regular expression; null, with a note, when JavaScript cannot run it. */
+function sectionRegExp(s: ApacheSection, notes: string[]): RegExp | null {
+  const re = toRegExp(sectionPattern(s));
+  if (!re)
+    notes.push(
+      `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
+    );
+  return re;
+}
+
+/** <Directory> from the shortest path to the longest, each directory's .htaccess after its sections. */
+function directoryWalk(
+  w: WalkState,
+  dirSections: ApacheSection[],
+  prefixes: string[],
+  target: { diskKnown: boolean; accessFileName: string },
+): void {
+  const plain = dirSections
+    .map((s, index) => ({ s, index, path: withSlash(sectionPattern(s)) }))
+    .filter((e) => !isRegexSection(e.s))
+    .sort((a, b) => countSlashes(a.path) - countSlashes(b.path) || a.index - b.index);
   for (const prefix of prefixes) {
     const depth = countSlashes(prefix);
     for (const e of plain) {
       if (countSlashes(e.path) !== depth) continue;
       const matches = hasWildcard(e.path) ? wildcardToRegExp(e.path).test(prefix) : e.path === prefix;
       if (!matches) continue;
-      conf = mergeDirConf(
-        conf,
+      merge(
+        w,
         buildDirConf(e.s.children, { perdir: prefix, owner: contextOf(e.s), origin: e.s.file }),
+        contextOf(e.s),
       );
-      context.push(contextOf(e.s));
     }
-    if (!target.diskKnown) continue;
-    const htaccess = join(prefix, target.accessFileName);
-    const allowed = conf.allowOverride?.value ?? new Set<string>();
-    if (allowed.size === 0) {
-      if (existsSync(htaccess)) {
-        const nodes = safeParseHtaccess(htaccess, notes);
-        const grants =
-          !!nodes &&
-          JSON.stringify(nodes).match(/"name":"(Require|Allow|Deny|Order|Satisfy|AuthType)"/i) !== null;
-        ignoredHtaccess.push({ path: htaccess, allowOverride: conf.allowOverride?.ref ?? null, grants });
-      }
-      continue;
-    }
-    const nodes = safeParseHtaccess(htaccess, notes);
-    if (!nodes) continue;
-    const ctx: ConfigContext = { block: ".htaccess", file: htaccess, line: 1 };
-    conf = mergeDirConf(
-      conf,
-      buildDirConf(nodes, { perdir: prefix, owner: ctx, htaccessAllowed: allowed, origin: htaccess }),
-    );
-    context.push(ctx);
+    if (target.diskKnown) htaccessAt(w, prefix, target.accessFileName);
   }
-  const directory = prefixes[prefixes.length - 1] ?? "/";
+}
 
+/** The .htaccess of one directory: merged under AllowOverride, else noted as ignored when it exists. */
+function htaccessAt(w: WalkState, prefix: string, accessFileName: string): void {
+  const htaccess = join(prefix, accessFileName);
+  const allowed = w.conf.allowOverride?.value ?? new Set<string>();
+  if (allowed.size === 0) {
+    if (existsSync(htaccess)) {
+      const nodes = safeParseHtaccess(htaccess, w.notes);
+      const grants =
+        !!nodes &&
+        JSON.stringify(nodes).match(/"name":"(Require|Allow|Deny|Order|Satisfy|AuthType)"/i) !== null;
+      w.ignoredHtaccess.push({ path: htaccess, allowOverride: w.conf.allowOverride?.ref ?? null, grants });
+    }
+    return;
+  }
+  const nodes = safeParseHtaccess(htaccess, w.notes);
+  if (!nodes) return;
+  const ctx: ConfigContext = { block: ".htaccess", file: htaccess, line: 1 };
+  merge(
+    w,
+    buildDirConf(nodes, { perdir: prefix, owner: ctx, htaccessAllowed: allowed, origin: htaccess }),
+    ctx,
+  );
+}
+
+/** <DirectoryMatch> and <Directory ~>, in config order, against the deepest directory. */
+function regexDirectoryWalk(w: WalkState, regex: ApacheSection[], directory: string): void {
   for (const s of regex) {
-    const re = toRegExp(sectionPattern(s));
-    if (!re) {
-      notes.push(
-        `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
-      );
-      continue;
-    }
-    if (!re.test(directory)) continue;
-    conf = mergeDirConf(
-      conf,
+    const re = sectionRegExp(s, w.notes);
+    if (!re?.test(directory)) continue;
+    merge(
+      w,
       buildDirConf(s.children, { perdir: directory, owner: contextOf(s), origin: s.file }),
+      contextOf(s),
     );
-    context.push(contextOf(s));
   }
+}
 
-  // <Files>: against the last path segment ("" for a directory with a trailing slash).
-  const base = target.filename.endsWith("/") ? "" : (target.filename.split("/").pop() ?? "");
-  const files = conf.files;
-  for (const f of files) {
+/** <Files>/<FilesMatch> gathered so far: against the last path segment ("" for a directory with a trailing slash). */
+function fileWalk(w: WalkState, filename: string): void {
+  const base = filename.endsWith("/") ? "" : (filename.split("/").pop() ?? "");
+  for (const f of w.conf.files) {
     const s = f.section;
     const pattern = sectionPattern(s);
     let matches: boolean;
     if (isRegexSection(s)) {
-      const re = toRegExp(pattern);
-      if (!re) {
-        notes.push(
-          `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
-        );
-        continue;
-      }
+      const re = sectionRegExp(s, w.notes);
+      if (!re) continue;
       matches = re.test(base);
     } else matches = hasWildcard(pattern) ? wildcardToRegExp(pattern).test(base) : pattern === base;
     if (!matches) continue;
-    conf = mergeDirConf(conf, {
-      ...buildDirConf(s.children, {
-        perdir: f.perdir,
-        owner: contextOf(s),
-        htaccessAllowed: f.allowed,
-        origin: f.origin,
-      }),
-      files: [],
+    const conf = buildDirConf(s.children, {
+      perdir: f.perdir,
+      owner: contextOf(s),
+      htaccessAllowed: f.allowed,
+      origin: f.origin,
     });
-    context.push(contextOf(s));
+    merge(w, { ...conf, files: [] }, contextOf(s));
   }
+}
 
+/** <Location>/<LocationMatch>, main server then vhost, against the URL-path. */
+function locationWalk(w: WalkState, scope: ServerScope, uriPath: string): void {
   const locations = [
     ...sectionsNamed(scope.main, ["location", "locationmatch"]),
     ...(scope.vhost ? sectionsNamed(scope.vhost.children, ["location", "locationmatch"]) : []),
   ];
   for (const s of locations) {
-    const pattern = sectionPattern(s);
     let matches: boolean;
     if (isRegexSection(s)) {
-      const re = toRegExp(pattern);
-      if (!re) {
-        notes.push(
-          `cannot evaluate the regular expression of <${s.name} ${s.args.join(" ")}> at ${s.file}:${s.line}`,
-        );
-        continue;
-      }
-      matches = re.test(target.uriPath);
-    } else matches = locationMatches(pattern, target.uriPath);
+      const re = sectionRegExp(s, w.notes);
+      if (!re) continue;
+      matches = re.test(uriPath);
+    } else matches = locationMatches(sectionPattern(s), uriPath);
     if (!matches) continue;
-    conf = mergeDirConf(
-      conf,
-      buildDirConf(s.children, { perdir: null, owner: contextOf(s), origin: s.file }),
-    );
-    context.push(contextOf(s));
+    merge(w, buildDirConf(s.children, { perdir: null, owner: contextOf(s), origin: s.file }), contextOf(s));
   }
-  return { conf, context, notes, ignoredHtaccess, isDirectory, exists, directory };
 }
 
 /** <Location /path>: a prefix that ends at a segment boundary; wildcards match the whole path. */
@@ -254,5 +279,3 @@ function directoryPrefixes(
   }
   return { prefixes, isDirectory: true, exists: true };
 }
-
-export { ref };

@@ -1,42 +1,67 @@
 // What the request says about who is asking, and what the refusal says about
 // where the request came from.
 import type { Evidence, Exchange } from "../../model.js";
+import { type CredentialShape, cookieValues, credentialShape } from "./credential-value.js";
 
-const CREDENTIAL_HEADER =
-  /^(authorization|cookie|proxy-authorization|x-api-key|api-key|x-auth-token|x-access-token|x-amz-security-token)$/i;
+/** The fields the protocol defines for credentials (RFC 9110 §11.6.2, §11.7.2). */
+const AUTH_FIELDS = new Set(["authorization", "proxy-authorization"]);
 
-/** Which kind of credential a request carries, for the report's wording (never its value). */
-function credentialKind(ex: Exchange): string {
-  const auth = ex.request.headers.find(([n]) => /^authorization$/i.test(n))?.[1];
-  if (auth) return `${auth.trim().split(/\s+/)[0] ?? "Authorization"} Authorization`;
-  if (ex.request.headers.some(([n]) => /api[-_]?key/i.test(n))) return "API key";
-  if (ex.request.headers.some(([n]) => /^cookie$/i.test(n))) return "session cookie";
-  if (ex.request.headers.some(([n]) => /token/i.test(n))) return "token header";
-  return "signed URL or token";
+/**
+ * Which credential the request carries, judged by the protocol's own credential fields and
+ * by values shaped like credentials (a JWT, `scheme token68`, a random secret) wherever
+ * they travel — never by what a header, cookie or parameter is called. Null: none seen.
+ * The answer names where it was found, never its value.
+ */
+export function credentialCarried(ex: Exchange): string | null {
+  let url: URL | null = null;
+  try {
+    url = new URL(ex.request.url);
+  } catch {
+    // an unparsable URL carries nothing we can read
+  }
+  if (url && (url.username || url.password)) return "URL user:password";
+  for (const [name, value] of ex.request.headers) {
+    const lower = name.toLowerCase();
+    if (AUTH_FIELDS.has(lower)) return `${value.trim().split(/\s+/)[0] ?? name} ${name}`;
+    const values = lower === "cookie" ? cookieValues(value) : [value];
+    const shaped = values.map((v) => credentialShape(v)).find((k) => k !== null);
+    if (shaped) return `${SHAPE_WORDS[shaped]} (${lower === "cookie" ? "cookie" : `${name} header`})`;
+  }
+  for (const [name, value] of url?.searchParams ?? []) {
+    const shaped = credentialShape(value);
+    if (shaped) return `${SHAPE_WORDS[shaped]} (query parameter ${name})`;
+  }
+  return null;
 }
+
+const SHAPE_WORDS: Record<CredentialShape, string> = {
+  jwt: "JWT",
+  basic: "Basic",
+  "auth-scheme": "scheme-and-token",
+  "opaque-token": "token",
+};
 
 /** An anonymous request cannot be refused for its identity's missing permission. */
 export function anonymousEvidence(ex: Exchange): Evidence[] {
   // A saved response without its request (placeholder URL) says nothing about credentials.
   if (!/^https?:/i.test(ex.request.url)) return [];
-  const hasCredential =
-    ex.request.headers.some(([n]) => CREDENTIAL_HEADER.test(n) || /token|api[-_]?key|session/i.test(n)) ||
-    /[?&](access_token|api_key|apikey|key|token|sig|signature|X-Amz-Signature)=/i.test(ex.request.url);
-  if (hasCredential) {
-    const kind = credentialKind(ex);
+  const kind = credentialCarried(ex);
+  if (kind) {
     return [
       {
         source: "request",
-        fact: `The request carries a credential (${kind}), and the server refused it.`,
+        fact: `The request carries a credential — ${kind} — and the server refused it.`,
         weights: { "credentials-invalid": 0.3, "insufficient-permission": 0.3 },
         data: { credentialSent: kind },
       },
     ];
   }
+  // Cookies whose values do not look like credentials leave the question open.
+  if (ex.request.headers.some(([n]) => n.toLowerCase() === "cookie")) return [];
   return [
     {
       source: "request",
-      fact: "The request carries no credentials (no Authorization, cookies, API key or signed URL), so the server cannot have judged an identity's permissions.",
+      fact: "The request carries no credentials (no Authorization, no cookies, nothing shaped like a token in its headers or URL), so the server cannot have judged an identity's permissions.",
       weights: { "insufficient-permission": -2 },
     },
   ];

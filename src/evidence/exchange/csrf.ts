@@ -174,13 +174,12 @@ function bodyEvidence(ex: Exchange): Evidence[] {
     });
   }
   if (ex.response.status === 419) {
-    const laravel =
-      /Page Expired/i.test(text) ||
-      requestCookies(ex.request).some(([n]) => /laravel_session|xsrf-token/i.test(n));
+    // Laravel's own page says so; the request's cookie names would only be a guess.
+    const laravel = /Page Expired/i.test(text);
     out.push({
       source: "response",
       fact: laravel
-        ? 'Status 419 with Laravel\'s session cookies or its "Page Expired" page: the CSRF token or the session it belongs to expired or did not match.'
+        ? 'Status 419 with Laravel\'s "Page Expired" page: the CSRF token or the session it belongs to expired or did not match.'
         : 'Status 419 ("Page Expired") is Laravel\'s answer to a failed CSRF check.',
       weights: { csrf: laravel ? 4 : 3 },
       data: { product: "laravel" },
@@ -189,6 +188,11 @@ function bodyEvidence(ex: Exchange): Evidence[] {
   return out;
 }
 
+/**
+ * What the request says about CSRF. Cookie, header and field names are the frameworks'
+ * conventions, not observations: facts built on them describe (they name the field a fix
+ * needs) and carry no weight. Origin, Referer and Sec-Fetch-Site are weighed by their values.
+ */
 function requestEvidence(ex: Exchange): Evidence[] {
   const out: Evidence[] = [];
   const req = ex.request;
@@ -202,7 +206,7 @@ function requestEvidence(ex: Exchange): Evidence[] {
     out.push({
       source: "request",
       fact: `The ${req.method} request carries the CSRF cookie ${cookieNames.join(", ")} but no CSRF token in a header (X-CSRFToken, X-XSRF-TOKEN, X-CSRF-Token) or form field (csrfmiddlewaretoken, _csrf, _token, authenticity_token).`,
-      weights: { csrf: 2.5 },
+      weights: {},
       data: { cookies: cookieNames, field: null },
     });
   }
@@ -210,7 +214,7 @@ function requestEvidence(ex: Exchange): Evidence[] {
     out.push({
       source: "request",
       fact: `The request sends a CSRF token (${[...headerTokens.map(([n]) => n), ...fields].join(", ")}) but no CSRF cookie, so a cookie-bound check has nothing to compare it with.`,
-      weights: { csrf: 1.5 },
+      weights: {},
       data: { field: fields[0] ?? headerTokens[0]?.[0] },
     });
   }
@@ -224,7 +228,7 @@ function requestEvidence(ex: Exchange): Evidence[] {
       out.push({
         source: "request",
         fact: `The X-XSRF-TOKEN header (sha256:${secretFingerprint(h)}) differs from the XSRF-TOKEN cookie (sha256:${secretFingerprint(c)}); double-submit checks need them equal (a stale token from an earlier session?).`,
-        weights: { csrf: 2 },
+        weights: {},
       });
     }
   }
@@ -234,7 +238,7 @@ function requestEvidence(ex: Exchange): Evidence[] {
     out.push({
       source: "request",
       fact: `The Django CSRF token sent has length ${djangoToken.length}; Django expects 32 or 64 characters.`,
-      weights: { csrf: 2 },
+      weights: {},
     });
   }
 

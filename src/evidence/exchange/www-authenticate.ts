@@ -2,6 +2,7 @@
 // what kind of credential the server wants and why it refused the one sent.
 import type { Evidence, Exchange } from "../../model.js";
 import { redactText } from "../../redact.js";
+import { credentialCarried } from "../content/identity.js";
 import { headerValue, headerValues } from "./_http.js";
 
 export interface Challenge {
@@ -82,8 +83,9 @@ export function parseChallenges(values: string[]): Challenge[] {
   return out;
 }
 
+/** Seen by the protocol's credential fields and by values shaped like credentials, not by names. */
 function hasCredentials(ex: Exchange): boolean {
-  return ex.request.headers.some(([n]) => /^(authorization|x-api-key|api-key|x-auth-token)$/i.test(n));
+  return credentialCarried(ex) !== null;
 }
 
 export function wwwAuthenticateEvidence(ex: Exchange): Evidence[] {

@@ -13,12 +13,15 @@ import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { LINE_RULES } from "./line-rules.js";
 import { openLog, splitLines } from "./lines.js";
 import {
-  denialsQuery,
-  formatsQuery,
+  denialsStages,
+  formatsStages,
   linesPerSourceQuery,
   type PushDownTable,
   pathKey,
+  type Stage,
   sqlIdent,
+  stageStatement,
+  stageTable,
 } from "./push-down.js";
 
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
@@ -162,8 +165,7 @@ export async function analyzeClickHouse(
   const client = connect(target);
   try {
     const layout = tableLayout(await describe(client, target.table), target, options);
-    const denials = denialsQuery(layout, LINE_RULES, options);
-    await client.command({ query: `CREATE TEMPORARY TABLE why403_denials ENGINE = Memory AS ${denials}` });
+    await classify(client, layout, options);
     const [total] = await rows<{ c: string }>(client, "SELECT count() AS c FROM why403_denials");
     const byCause = await rows<{ cause: LogCause; c: string }>(
       client,
@@ -202,11 +204,39 @@ export async function analyzeClickHouse(
   }
 }
 
+/** The denials of the table, into the session's temporary table why403_denials. */
+async function classify(
+  client: ClickHouseClient,
+  layout: PushDownTable,
+  options: LogsOptions,
+): Promise<void> {
+  await runStages(client, denialsStages(layout, LINE_RULES, options));
+}
+
+/**
+ * Runs `stages` in order, each into a temporary table `why403_<name>` of the
+ * session that later stages read; a table no later stage reads is dropped at
+ * once (its rows can be a good part of the table). The last one is kept.
+ */
+async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<void> {
+  const dropped = new Set<string>();
+  for (const [i, stage] of stages.entries()) {
+    await client.command({ query: stageStatement(stage) });
+    for (const done of stages.slice(0, i)) {
+      if (dropped.has(done.name) || stages.slice(i + 1).some((s) => s.select.includes(`{{${done.name}}}`)))
+        continue;
+      dropped.add(done.name);
+      await client.command({ query: `DROP TEMPORARY TABLE ${stageTable(done.name)}` });
+    }
+  }
+}
+
 async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
   const perSource = await rows<{ src: string; lines: string }>(client, linesPerSourceQuery(layout));
+  await runStages(client, formatsStages(layout, LINE_RULES, FORMAT_SAMPLE));
   const formats = await rows<{ src: string; format: string; c: string }>(
     client,
-    formatsQuery(layout, LINE_RULES, FORMAT_SAMPLE),
+    "SELECT * FROM why403_formats",
   );
   const denials = await rows<{ src: string; c: string }>(
     client,

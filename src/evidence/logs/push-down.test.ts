@@ -1,9 +1,21 @@
 // The SQL generator's pure parts; the query itself is checked against a real
 // clickhouse-server in test/clickhouse.test.ts.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type DataFormat, LINE_RULES } from "./line-rules.js";
-import { denialsQuery, onlyGroup, re2, replaceGroup, sqlIdent, sqlString } from "./push-down.js";
-import { formatById } from "./rules.js";
+import {
+  denialsQuery,
+  denialsStages,
+  keepGroups,
+  onlyGroup,
+  re2,
+  replaceGroup,
+  sqlIdent,
+  sqlString,
+  unanchored,
+} from "./push-down.js";
+import { formatById, WRAPPERS } from "./rules.js";
 
 describe("re2", () => {
   it("keeps the common subset and turns the i flag into (?i)", () => {
@@ -88,6 +100,12 @@ describe("groups", () => {
     expect(re.exec("axb(cd")?.[1]).toBe("b(c");
   });
 
+  it("keepGroups keeps the listed groups, numbered anew in order", () => {
+    const re = keepGroups(/^(a)(b)(c)(d)$/, [2, 4]);
+    expect(re.source).toBe("^(?:a)(b)(?:c)(d)$");
+    expect("abcd".replace(re, "$2$1")).toBe("db");
+  });
+
   it("replaceGroup swaps the body of the n-th group, nested groups and escapes included", () => {
     expect(replaceGroup(/^(\d+) (x(y)z) (\d{3})$/, 4, "401|403").source).toBe("^(\\d+) (x(y)z) (401|403)$");
     expect(() => replaceGroup(/(a)/, 2, "b")).toThrow(/no group 2/);
@@ -101,6 +119,62 @@ describe("groups", () => {
     expect(re.test(line(429))).toBe(true);
     expect(re.test(line(200))).toBe(false);
     expect(re.test(line(404))).toBe(false);
+  });
+});
+
+describe("the prefilter", () => {
+  const r = LINE_RULES;
+  const passes = (line: string) =>
+    r.prefilter.needles.some((s) => line.includes(s)) || r.prefilter.patterns.some((re) => re.test(line));
+  /** What the candidate patterns find in any part of a line (the rows the query must keep). */
+  const refused = replaceGroup(r.access.line, 8, r.access.refusalStatuses.join("|"));
+  const candidate = (line: string) =>
+    [refused, r.apacheError.line, r.nginxError.line, r.waf.marker].some((re) => unanchored(re).test(line));
+  const fixtureLines = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? fixtureLines(join(dir, e.name))
+        : e.name.endsWith(".log")
+          ? readFileSync(join(dir, e.name), "utf8").split("\n")
+          : [],
+    );
+  const ruleExamples = ["nginx-error", "apache-error"].flatMap((id) =>
+    formatById(id).rules.flatMap((x) => x.spec.examples.map((e) => e.line)),
+  );
+  const wrapperExamples = WRAPPERS.flatMap((w) => w.examples.map((e) => e.line));
+
+  it("passes every line the candidate patterns find in: fixtures, rule and envelope examples, wrapped or not", () => {
+    const lines = [...fixtureLines("fixtures/logs"), ...ruleExamples, ...wrapperExamples];
+    const wrapped = lines.flatMap((l) => [`Nov 26 05:00:00 web1 httpd[2201]: ${l}`, `MESSAGE=${l}`]);
+    const kept = [...lines, ...wrapped].filter(candidate);
+    expect(kept.length).toBeGreaterThan(200);
+    expect(kept.filter((l) => !passes(l))).toEqual([]);
+  });
+
+  it("drops an access line that was not refused and a line of no pushed-down format", () => {
+    expect(passes(`10.0.0.1 - - [26/Nov/2026:05:00:00 +0000] "POST /x HTTP/1.1" 200 12 "-" "curl"`)).toBe(
+      false,
+    );
+    expect(passes(`10.0.0.1 - - [26/Nov/2026:05:00:00 +0000] "POST /x HTTP/1.1" 403 12 "-" "curl"`)).toBe(
+      true,
+    );
+    expect(passes("just some text")).toBe(false);
+  });
+});
+
+describe("stages", () => {
+  it("each stage reads only stages before it, and the last one gives the denials", () => {
+    const stages = denialsStages(table, LINE_RULES);
+    const seen = new Set<string>();
+    for (const s of stages) {
+      for (const m of s.select.matchAll(/\{\{(\w+)\}\}/g))
+        expect(seen, `${s.name} reads ${m[1]}`).toContain(m[1]);
+      seen.add(s.name);
+    }
+    expect(stages.at(-1)?.name).toBe("denials");
+    const script = denialsQuery(table, LINE_RULES);
+    expect(script).not.toMatch(/\{\{/);
+    expect(script.split(";\n")).toHaveLength(stages.length);
   });
 });
 

@@ -3,16 +3,20 @@
 // both paths classify a line the same way. Pure: text in, SQL text out;
 // clickhouse.ts runs it.
 //
-// The query works in four layers, each a subquery of the next:
-//  1. lines → records: the format of each line, its cause, status, client, time
-//     (second), path, rule and join id, as the local parsers would give them;
-//  2. records → requests: records sharing a join id (X-Request-Id, ModSecurity
+// The query works in stages (denialsStages), each a SELECT the next reads as a
+// table; clickhouse.ts runs each into a session temporary table:
+//  1. raw → lines → errors: the rows that can make a record (a substring
+//     prefilter, then the candidate patterns), peeled of their envelope, with
+//     their format; error lines with their message and WAF part;
+//  2. records: per format, one UNION ALL branch each, the cause, status,
+//     client, time (second), path, rule and join id the local parsers give;
+//  3. entities: records sharing a join id (X-Request-Id, ModSecurity
 //     unique_id) are one request, as the local join does by id;
-//  3. requests → denials: within one client and second, refused access lines
+//  4. groups → denials: within one client and second, refused access lines
 //     pair with the error/WAF requests, as the local join does by time (the
-//     deciding record is the strongest, as in the local merge);
-//  4. the denials, one row each, go to a temporary table; the report's counts
-//     are read from it (only aggregates and a few example rows leave the server).
+//     deciding record is the strongest, as in the local merge); the report's
+//     counts are read from the denials (only aggregates and a few example rows
+//     leave the server).
 // Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
 // fields), nginx and Apache (2.2 and 2.4) error lines with every rule of their
 // message families (data/logs/formats/{nginx,apache}-error.json), ModSecurity/
@@ -73,6 +77,11 @@ const group = (expr: string, re: RegExp, n: number) => `extract(${expr}, ${rx(on
 
 /** `re` with every capturing group but the n-th made non-capturing. */
 export function onlyGroup(re: RegExp, n: number): RegExp {
+  return keepGroups(re, [n]);
+}
+
+/** `re` with only the capturing groups numbered in `keep` left capturing (they become 1, 2, … in order). */
+export function keepGroups(re: RegExp, keep: number[]): RegExp {
   const src = re.source;
   let out = "";
   let k = 0;
@@ -89,7 +98,7 @@ export function onlyGroup(re: RegExp, n: number): RegExp {
     } else if (c === "[") inClass = true;
     else if (c === "(" && src[i + 1] !== "?") {
       k++;
-      out += k === n ? "(" : "(?:";
+      out += keep.includes(k) ? "(" : "(?:";
       continue;
     }
     out += c;
@@ -116,16 +125,21 @@ function epoch(expr: string, zone: string): string {
   return `toUnixTimestamp(parseDateTimeBestEffortOrNull(${expr}, ${sqlString(zone)}))`;
 }
 
-function accessSeconds(r: LineRules): string {
+/** Epoch second of an access line's time field (`field`: group 6 of the line), or NULL. */
+function accessSeconds(r: LineRules, field = group("l", r.access.line, 6)): string {
   const t = r.access.time;
-  const stamp = `replaceRegexpAll(${group("l", r.access.line, 6)}, '^\\\\s+|\\\\s+$', '')`;
-  const g = (n: number) => group("ts", t, n);
-  const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(2)})))`;
-  const local = `concat(${g(3)}, '-', ${pad2(month)}, '-', ${pad2(g(1))}, ' ', ${g(4)}, ':', ${g(5)}, ':', ${g(6)})`;
-  const zone = `replaceRegexpAll(${g(8)}, ':', '')`;
+  const stamp = `replaceRegexpAll(${field}, '^\\\\s+|\\\\s+$', '')`;
+  // One pass of the pattern gives month, year, h, m, s (fixed widths), then " day|zone".
+  const parts = `replaceRegexpOne(ts, ${rx(keepGroups(t, [1, 2, 3, 4, 5, 6, 8]))}, '\\\\2\\\\3\\\\4\\\\5\\\\6 \\\\1|\\\\7')`;
+  const bar = "position(p, '|')";
+  const day = `substring(p, 15, ${bar} - 15)`;
+  const monthIndex = `indexOf(${arr(r.access.months)}, lower(substring(p, 1, 3)))`;
+  const local = `concat(substring(p, 4, 4), '-', ${pad2(`toString(${monthIndex})`)}, '-', ${pad2(day)}, ' ', substring(p, 8, 2), ':', substring(p, 10, 2), ':', substring(p, 12, 2))`;
+  const zone = `replaceRegexpAll(substring(p, ${bar} + 1), ':', '')`;
   const offset = `if(length(z) = 5, (if(substring(z, 1, 1) = '-', -1, 1) * (toInt32OrZero(substring(z, 2, 2)) * 3600 + toInt32OrZero(substring(z, 4, 2)) * 60)), 0)`;
-  const valid = `match(ts, ${rx(t)}) AND indexOf(${arr(r.access.months)}, lower(${g(2)})) > 0`;
-  return `arrayElement(arrayMap(ts -> if(${valid}, toInt64(${epoch(local, "UTC")}) - arrayElement(arrayMap(z -> ${offset}, [${zone}]), 1), NULL), [${stamp}]), 1)`;
+  const valid = `match(ts, ${rx(t)}) AND ${monthIndex} > 0`;
+  const seconds = `if(${valid}, toInt64(${epoch(local, "UTC")}) - arrayElement(arrayMap(z -> ${offset}, [${zone}]), 1), NULL)`;
+  return `arrayElement(arrayMap(ts -> arrayElement(arrayMap(p -> ${seconds}, [${parts}]), 1), [${stamp}]), 1)`;
 }
 
 function apacheSeconds(r: LineRules, zone: string): string {
@@ -233,15 +247,21 @@ export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
 /**
  * Rows that can make a record: an access line with a refusal status, an error
  * line of nginx or Apache, or a line with a WAF marker. The rest (most rows)
- * skip the per-field patterns: ClickHouse 18.16 evaluates every branch of an
- * expression for every row, so the filter is what keeps the query fast.
+ * skip the per-field patterns. `inside`: the patterns lose their leading ^, so
+ * that they also find in a line that holds such a line in an envelope (the
+ * peeled message is a part of the line): the one cheap pass over every row.
  */
-function candidate(r: LineRules, expr: string): string {
+function candidate(r: LineRules, expr: string, inside = false): string {
   const refusals = r.access.refusalStatuses.join("|");
   const refusedAccess = replaceGroup(r.access.line, 8, refusals);
   return [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
-    .map((re) => `match(${expr}, ${rx(re)})`)
+    .map((re) => `match(${expr}, ${rx(inside ? unanchored(re) : re)})`)
     .join(" OR ");
+}
+
+/** `re` without its leading ^: it finds in every line that has a part `re` matches. */
+export function unanchored(re: RegExp): RegExp {
+  return re.source.startsWith("^") ? new RegExp(re.source.slice(1), re.flags) : re;
 }
 
 /** True when `expr` holds a ModSecurity/Coraza message with an action (parseWafMessage() gives one). */
@@ -288,52 +308,6 @@ function wrapperSeconds(zone: string): string {
   return `if(${iso}, toInt64(${epoch("replaceOne(wtime, ',', '.')", zone)}), NULL)`;
 }
 
-/** Layer 1: every row (peeled of its envelope) with its format, its rules' message (msg) and the text its WAF part is sought in (wtext). */
-function linesLayer(t: PushDownTable, r: LineRules, allRows = false): string {
-  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
-  const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
-  const rawWhere: string[] = [];
-  if (t.timeColumn && t.since)
-    rawWhere.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
-  if (t.timeColumn && t.until)
-    rawWhere.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
-  if (!allRows) rawWhere.push(`(${candidate(r, "raw")} OR ${anyWrapper("raw", r)})`);
-  const a = r.access;
-  const ap = r.apacheError;
-  const ng = r.nginxError;
-  const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
-  // In the dispatcher's order: Apache error, nginx error, access, a WAF line.
-  const format = `multiIf(
-      match(l, '^\\\\s*$'), 'empty',
-      substring(l, 1, 1) = '{', 'unsupported',
-      match(l, ${rx(ap.line)}), 'apache-error',
-      match(l, ${rx(ng.line)}), 'nginx-error',
-      match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
-      ${wafSql("l", r)}, 'waf-text',
-      'unknown')`;
-  return `SELECT src, n, rn, raw, l, wrapper, wtime, fmt,
-    multiIf(fmt = 'apache-error', ${fieldSql(ap, "message")}, fmt = 'nginx-error', ${fieldSql(ng, "message")}, '') AS msg,
-    multiIf(fmt = 'apache-error', ${fieldSql(ap, "rest")}, fmt = 'nginx-error', msg, l) AS wtext,
-    fmt IN ('apache-error', 'nginx-error', 'waf-text') AND ${wafSql("wtext", r)} AS waf
-  FROM (
-    SELECT src, n, rn, raw, l, wrapper, wtime,
-      if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
-    FROM (
-      SELECT src, n, rowNumberInAllBlocks() AS rn, raw, l, wrapper, wtime, ${format} AS fmt0
-      FROM (
-        SELECT src, n, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
-        FROM (
-          SELECT src, n, raw, ${peelSql("raw", r)} AS peel
-          FROM (
-            SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS raw${t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : ""}
-            FROM ${sqlIdent(t.table)}
-          )${rawWhere.length ? ` WHERE ${rawWhere.join(" AND ")}` : ""}
-        )
-      )${allRows ? "" : ` WHERE ${candidate(r, "l")}`}
-    )
-  )`;
-}
-
 /** access-common / -combined / -vhost_combined, "+fields" with trailing fields (as sniffAccess names them). */
 function accessFlavour(r: LineRules): string {
   const a = r.access.line;
@@ -341,90 +315,222 @@ function accessFlavour(r: LineRules): string {
   return `concat('access-', ${base}, if(match(${group("l", a, 12)}, '\\\\S'), '+fields', ''))`;
 }
 
-/** Layer 1b: the record each line makes (rec = 0: none), with the fields the join and the counts use. */
-function recordsLayer(t: PushDownTable, r: LineRules, allRows = false): string {
+/**
+ * The stages of the denials query, each a SELECT whose result later stages read
+ * by name ({{raw}}, {{lines}}, …), run one by one into session temporary tables
+ * (stageStatement). ClickHouse
+ * 18.16 evaluates every branch of an expression for every row (no short
+ * circuit), so each stage filters first and the records are made per format,
+ * one UNION ALL branch each: a line pays only for its own format's patterns.
+ */
+export interface Stage {
+  name: string;
+  select: string;
+}
+
+const ref = (name: string) => `{{${name}}}`;
+
+/**
+ * Stage raw: the rows that can make a record, numbered. Two filters, the
+ * inner one first: the cheap prefilter (substrings, one small pattern), then
+ * the candidate patterns on the few rows left.
+ */
+function rawStage(t: PushDownTable, r: LineRules): string {
+  const where = [prefilterSql("raw", r)];
+  if (t.timeColumn && t.since) where.push(`row_time >= toDateTime(${Math.floor(t.since.getTime() / 1000)})`);
+  if (t.timeColumn && t.until) where.push(`row_time <= toDateTime(${Math.floor(t.until.getTime() / 1000)})`);
+  return `SELECT src, n, rowNumberInAllBlocks() AS rn, raw, ${anyWrapper("raw", r)} AS wrapped
+    FROM (SELECT src, n, raw FROM (${tableRows(t)}) WHERE ${where.join(" AND ")})
+    WHERE ${candidate(r, "raw", true)}`;
+}
+
+/** LineRules.prefilter in SQL. */
+function prefilterSql(expr: string, r: LineRules): string {
+  const tests = [
+    ...r.prefilter.needles.map((s) => `position(${expr}, ${sqlString(s)}) > 0`),
+    ...r.prefilter.patterns.map((re) => `match(${expr}, ${rx(re)})`),
+  ];
+  return `(${tests.join(" OR ")})`;
+}
+
+/** The table's rows as (src, n, raw[, row_time]). */
+function tableRows(t: PushDownTable): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  const n = t.numberColumn ? `toUInt64(${sqlIdent(t.numberColumn)})` : "toUInt64(0)";
+  const time = t.timeColumn ? `, ${sqlIdent(t.timeColumn)} AS row_time` : "";
+  return `SELECT ${src} AS src, ${n} AS n, toString(${sqlIdent(t.lineColumn)}) AS raw${time} FROM ${sqlIdent(t.table)}`;
+}
+
+/**
+ * Stage lines: rows of `from` (src, n, rn, raw, wrapped: an envelope pattern
+ * finds) peeled of their envelope, with their format (fmt). Only wrapped rows
+ * pay for the peel. Rows of a format that makes no record are dropped (the
+ * records stage drops the rest), unless `allRows` (to name a file's format).
+ */
+function linesStage(from: string, r: LineRules, allRows = false): string {
   const a = r.access;
-  const w = r.waf;
-  const ng = r.nginxError;
-  const ap = r.apacheError;
-  const alias = { message: "msg" };
-  const wafRest = `extract(wtext, ${rx(`(${noGroups(w.marker).source}.*)$`)})`;
-  const action = `extract(wrest, ${rx(w.action)})`;
-  const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
-  const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
-  const accessStatus = `toUInt16OrZero(${group("l", a.line, 8)})`;
-  const wafClient = clientSql(`extract(wtext, ${rx(w.client)})`, false, r);
-  const requestPath = (line: string) =>
-    `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
-  const nginxRequest = requestPath(fieldSql(ng, "request", alias));
-  const nginxClient = fieldSql(ng, "client", alias);
-  const apacheClient = fieldSql(ap, "client", alias);
-  // 2.4 appends ":port" to the client, 2.2 (no module in the level) does not.
-  const apacheWithPort = `${fieldSql(ap, "module", alias)} != ''`;
-  const rulePath = (f: DataFormat, idx: string) =>
-    `arrayElement(arrayMap(p -> if(p = '-', '', p), [${ruleField(f, idx, "path", alias)}]), 1)`;
+  const accessTime = `match(${group("l", a.line, 6)}, ${rx(a.time)})`;
+  // In the dispatcher's order: Apache error, nginx error, access, a WAF line.
+  const format = `multiIf(
+      match(l, '^\\\\s*$'), 'empty',
+      substring(l, 1, 1) = '{', 'unsupported',
+      match(l, ${rx(r.apacheError.line)}), 'apache-error',
+      match(l, ${rx(r.nginxError.line)}), 'nginx-error',
+      match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
+      ${wafSql("l", r)}, 'waf-text',
+      'unknown')`;
+  const peeled = `SELECT src, n, rn, raw, raw AS l, '' AS wrapper, '' AS wtime FROM ${from} WHERE NOT wrapped
+    UNION ALL
+    SELECT src, n, rn, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
+    FROM (SELECT src, n, rn, raw, ${peelSql("raw", r)} AS peel FROM ${from} WHERE wrapped)`;
+  return `SELECT src, n, rn, raw, l, wrapper, wtime,
+      if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
+    FROM (SELECT src, n, rn, raw, l, wrapper, wtime, ${format} AS fmt0
+      FROM (${peeled}))${allRows ? "" : ` WHERE fmt IN ('access', 'nginx-error', 'apache-error', 'waf-text')`}`;
+}
+
+/** The columns every records branch gives, in this order and of these types (UNION ALL needs both). */
+const RECORD_COLUMNS = `src, n, rn, raw,
+    toString(cause) AS cause, toUInt8(strength) AS strength, toUInt8(denied) AS denied, toUInt8(acc) AS acc,
+    toUInt16(status) AS status, toString(client) AS client, toString(rpath) AS rpath, toString(jid) AS jid,
+    toString(rule) AS rule, CAST(sec AS Nullable(Int64)) AS sec`;
+
+/** requestPath(): the target of a request line ('' when none). */
+const requestPath = (line: string, r: LineRules) =>
+  `replaceRegexpOne(replaceRegexpAll(${line}, '^\\\\s+|\\\\s+$', ''), ${rx(`${r.requestLine.source}|^.*$`)}, '\\\\2')`;
+
+/** An error line's time, or the envelope's when it has none. */
+const orWrapperTime = (sec: string, t: PushDownTable) => `ifNull(${sec}, ${wrapperSeconds(t.timeZone)})`;
+
+/** Refused access lines. */
+function accessRecords(t: PushDownTable, r: LineRules): string {
+  const a = r.access;
   const accessTail = group("l", a.line, 12);
-  const flavour = accessFlavour(r);
   const idSource = a.idField.source;
   const firstId = `replaceRegexpOne(tail, ${rx(new RegExp(`^.*?${idSource}.*$`, "i"))}, '\\\\2')`;
   // ModSecurity's unique_id, when the access line logs it, is the id the WAF lines carry: the join key to prefer.
   const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
   const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
   const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
-  return `SELECT src, n, rn, raw, l, fmt,
-    if(waf, ${wafRest}, '') AS wrest,
-    if(waf, ${disruptive}, 0) AS wdeny,
-    if(waf, ${wafField("id")}, '') AS rule,
-    if(fmt = 'nginx-error' AND NOT waf, ${ruleIndex(ng, alias)}, 0) AS nrule,
-    if(fmt = 'apache-error' AND NOT waf, ${ruleIndex(ap, alias)}, 0) AS arule,
-    if(nrule > 0, ${ruleStatus(ng, "nrule")}, toUInt16(0)) AS nstatus,
-    if(arule > 0, ${ruleStatus(ap, "arule")}, toUInt16(0)) AS arstatus,
-    if(nrule > 0, ${ruleCause(ng, "nrule", "nstatus", r)}, '') AS ncause,
-    if(arule > 0, ${ruleCause(ap, "arule", "arstatus", r)}, '') AS acause,
-    if(fmt = 'access', ${accessStatus}, toUInt16(0)) AS astatus,
-    multiIf(fmt = 'access', has(${arr(a.refusalStatuses)}, toUInt32(astatus)), waf, 1, ncause != '', 1, acause != '', 1, 0) AS rec,
-    fmt = 'access' AS acc,
-    multiIf(fmt = 'access', 1, waf, wdeny, 1) AS denied,
-    multiIf(fmt = 'access', ${flavour}, fmt) AS format,
-    multiIf(
-      fmt = 'access', ${statusCauseSql("astatus", r)},
-      waf, if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf'),
-      ncause != '', ncause,
-      acause != '', acause,
-      'unknown') AS cause,
-    multiIf(
-      fmt = 'access', if(cause = 'unknown', 0, 1),
-      waf, 3,
-      nrule > 0 AND ${ruleByStatus(ng, "nrule")}, if(cause = 'unknown', 0, 1),
-      arule > 0 AND ${ruleByStatus(ap, "arule")}, if(cause = 'unknown', 0, 1),
-      3) AS strength,
-    multiIf(
-      fmt = 'access', toUInt16(astatus),
-      waf, if(wdeny, if(toUInt16OrZero(extract(wrest, ${rx(w.status)})) = 0, toUInt16(403), toUInt16OrZero(extract(wrest, ${rx(w.status)}))), toUInt16(0)),
-      nrule > 0, nstatus,
-      arule > 0, arstatus,
-      toUInt16(0)) AS status,
-    multiIf(
-      fmt = 'access', ${clientSql(group("l", a.line, 3), false, r)},
-      fmt = 'nginx-error', if(${nginxClient} != '' AND ${nginxClient} != '-', ${clientSql(nginxClient, false, r)}, if(waf, ${wafClient}, '')),
-      fmt = 'apache-error', if(${apacheClient} != '' AND ${apacheClient} != '-', if(${apacheWithPort}, ${clientSql(apacheClient, true, r)}, ${clientSql(apacheClient, false, r)}), if(waf, ${wafClient}, '')),
-      waf, ${wafClient},
-      '') AS client,
-    multiIf(
-      fmt = 'access', ${requestPath(`replaceRegexpAll(${group("l", a.line, 7)}, '\\\\\\\\"', '"')`)},
-      nrule > 0 AND ${rulePath(ng, "nrule")} != '', ${rulePath(ng, "nrule")},
-      fmt = 'nginx-error' AND ${nginxRequest} != '', ${nginxRequest},
-      waf, ${wafField("uri")},
-      arule > 0, ${rulePath(ap, "arule")},
-      '') AS rpath,
-    multiIf(fmt = 'access', ${accessId}, waf, ${wafField("unique_id")}, '') AS jid,
-    ifNull(multiIf(
-      fmt = 'access', ${accessSeconds(r)},
-      fmt = 'nginx-error', toInt64(${epoch(`replaceRegexpAll(${fieldSql(ng, "time")}, '/', '-')`, t.timeZone)}),
-      fmt = 'apache-error', ${apacheSeconds(r, t.timeZone)},
-      match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}),
-      NULL), ${wrapperSeconds(t.timeZone)}) AS sec
-  FROM (${linesLayer(t, r, allRows)})`;
+  // One pass of the line pattern gives status (3 digits), client (no space), time (no "]") and request:
+  const parts = `replaceRegexpOne(l, ${rx(keepGroups(a.line, [3, 6, 7, 8]))}, '\\\\4\\\\1 \\\\2]\\\\3')`;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, status, substring(parts, 4) AS p1, substring(p1, position(p1, ' ') + 1) AS p2,
+      ${statusCauseSql("status", r)} AS cause, if(cause = 'unknown', 0, 1) AS strength, 1 AS denied, 1 AS acc,
+      ${clientSql("substring(p1, 1, position(p1, ' ') - 1)", false, r)} AS client,
+      ${requestPath("replaceRegexpAll(substring(p2, position(p2, ']') + 1), '\\\\\\\\\"', '\"')", r)} AS rpath,
+      ${accessId} AS jid, '' AS rule,
+      ${orWrapperTime(accessSeconds(r, "substring(p2, 1, position(p2, ']') - 1)"), t)} AS sec
+    FROM (SELECT src, n, rn, raw, l, wtime, ${parts} AS parts, toUInt16OrZero(substring(parts, 1, 3)) AS status
+      FROM ${ref("lines")} WHERE fmt = 'access')
+    WHERE has(${arr(a.refusalStatuses)}, toUInt32(status)))`;
+}
+
+/** The rows of `fmt` with their message, WAF text and whether they hold a WAF message. */
+function errorLines(fmt: "nginx-error" | "apache-error", r: LineRules): string {
+  const f = fmt === "nginx-error" ? r.nginxError : r.apacheError;
+  const wtext = fmt === "nginx-error" ? "msg" : fieldSql(f, "rest");
+  return `SELECT src, n, rn, raw, l, wtime, fmt, msg, wtext, ${wafSql("wtext", r)} AS waf
+    FROM (SELECT src, n, rn, raw, l, wtime, fmt, ${fieldSql(f, "message")} AS msg, ${wtext} AS wtext
+      FROM ${ref("lines")} WHERE fmt = ${sqlString(fmt)})`;
+}
+
+/** Stage errors: the nginx and Apache error lines with their message, read by both their rule and WAF records. */
+function errorsStage(r: LineRules): string {
+  return `${errorLines("nginx-error", r)}\nUNION ALL\n${errorLines("apache-error", r)}`;
+}
+
+/** The time of an error line of `fmt` (NULL when it has none). */
+function errorSeconds(
+  fmt: "nginx-error" | "apache-error" | "waf-text",
+  t: PushDownTable,
+  r: LineRules,
+): string {
+  const alias = { message: "msg" };
+  const w = r.waf;
+  if (fmt === "nginx-error")
+    return `toInt64(${epoch(`replaceRegexpAll(${fieldSql(r.nginxError, "time", alias)}, '/', '-')`, t.timeZone)})`;
+  if (fmt === "apache-error") return apacheSeconds(r, t.timeZone);
+  return `if(match(l, ${rx(w.lineTime)}), toInt64(${epoch(`replaceRegexpOne(${group("l", w.lineTime, 1)}, '^([0-9]{4})/([0-9]{2})/([0-9]{2})', '\\\\1-\\\\2-\\\\3')`, t.timeZone)}), NULL)`;
+}
+
+/** An error line's client field as clientAddress() reads it; `otherwise` when the line has none. */
+function errorClient(fmt: "nginx-error" | "apache-error", r: LineRules, otherwise = "''"): string {
+  const alias = { message: "msg" };
+  if (fmt === "nginx-error") {
+    const c = fieldSql(r.nginxError, "client", alias);
+    return `if(${c} != '' AND ${c} != '-', ${clientSql(c, false, r)}, ${otherwise})`;
+  }
+  const c = fieldSql(r.apacheError, "client", alias);
+  // 2.4 appends ":port" to the client, 2.2 (no module in the level) does not.
+  const withPort = `${fieldSql(r.apacheError, "module", alias)} != ''`;
+  return `if(${c} != '' AND ${c} != '-', if(${withPort}, ${clientSql(c, true, r)}, ${clientSql(c, false, r)}), ${otherwise})`;
+}
+
+/** Error lines a message rule of their format refuses (or reads by status); the first rule that matches decides. */
+function ruleRecords(fmt: "nginx-error" | "apache-error", t: PushDownTable, r: LineRules): string {
+  const f = fmt === "nginx-error" ? r.nginxError : r.apacheError;
+  const alias = { message: "msg" };
+  const causes = arr(f.rules.map((x) => x.cause ?? ""));
+  const rulePath = `arrayElement(arrayMap(p -> if(p = '-', '', p), [${ruleField(f, "idx", "path", alias)}]), 1)`;
+  const path =
+    fmt === "nginx-error"
+      ? `arrayElement(arrayMap(rp -> if(rp != '', rp, ${requestPath(fieldSql(f, "request", alias), r)}), [${rulePath}]), 1)`
+      : rulePath;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, msg, ${ruleStatus(f, "idx")} AS status,
+      ${ruleCause(f, "idx", "status", r)} AS cause,
+      if(${ruleByStatus(f, "idx")}, if(cause = 'unknown', 0, 1), 3) AS strength, 1 AS denied, 0 AS acc,
+      ${errorClient(fmt, r)} AS client, ${path} AS rpath, '' AS jid, '' AS rule,
+      ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
+    FROM (SELECT src, n, rn, raw, l, wtime, msg, ${ruleIndex(f, alias)} AS idx
+      FROM ${ref("errors")} WHERE fmt = ${sqlString(fmt)} AND NOT waf)
+    WHERE idx > 0 AND arrayElement(${causes}, idx) != '')`;
+}
+
+/** Lines of `fmt` holding a ModSecurity/Coraza message (a refusal or a mere match). */
+function wafRecords(
+  fmt: "nginx-error" | "apache-error" | "waf-text",
+  t: PushDownTable,
+  r: LineRules,
+): string {
+  const w = r.waf;
+  const wafRest = `extract(wtext, ${rx(`(${noGroups(w.marker).source}.*)$`)})`;
+  const action = `extract(wrest, ${rx(w.action)})`;
+  const disruptive = w.disruptivePrefixes.map((p) => `startsWith(${action}, ${sqlString(p)})`).join(" OR ");
+  const wafField = (name: string) => `extract(wrest, ${rx(w.field(name))})`;
+  const wafClient = clientSql(`extract(wtext, ${rx(w.client)})`, false, r);
+  const client = fmt === "waf-text" ? wafClient : errorClient(fmt, r, wafClient);
+  const nginxRequest = requestPath(fieldSql(r.nginxError, "request", { message: "msg" }), r);
+  const path =
+    fmt === "nginx-error"
+      ? `arrayElement(arrayMap(q -> if(q != '', q, ${wafField("uri")}), [${nginxRequest}]), 1)`
+      : wafField("uri");
+  const status = `toUInt16OrZero(extract(wrest, ${rx(w.status)}))`;
+  const from =
+    fmt === "waf-text"
+      ? `(SELECT src, n, rn, raw, l, wtime, '' AS msg, l AS wtext FROM ${ref("lines")} WHERE fmt = 'waf-text')`
+      : `${ref("errors")} WHERE fmt = ${sqlString(fmt)} AND waf`;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, msg, ${wafRest} AS wrest, ${wafField("id")} AS rule,
+      if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf') AS cause, 3 AS strength,
+      ${disruptive} AS denied, 0 AS acc,
+      if(denied, if(${status} = 0, toUInt16(403), ${status}), toUInt16(0)) AS status,
+      ${client} AS client, ${path} AS rpath, ${wafField("unique_id")} AS jid,
+      ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
+    FROM ${from})`;
+}
+
+/** Stage records: the record each line makes, per format (a line makes at most one). */
+function recordsStage(t: PushDownTable, r: LineRules): string {
+  return [
+    accessRecords(t, r),
+    ruleRecords("nginx-error", t, r),
+    ruleRecords("apache-error", t, r),
+    wafRecords("nginx-error", t, r),
+    wafRecords("apache-error", t, r),
+    wafRecords("waf-text", t, r),
+  ].join("\nUNION ALL\n");
 }
 
 export interface DenialFilters {
@@ -440,26 +546,40 @@ export function pathKey(expr: string): string {
 }
 
 /**
- * Layers 2 and 3: one row per denial (cause, path, client, rules, status,
- * second, and the deciding line as the example). The order key picks the
- * deciding record as the local merge does: strongest first, then a refusal over
- * a mere match, then the earliest line.
+ * Stage entities: records sharing a join id are one request. The deciding
+ * record is picked as the local merge does: strongest first, then a refusal
+ * over a mere match, then the earliest line. `gk` is the request's pairing
+ * group (client and second).
  */
-export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+function entitiesStage(): string {
   const pick = (col: string) => `argMin(${col}, sk)`;
-  const entities = `SELECT ek,
+  // A record without a join id is a request alone: no aggregation.
+  const alone = `SELECT concat('r', toString(rn)) AS ek, cause, rpath AS path, client, status,
+      if(rule != '', [rule], emptyArrayString()) AS rules, src AS ex_src, n AS ex_n, raw AS ex_line,
+      denied, acc, sec, [src] AS srcs
+    FROM ${ref("records")} WHERE jid = ''`;
+  const joined = `SELECT ek,
       ${pick("cause")} AS cause,
-      if(anyIf(rpath, fmt = 'access' AND rpath != '') != '', anyIf(rpath, fmt = 'access' AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
+      if(anyIf(rpath, is_access AND rpath != '') != '', anyIf(rpath, is_access AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
       ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
       ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("raw")} AS ex_line,
-      max(denied) AS denied, min(acc) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
+      max(denied) AS denied, min(is_access) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
     FROM (
-      SELECT *, if(jid != '', concat('i', jid), concat('r', toString(rn))) AS ek,
+      SELECT src, n, rn, raw, cause, denied, acc = 1 AS is_access, status, client, rpath, rule, sec,
+        concat('i', jid) AS ek,
         (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
-      FROM (${recordsLayer(t, r)})
-      WHERE rec = 1
-    )
+      FROM ${ref("records")} WHERE jid != '')
     GROUP BY ek`;
+  return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs,
+      if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek)) AS gk
+    FROM (${alone} UNION ALL ${joined})`;
+}
+
+/**
+ * Stage denials: one row per denial (cause, path, client, rules, status, the
+ * deciding line as the example, second, files).
+ */
+function denialsStage(t: PushDownTable, f: DenialFilters): string {
   const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs)";
   // Within one client and second: each refused access line pairs with an
   // error/WAF request of the same URL path first (the k-th of a path with the
@@ -468,13 +588,15 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
   // request is a denial alone or paired; one that only matched (a WAF warning)
   // only when paired; an unpaired access line alone. A pair takes the access
   // line's path and recorded status, and both files. Requests without client or
-  // time stand alone.
+  // time stand alone. A group of one request skips the pairing, and so does
+  // a group of one access line and one other request (they pair).
   const el = (x: string, k: number) => `tupleElement(${x}, ${k})`;
   const partner = "arrayElement(ac, mi)";
   const paired = `tuple(${el("x", 1)}, if(mi != 0 AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
         ${el("x", 3)}, ${el("x", 4)}, if(mi != 0, ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
         arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))))`;
   const key = (x: string) => pathKey(el(x, 2));
+  const pairs = `SELECT gk FROM ${ref("groups")} WHERE c = 2 AND a = 1`;
   const slots = `SELECT
       groupArrayIf(${item}, acc = 0 AND denied = 1) AS nd,
       groupArrayIf(${item}, acc = 0 AND denied = 0) AS nn,
@@ -492,8 +614,17 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
           arrayMap((x, mi) -> ${paired}, p, m),
           arrayMap((mi, i) -> i <= length(nd) OR mi != 0, m, arrayEnumerate(m))),
         arrayFilter((y, j) -> NOT has(m, j), ac, arrayEnumerate(ac))) AS ds
-    FROM (${entities})
-    GROUP BY if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek))`;
+    FROM ${ref("entities")} WHERE gk IN (SELECT gk FROM ${ref("groups")} WHERE NOT (c = 2 AND a = 1))
+    GROUP BY gk`;
+  // One access line and one other request (the common case): they pair whatever their paths.
+  const other = (col: string) => `anyIf(${col}, acc = 0)`;
+  const access = (col: string) => `anyIf(${col}, acc = 1)`;
+  const pair = `SELECT tuple(${other("cause")}, if(${access("path")} != '', ${access("path")}, ${other("path")}),
+      ${other("client")}, ${other("rules")}, ${access("status")}, ${other("ex_src")}, ${other("ex_n")}, ${other("ex_line")}, ${other("sec")},
+      arrayReduce('groupUniqArray', arrayConcat(${other("srcs")}, ${access("srcs")}))) AS d
+    FROM ${ref("entities")} WHERE gk IN (${pairs})
+    GROUP BY gk`;
+  const alone = `SELECT ${item} AS d FROM ${ref("entities")} WHERE (acc = 1 OR denied = 1) AND gk NOT IN (SELECT gk FROM ${ref("groups")})`;
   const where: string[] = [];
   if (!t.timeColumn && f.since)
     where.push(`isNotNull(sec) AND sec >= ${Math.ceil(f.since.getTime() / 1000)}`);
@@ -503,7 +634,48 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
   if (f.path) where.push(`position(path, ${sqlString(f.path)}) > 0`);
   return `SELECT cause, path, client, rules, status, src, n, line, sec, files FROM (
     SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files
-    FROM (SELECT arrayJoin(ds) AS d FROM (${slots})))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+    FROM (SELECT arrayJoin(ds) AS d FROM (${slots}) UNION ALL ${pair} UNION ALL ${alone}))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
+}
+
+/** The stages of the denials query, in order; the last one's rows are the denials. */
+export function denialsStages(t: PushDownTable, r: LineRules, f: DenialFilters = {}): Stage[] {
+  return [
+    { name: "raw", select: rawStage(t, r) },
+    { name: "lines", select: linesStage(ref("raw"), r) },
+    { name: "errors", select: errorsStage(r) },
+    { name: "records", select: recordsStage(t, r) },
+    { name: "entities", select: entitiesStage() },
+    {
+      name: "groups",
+      select: `SELECT gk, count() AS c, countIf(acc = 1) AS a FROM ${ref("entities")} GROUP BY gk HAVING c > 1`,
+    },
+    { name: "denials", select: denialsStage(t, f) },
+  ];
+}
+
+/** `select` with each stage reference replaced by `name(stage)`. */
+export function bindStages(select: string, name: (stage: string) => string): string {
+  return select.replace(/\{\{(\w+)\}\}/g, (_, s: string) => name(s));
+}
+
+/** The session temporary table a stage's rows go to. */
+export const stageTable = (stage: string) => `why403_${stage}`;
+
+/** The statement that runs a stage into its temporary table. */
+export function stageStatement(stage: Stage): string {
+  return `CREATE TEMPORARY TABLE ${stageTable(stage.name)} ENGINE = Memory AS ${bindStages(stage.select, stageTable)}`;
+}
+
+/**
+ * The denials stages as a script, one statement a stage (as clickhouse.ts runs
+ * them; for reading, or `clickhouse-client --multiquery` in one session). Not
+ * one nested statement: later stages read earlier ones several times, and
+ * nested they pass ClickHouse's max_query_size.
+ */
+export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = {}): string {
+  return denialsStages(t, r, f)
+    .map((s) => `${stageStatement(s)};`)
+    .join("\n");
 }
 
 /** Lines per source. */
@@ -512,8 +684,12 @@ export function linesPerSourceQuery(t: PushDownTable): string {
   return `SELECT ${src} AS src, count() AS lines FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
 }
 
-/** The formats of the first `sample` lines of each source (how the local path names a file's format). */
-export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): string {
+/**
+ * The formats of the first `sample` lines of each source (how the local path
+ * names a file's format), in two stages: the sample rows, then their formats
+ * (the sample is read twice, so it is worth a temporary table).
+ */
+export function formatsStages(t: PushDownTable, r: LineRules, sample: number): Stage[] {
   const order = t.numberColumn ? `${sqlIdent(t.numberColumn)}` : null;
   const limited: PushDownTable = {
     ...t,
@@ -527,6 +703,12 @@ export function formatsQuery(t: PushDownTable, r: LineRules, sample: number): st
     order && t.sourceColumn
       ? `(SELECT * FROM ${sqlIdent(t.table)} WHERE (${sqlIdent(t.sourceColumn)}, ${order}) IN (SELECT ${sqlIdent(t.sourceColumn)}, ${order} FROM ${sqlIdent(t.table)} ORDER BY ${order} LIMIT ${sample}${by}))`
       : `(SELECT * FROM ${sqlIdent(t.table)} LIMIT ${sample}${by})`;
-  const inner = recordsLayer(limited, r, true).replace(sqlIdent("__sample__"), firstRows);
-  return `SELECT src, format, count() AS c FROM (${inner}) GROUP BY src, format`;
+  const numbered = `SELECT src, n, rowNumberInAllBlocks() AS rn, raw, ${anyWrapper("raw", r)} AS wrapped FROM (${tableRows(limited)})`;
+  return [
+    { name: "sample", select: numbered.replace(sqlIdent("__sample__"), firstRows) },
+    {
+      name: "formats",
+      select: `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${linesStage(ref("sample"), r, true)}) GROUP BY src, format`,
+    },
+  ];
 }

@@ -4,8 +4,8 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type SendOptions, send } from "../helpers/http.js";
-import { getLab } from "../lab.js";
+import { type SendOptions, send } from "./helpers/http.js";
+import { getLab } from "./helpers/lab.js";
 
 const lab = getLab();
 const HOST = "lab.test";

@@ -1,4 +1,4 @@
-// The embedded demo lab: a small Node HTTP service on random 127.0.0.1 ports with
+// The embedded demo: small Node HTTP services on random 127.0.0.1 ports with
 // several kinds of refusal, each implemented as the real check it stands for
 // (a content filter with anomaly scoring, a CSRF token, JWT scopes and expiry, a
 // rate limit, an address allowlist, a method rule, a redirect). It needs nothing
@@ -29,7 +29,7 @@ function b64url(b: Buffer | string): string {
   return Buffer.from(b).toString("base64url");
 }
 
-export function mintJwt(claims: Record<string, unknown>): string {
+function mintJwt(claims: Record<string, unknown>): string {
   const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
   const body = b64url(JSON.stringify(claims));
   const sig = createHmac("sha256", SECRET).update(`${head}.${body}`).digest("base64url");

@@ -4,20 +4,14 @@
 import { headerValue } from "../headers.js";
 import type { NetworkFailure } from "../http/types.js";
 import type { BaselineFailure, CauseScore, RequestModel, Trigger } from "../model.js";
-import { redactSecret, redactText, redactUrl } from "../redact.js";
+import { redactFragment, redactText, redactUrl } from "../redact.js";
 import { decide } from "../verdict/decide.js";
 import type { Prober } from "./prober.js";
 import type { InvestigationState, LiveReport } from "./types.js";
 
-const SECRET_NAME = /token|secret|passw|session|sid$|auth|csrf|xsrf|key|jwt|signature|cookie/i;
-
-/** A trigger safe to print: secret-named cookies and headers are fingerprinted, text is scrubbed. */
+/** A trigger safe to print: each fragment as redactFragment shows it (the part's name decides). */
 export function redactTrigger(t: Trigger): Trigger {
-  // A fragment that is the part's own name (the rule matched the name) is no secret.
-  const value = (location: string, name: string | null, v: string) =>
-    (location === "cookie" || location === "header") && name && SECRET_NAME.test(name) && v !== name
-      ? redactSecret(v)
-      : redactText(v);
+  const value = (location: string, name: string | null, v: string) => redactFragment(location, name, v);
   const out: Trigger = { location: t.location, name: t.name, minimal: value(t.location, t.name, t.minimal) };
   if (t.parts) out.parts = t.parts.map((p) => ({ ...p, value: value(p.location, p.name, p.value) }));
   if (t.family) out.family = t.family;
