@@ -1,7 +1,8 @@
 // Log classification throughput: `why403 logs <file> --json` on a generated mixed
 // log (nginx combined access, nginx error, Apache error, ModSecurity/CRS lines; about
 // 5% of requests refused) beside `grep -c ' 403 '` on the same file in the same run,
-// and the peak memory of the why403 run. BENCH_LOG_MB sets the size (default 1024).
+// and the peak memory of the why403 run; then the same read by one worker thread
+// (WHY403_LOG_WORKERS=1). BENCH_LOG_MB sets the size (default 1024).
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -14,6 +15,7 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { note, rng, row } from "./stats.mjs";
 
@@ -155,12 +157,12 @@ function generate(path, bytes, rate = DENIAL_RATE) {
 }
 
 /** Runs a command with stdout to `outPath`; wall time and peak RSS (KB, or null when unknown). */
-async function timed(cmd, args, outPath) {
+async function timed(cmd, args, outPath, env = process.env) {
   const out = openSync(outPath, "w");
   const useTime = existsSync(TIME_BIN);
   const argv = useTime ? [TIME_BIN, "-f", "__peak_kb=%M", cmd, ...args] : [cmd, ...args];
   const t0 = process.hrtime.bigint();
-  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", out, "pipe"] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", out, "pipe"], env });
   let stderr = "";
   child.stderr.on("data", (d) => {
     stderr += d;
@@ -198,6 +200,11 @@ export async function logsThroughput() {
   await measureFile(sizeMb, DENIAL_RATE, `mixed-${sizeMb}MB.log`);
   await measureFile(sizeMb, 0.2, `mixed-${sizeMb}MB-20pct.log`);
   note(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(", ")} (${availableParallelism()} cores)`,
+  );
+  note(
     `files of ${sizeMb} MB; set BENCH_LOG_MB for another size (the files are kept in .run/bench/ and reused)`,
   );
 }
@@ -222,6 +229,7 @@ async function measureFile(sizeMb, rate, name) {
   }
   const fileMb = statSync(file).size / MB;
 
+  note(`[${pct}] load average before the runs: ${loadavg()[0].toFixed(1)} (${availableParallelism()} cores)`);
   // Warm the page cache so neither run pays for the disk.
   spawnSync("cat", [file], { stdio: "ignore" });
   const grep = await timed("grep", ["-c", " 403 ", file], join(dir, "grep.out"));
@@ -245,11 +253,25 @@ async function measureFile(sizeMb, rate, name) {
     `${(grep.wallMs / 1000).toFixed(2)} s, peak ${mem(grep.peakKb)}`,
   );
   row(
-    `[${pct} refused] why403 logs --json (${denials} denials)`,
+    `[${pct} refused] why403 logs --json (${denials} denials; one thread)`,
     `${whyRate.toFixed(0)} MB/s`,
     `${(w.wallMs / 1000).toFixed(2)} s; ${(whyRate / grepRate).toFixed(2)}x grep's speed (aim >= 0.5x)`,
   );
   row(`[${pct} refused] why403 logs peak memory (max RSS)`, mem(w.peakKb), "aim < 150 MB");
+  // The same file read by one worker thread (WHY403_LOG_WORKERS=1; the default reads on one thread):
+  // what the workers give on this machine, and the same report.
+  const onePath = join(dir, "logs-report-1worker.json");
+  const one = await timed(process.execPath, ["dist/why403.js", "logs", file, "--json"], onePath, {
+    ...process.env,
+    WHY403_LOG_WORKERS: "1",
+  });
+  const oneRate = fileMb / (one.wallMs / 1000);
+  const sameReport = readFileSync(onePath, "utf8") === readFileSync(reportPath, "utf8");
+  row(
+    `[${pct} refused] why403 logs --json with 1 worker thread`,
+    `${oneRate.toFixed(0)} MB/s`,
+    `${(one.wallMs / 1000).toFixed(2)} s, peak ${mem(one.peakKb)}; ${(oneRate / whyRate).toFixed(2)}x the one-thread speed; ${sameReport ? "same report" : "REPORTS DIFFER"}`,
+  );
   let refused = null;
   try {
     refused = JSON.parse(readFileSync(`${file}.json`, "utf8")).refusedRequests;

@@ -17,6 +17,8 @@ await build({
   entryPoints: {
     why403: "src/cli/bin.ts",
     index: "src/index.ts",
+    // Worker threads of `why403 logs` on large files (src/evidence/logs/parallel.ts finds it beside the chunks).
+    "logs-worker": "src/evidence/logs/range-worker.ts",
     // The middleware subpaths (why403/express, …): they import their framework's types only.
     express: "src/middleware/express.ts",
     fastify: "src/middleware/fastify.ts",

@@ -94,6 +94,7 @@ export async function cmdLogs(argv: string[]): Promise<number> {
     logFormats,
     nginxConf: typeof flags["nginx-conf"] === "string" ? flags["nginx-conf"] : undefined,
     apacheConf: typeof flags["apache-conf"] === "string" ? flags["apache-conf"] : undefined,
+    ...threadKnobs(process.env),
   };
   const progress = new ProgressLine();
   let report: LogsReport;
@@ -104,6 +105,11 @@ export async function cmdLogs(argv: string[]): Promise<number> {
         : await analyzeLogs(rest, {
             ...options,
             onProgress: progress.active ? (p) => progress.update(progressText(p)) : undefined,
+            onRanges:
+              process.env.WHY403_LOG_TRACE === "1"
+                ? (file, ranges, workers) =>
+                    process.stderr.write(`why403: ${file}: ${ranges} ranges on ${workers} worker threads\n`)
+                : undefined,
           });
   } finally {
     progress.clear();
@@ -115,4 +121,14 @@ export async function cmdLogs(argv: string[]): Promise<number> {
   if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(renderLogsText(report, makeStyle(colourWanted(process.stdout, noColor(flags)))));
   return 0;
+}
+
+/**
+ * WHY403_LOG_WORKERS (worker threads for large plain files; default 0) and
+ * WHY403_LOG_RANGE_BYTES; ignored unless whole numbers
+ * (WHY403_LOG_TRACE=1 says on stderr when a file was read in ranges).
+ */
+function threadKnobs(env: NodeJS.ProcessEnv): { workers?: number; rangeBytes?: number } {
+  const whole = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+  return { workers: whole(env.WHY403_LOG_WORKERS), rangeBytes: whole(env.WHY403_LOG_RANGE_BYTES) };
 }

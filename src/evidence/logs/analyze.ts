@@ -3,21 +3,24 @@
 // Choices: a binary file is skipped with files[].format "binary" and a warning
 // (one stray file in a glob should not spoil the rest); a missing or unreadable
 // file is an InputError. Joins across files reach back JOIN_WINDOW requests.
+import { stat } from "node:fs/promises";
 import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
 import { evaluateApache, parseApacheConfig } from "../apache/index.js";
 import { evaluateNginx, parseNginxConfig } from "../nginx/index.js";
-import { accessRecordFromBytes } from "./access.js";
 import { AddressRuleEvidence, type ConfigEvaluator, isAddressOrBlanket } from "./address-rule.js";
 import { BoundedCounter } from "./counter.js";
-import { FormatTally, LineDispatcher } from "./dispatch.js";
+import { FormatTally } from "./dispatch.js";
+import { compileFormats, FileScan, FORMAT_SAMPLE } from "./file-scan.js";
 import { withTightHeap } from "./gc-pacing.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
-import { type LineSink, LineSplitter, looksBinary, openLog, readError } from "./lines.js";
-import { type CompiledFormat, compileLogFormat } from "./log-format.js";
-import { ACCESS_REFUSED, ACCESS_SKIP, LinePrefilter } from "./prefilter.js";
+import { LineSplitter, openLog, readError } from "./lines.js";
+import type { CompiledFormat } from "./log-format.js";
+import { type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
+
+export { FileScan } from "./file-scan.js";
 
 export const DEFAULT_ENTRY_LIMIT = 200;
 const PROGRESS_INTERVAL_MS = 250;
@@ -72,6 +75,11 @@ async function scanFile(
   progress: ProgressTicker,
 ): Promise<void> {
   const opened = await openLog(path, options.stdin);
+  const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
+  if (plan) {
+    destroy(opened.stream);
+    return scanFileInRanges(path, plan, summary, options, emit, progress);
+  }
   const scan = new FileScan(path, custom, emit);
   const splitter = new LineSplitter(scan);
   const chunks = opened.stream[Symbol.asyncIterator]();
@@ -108,65 +116,42 @@ async function scanFile(
   if (scan.cut > 0) summary.cutLines = scan.cut;
 }
 
-/**
- * The lines of one file: every line is counted; a line is decoded and parsed
- * only when the prefilter cannot rule out that it yields a record (the first
- * lines always are, to name the file's format).
- */
-export class FileScan implements LineSink {
-  readonly dispatcher: LineDispatcher;
-  readonly tally = new FormatTally();
-  private readonly prefilter: LinePrefilter;
-  lines = 0;
-  cut = 0;
-  binary = false;
-  private checked = false;
+async function planFor(path: string, options: LogsOptions): Promise<(RangePlan & { size: number }) | null> {
+  const { size } = await stat(path);
+  const plan = rangePlan(size, options.workers, options.rangeBytes);
+  return plan && { ...plan, size };
+}
 
-  constructor(
-    private readonly file: string,
-    custom: CompiledFormat[],
-    private readonly emit: (rec: LogRecord) => void,
-  ) {
-    this.dispatcher = new LineDispatcher(file, custom);
-    this.prefilter = new LinePrefilter(custom.length > 0);
+/** scanFile's work done by worker threads over byte ranges of the file (parallel.ts). */
+async function scanFileInRanges(
+  path: string,
+  plan: RangePlan & { size: number },
+  summary: LogFileSummary,
+  options: LogsOptions,
+  emit: (rec: LogRecord) => void,
+  progress: ProgressTicker,
+): Promise<void> {
+  const startBytes = progress.bytes;
+  const result = await scanInRanges(path, plan.size, plan, options.logFormats, {
+    records: (records) => {
+      for (const rec of records) emit(rec);
+    },
+    progress: (bytes, lines) => {
+      progress.bytes = startBytes + bytes;
+      progress.report(lines, false);
+    },
+  });
+  options.onRanges?.(path, result.ranges, result.workers);
+  summary.lines = result.lines;
+  if (result.binary) {
+    summary.format = "binary";
+    summary.warning = "skipped: the file is binary, not a text log";
+    return;
   }
-
-  chunk(buf: Buffer): void {
-    this.prefilter.newChunk(buf);
-  }
-
-  line(buf: Buffer, start: number, end: number, cut: boolean): boolean {
-    const n = ++this.lines;
-    if (cut) this.cut++;
-    let text: string | null = null;
-    if (!this.checked && end > start) {
-      this.checked = true;
-      text = buf.toString("utf8", start, end);
-      if (looksBinary(text)) {
-        this.binary = true;
-        return false;
-      }
-    }
-    const sampling = !this.tally.full || this.dispatcher.inAuditRecord;
-    if (!sampling && !cut) {
-      const access = this.prefilter.accessCheck(buf, start, end);
-      if (access === ACCESS_SKIP) return true;
-      if (access === ACCESS_REFUSED) {
-        // A refused access line: its record straight from the bytes the check found.
-        const rec = accessRecordFromBytes(buf, end, this.prefilter.refused, this.file, n);
-        if (rec) {
-          this.emit(rec);
-          return true;
-        }
-      }
-    }
-    text ??= buf.toString("utf8", start, end);
-    if (!sampling && !this.prefilter.mayHoldRecord(text)) return true;
-    const { format, records } = this.dispatcher.feed({ n, text, cut });
-    this.tally.add(format);
-    for (const rec of records) this.emit(rec);
-    return true;
-  }
+  const tally = new FormatTally(FORMAT_SAMPLE);
+  for (const f of result.sampled) tally.add(f);
+  summary.format = tally.name();
+  if (result.cut > 0) summary.cutLines = result.cut;
 }
 
 /** Totals for LogsOptions.onProgress, reported at most every PROGRESS_INTERVAL_MS. */
@@ -196,12 +181,6 @@ class ProgressTicker {
 function destroy(stream: unknown): void {
   const s = stream as { destroy?: () => void };
   if (typeof s.destroy === "function" && stream !== process.stdin) s.destroy();
-}
-
-function compileFormats(formats: Record<string, string> | undefined): CompiledFormat[] {
-  return Object.entries(formats ?? {})
-    .map(([name, format]) => compileLogFormat(name, format))
-    .filter((f): f is CompiledFormat => f !== null);
 }
 
 function passes(rec: LogRecord, o: LogsOptions): boolean {

@@ -113,6 +113,11 @@ export class SerialAuditParser {
   }
 
   /** Emits the transaction being read, if any. */
+  /** A record is open: lines up to its end belong to it. */
+  get open(): boolean {
+    return this.state !== null;
+  }
+
   finish(): LogRecord | null {
     const st = this.state;
     this.state = null;

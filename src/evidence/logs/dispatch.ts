@@ -41,6 +41,11 @@ export class LineDispatcher {
     return this.inAudit;
   }
 
+  /** Some state carries over to the next line (an audit record is open): no place to start a scan afresh. */
+  get midRecord(): boolean {
+    return this.inAudit || this.serial.open;
+  }
+
   feed(line: LogLine): LineResult {
     const text = line.text;
     if (isAuditBoundary(text) || this.inAudit) {

@@ -155,6 +155,8 @@ export class LineSplitter {
   private carryLen = 0;
   private carryCut = false;
   private carrying = false;
+  /** During sink.line: where in the current chunk the line's "\n" is (-1: the input ended without one). */
+  newlineAt = -1;
 
   constructor(
     private readonly sink: LineSink,
@@ -174,6 +176,7 @@ export class LineSplitter {
         return true;
       }
       this.keep(chunk, 0, nl);
+      this.newlineAt = nl;
       if (!this.emitCarry()) return false;
       start = nl + 1;
     }
@@ -187,6 +190,7 @@ export class LineSplitter {
         cut = true;
       }
       if (end > start && chunk[end - 1] === CR) end--;
+      this.newlineAt = nl;
       if (!sink.line(chunk, start, end, cut)) return false;
       start = nl + 1;
     }
@@ -199,6 +203,7 @@ export class LineSplitter {
 
   /** End of input: the last line, if it had no newline. */
   end(): void {
+    this.newlineAt = -1;
     if (this.carrying) this.emitCarry();
   }
 

@@ -1,0 +1,176 @@
+// LogRecords packed for the trip from a worker thread: postMessage's structured
+// clone of hundreds of thousands of small objects cost more than parsing the
+// lines did. A batch is a table of its distinct strings (a record's file,
+// format, cause, message, … repeat from one record to the next) and two typed
+// arrays (moved, not copied): fixed numeric fields, and string indexes with the
+// lists' lengths. Unpacking gives records equal to the packed ones, field for
+// field, optional fields absent where they were.
+import type { LogRecord } from "./types.js";
+
+export interface PackedRecords {
+  count: number;
+  strings: string[];
+  /** Per record: line, time (ms), status, strength, flags. */
+  nums: Float64Array;
+  /** Per record: the string fields, then ids, rules, ruleMessages as length + indexes. */
+  refs: Int32Array;
+}
+
+const NUMS = 5;
+const NULL = -1;
+const ABSENT = -2;
+
+const KINDS: LogRecord["kind"][] = ["access", "error", "waf", "audit", "app"];
+const KIND_CODE = new Map(KINDS.map((k, i) => [k, i]));
+
+const F_INFERRED = 1;
+const F_DENIED = 2;
+const F_DETECTION_SET = 4;
+const F_DETECTION = 8;
+const F_TIME = 16;
+const KIND_SHIFT = 5;
+
+export class RecordPacker {
+  private strings: string[] = [];
+  private index = new Map<string, number>();
+  private nums: number[] = [];
+  private refs: number[] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  private str(s: string | null | undefined): number {
+    if (s === null) return NULL;
+    if (s === undefined) return ABSENT;
+    let i = this.index.get(s);
+    if (i === undefined) {
+      i = this.strings.push(s) - 1;
+      this.index.set(s, i);
+    }
+    return i;
+  }
+
+  private list(items: string[] | undefined): void {
+    if (items === undefined) {
+      this.refs.push(ABSENT);
+      return;
+    }
+    this.refs.push(items.length);
+    for (const s of items) this.refs.push(this.str(s));
+  }
+
+  add(r: LogRecord): void {
+    this.count++;
+    let flags = (KIND_CODE.get(r.kind) ?? 0) << KIND_SHIFT;
+    if (r.statusInferred) flags |= F_INFERRED;
+    if (r.denied) flags |= F_DENIED;
+    if (r.detectionOnly !== undefined) flags |= F_DETECTION_SET | (r.detectionOnly ? F_DETECTION : 0);
+    if (r.time !== null) flags |= F_TIME;
+    this.nums.push(r.line, r.time === null ? 0 : r.time.getTime(), r.status ?? NULL, r.strength, flags);
+    const refs = this.refs;
+    refs.push(
+      this.str(r.file),
+      this.str(r.format),
+      this.str(r.method),
+      this.str(r.path),
+      this.str(r.client),
+      this.str(r.requestId),
+      this.str(r.cause),
+      this.str(r.message),
+      this.str(r.product),
+      this.str(r.reason),
+      this.str(r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses)),
+    );
+    this.list(r.ids);
+    this.list(r.rules);
+    this.list(r.ruleMessages);
+  }
+
+  /** The batch so far (its arrays can be transferred), and an empty packer again. */
+  take(): PackedRecords {
+    const out: PackedRecords = {
+      count: this.count,
+      strings: this.strings,
+      nums: Float64Array.from(this.nums),
+      refs: Int32Array.from(this.refs),
+    };
+    this.strings = [];
+    this.index = new Map();
+    this.nums = [];
+    this.refs = [];
+    this.count = 0;
+    return out;
+  }
+}
+
+/** The records of a packed batch, their line numbers moved by `lineOffset`. */
+export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[] {
+  const { strings, nums, refs } = p;
+  const out: LogRecord[] = new Array(p.count);
+  const causes = new Map<number, LogRecord["alsoCauses"]>();
+  let k = 0;
+  const str = (i: number): string | null => (i < 0 ? null : (strings[i] as string));
+  const list = (): string[] | undefined => {
+    const n = refs[k++] as number;
+    if (n === ABSENT) return undefined;
+    const items: string[] = new Array(n);
+    for (let j = 0; j < n; j++) items[j] = strings[refs[k++] as number] as string;
+    return items;
+  };
+  for (let r = 0; r < p.count; r++) {
+    const b = r * NUMS;
+    const flags = nums[b + 4] as number;
+    const status = nums[b + 2] as number;
+    const file = strings[refs[k] as number] as string;
+    const format = strings[refs[k + 1] as number] as string;
+    const method = str(refs[k + 2] as number);
+    const path = str(refs[k + 3] as number);
+    const client = str(refs[k + 4] as number);
+    const requestId = str(refs[k + 5] as number);
+    const cause = strings[refs[k + 6] as number] as LogRecord["cause"];
+    const message = strings[refs[k + 7] as number] as string;
+    const product = str(refs[k + 8] as number);
+    const reason = refs[k + 9] as number;
+    const also = refs[k + 10] as number;
+    k += 11;
+    const ids = list() as string[];
+    const rules = list() as string[];
+    const ruleMessages = list();
+    const rec: LogRecord = {
+      time: flags & F_TIME ? new Date(nums[b + 1] as number) : null,
+      status: status === NULL ? null : status,
+      statusInferred: (flags & F_INFERRED) !== 0,
+      method,
+      path,
+      client,
+      ids,
+      requestId,
+      cause,
+      strength: nums[b + 3] as number,
+      rules,
+      message,
+      product,
+      denied: (flags & F_DENIED) !== 0,
+      file,
+      line: (nums[b] as number) + lineOffset,
+      format,
+      kind: KINDS[flags >> KIND_SHIFT] as LogRecord["kind"],
+    };
+    if (also !== ABSENT) {
+      // Never changed in place (merges and settling replace it): one object per distinct value.
+      let parsed = causes.get(also);
+      if (parsed === undefined) {
+        parsed = JSON.parse(strings[also] as string) as LogRecord["alsoCauses"];
+        causes.set(also, parsed);
+      }
+      rec.alsoCauses = parsed;
+    }
+    if (ruleMessages !== undefined) rec.ruleMessages = ruleMessages;
+    if (reason !== ABSENT) rec.reason = strings[reason] as string;
+    if (flags & F_DETECTION_SET) rec.detectionOnly = (flags & F_DETECTION) !== 0;
+    out[r] = rec;
+  }
+  return out;
+}
