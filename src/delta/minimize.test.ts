@@ -227,3 +227,28 @@ describe("minimizeRequest on other formats", () => {
     expect(tokenize("a' or 1=1--")).toEqual(["a", "'", " ", "or", " ", "1", "=", "1", "-", "-"]);
   });
 });
+
+describe("minimizeRequest sends no request twice", () => {
+  it("answers a window equal to a failed seed from the first probe", async () => {
+    // The rule needs `onclick="`; the seed `onclick=` passes, and the character trim of
+    // the window's right end builds `onclick=` once more.
+    const sent: string[] = [];
+    const rule = async (r: RequestModel): Promise<Outcome> => {
+      sent.push(`${r.url}\n${JSON.stringify(r.headers)}\n${r.body?.toString("latin1") ?? ""}`);
+      return decodeURIComponent((r.body?.toString("utf8") ?? "").replace(/\+/g, " ")).includes('onclick="')
+        ? "fail"
+        : "pass";
+    };
+    const r = await minimizeRequest(
+      post(
+        'payload=x" onclick="#@~^CAAAAA==C^ .D`8#mgIAAA==^#~@">XSS</a>',
+        "application/x-www-form-urlencoded",
+      ),
+      rule,
+      { maxTests: 40, seed: (v) => (v.includes("onclick=") ? "onclick=" : null) },
+    );
+    expect(r.parts[0]!.value).toBe('onclick="');
+    expect(new Set(sent).size).toBe(sent.length);
+    expect(r.tests).toBe(sent.length);
+  });
+});

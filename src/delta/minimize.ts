@@ -5,6 +5,7 @@
 // The result is 1-minimal in parts: an anomaly-scoring WAF that needs two
 // fragments together yields both.
 
+import { createHash } from "node:crypto";
 import type { RequestModel, TriggerLocation } from "../model.js";
 import { ddmin, type Outcome } from "./ddmin.js";
 import { type RequestTree, requestTree } from "./request-tree.js";
@@ -76,13 +77,23 @@ export async function minimizeRequest(
   let tests = 0;
   let exhausted = false;
   const remaining = () => Math.max(0, options.maxTests - tests);
+  // Different steps can build the very same request (a seed that failed comes back
+  // as a window of the binary search): its answer is known, so it is not sent again.
+  const answers = new Map<string, Outcome>();
   const run = async (sel: Selection): Promise<Outcome> => {
+    const candidate = tree.render(sel);
+    const key = requestKey(candidate);
+    const known = answers.get(key);
+    if (known) return known;
     if (remaining() === 0) {
       exhausted = true;
       return "unresolved";
     }
     tests++;
-    return test(tree.render(sel));
+    const outcome = await test(candidate);
+    // An unresolved answer (an error, a rate limit) may differ next time.
+    if (outcome !== "unresolved") answers.set(key, outcome);
+    return outcome;
   };
 
   if (tree.root.children.length === 0) {
@@ -203,6 +214,14 @@ export async function minimizeRequest(
     minimalRequest: tree.render(sel),
     bodyFormat: tree.bodyFormat,
   };
+}
+
+/** Identifies a request exactly (method, URL, headers in order, body bytes), in bounded size. */
+function requestKey(req: RequestModel): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify([req.method, req.url, req.headers]));
+  if (req.body) hash.update(req.body);
+  return `${req.body ? "b" : "-"}${hash.digest("base64")}`;
 }
 
 const WHOLE_VALUE_HEADERS =
