@@ -60,7 +60,7 @@ const NAMING: Array<[family: string, pattern: RegExp]> = [
   ],
   [
     "XSS",
-    /<\s*\/?\s*(?:script|iframe|svg|img|body|object|embed)\b|\bon[a-z]+\s*=|javascript\s*:|<[a-z]+[^>]*\s(?:src|href)\s*=/i,
+    /<\s*\/?\s*(?:script|iframe|svg|img|body|object|embed|html|meta|link|style|base|form|frameset|frame|applet|marquee|math|video|audio)\b|\bon[a-z]+\s*=|javascript\s*:|<[a-z]+[^>]*\s(?:src|href)\s*=/i,
   ],
   [
     "SQL injection",
@@ -82,7 +82,12 @@ const NAMING: Array<[family: string, pattern: RegExp]> = [
   ],
   ["remote file inclusion", /^(?:https?|ftp):\/\/[^?]*\?+$|=\s*(?:https?|ftp):\/\/\d+\.\d+\.\d+\.\d+/i],
   ["server-side template injection", /\{\{[\s\S]*\}\}|\$\{[^}]*\}|<%[\s\S]*%>/],
-  ["protocol violation", /[\x00-\x08\x0b\x0c\x0e-\x1f]|%00|\r\n/],
+  // Control bytes, and CR/LF still percent-encoded after decoding (a CRLF injection).
+  ["protocol violation", /[\x00-\x08\x0b\x0c\x0e-\x1f]|%00|\r\n|%0[ad]/i],
+  // A request or status line's protocol inside a value: a smuggled request, a split response.
+  ["request smuggling or response splitting", /^\s*HTTP\/\d/],
+  // A filter closed and another opened: `)(&`, `)!(sn=`, `)(|(uid=*`.
+  ["LDAP injection", /\)\s*[!&|]?\s*\(\s*[!&|]|\)\s*!\s*\(/],
 ];
 
 /** The family a proven minimal trigger belongs to, for the report's wording. */
