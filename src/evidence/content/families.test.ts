@@ -14,6 +14,7 @@ describe("guessFamily names proven minimal triggers", () => {
     [")(&", "LDAP injection"],
     [")!(sn=", "LDAP injection"],
     [")(|(uid=*", "LDAP injection"],
+    ["'||'", "SQL injection"],
   ])("%j is %s", (minimal, family) => {
     expect(guessFamily(minimal, "body", "field")).toBe(family);
   });

@@ -64,7 +64,7 @@ const NAMING: Array<[family: string, pattern: RegExp]> = [
   ],
   [
     "SQL injection",
-    /(?:'|")\s*(?:or|and|union)\b|\bunion\b[\s\S]*\bselect\b|\bselect\b[\s\S]*\bfrom\b|\b(?:or|and)\s+\d+\s*=\s*\d+|\bsleep\s*\(|\bbenchmark\s*\(|--\s*$|;\s*(?:drop|delete|insert|update)\b|\bwaitfor\s+delay\b|information_schema/i,
+    /(?:'|")\s*(?:or|and|union)\b|'\s*\|\||\bunion\b[\s\S]*\bselect\b|\bselect\b[\s\S]*\bfrom\b|\b(?:or|and)\s+\d+\s*=\s*\d+|\bsleep\s*\(|\bbenchmark\s*\(|--\s*$|;\s*(?:drop|delete|insert|update)\b|\bwaitfor\s+delay\b|information_schema/i,
   ],
   ["path traversal", /(?:\.\.[/\\]){1,}|%2e%2e[%/\\]|\/etc\/(?:passwd|shadow)|\bboot\.ini\b|win\.ini/i],
   [
