@@ -4,7 +4,7 @@
 // order the candidates and say where a framework expects the token back.
 
 import { Parser } from "htmlparser2";
-import { credentialShape } from "../evidence/content/credential-value.js";
+import { credentialShape, isIssuedToken } from "../evidence/content/credential-value.js";
 import type { Header } from "../model.js";
 
 export interface IssuedToken {
@@ -31,7 +31,7 @@ export function tokensInPage(html: string, setCookies: Header[]): IssuedToken[] 
   let metaParam: string | null = null;
   const parser = new Parser({
     onopentag(name, attrs) {
-      if (name === "input" && attrs.name && credentialShape(attrs.value ?? "") !== null) {
+      if (name === "input" && attrs.name && isIssuedToken(attrs.value ?? "")) {
         const type = (attrs.type ?? "").toLowerCase();
         if (type === "hidden" || type === "") {
           found.push({
@@ -45,7 +45,7 @@ export function tokensInPage(html: string, setCookies: Header[]): IssuedToken[] 
       if (name === "meta" && attrs.name) {
         const n = attrs.name.toLowerCase();
         if (n === "csrf-param") metaParam = attrs.content ?? null;
-        else if (attrs.content && credentialShape(attrs.content) !== null) {
+        else if (attrs.content && isIssuedToken(attrs.content)) {
           found.push({
             kind: "meta",
             name: attrs.name,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Exchange } from "../../model.js";
-import { cookieValues, credentialShape } from "./credential-value.js";
+import { cookieValues, credentialShape, isIssuedToken } from "./credential-value.js";
 import { anonymousEvidence } from "./identity.js";
 
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -103,4 +103,16 @@ describe("anonymousEvidence: a credential seen by the protocol's fields and valu
     );
     expect(shaped!.data).toEqual({ credentialSent: "token (query parameter k)" });
   });
+});
+
+describe("isIssuedToken: a token a page places in its own form", () => {
+  it.each(["tok-4f1d2c9a7b", "9f8e7d6c5b", "QxKbTmWz-hRvPaLe_YcNsDuQfGw"])("%s is one", (value) => {
+    expect(isIssuedToken(value)).toBe(true);
+  });
+  it.each(["en-US", "checkout", "/account/settings", "1700000000", "2024-06-01", "update_profile"])(
+    "%s is not",
+    (value) => {
+      expect(isIssuedToken(value)).toBe(false);
+    },
+  );
 });

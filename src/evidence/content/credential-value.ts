@@ -84,8 +84,8 @@ function mixedShare(text: string): number {
  * the most entropy a string of its length can have (words, numbers, dates and paths fall
  * well short of it).
  */
-function isOpaqueToken(text: string, share: number): boolean {
-  if (text.length < MIN_OPAQUE || !SECRET_ALPHABET.test(text)) return false;
+function isOpaqueToken(text: string, share: number, minLength = MIN_OPAQUE): boolean {
+  if (text.length < minLength || !SECRET_ALPHABET.test(text)) return false;
   if (!mixesClasses(text.replace(/[^A-Za-z0-9]/g, ""))) return false;
   if (mixedShare(text) < MIXED_SHARE) return false;
   const ceiling = Math.log2(Math.min(text.length, 64));
@@ -115,6 +115,21 @@ export function credentialShape(value: string, share = OPAQUE_ENTROPY_SHARE): Cr
   }
   if (isJwt(decoded)) return "jwt";
   return isOpaqueToken(text, share) ? "opaque-token" : null;
+}
+
+/**
+ * The shortest token a page issues in its own form or meta tag that is still read as one.
+ * A value sent on its own needs 16 characters before it is taken for a secret; one the
+ * page placed in a hidden field of the very form is already singled out by where it sits,
+ * and frameworks' short tokens (10 hex digits, 40 bits) must not be missed.
+ */
+const MIN_PAGE_TOKEN = 10;
+
+/** Whether a value a page issues in a hidden field or meta tag is shaped like a token. */
+export function isIssuedToken(value: string): boolean {
+  const text = value.trim();
+  if (credentialShape(text) !== null) return true;
+  return text.length <= MAX_VALUE && isOpaqueToken(text, OPAQUE_ENTROPY_SHARE, MIN_PAGE_TOKEN);
 }
 
 /** The values of a Cookie header, one per cookie (names are not looked at). */
