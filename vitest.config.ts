@@ -8,7 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
-    setupFiles: ["test/count-property-runs.ts"],
+    setupFiles: ["test/count-property-runs.ts", "test/turn-event-loop.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
       {
