@@ -21,6 +21,18 @@ import { couldExecute } from "../http/method-override.js";
 import { onUrl, safeProjection } from "./_requests.js";
 import type { Experiment, ProbeContext } from "./contract.js";
 
+/** A refusal repeated on a path no application serves: a host-wide rule, not a route's logic. */
+const HOST_WIDE_RULE = {
+  waf: 1.5,
+  "ip-restriction": 0.8,
+  "bot-protection": 0.8,
+  "rate-limit": 0.3,
+  "app-logic": -2.5,
+  "insufficient-permission": -1.5,
+  "fs-permission": -1.5,
+  "redirect-method-change": -1,
+} as const;
+
 /** The decoy URL the request may go to, or null when it is withheld (noted for the report). */
 async function decoyFor(ctx: ProbeContext): Promise<{ url: string } | null> {
   const { state } = ctx;
@@ -57,17 +69,9 @@ async function projectionReproduces(ctx: ProbeContext): Promise<boolean> {
   ctx.addEvidence({
     source: `probe #${out.n}`,
     fact: `Your headers and query alone, sent as a GET without a body to a path no application serves (${new URL(url).pathname}), are refused the same way (${out.response?.status}): the refusal comes from a host-wide rule in front of the application's routes (a firewall, gateway or server rule) that reads them; neither your ${state.target.method} nor its body is needed.`,
-    weights: {
-      waf: 1.5,
-      "ip-restriction": 0.8,
-      "bot-protection": 0.8,
-      "rate-limit": 0.3,
-      "app-logic": -2.5,
-      "insufficient-permission": -1.5,
-      "fs-permission": -1.5,
-      "redirect-method-change": -1.5,
-      csrf: -2,
-    },
+    // Without the method and the body, a redirect that changes the method or a missing
+    // CSRF token (both need the POST) is ruled out further than by the decoy alone.
+    weights: { ...HOST_WIDE_RULE, "redirect-method-change": -1.5, csrf: -2 },
     data: { decoy: true, projected: true, status: out.response?.status ?? null },
   });
   return true;
@@ -102,16 +106,7 @@ export const decoy: Experiment = {
       ctx.addEvidence({
         source: `probe #${out.n}`,
         fact: `The same request sent to a path no application serves (${new URL(url).pathname}) is refused the same way (${status}): the refusal comes from a host-wide rule in front of the application's routes (a firewall, gateway or server rule), not from the route's own logic.`,
-        weights: {
-          waf: 1.5,
-          "ip-restriction": 0.8,
-          "bot-protection": 0.8,
-          "rate-limit": 0.3,
-          "app-logic": -2.5,
-          "insufficient-permission": -1.5,
-          "fs-permission": -1.5,
-          "redirect-method-change": -1,
-        },
+        weights: HOST_WIDE_RULE,
         data: { decoy: true, status },
       });
     } else {
