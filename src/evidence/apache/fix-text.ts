@@ -5,6 +5,7 @@
 import type { ConfigContext, DirectiveRef } from "../config-decision.js";
 import type { HtpasswdCheck } from "../htpasswd.js";
 import type { AuthzResult } from "./authz.js";
+import { overrideClass } from "./dirconf/allow-override.js";
 import type { AuthzProvider, Setting } from "./dirconf/types.js";
 
 export function where(d: DirectiveRef | null | undefined): string {
@@ -42,29 +43,7 @@ export const traceOff = (d: DirectiveRef): string =>
   `\`TraceEnable Off\` at ${d.file}:${d.line} refuses TRACE (a diagnostic method browsers never send): use GET or POST`;
 
 export const notAllowedInHtaccess = (d: DirectiveRef): string =>
-  `\`${d.directive}\` in ${d.file}:${d.line} is not allowed by AllowOverride: add its class (e.g. \`AllowOverride ${overrideHint(d.directive)}\`) in the <Directory> for that folder, or remove the line`;
-
-function overrideHint(directive: string): string {
-  const n = directive.replace(/^<|>$/g, "").toLowerCase();
-  if (
-    [
-      "require",
-      "authtype",
-      "authname",
-      "authuserfile",
-      "requireall",
-      "requireany",
-      "requirenone",
-      "satisfy",
-      "authmerging",
-    ].includes(n)
-  )
-    return "AuthConfig";
-  if (["order", "allow", "deny"].includes(n)) return "Limit";
-  if (n === "options") return "Options";
-  if (n === "directoryindex") return "Indexes";
-  return "FileInfo";
-}
+  `\`${d.directive}\` in ${d.file}:${d.line} is not allowed by AllowOverride: add its class (e.g. \`AllowOverride ${overrideClass(d.directive)}\`) in the <Directory> for that folder, or remove the line`;
 
 export const honourHtaccess = (htaccess: string): string =>
   `\`AllowOverride AuthConfig Limit\` in the <Directory> for ${htaccess.replace(/\/[^/]*$/, "")} so the .htaccess there is honoured`;

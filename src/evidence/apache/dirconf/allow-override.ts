@@ -1,5 +1,8 @@
 // AllowOverride: which class a directive needs before httpd accepts it in a
 // .htaccess (AuthConfig, Limit, Options, Indexes, FileInfo, or All only).
+// The one table for both the decision (permitted) and the fix that names the
+// class to add (fix-text.ts): each class is the "Override" line of the
+// directive's httpd documentation.
 
 const CLASS_OF = new Map<string, string>([
   ...[
@@ -33,9 +36,12 @@ const CLASS_OF = new Map<string, string>([
   ].map((n) => [n, "Indexes"] as const),
 ]);
 
-/** Which AllowOverride class a .htaccess directive needs (FileInfo for every directive not listed). */
+/** The directives whose class is not FileInfo, lower-cased (for the test that ties the fix text to the decision). */
+export const CLASSED_DIRECTIVES: readonly string[] = [...CLASS_OF.keys()];
+
+/** Which AllowOverride class a .htaccess directive needs (FileInfo for every directive not listed); "<RequireAll>" or "RequireAll". */
 export function overrideClass(name: string): string {
-  return CLASS_OF.get(name.toLowerCase()) ?? "FileInfo";
+  return CLASS_OF.get(name.replace(/^<|>$/g, "").toLowerCase()) ?? "FileInfo";
 }
 
 /** Whether a .htaccess under these AllowOverride classes may use the directive (always, outside .htaccess). */
