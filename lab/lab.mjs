@@ -208,36 +208,43 @@ function loadState(runDir) {
 }
 
 // ---------- the three servers ----------
+
+/**
+ * Starts one of the lab's Node apps (lab/apps/node/<script>) from the checkout root,
+ * in production mode on 127.0.0.1, its output appended to <dir>/stdout.log, and
+ * waits until every one of its ports answers.
+ */
+function spawnNodeApp(runDir, state, { key, what, script, dir, ports, env }) {
+  return startForeground(runDir, state, {
+    key,
+    what,
+    file: process.execPath,
+    args: [join(LAB_SRC, "apps", "node", script)],
+    cwd: join(LAB_SRC, ".."),
+    env: { NODE_ENV: "production", HOST: "127.0.0.1", ...env },
+    logFile: join(dir, "stdout.log"),
+    port: ports,
+    program: script,
+  });
+}
+
 async function startApp(runDir, ports, state) {
   const dir = join(runDir, "app");
   mkdirs(dir);
   const log = join(dir, "app.log");
-  const out = openSync(join(dir, "stdout.log"), "a");
-  const child = spawn(process.execPath, [join(LAB_SRC, "apps", "node", "server.mjs")], {
-    cwd: join(LAB_SRC, ".."),
+  await spawnNodeApp(runDir, state, {
+    key: "app",
+    what: "node app",
+    script: "server.mjs",
+    dir,
+    ports: [ports.app],
     env: {
-      ...process.env,
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
       PORT: String(ports.app),
       APP_LOG: log,
       JWT_SECRET: randomBytes(32).toString("hex"),
       ALLOWED_ORIGINS: "http://app.lab.test",
     },
-    detached: true,
-    stdio: ["ignore", out, out],
   });
-  closeSync(out);
-  child.unref();
-  let exited;
-  child.once("exit", (code, signal) => {
-    exited = `exited with ${signal ?? code}`;
-  });
-  state.pids.app = { pid: child.pid, program: "server.mjs" };
-  saveState(runDir, state);
-  await waitForPort(ports.app, "node app", () =>
-    exited ? `${exited}\n${tail(join(dir, "stdout.log"))}` : undefined,
-  );
   const url = `http://127.0.0.1:${ports.app}`;
   return { url, port: ports.app, ledgerUrl: `${url}/__ledger`, tokensUrl: `${url}/__tokens`, log };
 }
@@ -251,36 +258,21 @@ async function startApp(runDir, ports, state) {
 async function startCatchall(runDir, ports, state) {
   const dir = join(runDir, "catchall");
   mkdirs(dir);
-  const out = openSync(join(dir, "stdout.log"), "a");
   const p = ports.catchall;
-  const child = spawn(process.execPath, [join(LAB_SRC, "apps", "node", "catchall.mjs")], {
-    cwd: join(LAB_SRC, ".."),
+  await spawnNodeApp(runDir, state, {
+    key: "catchall",
+    what: "catch-all apps",
+    script: "catchall.mjs",
+    dir,
+    ports: [p.front, p.graphql, p.express, p.override, p.ledger],
     env: {
-      ...process.env,
-      NODE_ENV: "production",
-      HOST: "127.0.0.1",
       FRONT_PORT: String(p.front),
       GRAPHQL_PORT: String(p.graphql),
       EXPRESS_PORT: String(p.express),
       OVERRIDE_PORT: String(p.override),
       LEDGER_PORT: String(p.ledger),
     },
-    detached: true,
-    stdio: ["ignore", out, out],
   });
-  closeSync(out);
-  child.unref();
-  let exited;
-  child.once("exit", (code, signal) => {
-    exited = `exited with ${signal ?? code}`;
-  });
-  state.pids.catchall = { pid: child.pid, program: "catchall.mjs" };
-  saveState(runDir, state);
-  for (const port of [p.front, p.graphql, p.express, p.override, p.ledger]) {
-    await waitForPort(port, "catch-all apps", () =>
-      exited ? `${exited}\n${tail(join(dir, "stdout.log"))}` : undefined,
-    );
-  }
   const url = (port) => `http://127.0.0.1:${port}`;
   return {
     ledgerUrl: url(p.ledger),
@@ -476,7 +468,8 @@ async function startApache(runDir, ports, state) {
 
 /**
  * Spawns a server that stays in the foreground (its pid is the one we record), with
- * stdout and stderr appended to `logFile`, and waits for its port.
+ * stdout and stderr appended to `logFile`, and waits for its port (or for each of
+ * its ports in turn, when `port` is a list).
  */
 async function startForeground(runDir, state, { key, what, file, args, cwd, env, logFile, port, program }) {
   const out = openSync(logFile, "a");
@@ -499,7 +492,9 @@ async function startForeground(runDir, state, { key, what, file, args, cwd, env,
     state.pids[key] = { pid: child.pid, program };
     saveState(runDir, state);
   }
-  await waitForPort(port, what, () => (exited ? `${exited}\n${tail(logFile)}` : undefined));
+  for (const p of [port].flat()) {
+    await waitForPort(p, what, () => (exited ? `${exited}\n${tail(logFile)}` : undefined));
+  }
 }
 
 async function startHaproxy(runDir, ports, state) {
