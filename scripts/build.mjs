@@ -2,12 +2,16 @@
 // files are JSON imported by the source, so they are inlined; the list of signature
 // files is generated first from signatures/ (scripts/gen-catalogue.mjs). Code splitting keeps
 // each command's code out of the start-up path (`--version` loads one small file).
+// types/denial.d.ts (the middleware subpaths' Denial types) is generated from the
+// source too (scripts/gen-denial-types.mjs).
 
 import { chmodSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 import { generateCatalogue } from "./gen-catalogue.mjs";
+import { generateDenialTypes } from "./gen-denial-types.mjs";
 
 if (generateCatalogue()) console.error("build: signatures/ changed, catalogue.generated.ts rewritten");
+if (generateDenialTypes()) console.error("build: denial.ts changed, types/denial.d.ts rewritten");
 
 // Build beside dist/ and swap it in, so a run that uses dist/ meanwhile never sees it half-written.
 const out = `dist.tmp-${process.pid}`;

@@ -1,6 +1,8 @@
 // The hand-written types of the subpath exports (types/*.d.ts) match the code
-// (checked by tsc: each assignment fails to compile when they drift), and the
-// built subpaths (dist/express.js …) export what the types declare.
+// (checked by tsc: each assignment fails to compile when they drift), the
+// generated types/denial.d.ts is what the source gives today, and the built
+// subpaths (dist/express.js …) export what the types declare.
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -44,6 +46,12 @@ const checks: Array<true> = [
 describe("subpath exports", () => {
   it("types agree with the code", () => {
     expect(checks.every(Boolean)).toBe(true);
+  });
+  it("types/denial.d.ts is what scripts/gen-denial-types.mjs writes from src/middleware/denial.ts today", () => {
+    const script = join(process.cwd(), "scripts", "gen-denial-types.mjs");
+    const run = spawnSync(process.execPath, [script, "--check"], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
   });
   it.each(["express", "fastify", "hono"])("dist/%s.js exports Denial and explainDenials", async (name) => {
     const file = join(process.cwd(), "dist", `${name}.js`);

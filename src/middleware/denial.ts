@@ -18,7 +18,7 @@ const DECISION_SCHEMA = "why403.decision/v1";
 
 export interface DenialInit {
   cause: CauseId;
-  /** A short machine-readable reason: letters, digits, ".", "_", "-" (e.g. "order-shipped"). */
+  /** A short machine-readable reason: 1-80 letters, digits, ".", "_" or "-", e.g. "order-shipped". */
   reason: string;
   /** The application's own sentence for the person refused. */
   detail?: string;
