@@ -88,15 +88,19 @@ export function scanRange(
   });
   const flush = (bytes: number) => {
     const packed = records.take();
-    post({
-      type: "batch",
-      id: task.id,
-      records: packed,
-      bytes,
-      lines: scan.lines,
-      firstText: scan.firstText,
-      binary: scan.binary,
-    });
+    // The typed arrays are moved, not copied.
+    post(
+      {
+        type: "batch",
+        id: task.id,
+        records: packed,
+        bytes,
+        lines: scan.lines,
+        firstText: scan.firstText,
+        binary: scan.binary,
+      },
+      [packed.nums.buffer as ArrayBuffer, packed.refs.buffer as ArrayBuffer],
+    );
   };
   let endAt = task.end;
   for (;;) {

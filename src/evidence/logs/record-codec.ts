@@ -33,8 +33,12 @@ const KIND_SHIFT = 5;
 export class RecordPacker {
   private strings: string[] = [];
   private index = new Map<string, number>();
-  private nums: number[] = [];
-  private refs: number[] = [];
+  // Written in place and grown by doubling: pushing onto plain arrays and copying
+  // them into typed arrays at the end cost more than the parsing in a worker.
+  private nums = new Float64Array(NUMS * 1024);
+  private refs = new Int32Array(16 * 1024);
+  private numsLen = 0;
+  private refsLen = 0;
   private count = 0;
 
   get size(): number {
@@ -52,13 +56,18 @@ export class RecordPacker {
     return i;
   }
 
+  private ref(v: number): void {
+    if (this.refsLen === this.refs.length) this.refs = grown(this.refs);
+    this.refs[this.refsLen++] = v;
+  }
+
   private list(items: string[] | undefined): void {
     if (items === undefined) {
-      this.refs.push(ABSENT);
+      this.ref(ABSENT);
       return;
     }
-    this.refs.push(items.length);
-    for (const s of items) this.refs.push(this.str(s));
+    this.ref(items.length);
+    for (const s of items) this.ref(this.str(s));
   }
 
   add(r: LogRecord): void {
@@ -68,41 +77,52 @@ export class RecordPacker {
     if (r.denied) flags |= F_DENIED;
     if (r.detectionOnly !== undefined) flags |= F_DETECTION_SET | (r.detectionOnly ? F_DETECTION : 0);
     if (r.time !== null) flags |= F_TIME;
-    this.nums.push(r.line, r.time === null ? 0 : r.time.getTime(), r.status ?? NULL, r.strength, flags);
-    const refs = this.refs;
-    refs.push(
-      this.str(r.file),
-      this.str(r.format),
-      this.str(r.method),
-      this.str(r.path),
-      this.str(r.client),
-      this.str(r.requestId),
-      this.str(r.cause),
-      this.str(r.message),
-      this.str(r.product),
-      this.str(r.reason),
-      this.str(r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses)),
-    );
+    if (this.numsLen + NUMS > this.nums.length) this.nums = grown(this.nums);
+    const nums = this.nums;
+    const b = this.numsLen;
+    nums[b] = r.line;
+    nums[b + 1] = r.time === null ? 0 : r.time.getTime();
+    nums[b + 2] = r.status ?? NULL;
+    nums[b + 3] = r.strength;
+    nums[b + 4] = flags;
+    this.numsLen = b + NUMS;
+    this.ref(this.str(r.file));
+    this.ref(this.str(r.format));
+    this.ref(this.str(r.method));
+    this.ref(this.str(r.path));
+    this.ref(this.str(r.client));
+    this.ref(this.str(r.requestId));
+    this.ref(this.str(r.cause));
+    this.ref(this.str(r.message));
+    this.ref(this.str(r.product));
+    this.ref(this.str(r.reason));
+    this.ref(this.str(r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses)));
     this.list(r.ids);
     this.list(r.rules);
     this.list(r.ruleMessages);
   }
 
-  /** The batch so far (its arrays can be transferred), and an empty packer again. */
+  /** The batch so far (its arrays are copies, free to transfer), and an empty packer again. */
   take(): PackedRecords {
     const out: PackedRecords = {
       count: this.count,
       strings: this.strings,
-      nums: Float64Array.from(this.nums),
-      refs: Int32Array.from(this.refs),
+      nums: this.nums.slice(0, this.numsLen),
+      refs: this.refs.slice(0, this.refsLen),
     };
     this.strings = [];
     this.index = new Map();
-    this.nums = [];
-    this.refs = [];
+    this.numsLen = 0;
+    this.refsLen = 0;
     this.count = 0;
     return out;
   }
+}
+
+function grown<T extends Float64Array | Int32Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /** The records of a packed batch, their line numbers moved by `lineOffset`. */
