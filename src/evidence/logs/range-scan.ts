@@ -99,7 +99,12 @@ export function scanRange(
         firstText: scan.firstText,
         binary: scan.binary,
       },
-      [packed.nums.buffer as ArrayBuffer, packed.refs.buffer as ArrayBuffer],
+      [
+        packed.nums.buffer as ArrayBuffer,
+        packed.refs.buffer as ArrayBuffer,
+        packed.lengths.buffer as ArrayBuffer,
+        packed.text.buffer as ArrayBuffer,
+      ],
     );
   };
   let endAt = task.end;

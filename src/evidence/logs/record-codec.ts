@@ -9,7 +9,12 @@ import type { LogRecord } from "./types.js";
 
 export interface PackedRecords {
   count: number;
-  strings: string[];
+  /**
+   * The batch's distinct strings end to end in UTF-8 (one buffer crosses threads
+   * far faster than thousands of strings), and the byte length of each.
+   */
+  text: Uint8Array;
+  lengths: Int32Array;
   /** Per record: line, time (ms), status, strength, flags. */
   nums: Float64Array;
   /** Per record: the string fields, then ids, rules, ruleMessages as length + indexes. */
@@ -17,6 +22,8 @@ export interface PackedRecords {
 }
 
 const NUMS = 5;
+/** The string fields of a record, each with a slot in RecordPacker's last-value cache. */
+const FIELDS = 11;
 const NULL = -1;
 const ABSENT = -2;
 
@@ -43,6 +50,18 @@ export class RecordPacker {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Per field slot, the last string written and its index: a record's fields mostly repeat the last record's. */
+  private readonly lastStr: Array<string | null | undefined> = new Array(FIELDS).fill(null);
+  private readonly lastIdx = new Int32Array(FIELDS).fill(NULL);
+
+  private field(slot: number, s: string | null | undefined): void {
+    if (s !== this.lastStr[slot]) {
+      this.lastStr[slot] = s;
+      this.lastIdx[slot] = this.str(s);
+    }
+    this.ref(this.lastIdx[slot] as number);
   }
 
   private str(s: string | null | undefined): number {
@@ -86,17 +105,17 @@ export class RecordPacker {
     nums[b + 3] = r.strength;
     nums[b + 4] = flags;
     this.numsLen = b + NUMS;
-    this.ref(this.str(r.file));
-    this.ref(this.str(r.format));
-    this.ref(this.str(r.method));
-    this.ref(this.str(r.path));
-    this.ref(this.str(r.client));
-    this.ref(this.str(r.requestId));
-    this.ref(this.str(r.cause));
-    this.ref(this.str(r.message));
-    this.ref(this.str(r.product));
-    this.ref(this.str(r.reason));
-    this.ref(this.str(r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses)));
+    this.field(0, r.file);
+    this.field(1, r.format);
+    this.field(2, r.method);
+    this.field(3, r.path);
+    this.field(4, r.client);
+    this.field(5, r.requestId);
+    this.field(6, r.cause);
+    this.field(7, r.message);
+    this.field(8, r.product);
+    this.field(9, r.reason);
+    this.field(10, r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses));
     this.list(r.ids);
     this.list(r.rules);
     this.list(r.ruleMessages);
@@ -106,12 +125,16 @@ export class RecordPacker {
   take(): PackedRecords {
     const out: PackedRecords = {
       count: this.count,
-      strings: this.strings,
+      text: ownBuffer(this.strings.join("")),
+      lengths: Int32Array.from(this.strings, (x) => Buffer.byteLength(x, "utf8")),
       nums: this.nums.slice(0, this.numsLen),
       refs: this.refs.slice(0, this.refsLen),
     };
     this.strings = [];
     this.index = new Map();
+    // The indexes were the old table's.
+    this.lastStr.fill(null);
+    this.lastIdx.fill(NULL);
     this.numsLen = 0;
     this.refsLen = 0;
     this.count = 0;
@@ -127,7 +150,8 @@ function grown<T extends Float64Array | Int32Array>(a: T): T {
 
 /** The records of a packed batch, their line numbers moved by `lineOffset`. */
 export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[] {
-  const { strings, nums, refs } = p;
+  const { nums, refs } = p;
+  const strings = splitText(p.text, p.lengths);
   const out: LogRecord[] = new Array(p.count);
   const causes = new Map<number, LogRecord["alsoCauses"]>();
   let k = 0;
@@ -191,6 +215,30 @@ export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[]
     if (reason !== ABSENT) rec.reason = strings[reason] as string;
     if (flags & F_DETECTION_SET) rec.detectionOnly = (flags & F_DETECTION) !== 0;
     out[r] = rec;
+  }
+  return out;
+}
+
+/** `s` in UTF-8 in a buffer of its own (Buffer.from may share a pooled one, which must not be moved to another thread). */
+function ownBuffer(s: string): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(s, "utf8"));
+  out.write(s, 0, "utf8");
+  return out;
+}
+
+/**
+ * The strings joined in `text`, cut at their lengths. Each is decoded on its own:
+ * a slice of one big string would keep the whole batch alive as long as the join
+ * keeps any of its strings.
+ */
+function splitText(text: Uint8Array, lengths: Int32Array): string[] {
+  const bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  const out: string[] = new Array(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const end = at + (lengths[i] as number);
+    out[i] = bytes.toString("utf8", at, end);
+    at = end;
   }
   return out;
 }
