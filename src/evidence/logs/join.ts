@@ -56,15 +56,18 @@ export class Joiner {
     private readonly window = JOIN_WINDOW,
   ) {}
 
-  /** Takes a record (and ownership of it: it may be changed by later merges). */
-  add(rec: LogRecord): void {
+  /**
+   * Takes a record (and ownership of it: it may be changed by later merges);
+   * returns the open request it became or joined, null when it was dropped.
+   */
+  add(rec: LogRecord): Joined | null {
     // An access line that was not refused is no denial and nothing joins it.
-    if (rec.kind === "access" && !rec.denied) return;
+    if (rec.kind === "access" && !rec.denied) return null;
     const match = this.findById(rec) ?? this.findBySlot(rec);
     if (match) {
       // merge detaches what it keeps of the record.
       this.merge(match, rec);
-      return;
+      return match;
     }
     detachStrings(rec);
     const j: Joined = {
@@ -90,6 +93,7 @@ export class Joiner {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    return j;
   }
 
   /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
