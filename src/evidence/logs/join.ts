@@ -32,7 +32,7 @@ export interface Joined {
   /** The file of each of seenLines, or null while they are all in files[0]. */
   seenFiles: string[] | null;
   seq: number;
-  /** The second and client this request is indexed under (null: not indexed by time). */
+  /** The second (counted from the joiner's first) and client this request is indexed under (null: not indexed by time). */
   slotSec: number | null;
   slotClient: string | null;
   done: boolean;
@@ -56,15 +56,18 @@ export class Joiner {
     private readonly window = JOIN_WINDOW,
   ) {}
 
-  /** Takes a record (and ownership of it: it may be changed by later merges). */
-  add(rec: LogRecord): void {
+  /**
+   * Takes a record (and ownership of it: it may be changed by later merges);
+   * returns the open request it became or joined, null when it was dropped.
+   */
+  add(rec: LogRecord): Joined | null {
     // An access line that was not refused is no denial and nothing joins it.
-    if (rec.kind === "access" && !rec.denied) return;
+    if (rec.kind === "access" && !rec.denied) return null;
     const match = this.findById(rec) ?? this.findBySlot(rec);
     if (match) {
       // merge detaches what it keeps of the record.
       this.merge(match, rec);
-      return;
+      return match;
     }
     detachStrings(rec);
     const j: Joined = {
@@ -90,6 +93,7 @@ export class Joiner {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    return j;
   }
 
   /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
@@ -127,8 +131,10 @@ export class Joiner {
   }
 
   private findById(rec: LogRecord): Joined | null {
-    for (const id of rec.ids) {
-      const j = this.byId.get(id);
+    const ids = rec.ids;
+    // Indexed loops over ids and rules: for-of on the shared frozen empty list takes V8's slow iterator path.
+    for (let i = 0; i < ids.length; i++) {
+      const j = this.byId.get(ids[i] as string);
       if (j) return j;
     }
     return null;
@@ -136,7 +142,7 @@ export class Joiner {
 
   private findBySlot(rec: LogRecord): Joined | null {
     if (!rec.time || !rec.client) return null;
-    const sec = Math.floor(rec.time.getTime() / 1000);
+    const sec = this.secondOf(rec.time);
     let best: Joined | null = null;
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
@@ -151,7 +157,8 @@ export class Joiner {
         }
         continue;
       }
-      for (const j of slot) {
+      for (let i = 0; i < slot.length; i++) {
+        const j = slot[i] as Joined;
         const score = joinScore(j, rec);
         if (score > bestScore) {
           best = j;
@@ -162,10 +169,28 @@ export class Joiner {
     return best;
   }
 
+  /** Seconds since the first record's second, when its time was valid. */
+  private secBase = Number.NaN;
+
+  /**
+   * The second of `time` counted from secBase: a small integer V8 keeps
+   * unboxed (seconds since 1970 are too big for that, and each would be a heap
+   * number to allocate and hash). Only compared with each other: any base gives the same joins.
+   */
+  private secondOf(time: Date): number {
+    const sec = Math.floor(time.getTime() / 1000);
+    if (Number.isNaN(this.secBase) && !Number.isNaN(sec)) this.secBase = sec;
+    return Number.isNaN(this.secBase) ? sec : sec - this.secBase;
+  }
+
   private index(j: Joined): void {
-    for (const id of j.rec.ids) if (!this.byId.has(id)) this.byId.set(id, j);
+    const ids = j.rec.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      if (!this.byId.has(id)) this.byId.set(id, j);
+    }
     if (j.slotSec === null && j.rec.time && j.rec.client) {
-      const sec = Math.floor(j.rec.time.getTime() / 1000);
+      const sec = this.secondOf(j.rec.time);
       const client = j.rec.client;
       j.slotSec = sec;
       j.slotClient = client;
@@ -189,9 +214,13 @@ export class Joiner {
       const first = j.files[0] as string;
       if (j.seenFiles !== null || rec.file !== first)
         j.seenFiles = (j.seenFiles ?? j.seenLines.map(() => first)).concat(rec.file);
-      j.seenLines = j.seenLines.concat(seenCode(rec));
+      j.seenLines = appended(j.seenLines, seenCode(rec));
     }
-    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
+    const ids = rec.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
+    }
     a.time ??= rec.time;
     if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
       a.status = rec.status;
@@ -202,8 +231,11 @@ export class Joiner {
     if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = pooled(rec.path);
     a.client ??= detach(rec.client);
     a.requestId ??= detach(rec.requestId);
-    for (const r of rec.rules)
+    const rules = rec.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i] as string;
       if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(pooled(r));
+    }
     if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
     a.reason ??= rec.reason;
@@ -228,7 +260,8 @@ export class Joiner {
     if (j.done) return;
     j.done = true;
     this.openCount--;
-    for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
+    const ids = j.rec.ids;
+    for (let i = 0; i < ids.length; i++) if (this.byId.get(ids[i] as string) === j) this.byId.delete(ids[i] as string);
     if (j.slotSec !== null && j.slotClient !== null) {
       const clients = this.bySlot.get(j.slotSec);
       const slot = clients?.get(j.slotClient);
@@ -316,6 +349,13 @@ function mergedMessages(kept: string[] | undefined, more: string[]): string[] {
 function ruleMessage(messages: string[], id: string): string | undefined {
   for (let i = 0; i + 1 < messages.length; i += 2) if (messages[i] === id) return messages[i + 1];
   return undefined;
+}
+
+/** `list` with `x` after it, a new exact-size array (concat with a number takes a slow generic path). */
+function appended(list: number[], x: number): number[] {
+  if (list.length === 1) return [list[0] as number, x];
+  if (list.length === 2) return [list[0] as number, list[1] as number, x];
+  return list.concat(x);
 }
 
 function seenCode(rec: LogRecord): number {
