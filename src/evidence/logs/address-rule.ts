@@ -32,6 +32,16 @@ export { isAddressOrBlanket } from "./allowed-watch.js";
 
 export type ConfigEvaluator = (request: ConfigRequest) => ConfigDecision;
 
+/**
+ * The second pass over file `fileIndex` done elsewhere (worker threads, parallel.ts):
+ * the allowed requests on `keys` as sightings in file order, or null to read it here.
+ */
+export type AllowedElsewhere = (
+  fileIndex: number,
+  path: string,
+  keys: string[],
+) => Promise<AllowedSighting[] | null>;
+
 interface PathFacts {
   refused: Set<string>;
   allowed: Set<string>;
@@ -67,7 +77,11 @@ export class AddressRuleEvidence {
    * one. With a first-pass `watch` that covers the paths, only the lines read
    * before a path was watched are read again; otherwise every file is.
    */
-  async gatherAllowed(files: LogFileSummary[], watch?: AllowedWatch): Promise<void> {
+  async gatherAllowed(
+    files: LogFileSummary[],
+    watch?: AllowedWatch,
+    elsewhere?: AllowedElsewhere,
+  ): Promise<void> {
     if (this.byPath.size === 0) return;
     const keys = [...this.byPath.keys()];
     const seen = watch?.covers(keys) ? watch : null;
@@ -79,6 +93,11 @@ export class AddressRuleEvidence {
       if (summary.path === "-" || !mayHoldAllowed(summary.format)) continue;
       const finder = new AllowedFinder(summary.path, this.byPath, until);
       if (finder.done) return;
+      const ranged = until > 0 && !seen && elsewhere ? await elsewhere(f, summary.path, finder.keys) : null;
+      if (ranged) {
+        finder.replay(ranged, 0, f, 0);
+        continue;
+      }
       if (until > 0) {
         await readUntilStopped(summary.path, finder);
         // A decoded line opened an audit record: its state would carry on. Read it all, as before.
@@ -222,6 +241,11 @@ class AllowedFinder implements LineSink {
   /** Every path already has an allowed client outside its refused ones. */
   get done(): boolean {
     return this.needles.length === 0;
+  }
+
+  /** The paths still searched. */
+  get keys(): string[] {
+    return this.needles.map((k) => k.key);
   }
 
   chunk(buf: Buffer): void {

@@ -17,7 +17,7 @@ import { withTightHeap } from "./gc-pacing.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
 import { LineSplitter, openLog, readError } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
-import { type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
+import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -260,7 +260,13 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
     watch,
   );
   if (held.length > 0) {
-    await addressRules.gatherAllowed(files, watch);
+    await addressRules.gatherAllowed(files, watch, async (f, path, keys) => {
+      // A file the workers read is searched by them again.
+      const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
+      const sightings = plan ? await allowedInRanges(path, plan.size, plan, keys, f) : null;
+      if (sightings && plan) options.onAllowedRanges?.(path, plan.workers);
+      return sightings;
+    });
     for (const [j, slot] of held) {
       addressRules.decide(j);
       count(j, slot);
