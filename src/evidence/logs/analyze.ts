@@ -152,9 +152,7 @@ async function scanFileInRanges(
 ): Promise<void> {
   const startBytes = progress.bytes;
   const result = await scanInRanges(path, plan.size, plan, options.logFormats, {
-    records: (records) => {
-      for (const rec of records) emit(rec);
-    },
+    record: emit,
     progress: (bytes, lines) => {
       progress.bytes = startBytes + bytes;
       progress.report(lines, false);

@@ -14,7 +14,7 @@ import { FORMAT_SAMPLE } from "./file-scan.js";
 import { readError } from "./lines.js";
 import type { RangeMessage, RangeTask } from "./range-scan.js";
 import type { RangeWorkerData } from "./range-worker.js";
-import { unpackRecords } from "./record-codec.js";
+import { unpackEach } from "./record-codec.js";
 import type { LogRecord } from "./types.js";
 
 /** Bytes per range: big enough that a range's start-up is noise, small enough to balance the workers. */
@@ -88,8 +88,8 @@ export function rangeBounds(path: string, size: number, rangeBytes: number): num
 }
 
 export interface RangeSink {
-  /** The records of a range, in file order, lines already numbered for the whole file. */
-  records(records: LogRecord[]): void;
+  /** Each record of a range, in file order, its line already numbered for the whole file. */
+  record(rec: LogRecord): void;
   /** Bytes read and lines counted so far. */
   progress(bytes: number, lines: number): void;
 }
@@ -197,7 +197,7 @@ export function scanInRanges(
           }
         }
         bytes += m.bytes;
-        if (m.records.count > 0) sink.records(unpackRecords(m.records, result.lines));
+        if (m.records.count > 0) unpackEach(m.records, result.lines, sink.record);
         sink.progress(bytes, result.lines + m.lines);
         return true;
       }

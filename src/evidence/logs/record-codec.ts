@@ -150,9 +150,18 @@ function grown<T extends Float64Array | Int32Array>(a: T): T {
 
 /** The records of a packed batch, their line numbers moved by `lineOffset`. */
 export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[] {
+  const out: LogRecord[] = [];
+  unpackEach(p, lineOffset, (rec) => out.push(rec));
+  return out;
+}
+
+/**
+ * The records of a packed batch one at a time, each handed to `take` before the
+ * next is made (a whole batch made at once outlives the young generation).
+ */
+export function unpackEach(p: PackedRecords, lineOffset: number, take: (rec: LogRecord) => void): void {
   const { nums, refs } = p;
   const strings = splitText(p.text, p.lengths);
-  const out: LogRecord[] = new Array(p.count);
   const causes = new Map<number, LogRecord["alsoCauses"]>();
   let k = 0;
   const str = (i: number): string | null => (i < 0 ? null : (strings[i] as string));
@@ -214,9 +223,8 @@ export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[]
     if (ruleMessages !== undefined) rec.ruleMessages = ruleMessages;
     if (reason !== ABSENT) rec.reason = strings[reason] as string;
     if (flags & F_DETECTION_SET) rec.detectionOnly = (flags & F_DETECTION) !== 0;
-    out[r] = rec;
+    take(rec);
   }
-  return out;
 }
 
 /** `s` in UTF-8 in a buffer of its own (Buffer.from may share a pooled one, which must not be moved to another thread). */
