@@ -242,9 +242,10 @@ export function readFields(f: CompiledFormat, text: string): Fields | null {
   return out;
 }
 
-/** The `extract` fields, each from the text of another field. */
-export function addExtracted(f: CompiledFormat, out: Fields): void {
+/** The `extract` fields (or only the one called `only`), each from the text of another field. */
+export function addExtracted(f: CompiledFormat, out: Fields, only?: string): void {
   for (const [name, from, re] of f.extract) {
+    if (only !== undefined && name !== only) continue;
     const src = out[from];
     if (src === undefined) continue;
     const v = re.exec(src)?.[1];
@@ -285,16 +286,35 @@ function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
   return { rule, fields };
 }
 
+/**
+ * Reason templates split once at their {field}s: literal text at even indexes,
+ * field names at odd ones (a few dozen templates, filled on every refusal line).
+ */
+const TEMPLATE_PARTS = new Map<string, string[]>();
+
+function templateParts(template: string): string[] {
+  let parts = TEMPLATE_PARTS.get(template);
+  if (!parts) {
+    parts = template.split(/\{(\w+)\}/);
+    if (TEMPLATE_PARTS.size < 1000) TEMPLATE_PARTS.set(template, parts);
+  }
+  return parts;
+}
+
 /** A reason template with its {field}s filled ("?" for a field the line lacks). */
 export function fillReason(template: string, fields: Fields, status?: number | null): string {
   if (template.indexOf("{") === -1) return template;
-  return template.replace(/\{(\w+)\}/g, (_, name: string) =>
-    name === "status" && status !== undefined
-      ? status === null
-        ? "?"
-        : String(status)
-      : (fields[name] ?? "?"),
-  );
+  const parts = templateParts(template);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) {
+    out += reasonValue(parts[i] as string, fields, status) + (parts[i + 1] as string);
+  }
+  return out;
+}
+
+function reasonValue(name: string, fields: Fields, status: number | null | undefined): string {
+  if (name === "status" && status !== undefined) return status === null ? "?" : String(status);
+  return fields[name] ?? "?";
 }
 
 export interface Peeled {

@@ -38,17 +38,29 @@ export function wafFieldPattern(name: string): string {
   return `\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`;
 }
 
-/** One compiled pattern per field name (a line asks for six). */
-const FIELD_RE = new Map<string, RegExp>();
+/**
+ * One compiled pattern per field name (a line asks for six), sticky, with the
+ * literal every match starts with: `[name "`.
+ */
+const FIELD_RE = new Map<string, { open: string; re: RegExp }>();
 
+/**
+ * The first match of wafFieldPattern(name) in `text`. A match can only start
+ * where `[name "` does, so the pattern is tried at those places only, in order
+ * (the same first match; six unanchored searches over a long line cost more).
+ */
 function field(text: string, name: string): string | null {
-  let re = FIELD_RE.get(name);
-  if (!re) {
-    re = new RegExp(wafFieldPattern(name));
-    FIELD_RE.set(name, re);
+  let f = FIELD_RE.get(name);
+  if (!f) {
+    f = { open: `[${name} "`, re: new RegExp(wafFieldPattern(name), "y") };
+    FIELD_RE.set(name, f);
   }
-  const m = re.exec(text);
-  return m ? (m[1] as string) : null;
+  for (let at = text.indexOf(f.open); at !== -1; at = text.indexOf(f.open, at + 1)) {
+    f.re.lastIndex = at;
+    const m = f.re.exec(text);
+    if (m) return m[1] as string;
+  }
+  return null;
 }
 
 /** Parses the ModSecurity/Coraza part of a line, wherever it sits; null when there is none. */
