@@ -4,8 +4,10 @@
 // code, kept here as the reference, on generated inputs.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { restOfLineExec } from "./match-cache.js";
+import { LinePrefilter } from "./prefilter.js";
 import { clientAddress, makeRecord, newRecord } from "./record.js";
-import { fillReason } from "./rules.js";
+import { fillReason, formatById } from "./rules.js";
 import { parseApacheErrorTime, parseApacheErrorTimeUncached, parseNginxErrorTime } from "./time.js";
 import { parseWafMessage, wafFieldPattern } from "./waf.js";
 
@@ -83,6 +85,15 @@ describe("time memos", () => {
       fc.property(fc.array(stamp, { minLength: 1, maxLength: 20 }), (stamps) => {
         for (const s of stamps) expect(time(parseNginxErrorTime(s))).toBe(time(refNginxTime(s)));
       }),
+    );
+    const near = fc
+      .array(pick(["0", "1", "2", "9", "/", ":", " ", "a", "\u0660"]), { minLength: 17, maxLength: 21 })
+      .map((cs) => cs.join(""));
+    fc.assert(
+      fc.property(near, (s) => {
+        expect(time(parseNginxErrorTime(s))).toBe(time(refNginxTime(s)));
+      }),
+      { numRuns: 2000 },
     );
     const a = parseNginxErrorTime("2026/01/05 00:00:00");
     expect(parseNginxErrorTime("2026/01/05 00:00:00")).not.toBe(a);
@@ -162,5 +173,80 @@ describe("newRecord", () => {
     const b = makeRecord({ file: "f", line: 3, format: "nginx-error", kind: "error", product: "nginx" });
     expect(Object.keys(a)).toEqual(Object.keys(b));
     expect(a).toEqual(b);
+  });
+});
+
+describe("restOfLineExec", () => {
+  const header = fc.array(
+    pick([
+      "2026/01/05 00:00:01",
+      " [error] ",
+      "812#812: ",
+      "*3 ",
+      "[Mon Jan 05 00:00:01.5 2026] ",
+      "[core:error] ",
+      "x",
+      "\r",
+      "\u2028",
+      "\n",
+      "[",
+      "] ",
+      " ",
+    ]),
+    { maxLength: 8 },
+  );
+  const lines = fc.tuple(header, fc.string({ maxLength: 12 })).map(([h, rest]) => h.join("") + rest);
+  const patterns = [
+    formatById("nginx-error").re as RegExp,
+    formatById("apache-error").re as RegExp,
+    /\[(\w+)\] (?:\*(\d+) )?(.*)$/,
+  ];
+
+  it.each(patterns.map((re) => [re.source, re] as const))("gives the full pattern's groups: %s", (_, re) => {
+    const exec = restOfLineExec(re);
+    expect(exec).not.toBeNull();
+    fc.assert(
+      fc.property(lines, (line) => {
+        const want = re.exec(line);
+        const got = exec?.(line) ?? null;
+        expect(got === null ? null : [...got]).toEqual(want === null ? null : [...want]);
+        expect(got?.index).toBe(want?.index);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it("leaves other patterns alone", () => {
+    expect(restOfLineExec(/^a|b(.*)$/)).toBeNull();
+    expect(restOfLineExec(/^a(.*)$/m)).toBeNull();
+    expect(restOfLineExec(/^a(.*)/)).toBeNull();
+    expect(restOfLineExec(/^a\\(.*)$/)).toBeNull();
+  });
+});
+
+describe("mayHoldRecord's recent hints", () => {
+  it("answers as a fresh prefilter does, whatever lines came before", () => {
+    const piece = pick([
+      "ModSecurity: ",
+      "limiting requests",
+      "closed keepalive connection",
+      "access forbidden by rule",
+      '" 403 ',
+      " 200 ",
+      "Permission",
+      " denied",
+      "AH01630:",
+      "AH0163",
+      "[info] ",
+      "x",
+    ]);
+    const line = fc.array(piece, { maxLength: 6 }).map((p) => p.join(""));
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), (ls) => {
+        const warm = new LinePrefilter(false);
+        for (const l of ls) expect(warm.mayHoldRecord(l)).toBe(new LinePrefilter(false).mayHoldRecord(l));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -110,7 +110,9 @@ function fill(rec: LogRecord, f: CompiledFormat, x: Fields): void {
   if (x.time !== undefined) rec.time = parseTime(f.spec.time, x.time);
   if (x.client !== undefined && x.client !== "-") rec.client = clientAddress(x.client, f.spec.clientHasPort);
   if (x.request !== undefined) {
-    const req = splitRequestLine(x.request.replace(/\\"/g, '"'));
+    // Most request lines hold no escaped quote: no pattern to run then.
+    const request = x.request.includes("\\") ? x.request.replace(/\\"/g, '"') : x.request;
+    const req = splitRequestLine(request);
     rec.method = req.method;
     rec.path = req.path;
   }

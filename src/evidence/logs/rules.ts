@@ -165,6 +165,8 @@ export interface CompiledRule {
   re: RegExp | null;
   on: string;
   where: Array<[string, RegExp]>;
+  /** spec.fields as pairs (name, group), read on every match. */
+  fields: Array<[string, number]>;
   cause: CauseId | "by-status" | null;
 }
 
@@ -190,6 +192,7 @@ function compileRule(family: MessageFamilySpec, spec: MessageRuleSpec): Compiled
     re: spec.match ? new RegExp(spec.match) : null,
     on: spec.on ?? "message",
     where: Object.entries(spec.where ?? {}).map(([k, v]) => [k, new RegExp(v)]),
+    fields: Object.entries(spec.fields),
     cause: spec.cause as CauseId | "by-status" | null,
   };
 }
@@ -279,8 +282,8 @@ function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
   const m = rule.re.exec(text);
   if (!m) return null;
   // The first rule that matches wins, so its fields go into the line's own object (no copy per line).
-  for (const name in rule.spec.fields) {
-    const v = m[rule.spec.fields[name] as number];
+  for (const [name, group] of rule.fields) {
+    const v = m[group];
     if (v !== undefined && v !== "") fields[name] = v;
   }
   return { rule, fields };

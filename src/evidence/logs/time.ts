@@ -76,7 +76,11 @@ function localDate(f: LocalFields, ms: number): Date | null {
   return f === null ? null : valid(new Date(f[0], f[1], f[2], f[3], f[4], f[5], ms));
 }
 
-const NGINX_TIME_RE = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+/**
+ * The nginx stamp, `^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$`, as a layout ("d" a
+ * digit, any other character itself): one length, fixed places, read by position.
+ */
+const NGINX_STAMP = "dddd/dd/dd dd:dd:dd";
 let lastNginxText: string | null = null;
 let lastNginxFields: LocalFields = null;
 
@@ -90,9 +94,33 @@ export function parseNginxErrorTime(s: string): Date | null {
 }
 
 function nginxFields(s: string): LocalFields {
-  const m = NGINX_TIME_RE.exec(s.trim());
-  if (!m) return null;
-  return [Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])];
+  const t = s.trim();
+  if (!fitsLayout(t, NGINX_STAMP)) return null;
+  return [
+    digitsAt(t, 0, 4),
+    digitsAt(t, 5, 2) - 1,
+    digitsAt(t, 8, 2),
+    digitsAt(t, 11, 2),
+    digitsAt(t, 14, 2),
+    digitsAt(t, 17, 2),
+  ];
+}
+
+/** `s` has the layout's length, an ASCII digit where it says "d" and its other characters elsewhere. */
+function fitsLayout(s: string, layout: string): boolean {
+  if (s.length !== layout.length) return false;
+  for (let i = 0; i < layout.length; i++) {
+    const c = s.charCodeAt(i);
+    if (layout[i] === "d" ? !isDigitCode(c) : c !== layout.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The number the `len` digits at `at` spell. */
+function digitsAt(s: string, at: number, len: number): number {
+  let n = 0;
+  for (let i = at; i < at + len; i++) n = n * 10 + (s.charCodeAt(i) - 0x30);
+  return n;
 }
 
 export const APACHE_TIME_RE =

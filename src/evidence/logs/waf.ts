@@ -33,38 +33,44 @@ export const WAF_CLIENT_RE = /\[client "?([^\]"]+)"?\]/;
 export const WAF_LINE_TIME_RE =
   /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/;
 
+/** "ModSecurity: " and "Coraza: " from the marker's alternation. */
+export function markerWords(marker: RegExp): string[] {
+  const m = /^\\b\(([\w|]+)\)(.*)$/.exec(marker.source);
+  if (!m || /[\\^$.*+?()[\]{}|]/.test(m[2] as string))
+    throw new Error(`the WAF marker changed shape: ${marker.source}`);
+  return (m[1] as string).split("|").map((w) => `${w}${m[2]}`);
+}
+
+/** Every text WAF_MARKER_RE matches holds one of these words. */
+const MARKER_WORDS = markerWords(WAF_MARKER_RE);
+
+function holdsMarkerWord(text: string): boolean {
+  for (const w of MARKER_WORDS) if (text.includes(w)) return true;
+  return false;
+}
+
 /** `[name "value"]`: a field of a WAF message, as a pattern source (the value is group 1). */
 export function wafFieldPattern(name: string): string {
   return `\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`;
 }
 
-/**
- * One compiled pattern per field name (a line asks for six), sticky, with the
- * literal every match starts with: `[name "`.
- */
-const FIELD_RE = new Map<string, { open: string; re: RegExp }>();
+/** One compiled pattern per field name (a line asks for six). */
+const FIELD_RE = new Map<string, RegExp>();
 
-/**
- * The first match of wafFieldPattern(name) in `text`. A match can only start
- * where `[name "` does, so the pattern is tried at those places only, in order
- * (the same first match; six unanchored searches over a long line cost more).
- */
 function field(text: string, name: string): string | null {
-  let f = FIELD_RE.get(name);
-  if (!f) {
-    f = { open: `[${name} "`, re: new RegExp(wafFieldPattern(name), "y") };
-    FIELD_RE.set(name, f);
+  let re = FIELD_RE.get(name);
+  if (!re) {
+    re = new RegExp(wafFieldPattern(name));
+    FIELD_RE.set(name, re);
   }
-  for (let at = text.indexOf(f.open); at !== -1; at = text.indexOf(f.open, at + 1)) {
-    f.re.lastIndex = at;
-    const m = f.re.exec(text);
-    if (m) return m[1] as string;
-  }
-  return null;
+  const m = re.exec(text);
+  return m ? (m[1] as string) : null;
 }
 
 /** Parses the ModSecurity/Coraza part of a line, wherever it sits; null when there is none. */
 export function parseWafMessage(text: string): WafMessage | null {
+  // Nearly every error line has no WAF part: includes() says so sooner than the pattern.
+  if (!holdsMarkerWord(text)) return null;
   const m = WAF_MARKER_RE.exec(text);
   if (!m) return null;
   const rest = text.slice(m.index);
