@@ -51,8 +51,11 @@ const apacheStamp = fc
     fc.option(fc.stringMatching(/^\.\d{0,8}$/), { nil: "" }),
     pick([" 2026", " 2025", "ov 26 00:00:00 2026", " 2026 ", "", " 2026.5", ".7 2026"]),
     pick(["", " ", "\t"]),
+    fc.boolean(),
   )
-  .map(([day, clock, frac, year, pad]) => `${pad}${day}${clock}${frac}${year}`);
+  .map(([day, clock, frac, year, pad, fracLast]) =>
+    fracLast ? `${pad}${day}${clock}${year}${frac}` : `${pad}${day}${clock}${frac}${year}`,
+  );
 
 describe("time memos", () => {
   it("parseApacheErrorTime gives what the uncached parse gives, in any order of stamps", () => {
@@ -71,6 +74,9 @@ describe("time memos", () => {
     expect(parseApacheErrorTime("Mon Jan 05 00:00:00 2026")?.getMilliseconds()).toBe(0);
     // Same head and tail as a valid stamp, but the "fraction" sits inside the month: no stamp.
     expect(parseApacheErrorTime("Thu N.123ov 26 00:00:00 2026")).toBeNull();
+    // A valid stamp, then the same text with a "fraction" after the year: no stamp.
+    expect(parseApacheErrorTime("Mon Jan 05 00:00:00 2026")).not.toBeNull();
+    expect(parseApacheErrorTime("Mon Jan 05 00:00:00 2026.5")).toBeNull();
   });
 
   it("parseNginxErrorTime gives what the plain parse gives, and a fresh Date per line", () => {
@@ -137,7 +143,7 @@ describe("fillReason", () => {
 });
 
 describe("WAF message fields", () => {
-  it("each field is the first match of its pattern, decoys and escapes included", () => {
+  it("each field read is the first match of its pattern, decoys and escapes included", () => {
     const piece = pick([
       '[id "942100"] ',
       '[id "9',
@@ -148,19 +154,22 @@ describe("WAF message fields", () => {
       '"] ',
       '[unique_id "Zb1"] ',
       '[data "d"] ',
-      '[hostname "h"] ',
+      "Access denied with code 401 ",
       "\\",
       "x ",
     ]);
+    const action = pick(["Warning. ", "Access denied with code 403 (phase 2). ", "Access dropped. "]);
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 10 }), (pieces) => {
-        const text = `ModSecurity: Warning. ${pieces.join("")}`;
+      fc.property(action, fc.array(piece, { maxLength: 10 }), (act, pieces) => {
+        const text = `ModSecurity: ${act}${pieces.join("")}`;
         const w = parseWafMessage(text);
         const ref = (name: string) => new RegExp(wafFieldPattern(name)).exec(text)?.[1] ?? null;
+        const disruptive = !act.startsWith("Warning");
+        const status = /Access denied with code (\d{3})/.exec(text);
         expect(w).not.toBeNull();
-        expect([w?.ruleId, w?.msg, w?.data, w?.uri, w?.uniqueId, w?.hostname]).toEqual(
-          ["id", "msg", "data", "uri", "unique_id", "hostname"].map(ref),
-        );
+        expect([w?.ruleId, w?.msg, w?.uri, w?.uniqueId]).toEqual(["id", "msg", "uri", "unique_id"].map(ref));
+        expect(w?.disruptive).toBe(disruptive);
+        expect(w?.status).toBe(disruptive && status ? Number(status[1]) : null);
       }),
       { numRuns: 1000 },
     );

@@ -101,9 +101,11 @@ export function clientAddress(raw: string, withPort = false): string {
   const plain = plainV4Like(raw);
   // Digits and dots: none of the patterns below changes it.
   if (plain === raw.length) return raw;
-  // Digits and dots, then ":" and at most five digits: the port CLIENT_RE.port strips.
-  if (withPort && plain > 0 && raw.length - plain - 1 <= 5 && digitsFrom(raw, plain + 1)) {
-    return raw.slice(0, plain);
+  // Digits and dots, ":" and digits: the patterns below strip a port of up to five
+  // digits when the source appends one or the address is a dotted quad.
+  if (plain > 0 && digitsFrom(raw, plain + 1)) {
+    const strip = (withPort || dottedQuad(raw, plain)) && raw.length - plain - 1 <= 5;
+    return strip ? raw.slice(0, plain) : raw;
   }
   // IPv4-mapped IPv6 ("::ffff:127.0.0.1", as Node logs it) is the IPv4 address.
   const s = raw.trim().replace(/^"|"$/g, "").replace(CLIENT_RE.mappedV4, "");
@@ -121,6 +123,22 @@ function plainV4Like(s: string): number {
     if ((c < 0x30 || c > 0x39) && c !== 0x2e) break;
   }
   return i === s.length || s.charCodeAt(i) === 0x3a ? i : -1;
+}
+
+/** s[0, end) (digits and dots) is four groups of one to three digits: `\d{1,3}(\.\d{1,3}){3}`. */
+function dottedQuad(s: string, end: number): boolean {
+  let groups = 0;
+  let run = 0;
+  for (let i = 0; i <= end; i++) {
+    if (i < end && s.charCodeAt(i) !== 0x2e) {
+      run++;
+      continue;
+    }
+    if (run < 1 || run > 3) return false;
+    groups++;
+    run = 0;
+  }
+  return groups === 4;
 }
 
 /** s[from..] is one or more ASCII digits. */

@@ -134,7 +134,7 @@ export const APACHE_TIME_RE =
  * the same calendar fields: the pattern allows no "." but the fraction's, which
  * must be followed by digits and a space.
  */
-const lastApache = { head: null as string | null, tail: "", fields: null as LocalFields };
+const lastApache = { head: null as string | null, tail: "", dotted: false, fields: null as LocalFields };
 
 /** Apache error log and ctime style: `Thu Nov 26 05:00:00.123456 2026` (local time). */
 export function parseApacheErrorTime(s: string): Date | null {
@@ -143,19 +143,26 @@ export function parseApacheErrorTime(s: string): Date | null {
   while (end > 0 && end < s.length && isDigitCode(s.charCodeAt(end))) end++;
   // "." without digits: no stamp (the pattern says so); the uncached parse tells.
   if (dot !== -1 && end === dot + 1) return parseApacheErrorTimeUncached(s);
-  const head = dot === -1 ? s : s.slice(0, dot);
-  const tail = dot === -1 ? "" : s.slice(end);
-  if (head !== lastApache.head || tail !== lastApache.tail) {
+  if (!sameSecond(s, dot, end)) {
     lastApache.fields = apacheFields(s);
-    lastApache.head = head;
-    lastApache.tail = tail;
+    lastApache.head = dot === -1 ? s : s.slice(0, dot);
+    lastApache.tail = dot === -1 ? "" : s.slice(end);
+    lastApache.dotted = dot !== -1;
   }
   return localDate(lastApache.fields, dot === -1 ? 0 : fractionMs(s.slice(dot, end)));
 }
 
-/** The fraction ".123456" in whole milliseconds. */
+/** `s` (its fraction at [dot, end), dot -1 for none) is the last stamp up to the fraction's digits. */
+function sameSecond(s: string, dot: number, end: number): boolean {
+  const { head, tail, dotted } = lastApache;
+  if (head === null || dotted !== (dot !== -1)) return false;
+  if (dot === -1) return s === head;
+  return dot === head.length && s.length - end === tail.length && s.startsWith(head) && s.endsWith(tail);
+}
+
+/** The fraction ".123456" in whole milliseconds (the same double as "0.123456"). */
 function fractionMs(frac: string): number {
-  return Math.floor(Number(`0${frac}`) * 1000);
+  return Math.floor(Number(frac) * 1000);
 }
 
 function isDigitCode(c: number): boolean {
