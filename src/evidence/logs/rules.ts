@@ -165,6 +165,8 @@ export interface CompiledRule {
   re: RegExp | null;
   on: string;
   where: Array<[string, RegExp]>;
+  /** spec.fields as pairs (name, group), read on every match. */
+  fields: Array<[string, number]>;
   cause: CauseId | "by-status" | null;
 }
 
@@ -190,6 +192,7 @@ function compileRule(family: MessageFamilySpec, spec: MessageRuleSpec): Compiled
     re: spec.match ? new RegExp(spec.match) : null,
     on: spec.on ?? "message",
     where: Object.entries(spec.where ?? {}).map(([k, v]) => [k, new RegExp(v)]),
+    fields: Object.entries(spec.fields),
     cause: spec.cause as CauseId | "by-status" | null,
   };
 }
@@ -242,9 +245,10 @@ export function readFields(f: CompiledFormat, text: string): Fields | null {
   return out;
 }
 
-/** The `extract` fields, each from the text of another field. */
-export function addExtracted(f: CompiledFormat, out: Fields): void {
+/** The `extract` fields (or only the one called `only`), each from the text of another field. */
+export function addExtracted(f: CompiledFormat, out: Fields, only?: string): void {
   for (const [name, from, re] of f.extract) {
+    if (only !== undefined && name !== only) continue;
     const src = out[from];
     if (src === undefined) continue;
     const v = re.exec(src)?.[1];
@@ -278,23 +282,42 @@ function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
   const m = rule.re.exec(text);
   if (!m) return null;
   // The first rule that matches wins, so its fields go into the line's own object (no copy per line).
-  for (const name in rule.spec.fields) {
-    const v = m[rule.spec.fields[name] as number];
+  for (const [name, group] of rule.fields) {
+    const v = m[group];
     if (v !== undefined && v !== "") fields[name] = v;
   }
   return { rule, fields };
 }
 
+/**
+ * Reason templates split once at their {field}s: literal text at even indexes,
+ * field names at odd ones (a few dozen templates, filled on every refusal line).
+ */
+const TEMPLATE_PARTS = new Map<string, string[]>();
+
+function templateParts(template: string): string[] {
+  let parts = TEMPLATE_PARTS.get(template);
+  if (!parts) {
+    parts = template.split(/\{(\w+)\}/);
+    if (TEMPLATE_PARTS.size < 1000) TEMPLATE_PARTS.set(template, parts);
+  }
+  return parts;
+}
+
 /** A reason template with its {field}s filled ("?" for a field the line lacks). */
 export function fillReason(template: string, fields: Fields, status?: number | null): string {
   if (template.indexOf("{") === -1) return template;
-  return template.replace(/\{(\w+)\}/g, (_, name: string) =>
-    name === "status" && status !== undefined
-      ? status === null
-        ? "?"
-        : String(status)
-      : (fields[name] ?? "?"),
-  );
+  const parts = templateParts(template);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) {
+    out += reasonValue(parts[i] as string, fields, status) + (parts[i + 1] as string);
+  }
+  return out;
+}
+
+function reasonValue(name: string, fields: Fields, status: number | null | undefined): string {
+  if (name === "status" && status !== undefined) return status === null ? "?" : String(status);
+  return fields[name] ?? "?";
 }
 
 export interface Peeled {
