@@ -36,6 +36,16 @@ export interface Joined {
   slotSec: number | null;
   slotClient: string | null;
   done: boolean;
+  /**
+   * While the request waits, its time as two small integers (V8 keeps them in
+   * the object) instead of rec.time's Date and the boxed number inside it:
+   * seconds counted from the joiner's first and milliseconds. rec.time is null
+   * meanwhile and is given back when the request is final. False: rec.time holds
+   * the time (none, invalid, or too far from the first).
+   */
+  packed: boolean;
+  packedSec: number;
+  packedMs: number;
 }
 
 /** The open requests of one client in one second: most often just one, kept without a list. */
@@ -69,17 +79,21 @@ export class Joiner {
       this.merge(match, rec);
       return match;
     }
-    detachStrings(rec);
+    const own = ownRecord(rec);
     const j: Joined = {
-      rec,
+      rec: own,
       files: this.onlyFile(rec.file),
-      seenLines: [seenCode(rec)],
+      seenLines: [seenCode(own)],
       seenFiles: null,
       seq: this.seq++,
       slotSec: null,
       slotClient: null,
       done: false,
+      packed: false,
+      packedSec: 0,
+      packedMs: 0,
     };
+    this.pack(j);
     this.queue.push(j);
     this.openCount++;
     this.index(j);
@@ -142,7 +156,8 @@ export class Joiner {
 
   private findBySlot(rec: LogRecord): Joined | null {
     if (!rec.time || !rec.client) return null;
-    const sec = this.secondOf(rec.time);
+    const ms = rec.time.getTime();
+    const sec = this.secondOf(ms);
     let best: Joined | null = null;
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
@@ -150,7 +165,7 @@ export class Joiner {
       const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
       if (slot === undefined) continue;
       if (!Array.isArray(slot)) {
-        const score = joinScore(slot, rec);
+        const score = joinScore(slot, rec, this.timeOf(slot), ms);
         if (score > bestScore) {
           best = slot;
           bestScore = score;
@@ -159,7 +174,7 @@ export class Joiner {
       }
       for (let i = 0; i < slot.length; i++) {
         const j = slot[i] as Joined;
-        const score = joinScore(j, rec);
+        const score = joinScore(j, rec, this.timeOf(j), ms);
         if (score > bestScore) {
           best = j;
           bestScore = score;
@@ -177,8 +192,8 @@ export class Joiner {
    * unboxed (seconds since 1970 are too big for that, and each would be a heap
    * number to allocate and hash). Only compared with each other: any base gives the same joins.
    */
-  private secondOf(time: Date): number {
-    const sec = Math.floor(time.getTime() / 1000);
+  private secondOf(ms: number): number {
+    const sec = Math.floor(ms / 1000);
     if (Number.isNaN(this.secBase) && !Number.isNaN(sec)) this.secBase = sec;
     return Number.isNaN(this.secBase) ? sec : sec - this.secBase;
   }
@@ -189,8 +204,8 @@ export class Joiner {
       const id = ids[i] as string;
       if (!this.byId.has(id)) this.byId.set(id, j);
     }
-    if (j.slotSec === null && j.rec.time && j.rec.client) {
-      const sec = this.secondOf(j.rec.time);
+    if (j.slotSec === null && (j.packed || j.rec.time) && j.rec.client) {
+      const sec = j.packed ? j.packedSec : this.secondOf((j.rec.time as Date).getTime());
       const client = j.rec.client;
       j.slotSec = sec;
       j.slotClient = client;
@@ -221,7 +236,10 @@ export class Joiner {
       const id = ids[i] as string;
       if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
     }
-    a.time ??= rec.time;
+    if (!j.packed && a.time === null && rec.time !== null) {
+      a.time = rec.time;
+      this.pack(j);
+    }
     if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
       a.status = rec.status;
       a.statusInferred = rec.statusInferred;
@@ -256,12 +274,36 @@ export class Joiner {
     this.index(j);
   }
 
+  /** Moves rec.time into packedSec/packedMs when they can hold it exactly. */
+  private pack(j: Joined): void {
+    const time = j.rec.time;
+    if (time === null) return;
+    const ms = time.getTime();
+    const sec = this.secondOf(ms);
+    if (!(sec >= -SMALL && sec < SMALL)) return;
+    j.packed = true;
+    j.packedSec = sec;
+    j.packedMs = ms - (this.secBase + sec) * 1000;
+    j.rec.time = null;
+  }
+
+  /** The request's time in ms since 1970: NaN for an invalid one, null for none. */
+  private timeOf(j: Joined): number | null {
+    if (j.packed) return (this.secBase + j.packedSec) * 1000 + j.packedMs;
+    return j.rec.time === null ? null : j.rec.time.getTime();
+  }
+
   private finalise(j: Joined): void {
     if (j.done) return;
     j.done = true;
+    if (j.packed) {
+      j.rec.time = new Date(this.timeOf(j) as number);
+      j.packed = false;
+    }
     this.openCount--;
     const ids = j.rec.ids;
-    for (let i = 0; i < ids.length; i++) if (this.byId.get(ids[i] as string) === j) this.byId.delete(ids[i] as string);
+    for (let i = 0; i < ids.length; i++)
+      if (this.byId.get(ids[i] as string) === j) this.byId.delete(ids[i] as string);
     if (j.slotSec !== null && j.slotClient !== null) {
       const clients = this.bySlot.get(j.slotSec);
       const slot = clients?.get(j.slotClient);
@@ -317,18 +359,38 @@ function pooled<T extends string | null>(s: T): T {
   return own;
 }
 
-/** Detaches the strings a record may keep in the window. */
-function detachStrings(rec: LogRecord): void {
-  rec.path = pooled(rec.path);
-  rec.client = detach(rec.client);
-  rec.message = pooled(rec.message);
-  rec.requestId = detach(rec.requestId);
-  rec.method = pooled(rec.method);
-  rec.format = pooled(rec.format);
-  // Empty lists are shared while the request waits (merges concat, never push).
-  rec.ids = rec.ids.length > 0 ? rec.ids.map(detach) : NO_STRINGS;
-  rec.rules = rec.rules.length > 0 ? rec.rules.map(pooled) : NO_STRINGS;
-  if (rec.ruleMessages) rec.ruleMessages = detachedMessages(rec.ruleMessages);
+/**
+ * The record as the window keeps it: every field, the optional ones too, in
+ * one fixed order (one object shape for all, its fields inside the object: a
+ * parser's record gains fields after it is made, which V8 keeps in a separate
+ * array), with its strings detached.
+ */
+function ownRecord(rec: LogRecord): LogRecord {
+  return {
+    file: rec.file,
+    line: rec.line,
+    format: pooled(rec.format),
+    kind: rec.kind,
+    time: rec.time,
+    status: rec.status,
+    statusInferred: rec.statusInferred,
+    method: pooled(rec.method),
+    path: pooled(rec.path),
+    client: detach(rec.client),
+    // Empty lists are shared while the request waits (merges concat, never push).
+    ids: rec.ids.length > 0 ? rec.ids.map(detach) : NO_STRINGS,
+    requestId: detach(rec.requestId),
+    cause: rec.cause,
+    strength: rec.strength,
+    alsoCauses: rec.alsoCauses,
+    rules: rec.rules.length > 0 ? rec.rules.map(pooled) : NO_STRINGS,
+    ruleMessages: rec.ruleMessages ? detachedMessages(rec.ruleMessages) : undefined,
+    message: pooled(rec.message),
+    product: rec.product,
+    denied: rec.denied,
+    reason: rec.reason,
+    detectionOnly: rec.detectionOnly,
+  };
 }
 
 function detachedMessages(messages: string[]): string[] {
@@ -362,8 +424,11 @@ function seenCode(rec: LogRecord): number {
   return rec.line * 2 + (rec.kind === "access" ? 1 : 0);
 }
 
-/** -1 when the two cannot be one request; higher is a better match. */
-function joinScore(j: Joined, rec: LogRecord): number {
+/** Seconds from the joiner's first kept as small integers (31-bit): about 34 years either way. */
+const SMALL = 2 ** 30;
+
+/** -1 when the two cannot be one request; higher is a better match (times in ms: the request's and the record's). */
+function joinScore(j: Joined, rec: LogRecord, aMs: number | null, recMs: number): number {
   const a = j.rec;
   // One request writes one access line, and (without ids to tie them) one other line, to a file.
   if (j.files.includes(rec.file)) {
@@ -376,8 +441,8 @@ function joinScore(j: Joined, rec: LogRecord): number {
       if (file === rec.file && (lines[i] as number) % 2 === (access ? 1 : 0)) return -1;
     }
   }
-  if (!a.time || !rec.time) return -1;
-  const dt = Math.abs(a.time.getTime() - rec.time.getTime());
+  if (aMs === null) return -1;
+  const dt = Math.abs(aMs - recMs);
   if (dt > 1999) return -1;
   if (a.method && rec.method && a.method !== rec.method) return -1;
   if (a.requestId && rec.requestId && a.requestId !== rec.requestId) return -1;
