@@ -2,7 +2,7 @@
 // Date back when the request is final: the times, and the joins that depend
 // on them, are those of the records.
 import { describe, expect, it } from "vitest";
-import { type Joined, Joiner } from "./join.js";
+import { type Joined, Joiner, seenLinesOf } from "./join.js";
 import { makeRecord } from "./record.js";
 import type { LogRecord } from "./types.js";
 
@@ -51,7 +51,7 @@ describe("Joiner times", () => {
       denial(3, new Date(t + 60_000)),
       denial(4, new Date(t + 62_100), "error"),
     ]);
-    expect(out.map((j) => j.seenLines.length)).toEqual([2, 1, 1]);
+    expect(out.map(seenLinesOf)).toEqual([[3, 4], [7], [8]]);
     expect(out[0]?.rec.time?.toISOString()).toBe("2026-01-05T00:00:10.500Z");
   });
 

@@ -25,11 +25,17 @@ export interface Joined {
   /** Files with a line of this request, each once. */
   files: string[];
   /**
-   * The lines of this request (the first MAX_SEEN), each as line * 2 + 1 for an
-   * access line, line * 2 for another (numbers, not objects: thousands wait in the window).
+   * How many lines of this request are kept (the first MAX_SEEN), each as
+   * line * 2 + 1 for an access line, line * 2 for another (numbers, not
+   * objects: thousands wait in the window): the first two in seen0 and seen1
+   * (most requests have one or two lines: no array to keep), the others in
+   * seenMore. seenLinesOf() lists them.
    */
-  seenLines: number[];
-  /** The file of each of seenLines, or null while they are all in files[0]. */
+  seenCount: number;
+  seen0: number;
+  seen1: number;
+  seenMore: number[] | null;
+  /** The file of each of the seen lines, or null while they are all in files[0]. */
   seenFiles: string[] | null;
   seq: number;
   /** The second (counted from the joiner's first) and client this request is indexed under (null: not indexed by time). */
@@ -83,7 +89,10 @@ export class Joiner {
     const j: Joined = {
       rec: own,
       files: this.onlyFile(rec.file),
-      seenLines: [seenCode(own)],
+      seenCount: 1,
+      seen0: seenCode(own),
+      seen1: 0,
+      seenMore: null,
       seenFiles: null,
       seq: this.seq++,
       slotSec: null,
@@ -225,11 +234,14 @@ export class Joiner {
     const a = j.rec;
     // concat, not push: exact-size arrays (see add).
     if (!j.files.includes(rec.file)) j.files = j.files.concat(rec.file);
-    if (j.seenLines.length < MAX_SEEN) {
+    if (j.seenCount < MAX_SEEN) {
       const first = j.files[0] as string;
       if (j.seenFiles !== null || rec.file !== first)
-        j.seenFiles = (j.seenFiles ?? j.seenLines.map(() => first)).concat(rec.file);
-      j.seenLines = appended(j.seenLines, seenCode(rec));
+        j.seenFiles = (j.seenFiles ?? new Array<string>(j.seenCount).fill(first)).concat(rec.file);
+      const code = seenCode(rec);
+      if (j.seenCount === 1) j.seen1 = code;
+      else j.seenMore = j.seenMore === null ? [code] : appended(j.seenMore, code);
+      j.seenCount++;
     }
     const ids = rec.ids;
     for (let i = 0; i < ids.length; i++) {
@@ -350,7 +362,9 @@ const POOL_MAX_LENGTH = 256;
 const pool = new Map<string, string>();
 
 function pooled<T extends string | null>(s: T): T {
-  if (s === null || s.length < 13 || s.length > POOL_MAX_LENGTH) return detach(s);
+  // Short ones too: a short substring is a copy of its own (no line kept alive),
+  // but still one string per request ("POST", "/login", "949110").
+  if (s === null || s.length > POOL_MAX_LENGTH) return detach(s);
   const known = pool.get(s);
   if (known !== undefined) return known as T;
   const own = detach(s);
@@ -420,6 +434,18 @@ function appended(list: number[], x: number): number[] {
   return list.concat(x);
 }
 
+/** The i-th seen line's code (i < seenCount). */
+function seenAt(j: Joined, i: number): number {
+  return i === 0 ? j.seen0 : i === 1 ? j.seen1 : ((j.seenMore as number[])[i - 2] as number);
+}
+
+/** The codes of the request's seen lines, in order. */
+export function seenLinesOf(j: Joined): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < j.seenCount; i++) out.push(seenAt(j, i));
+  return out;
+}
+
 function seenCode(rec: LogRecord): number {
   return rec.line * 2 + (rec.kind === "access" ? 1 : 0);
 }
@@ -433,12 +459,11 @@ function joinScore(j: Joined, rec: LogRecord, aMs: number | null, recMs: number)
   // One request writes one access line, and (without ids to tie them) one other line, to a file.
   if (j.files.includes(rec.file)) {
     // Past MAX_SEEN lines it can no longer tell: two requests, as lines of one file always were.
-    if (j.seenLines.length >= MAX_SEEN) return -1;
+    if (j.seenCount >= MAX_SEEN) return -1;
     const access = rec.kind === "access";
-    const lines = j.seenLines;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = 0; i < j.seenCount; i++) {
       const file = j.seenFiles === null ? j.files[0] : j.seenFiles[i];
-      if (file === rec.file && (lines[i] as number) % 2 === (access ? 1 : 0)) return -1;
+      if (file === rec.file && seenAt(j, i) % 2 === (access ? 1 : 0)) return -1;
     }
   }
   if (aMs === null) return -1;
@@ -477,11 +502,11 @@ export function toEntry(j: Joined): LogEntry {
   };
   if (a.rules.length) entry.rules = [...a.rules];
   if (a.product) entry.product = a.product;
-  if (j.seenLines.length > 1) {
+  if (j.seenCount > 1) {
     entry.seenIn = [];
-    for (let i = 0; i < j.seenLines.length; i++) {
+    for (let i = 0; i < j.seenCount; i++) {
       const file = (j.seenFiles === null ? j.files[0] : j.seenFiles[i]) as string;
-      const line = Math.floor((j.seenLines[i] as number) / 2);
+      const line = Math.floor(seenAt(j, i) / 2);
       if (file !== a.file || line !== a.line) entry.seenIn.push({ file, line });
     }
   }
