@@ -50,7 +50,7 @@ function hasLineTerminator(s: string): boolean {
 }
 
 /** `src` has a "|" outside any group or class (escapes skipped). */
-function hasTopLevelBranch(src: string): boolean {
+export function hasTopLevelBranch(src: string): boolean {
   let depth = 0;
   let inClass = false;
   for (let i = 0; i < src.length; i++) {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { restOfLineExec } from "./match-cache.js";
 import { LinePrefilter } from "./prefilter.js";
 import { clientAddress, makeRecord, newRecord } from "./record.js";
-import { fillReason, formatById } from "./rules.js";
+import { fillReason, formatById, literalPrefix } from "./rules.js";
 import { parseApacheErrorTime, parseApacheErrorTimeUncached, parseNginxErrorTime } from "./time.js";
 import { parseWafMessage, wafFieldPattern } from "./waf.js";
 
@@ -256,6 +256,67 @@ describe("mayHoldRecord's recent hints", () => {
         for (const l of ls) expect(warm.mayHoldRecord(l)).toBe(new LinePrefilter(false).mayHoldRecord(l));
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+/** The generated pieces do not always make a pattern ("^*"): those are left out. */
+function patternOrNull(src: string): RegExp | null {
+  try {
+    return new RegExp(src);
+  } catch {
+    return null;
+  }
+}
+
+describe("literalPrefix", () => {
+  it("reads the plain text after ^ and no further", () => {
+    expect(literalPrefix("^limiting requests, excess: ([\\d.]+)")).toBe("limiting requests, excess: ");
+    expect(literalPrefix("^access forbidden by (?:auth_request|satisfy)")).toBe("access forbidden by ");
+    expect(literalPrefix("^ab*c")).toBe("a");
+    expect(literalPrefix("^ab+c")).toBe("ab");
+    expect(literalPrefix("^a\\.b\\d")).toBe("a.b");
+    expect(literalPrefix("^ab|cd")).toBe("");
+    expect(literalPrefix("ab")).toBe("");
+    expect(literalPrefix("^(?:AH01630: )?client")).toBe("");
+  });
+
+  it("every match of a pattern starts with its prefix", () => {
+    const piece = pick([
+      "^",
+      "a",
+      "b",
+      ".",
+      "\\.",
+      "\\d",
+      "*",
+      "+",
+      "?",
+      "{1,2}",
+      "(?:a|b)",
+      "|",
+      "[ab]",
+      " ",
+      "\\(",
+      "(",
+      ")",
+    ]);
+    const text = fc
+      .array(pick(["a", "b", ".", "1", " ", "(", "ab", "ba"]), { maxLength: 8 })
+      .map((p) => p.join(""));
+    fc.assert(
+      fc.property(
+        fc.array(piece, { minLength: 1, maxLength: 8 }),
+        fc.array(text, { minLength: 1, maxLength: 10 }),
+        (ps, texts) => {
+          const src = `^${ps.join("")}`;
+          const re = patternOrNull(src);
+          fc.pre(re !== null);
+          const prefix = literalPrefix(src);
+          for (const t of texts) if (re?.test(t)) expect(t.startsWith(prefix)).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });
