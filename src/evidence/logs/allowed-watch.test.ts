@@ -96,6 +96,25 @@ describe("allowed clients gathered in the first pass", () => {
     expect(first.byPath).toEqual((await verdicts([a, e], false)).byPath);
   });
 
+  it("gives a path allowed for too many clients up to the full second pass, with the same answer", async () => {
+    const lines = [forbidden("10.0.0.9", "/w", 1)];
+    // The refused clients come back allowed: 70 allowed clients in one file, more than the watch keeps.
+    for (let i = 0; i < 70; i++) lines.push(forbidden(`10.0.2.${i}`, "/w", 2));
+    for (let i = 0; i < 70; i++) lines.push(access(`10.0.2.${i}`, "/w", 200, 3));
+    lines.push(access("10.0.0.1", "/w", 200, 4));
+    const p = file(lines);
+    const first = await verdicts([p], true);
+    expect(first.watch.covers(["/w"])).toBe(false);
+    expect(first.byPath).toEqual((await verdicts([p], false)).byPath);
+    // Refused clients are remembered up to MAX_CLIENTS (64: 10.0.0.9 and 10.0.2.0-62): 10.0.2.63 is the first other.
+    expect(first.byPath).toEqual([
+      [
+        "/w",
+        { cause: "ip-restriction", why: "; the same logs show 10.0.2.63 allowed on /w: an address rule" },
+      ],
+    ]);
+  });
+
   it("gives the second pass's answer on random logs", async () => {
     const clients = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"];
     const paths = ["/a", "/a/b", "/c", "/c?q=1"];

@@ -23,7 +23,7 @@ export const MAX_PATHS = 32;
 export const MAX_CLIENTS = 64;
 /** Paths watched at most in the first pass (a path beyond them means the full second pass). */
 const MAX_WATCHED = MAX_PATHS;
-/** Decoded lines per watched path before it is given up (then the full second pass runs). */
+/** Decoded lines, and sightings kept, per watched path before it is given up (then the full second pass runs). */
 const MAX_DECODED = 4096;
 
 /** The record's cause is one of "address rule" and "blanket deny", the other its alternative. */
@@ -68,6 +68,8 @@ interface Watched {
   /** Clients kept in the current file (a client is kept once per file). */
   clients: Set<string>;
   decoded: number;
+  /** Sightings kept, every file together. */
+  kept: number;
 }
 
 /** One allowed request on a watched path. */
@@ -128,6 +130,7 @@ export class AllowedWatch {
       off: false,
       clients: new Set(),
       decoded: 0,
+      kept: 0,
     };
     this.byKey.set(key, k);
     this.needles.push(k);
@@ -205,6 +208,11 @@ export class AllowedWatch {
         }
         k.clients.add(r.client);
       } else if (++k.decoded > MAX_DECODED) {
+        this.giveUp(k);
+        continue;
+      }
+      // Bounded over many files too (clients are counted per file).
+      if (++k.kept > MAX_DECODED) {
         this.giveUp(k);
         continue;
       }

@@ -66,4 +66,21 @@ describe("Joiner times", () => {
     expect(out).toHaveLength(1);
     expect(out[0]?.rec.time?.getTime()).toBe(later.getTime());
   });
+
+  it("shares equal one-cause alsoCauses between requests and keeps every other as it was", () => {
+    const t = Date.parse("2026-01-05T00:00:00Z");
+    const recs = [1, 2, 3, 4].map((n) => denial(n, new Date(t + n * 10_000), "error"));
+    (recs[0] as LogRecord).alsoCauses = { "server-config": 2 };
+    (recs[1] as LogRecord).alsoCauses = { "server-config": 2 };
+    (recs[2] as LogRecord).alsoCauses = { "server-config": 3 };
+    (recs[3] as LogRecord).alsoCauses = { "server-config": 2, "ip-restriction": 1 };
+    const out = run(recs).map((j) => j.rec.alsoCauses);
+    expect(out[0]).toBe(out[1]);
+    expect(out).toEqual([
+      { "server-config": 2 },
+      { "server-config": 2 },
+      { "server-config": 3 },
+      { "server-config": 2, "ip-restriction": 1 },
+    ]);
+  });
 });

@@ -277,7 +277,7 @@ export class Joiner {
       a.strength = rec.strength;
       a.message = pooled(rec.message);
       a.product = rec.product;
-      a.alsoCauses = rec.alsoCauses;
+      a.alsoCauses = sharedAlso(rec.alsoCauses);
       a.file = rec.file;
       a.line = rec.line;
       a.kind = rec.kind;
@@ -396,7 +396,7 @@ function ownRecord(rec: LogRecord): LogRecord {
     requestId: detach(rec.requestId),
     cause: rec.cause,
     strength: rec.strength,
-    alsoCauses: rec.alsoCauses,
+    alsoCauses: sharedAlso(rec.alsoCauses),
     rules: rec.rules.length > 0 ? rec.rules.map(pooled) : NO_STRINGS,
     ruleMessages: rec.ruleMessages ? detachedMessages(rec.ruleMessages) : undefined,
     message: pooled(rec.message),
@@ -409,6 +409,38 @@ function ownRecord(rec: LogRecord): LogRecord {
 
 function detachedMessages(messages: string[]): string[] {
   return messages.map(pooled);
+}
+
+type AlsoCauses = LogRecord["alsoCauses"];
+/** alsoCauses objects already kept (nothing changes one once made: settling a record replaces it). */
+const alsoSeen: Array<NonNullable<AlsoCauses>> = [];
+const ALSO_SEEN_MAX = 8;
+
+/**
+ * One shared object for equal one-cause alsoCauses: parsers make one per record
+ * (a copy of their rule's), and the window would keep thousands of equal ones.
+ */
+function sharedAlso(also: AlsoCauses): AlsoCauses {
+  if (also === undefined) return also;
+  for (let i = 0; i < alsoSeen.length; i++) {
+    const known = alsoSeen[i] as NonNullable<AlsoCauses>;
+    if (sameCauses(known, also)) return known;
+  }
+  if (alsoSeen.length < ALSO_SEEN_MAX) alsoSeen.push(also);
+  return also;
+}
+
+/** Both hold the same single cause and weight (key order cannot differ: Evidence reads them in order). */
+function sameCauses(a: NonNullable<AlsoCauses>, b: NonNullable<AlsoCauses>): boolean {
+  let key: string | null = null;
+  for (const k in b) {
+    if (key !== null) return false;
+    key = k;
+  }
+  if (key === null || !Object.hasOwn(a, key) || a[key as CauseId] !== b[key as CauseId]) return false;
+  let n = 0;
+  for (const _ in a) n++;
+  return n === 1;
 }
 
 /** `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out). */
