@@ -111,10 +111,10 @@ export function applyWafMessage(rec: LogRecord, w: WafMessage): void {
   }
   rec.cause = causeFromRules(rec.rules);
   rec.strength = STRENGTH.server;
-  const parts = [w.disruptive ? `${w.engine === "coraza" ? "Coraza" : "ModSecurity"} refused` : "matched"];
-  if (w.ruleId) parts.push(`rule ${w.ruleId}`);
-  if (w.msg) parts.push(`"${w.msg}"`);
-  rec.message = clip(parts.join(" "));
+  let message = w.disruptive ? `${w.engine === "coraza" ? "Coraza" : "ModSecurity"} refused` : "matched";
+  if (w.ruleId) message += ` rule ${w.ruleId}`;
+  if (w.msg) message += ` "${w.msg}"`;
+  rec.message = clip(message);
 }
 
 /** A standalone WAF line (e.g. Caddy+Coraza text) when no other parser owns the line. */
