@@ -162,6 +162,21 @@ describe("logs --clickhouse on the project's log fixtures", () => {
     },
   );
 
+  it("refused access lines with the same trailing fields and no request id stay separate requests", async () => {
+    // Traefik's CLF lines end in `72 "Auth for …" "/dashboard/" 0ms`: no key=value id, so no join by id.
+    mkdirSync(DIR, { recursive: true });
+    const path = join(DIR, "same-tail.log");
+    const line = (t: string) =>
+      `10.0.0.2 - - [18/Nov/2018:21:34:${t} +0000] "GET /dashboard/ HTTP/2.0" 401 17 "-" "curl/8.5.0" 72 "Auth for frontend-0" "/dashboard/" 0ms`;
+    writeFileSync(path, `${["30", "34", "50"].map(line).join("\n")}\n`);
+    await shipLogs([path], { url: authUrl, table: "same_tail" });
+    const local = await analyzeLogs([path], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "same_tail" });
+    expect(local.denials).toBe(3);
+    expect(counts(inside)).toEqual(counts(local));
+    rmSync(path, { force: true });
+  });
+
   it("fixture logs inside container and syslog envelopes: the same counts as the local path", async () => {
     mkdirSync(DIR, { recursive: true });
     const wrap = (file: string, envelope: (line: string) => string) => {

@@ -418,9 +418,12 @@ function accessRecords(t: PushDownTable, r: LineRules): string {
   const a = r.access;
   const accessTail = group("l", a.line, 12);
   const idSource = a.idField.source;
-  const firstId = `replaceRegexpOne(tail, ${rx(new RegExp(`^.*?${idSource}.*$`, "i"))}, '\\\\2')`;
+  // replaceRegexpOne leaves a line the pattern does not find in as it is: only lines it finds in give an id.
+  const idRe = new RegExp(`^.*?${idSource}.*$`, "i");
+  const firstId = `if(match(tail, ${rx(idRe)}), replaceRegexpOne(tail, ${rx(idRe)}, '\\\\2'), '')`;
   // ModSecurity's unique_id, when the access line logs it, is the id the WAF lines carry: the join key to prefer.
-  const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
+  const uidRe = /^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i;
+  const uniqueId = `if(match(tail, ${rx(uidRe)}), replaceRegexpOne(tail, ${rx(uidRe)}, '\\\\1'), '')`;
   const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
   const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
   // One pass of the line pattern gives status (3 digits), client (no space), time (no "]") and request:
