@@ -9,7 +9,7 @@ import { REFUSAL_STATUSES } from "../../model.js";
 import { ACCESS_RE, ID_FIELD } from "./access.js";
 import { RATE_RULE_FAMILY_RE, STATUS_CAUSES } from "./classify.js";
 import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
-import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS, ruleHints } from "./rules.js";
+import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
 import {
   WAF_ACTION_RE,
@@ -102,9 +102,9 @@ export interface LineRules {
   /** The catch-all "text" format: its message families, tried on a line nothing else read. */
   freeText: DataFormat;
   /**
-   * A line of a data format that can make a record holds one of these: a rule's
-   * literal hint or a refusal status between separators (what the local
-   * prefilter, prefilter.ts, also requires of it).
+   * A line of a data format that can make a record holds one of these: a
+   * literal hint of a rule of its families or a refusal status between
+   * separators (what the local prefilter, prefilter.ts, also requires of it).
    */
   dataPrefilter: { needles: string[]; patterns: RegExp[] };
   /**
@@ -183,7 +183,14 @@ export const LINE_RULES: LineRules = {
   dataFormats: REGEX_FORMATS.filter((f) => !OWN_BRANCH.has(f.spec.id)).map(dataFormat),
   freeText: dataFormat(formatById("text")),
   dataPrefilter: {
-    needles: ruleHints(),
+    // Only the hints of the data formats' own families: the nginx/Apache ones have their own needles above.
+    needles: [
+      ...new Set(
+        REGEX_FORMATS.concat(formatById("text"))
+          .filter((f) => !OWN_BRANCH.has(f.spec.id))
+          .flatMap((f) => f.rules.flatMap((r) => (r.cause === null ? [] : [r.spec.hint ?? []].flat()))),
+      ),
+    ],
     patterns: [new RegExp(`[ /"](?:${[...REFUSAL_STATUSES, 407].join("|")}) `)],
   },
   prefilter: {
