@@ -36,7 +36,16 @@ async function compare(files: string[], rangeBytes: number, flags: string[] = []
   expect(ranged).toBeGreaterThan(0);
   expect(parallel.stderr.match(/ranges on [12] worker threads/g)?.length ?? 0).toBe(ranged);
   expect(parallel.stdout).toBe(single.stdout);
-  return JSON.parse(single.stdout) as { denials: number; files: Array<{ format: string; lines: number }> };
+  const report = JSON.parse(single.stdout) as {
+    denials: number;
+    files: Array<{ format: string; lines: number }>;
+    entries: Array<{ message: string }>;
+  };
+  return {
+    ...report,
+    secondPass: parallel.stderr.match(/allowed clients searched on [12] worker threads/g)?.length ?? 0,
+    addressRule: report.entries.filter((e) => /allowed on .*: an address rule/.test(e.message)).length,
+  };
 }
 
 /** A seeded generator (mulberry32): the same file every run. */
@@ -155,6 +164,9 @@ describe("why403 logs in worker threads gives the single-thread report", () => {
       const report = await compare([file], rangeBytes);
       expect(report.denials).toBeGreaterThan(3000);
       expect(report.files[0]?.format).toMatch(/^mixed:/);
+      // The address-rule evidence's second pass ran on the workers too, and found allowed clients.
+      expect(report.secondPass).toBe(1);
+      expect(report.addressRule).toBeGreaterThan(0);
     }
   }, 300_000);
 

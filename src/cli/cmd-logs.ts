@@ -110,6 +110,13 @@ export async function cmdLogs(argv: string[]): Promise<number> {
                 ? (file, ranges, workers) =>
                     process.stderr.write(`why403: ${file}: ${ranges} ranges on ${workers} worker threads\n`)
                 : undefined,
+            onAllowedRanges:
+              process.env.WHY403_LOG_TRACE === "1"
+                ? (file, workers) =>
+                    process.stderr.write(
+                      `why403: ${file}: allowed clients searched on ${workers} worker threads\n`,
+                    )
+                : undefined,
           });
   } finally {
     progress.clear();

@@ -9,6 +9,7 @@ import {
   clientAddress,
   isRefusalStatus,
   makeRecord,
+  newRecord,
   splitRequestLine,
 } from "./record.js";
 import { parseClfTime } from "./time.js";
@@ -141,21 +142,18 @@ export function accessRecordFromBytes(
   const format = FORMAT_NAMES[flavour][extra ? 1 : 0];
   const request = buf.toString("utf8", f.open + 1, f.close);
   const status = f.status;
-  const { method, path } = splitRequestLine(request.replace(ESCAPED_QUOTE, '"'));
-  const rec = makeRecord({
-    file,
-    line: n,
-    format,
-    kind: "access",
-    time: f.time,
-    status,
-    method,
-    path,
-    client: clientAddress(buf.toString("latin1", f.clientStart, f.clientEnd)),
-    product: null,
-    message: `${request} → ${status}`,
-    denied: isRefusalStatus(status),
-  });
+  // Most request lines hold no escaped quote: no pattern to run then.
+  const unescaped = request.includes("\\") ? request.replace(ESCAPED_QUOTE, '"') : request;
+  const { method, path } = splitRequestLine(unescaped);
+  // The record makeRecord would give, without spreading an argument object per line.
+  const rec = newRecord(file, n, format, "access", null);
+  rec.time = f.time;
+  rec.status = status;
+  rec.method = method;
+  rec.path = path;
+  rec.client = clientAddress(buf.toString("latin1", f.clientStart, f.clientEnd));
+  rec.message = `${request} → ${status}`;
+  rec.denied = isRefusalStatus(status);
   if (tail !== "") {
     const { requestId, ids } = idsFromTail(tail);
     for (const id of ids) addId(rec, id);

@@ -8,32 +8,39 @@
 //   rule looks at the address; two or more clients refused there and nobody
 //   allowed means it refuses everyone.
 // Allowed requests are plain access lines the fast path never decodes, so they
-// are looked up in a second pass over the files, only for the refused paths
+// are looked up for the refused paths: during the first pass from the moment a
+// path is known (allowed-watch.ts), and in a second pass over what came before
 // (stdin cannot be read twice: there only the config decides).
 import type { CauseId } from "../../model.js";
 import type { ConfigDecision, ConfigRequest } from "../config-decision.js";
+import {
+  type AllowedSighting,
+  type AllowedWatch,
+  isAllowedAccess,
+  MAX_CLIENTS,
+  MAX_PATHS,
+  mayBeAllowed,
+} from "./allowed-watch.js";
 import { LineDispatcher } from "./dispatch.js";
 import type { Joined } from "./join.js";
 import { type LineSink, LineSplitter, openLog } from "./lines.js";
-import { ACCESS_REFUSED, LinePrefilter } from "./prefilter.js";
+import { LinePrefilter } from "./prefilter.js";
 import { clip, pathOnly } from "./record.js";
 import { type LogFileSummary, type LogRecord, STRENGTH } from "./types.js";
 
-/** Most distinct paths looked up in the second pass (each is a byte search per line). */
-const MAX_PATHS = 32;
-/** Most clients remembered per path. */
-const MAX_CLIENTS = 64;
-
-/** The record's cause is one of "address rule" and "blanket deny", the other its alternative. */
-export function isAddressOrBlanket(a: LogRecord): boolean {
-  const also = a.alsoCauses ?? {};
-  return (
-    (a.cause === "ip-restriction" && also["server-config"] !== undefined) ||
-    (a.cause === "server-config" && also["ip-restriction"] !== undefined)
-  );
-}
+export { isAddressOrBlanket } from "./allowed-watch.js";
 
 export type ConfigEvaluator = (request: ConfigRequest) => ConfigDecision;
+
+/**
+ * The second pass over file `fileIndex` done elsewhere (worker threads, parallel.ts):
+ * the allowed requests on `keys` as sightings in file order, or null to read it here.
+ */
+export type AllowedElsewhere = (
+  fileIndex: number,
+  path: string,
+  keys: string[],
+) => Promise<AllowedSighting[] | null>;
 
 interface PathFacts {
   refused: Set<string>;
@@ -65,31 +72,48 @@ export class AddressRuleEvidence {
   }
 
   /**
-   * Reads the files that can hold allowed requests (access-type formats, not
-   * stdin) again for the noted paths; stops early once every path has one.
+   * Finds allowed clients on the noted paths in the files that can hold them
+   * (access-type formats, not stdin), in file order; stops once every path has
+   * one. With a first-pass `watch` that covers the paths, only the lines read
+   * before a path was watched are read again; otherwise every file is.
    */
-  async gatherAllowed(files: LogFileSummary[]): Promise<void> {
+  async gatherAllowed(
+    files: LogFileSummary[],
+    watch?: AllowedWatch,
+    elsewhere?: AllowedElsewhere,
+  ): Promise<void> {
     if (this.byPath.size === 0) return;
-    for (const summary of files) {
+    const keys = [...this.byPath.keys()];
+    const seen = watch?.covers(keys) ? watch : null;
+    let sightings = 0;
+    for (let f = 0; f < files.length; f++) {
+      const summary = files[f] as LogFileSummary;
+      // Sightings of the files skipped below are passed over too.
+      const until = seen ? seen.rereadBefore(f, keys) : Number.MAX_SAFE_INTEGER;
       if (summary.path === "-" || !mayHoldAllowed(summary.format)) continue;
-      const sink = new AllowedFinder(summary.path, this.byPath);
-      if (sink.done) return;
-      const opened = await openLog(summary.path);
-      const splitter = new LineSplitter(sink);
-      const chunks = opened.stream[Symbol.asyncIterator]();
-      for (;;) {
-        const next = await chunks.next();
-        if (next.done) {
-          splitter.end();
-          break;
-        }
-        if (!splitter.push(typeof next.value === "string" ? Buffer.from(next.value) : next.value)) {
-          await chunks.return?.(undefined);
-          (opened.stream as { destroy?: () => void }).destroy?.();
-          break;
-        }
+      const finder = new AllowedFinder(summary.path, this.byPath, until);
+      if (finder.done) return;
+      const ranged = until > 0 && !seen && elsewhere ? await elsewhere(f, summary.path, finder.keys) : null;
+      if (ranged) {
+        finder.replay(ranged, 0, f, 0);
+        continue;
       }
+      if (until > 0) {
+        await readUntilStopped(summary.path, finder);
+        // A decoded line opened an audit record: its state would carry on. Read it all, as before.
+        if (finder.dirty && seen) return this.gatherAllowedAgain(files);
+      }
+      if (!seen) continue;
+      while (sightings < seen.sightings.length && (seen.sightings[sightings] as AllowedSighting).file < f)
+        sightings++;
+      sightings = finder.replay(seen.sightings, sightings, f, until);
     }
+  }
+
+  /** The full second pass from scratch (what the watch could not vouch for). */
+  private async gatherAllowedAgain(files: LogFileSummary[]): Promise<void> {
+    for (const facts of this.byPath.values()) facts.allowed.clear();
+    await this.gatherAllowed(files);
   }
 
   /** Settles one held-back denial from the config or the log evidence (in place). */
@@ -143,15 +167,6 @@ export class AddressRuleEvidence {
   }
 }
 
-/** False for a line that certainly records no allowed request (a refused access line, an nginx/Apache error line). */
-function mayBeAllowed(buf: Buffer, start: number, end: number, prefilter: LinePrefilter): boolean {
-  const b0 = buf[start];
-  if (b0 === 0x5b /* [ */) return false;
-  if (end - start > 5 && buf[start + 4] === 0x2f /* / */ && b0 !== undefined && b0 >= 0x30 && b0 <= 0x39)
-    return false;
-  return prefilter.accessCheck(buf, start, end) !== ACCESS_REFUSED;
-}
-
 /** One allowed client that was never refused there: the address rule is shown. */
 function settled(facts: PathFacts): boolean {
   for (const c of facts.allowed) if (!facts.refused.has(c)) return true;
@@ -173,17 +188,50 @@ function mayHoldAllowed(format: string): boolean {
   return !NO_ALLOWED.test(format) || format.startsWith("mixed:");
 }
 
+async function readUntilStopped(path: string, sink: LineSink): Promise<void> {
+  const opened = await openLog(path);
+  const splitter = new LineSplitter(sink);
+  const chunks = opened.stream[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) {
+      splitter.end();
+      break;
+    }
+    if (!splitter.push(typeof next.value === "string" ? Buffer.from(next.value) : next.value)) {
+      await chunks.return?.(undefined);
+      (opened.stream as { destroy?: () => void }).destroy?.();
+      break;
+    }
+  }
+}
+
+interface Needle {
+  bytes: Buffer;
+  facts: PathFacts;
+  key: string;
+  next: number;
+}
+
 /**
  * A sink that decodes only the lines holding a noted path and keeps the allowed
  * clients; a path is dropped from the search once an allowed client settles it.
+ * Reads the lines before line `until` only; replay() goes on from there with
+ * what the first pass saw.
  */
 class AllowedFinder implements LineSink {
-  private needles: Array<{ bytes: Buffer; facts: PathFacts; key: string; next: number }>;
+  private needles: Needle[];
   private readonly dispatcher: LineDispatcher;
   private readonly prefilter = new LinePrefilter(false);
   private n = 0;
+  /** A decoded line left the dispatcher inside an audit record. */
+  dirty = false;
 
-  constructor(file: string, byPath: Map<string, PathFacts>) {
+  constructor(
+    file: string,
+    byPath: Map<string, PathFacts>,
+    private readonly until = Number.MAX_SAFE_INTEGER,
+  ) {
     this.needles = [...byPath.entries()]
       .filter(([, facts]) => !settled(facts))
       .map(([key, facts]) => ({ bytes: Buffer.from(key), facts, key, next: -1 }));
@@ -195,6 +243,11 @@ class AllowedFinder implements LineSink {
     return this.needles.length === 0;
   }
 
+  /** The paths still searched. */
+  get keys(): string[] {
+    return this.needles.map((k) => k.key);
+  }
+
   chunk(buf: Buffer): void {
     // Positions found in the previous chunk are stale.
     for (const k of this.needles) k.next = -1;
@@ -203,6 +256,7 @@ class AllowedFinder implements LineSink {
 
   line(buf: Buffer, start: number, end: number): boolean {
     const n = ++this.n;
+    if (n >= this.until) return false;
     for (const k of this.needles) {
       // The next occurrence in the chunk, searched once and reused until passed (no rescans per line).
       if (k.next !== -2 && k.next < start) k.next = buf.indexOf(k.bytes, start);
@@ -211,15 +265,57 @@ class AllowedFinder implements LineSink {
       // Refused access lines and error-log lines are no allowed request: not decoded.
       if (!mayBeAllowed(buf, start, end, this.prefilter)) return true;
       const { records } = this.dispatcher.feed({ n, text: buf.toString("utf8", start, end), cut: false });
-      for (const r of records) {
-        if (r.kind !== "access" || r.status === null || r.status >= 400 || !r.client || !r.path) continue;
-        const facts = this.byKey(pathOnly(r.path));
-        if (facts && facts.allowed.size < MAX_CLIENTS) facts.allowed.add(r.client);
-      }
-      this.needles = this.needles.filter((x) => !settled(x.facts));
+      if (this.dispatcher.midRecord) this.dirty = true;
+      for (const r of records) if (isAllowedAccess(r)) this.allow(pathOnly(r.path), r.client);
+      this.settle();
       return !this.done;
     }
     return true;
+  }
+
+  /**
+   * Takes the first pass's sightings of file `file` from index `from`, those
+   * on line `until` or later, as line() would have found them; returns the index after the file's.
+   */
+  replay(sightings: AllowedSighting[], from: number, file: number, until: number): number {
+    let i = from;
+    while (i < sightings.length && (sightings[i] as AllowedSighting).file === file) {
+      const line = (sightings[i] as AllowedSighting).line;
+      let end = i + 1;
+      while (end < sightings.length) {
+        const s = sightings[end] as AllowedSighting;
+        if (s.file !== file || s.line !== line) break;
+        end++;
+      }
+      if (line >= until && !this.done && this.decodes(sightings, i, end)) {
+        for (let k = i; k < end; k++) {
+          const s = sightings[k] as AllowedSighting;
+          this.allow(s.key, s.client);
+        }
+        this.settle();
+      }
+      i = end;
+    }
+    return i;
+  }
+
+  /** line() decodes the line of sightings[from, to): it holds the bytes of a path still searched. */
+  private decodes(sightings: AllowedSighting[], from: number, to: number): boolean {
+    for (let k = from; k < to; k++) {
+      const s = sightings[k] as AllowedSighting;
+      if (s.via === null ? this.byKey(s.key) !== null : s.via.some((key) => this.byKey(key) !== null))
+        return true;
+    }
+    return false;
+  }
+
+  private allow(key: string, client: string): void {
+    const facts = this.byKey(key);
+    if (facts && facts.allowed.size < MAX_CLIENTS) facts.allowed.add(client);
+  }
+
+  private settle(): void {
+    this.needles = this.needles.filter((x) => !settled(x.facts));
   }
 
   private byKey(key: string): PathFacts | null {

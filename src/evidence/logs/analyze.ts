@@ -9,6 +9,7 @@ import type { CauseId } from "../../model.js";
 import { evaluateApache, parseApacheConfig } from "../apache/index.js";
 import { evaluateNginx, parseNginxConfig } from "../nginx/index.js";
 import { AddressRuleEvidence, type ConfigEvaluator, isAddressOrBlanket } from "./address-rule.js";
+import { AllowedWatch } from "./allowed-watch.js";
 import { BoundedCounter } from "./counter.js";
 import { FormatTally } from "./dispatch.js";
 import { compileFormats, FileScan, FORMAT_SAMPLE } from "./file-scan.js";
@@ -16,7 +17,7 @@ import { withTightHeap } from "./gc-pacing.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
 import { LineSplitter, openLog, readError } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
-import { type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
+import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -26,20 +27,25 @@ export const DEFAULT_ENTRY_LIMIT = 200;
 const PROGRESS_INTERVAL_MS = 250;
 const TOP_N = 10;
 
-/** Reads the files, joins the records and hands every finished denial to `onDenial`. */
+/**
+ * Reads the files, joins the records and hands every finished denial to
+ * `onDenial`; `watch` gathers allowed clients on address-rule paths on the way.
+ */
 export async function scanLogs(
   paths: string[],
   options: LogsOptions,
   onDenial: (j: Joined) => void,
+  watch?: AllowedWatch,
 ): Promise<LogFileSummary[]> {
   if (paths.length === 0) throw new InputError("no log files given");
-  return withTightHeap(() => scanAll(paths, options, onDenial));
+  return withTightHeap(() => scanAll(paths, options, onDenial, watch));
 }
 
 async function scanAll(
   paths: string[],
   options: LogsOptions,
   onDenial: (j: Joined) => void,
+  watch: AllowedWatch | undefined,
 ): Promise<LogFileSummary[]> {
   const custom = compileFormats(options.logFormats);
   const progress = new ProgressTicker(options.onProgress);
@@ -48,8 +54,9 @@ async function scanAll(
   const joiner = new Joiner((j) => {
     if (!j.rec.denied || !passes(j.rec, options)) return;
     progress.denials++;
-    for (const f of j.files) {
-      const summary = byName.get(f);
+    // Indexed: for-of on the joiner's shared frozen lists takes V8's slow iterator path.
+    for (let i = 0; i < j.files.length; i++) {
+      const summary = byName.get(j.files[i] as string);
       if (summary) summary.denials++;
     }
     onDenial(j);
@@ -58,7 +65,15 @@ async function scanAll(
     const summary: LogFileSummary = { path, format: "empty", lines: 0, denials: 0 };
     files.push(summary);
     byName.set(path, summary);
-    await scanFile(path, summary, custom, options, (rec) => joiner.add(rec), progress);
+    const emit = watch
+      ? (rec: LogRecord) => {
+          const j = joiner.add(rec);
+          if (j !== null) watch.seen(j.rec);
+        }
+      : (rec: LogRecord) => {
+          joiner.add(rec);
+        };
+    await scanFile(path, summary, custom, options, emit, progress, watch);
     progress.doneLines += summary.lines;
   }
   joiner.flush();
@@ -73,15 +88,18 @@ async function scanFile(
   options: LogsOptions,
   emit: (rec: LogRecord) => void,
   progress: ProgressTicker,
+  watch: AllowedWatch | undefined,
 ): Promise<void> {
   const opened = await openLog(path, options.stdin);
   const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
+  // Worker threads read the lines elsewhere: the watch does not see them (the second pass reads that file).
+  watch?.beginFile(path, !plan && path !== "-");
   if (plan) {
     destroy(opened.stream);
     return scanFileInRanges(path, plan, summary, options, emit, progress);
   }
   const scan = new FileScan(path, custom, emit);
-  const splitter = new LineSplitter(scan);
+  const splitter = new LineSplitter(watch && path !== "-" ? watch.sink(scan) : scan);
   const chunks = opened.stream[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<Buffer | string>;
@@ -111,6 +129,7 @@ async function scanFile(
     summary.warning = "skipped: the file is binary, not a text log";
     return;
   }
+  watch?.endFile();
   for (const rec of scan.dispatcher.end()) emit(rec);
   summary.format = scan.tally.name();
   if (scan.cut > 0) summary.cutLines = scan.cut;
@@ -133,9 +152,7 @@ async function scanFileInRanges(
 ): Promise<void> {
   const startBytes = progress.bytes;
   const result = await scanInRanges(path, plan.size, plan, options.logFormats, {
-    records: (records) => {
-      for (const rec of records) emit(rec);
-    },
+    record: emit,
     progress: (bytes, lines) => {
       progress.bytes = startBytes + bytes;
       progress.report(lines, false);
@@ -212,30 +229,42 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
     byCause[a.cause] = (byCause[a.cause] ?? 0) + 1;
     if (a.path) pathsCount.add(pathOnly(a.path));
     if (a.client) clients.add(a.client);
-    for (const r of a.rules) rules.add(r);
+    for (let i = 0; i < a.rules.length; i++) rules.add(a.rules[i] as string);
     if (slot !== null) entries[slot] = toEntry(j);
     else if (entries.length < limit) entries.push(toEntry(j));
   };
   // Address rule or blanket deny: held back until the rest of the evidence is in (address-rule.ts).
   const addressRules = new AddressRuleEvidence(configEvaluator(options));
+  const watch = new AllowedWatch();
   const held: Array<[Joined, number | null]> = [];
   // Beyond MAX_HELD they are counted at once, per path and cause, and moved once the path is settled.
   const overflow = new Map<string, Map<LogCause, number>>();
-  const files = await scanLogs(paths, options, (j) => {
-    if (isAddressOrBlanket(j.rec)) {
-      addressRules.note(j);
-      if (held.length < MAX_HELD) {
-        // Its place in the entries is kept, so they stay in log order.
-        const slot = entries.length < limit ? entries.push(null) - 1 : null;
-        held.push([j, slot]);
-        return;
+  const files = await scanLogs(
+    paths,
+    options,
+    (j) => {
+      if (isAddressOrBlanket(j.rec)) {
+        addressRules.note(j);
+        if (held.length < MAX_HELD) {
+          // Its place in the entries is kept, so they stay in log order.
+          const slot = entries.length < limit ? entries.push(null) - 1 : null;
+          held.push([j, slot]);
+          return;
+        }
+        if (j.rec.path && addressRules.tracks(j.rec.path)) tally(overflow, j.rec.path, j.rec.cause);
       }
-      if (j.rec.path && addressRules.tracks(j.rec.path)) tally(overflow, j.rec.path, j.rec.cause);
-    }
-    count(j, null);
-  });
+      count(j, null);
+    },
+    watch,
+  );
   if (held.length > 0) {
-    await addressRules.gatherAllowed(files);
+    await addressRules.gatherAllowed(files, watch, async (f, path, keys) => {
+      // A file the workers read is searched by them again.
+      const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
+      const sightings = plan ? await allowedInRanges(path, plan.size, plan, keys, f) : null;
+      if (sightings && plan) options.onAllowedRanges?.(path, plan.workers);
+      return sightings;
+    });
     for (const [j, slot] of held) {
       addressRules.decide(j);
       count(j, slot);

@@ -5,7 +5,7 @@
 // messages that mean a refusal are data: data/logs/formats/apache-error.json and
 // the apache-* message families.
 import { cachedMatcher } from "./match-cache.js";
-import { clientAddress, makeRecord } from "./record.js";
+import { clientAddress, newRecord } from "./record.js";
 import { recordOf } from "./rule-record.js";
 import { addExtracted, type Fields, formatById, matchRule } from "./rules.js";
 import { parseApacheErrorTime } from "./time.js";
@@ -21,15 +21,13 @@ export function isApacheErrorLine(line: string): boolean {
   return matchLine(line) !== null;
 }
 
-function fieldsOf(m: RegExpExecArray): Fields {
+/** The line's own fields (time, module, level, rest), before any extract. */
+function headerFields(m: RegExpExecArray): Fields {
   const out: Fields = {};
   for (const [name, group] of FORMAT.fields) {
     const v = m[group];
     if (v !== undefined) out[name] = v;
   }
-  addExtracted(FORMAT, out);
-  const code = /^(AH\d{5}):/.exec(out.message ?? "");
-  if (code) out.code = code[1] as string;
   return out;
 }
 
@@ -41,17 +39,23 @@ export function parseApacheErrorLine(
 ): LogRecord | null {
   const m = matchLine(line);
   if (!m) return null;
-  const fields = fieldsOf(m);
+  const fields = headerFields(m);
   // 2.4 appends ":port" to the client ("[client ::1:5678]"); 2.2 (no module in the level) does not.
   const withPort = fields.module !== undefined;
   const waf = parseWafMessage(fields.rest ?? "");
   if (waf) {
-    const rec = makeRecord({ file, line: n, format, kind: "error", product: "apache" });
+    // A WAF line needs only the client of the extracts: the message one is the
+    // costliest pattern of the line (lazy, over every [tag "…"]) and would go unread.
+    addExtracted(FORMAT, fields, "client");
+    const rec = newRecord(file, n, format, "error", "apache");
     if (fields.time) rec.time = parseApacheErrorTime(fields.time);
     if (fields.client) rec.client = clientAddress(fields.client, withPort);
     applyWafMessage(rec, waf);
     return rec;
   }
+  addExtracted(FORMAT, fields);
+  const code = /^(AH\d{5}):/.exec(fields.message ?? "");
+  if (code) fields.code = code[1] as string;
   const rec = recordOf(FORMAT, fields, file, n);
   if (!rec) return null;
   rec.format = format;

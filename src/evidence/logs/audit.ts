@@ -13,7 +13,8 @@ const BOUNDARY = /^--([0-9a-zA-Z]{8,})-([A-Z])--\s*$/;
 const MAX_MESSAGES = 200;
 
 export function isAuditBoundary(line: string): boolean {
-  return BOUNDARY.test(line);
+  // Most lines of a mixed log are not: one character tells before the pattern runs.
+  return line.charCodeAt(0) === 0x2d /* - */ && BOUNDARY.test(line);
 }
 
 interface SerialState {

@@ -6,6 +6,8 @@ export const OTHER_KEY = "(other)";
 
 export class BoundedCounter {
   private readonly counts = new Map<string, number>();
+  /** Counted under OTHER_KEY once the map is full (kept out of it: no map write per new key). */
+  private other = 0;
   constructor(private readonly maxKeys = MAX_DISTINCT_KEYS) {}
 
   add(key: string, by = 1): void {
@@ -13,11 +15,17 @@ export class BoundedCounter {
     const known = this.counts.get(k);
     if (known !== undefined) this.counts.set(k, known + by);
     else if (this.counts.size < this.maxKeys) this.counts.set(k, by);
-    else this.counts.set(OTHER_KEY, (this.counts.get(OTHER_KEY) ?? 0) + by);
+    else this.other += by;
   }
 
   /** The n largest, ties broken by key for stable output. */
   top(n = 10): Array<[string, number]> {
-    return [...this.counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
+    const all = [...this.counts.entries()];
+    if (this.other > 0) {
+      const at = all.findIndex(([k]) => k === OTHER_KEY);
+      if (at === -1) all.push([OTHER_KEY, this.other]);
+      else all[at] = [OTHER_KEY, (all[at] as [string, number])[1] + this.other];
+    }
+    return all.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
   }
 }

@@ -65,7 +65,7 @@ export class LineDispatcher {
 
   private single(text: string, n: number, depth = 0): LineResult {
     const file = this.file;
-    if (text.trim() === "") return { format: "empty", records: [] };
+    if (isBlank(text)) return { format: "empty", records: [] };
     for (const fmt of this.custom) {
       const rec = parseCustomLine(fmt, text, file, n);
       if (rec) return one(fmt.id, rec);
@@ -117,6 +117,13 @@ export class LineDispatcher {
     for (const rec of inner.records) rec.time ??= time;
     return { format: inner.format, records: inner.records };
   }
+}
+
+/** text.trim() === "", without trimming a line that opens with visible ASCII (nearly every line). */
+function isBlank(text: string): boolean {
+  const c = text.charCodeAt(0);
+  if (c > 0x20 && c < 0x7f) return false;
+  return text.trim() === "";
 }
 
 function one(format: string, rec: LogRecord | null): LineResult {

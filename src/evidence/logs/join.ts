@@ -25,17 +25,33 @@ export interface Joined {
   /** Files with a line of this request, each once. */
   files: string[];
   /**
-   * The lines of this request (the first MAX_SEEN), each as line * 2 + 1 for an
-   * access line, line * 2 for another (numbers, not objects: thousands wait in the window).
+   * How many lines of this request are kept (the first MAX_SEEN), each as
+   * line * 2 + 1 for an access line, line * 2 for another (numbers, not
+   * objects: thousands wait in the window): the first two in seen0 and seen1
+   * (most requests have one or two lines: no array to keep), the others in
+   * seenMore. seenLinesOf() lists them.
    */
-  seenLines: number[];
-  /** The file of each of seenLines, or null while they are all in files[0]. */
+  seenCount: number;
+  seen0: number;
+  seen1: number;
+  seenMore: number[] | null;
+  /** The file of each of the seen lines, or null while they are all in files[0]. */
   seenFiles: string[] | null;
   seq: number;
-  /** The second and client this request is indexed under (null: not indexed by time). */
+  /** The second (counted from the joiner's first) and client this request is indexed under (null: not indexed by time). */
   slotSec: number | null;
   slotClient: string | null;
   done: boolean;
+  /**
+   * While the request waits, its time as two small integers (V8 keeps them in
+   * the object) instead of rec.time's Date and the boxed number inside it:
+   * seconds counted from the joiner's first and milliseconds. rec.time is null
+   * meanwhile and is given back when the request is final. False: rec.time holds
+   * the time (none, invalid, or too far from the first).
+   */
+  packed: boolean;
+  packedSec: number;
+  packedMs: number;
 }
 
 /** The open requests of one client in one second: most often just one, kept without a list. */
@@ -56,27 +72,37 @@ export class Joiner {
     private readonly window = JOIN_WINDOW,
   ) {}
 
-  /** Takes a record (and ownership of it: it may be changed by later merges). */
-  add(rec: LogRecord): void {
+  /**
+   * Takes a record (and ownership of it: it may be changed by later merges);
+   * returns the open request it became or joined, null when it was dropped.
+   */
+  add(rec: LogRecord): Joined | null {
     // An access line that was not refused is no denial and nothing joins it.
-    if (rec.kind === "access" && !rec.denied) return;
+    if (rec.kind === "access" && !rec.denied) return null;
     const match = this.findById(rec) ?? this.findBySlot(rec);
     if (match) {
       // merge detaches what it keeps of the record.
       this.merge(match, rec);
-      return;
+      return match;
     }
-    detachStrings(rec);
+    const own = ownRecord(rec);
     const j: Joined = {
-      rec,
+      rec: own,
       files: this.onlyFile(rec.file),
-      seenLines: [seenCode(rec)],
+      seenCount: 1,
+      seen0: seenCode(own),
+      seen1: 0,
+      seenMore: null,
       seenFiles: null,
       seq: this.seq++,
       slotSec: null,
       slotClient: null,
       done: false,
+      packed: false,
+      packedSec: 0,
+      packedMs: 0,
     };
+    this.pack(j);
     this.queue.push(j);
     this.openCount++;
     this.index(j);
@@ -90,6 +116,7 @@ export class Joiner {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    return j;
   }
 
   /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
@@ -127,8 +154,10 @@ export class Joiner {
   }
 
   private findById(rec: LogRecord): Joined | null {
-    for (const id of rec.ids) {
-      const j = this.byId.get(id);
+    const ids = rec.ids;
+    // Indexed loops over ids and rules: for-of on the shared frozen empty list takes V8's slow iterator path.
+    for (let i = 0; i < ids.length; i++) {
+      const j = this.byId.get(ids[i] as string);
       if (j) return j;
     }
     return null;
@@ -136,7 +165,8 @@ export class Joiner {
 
   private findBySlot(rec: LogRecord): Joined | null {
     if (!rec.time || !rec.client) return null;
-    const sec = Math.floor(rec.time.getTime() / 1000);
+    const ms = rec.time.getTime();
+    const sec = this.secondOf(ms);
     let best: Joined | null = null;
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
@@ -144,15 +174,16 @@ export class Joiner {
       const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
       if (slot === undefined) continue;
       if (!Array.isArray(slot)) {
-        const score = joinScore(slot, rec);
+        const score = joinScore(slot, rec, this.timeOf(slot), ms);
         if (score > bestScore) {
           best = slot;
           bestScore = score;
         }
         continue;
       }
-      for (const j of slot) {
-        const score = joinScore(j, rec);
+      for (let i = 0; i < slot.length; i++) {
+        const j = slot[i] as Joined;
+        const score = joinScore(j, rec, this.timeOf(j), ms);
         if (score > bestScore) {
           best = j;
           bestScore = score;
@@ -162,10 +193,28 @@ export class Joiner {
     return best;
   }
 
+  /** Seconds since the first record's second, when its time was valid. */
+  private secBase = Number.NaN;
+
+  /**
+   * The second of `time` counted from secBase: a small integer V8 keeps
+   * unboxed (seconds since 1970 are too big for that, and each would be a heap
+   * number to allocate and hash). Only compared with each other: any base gives the same joins.
+   */
+  private secondOf(ms: number): number {
+    const sec = Math.floor(ms / 1000);
+    if (Number.isNaN(this.secBase) && !Number.isNaN(sec)) this.secBase = sec;
+    return Number.isNaN(this.secBase) ? sec : sec - this.secBase;
+  }
+
   private index(j: Joined): void {
-    for (const id of j.rec.ids) if (!this.byId.has(id)) this.byId.set(id, j);
-    if (j.slotSec === null && j.rec.time && j.rec.client) {
-      const sec = Math.floor(j.rec.time.getTime() / 1000);
+    const ids = j.rec.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      if (!this.byId.has(id)) this.byId.set(id, j);
+    }
+    if (j.slotSec === null && (j.packed || j.rec.time) && j.rec.client) {
+      const sec = j.packed ? j.packedSec : this.secondOf((j.rec.time as Date).getTime());
       const client = j.rec.client;
       j.slotSec = sec;
       j.slotClient = client;
@@ -185,14 +234,24 @@ export class Joiner {
     const a = j.rec;
     // concat, not push: exact-size arrays (see add).
     if (!j.files.includes(rec.file)) j.files = j.files.concat(rec.file);
-    if (j.seenLines.length < MAX_SEEN) {
+    if (j.seenCount < MAX_SEEN) {
       const first = j.files[0] as string;
       if (j.seenFiles !== null || rec.file !== first)
-        j.seenFiles = (j.seenFiles ?? j.seenLines.map(() => first)).concat(rec.file);
-      j.seenLines = j.seenLines.concat(seenCode(rec));
+        j.seenFiles = (j.seenFiles ?? new Array<string>(j.seenCount).fill(first)).concat(rec.file);
+      const code = seenCode(rec);
+      if (j.seenCount === 1) j.seen1 = code;
+      else j.seenMore = j.seenMore === null ? [code] : appended(j.seenMore, code);
+      j.seenCount++;
     }
-    for (const id of rec.ids) if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
-    a.time ??= rec.time;
+    const ids = rec.ids;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as string;
+      if (!a.ids.includes(id) && a.ids.length < 20) a.ids = a.ids.concat(detach(id));
+    }
+    if (!j.packed && a.time === null && rec.time !== null) {
+      a.time = rec.time;
+      this.pack(j);
+    }
     if (rec.status !== null && (a.status === null || (a.statusInferred && !rec.statusInferred))) {
       a.status = rec.status;
       a.statusInferred = rec.statusInferred;
@@ -202,8 +261,11 @@ export class Joiner {
     if (rec.path && (!a.path || (rec.kind === "access" && a.kind !== "access"))) a.path = pooled(rec.path);
     a.client ??= detach(rec.client);
     a.requestId ??= detach(rec.requestId);
-    for (const r of rec.rules)
+    const rules = rec.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i] as string;
       if (!a.rules.includes(r) && a.rules.length < MAX_RULES) a.rules = a.rules.concat(pooled(r));
+    }
     if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
     a.reason ??= rec.reason;
@@ -215,7 +277,7 @@ export class Joiner {
       a.strength = rec.strength;
       a.message = pooled(rec.message);
       a.product = rec.product;
-      a.alsoCauses = rec.alsoCauses;
+      a.alsoCauses = sharedAlso(rec.alsoCauses);
       a.file = rec.file;
       a.line = rec.line;
       a.kind = rec.kind;
@@ -224,11 +286,36 @@ export class Joiner {
     this.index(j);
   }
 
+  /** Moves rec.time into packedSec/packedMs when they can hold it exactly. */
+  private pack(j: Joined): void {
+    const time = j.rec.time;
+    if (time === null) return;
+    const ms = time.getTime();
+    const sec = this.secondOf(ms);
+    if (!(sec >= -SMALL && sec < SMALL)) return;
+    j.packed = true;
+    j.packedSec = sec;
+    j.packedMs = ms - (this.secBase + sec) * 1000;
+    j.rec.time = null;
+  }
+
+  /** The request's time in ms since 1970: NaN for an invalid one, null for none. */
+  private timeOf(j: Joined): number | null {
+    if (j.packed) return (this.secBase + j.packedSec) * 1000 + j.packedMs;
+    return j.rec.time === null ? null : j.rec.time.getTime();
+  }
+
   private finalise(j: Joined): void {
     if (j.done) return;
     j.done = true;
+    if (j.packed) {
+      j.rec.time = new Date(this.timeOf(j) as number);
+      j.packed = false;
+    }
     this.openCount--;
-    for (const id of j.rec.ids) if (this.byId.get(id) === j) this.byId.delete(id);
+    const ids = j.rec.ids;
+    for (let i = 0; i < ids.length; i++)
+      if (this.byId.get(ids[i] as string) === j) this.byId.delete(ids[i] as string);
     if (j.slotSec !== null && j.slotClient !== null) {
       const clients = this.bySlot.get(j.slotSec);
       const slot = clients?.get(j.slotClient);
@@ -275,7 +362,9 @@ const POOL_MAX_LENGTH = 256;
 const pool = new Map<string, string>();
 
 function pooled<T extends string | null>(s: T): T {
-  if (s === null || s.length < 13 || s.length > POOL_MAX_LENGTH) return detach(s);
+  // Short ones too: a short substring is a copy of its own (no line kept alive),
+  // but still one string per request ("POST", "/login", "949110").
+  if (s === null || s.length > POOL_MAX_LENGTH) return detach(s);
   const known = pool.get(s);
   if (known !== undefined) return known as T;
   const own = detach(s);
@@ -284,22 +373,74 @@ function pooled<T extends string | null>(s: T): T {
   return own;
 }
 
-/** Detaches the strings a record may keep in the window. */
-function detachStrings(rec: LogRecord): void {
-  rec.path = pooled(rec.path);
-  rec.client = detach(rec.client);
-  rec.message = pooled(rec.message);
-  rec.requestId = detach(rec.requestId);
-  rec.method = pooled(rec.method);
-  rec.format = pooled(rec.format);
-  // Empty lists are shared while the request waits (merges concat, never push).
-  rec.ids = rec.ids.length > 0 ? rec.ids.map(detach) : NO_STRINGS;
-  rec.rules = rec.rules.length > 0 ? rec.rules.map(pooled) : NO_STRINGS;
-  if (rec.ruleMessages) rec.ruleMessages = detachedMessages(rec.ruleMessages);
+/**
+ * The record as the window keeps it: every field, the optional ones too, in
+ * one fixed order (one object shape for all, its fields inside the object: a
+ * parser's record gains fields after it is made, which V8 keeps in a separate
+ * array), with its strings detached.
+ */
+function ownRecord(rec: LogRecord): LogRecord {
+  return {
+    file: rec.file,
+    line: rec.line,
+    format: pooled(rec.format),
+    kind: rec.kind,
+    time: rec.time,
+    status: rec.status,
+    statusInferred: rec.statusInferred,
+    method: pooled(rec.method),
+    path: pooled(rec.path),
+    client: detach(rec.client),
+    // Empty lists are shared while the request waits (merges concat, never push).
+    ids: rec.ids.length > 0 ? rec.ids.map(detach) : NO_STRINGS,
+    requestId: detach(rec.requestId),
+    cause: rec.cause,
+    strength: rec.strength,
+    alsoCauses: sharedAlso(rec.alsoCauses),
+    rules: rec.rules.length > 0 ? rec.rules.map(pooled) : NO_STRINGS,
+    ruleMessages: rec.ruleMessages ? detachedMessages(rec.ruleMessages) : undefined,
+    message: pooled(rec.message),
+    product: rec.product,
+    denied: rec.denied,
+    reason: rec.reason,
+    detectionOnly: rec.detectionOnly,
+  };
 }
 
 function detachedMessages(messages: string[]): string[] {
   return messages.map(pooled);
+}
+
+type AlsoCauses = LogRecord["alsoCauses"];
+/** alsoCauses objects already kept (nothing changes one once made: settling a record replaces it). */
+const alsoSeen: Array<NonNullable<AlsoCauses>> = [];
+const ALSO_SEEN_MAX = 8;
+
+/**
+ * One shared object for equal one-cause alsoCauses: parsers make one per record
+ * (a copy of their rule's), and the window would keep thousands of equal ones.
+ */
+function sharedAlso(also: AlsoCauses): AlsoCauses {
+  if (also === undefined) return also;
+  for (let i = 0; i < alsoSeen.length; i++) {
+    const known = alsoSeen[i] as NonNullable<AlsoCauses>;
+    if (sameCauses(known, also)) return known;
+  }
+  if (alsoSeen.length < ALSO_SEEN_MAX) alsoSeen.push(also);
+  return also;
+}
+
+/** Both hold the same single cause and weight (key order cannot differ: Evidence reads them in order). */
+function sameCauses(a: NonNullable<AlsoCauses>, b: NonNullable<AlsoCauses>): boolean {
+  let key: string | null = null;
+  for (const k in b) {
+    if (key !== null) return false;
+    key = k;
+  }
+  if (key === null || !Object.hasOwn(a, key) || a[key as CauseId] !== b[key as CauseId]) return false;
+  let n = 0;
+  for (const _ in a) n++;
+  return n === 1;
 }
 
 /** `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out). */
@@ -318,26 +459,47 @@ function ruleMessage(messages: string[], id: string): string | undefined {
   return undefined;
 }
 
+/** `list` with `x` after it, a new exact-size array (concat with a number takes a slow generic path). */
+function appended(list: number[], x: number): number[] {
+  if (list.length === 1) return [list[0] as number, x];
+  if (list.length === 2) return [list[0] as number, list[1] as number, x];
+  return list.concat(x);
+}
+
+/** The i-th seen line's code (i < seenCount). */
+function seenAt(j: Joined, i: number): number {
+  return i === 0 ? j.seen0 : i === 1 ? j.seen1 : ((j.seenMore as number[])[i - 2] as number);
+}
+
+/** The codes of the request's seen lines, in order. */
+export function seenLinesOf(j: Joined): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < j.seenCount; i++) out.push(seenAt(j, i));
+  return out;
+}
+
 function seenCode(rec: LogRecord): number {
   return rec.line * 2 + (rec.kind === "access" ? 1 : 0);
 }
 
-/** -1 when the two cannot be one request; higher is a better match. */
-function joinScore(j: Joined, rec: LogRecord): number {
+/** Seconds from the joiner's first kept as small integers (31-bit): about 34 years either way. */
+const SMALL = 2 ** 30;
+
+/** -1 when the two cannot be one request; higher is a better match (times in ms: the request's and the record's). */
+function joinScore(j: Joined, rec: LogRecord, aMs: number | null, recMs: number): number {
   const a = j.rec;
   // One request writes one access line, and (without ids to tie them) one other line, to a file.
   if (j.files.includes(rec.file)) {
     // Past MAX_SEEN lines it can no longer tell: two requests, as lines of one file always were.
-    if (j.seenLines.length >= MAX_SEEN) return -1;
+    if (j.seenCount >= MAX_SEEN) return -1;
     const access = rec.kind === "access";
-    const lines = j.seenLines;
-    for (let i = 0; i < lines.length; i++) {
+    for (let i = 0; i < j.seenCount; i++) {
       const file = j.seenFiles === null ? j.files[0] : j.seenFiles[i];
-      if (file === rec.file && (lines[i] as number) % 2 === (access ? 1 : 0)) return -1;
+      if (file === rec.file && seenAt(j, i) % 2 === (access ? 1 : 0)) return -1;
     }
   }
-  if (!a.time || !rec.time) return -1;
-  const dt = Math.abs(a.time.getTime() - rec.time.getTime());
+  if (aMs === null) return -1;
+  const dt = Math.abs(aMs - recMs);
   if (dt > 1999) return -1;
   if (a.method && rec.method && a.method !== rec.method) return -1;
   if (a.requestId && rec.requestId && a.requestId !== rec.requestId) return -1;
@@ -372,11 +534,11 @@ export function toEntry(j: Joined): LogEntry {
   };
   if (a.rules.length) entry.rules = [...a.rules];
   if (a.product) entry.product = a.product;
-  if (j.seenLines.length > 1) {
+  if (j.seenCount > 1) {
     entry.seenIn = [];
-    for (let i = 0; i < j.seenLines.length; i++) {
+    for (let i = 0; i < j.seenCount; i++) {
       const file = (j.seenFiles === null ? j.files[0] : j.seenFiles[i]) as string;
-      const line = Math.floor((j.seenLines[i] as number) / 2);
+      const line = Math.floor(seenAt(j, i) / 2);
       if (file !== a.file || line !== a.line) entry.seenIn.push({ file, line });
     }
   }

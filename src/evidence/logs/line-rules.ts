@@ -12,6 +12,7 @@ import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
 import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
 import {
+  markerWords,
   WAF_ACTION_RE,
   WAF_CLIENT_RE,
   WAF_DISRUPTIVE_PREFIXES,
@@ -137,14 +138,6 @@ export function dataFormat(f: CompiledFormat): DataFormat {
     timeKind: f.spec.time,
     clientHasPort: f.spec.clientHasPort === true,
   };
-}
-
-/** "ModSecurity: " and "Coraza: " from the marker's alternation. */
-function markerWords(marker: RegExp): string[] {
-  const m = /^\\b\(([\w|]+)\)(.*)$/.exec(marker.source);
-  if (!m || /[\\^$.*+?()[\]{}|]/.test(m[2] as string))
-    throw new Error(`the WAF marker changed shape: ${marker.source}`);
-  return (m[1] as string).split("|").map((w) => `${w}${m[2]}`);
 }
 
 /** Formats with a branch of their own in the SQL (push-down.ts), not the generic one. */

@@ -3,7 +3,7 @@
 // messages that mean a refusal are data: data/logs/formats/nginx-error.json and
 // data/logs/messages/nginx.json.
 import { cachedMatcher } from "./match-cache.js";
-import { clientAddress, makeRecord, splitRequestLine } from "./record.js";
+import { clientAddress, newRecord, splitRequestLine } from "./record.js";
 import { recordOf } from "./rule-record.js";
 import { addExtracted, type Fields, formatById } from "./rules.js";
 import { parseNginxErrorTime } from "./time.js";
@@ -30,7 +30,7 @@ export function parseNginxErrorLine(line: string, file: string, n: number, forma
   addExtracted(FORMAT, fields);
   const waf = parseWafMessage(fields.message ?? "");
   if (waf) {
-    const rec = makeRecord({ file, line: n, format, kind: "error", product: "nginx" });
+    const rec = newRecord(file, n, format, "error", "nginx");
     rec.time = parseNginxErrorTime(fields.time ?? "");
     if (fields.client) rec.client = clientAddress(fields.client);
     const req = splitRequestLine(fields.request ?? "");

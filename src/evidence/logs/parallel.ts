@@ -8,11 +8,13 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import type { AllowedRangeResult } from "./allowed-range.js";
+import type { AllowedSighting } from "./allowed-watch.js";
 import { FORMAT_SAMPLE } from "./file-scan.js";
 import { readError } from "./lines.js";
 import type { RangeMessage, RangeTask } from "./range-scan.js";
 import type { RangeWorkerData } from "./range-worker.js";
-import { unpackRecords } from "./record-codec.js";
+import { unpackEach } from "./record-codec.js";
 import type { LogRecord } from "./types.js";
 
 /** Bytes per range: big enough that a range's start-up is noise, small enough to balance the workers. */
@@ -86,8 +88,8 @@ export function rangeBounds(path: string, size: number, rangeBytes: number): num
 }
 
 export interface RangeSink {
-  /** The records of a range, in file order, lines already numbered for the whole file. */
-  records(records: LogRecord[]): void;
+  /** Each record of a range, in file order, its line already numbered for the whole file. */
+  record(rec: LogRecord): void;
   /** Bytes read and lines counted so far. */
   progress(bytes: number, lines: number): void;
 }
@@ -195,10 +197,11 @@ export function scanInRanges(
           }
         }
         bytes += m.bytes;
-        if (m.records.count > 0) sink.records(unpackRecords(m.records, result.lines));
+        if (m.records.count > 0) unpackEach(m.records, result.lines, sink.record);
         sink.progress(bytes, result.lines + m.lines);
         return true;
       }
+      if (m.type === "allowed") return true;
       const t = tasks[cursor] as Task;
       result.lines += m.lines;
       result.cut += m.cut;
@@ -257,5 +260,77 @@ export function scanInRanges(
       });
     }
     dispatch();
+  });
+}
+
+/**
+ * The second pass of the address-rule evidence over a file read by workers,
+ * done by workers too: the allowed requests on `keys` in every range, as
+ * sightings in file order (lines numbered for the whole file, `file` set to
+ * `fileIndex`), or null when a range could not vouch for its lines (the caller
+ * then reads the file itself).
+ */
+export async function allowedInRanges(
+  path: string,
+  size: number,
+  plan: RangePlan,
+  keys: string[],
+  fileIndex: number,
+): Promise<AllowedSighting[] | null> {
+  const script = workerScript();
+  if (script === null) return null;
+  const bounds = rangeBounds(path, size, plan.rangeBytes);
+  const tasks: RangeTask[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++)
+    tasks.push({ id: i, start: bounds[i] as number, end: bounds[i + 1] as number, allowed: keys });
+  const results = await runOnWorkers(script, { path, size }, Math.min(plan.workers, tasks.length), tasks);
+  const out: AllowedSighting[] = [];
+  let lines = 0;
+  for (const r of results) {
+    if (r.unsure) return null;
+    for (const s of r.sightings) out.push({ ...s, file: fileIndex, line: s.line + lines });
+    lines += r.lines;
+  }
+  return out;
+}
+
+/** Runs one-message tasks on a pool of workers; their answers in task order. */
+function runOnWorkers(
+  script: URL,
+  data: RangeWorkerData,
+  workers: number,
+  tasks: RangeTask[],
+): Promise<AllowedRangeResult[]> {
+  const results: AllowedRangeResult[] = new Array(tasks.length);
+  const pool = Array.from({ length: workers }, () => new Worker(script, { workerData: data }));
+  let next = 0;
+  let left = tasks.length;
+  return new Promise((resolve, reject) => {
+    let finished = false;
+    const stop = (e: unknown) => {
+      if (finished) return;
+      finished = true;
+      void Promise.all(pool.map((w) => w.terminate())).finally(() =>
+        e === null ? resolve(results) : reject(e),
+      );
+    };
+    const give = (w: Worker) => {
+      const t = tasks[next++];
+      if (t) w.postMessage(t);
+    };
+    for (const w of pool) {
+      w.on("message", (m: RangeMessage) => {
+        if (m.type === "error") return stop(readError(Object.assign(new Error(m.message), { code: m.code })));
+        if (m.type !== "allowed") return;
+        results[m.id] = m.result;
+        if (--left === 0) return stop(null);
+        give(w);
+      });
+      w.on("error", (e) => stop(e));
+      w.on("exit", (code) => {
+        if (!finished) stop(new Error(`a log worker stopped unexpectedly (exit code ${code})`));
+      });
+      give(w);
+    }
   });
 }

@@ -4,6 +4,7 @@
 // a range that ends inside one reads on until the record closes and says where
 // it stopped, and the range after it is scanned again from there (parallel.ts).
 import { readSync } from "node:fs";
+import type { AllowedRangeResult } from "./allowed-range.js";
 import { FileScan } from "./file-scan.js";
 import { LineSplitter } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
@@ -15,6 +16,15 @@ export interface RangeTask {
   /** Byte offsets: start at a line start, end at a line start or the end of the file. */
   start: number;
   end: number;
+  /** Instead of a scan: the allowed requests on these paths (allowed-range.ts). */
+  allowed?: string[];
+}
+
+/** The answer to a task with `allowed`. */
+export interface RangeAllowed {
+  type: "allowed";
+  id: number;
+  result: AllowedRangeResult;
 }
 
 /** The records of one chunk of the range, lines numbered from 1 at the range's start. */
@@ -48,7 +58,7 @@ export interface RangeFailure {
   code?: string;
 }
 
-export type RangeMessage = RangeBatch | RangeDone | RangeFailure;
+export type RangeMessage = RangeBatch | RangeDone | RangeFailure | RangeAllowed;
 
 /**
  * Scans buf-sized chunks of fd from task.start and posts a batch per chunk,
@@ -88,15 +98,24 @@ export function scanRange(
   });
   const flush = (bytes: number) => {
     const packed = records.take();
-    post({
-      type: "batch",
-      id: task.id,
-      records: packed,
-      bytes,
-      lines: scan.lines,
-      firstText: scan.firstText,
-      binary: scan.binary,
-    });
+    // The typed arrays are moved, not copied.
+    post(
+      {
+        type: "batch",
+        id: task.id,
+        records: packed,
+        bytes,
+        lines: scan.lines,
+        firstText: scan.firstText,
+        binary: scan.binary,
+      },
+      [
+        packed.nums.buffer as ArrayBuffer,
+        packed.refs.buffer as ArrayBuffer,
+        packed.lengths.buffer as ArrayBuffer,
+        packed.text.buffer as ArrayBuffer,
+      ],
+    );
   };
   let endAt = task.end;
   for (;;) {

@@ -2,6 +2,7 @@
 // file it is sent, one at a time, and posts their records (parallel.ts).
 import { closeSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
+import { scanAllowedRange } from "./allowed-range.js";
 import { compileFormats } from "./file-scan.js";
 import { READ_CHUNK_BYTES } from "./lines.js";
 import { type RangeMessage, type RangeTask, scanRange } from "./range-scan.js";
@@ -22,7 +23,10 @@ if (port) {
   port.on("message", (task: RangeTask) => {
     try {
       if (fd === -1) fd = openSync(path, "r");
-      scanRange(fd, size, path, custom, task, buf, post);
+      if (task.allowed) {
+        const result = scanAllowedRange(fd, path, task.allowed, task.start, task.end, buf);
+        post({ type: "allowed", id: task.id, result });
+      } else scanRange(fd, size, path, custom, task, buf, post);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       post({ type: "error", id: task.id, message: err.message, code: err.code });

@@ -9,7 +9,12 @@ import type { LogRecord } from "./types.js";
 
 export interface PackedRecords {
   count: number;
-  strings: string[];
+  /**
+   * The batch's distinct strings end to end in UTF-8 (one buffer crosses threads
+   * far faster than thousands of strings), and the byte length of each.
+   */
+  text: Uint8Array;
+  lengths: Int32Array;
   /** Per record: line, time (ms), status, strength, flags. */
   nums: Float64Array;
   /** Per record: the string fields, then ids, rules, ruleMessages as length + indexes. */
@@ -17,6 +22,8 @@ export interface PackedRecords {
 }
 
 const NUMS = 5;
+/** The string fields of a record, each with a slot in RecordPacker's last-value cache. */
+const FIELDS = 11;
 const NULL = -1;
 const ABSENT = -2;
 
@@ -33,12 +40,28 @@ const KIND_SHIFT = 5;
 export class RecordPacker {
   private strings: string[] = [];
   private index = new Map<string, number>();
-  private nums: number[] = [];
-  private refs: number[] = [];
+  // Written in place and grown by doubling: pushing onto plain arrays and copying
+  // them into typed arrays at the end cost more than the parsing in a worker.
+  private nums = new Float64Array(NUMS * 1024);
+  private refs = new Int32Array(16 * 1024);
+  private numsLen = 0;
+  private refsLen = 0;
   private count = 0;
 
   get size(): number {
     return this.count;
+  }
+
+  /** Per field slot, the last string written and its index: a record's fields mostly repeat the last record's. */
+  private readonly lastStr: Array<string | null | undefined> = new Array(FIELDS).fill(null);
+  private readonly lastIdx = new Int32Array(FIELDS).fill(NULL);
+
+  private field(slot: number, s: string | null | undefined): void {
+    if (s !== this.lastStr[slot]) {
+      this.lastStr[slot] = s;
+      this.lastIdx[slot] = this.str(s);
+    }
+    this.ref(this.lastIdx[slot] as number);
   }
 
   private str(s: string | null | undefined): number {
@@ -52,13 +75,18 @@ export class RecordPacker {
     return i;
   }
 
+  private ref(v: number): void {
+    if (this.refsLen === this.refs.length) this.refs = grown(this.refs);
+    this.refs[this.refsLen++] = v;
+  }
+
   private list(items: string[] | undefined): void {
     if (items === undefined) {
-      this.refs.push(ABSENT);
+      this.ref(ABSENT);
       return;
     }
-    this.refs.push(items.length);
-    for (const s of items) this.refs.push(this.str(s));
+    this.ref(items.length);
+    for (const s of items) this.ref(this.str(s));
   }
 
   add(r: LogRecord): void {
@@ -68,47 +96,72 @@ export class RecordPacker {
     if (r.denied) flags |= F_DENIED;
     if (r.detectionOnly !== undefined) flags |= F_DETECTION_SET | (r.detectionOnly ? F_DETECTION : 0);
     if (r.time !== null) flags |= F_TIME;
-    this.nums.push(r.line, r.time === null ? 0 : r.time.getTime(), r.status ?? NULL, r.strength, flags);
-    const refs = this.refs;
-    refs.push(
-      this.str(r.file),
-      this.str(r.format),
-      this.str(r.method),
-      this.str(r.path),
-      this.str(r.client),
-      this.str(r.requestId),
-      this.str(r.cause),
-      this.str(r.message),
-      this.str(r.product),
-      this.str(r.reason),
-      this.str(r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses)),
-    );
+    if (this.numsLen + NUMS > this.nums.length) this.nums = grown(this.nums);
+    const nums = this.nums;
+    const b = this.numsLen;
+    nums[b] = r.line;
+    nums[b + 1] = r.time === null ? 0 : r.time.getTime();
+    nums[b + 2] = r.status ?? NULL;
+    nums[b + 3] = r.strength;
+    nums[b + 4] = flags;
+    this.numsLen = b + NUMS;
+    this.field(0, r.file);
+    this.field(1, r.format);
+    this.field(2, r.method);
+    this.field(3, r.path);
+    this.field(4, r.client);
+    this.field(5, r.requestId);
+    this.field(6, r.cause);
+    this.field(7, r.message);
+    this.field(8, r.product);
+    this.field(9, r.reason);
+    this.field(10, r.alsoCauses === undefined ? undefined : JSON.stringify(r.alsoCauses));
     this.list(r.ids);
     this.list(r.rules);
     this.list(r.ruleMessages);
   }
 
-  /** The batch so far (its arrays can be transferred), and an empty packer again. */
+  /** The batch so far (its arrays are copies, free to transfer), and an empty packer again. */
   take(): PackedRecords {
     const out: PackedRecords = {
       count: this.count,
-      strings: this.strings,
-      nums: Float64Array.from(this.nums),
-      refs: Int32Array.from(this.refs),
+      text: ownBuffer(this.strings.join("")),
+      lengths: Int32Array.from(this.strings, (x) => Buffer.byteLength(x, "utf8")),
+      nums: this.nums.slice(0, this.numsLen),
+      refs: this.refs.slice(0, this.refsLen),
     };
     this.strings = [];
     this.index = new Map();
-    this.nums = [];
-    this.refs = [];
+    // The indexes were the old table's.
+    this.lastStr.fill(null);
+    this.lastIdx.fill(NULL);
+    this.numsLen = 0;
+    this.refsLen = 0;
     this.count = 0;
     return out;
   }
 }
 
+function grown<T extends Float64Array | Int32Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
 /** The records of a packed batch, their line numbers moved by `lineOffset`. */
 export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[] {
-  const { strings, nums, refs } = p;
-  const out: LogRecord[] = new Array(p.count);
+  const out: LogRecord[] = [];
+  unpackEach(p, lineOffset, (rec) => out.push(rec));
+  return out;
+}
+
+/**
+ * The records of a packed batch one at a time, each handed to `take` before the
+ * next is made (a whole batch made at once outlives the young generation).
+ */
+export function unpackEach(p: PackedRecords, lineOffset: number, take: (rec: LogRecord) => void): void {
+  const { nums, refs } = p;
+  const strings = splitText(p.text, p.lengths);
   const causes = new Map<number, LogRecord["alsoCauses"]>();
   let k = 0;
   const str = (i: number): string | null => (i < 0 ? null : (strings[i] as string));
@@ -170,7 +223,30 @@ export function unpackRecords(p: PackedRecords, lineOffset: number): LogRecord[]
     if (ruleMessages !== undefined) rec.ruleMessages = ruleMessages;
     if (reason !== ABSENT) rec.reason = strings[reason] as string;
     if (flags & F_DETECTION_SET) rec.detectionOnly = (flags & F_DETECTION) !== 0;
-    out[r] = rec;
+    take(rec);
+  }
+}
+
+/** `s` in UTF-8 in a buffer of its own (Buffer.from may share a pooled one, which must not be moved to another thread). */
+function ownBuffer(s: string): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(Buffer.byteLength(s, "utf8"));
+  out.write(s, 0, "utf8");
+  return out;
+}
+
+/**
+ * The strings joined in `text`, cut at their lengths. Each is decoded on its own:
+ * a slice of one big string would keep the whole batch alive as long as the join
+ * keeps any of its strings.
+ */
+function splitText(text: Uint8Array, lengths: Int32Array): string[] {
+  const bytes = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+  const out: string[] = new Array(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    const end = at + (lengths[i] as number);
+    out[i] = bytes.toString("utf8", at, end);
+    at = end;
   }
   return out;
 }

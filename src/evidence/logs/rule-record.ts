@@ -1,6 +1,6 @@
 // From a line recognised by a data format (rules.ts) to a LogRecord.
 import { causeFromStatus } from "./classify.js";
-import { clientAddress, clip, isRefusalStatus, makeRecord, splitRequestLine } from "./record.js";
+import { clientAddress, clip, isRefusalStatus, newRecord, splitRequestLine } from "./record.js";
 import {
   type CompiledFormat,
   type Fields,
@@ -92,7 +92,7 @@ export function recordOf(f: CompiledFormat, fields: Fields, file: string, n: num
   if (hit && hit.rule.cause === null) return null;
   if (!hit && !(f.spec.kind === "access" && isRefusalStatus(status))) return null;
   const kind = f.spec.kind === "access" ? "access" : "error";
-  const rec = makeRecord({ file, line: n, format: f.spec.id, kind, product: f.spec.product });
+  const rec = newRecord(file, n, f.spec.id, kind, f.spec.product);
   const all = hit ? hit.fields : fields;
   fill(rec, f, all);
   rec.status = status;
@@ -110,7 +110,9 @@ function fill(rec: LogRecord, f: CompiledFormat, x: Fields): void {
   if (x.time !== undefined) rec.time = parseTime(f.spec.time, x.time);
   if (x.client !== undefined && x.client !== "-") rec.client = clientAddress(x.client, f.spec.clientHasPort);
   if (x.request !== undefined) {
-    const req = splitRequestLine(x.request.replace(/\\"/g, '"'));
+    // Most request lines hold no escaped quote: no pattern to run then.
+    const request = x.request.includes("\\") ? x.request.replace(/\\"/g, '"') : x.request;
+    const req = splitRequestLine(request);
     rec.method = req.method;
     rec.path = req.path;
   }

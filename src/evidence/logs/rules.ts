@@ -65,6 +65,7 @@ import squidMessages from "../../../data/logs/messages/squid.json" with { type: 
 import traefikMessages from "../../../data/logs/messages/traefik.json" with { type: "json" };
 import wrappersFile from "../../../data/logs/wrappers.json" with { type: "json" };
 import type { CauseId } from "../../model.js";
+import { hasTopLevelBranch } from "./match-cache.js";
 
 export interface RuleExample {
   line: string;
@@ -157,6 +158,38 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   fail2banMessages,
 ] as MessageFamilySpec[];
 
+/** Characters that make a pattern character more than itself. */
+const REGEX_META = new Set([..."\\^$.*+?()[]{}|"]);
+/** `\x` escapes that stand for the character x (not a class like \d or an assertion like \b). */
+const ESCAPED_LITERAL = new Set([..."\\^$.*+?()[]{}|/-\"' :,=<>!#%&@~`;"]);
+
+/**
+ * The text every match of `source` (no flags) starts with: the literal characters
+ * after a leading "^", up to the first that is not plain text or is quantified.
+ * "" for a pattern not anchored at ^, or with a "|" outside any group.
+ */
+export function literalPrefix(source: string): string {
+  if (!source.startsWith("^") || hasTopLevelBranch(source)) return "";
+  let out = "";
+  let i = 1;
+  while (i < source.length) {
+    let c = source[i] as string;
+    let width = 1;
+    if (c === "\\") {
+      const next = source[i + 1];
+      if (next === undefined || !ESCAPED_LITERAL.has(next)) break;
+      c = next;
+      width = 2;
+    } else if (REGEX_META.has(c)) break;
+    const after = source[i + width];
+    if (after === "*" || after === "?" || after === "{") break;
+    if (after === "+") return out + c;
+    out += c;
+    i += width;
+  }
+  return out;
+}
+
 // ---- compiled forms -------------------------------------------------------
 
 export interface CompiledRule {
@@ -165,6 +198,10 @@ export interface CompiledRule {
   re: RegExp | null;
   on: string;
   where: Array<[string, RegExp]>;
+  /** spec.fields as pairs (name, group), read on every match. */
+  fields: Array<[string, number]>;
+  /** Text every match starts with, from `match` itself (literalPrefix); "" when it has none. */
+  prefix: string;
   cause: CauseId | "by-status" | null;
 }
 
@@ -190,6 +227,8 @@ function compileRule(family: MessageFamilySpec, spec: MessageRuleSpec): Compiled
     re: spec.match ? new RegExp(spec.match) : null,
     on: spec.on ?? "message",
     where: Object.entries(spec.where ?? {}).map(([k, v]) => [k, new RegExp(v)]),
+    fields: Object.entries(spec.fields),
+    prefix: spec.match ? literalPrefix(spec.match) : "",
     cause: spec.cause as CauseId | "by-status" | null,
   };
 }
@@ -242,9 +281,10 @@ export function readFields(f: CompiledFormat, text: string): Fields | null {
   return out;
 }
 
-/** The `extract` fields, each from the text of another field. */
-export function addExtracted(f: CompiledFormat, out: Fields): void {
+/** The `extract` fields (or only the one called `only`), each from the text of another field. */
+export function addExtracted(f: CompiledFormat, out: Fields, only?: string): void {
   for (const [name, from, re] of f.extract) {
+    if (only !== undefined && name !== only) continue;
     const src = out[from];
     if (src === undefined) continue;
     const v = re.exec(src)?.[1];
@@ -275,26 +315,47 @@ function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
   if (!rule.re) return { rule, fields };
   const text = fields[rule.on];
   if (text === undefined) return null;
+  // Most rules are anchored on their first words: startsWith() turns the others away cheaper than exec().
+  if (rule.prefix !== "" && !text.startsWith(rule.prefix)) return null;
   const m = rule.re.exec(text);
   if (!m) return null;
   // The first rule that matches wins, so its fields go into the line's own object (no copy per line).
-  for (const name in rule.spec.fields) {
-    const v = m[rule.spec.fields[name] as number];
+  for (const [name, group] of rule.fields) {
+    const v = m[group];
     if (v !== undefined && v !== "") fields[name] = v;
   }
   return { rule, fields };
 }
 
+/**
+ * Reason templates split once at their {field}s: literal text at even indexes,
+ * field names at odd ones (a few dozen templates, filled on every refusal line).
+ */
+const TEMPLATE_PARTS = new Map<string, string[]>();
+
+function templateParts(template: string): string[] {
+  let parts = TEMPLATE_PARTS.get(template);
+  if (!parts) {
+    parts = template.split(/\{(\w+)\}/);
+    if (TEMPLATE_PARTS.size < 1000) TEMPLATE_PARTS.set(template, parts);
+  }
+  return parts;
+}
+
 /** A reason template with its {field}s filled ("?" for a field the line lacks). */
 export function fillReason(template: string, fields: Fields, status?: number | null): string {
   if (template.indexOf("{") === -1) return template;
-  return template.replace(/\{(\w+)\}/g, (_, name: string) =>
-    name === "status" && status !== undefined
-      ? status === null
-        ? "?"
-        : String(status)
-      : (fields[name] ?? "?"),
-  );
+  const parts = templateParts(template);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) {
+    out += reasonValue(parts[i] as string, fields, status) + (parts[i + 1] as string);
+  }
+  return out;
+}
+
+function reasonValue(name: string, fields: Fields, status: number | null | undefined): string {
+  if (name === "status" && status !== undefined) return status === null ? "?" : String(status);
+  return fields[name] ?? "?";
 }
 
 export interface Peeled {

@@ -63,25 +63,127 @@ function parseClfTimeUncached(s: string): Date | null {
   return valid(new Date(utc - zoneMinutes(m[8] ?? "+0000") * 60_000));
 }
 
+/**
+ * Year, month (0-based), day, hours, minutes, seconds of a local-time stamp, or
+ * null when it is not one. Kept for the last stamp seen: a busy error log repeats
+ * one second on many lines, and the pattern and number conversions were most of
+ * the time parse. The Date is still built per line, from these numbers, so a
+ * change of TZ is honoured and no two records share a Date.
+ */
+type LocalFields = [number, number, number, number, number, number] | null;
+
+function localDate(f: LocalFields, ms: number): Date | null {
+  return f === null ? null : valid(new Date(f[0], f[1], f[2], f[3], f[4], f[5], ms));
+}
+
+/**
+ * The nginx stamp, `^\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}$`, as a layout ("d" a
+ * digit, any other character itself): one length, fixed places, read by position.
+ */
+const NGINX_STAMP = "dddd/dd/dd dd:dd:dd";
+let lastNginxText: string | null = null;
+let lastNginxFields: LocalFields = null;
+
 /** nginx error log: `2026/11/26 05:00:00` (local time). */
 export function parseNginxErrorTime(s: string): Date | null {
-  const m = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(s.trim());
-  if (!m) return null;
-  return valid(
-    new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])),
-  );
+  if (s !== lastNginxText) {
+    lastNginxFields = nginxFields(s);
+    lastNginxText = s;
+  }
+  return localDate(lastNginxFields, 0);
+}
+
+function nginxFields(s: string): LocalFields {
+  const t = s.trim();
+  if (!fitsLayout(t, NGINX_STAMP)) return null;
+  return [
+    digitsAt(t, 0, 4),
+    digitsAt(t, 5, 2) - 1,
+    digitsAt(t, 8, 2),
+    digitsAt(t, 11, 2),
+    digitsAt(t, 14, 2),
+    digitsAt(t, 17, 2),
+  ];
+}
+
+/** `s` has the layout's length, an ASCII digit where it says "d" and its other characters elsewhere. */
+function fitsLayout(s: string, layout: string): boolean {
+  if (s.length !== layout.length) return false;
+  for (let i = 0; i < layout.length; i++) {
+    const c = s.charCodeAt(i);
+    if (layout[i] === "d" ? !isDigitCode(c) : c !== layout.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** The number the `len` digits at `at` spell. */
+function digitsAt(s: string, at: number, len: number): number {
+  let n = 0;
+  for (let i = at; i < at + len; i++) n = n * 10 + (s.charCodeAt(i) - 0x30);
+  return n;
 }
 
 export const APACHE_TIME_RE =
   /^[A-Za-z]{3} ([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4})$/;
 
+/**
+ * The last Apache stamp around its fraction: the text before the fraction's dot
+ * and after its digits (the whole text and "" when it has none). Apache 2.4 writes
+ * microseconds, so the whole text seldom repeats but the second around it does.
+ * Stamps that differ only in the fraction's digits are both valid or both not, with
+ * the same calendar fields: the pattern allows no "." but the fraction's, which
+ * must be followed by digits and a space.
+ */
+const lastApache = { head: null as string | null, tail: "", dotted: false, fields: null as LocalFields };
+
 /** Apache error log and ctime style: `Thu Nov 26 05:00:00.123456 2026` (local time). */
 export function parseApacheErrorTime(s: string): Date | null {
+  const dot = s.indexOf(".");
+  let end = dot + 1;
+  while (end > 0 && end < s.length && isDigitCode(s.charCodeAt(end))) end++;
+  // "." without digits: no stamp (the pattern says so); the uncached parse tells.
+  if (dot !== -1 && end === dot + 1) return parseApacheErrorTimeUncached(s);
+  if (!sameSecond(s, dot, end)) {
+    lastApache.fields = apacheFields(s);
+    lastApache.head = dot === -1 ? s : s.slice(0, dot);
+    lastApache.tail = dot === -1 ? "" : s.slice(end);
+    lastApache.dotted = dot !== -1;
+  }
+  return localDate(lastApache.fields, dot === -1 ? 0 : fractionMs(s.slice(dot, end)));
+}
+
+/** `s` (its fraction at [dot, end), dot -1 for none) is the last stamp up to the fraction's digits. */
+function sameSecond(s: string, dot: number, end: number): boolean {
+  const { head, tail, dotted } = lastApache;
+  if (head === null || dotted !== (dot !== -1)) return false;
+  if (dot === -1) return s === head;
+  return dot === head.length && s.length - end === tail.length && s.startsWith(head) && s.endsWith(tail);
+}
+
+/** The fraction ".123456" in whole milliseconds (the same double as "0.123456"). */
+function fractionMs(frac: string): number {
+  return Math.floor(Number(frac) * 1000);
+}
+
+function isDigitCode(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function apacheFields(s: string): LocalFields {
   const m = APACHE_TIME_RE.exec(s.trim());
   if (!m) return null;
   const month = MONTHS[(m[1] as string).toLowerCase()];
   if (month === undefined) return null;
-  const ms = m[6] ? Math.floor(Number(`0${m[6]}`) * 1000) : 0;
+  return [Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
+}
+
+/** The parse without the memo, which the memoised one must agree with (the tests compare them). */
+export function parseApacheErrorTimeUncached(s: string): Date | null {
+  const m = APACHE_TIME_RE.exec(s.trim());
+  if (!m) return null;
+  const month = MONTHS[(m[1] as string).toLowerCase()];
+  if (month === undefined) return null;
+  const ms = m[6] ? fractionMs(m[6]) : 0;
   return valid(new Date(Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), ms));
 }
 

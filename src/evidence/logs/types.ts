@@ -34,6 +34,8 @@ export interface LogsOptions {
   rangeBytes?: number;
   /** Called after a file was read by worker threads: how many ranges, on how many workers. */
   onRanges?: (path: string, ranges: number, workers: number) => void;
+  /** Called when worker threads searched a file again for allowed clients on address-rule paths. */
+  onAllowedRanges?: (path: string, workers: number) => void;
   /** Called now and then (at most every PROGRESS_INTERVAL_MS) while reading, and once at the end. */
   onProgress?: (p: LogsProgress) => void;
 }

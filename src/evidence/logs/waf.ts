@@ -11,13 +11,12 @@ export interface WafMessage {
   engine: "modsecurity" | "coraza";
   /** True for "Access denied/dropped/redirected", false for "Warning.". */
   disruptive: boolean;
+  /** "Access denied with code NNN" of a disruptive message; null otherwise (a warning's is never read). */
   status: number | null;
   ruleId: string | null;
   msg: string | null;
-  data: string | null;
   uri: string | null;
   uniqueId: string | null;
-  hostname: string | null;
   client: string | null;
 }
 
@@ -33,43 +32,63 @@ export const WAF_CLIENT_RE = /\[client "?([^\]"]+)"?\]/;
 export const WAF_LINE_TIME_RE =
   /^\[?(\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)\]?\s/;
 
+/** "ModSecurity: " and "Coraza: " from the marker's alternation. */
+export function markerWords(marker: RegExp): string[] {
+  const m = /^\\b\(([\w|]+)\)(.*)$/.exec(marker.source);
+  if (!m || /[\\^$.*+?()[\]{}|]/.test(m[2] as string))
+    throw new Error(`the WAF marker changed shape: ${marker.source}`);
+  return (m[1] as string).split("|").map((w) => `${w}${m[2]}`);
+}
+
+/** Every text WAF_MARKER_RE matches holds one of these words. */
+const MARKER_WORDS = markerWords(WAF_MARKER_RE);
+
+function holdsMarkerWord(text: string): boolean {
+  for (const w of MARKER_WORDS) if (text.includes(w)) return true;
+  return false;
+}
+
 /** `[name "value"]`: a field of a WAF message, as a pattern source (the value is group 1). */
 export function wafFieldPattern(name: string): string {
   return `\\[${name} "((?:[^"\\\\]|\\\\.)*)"\\]`;
 }
 
-/** One compiled pattern per field name (a line asks for six). */
-const FIELD_RE = new Map<string, RegExp>();
+/** The fields a record takes from a message (data, hostname, tags… are never read: not parsed). */
+const ID_RE = new RegExp(wafFieldPattern("id"));
+const MSG_RE = new RegExp(wafFieldPattern("msg"));
+const URI_RE = new RegExp(wafFieldPattern("uri"));
+const UNIQUE_ID_RE = new RegExp(wafFieldPattern("unique_id"));
 
-function field(text: string, name: string): string | null {
-  let re = FIELD_RE.get(name);
-  if (!re) {
-    re = new RegExp(wafFieldPattern(name));
-    FIELD_RE.set(name, re);
-  }
+function field(text: string, re: RegExp): string | null {
   const m = re.exec(text);
   return m ? (m[1] as string) : null;
 }
 
+function isDisruptive(action: string): boolean {
+  for (const p of WAF_DISRUPTIVE_PREFIXES) if (action.startsWith(p)) return true;
+  return false;
+}
+
 /** Parses the ModSecurity/Coraza part of a line, wherever it sits; null when there is none. */
 export function parseWafMessage(text: string): WafMessage | null {
+  // Nearly every error line has no WAF part: includes() says so sooner than the pattern.
+  if (!holdsMarkerWord(text)) return null;
   const m = WAF_MARKER_RE.exec(text);
   if (!m) return null;
   const rest = text.slice(m.index);
   const action = WAF_ACTION_RE.exec(rest)?.[1];
   if (action === undefined) return null;
-  const code = WAF_STATUS_RE.exec(rest);
+  const disruptive = isDisruptive(action);
+  const code = disruptive ? WAF_STATUS_RE.exec(rest) : null;
   const client = WAF_CLIENT_RE.exec(text);
   return {
     engine: m[1] === "Coraza" ? "coraza" : "modsecurity",
-    disruptive: WAF_DISRUPTIVE_PREFIXES.some((p) => action.startsWith(p)),
+    disruptive,
     status: code ? Number(code[1]) : null,
-    ruleId: field(rest, "id"),
-    msg: field(rest, "msg"),
-    data: field(rest, "data"),
-    uri: field(rest, "uri"),
-    uniqueId: field(rest, "unique_id"),
-    hostname: field(rest, "hostname"),
+    ruleId: field(rest, ID_RE),
+    msg: field(rest, MSG_RE),
+    uri: field(rest, URI_RE),
+    uniqueId: field(rest, UNIQUE_ID_RE),
     client: client ? clientAddress(client[1] as string) : null,
   };
 }
@@ -92,10 +111,10 @@ export function applyWafMessage(rec: LogRecord, w: WafMessage): void {
   }
   rec.cause = causeFromRules(rec.rules);
   rec.strength = STRENGTH.server;
-  const parts = [w.disruptive ? `${w.engine === "coraza" ? "Coraza" : "ModSecurity"} refused` : "matched"];
-  if (w.ruleId) parts.push(`rule ${w.ruleId}`);
-  if (w.msg) parts.push(`"${w.msg}"`);
-  rec.message = clip(parts.join(" "));
+  let message = w.disruptive ? `${w.engine === "coraza" ? "Coraza" : "ModSecurity"} refused` : "matched";
+  if (w.ruleId) message += ` rule ${w.ruleId}`;
+  if (w.msg) message += ` "${w.msg}"`;
+  rec.message = clip(message);
 }
 
 /** A standalone WAF line (e.g. Caddy+Coraza text) when no other parser owns the line. */

@@ -1,0 +1,86 @@
+// The joiner keeps a waiting request's time as small integers and gives the
+// Date back when the request is final: the times, and the joins that depend
+// on them, are those of the records.
+import { describe, expect, it } from "vitest";
+import { type Joined, Joiner, seenLinesOf } from "./join.js";
+import { makeRecord } from "./record.js";
+import type { LogRecord } from "./types.js";
+
+function denial(line: number, time: Date | null, kind: LogRecord["kind"] = "access"): LogRecord {
+  return makeRecord({
+    file: "f.log",
+    line,
+    format: kind === "access" ? "access-combined" : "nginx-error",
+    kind,
+    time,
+    status: 403,
+    method: "POST",
+    path: "/p",
+    client: "10.0.0.1",
+    denied: true,
+    message: `line ${line}`,
+  });
+}
+
+function run(records: LogRecord[], window = 10): Joined[] {
+  const out: Joined[] = [];
+  const joiner = new Joiner((j) => out.push(j), window);
+  for (const r of records) joiner.add(r);
+  joiner.flush();
+  return out;
+}
+
+describe("Joiner times", () => {
+  it("gives every final request the time of its first record, to the millisecond", () => {
+    const times = [
+      new Date("2026-01-05T00:00:00.123Z"),
+      new Date("1931-05-06T07:08:09.999Z"),
+      new Date("2099-12-31T23:59:59.001Z"),
+      new Date(Number.NaN),
+      null,
+    ];
+    const out = run(times.map((t, i) => denial(i + 1, t)));
+    expect(out.map((j) => j.rec.time?.getTime() ?? null)).toEqual(times.map((t) => t?.getTime() ?? null));
+  });
+
+  it("joins an error line to the access line within two seconds, not beyond", () => {
+    const t = Date.parse("2026-01-05T00:00:10.500Z");
+    const out = run([
+      denial(1, new Date(t)),
+      denial(2, new Date(t + 1400), "error"),
+      denial(3, new Date(t + 60_000)),
+      denial(4, new Date(t + 62_100), "error"),
+    ]);
+    expect(out.map(seenLinesOf)).toEqual([[3, 4], [7], [8]]);
+    expect(out[0]?.rec.time?.toISOString()).toBe("2026-01-05T00:00:10.500Z");
+  });
+
+  it("takes the time of a later record when the first had none", () => {
+    const later = new Date("2026-01-05T00:00:10.000Z");
+    const first = denial(1, null);
+    first.requestId = "r1";
+    first.ids = ["r1"];
+    const second = denial(2, later, "error");
+    second.ids = ["r1"];
+    const out = run([first, second]);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.rec.time?.getTime()).toBe(later.getTime());
+  });
+
+  it("shares equal one-cause alsoCauses between requests and keeps every other as it was", () => {
+    const t = Date.parse("2026-01-05T00:00:00Z");
+    const recs = [1, 2, 3, 4].map((n) => denial(n, new Date(t + n * 10_000), "error"));
+    (recs[0] as LogRecord).alsoCauses = { "server-config": 2 };
+    (recs[1] as LogRecord).alsoCauses = { "server-config": 2 };
+    (recs[2] as LogRecord).alsoCauses = { "server-config": 3 };
+    (recs[3] as LogRecord).alsoCauses = { "server-config": 2, "ip-restriction": 1 };
+    const out = run(recs).map((j) => j.rec.alsoCauses);
+    expect(out[0]).toBe(out[1]);
+    expect(out).toEqual([
+      { "server-config": 2 },
+      { "server-config": 2 },
+      { "server-config": 3 },
+      { "server-config": 2, "ip-restriction": 1 },
+    ]);
+  });
+});
