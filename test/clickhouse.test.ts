@@ -8,6 +8,8 @@ import { startClickHouse } from "../lab/clickhouse.mjs";
 import { exportSource, generateTable } from "../lab/clickhouse-gen.mjs";
 import { analyzeLogs } from "../src/evidence/logs/analyze.js";
 import { analyzeClickHouse, shipLogs } from "../src/evidence/logs/clickhouse.js";
+import { LINE_RULES } from "../src/evidence/logs/line-rules.js";
+import { canRecord } from "../src/evidence/logs/push-down.js";
 import { formatById, WRAPPERS } from "../src/evidence/logs/rules.js";
 import type { LogsReport } from "../src/evidence/logs/types.js";
 import { runCliAsync } from "./helpers/cli.js";
@@ -107,6 +109,70 @@ describe("logs --clickhouse on the project's log fixtures", () => {
     const local = await analyzeLogs([path], {});
     const inside = await analyzeClickHouse({ url: authUrl, table: "rule_examples" });
     expect(local.denials).toBeGreaterThan(3 * 30);
+    expect(counts(inside)).toEqual(counts(local));
+    rmSync(path, { force: true });
+  });
+
+  it.each(LINE_RULES.dataFormats.map((f) => f.id).concat(LINE_RULES.freeText.id))(
+    "every example line of data format %s and its message families, bare and in envelopes: the same counts as the local path",
+    async (id) => {
+      // The generic branch of the SQL reads any regex format of data/logs/formats
+      // with its families: each format's own examples and its rules' examples
+      // (whole lines, envelopes included as written) must come out the same.
+      mkdirSync(DIR, { recursive: true });
+      const path = join(DIR, `data-examples-${id}.log`);
+      const f = formatById(id);
+      const own = (f.spec.examples ?? []).map((e) => e.line);
+      const ruled = f.rules.flatMap((r) => r.spec.examples.map((e) => e.line));
+      const bare = [...own, ...ruled].filter((line) => f.re?.test(line) && id !== "text");
+      const wrapped = bare.flatMap((line) => [
+        `2026-11-26T05:00:00.123456789Z stderr F ${line}`,
+        `Nov 26 05:00:00 web1 proxy[2201]: ${line}`,
+      ]);
+      const envelopes = WRAPPERS.flatMap((w) =>
+        w.match
+          ? w.examples.filter((e) => e.inner !== undefined && f.re?.test(e.inner)).map((e) => e.line)
+          : [],
+      );
+      const lines = [...own, ...ruled, ...wrapped, ...(id === "text" ? [] : envelopes)];
+      expect(lines.length).toBeGreaterThan(0);
+      writeFileSync(path, `${lines.join("\n")}\n`);
+      const table = `data_examples_${id.replace(/\W+/g, "_")}`;
+      await shipLogs([path], { url: authUrl, table });
+      const local = await analyzeLogs([path], { limit: 1000 });
+      const inside = await analyzeClickHouse({ url: authUrl, table });
+      // Every format with a refusal example makes at least one denial (the w3c header lines make none).
+      expect(local.denials > 0).toBe(
+        canRecord(LINE_RULES.dataFormats.find((d) => d.id === id) ?? LINE_RULES.freeText),
+      );
+      expect(counts(inside)).toEqual(counts(local));
+      // Each format's time reader: every second a local denial has holds the same denials inside ClickHouse.
+      const seconds = new Set(
+        local.entries.flatMap((e) => (e.time ? [Math.floor(Date.parse(e.time) / 1000)] : [])),
+      );
+      // (Free-text lines have no time field, and their envelopes' syslog stamps no year: no time.)
+      expect(seconds.size > 0).toBe(local.denials > 0 && id !== "text");
+      for (const s of seconds) {
+        const window = { since: new Date(s * 1000), until: new Date(s * 1000 + 999) };
+        const a = await analyzeLogs([path], window);
+        const b = await analyzeClickHouse({ url: authUrl, table }, window);
+        expect([s, b.denials, b.byCause]).toEqual([s, a.denials, a.byCause]);
+      }
+      rmSync(path, { force: true });
+    },
+  );
+
+  it("refused access lines with the same trailing fields and no request id stay separate requests", async () => {
+    // Traefik's CLF lines end in `72 "Auth for …" "/dashboard/" 0ms`: no key=value id, so no join by id.
+    mkdirSync(DIR, { recursive: true });
+    const path = join(DIR, "same-tail.log");
+    const line = (t: string) =>
+      `10.0.0.2 - - [18/Nov/2018:21:34:${t} +0000] "GET /dashboard/ HTTP/2.0" 401 17 "-" "curl/8.5.0" 72 "Auth for frontend-0" "/dashboard/" 0ms`;
+    writeFileSync(path, `${["30", "34", "50"].map(line).join("\n")}\n`);
+    await shipLogs([path], { url: authUrl, table: "same_tail" });
+    const local = await analyzeLogs([path], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "same_tail" });
+    expect(local.denials).toBe(3);
     expect(counts(inside)).toEqual(counts(local));
     rmSync(path, { force: true });
   });

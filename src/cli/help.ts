@@ -127,9 +127,11 @@ With --clickhouse, the rows of a ClickHouse table of raw log lines (a String col
 generated from the same rule files (data/logs/): only the counts and --limit example rows
 leave the server, and the JSON says "engine": "clickhouse". Credentials: the URL's
 user:password, or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/Apache
-access and error lines (and their refusal messages) and ModSecurity/Coraza lines, also
-inside one syslog/journald-export/CRI envelope; JSON lines (Docker/journald JSON envelopes
-included), multi-line audit records and the other formats are not classified there.
+access and error lines (and their refusal messages), ModSecurity/Coraza lines, and every
+regex format of data/logs/formats (HAProxy, Squid, lighttpd, Envoy, IIS default order,
+vhost-first access lines, mod_evasive and fail2ban messages), also inside one
+syslog/journald-export/CRI envelope; JSON lines (Caddy, Traefik, Docker/journald JSON
+envelopes included) and multi-line audit records are not classified there.
 --nginx-conf/--apache-conf are not read with --clickhouse.
 
 Examples

@@ -236,7 +236,7 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
   await runStages(client, formatsStages(layout, LINE_RULES, FORMAT_SAMPLE));
   const formats = await rows<{ src: string; format: string; c: string }>(
     client,
-    "SELECT * FROM why403_formats",
+    "SELECT src, format, c FROM why403_formats ORDER BY src, first",
   );
   const denials = await rows<{ src: string; c: string }>(
     client,

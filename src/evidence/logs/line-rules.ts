@@ -48,6 +48,12 @@ export interface DataFormat {
   /** Field name → [source field, pattern whose group 1 is the value]. */
   extract: Record<string, [string, RegExp]>;
   rules: DataRule[];
+  /** "access": its records are access lines (a refusal status alone makes one); "error" otherwise. */
+  kind: string;
+  /** How its time field reads (time.ts, through rule-record.ts parseTime); undefined: any form. */
+  timeKind: string | undefined;
+  /** Its client field carries ":port". */
+  clientHasPort: boolean;
 }
 
 export interface LineRules {
@@ -89,6 +95,20 @@ export interface LineRules {
   /** Every regex line format of the rule files: a line one of them reads is not peeled (as locally). */
   formats: RegExp[];
   /**
+   * The regex data formats read by the generic branch (rule-record.ts
+   * recordOf): REGEX_FORMATS in their order, less the nginx and Apache error
+   * formats (their own branches, tried earlier as the dispatcher does).
+   */
+  dataFormats: DataFormat[];
+  /** The catch-all "text" format: its message families, tried on a line nothing else read. */
+  freeText: DataFormat;
+  /**
+   * A line of a data format that can make a record holds one of these: a
+   * literal hint of a rule of its families or a refusal status between
+   * separators (what the local prefilter, prefilter.ts, also requires of it).
+   */
+  dataPrefilter: { needles: string[]; patterns: RegExp[] };
+  /**
    * A cheap test every line that can make a record passes (in any part of it,
    * envelopes included): one of `needles` is in it, or one of `patterns` finds.
    * It runs on every row before any other pattern; push-down.test.ts checks it
@@ -114,8 +134,14 @@ export function dataFormat(f: CompiledFormat): DataFormat {
       cause: r.cause,
       status: r.spec.status,
     })),
+    kind: f.spec.kind,
+    timeKind: f.spec.time,
+    clientHasPort: f.spec.clientHasPort === true,
   };
 }
+
+/** Formats with a branch of their own in the SQL (push-down.ts), not the generic one. */
+const OWN_BRANCH = new Set(["nginx-error", "apache-error"]);
 
 /** The rules of the formats pushed into ClickHouse. */
 export const LINE_RULES: LineRules = {
@@ -147,6 +173,19 @@ export const LINE_RULES: LineRules = {
       : [],
   ),
   formats: REGEX_FORMATS.map((f) => f.re as RegExp),
+  dataFormats: REGEX_FORMATS.filter((f) => !OWN_BRANCH.has(f.spec.id)).map(dataFormat),
+  freeText: dataFormat(formatById("text")),
+  dataPrefilter: {
+    // Only the hints of the data formats' own families: the nginx/Apache ones have their own needles above.
+    needles: [
+      ...new Set(
+        REGEX_FORMATS.concat(formatById("text"))
+          .filter((f) => !OWN_BRANCH.has(f.spec.id))
+          .flatMap((f) => f.rules.flatMap((r) => (r.cause === null ? [] : [r.spec.hint ?? []].flat()))),
+      ),
+    ],
+    patterns: [new RegExp(`[ /"](?:${[...REFUSAL_STATUSES, 407].join("|")}) `)],
+  },
   prefilter: {
     needles: [
       // An access line's status sits between the request's closing quote and the size.

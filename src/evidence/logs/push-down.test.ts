@@ -3,8 +3,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LineDispatcher } from "./dispatch.js";
 import { type DataFormat, LINE_RULES } from "./line-rules.js";
 import {
+  canRecord,
   denialsQuery,
   denialsStages,
   keepGroups,
@@ -15,7 +17,7 @@ import {
   sqlString,
   unanchored,
 } from "./push-down.js";
-import { formatById, WRAPPERS } from "./rules.js";
+import { formatById, REGEX_FORMATS, WRAPPERS } from "./rules.js";
 
 describe("re2", () => {
   it("keeps the common subset and turns the i flag into (?i)", () => {
@@ -40,6 +42,9 @@ describe("re2", () => {
       LINE_RULES.access.time,
       ...dataPatterns(LINE_RULES.nginxError),
       ...dataPatterns(LINE_RULES.apacheError),
+      ...LINE_RULES.dataFormats.flatMap(dataPatterns),
+      ...dataPatterns(LINE_RULES.freeText),
+      ...LINE_RULES.dataPrefilter.patterns,
       LINE_RULES.apacheError.time,
       LINE_RULES.waf.marker,
       LINE_RULES.waf.action,
@@ -81,6 +86,50 @@ describe("one source of truth", () => {
     expect(sql).toContain("['waf']");
     expect(sql).toContain("[418]");
     expect(denialsQuery(table, LINE_RULES)).not.toContain("made-up");
+  });
+
+  it("the generic branch reads every regex data format but the two with a branch of their own, in the dispatcher's order", () => {
+    expect(LINE_RULES.dataFormats.map((f) => f.id)).toEqual(
+      REGEX_FORMATS.map((f) => f.spec.id).filter((id) => id !== "nginx-error" && id !== "apache-error"),
+    );
+    for (const f of LINE_RULES.dataFormats) expect(f.line).toBe(formatById(f.id).re);
+    const sql = denialsQuery(table, LINE_RULES);
+    let at = sql.indexOf("'waf-text',");
+    for (const f of LINE_RULES.dataFormats) {
+      const next = sql.indexOf(`match(l, ${sqlString(re2(f.line))}), ${sqlString(f.id)}`, at);
+      expect(next, f.id).toBeGreaterThan(at);
+      at = next;
+    }
+  });
+
+  it("a data format added to the data is pushed down with its rules, time kind and status reading", () => {
+    const made: DataFormat = {
+      id: "made-up",
+      line: /^MADE (\S+) (\d{3}) (\d+) (.*)$/,
+      fields: { client: 1, status: 2, time: 3, message: 4 },
+      extract: {},
+      rules: [
+        { id: "made/x", match: /^go away/, on: "message", where: [], fields: {}, cause: "waf", status: 418 },
+      ],
+      kind: "access",
+      timeKind: "epoch",
+      clientHasPort: false,
+    };
+    const sql = denialsQuery(table, { ...LINE_RULES, dataFormats: [made] });
+    expect(canRecord(made)).toBe(true);
+    expect(sql).toContain(`match(l, '^MADE (\\\\S+) (\\\\d{3}) (\\\\d+) (.*)$'), 'made-up'`);
+    expect(sql).toContain("WHERE fmt = 'made-up'");
+    expect(sql).toContain("[418]");
+    expect(sql).not.toContain("'haproxy-http'");
+    const silent = {
+      ...made,
+      fields: { message: 4 },
+      rules: [{ ...made.rules[0], cause: null }],
+    } as DataFormat;
+    expect(canRecord(silent)).toBe(false);
+    expect(denialsQuery(table, { ...LINE_RULES, dataFormats: [silent] })).not.toContain(
+      "WHERE fmt = 'made-up'",
+    );
   });
 });
 
@@ -149,6 +198,23 @@ describe("the prefilter", () => {
     const kept = [...lines, ...wrapped].filter(candidate);
     expect(kept.length).toBeGreaterThan(200);
     expect(kept.filter((l) => !passes(l))).toEqual([]);
+  });
+
+  it("passes every line of a data format that makes a record locally: their examples, wrapped or not", () => {
+    const passesData = (line: string) =>
+      passes(line) ||
+      r.dataPrefilter.needles.some((s) => line.includes(s)) ||
+      r.dataPrefilter.patterns.some((re) => re.test(line));
+    const examples = [...r.dataFormats.map((f) => f.id), r.freeText.id].flatMap((id) => {
+      const f = formatById(id);
+      return [...(f.spec.examples ?? []), ...f.rules.flatMap((x) => x.spec.examples)].map((e) => e.line);
+    });
+    const lines = examples.flatMap((l) => [l, `Nov 26 05:00:00 web1 proxy[2201]: ${l}`, `MESSAGE=${l}`]);
+    const recorded = lines.filter(
+      (text) => new LineDispatcher("x", []).feed({ n: 1, text, cut: false }).records.length > 0,
+    );
+    expect(recorded.length).toBeGreaterThan(60);
+    expect(recorded.filter((l) => !passesData(l))).toEqual([]);
   });
 
   it("drops an access line that was not refused and a line of no pushed-down format", () => {

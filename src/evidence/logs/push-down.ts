@@ -20,11 +20,16 @@
 // Covered: nginx/Apache access lines (common, combined, vhost_combined, extra
 // fields), nginx and Apache (2.2 and 2.4) error lines with every rule of their
 // message families (data/logs/formats/{nginx,apache}-error.json), ModSecurity/
-// Coraza lines; each of these also inside one regex envelope of
-// data/logs/wrappers.json (syslog, journald export, CRI), peeled as locally.
-// Not covered: JSON lines (application, audit, Docker/journald envelopes:
-// "unsupported"), the other data formats (HAProxy, Squid, lighttpd, IIS, Envoy,
-// free-text families), nested envelopes, multi-line audit records and custom
+// Coraza lines; and every other regex format of data/logs/formats (HAProxy HTTP
+// and TCP, Squid, lighttpd error, Envoy, IIS default order, W3C headers, the
+// vhost-first access layout) and the free-text families of "text" (mod_evasive,
+// fail2ban) through one generic branch, dataRecords(), which is rule-record.ts
+// recordOf() in SQL: a format or rule added to the data needs no code here.
+// Each of these also inside one regex envelope of data/logs/wrappers.json
+// (syslog, journald export, CRI), peeled as locally.
+// Not covered: JSON lines (application, audit, Caddy/Traefik, Docker/journald
+// envelopes: "unsupported"), W3C lines in another field order (a row alone
+// cannot say its order), nested envelopes, multi-line audit records and custom
 // log_format lines ("unknown").
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
 
@@ -142,9 +147,8 @@ function accessSeconds(r: LineRules, field = group("l", r.access.line, 6)): stri
   return `arrayElement(arrayMap(ts -> arrayElement(arrayMap(p -> ${seconds}, [${parts}]), 1), [${stamp}]), 1)`;
 }
 
-function apacheSeconds(r: LineRules, zone: string): string {
+function apacheSeconds(r: LineRules, zone: string, stamp = fieldSql(r.apacheError, "time")): string {
   const t = r.apacheError.time;
-  const stamp = fieldSql(r.apacheError, "time");
   const g = (n: number) => group("ts", t, n);
   const month = `toString(indexOf(${arr(r.access.months)}, lower(${g(1)})))`;
   const local = `concat(${g(7)}, '-', ${pad2(month)}, '-', ${pad2(g(2))}, ' ', ${g(3)}, ':', ${g(4)}, ':', ${g(5)})`;
@@ -254,9 +258,10 @@ export function replaceGroup(re: RegExp, n: number, body: string): RegExp {
 function candidate(r: LineRules, expr: string, inside = false): string {
   const refusals = r.access.refusalStatuses.join("|");
   const refusedAccess = replaceGroup(r.access.line, 8, refusals);
-  return [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
+  const own = [refusedAccess, r.apacheError.line, r.nginxError.line, r.waf.marker]
     .map((re) => `match(${expr}, ${rx(inside ? unanchored(re) : re)})`)
     .join(" OR ");
+  return `${own} OR ${dataCandidate(r, expr, inside)}`;
 }
 
 /** `re` without its leading ^: it finds in every line that has a part `re` matches. */
@@ -344,11 +349,16 @@ function rawStage(t: PushDownTable, r: LineRules): string {
     WHERE ${candidate(r, "raw", true)}`;
 }
 
-/** LineRules.prefilter in SQL. */
+/** LineRules.prefilter and dataPrefilter in SQL. */
 function prefilterSql(expr: string, r: LineRules): string {
+  // The data formats' many literals (rule hints) go into one pattern with their status pattern: one RE2 pass, not one search each.
+  const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const dataNeedles = r.dataPrefilter.needles.filter((s) => !r.prefilter.needles.includes(s)).map(literal);
+  const data = [...dataNeedles, ...r.dataPrefilter.patterns.map((re) => `(?:${re.source})`)];
   const tests = [
     ...r.prefilter.needles.map((s) => `position(${expr}, ${sqlString(s)}) > 0`),
     ...r.prefilter.patterns.map((re) => `match(${expr}, ${rx(re)})`),
+    ...(data.length ? [`match(${expr}, ${rx(data.join("|"))})`] : []),
   ];
   return `(${tests.join(" OR ")})`;
 }
@@ -378,7 +388,8 @@ function linesStage(from: string, r: LineRules, allRows = false): string {
       match(l, ${rx(r.nginxError.line)}), 'nginx-error',
       match(l, ${rx(a.line)}) AND ${accessTime}, 'access',
       ${wafSql("l", r)}, 'waf-text',
-      'unknown')`;
+      ${r.dataFormats.map((f) => `match(l, ${rx(f.line)}), ${sqlString(f.id)},`).join("\n      ")}
+      ${freeTextFormat(r)})`;
   const peeled = `SELECT src, n, rn, raw, raw AS l, '' AS wrapper, '' AS wtime FROM ${from} WHERE NOT wrapped
     UNION ALL
     SELECT src, n, rn, raw, tupleElement(peel, 1) AS l, tupleElement(peel, 2) AS wrapper, tupleElement(peel, 3) AS wtime
@@ -386,7 +397,7 @@ function linesStage(from: string, r: LineRules, allRows = false): string {
   return `SELECT src, n, rn, raw, l, wrapper, wtime,
       if(wrapper != '' AND fmt0 IN ('empty', 'unknown'), concat(wrapper, ':unknown'), fmt0) AS fmt
     FROM (SELECT src, n, rn, raw, l, wrapper, wtime, ${format} AS fmt0
-      FROM (${peeled}))${allRows ? "" : ` WHERE fmt IN ('access', 'nginx-error', 'apache-error', 'waf-text')`}`;
+      FROM (${peeled}))${allRows ? "" : ` WHERE has(${arr(["access", "nginx-error", "apache-error", "waf-text", ...r.dataFormats.filter(canRecord).map((f) => f.id)])}, fmt) OR startsWith(fmt, 'text:')`}`;
 }
 
 /** The columns every records branch gives, in this order and of these types (UNION ALL needs both). */
@@ -407,9 +418,12 @@ function accessRecords(t: PushDownTable, r: LineRules): string {
   const a = r.access;
   const accessTail = group("l", a.line, 12);
   const idSource = a.idField.source;
-  const firstId = `replaceRegexpOne(tail, ${rx(new RegExp(`^.*?${idSource}.*$`, "i"))}, '\\\\2')`;
+  // replaceRegexpOne leaves a line the pattern does not find in as it is: only lines it finds in give an id.
+  const idRe = new RegExp(`^.*?${idSource}.*$`, "i");
+  const firstId = `if(match(tail, ${rx(idRe)}), replaceRegexpOne(tail, ${rx(idRe)}, '\\\\2'), '')`;
   // ModSecurity's unique_id, when the access line logs it, is the id the WAF lines carry: the join key to prefer.
-  const uniqueId = `replaceRegexpOne(tail, ${rx(/^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i)}, '\\\\1')`;
+  const uidRe = /^.*?\b(?:uid|unique_id)=("([^"]*)"|\S+).*$/i;
+  const uniqueId = `if(match(tail, ${rx(uidRe)}), replaceRegexpOne(tail, ${rx(uidRe)}, '\\\\1'), '')`;
   const unquote = (v: string) => `replaceRegexpOne(${v}, '^"(.*)"$', '\\\\1')`;
   const accessId = `arrayElement(arrayMap(tail -> arrayElement(arrayFilter(v -> v != '' AND v != '-' AND v != '""', [${unquote(uniqueId)}, ${unquote(firstId)}, '']), 1), [${accessTail}]), 1)`;
   // One pass of the line pattern gives status (3 digits), client (no space), time (no "]") and request:
@@ -530,6 +544,8 @@ function recordsStage(t: PushDownTable, r: LineRules): string {
     wafRecords("nginx-error", t, r),
     wafRecords("apache-error", t, r),
     wafRecords("waf-text", t, r),
+    ...r.dataFormats.filter(canRecord).map((f) => dataRecords(f, `fmt = ${sqlString(f.id)}`, t, r)),
+    dataRecords(r.freeText, "startsWith(fmt, 'text:')", t, r),
   ].join("\nUNION ALL\n");
 }
 
@@ -708,7 +724,160 @@ export function formatsStages(t: PushDownTable, r: LineRules, sample: number): S
     { name: "sample", select: numbered.replace(sqlIdent("__sample__"), firstRows) },
     {
       name: "formats",
-      select: `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c FROM (${linesStage(ref("sample"), r, true)}) GROUP BY src, format`,
+      // `first`: where a format first shows (line number, then row), so that formats tied in count are named in the order the local tally saw them.
+      select: `SELECT src, multiIf(fmt = 'access', ${accessFlavour(r)}, fmt) AS format, count() AS c, min((n, rn)) AS first FROM (${linesStage(ref("sample"), r, true)}) GROUP BY src, format`,
     },
   ];
+}
+
+// ---- The data formats (rule-record.ts recordOf), one generic branch ----------
+
+/** True when a line of `f` can make a record: an access format with a status, or a rule with a cause. */
+export function canRecord(f: DataFormat): boolean {
+  const hasStatus = "status" in f.fields || "status" in f.extract;
+  return (f.kind === "access" && hasStatus) || f.rules.some((x) => x.cause !== null);
+}
+
+/**
+ * Rows that may be a line of a data format that makes a record: one pattern,
+ * the alternation of the record-making formats' line patterns and of the
+ * free-text rules' patterns (`inside`: unanchored, as in candidate()).
+ */
+function dataCandidate(r: LineRules, expr: string, inside: boolean): string {
+  const free = r.freeText.rules.filter((x) => x.cause !== null);
+  if (free.some((x) => x.match === null)) return "1";
+  const patterns = [
+    ...r.dataFormats.filter(canRecord).map((f) => f.line),
+    ...free.map((x) => x.match as RegExp),
+  ];
+  if (patterns.length === 0) return "0";
+  const alt = patterns.map((re) => `(?:${noGroups(inside ? unanchored(re) : re).source})`).join("|");
+  return `match(${expr}, ${rx(alt)})`;
+}
+
+/** parseFreeText()'s format: "text:<family>" of the first free-text rule that matches, when it has a cause. */
+function freeTextFormat(r: LineRules): string {
+  const f = r.freeText;
+  if (f.rules.length === 0) return "'unknown'";
+  const field = dataField(f, { message: "l" });
+  const families = arr(f.rules.map((x) => (x.cause === null ? "" : `text:${x.id.split("/")[0]}`)));
+  return `arrayElement(arrayMap(i -> if(arrayElement(${families}, i) != '', arrayElement(${families}, i), 'unknown'), [${dataRuleIndex(f, field)}]), 1)`;
+}
+
+/** A field of `f` in SQL ('' when absent from the line), or null when the format has no such field. */
+function dataField(f: DataFormat, aliases: Record<string, string> = {}): (name: string) => string | null {
+  return (name) =>
+    name in f.fields || name in f.extract || name in aliases ? fieldSql(f, name, aliases) : null;
+}
+
+/** matchRule(): the number (1-based) of the first rule of `f` that holds, 0 for none. A rule reading a field the format lacks never holds. */
+function dataRuleIndex(f: DataFormat, field: (name: string) => string | null): string {
+  if (f.rules.length === 0) return "0";
+  const condition = (rule: DataRule) => {
+    const parts = rule.where.map(([name, re]) => {
+      const v = field(name);
+      return v === null ? "0" : `match(${v}, ${rx(re)})`;
+    });
+    if (rule.match) {
+      const v = field(rule.on);
+      parts.push(v === null ? "0" : `match(${v}, ${rx(rule.match)})`);
+    }
+    return parts.length ? parts.join(" AND ") : "1";
+  };
+  return `multiIf(${f.rules.map((rule, i) => `${condition(rule)}, ${i + 1}`).join(", ")}, 0)`;
+}
+
+/**
+ * Field `name` as recordOf() reads it after the rule matched: the matching
+ * rule's own group when it gives a non-empty one, else the line's field; ''
+ * when neither has it.
+ */
+function dataValue(f: DataFormat, field: (name: string) => string | null, name: string): string {
+  const own = field(name) ?? "''";
+  const arms = f.rules.flatMap((rule, i) => {
+    const n = rule.fields[name];
+    const on = field(rule.on);
+    if (n === undefined || !rule.match || on === null) return [];
+    return [`idx = ${i + 1}, ${group(on, rule.match, n)}`];
+  });
+  if (arms.length === 0) return own;
+  return `arrayElement(arrayMap(v -> if(v != '', v, ${own}), [multiIf(${arms.join(", ")}, '')]), 1)`;
+}
+
+const trimSql = (expr: string) => `replaceRegexpAll(${expr}, '^\\s+|\\s+$', '')`;
+const NULL_SECOND = "CAST(NULL AS Nullable(Int64))";
+
+/** parseIsoTime(): a stamp without a zone is wall time in `zone`. */
+function isoSeconds(expr: string, zone: string): string {
+  const iso =
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?$";
+  return `arrayElement(arrayMap(ts -> if(match(ts, ${sqlString(iso)}), toInt64(${epoch("replaceOne(ts, ',', '.')", zone)}), ${NULL_SECOND}), [${trimSql(expr)}]), 1)`;
+}
+
+/** parseNginxErrorTime(): wall time in `zone`. */
+function nginxSeconds(expr: string, zone: string): string {
+  const re = "^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$";
+  return `arrayElement(arrayMap(ts -> if(match(ts, ${sqlString(re)}), toInt64(${epoch("replaceAll(ts, '/', '-')", zone)}), ${NULL_SECOND}), [${trimSql(expr)}]), 1)`;
+}
+
+/** parseAnyTime() on a string: epoch seconds or milliseconds, else (brackets stripped) ISO, CLF, nginx, Apache. */
+function anySeconds(expr: string, t: PushDownTable, r: LineRules): string {
+  const num = "toFloat64OrZero(v)";
+  const fromEpoch = `if(${num} > 0, toInt64(floor(if(${num} < 100000000000, ${num}, ${num} / 1000))), ${NULL_SECOND})`;
+  const stripped = "if(startsWith(v, '[') AND endsWith(v, ']'), substring(v, 2, length(v) - 2), v)";
+  const others = `arrayElement(arrayMap(s -> coalesce(${isoSeconds("s", t.timeZone)}, ${accessSeconds(r, "s")}, ${nginxSeconds("s", t.timeZone)}, ${apacheSeconds(r, t.timeZone, trimSql("s"))}), [${stripped}]), 1)`;
+  return `arrayElement(arrayMap(v -> multiIf(lengthUTF8(v) > 64, ${NULL_SECOND}, match(v, '^[0-9]+(?:\\.[0-9]+)?$'), ${fromEpoch}, ${others}), [${expr}]), 1)`;
+}
+
+/** rule-record.ts parseTime(): the epoch second of a data format's time field, by the format's time kind. */
+function dataSeconds(kind: string | undefined, expr: string, t: PushDownTable, r: LineRules): string {
+  switch (kind) {
+    case "apache":
+      return apacheSeconds(r, t.timeZone, trimSql(expr));
+    case "nginx":
+      return nginxSeconds(expr, t.timeZone);
+    case "clf":
+      return accessSeconds(r, expr);
+    case "iso":
+      return isoSeconds(expr, t.timeZone);
+    case "iso-utc":
+      return `if(match(${expr}, 'Z|[+-][0-9]{2}:?[0-9]{2}$'), ${isoSeconds(expr, t.timeZone)}, ${isoSeconds(`concat(replaceOne(${expr}, ' ', 'T'), 'Z')`, t.timeZone)})`;
+    default:
+      return anySeconds(expr, t, r);
+  }
+}
+
+/** recordOf(): the records of the lines of data format `f` (rows of `lines` where `where`). */
+function dataRecords(f: DataFormat, where: string, t: PushDownTable, r: LineRules): string {
+  const field = dataField(f, f.id === r.freeText.id ? { message: "l" } : {});
+  const value = (name: string) => dataValue(f, field, name);
+  const statusField = field("status");
+  // (A format without rules: idx is 0, and an empty array literal has no element type.)
+  const ruleStatus = f.rules.length
+    ? `toUInt16(arrayElement(${arr(f.rules.map((x) => x.status ?? 0))}, idx))`
+    : "toUInt16(0)";
+  // A line without a status takes the one the matching rule implies (0: none).
+  const status =
+    statusField === null
+      ? ruleStatus
+      : `if(${statusField} = '', ${ruleStatus}, toUInt16OrZero(${statusField}))`;
+  const ruleCause = f.rules.length ? `arrayElement(${arr(f.rules.map((x) => x.cause ?? ""))}, idx)` : "''";
+  const refused =
+    f.kind === "access" && statusField !== null
+      ? `has(${arr(r.access.refusalStatuses)}, toUInt32(status))`
+      : "0";
+  const request = field("request") ?? (f.rules.some((x) => "request" in x.fields) ? "''" : null);
+  const fromRequest = request === null ? "''" : requestPath(`replaceAll(${value("request")}, '\\"', '"')`, r);
+  const pathOf = `if(p != '' AND p != '-', if(q != '' AND q != '-', concat(p, '?', q), p), ${fromRequest})`;
+  const path = `arrayElement(arrayMap((p, q) -> ${pathOf}, [${value("path")}], [${value("query")}]), 1)`;
+  const client = `arrayElement(arrayMap(c -> if(c != '' AND c != '-', ${clientSql("c", f.clientHasPort, r)}, ''), [${value("client")}]), 1)`;
+  const id = `arrayElement(arrayMap(v -> if(v != '-', v, ''), [${value("requestId")}]), 1)`;
+  return `SELECT ${RECORD_COLUMNS} FROM (
+    SELECT src, n, rn, raw, l, wtime, idx, ${status} AS status, ${ruleCause} AS rc,
+      if(idx > 0 AND rc != 'by-status', rc, ${statusCauseSql("status", r)}) AS cause,
+      if(idx > 0 AND rc != 'by-status', 3, if(cause = 'unknown', 0, 1)) AS strength,
+      1 AS denied, ${f.kind === "access" ? 1 : 0} AS acc, ${client} AS client, ${path} AS rpath,
+      ${id} AS jid, '' AS rule, ${orWrapperTime(dataSeconds(f.timeKind, value("time"), t, r), t)} AS sec
+    FROM (SELECT src, n, rn, raw, l, wtime, ${dataRuleIndex(f, field)} AS idx FROM ${ref("lines")} WHERE ${where})
+    WHERE if(idx > 0, rc != '', ${refused}))`;
 }
