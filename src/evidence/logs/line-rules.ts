@@ -8,6 +8,7 @@ import type { CauseId } from "../../model.js";
 import { REFUSAL_STATUSES } from "../../model.js";
 import { ACCESS_RE, ID_FIELD } from "./access.js";
 import { RATE_RULE_FAMILY_RE, STATUS_CAUSES } from "./classify.js";
+import { RECORD_HINT } from "./prefilter.js";
 import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
 import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
@@ -176,15 +177,9 @@ export const LINE_RULES: LineRules = {
   dataFormats: REGEX_FORMATS.filter((f) => !OWN_BRANCH.has(f.spec.id)).map(dataFormat),
   freeText: dataFormat(formatById("text")),
   dataPrefilter: {
-    // Only the hints of the data formats' own families: the nginx/Apache ones have their own needles above.
-    needles: [
-      ...new Set(
-        REGEX_FORMATS.concat(formatById("text"))
-          .filter((f) => !OWN_BRANCH.has(f.spec.id))
-          .flatMap((f) => f.rules.flatMap((r) => (r.cause === null ? [] : [r.spec.hint ?? []].flat()))),
-      ),
-    ],
-    patterns: [new RegExp(`[ /"](?:${[...REFUSAL_STATUSES, 407].join("|")}) `)],
+    // The local reader's own test (mayHoldRecord): a line it would not parse makes no record there either.
+    needles: [],
+    patterns: [RECORD_HINT],
   },
   prefilter: {
     needles: [

@@ -36,7 +36,7 @@ const STATUS_ALTERNATION = [...REFUSAL_STATUSES].join("|");
  * access line: an access refusal (`" 403 `), nginx's refusal messages, Apache's
  * AH codes (all the known refusals are AH0nnnn), ModSecurity and Coraza markers.
  */
-const RECORD_HINT = new RegExp(
+export const RECORD_HINT = new RegExp(
   [
     `[ /"](?:${STATUS_ALTERNATION}|407) `,
     "forbidden|Permission denied|AH0\\d{4}:|ModSecurity: |Coraza: ",
