@@ -6,28 +6,13 @@ import { type LogRecord, STRENGTH } from "./types.js";
 export function makeRecord(
   base: Pick<LogRecord, "file" | "line" | "format" | "kind"> & Partial<LogRecord>,
 ): LogRecord {
-  return {
-    time: null,
-    status: null,
-    statusInferred: false,
-    method: null,
-    path: null,
-    client: null,
-    ids: [],
-    requestId: null,
-    cause: "unknown",
-    strength: STRENGTH.none,
-    rules: [],
-    message: "",
-    product: null,
-    denied: false,
-    ...base,
-  };
+  // newRecord's defaults, then the given fields: those it has stay in place, others come after, as a spread would put them.
+  return Object.assign(newRecord(base.file, base.line, base.format, base.kind, null), base);
 }
 
 /**
- * makeRecord for the parsers on the hot path: the same record (keys in the same
- * order, so the same object shape) without spreading an argument object per line.
+ * A fresh record with no finding yet, for the parsers on the hot path (no
+ * argument object per line); makeRecord builds on it, so both give one shape.
  */
 export function newRecord(
   file: string,
