@@ -2,8 +2,9 @@
 // signatures/, so the bundler inlines the data (no file reads at start-up) and adding
 // a product is one JSON file plus its fixture. `npm run build` runs this first;
 // `--check` exits 1 when the committed file is out of date (catalogue.test.ts runs it).
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { generatorCli, writeIfChanged } from "./generated-file.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SIGNATURES = join(ROOT, "signatures");
@@ -37,31 +38,16 @@ export function renderCatalogue(files = readdirSync(SIGNATURES)) {
   return lines.join("\n");
 }
 
-function current() {
-  try {
-    return readFileSync(GENERATED, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 /** Rewrites the generated file when it differs; returns whether it changed. */
 export function generateCatalogue() {
-  const text = renderCatalogue();
-  if (text === current()) return false;
-  writeFileSync(GENERATED, text);
-  return true;
+  return writeIfChanged(GENERATED, () => renderCatalogue());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes("--check")) {
-    if (renderCatalogue() !== current()) {
-      console.error(
-        "gen-catalogue: src/fingerprint/catalogue.generated.ts is out of date with signatures/; run `node scripts/gen-catalogue.mjs`",
-      );
-      process.exit(1);
-    }
-  } else if (generateCatalogue()) {
-    console.error("gen-catalogue: wrote src/fingerprint/catalogue.generated.ts");
-  }
+  generatorCli("gen-catalogue", {
+    path: GENERATED,
+    shown: "src/fingerprint/catalogue.generated.ts",
+    from: "signatures/",
+    render: () => renderCatalogue(),
+  });
 }

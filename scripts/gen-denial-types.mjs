@@ -5,10 +5,11 @@
 // model.d.ts). `npm run build` runs this; `--check` exits 1 when the committed
 // file is out of date (test/middleware-types.test.ts runs it).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { generatorCli, writeIfChanged } from "./generated-file.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SOURCE = "src/middleware/denial.ts";
@@ -116,31 +117,16 @@ export function renderDenialTypes({ denial, model } = emitDeclarations()) {
   ].join("\n");
 }
 
-function current() {
-  try {
-    return readFileSync(GENERATED, "utf8");
-  } catch {
-    return "";
-  }
-}
-
 /** Rewrites the generated file when it differs; returns whether it changed. */
 export function generateDenialTypes() {
-  const text = renderDenialTypes();
-  if (text === current()) return false;
-  writeFileSync(GENERATED, text);
-  return true;
+  return writeIfChanged(GENERATED, () => renderDenialTypes());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes("--check")) {
-    if (renderDenialTypes() !== current()) {
-      console.error(
-        `gen-denial-types: types/denial.d.ts is out of date with ${SOURCE}; run \`node scripts/gen-denial-types.mjs\``,
-      );
-      process.exit(1);
-    }
-  } else if (generateDenialTypes()) {
-    console.error("gen-denial-types: wrote types/denial.d.ts");
-  }
+  generatorCli("gen-denial-types", {
+    path: GENERATED,
+    shown: "types/denial.d.ts",
+    from: SOURCE,
+    render: () => renderDenialTypes(),
+  });
 }
