@@ -198,6 +198,31 @@ describe("logs --clickhouse on the project's log fixtures", () => {
     for (const f of files) rmSync(f, { force: true });
   });
 
+  it("a file with lines only the local path reads (JSON, serial audit records) says so, with their counts", async () => {
+    const files = [`${F}/app/pino.log`, `${F}/apache/modsec_audit_Native.log`, `${F}/nginx/access.log`];
+    await shipLogs(files, { url: authUrl, table: "local_only" });
+    const inside = await analyzeClickHouse({ url: authUrl, table: "local_only" });
+    const local = await analyzeLogs(files, {});
+    // Counted here from the files themselves: lines opening with "{", and section-A lines.
+    const text = (f: string) => readFileSync(f, "utf8").split("\n");
+    const json = text(files[0] as string).filter((l) => l.startsWith("{")).length;
+    const audits = text(files[1] as string).filter((l) => /^--[0-9a-zA-Z]{8,}-A--\s*$/.test(l)).length;
+    expect(json).toBeGreaterThan(0);
+    expect(audits).toBeGreaterThan(0);
+    // The local path finds denials in both, so the difference in counts is real and worth a word.
+    for (const f of files.slice(0, 2))
+      expect(local.files.find((x) => x.path === f)?.denials, f).toBeGreaterThan(0);
+    expect(Object.fromEntries(inside.files.map((f) => [f.path, f.warning ?? null]))).toEqual({
+      [files[0] as string]: expect.stringMatching(
+        new RegExp(`not classified inside ClickHouse: ${json} JSON lines \\(`),
+      ),
+      [files[1] as string]: expect.stringMatching(
+        new RegExp(`: ${audits} serial ModSecurity audit records? \\(`),
+      ),
+      [files[2] as string]: null,
+    });
+  });
+
   it("the CLI: ship then logs --clickhouse --json (credentials from the environment), entries capped by --limit", async () => {
     const files = [`${F}/apache/access.log`, `${F}/apache/error.log`];
     const env = { CLICKHOUSE_USER: "default", CLICKHOUSE_PASSWORD: PASSWORD };
