@@ -9,6 +9,7 @@ import { exportSource, generateTable } from "../lab/clickhouse-gen.mjs";
 import { analyzeLogs } from "../src/evidence/logs/analyze.js";
 import { analyzeClickHouse, shipLogs } from "../src/evidence/logs/clickhouse.js";
 import { LINE_RULES } from "../src/evidence/logs/line-rules.js";
+import { parseLogfmt } from "../src/evidence/logs/logfmt.js";
 import { canRecord } from "../src/evidence/logs/push-down.js";
 import { formatById, WRAPPERS } from "../src/evidence/logs/rules.js";
 import type { LogsReport } from "../src/evidence/logs/types.js";
@@ -199,7 +200,12 @@ describe("logs --clickhouse on the project's log fixtures", () => {
   });
 
   it("a file with lines only the local path reads (JSON, serial audit records) says so, with their counts", async () => {
-    const files = [`${F}/app/pino.log`, `${F}/apache/modsec_audit_Native.log`, `${F}/nginx/access.log`];
+    const files = [
+      `${F}/app/pino.log`,
+      `${F}/apache/modsec_audit_Native.log`,
+      `${F}/nginx/access.log`,
+      `${F}/app/logfmt.log`,
+    ];
     await shipLogs(files, { url: authUrl, table: "local_only" });
     const inside = await analyzeClickHouse({ url: authUrl, table: "local_only" });
     const local = await analyzeLogs(files, {});
@@ -207,10 +213,13 @@ describe("logs --clickhouse on the project's log fixtures", () => {
     const text = (f: string) => readFileSync(f, "utf8").split("\n");
     const json = text(files[0] as string).filter((l) => l.startsWith("{")).length;
     const audits = text(files[1] as string).filter((l) => /^--[0-9a-zA-Z]{8,}-A--\s*$/.test(l)).length;
+    // Bare logfmt lines, as the local reader takes them (the one in an envelope is not counted).
+    const logfmt = text(files[3] as string).filter((l) => parseLogfmt(l) !== null).length;
     expect(json).toBeGreaterThan(0);
     expect(audits).toBeGreaterThan(0);
+    expect(logfmt).toBe(5);
     // The local path finds denials in both, so the difference in counts is real and worth a word.
-    for (const f of files.slice(0, 2))
+    for (const f of [files[0], files[1], files[3]])
       expect(local.files.find((x) => x.path === f)?.denials, f).toBeGreaterThan(0);
     expect(Object.fromEntries(inside.files.map((f) => [f.path, f.warning ?? null]))).toEqual({
       [files[0] as string]: expect.stringMatching(
@@ -220,6 +229,7 @@ describe("logs --clickhouse on the project's log fixtures", () => {
         new RegExp(`: ${audits} serial ModSecurity audit records? \\(`),
       ),
       [files[2] as string]: null,
+      [files[3] as string]: expect.stringMatching(new RegExp(`: ${logfmt} logfmt lines \\(`)),
     });
   });
 

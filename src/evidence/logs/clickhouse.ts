@@ -233,7 +233,7 @@ async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<voi
 }
 
 async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
-  const perSource = await rows<{ src: string; lines: string; json: string; audits: string }>(
+  const perSource = await rows<{ src: string; lines: string; json: string; audits: string; logfmt: string }>(
     client,
     linesPerSourceQuery(layout),
   );
@@ -256,7 +256,7 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
       lines: Number(s.lines),
       denials: Number(denials.find((d) => d.src === s.src)?.c ?? 0),
     };
-    const warning = localOnlyWarning(Number(s.json), Number(s.audits));
+    const warning = localOnlyWarning(Number(s.json), Number(s.audits), Number(s.logfmt));
     if (warning) summary.warning = warning;
     return summary;
   });

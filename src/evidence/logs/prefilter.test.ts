@@ -29,6 +29,14 @@ const SEEDS = [
   'shop.test:8080 ::ffff:10.1.2.3 - - [05/Jan/2026:00:00:01 +0100] "DELETE /x HTTP/2.0" 401 - "ref" "ua" 0123456789abcdef0123456789abcdef',
   '10.1.2.3 - - [05/Jan/2026:00:00:01 -0500] "garbled" 429 7 "ref"',
   '[::1]:80 10.1.2.3 - - [05/Jan/2026:00:00:01 +0000] "GET / HTTP/1.1" 451 0 "a" "b"  \t',
+  // logfmt (logfmt.ts): statuses spelt as Number() reads them, quoted values, denial words, dotted keys.
+  'time=2026-01-05T00:00:01Z level=warn msg="request refused" method=POST path=/a status=403',
+  "time=2026-01-05T00:00:01Z level=info msg=done method=GET path=/ status=200 dur=4.03e2",
+  't=2026-01-05T00:00:01+0000 lvl=eror msg="too many" code=requests remote_addr=10.1.2.3',
+  'level=error msg="rate" code=limit req.method=POST http.status_code="0x193"',
+  'at=info method=POST path="/x" fwd="10.1.2.3" status=" 401" bytes=12',
+  'level=warn msg="access den\\ied" path=/b ip=10.1.2.3',
+  "2026-01-05T00:00:01.5+00:00 heroku[router]: at=info method=POST path=/c status=429 fwd=10.1.2.3",
 ];
 const PIECES = [
   " ",

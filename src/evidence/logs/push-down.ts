@@ -33,6 +33,7 @@
 // log_format lines ("unknown").
 import { AUDIT_BOUNDARY } from "./audit.js";
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
+import { LOGFMT_LINE } from "./logfmt.js";
 
 export interface PushDownTable {
   table: string;
@@ -704,19 +705,24 @@ export function linesPerSourceQuery(t: PushDownTable): string {
   // opening line (section A) of a serial ModSecurity audit record.
   const json = `countIf(substring(${line}, 1, 1) = '{')`;
   const audits = `countIf(position(${line}, '-A--') > 0 AND match(${line}, ${rx(AUDIT_BOUNDARY)}))`;
-  return `SELECT ${src} AS src, count() AS lines, ${json} AS json, ${audits} AS audits FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+  // A bare logfmt line (the local reader reads it with the application-log fields).
+  const logfmt = `countIf(position(${line}, '=') > 0 AND match(${line}, ${rx(LOGFMT_LINE)}))`;
+  return `SELECT ${src} AS src, count() AS lines, ${json} AS json, ${audits} AS audits, ${logfmt} AS logfmt FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
 }
 
 /**
  * What a source's summary says when it holds lines ClickHouse 18.16 cannot read as
  * the local path does (README: what is not classified inside ClickHouse), or null.
  */
-export function localOnlyWarning(json: number, audits: number): string | null {
+export function localOnlyWarning(json: number, audits: number, logfmt = 0): string | null {
   const kinds: string[] = [];
   if (json > 0) kinds.push(`${json} JSON line${json === 1 ? "" : "s"}`);
+  if (logfmt > 0) kinds.push(`${logfmt} logfmt line${logfmt === 1 ? "" : "s"}`);
   if (audits > 0) kinds.push(`${audits} serial ModSecurity audit record${audits === 1 ? "" : "s"}`);
   if (kinds.length === 0) return null;
-  return `not classified inside ClickHouse: ${kinds.join(" and ")} (the local path reads them): run why403 logs on this file for their denials`;
+  const listed =
+    kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}` : kinds[0];
+  return `not classified inside ClickHouse: ${listed} (the local path reads them): run why403 logs on this file for their denials`;
 }
 
 /**
