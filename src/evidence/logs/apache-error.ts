@@ -24,7 +24,9 @@ export function isApacheErrorLine(line: string): boolean {
 /** The line's own fields (time, module, level, rest), before any extract. */
 function headerFields(m: RegExpExecArray): Fields {
   const out: Fields = {};
-  for (const [name, group] of FORMAT.fields) {
+  const pairs = FORMAT.fields;
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, group] = pairs[i] as [string, number];
     const v = m[group];
     if (v !== undefined) out[name] = v;
   }
