@@ -110,7 +110,8 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
   Traefik JSON, Envoy, IIS and other W3C logs (CloudFront; columns from #Fields:),
   ModSecurity v2/v3 and Coraza (lines and audit logs),
-  mod_evasive, fail2ban, Rails/Django/Laravel/Spring text lines, JSON-lines and logfmt
+  morgan, Hono's logger, Uvicorn, Werkzeug, mod_evasive, fail2ban,
+  Rails/Django/Laravel/Spring text lines, JSON-lines and logfmt
   application logs (business-rule refusals: app-logic).
 Unknown lines stay unknown. The README lists what each refusal message becomes.
 "-" reads stdin; .gz files are read as they are. WHY403_LOG_WORKERS=N reads a plain

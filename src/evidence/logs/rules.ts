@@ -41,13 +41,17 @@ import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
 import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" with { type: "json" };
 import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
+import honoLoggerFormat from "../../../data/logs/formats/hono-logger.json" with { type: "json" };
 import iisFormat from "../../../data/logs/formats/iis-w3c.json" with { type: "json" };
 import lighttpdFormat from "../../../data/logs/formats/lighttpd-error.json" with { type: "json" };
+import morganFormat from "../../../data/logs/formats/morgan.json" with { type: "json" };
 import nginxErrorFormat from "../../../data/logs/formats/nginx-error.json" with { type: "json" };
 import squidFormat from "../../../data/logs/formats/squid.json" with { type: "json" };
 import textFormat from "../../../data/logs/formats/text.json" with { type: "json" };
 import traefikFormat from "../../../data/logs/formats/traefik-json.json" with { type: "json" };
+import uvicornFormat from "../../../data/logs/formats/uvicorn.json" with { type: "json" };
 import w3cHeaderFormat from "../../../data/logs/formats/w3c-header.json" with { type: "json" };
+import werkzeugFormat from "../../../data/logs/formats/werkzeug.json" with { type: "json" };
 import apacheAuthn from "../../../data/logs/messages/apache-authn.json" with { type: "json" };
 import apacheAuthz from "../../../data/logs/messages/apache-authz.json" with { type: "json" };
 import apacheDigest from "../../../data/logs/messages/apache-digest.json" with { type: "json" };
@@ -139,6 +143,10 @@ export const FORMATS: FormatSpec[] = [
   accessVhostHostFormat,
   caddyFormat,
   traefikFormat,
+  morganFormat,
+  honoLoggerFormat,
+  uvicornFormat,
+  werkzeugFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
