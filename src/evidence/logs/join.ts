@@ -9,7 +9,7 @@
 import type { CauseId } from "../../model.js";
 import { redactText, redactUrl } from "../../redact.js";
 import { decisiveRule, isScoringRule } from "./classify.js";
-import { clip, pathOnly } from "./record.js";
+import { adoptable, clearPool, clip, detach, NO_STRINGS, pathOnly, pooled } from "./record.js";
 import type { LogEntry, LogRecord } from "./types.js";
 
 /** Requests kept open for joining. Beyond it the oldest is finalised (and can no longer join). */
@@ -38,9 +38,8 @@ export interface Joined {
   /** The file of each of the seen lines, or null while they are all in files[0]. */
   seenFiles: string[] | null;
   seq: number;
-  /** The second (counted from the joiner's first) and client this request is indexed under (null: not indexed by time). */
+  /** The second (counted from the joiner's first) this request is indexed under, by its client (null: not indexed by time). */
   slotSec: number | null;
-  slotClient: string | null;
   done: boolean;
   /**
    * While the request waits, its time as two small integers (V8 keeps them in
@@ -54,8 +53,18 @@ export interface Joined {
   packedMs: number;
 }
 
-/** The open requests of one client in one second: most often just one, kept without a list. */
+/**
+ * The requests of one client in one second: most often just one, kept without a
+ * list. Finalised ones stay until the slot takes a new request or their second
+ * is done (fewer map writes than taking each out; every lookup skips them).
+ */
 type Slot = Joined | Joined[];
+
+/** The requests of one second by client, and how many of them are open (the second is dropped at 0). */
+interface Second {
+  clients: Map<string, Slot>;
+  open: number;
+}
 
 export class Joiner {
   private seq = 0;
@@ -64,8 +73,8 @@ export class Joiner {
   private head = 0;
   private openCount = 0;
   private readonly byId = new Map<string, Joined>();
-  /** second → client → open requests (numeric outer keys: no key strings built per lookup). */
-  private readonly bySlot = new Map<number, Map<string, Slot>>();
+  /** second → client → requests (numeric outer keys: no key strings built per lookup). */
+  private readonly bySlot = new Map<number, Second>();
 
   constructor(
     private readonly onFinal: (j: Joined) => void,
@@ -85,7 +94,8 @@ export class Joiner {
       this.merge(match, rec);
       return match;
     }
-    const own = ownRecord(rec);
+    // A record already in the window's shape is adopted as it is (see ownedRecord).
+    const own = adoptable(rec) ? rec : ownRecord(rec);
     const j: Joined = {
       rec: own,
       files: this.onlyFile(rec.file),
@@ -96,7 +106,6 @@ export class Joiner {
       seenFiles: null,
       seq: this.seq++,
       slotSec: null,
-      slotClient: null,
       done: false,
       packed: false,
       packedSec: 0,
@@ -147,7 +156,7 @@ export class Joiner {
 
   /** Finalises everything still open (end of input). */
   flush(): void {
-    pool.clear();
+    clearPool();
     for (let i = this.head; i < this.queue.length; i++) this.finalise(this.queue[i] as Joined);
     this.queue = [];
     this.head = 0;
@@ -171,9 +180,10 @@ export class Joiner {
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
     for (let k = 0; k < 3; k++) {
-      const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
+      const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.clients.get(rec.client);
       if (slot === undefined) continue;
       if (!Array.isArray(slot)) {
+        if (slot.done) continue;
         const score = joinScore(slot, rec, this.timeOf(slot), ms);
         if (score > bestScore) {
           best = slot;
@@ -183,6 +193,7 @@ export class Joiner {
       }
       for (let i = 0; i < slot.length; i++) {
         const j = slot[i] as Joined;
+        if (j.done) continue;
         const score = joinScore(j, rec, this.timeOf(j), ms);
         if (score > bestScore) {
           best = j;
@@ -217,16 +228,16 @@ export class Joiner {
       const sec = j.packed ? j.packedSec : this.secondOf((j.rec.time as Date).getTime());
       const client = j.rec.client;
       j.slotSec = sec;
-      j.slotClient = client;
-      let clients = this.bySlot.get(sec);
-      if (!clients) {
-        clients = new Map();
-        this.bySlot.set(sec, clients);
+      let second = this.bySlot.get(sec);
+      if (!second) {
+        second = { clients: new Map(), open: 0 };
+        this.bySlot.set(sec, second);
       }
-      const slot = clients.get(client);
-      if (slot === undefined) clients.set(client, j);
-      else if (!Array.isArray(slot)) clients.set(client, [slot, j]);
-      else if (slot.length < MAX_PER_SLOT) slot.push(j);
+      second.open++;
+      const slot = second.clients.get(client);
+      if (slot === undefined || (!Array.isArray(slot) && slot.done)) second.clients.set(client, j);
+      else if (!Array.isArray(slot)) second.clients.set(client, [slot, j]);
+      else if (withoutDone(slot).length < MAX_PER_SLOT) slot.push(j);
     }
   }
 
@@ -294,8 +305,10 @@ export class Joiner {
     const sec = this.secondOf(ms);
     if (!(sec >= -SMALL && sec < SMALL)) return;
     j.packed = true;
-    j.packedSec = sec;
-    j.packedMs = ms - (this.secBase + sec) * 1000;
+    // Both are whole numbers in int32 range (a valid time is whole ms): `| 0` says so to V8,
+    // which then keeps them in the object as small integers instead of a number box per field.
+    j.packedSec = sec | 0;
+    j.packedMs = (ms - (this.secBase + sec) * 1000) | 0;
     j.rec.time = null;
   }
 
@@ -316,69 +329,15 @@ export class Joiner {
     const ids = j.rec.ids;
     for (let i = 0; i < ids.length; i++)
       if (this.byId.get(ids[i] as string) === j) this.byId.delete(ids[i] as string);
-    if (j.slotSec !== null && j.slotClient !== null) {
-      const clients = this.bySlot.get(j.slotSec);
-      const slot = clients?.get(j.slotClient);
-      if (clients && slot !== undefined) {
-        let empty = slot === j;
-        if (Array.isArray(slot)) {
-          const at = slot.indexOf(j);
-          if (at !== -1) {
-            // In place (splice would allocate the removed part).
-            for (let k = at + 1; k < slot.length; k++) slot[k - 1] = slot[k] as Joined;
-            slot.pop();
-          }
-          empty = slot.length === 0;
-        }
-        if (empty) {
-          clients.delete(j.slotClient);
-          if (clients.size === 0) this.bySlot.delete(j.slotSec);
-        }
-      }
+    if (j.slotSec !== null) {
+      const second = this.bySlot.get(j.slotSec) as Second;
+      if (--second.open === 0) this.bySlot.delete(j.slotSec);
     }
     this.onFinal(j);
   }
 }
 
-const NO_STRINGS = Object.freeze([]) as unknown as string[];
-
-/**
- * A copy of `s` that does not keep alive the line it was cut from: V8 substrings
- * share their parent's storage, and the window would otherwise hold whole lines.
- */
-function detach<T extends string | null>(s: T): T {
-  // Shorter substrings are copies already. Flattening " " + s copies it.
-  if (s === null || s.length < 13) return s;
-  return ` ${s}`.slice(1) as T;
-}
-
-/**
- * Messages, paths, methods, formats and rule ids repeat from one request to the
- * next: the window keeps one detached copy of each, shared, instead of one per
- * request. Bounded: when the pool is full it starts again empty.
- */
-const POOL_MAX = 4096;
-const POOL_MAX_LENGTH = 256;
-const pool = new Map<string, string>();
-
-function pooled<T extends string | null>(s: T): T {
-  // Short ones too: a short substring is a copy of its own (no line kept alive),
-  // but still one string per request ("POST", "/login", "949110").
-  if (s === null || s.length > POOL_MAX_LENGTH) return detach(s);
-  const known = pool.get(s);
-  if (known !== undefined) return known as T;
-  const own = detach(s);
-  if (pool.size >= POOL_MAX) pool.clear();
-  pool.set(own, own);
-  return own;
-}
-
-/**
- * The record as the window keeps it: every field, the optional ones too, in
- * one fixed order (one object shape for all, its fields inside the object: a
- * parser's record gains fields after it is made, which V8 keeps in a separate
- * array), with its strings detached.
- */
+/** The record in the shape the window keeps (see ownedRecord), its strings detached. */
 function ownRecord(rec: LogRecord): LogRecord {
   return {
     file: rec.file,
@@ -457,6 +416,17 @@ function mergedMessages(kept: string[] | undefined, more: string[]): string[] {
 function ruleMessage(messages: string[], id: string): string | undefined {
   for (let i = 0; i + 1 < messages.length; i += 2) if (messages[i] === id) return messages[i + 1];
   return undefined;
+}
+
+/** `slot` without its finalised requests, in place (the open ones keep their order). */
+function withoutDone(slot: Joined[]): Joined[] {
+  let kept = 0;
+  for (let i = 0; i < slot.length; i++) {
+    const j = slot[i] as Joined;
+    if (!j.done) slot[kept++] = j;
+  }
+  slot.length = kept;
+  return slot;
 }
 
 /** `list` with `x` after it, a new exact-size array (concat with a number takes a slow generic path). */

@@ -43,6 +43,94 @@ export function newRecord(
   };
 }
 
+/** The shared empty list of an owned record (lists grow by concat, never push). */
+export const NO_STRINGS = Object.freeze([]) as unknown as string[];
+
+/**
+ * A record in the one shape the join window keeps: every field, the optional
+ * ones too, in the object and in one order (a plain record gains optional
+ * fields after it is made, which V8 keeps in a separate array), and its empty
+ * lists shared. One object literal makes them all: V8 learns at that one site
+ * that its objects live long and then makes them in the old generation directly
+ * (no copying by every scavenge). The join copies other records into this
+ * shape; a parser that fills one with strings of its own (no substring keeping a
+ * whole line alive) hands it over as it is (see adoptable).
+ */
+export function ownedRecord(file: string, line: number, format: string, kind: LogRecord["kind"]): LogRecord {
+  const rec: LogRecord = {
+    file,
+    line,
+    format,
+    kind,
+    time: null,
+    status: null,
+    statusInferred: false,
+    method: null,
+    path: null,
+    client: null,
+    ids: NO_STRINGS,
+    requestId: null,
+    cause: "unknown",
+    strength: STRENGTH.none,
+    alsoCauses: undefined,
+    rules: NO_STRINGS,
+    ruleMessages: undefined,
+    message: "",
+    product: null,
+    denied: false,
+    reason: undefined,
+    detectionOnly: undefined,
+  };
+  lastOwned = rec;
+  return rec;
+}
+
+/** The record ownedRecord made last: records reach the join one by one, as they are made. */
+let lastOwned: LogRecord | null = null;
+
+/** `rec` is the one ownedRecord made last, not adopted before: the join may keep it as it is. */
+export function adoptable(rec: LogRecord): boolean {
+  if (rec !== lastOwned) return false;
+  lastOwned = null;
+  return true;
+}
+
+/**
+ * A copy of `s` that does not keep alive the line it was cut from: V8 substrings
+ * share their parent's storage, and the join window would otherwise hold whole lines.
+ */
+export function detach<T extends string | null>(s: T): T {
+  // Shorter substrings are copies already. Flattening " " + s copies it.
+  if (s === null || s.length < 13) return s;
+  return ` ${s}`.slice(1) as T;
+}
+
+/**
+ * Messages, paths, methods, formats and rule ids repeat from one request to the
+ * next: the window keeps one detached copy of each, shared, instead of one per
+ * request. Bounded: when the pool is full it starts again empty.
+ */
+const POOL_MAX = 4096;
+const POOL_MAX_LENGTH = 256;
+const pool = new Map<string, string>();
+
+export function pooled<T extends string | null>(s: T): T {
+  // Short ones too: a short substring is a copy of its own (no line kept alive),
+  // but still one string per request ("POST", "/login", "949110").
+  if (s === null || s.length > POOL_MAX_LENGTH) return detach(s);
+  const known = pool.get(s);
+  if (known !== undefined) return known as T;
+  const own = detach(s);
+  if (pool.size >= POOL_MAX) pool.clear();
+  pool.set(own, own);
+  return own;
+}
+
+/** Lets go of the pooled strings (the end of a scan). */
+export function clearPool(): void {
+  pool.clear();
+}
+
 export function isRefusalStatus(status: number | null): boolean {
   return status !== null && REFUSAL_STATUSES.has(status);
 }
