@@ -7,10 +7,9 @@ import {
   addId,
   causeFromStatusRecord,
   clientAddress,
-  detach,
   isRefusalStatus,
   makeRecord,
-  ownedRecord,
+  newRecord,
   pooled,
   splitRequestLine,
 } from "./record.js";
@@ -145,8 +144,8 @@ export function accessRecordFromBytes(
   const request = buf.toString("utf8", f.open + 1, f.close);
   const status = f.status;
   const parts = requestParts(request, status);
-  // Built in the join window's shape from strings of its own: the join adopts it as it is.
-  const rec = ownedRecord(file, n, format, "access");
+  // The record makeRecord would give, without spreading an argument object per line.
+  const rec = newRecord(file, n, format, "access", null);
   rec.time = f.time;
   rec.status = status;
   rec.method = parts.method;
@@ -156,12 +155,8 @@ export function accessRecordFromBytes(
   rec.denied = isRefusalStatus(status);
   if (tail !== "") {
     const { requestId, ids } = idsFromTail(tail);
-    if (ids.length > 0) {
-      // The tail is a string of its own, but an id must not keep it alive in the window.
-      rec.ids = [];
-      for (const id of ids) addId(rec, detach(id));
-    }
-    rec.requestId = detach(requestId);
+    for (const id of ids) addId(rec, id);
+    rec.requestId = requestId;
   }
   causeFromStatusRecord(rec);
   return rec;

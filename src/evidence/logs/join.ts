@@ -9,7 +9,7 @@
 import type { CauseId } from "../../model.js";
 import { redactText, redactUrl } from "../../redact.js";
 import { decisiveRule, isScoringRule } from "./classify.js";
-import { adoptable, clearPool, clip, detach, NO_STRINGS, pathOnly, pooled } from "./record.js";
+import { clearPool, clip, detach, NO_STRINGS, pathOnly, pooled } from "./record.js";
 import type { LogEntry, LogRecord } from "./types.js";
 
 /** Requests kept open for joining. Beyond it the oldest is finalised (and can no longer join). */
@@ -94,8 +94,7 @@ export class Joiner {
       this.merge(match, rec);
       return match;
     }
-    // A record already in the window's shape is adopted as it is (see ownedRecord).
-    const own = adoptable(rec) ? rec : ownRecord(rec);
+    const own = ownRecord(rec);
     const j: Joined = {
       rec: own,
       files: this.onlyFile(rec.file),
@@ -130,12 +129,18 @@ export class Joiner {
 
   /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
   private readonly single = new Map<string, string[]>();
+  private lastFile: string | null = null;
+  private lastFiles: string[] = [];
   private onlyFile(file: string): string[] {
+    // Records come file by file: most often the last one's.
+    if (file === this.lastFile) return this.lastFiles;
     let files = this.single.get(file);
     if (!files) {
       files = Object.freeze([file]) as string[];
       this.single.set(file, files);
     }
+    this.lastFile = file;
+    this.lastFiles = files;
     return files;
   }
 
@@ -337,7 +342,14 @@ export class Joiner {
   }
 }
 
-/** The record in the shape the window keeps (see ownedRecord), its strings detached. */
+/**
+ * The record as the window keeps it: every field, the optional ones too, in
+ * one fixed order (one object shape for all, its fields inside the object: a
+ * parser's record gains fields after it is made, which V8 keeps in a separate
+ * array), with its strings detached. One object literal makes them all: V8
+ * learns at this site that its objects live long and then makes them in the old
+ * generation directly (no copying by the scavenges).
+ */
 function ownRecord(rec: LogRecord): LogRecord {
   return {
     file: rec.file,
@@ -402,14 +414,22 @@ function sameCauses(a: NonNullable<AlsoCauses>, b: NonNullable<AlsoCauses>): boo
   return n === 1;
 }
 
-/** `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out). */
+/**
+ * `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out), in a
+ * new exact-size array (pushing onto a copy left room for a dozen more in every
+ * waiting request).
+ */
 function mergedMessages(kept: string[] | undefined, more: string[]): string[] {
-  const out = kept ? kept.slice() : [];
+  let added: string[] | null = null;
   for (let i = 0; i + 1 < more.length; i += 2) {
     const id = more[i] as string;
-    if (ruleMessage(out, id) === undefined) out.push(pooled(id), pooled(more[i + 1] as string));
+    if (kept !== undefined && ruleMessage(kept, id) !== undefined) continue;
+    if (added !== null && ruleMessage(added, id) !== undefined) continue;
+    if (added === null) added = [];
+    added.push(pooled(id), pooled(more[i + 1] as string));
   }
-  return out;
+  if (added === null) return kept ?? [];
+  return kept ? kept.concat(added) : added.slice();
 }
 
 /** The msg of rule `id` in [id, msg…] pairs. */

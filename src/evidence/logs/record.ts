@@ -43,57 +43,8 @@ export function newRecord(
   };
 }
 
-/** The shared empty list of an owned record (lists grow by concat, never push). */
+/** The shared empty list of a record the join keeps (its lists grow by concat, never push). */
 export const NO_STRINGS = Object.freeze([]) as unknown as string[];
-
-/**
- * A record in the one shape the join window keeps: every field, the optional
- * ones too, in the object and in one order (a plain record gains optional
- * fields after it is made, which V8 keeps in a separate array), and its empty
- * lists shared. One object literal makes them all: V8 learns at that one site
- * that its objects live long and then makes them in the old generation directly
- * (no copying by every scavenge). The join copies other records into this
- * shape; a parser that fills one with strings of its own (no substring keeping a
- * whole line alive) hands it over as it is (see adoptable).
- */
-export function ownedRecord(file: string, line: number, format: string, kind: LogRecord["kind"]): LogRecord {
-  const rec: LogRecord = {
-    file,
-    line,
-    format,
-    kind,
-    time: null,
-    status: null,
-    statusInferred: false,
-    method: null,
-    path: null,
-    client: null,
-    ids: NO_STRINGS,
-    requestId: null,
-    cause: "unknown",
-    strength: STRENGTH.none,
-    alsoCauses: undefined,
-    rules: NO_STRINGS,
-    ruleMessages: undefined,
-    message: "",
-    product: null,
-    denied: false,
-    reason: undefined,
-    detectionOnly: undefined,
-  };
-  lastOwned = rec;
-  return rec;
-}
-
-/** The record ownedRecord made last: records reach the join one by one, as they are made. */
-let lastOwned: LogRecord | null = null;
-
-/** `rec` is the one ownedRecord made last, not adopted before: the join may keep it as it is. */
-export function adoptable(rec: LogRecord): boolean {
-  if (rec !== lastOwned) return false;
-  lastOwned = null;
-  return true;
-}
 
 /**
  * A copy of `s` that does not keep alive the line it was cut from: V8 substrings
