@@ -19,8 +19,13 @@ const MAX_SEEN = 20;
 /** Requests indexed per client and second: a flood from one client stays linear (later ones join by id only). */
 const MAX_PER_SLOT = 32;
 
-export interface Joined {
-  /** The first record, merged with the later ones (owned by the joiner: parsers hand over fresh records). */
+/**
+ * A request in the window: the first record's fields, merged with the later
+ * ones', and the join's own fields, in one object (one per waiting request, not
+ * a request and its record).
+ */
+export interface Joined extends LogRecord {
+  /** The request's record: the Joined itself (what readers of the request's record ask for). */
   rec: LogRecord;
   /** Files with a line of this request, each once. */
   files: string[];
@@ -94,22 +99,7 @@ export class Joiner {
       this.merge(match, rec);
       return match;
     }
-    const own = ownRecord(rec);
-    const j: Joined = {
-      rec: own,
-      files: this.onlyFile(rec.file),
-      seenCount: 1,
-      seen0: seenCode(own),
-      seen1: 0,
-      seenMore: null,
-      seenFiles: null,
-      seq: this.seq++,
-      slotSec: null,
-      done: false,
-      packed: false,
-      packedSec: 0,
-      packedMs: 0,
-    };
+    const j = newRequest(rec, this.onlyFile(rec.file), this.seq++);
     this.pack(j);
     this.queue.push(j);
     this.openCount++;
@@ -343,15 +333,15 @@ export class Joiner {
 }
 
 /**
- * The record as the window keeps it: every field, the optional ones too, in
- * one fixed order (one object shape for all, its fields inside the object: a
- * parser's record gains fields after it is made, which V8 keeps in a separate
- * array), with its strings detached. One object literal makes them all: V8
- * learns at this site that its objects live long and then makes them in the old
- * generation directly (no copying by the scavenges).
+ * The request `rec` opens, with the record's fields in one fixed order (one
+ * object shape for all, its fields inside the object: a parser's record gains
+ * fields after it is made, which V8 keeps in a separate array) and its strings
+ * detached. One object literal makes them all: V8 learns at this site that its
+ * objects live long and then makes them in the old generation directly (no
+ * copying by the scavenges).
  */
-function ownRecord(rec: LogRecord): LogRecord {
-  return {
+function newRequest(rec: LogRecord, files: string[], seq: number): Joined {
+  const j: Joined = {
     file: rec.file,
     line: rec.line,
     format: pooled(rec.format),
@@ -375,8 +365,26 @@ function ownRecord(rec: LogRecord): LogRecord {
     denied: rec.denied,
     reason: rec.reason,
     detectionOnly: rec.detectionOnly,
+    rec: NO_RECORD,
+    files,
+    seenCount: 1,
+    seen0: seenCode(rec),
+    seen1: 0,
+    seenMore: null,
+    seenFiles: null,
+    seq,
+    slotSec: null,
+    done: false,
+    packed: false,
+    packedSec: 0,
+    packedMs: 0,
   };
+  j.rec = j;
+  return j;
 }
+
+/** A placeholder for Joined.rec until it points to its own request. */
+const NO_RECORD = Object.freeze({}) as LogRecord;
 
 function detachedMessages(messages: string[]): string[] {
   return messages.map(pooled);
