@@ -51,9 +51,11 @@ export const NO_STRINGS = Object.freeze([]) as unknown as string[];
  * share their parent's storage, and the join window would otherwise hold whole lines.
  */
 export function detach<T extends string | null>(s: T): T {
-  // Shorter substrings are copies already. Flattening " " + s copies it.
+  // Shorter substrings are copies already. A JSON round trip gives the same
+  // string as one flat copy (slicing a copy would keep a slice and its parent:
+  // two objects, twice the bytes, for every request waiting in the window).
   if (s === null || s.length < 13) return s;
-  return ` ${s}`.slice(1) as T;
+  return JSON.parse(JSON.stringify(s)) as T;
 }
 
 /**
