@@ -9,6 +9,7 @@ import { exportSource, generateTable } from "../lab/clickhouse-gen.mjs";
 import { analyzeLogs } from "../src/evidence/logs/analyze.js";
 import { analyzeClickHouse, shipLogs } from "../src/evidence/logs/clickhouse.js";
 import { LINE_RULES } from "../src/evidence/logs/line-rules.js";
+import { parseLogfmt } from "../src/evidence/logs/logfmt.js";
 import { canRecord } from "../src/evidence/logs/push-down.js";
 import { formatById, WRAPPERS } from "../src/evidence/logs/rules.js";
 import type { LogsReport } from "../src/evidence/logs/types.js";
@@ -196,6 +197,40 @@ describe("logs --clickhouse on the project's log fixtures", () => {
     expect(local.denials).toBeGreaterThan(10);
     expect(counts(inside)).toEqual(counts(local));
     for (const f of files) rmSync(f, { force: true });
+  });
+
+  it("a file with lines only the local path reads (JSON, serial audit records) says so, with their counts", async () => {
+    const files = [
+      `${F}/app/pino.log`,
+      `${F}/apache/modsec_audit_Native.log`,
+      `${F}/nginx/access.log`,
+      `${F}/app/logfmt.log`,
+    ];
+    await shipLogs(files, { url: authUrl, table: "local_only" });
+    const inside = await analyzeClickHouse({ url: authUrl, table: "local_only" });
+    const local = await analyzeLogs(files, {});
+    // Counted here from the files themselves: lines opening with "{", and section-A lines.
+    const text = (f: string) => readFileSync(f, "utf8").split("\n");
+    const json = text(files[0] as string).filter((l) => l.startsWith("{")).length;
+    const audits = text(files[1] as string).filter((l) => /^--[0-9a-zA-Z]{8,}-A--\s*$/.test(l)).length;
+    // Bare logfmt lines, as the local reader takes them (the one in an envelope is not counted).
+    const logfmt = text(files[3] as string).filter((l) => parseLogfmt(l) !== null).length;
+    expect(json).toBeGreaterThan(0);
+    expect(audits).toBeGreaterThan(0);
+    expect(logfmt).toBe(5);
+    // The local path finds denials in both, so the difference in counts is real and worth a word.
+    for (const f of [files[0], files[1], files[3]])
+      expect(local.files.find((x) => x.path === f)?.denials, f).toBeGreaterThan(0);
+    expect(Object.fromEntries(inside.files.map((f) => [f.path, f.warning ?? null]))).toEqual({
+      [files[0] as string]: expect.stringMatching(
+        new RegExp(`not classified inside ClickHouse: ${json} JSON lines \\(`),
+      ),
+      [files[1] as string]: expect.stringMatching(
+        new RegExp(`: ${audits} serial ModSecurity audit records? \\(`),
+      ),
+      [files[2] as string]: null,
+      [files[3] as string]: expect.stringMatching(new RegExp(`: ${logfmt} logfmt lines \\(`)),
+    });
   });
 
   it("the CLI: ship then logs --clickhouse --json (credentials from the environment), entries capped by --limit", async () => {

@@ -105,11 +105,12 @@ Examples
 
 Finds the denials in server, proxy, WAF and application logs and classifies each to a
 cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424),
-journald, Docker/Kubernetes {"log":…} and CRI envelopes:
+journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   nginx/Apache access (combined, common, vhost_combined, custom log_format/LogFormat),
   Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
   Traefik JSON, Envoy, IIS W3C, ModSecurity v2/v3 and Coraza (lines and audit logs),
-  mod_evasive, fail2ban, JSON-lines application logs (business-rule refusals: app-logic).
+  mod_evasive, fail2ban, JSON-lines and logfmt application logs (business-rule
+  refusals: app-logic).
 Unknown lines stay unknown. The README lists what each refusal message becomes.
 "-" reads stdin; .gz files are read as they are. WHY403_LOG_WORKERS=N reads a plain
 file over 16 MiB with N worker threads over byte ranges (same report; one thread is the
@@ -130,8 +131,9 @@ user:password, or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/
 access and error lines (and their refusal messages), ModSecurity/Coraza lines, and every
 regex format of data/logs/formats (HAProxy, Squid, lighttpd, Envoy, IIS default order,
 vhost-first access lines, mod_evasive and fail2ban messages), also inside one
-syslog/journald-export/CRI envelope; JSON lines (Caddy, Traefik, Docker/journald JSON
-envelopes included) and multi-line audit records are not classified there.
+syslog/journald-export/CRI/heroku envelope; JSON lines (Caddy, Traefik, Docker/journald
+JSON envelopes included), logfmt lines and multi-line audit records are not classified
+there: a file holding them says so, with their counts, in its summary's warning.
 --nginx-conf/--apache-conf are not read with --clickhouse.
 
 Examples

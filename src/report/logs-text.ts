@@ -2,7 +2,7 @@
 import type { Style } from "./style.js";
 
 export interface LogsReportLike {
-  files: Array<{ path: string; format: string; lines: number; denials: number }>;
+  files: Array<{ path: string; format: string; lines: number; denials: number; warning?: string }>;
   denials: number;
   byCause: Record<string, number>;
   top: { paths: Array<[string, number]>; clients: Array<[string, number]>; rules: Array<[string, number]> };
@@ -23,8 +23,10 @@ export interface LogsReportLike {
 export function renderLogsText(report: LogsReportLike, s: Style): string {
   const out: string[] = [];
   out.push(`${s.bold("why403 logs")}: ${report.denials} denial${report.denials === 1 ? "" : "s"}`);
-  for (const f of report.files)
+  for (const f of report.files) {
     out.push(`  ${f.path} ${s.dim(`(${f.format}, ${f.lines} lines)`)}: ${f.denials} denials`);
+    if (f.warning) out.push(`    ${s.dim(f.warning)}`);
+  }
   const causes = Object.entries(report.byCause).sort((a, b) => b[1] - a[1]);
   if (causes.length) {
     out.push("", s.bold("By cause"));

@@ -21,15 +21,16 @@ const RSS_LIMIT_KB = 200 * 1024;
 const peaks: Record<string, number> = {};
 
 /**
- * The common contract: a bounded end, exit 0-4, a report (or, for the user's own bad input,
- * a one-line error), no stack, RSS < 200 MB.
+ * The common contract: an end of its own, exit 0-4, a report (or, for the user's own bad input,
+ * a one-line error), no stack, RSS < 200 MB. A hang shows as a null exit code: runMeasured
+ * kills a run still going after its time-out (30 s), far past any case's own time-outs, so
+ * that is a liveness bound, not a speed measure (speed is the bench's).
  */
-function expectBounded(name: string, r: Run, maxMs: number): void {
+function expectBounded(name: string, r: Run): void {
   peaks[name] = Math.round(r.peakRssKb / 1024);
   expect(r.code, `${name}: exit ${r.code}, stderr ${r.stderr.slice(0, 400)}`).not.toBeNull();
   expect([0, 1, 2, 3, 4]).toContain(r.code);
   expect(r.stderr).not.toMatch(/\n\s+at [^\n]+:\d+:\d+/);
-  expect(r.ms).toBeLessThan(maxMs);
   expect(r.peakRssKb).toBeGreaterThan(0);
   expect(r.peakRssKb).toBeLessThan(RSS_LIMIT_KB);
   if (r.code === 2) {
@@ -251,39 +252,39 @@ afterAll(async () => {
 describe("hostile servers", { concurrent: true }, () => {
   it.each(["gzip", "br", "deflate"])("%s bomb in a 403 body is decoded only up to the cap", async (kind) => {
     const r = await runMeasured(curl(`${servers[kind]!.url}/x`));
-    expectBounded(`${kind} bomb`, r, 20_000);
+    expectBounded(`${kind} bomb`, r);
     expect(r.code).not.toBe(2);
     expect(report(r).baseline.status).toBe(403);
   });
 
   it("a 1 GB body is read only up to the cap", async () => {
     const r = await runMeasured(curl(`${servers.gigabyte!.url}/x`));
-    expectBounded("1 GB body", r, 20_000);
+    expectBounded("1 GB body", r);
     expect(report(r).baseline.status).toBe(403);
   });
 
   it("a body dripped one byte a second ends at the timeout", async () => {
     const r = await runMeasured(curl(`${servers.drip!.url}/x`));
-    expectBounded("drip", r, 15_000);
+    expectBounded("drip", r);
     expectNoUsableAnswer(r, "timeout", /within 2000 ms/);
   });
 
   it("headers that never end are cut at the header cap", async () => {
     const r = await runMeasured(curl(`${servers.endlessHeaders!.url}/x`));
-    expectBounded("endless headers", r, 15_000);
+    expectBounded("endless headers", r);
     expectNoUsableAnswer(r, "too-large", /header/i);
   });
 
   it.each(["manyHeaders", "manyCookies"])("10,000 response headers (%s)", async (kind) => {
     const r = await runMeasured(curl(`${servers[kind]!.url}/x`));
-    expectBounded(kind, r, 15_000);
+    expectBounded(kind, r);
     // 10,000 lines pass the header byte cap before the header count cap: exit 4, too large.
     expectNoUsableAnswer(r, "too-large", /header/i);
   });
 
   it("a redirect loop stops after the redirect cap", async () => {
     const r = await runMeasured(curl(`${servers.loop!.url}/a`, "-L"));
-    expectBounded("redirect loop", r, 15_000);
+    expectBounded("redirect loop", r);
     const sent = servers.loop!.requests.length;
     expect(sent).toBeLessThanOrEqual(31);
     expect(r.stdout + r.stderr).toMatch(/redirect/i);
@@ -291,7 +292,7 @@ describe("hostile servers", { concurrent: true }, () => {
 
   it("a redirect to a non-loopback host is not followed, and the report says so", async () => {
     const r = await runMeasured(curl(`${servers.elsewhere!.url}/x`, "-L"));
-    expectBounded("redirect elsewhere", r, 15_000);
+    expectBounded("redirect elsewhere", r);
     const out = r.stdout + r.stderr;
     expect(out).not.toMatch(/does not resolve/);
     expect(out).toMatch(/not followed|another (host|origin)/i);
@@ -302,20 +303,20 @@ describe("hostile servers", { concurrent: true }, () => {
 
   it("a redirect to another loopback host is not followed: no connection reaches it", async () => {
     const r = await runMeasured(curl(`${servers.toOtherHost!.url}/x`, "-L"));
-    expectBounded("redirect other host", r, 15_000);
+    expectBounded("redirect other host", r);
     expect(servers.otherHost!.connections).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/not followed|another (host|origin)/i);
   });
 
   it("a redirect to another scheme is not followed silently", async () => {
     const r = await runMeasured(curl(`${servers.toHttps!.url}/x`, "-L"));
-    expectBounded("redirect to https", r, 15_000);
+    expectBounded("redirect to https", r);
     expect(r.stdout + r.stderr).toMatch(/not followed|another (host|origin|scheme)/i);
   });
 
   it("invalid UTF-8 and NUL bytes in headers and body", async () => {
     const r = await runMeasured(curl(`${servers.badBytes!.url}/x`));
-    expectBounded("bad bytes", r, 15_000);
+    expectBounded("bad bytes", r);
     // The bytes are read into a report of the 403: neither bad input (2) nor "no usable
     // answer" (4). Whether a raw server that refuses everything gets a verdict (0) or an
     // abstention (1) is the calibration's business, not this test's, so both are accepted.
@@ -326,65 +327,65 @@ describe("hostile servers", { concurrent: true }, () => {
 
   it("a connection reset mid-response: exit 4, a report naming the reset", async () => {
     const r = await runMeasured(curl(`${servers.reset!.url}/x`));
-    expectBounded("reset", r, 15_000);
+    expectBounded("reset", r);
     expectNoUsableAnswer(r, /^(reset|malformed)$/, /closed|reset|not valid HTTP/i);
   });
 
   it("a chunked body with a chunk size that is not hex: exit 4, malformed", async () => {
     const r = await runMeasured(curl(`${servers.badChunk!.url}/x`));
-    expectBounded("bad chunking", r, 15_000);
+    expectBounded("bad chunking", r);
     expectNoUsableAnswer(r, /^(malformed|reset)$/, /not valid HTTP|closed/);
   });
 
   it("a header line without a colon: exit 4, malformed", async () => {
     const r = await runMeasured(curl(`${servers.badHeader!.url}/x`));
-    expectBounded("malformed header", r, 15_000);
+    expectBounded("malformed header", r);
     expectNoUsableAnswer(r, /^(malformed|reset)$/, /not valid HTTP|closed/);
   });
 
   it("a server that accepts and never answers times out: exit 4 with a report", async () => {
     const r = await runMeasured(curl(`${servers.silent!.url}/x`));
-    expectBounded("silent", r, 15_000);
+    expectBounded("silent", r);
     expectNoUsableAnswer(r, "timeout", /no answer .* within 2000 ms/);
   });
 
   it("a self-signed certificate: without -k exit 4, the failure names -k", async () => {
     const r = await runMeasured(curl(`${servers.selfSigned!.url}/x`));
-    expectBounded("self-signed", r, 15_000);
+    expectBounded("self-signed", r);
     expectNoUsableAnswer(r, "tls", /self-signed.*-k/);
   });
 
   it("a self-signed certificate with -k: the diagnosis proceeds", async () => {
     const r = await runMeasured(curl(`${servers.selfSigned!.url}/x`, "-k"));
-    expectBounded("self-signed -k", r, 20_000);
+    expectBounded("self-signed -k", r);
     expect(report(r).baseline.status).toBe(403);
   });
 
   it("an expired certificate: without -k exit 4, the failure names expiry and -k", async () => {
     const env = { NODE_EXTRA_CA_CERTS: certs.expired.ca };
     const r = await runMeasured(curl(`${servers.expired!.url}/x`), { env });
-    expectBounded("expired", r, 15_000);
+    expectBounded("expired", r);
     expectNoUsableAnswer(r, "tls", /expired.*-k/);
     const k = await runMeasured(curl(`${servers.expired!.url}/x`, "-k"), { env });
-    expectBounded("expired -k", k, 20_000);
+    expectBounded("expired -k", k);
     expect(report(k).baseline.status).toBe(403);
   });
 
   it("HTTP/1.0 without Content-Length: the body ends at close", async () => {
     const r = await runMeasured(curl(`${servers.http10!.url}/x`));
-    expectBounded("http/1.0", r, 20_000);
+    expectBounded("http/1.0", r);
     expect(report(r).baseline.status).toBe(403);
   });
 
   it("keep-alive promised, connection closed after each answer", async () => {
     const r = await runMeasured(curl(`${servers.keepAliveLie!.url}/x`));
-    expectBounded("keep-alive lie", r, 20_000);
+    expectBounded("keep-alive lie", r);
     expect(report(r).baseline.status).toBe(403);
   });
 
   it("403 to every second request: reported as intermittent, no content trigger", async () => {
     const r = await runMeasured(curl(`${servers.flaky!.url}/x`));
-    expectBounded("intermittent", r, 20_000);
+    expectBounded("intermittent", r);
     const rep = report(r);
     expect(JSON.stringify(rep)).toMatch(/intermittent/i);
     expect((rep as { trigger?: unknown }).trigger ?? null).toBeNull();
@@ -392,7 +393,7 @@ describe("hostile servers", { concurrent: true }, () => {
 
   it("a server that refuses connections after 3 requests: why403 notices and stops", async () => {
     const r = await runMeasured(curl(`${servers.banRefuse!.url}/x`));
-    expectBounded("ban (refused)", r, 20_000);
+    expectBounded("ban (refused)", r);
     expect(r.stdout + r.stderr).toMatch(/ban|block|stopp/i);
     expect(r.code, r.stderr).toBe(1);
     const failed = report(r).probes.filter((p) => p.error);
@@ -401,7 +402,7 @@ describe("hostile servers", { concurrent: true }, () => {
 
   it("a server that answers 429 'banned' after 3 requests: why403 notices and stops", async () => {
     const r = await runMeasured(curl(`${servers.ban429!.url}/x`));
-    expectBounded("ban (429)", r, 20_000);
+    expectBounded("ban (429)", r);
     const rep = report(r);
     expect(rep.probes.filter((p) => p.status === 429).length).toBe(1);
     expect(JSON.stringify(rep)).toMatch(/rate limited by our own probes|stopp/i);

@@ -10,7 +10,6 @@ export interface MeasuredRun {
   code: number | null;
   stdout: string;
   stderr: string;
-  ms: number;
   /** Peak resident set size of the CLI process, KiB (NaN when it could not be read). */
   peakRssKb: number;
 }
@@ -37,7 +36,6 @@ export function runMeasured(
   const rssFile = join(DIR, `rss-${process.pid}-${++seq}.txt`);
   const node = [process.execPath, ...(TIME ? [] : ["--import", HOOK]), CLI, ...args];
   const cmd = TIME ? [TIME, "-o", rssFile, "-f", "%M", ...node] : node;
-  const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(cmd[0]!, cmd.slice(1), {
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "", WHY403_RSS_FILE: rssFile, ...opts.env },
@@ -59,7 +57,7 @@ export function runMeasured(
       } catch {
         // no measurement: callers assert on it and fail loudly
       }
-      resolve({ code, stdout, stderr, ms: Date.now() - started, peakRssKb });
+      resolve({ code, stdout, stderr, peakRssKb });
     });
   });
 }

@@ -10,7 +10,7 @@ import { recordOf } from "./rule-record.js";
 import { addExtracted, type Fields, formatById, matchRule } from "./rules.js";
 import { parseApacheErrorTime } from "./time.js";
 import type { LogRecord } from "./types.js";
-import { applyWafMessage, parseWafMessage } from "./waf.js";
+import { applyWafMessage, parseWafMessage, wafClient } from "./waf.js";
 
 const FORMAT = formatById("apache-error");
 
@@ -24,7 +24,9 @@ export function isApacheErrorLine(line: string): boolean {
 /** The line's own fields (time, module, level, rest), before any extract. */
 function headerFields(m: RegExpExecArray): Fields {
   const out: Fields = {};
-  for (const [name, group] of FORMAT.fields) {
+  const pairs = FORMAT.fields;
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, group] = pairs[i] as [string, number];
     const v = m[group];
     if (v !== undefined) out[name] = v;
   }
@@ -42,7 +44,8 @@ export function parseApacheErrorLine(
   const fields = headerFields(m);
   // 2.4 appends ":port" to the client ("[client ::1:5678]"); 2.2 (no module in the level) does not.
   const withPort = fields.module !== undefined;
-  const waf = parseWafMessage(fields.rest ?? "");
+  // The client of the line's header is the record's: the message's own is read only when that one is missing.
+  const waf = parseWafMessage(fields.rest ?? "", false);
   if (waf) {
     // A WAF line needs only the client of the extracts: the message one is the
     // costliest pattern of the line (lazy, over every [tag "…"]) and would go unread.
@@ -50,6 +53,7 @@ export function parseApacheErrorLine(
     const rec = newRecord(file, n, format, "error", "apache");
     if (fields.time) rec.time = parseApacheErrorTime(fields.time);
     if (fields.client) rec.client = clientAddress(fields.client, withPort);
+    else waf.client = wafClient(fields.rest ?? "");
     applyWafMessage(rec, waf);
     return rec;
   }
@@ -60,7 +64,10 @@ export function parseApacheErrorLine(
   if (!rec) return null;
   rec.format = format;
   rec.product ??= "apache";
-  if (fields.client) rec.client = clientAddress(fields.client, withPort);
+  // recordOf read the client as the format says (with a port): only a line that says otherwise reads it again.
+  const client = fields.client;
+  if (client && (withPort !== FORMAT.spec.clientHasPort || client === "-"))
+    rec.client = clientAddress(client, withPort);
   withCode(rec, fields.code);
   return rec;
 }

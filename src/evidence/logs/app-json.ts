@@ -88,6 +88,8 @@ const CLIENT_PATHS = [
   "ip",
   "http.client_ip",
   "client.ip",
+  // Heroku's router: the X-Forwarded-For it received.
+  "fwd",
 ];
 const ID_PATHS = [
   "req.headers.x-request-id",
@@ -101,17 +103,19 @@ const ID_PATHS = [
   "correlation_id",
   "trace_id",
 ];
-const TIME_PATHS = ["time", "timestamp", "@timestamp", "ts", "asctime", "date"];
-/** Words in a level that make a status-less line worth reading. */
-const LOUD_LEVEL = /warn|error|fatal|crit|alert|emerg/i;
+// "t": Grafana's (log15) logfmt lines.
+const TIME_PATHS = ["time", "timestamp", "@timestamp", "ts", "asctime", "date", "t"];
+/** Words in a level that make a status-less line worth reading ("eror": log15's, as Grafana writes it). */
+const LOUD_LEVEL = /warn|error|eror|fatal|crit|alert|emerg/i;
 
 function levelIsLoud(doc: Json): boolean {
-  const level = doc.level ?? doc.levelname ?? doc.severity;
+  const level = doc.level ?? doc.levelname ?? doc.severity ?? doc.lvl;
   if (typeof level === "number") return level >= 40; // pino/bunyan: 40 warn, 50 error
   if (typeof level === "string") return LOUD_LEVEL.test(level);
   return true;
 }
 
+/** A JSON line's object, or a logfmt line's pairs (logfmt.ts), read as an application log line. */
 export function parseAppJson(doc: Json, file: string, n: number, format: string): LogRecord | null {
   const main = str(pick(doc, MESSAGE_PATHS)) ?? "";
   const detail = str(pick(doc, DETAIL_PATHS));

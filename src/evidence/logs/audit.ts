@@ -8,7 +8,9 @@ import { parseAnyTime, parseClfTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
 import { parseWafMessage } from "./waf.js";
 
-const BOUNDARY = /^--([0-9a-zA-Z]{8,})-([A-Z])--\s*$/;
+/** A serial audit record's section line (--1a2b3c4d-A--): its id and section. */
+export const AUDIT_BOUNDARY = /^--([0-9a-zA-Z]{8,})-([A-Z])--\s*$/;
+const BOUNDARY = AUDIT_BOUNDARY;
 /** Bounds what one transaction may hold, whatever the log says. */
 const MAX_MESSAGES = 200;
 

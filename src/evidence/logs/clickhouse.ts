@@ -16,6 +16,7 @@ import {
   denialsStages,
   formatsStages,
   linesPerSourceQuery,
+  localOnlyWarning,
   type PushDownTable,
   pathKey,
   type Stage,
@@ -232,7 +233,10 @@ async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<voi
 }
 
 async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
-  const perSource = await rows<{ src: string; lines: string }>(client, linesPerSourceQuery(layout));
+  const perSource = await rows<{ src: string; lines: string; json: string; audits: string; logfmt: string }>(
+    client,
+    linesPerSourceQuery(layout),
+  );
   await runStages(client, formatsStages(layout, LINE_RULES, FORMAT_SAMPLE));
   const formats = await rows<{ src: string; format: string; c: string }>(
     client,
@@ -245,13 +249,16 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
   return perSource.map((s) => {
     const tally = new FormatTally(FORMAT_SAMPLE);
     for (const f of formats) if (f.src === s.src) for (let i = 0; i < Number(f.c); i++) tally.add(f.format);
-    return {
+    const summary: LogFileSummary = {
       // A table without a source column is one file: named after the table.
       path: s.src === "" && !layout.sourceColumn ? layout.table : s.src,
       format: tally.name(),
       lines: Number(s.lines),
       denials: Number(denials.find((d) => d.src === s.src)?.c ?? 0),
     };
+    const warning = localOnlyWarning(Number(s.json), Number(s.audits), Number(s.logfmt));
+    if (warning) summary.warning = warning;
+    return summary;
   });
 }
 

@@ -8,6 +8,7 @@ import { isAuditBoundary, isAuditJson, parseAuditJson, SerialAuditParser } from 
 import { DECISION_FORMAT, isDecisionLine, parseDecisionLine } from "./decision.js";
 import type { LogLine } from "./lines.js";
 import { type CompiledFormat, parseCustomLine } from "./log-format.js";
+import { LOGFMT_FORMAT, parseLogfmt } from "./logfmt.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
 import { parseFreeText, parseJsonFormats, parseRuleFormats } from "./rule-record.js";
 import { type Peeled, peelJson, peelText } from "./rules.js";
@@ -102,6 +103,8 @@ export class LineDispatcher {
     if (ruled) return one(ruled.format, ruled.record);
     const wrapped = depth < MAX_WRAPPERS ? peelText(text) : null;
     if (wrapped) return this.unwrapped(wrapped, n, depth);
+    const pairs = parseLogfmt(text);
+    if (pairs) return one(LOGFMT_FORMAT, parseAppJson(pairs, file, n, LOGFMT_FORMAT));
     const free = parseFreeText(text, file, n);
     if (free) return one(free.format, free.record);
     return { format: "unknown", records: [] };

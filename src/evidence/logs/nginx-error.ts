@@ -23,7 +23,9 @@ export function parseNginxErrorLine(line: string, file: string, n: number, forma
   const m = matchLine(line);
   if (!m) return null;
   const fields: Fields = {};
-  for (const [name, group] of FORMAT.fields) {
+  const pairs = FORMAT.fields;
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, group] = pairs[i] as [string, number];
     const v = m[group];
     if (v !== undefined) fields[name] = v;
   }

@@ -4,12 +4,19 @@
 // code, kept here as the reference, on generated inputs.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseApacheErrorLine } from "./apache-error.js";
 import { restOfLineExec } from "./match-cache.js";
 import { LinePrefilter } from "./prefilter.js";
 import { clientAddress, makeRecord, newRecord } from "./record.js";
-import { fillReason, formatById, literalPrefix } from "./rules.js";
-import { parseApacheErrorTime, parseApacheErrorTimeUncached, parseNginxErrorTime } from "./time.js";
-import { parseWafMessage, wafFieldPattern } from "./waf.js";
+import { addExtracted, fillReason, formatById, literalPrefix } from "./rules.js";
+import {
+  fractionMs,
+  fractionMsAt,
+  parseApacheErrorTime,
+  parseApacheErrorTimeUncached,
+  parseNginxErrorTime,
+} from "./time.js";
+import { parseWafMessage, wafClient, wafFieldPattern } from "./waf.js";
 
 function refNginxTime(s: string): Date | null {
   const m = /^(\d{4})\/(\d{2})\/(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(s.trim());
@@ -77,6 +84,28 @@ describe("time memos", () => {
     // A valid stamp, then the same text with a "fraction" after the year: no stamp.
     expect(parseApacheErrorTime("Mon Jan 05 00:00:00 2026")).not.toBeNull();
     expect(parseApacheErrorTime("Mon Jan 05 00:00:00 2026.5")).toBeNull();
+  });
+
+  it("fractionMsAt reads the digits as Number() reads the fraction, up to 15 digits and past them", () => {
+    const frac = fc.stringMatching(/^\.\d{1,22}$/);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 4 }), frac, fc.string({ maxLength: 4 }), (before, f, after) => {
+        const s = before + f + after;
+        const dot = before.length;
+        expect(fractionMsAt(s, dot, dot + f.length)).toBe(fractionMs(f));
+      }),
+      { numRuns: 3000 },
+    );
+    // Fractions whose double lies just below a whole millisecond.
+    for (const f of [".001", ".29", ".57", ".999999", ".1005", ".123456789012345", ".0000000000000001"])
+      expect(fractionMsAt(f, 0, f.length)).toBe(fractionMs(f));
+    // Every millisecond boundary with six digits (the Apache 2.4 fraction), where rounding would show.
+    for (let ms = 0; ms < 1000; ms++) {
+      for (const us of [0, 1, 999]) {
+        const f = `.${String(ms * 1000 + us).padStart(6, "0")}`;
+        expect(fractionMsAt(f, 0, f.length)).toBe(fractionMs(f));
+      }
+    }
   });
 
   it("parseNginxErrorTime gives what the plain parse gives, and a fresh Date per line", () => {
@@ -172,6 +201,54 @@ describe("WAF message fields", () => {
         expect(w?.status).toBe(disruptive && status ? Number(status[1]) : null);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("Apache WAF lines", () => {
+  it("the client is the header's, else the message's, as when parseWafMessage read it first", () => {
+    const header = pick([
+      "[client 10.0.0.1:5555] ",
+      "[client ::1:80] ",
+      "[client -] ",
+      "[client  ] ",
+      "[remote 10.0.0.2:1] ",
+      "",
+    ]);
+    // "[client a[b]" is a client to the message's pattern and none to the format's.
+    const inner = pick(["[client 10.9.9.9] ", '[client "10.8.8.8"] ', "[client ] ", "[client a[b] ", ""]);
+    const level = pick(["[security2:error] ", "[error] "]);
+    const action = pick(["Warning. ", "Access denied with code 403 (phase 2). "]);
+    fc.assert(
+      fc.property(level, header, inner, action, (lv, h, i, act) => {
+        const rest = `${h}${i}ModSecurity: ${act}[id "942100"] [uri "/x"] [unique_id "u1"]`;
+        const line = `[Mon Jan 05 00:00:00.5 2026] ${lv}${rest}`;
+        const rec = parseApacheErrorLine(line, "f", 1, "apache-error");
+        const fields: Record<string, string> = { rest };
+        addExtracted(formatById("apache-error"), fields, "client");
+        const clientField = fields.client;
+        const withPort = lv.includes(":");
+        const want = clientField ? clientAddress(clientField, withPort) : parseWafMessage(rest)?.client;
+        expect(rec?.client).toBe(want ?? null);
+        expect(parseWafMessage(rest)?.client).toBe(wafClient(rest));
+        expect(parseWafMessage(rest, false)?.client).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe("Apache refusal lines", () => {
+  it("the client is read with the port rule of the line's version, once or twice", () => {
+    const client = pick(["10.0.0.1:5555", "10.0.0.1", "::1:80", "-", "[::1]:80", "host:1", " 10.0.0.3:9 "]);
+    const level = pick(["[authz_core:error] ", "[error] ", "[:error] "]);
+    fc.assert(
+      fc.property(level, client, (lv, c) => {
+        const line = `[Mon Jan 05 00:00:00.5 2026] ${lv}[client ${c}] AH01630: client denied by server configuration: /x`;
+        const rec = parseApacheErrorLine(line, "f", 1, "apache-error");
+        expect(rec?.client).toBe(clientAddress(c, lv.includes(":")));
+      }),
+      { numRuns: 100 },
     );
   });
 });

@@ -31,7 +31,9 @@
 // envelopes: "unsupported"), W3C lines in another field order (a row alone
 // cannot say its order), nested envelopes, multi-line audit records and custom
 // log_format lines ("unknown").
+import { AUDIT_BOUNDARY } from "./audit.js";
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
+import { LOGFMT_LINE } from "./logfmt.js";
 
 export interface PushDownTable {
   table: string;
@@ -697,7 +699,30 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
 /** Lines per source. */
 export function linesPerSourceQuery(t: PushDownTable): string {
   const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
-  return `SELECT ${src} AS src, count() AS lines FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+  const line = `toString(${sqlIdent(t.lineColumn)})`;
+  // The lines only the local path reads (see LOCAL_ONLY), counted so the report can say so:
+  // a line the local dispatcher takes as JSON (its first character is "{"), and the
+  // opening line (section A) of a serial ModSecurity audit record.
+  const json = `countIf(substring(${line}, 1, 1) = '{')`;
+  const audits = `countIf(position(${line}, '-A--') > 0 AND match(${line}, ${rx(AUDIT_BOUNDARY)}))`;
+  // A bare logfmt line (the local reader reads it with the application-log fields).
+  const logfmt = `countIf(position(${line}, '=') > 0 AND match(${line}, ${rx(LOGFMT_LINE)}))`;
+  return `SELECT ${src} AS src, count() AS lines, ${json} AS json, ${audits} AS audits, ${logfmt} AS logfmt FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+}
+
+/**
+ * What a source's summary says when it holds lines ClickHouse 18.16 cannot read as
+ * the local path does (README: what is not classified inside ClickHouse), or null.
+ */
+export function localOnlyWarning(json: number, audits: number, logfmt = 0): string | null {
+  const kinds: string[] = [];
+  if (json > 0) kinds.push(`${json} JSON line${json === 1 ? "" : "s"}`);
+  if (logfmt > 0) kinds.push(`${logfmt} logfmt line${logfmt === 1 ? "" : "s"}`);
+  if (audits > 0) kinds.push(`${audits} serial ModSecurity audit record${audits === 1 ? "" : "s"}`);
+  if (kinds.length === 0) return null;
+  const listed =
+    kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}` : kinds[0];
+  return `not classified inside ClickHouse: ${listed} (the local path reads them): run why403 logs on this file for their denials`;
 }
 
 /**

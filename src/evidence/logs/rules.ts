@@ -283,7 +283,10 @@ export function readFields(f: CompiledFormat, text: string): Fields | null {
 
 /** The `extract` fields (or only the one called `only`), each from the text of another field. */
 export function addExtracted(f: CompiledFormat, out: Fields, only?: string): void {
-  for (const [name, from, re] of f.extract) {
+  // Indexed loops here and in tryRule: these run several times on every error line.
+  const extract = f.extract;
+  for (let i = 0; i < extract.length; i++) {
+    const [name, from, re] = extract[i] as [string, string, RegExp];
     if (only !== undefined && name !== only) continue;
     const src = out[from];
     if (src === undefined) continue;
@@ -300,15 +303,18 @@ export interface RuleHit {
 
 /** The first rule of the format's families that matches the fields, or null. */
 export function matchRule(f: CompiledFormat, fields: Fields): RuleHit | null {
-  for (const rule of f.rules) {
-    const hit = tryRule(rule, fields);
+  const rules = f.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const hit = tryRule(rules[i] as CompiledRule, fields);
     if (hit) return hit;
   }
   return null;
 }
 
 function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
-  for (const [name, re] of rule.where) {
+  const where = rule.where;
+  for (let i = 0; i < where.length; i++) {
+    const [name, re] = where[i] as [string, RegExp];
     const v = fields[name];
     if (v === undefined || !re.test(v)) return null;
   }
@@ -320,7 +326,9 @@ function tryRule(rule: CompiledRule, fields: Fields): RuleHit | null {
   const m = rule.re.exec(text);
   if (!m) return null;
   // The first rule that matches wins, so its fields go into the line's own object (no copy per line).
-  for (const [name, group] of rule.fields) {
+  const pairs = rule.fields;
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, group] = pairs[i] as [string, number];
     const v = m[group];
     if (v !== undefined && v !== "") fields[name] = v;
   }

@@ -149,7 +149,7 @@ export function parseApacheErrorTime(s: string): Date | null {
     lastApache.tail = dot === -1 ? "" : s.slice(end);
     lastApache.dotted = dot !== -1;
   }
-  return localDate(lastApache.fields, dot === -1 ? 0 : fractionMs(s.slice(dot, end)));
+  return localDate(lastApache.fields, dot === -1 ? 0 : fractionMsAt(s, dot, end));
 }
 
 /** `s` (its fraction at [dot, end), dot -1 for none) is the last stamp up to the fraction's digits. */
@@ -161,8 +161,26 @@ function sameSecond(s: string, dot: number, end: number): boolean {
 }
 
 /** The fraction ".123456" in whole milliseconds (the same double as "0.123456"). */
-function fractionMs(frac: string): number {
+export function fractionMs(frac: string): number {
   return Math.floor(Number(frac) * 1000);
+}
+
+/** 10^k for k up to 15, each exact (products of exact integers below 2^53). */
+const POWERS_OF_TEN: number[] = [1];
+for (let k = 1; k <= 15; k++) POWERS_OF_TEN.push((POWERS_OF_TEN[k - 1] as number) * 10);
+
+/**
+ * fractionMs of s[dot, end) (a "." and one or more digits) without a string
+ * to convert: with at most 15 digits, their number and 10^k are exact doubles,
+ * so their quotient is the double nearest the fraction, which is what Number()
+ * reads too. Longer fractions take Number().
+ */
+export function fractionMsAt(s: string, dot: number, end: number): number {
+  const k = end - dot - 1;
+  if (k > 15) return fractionMs(s.slice(dot, end));
+  let n = 0;
+  for (let i = dot + 1; i < end; i++) n = n * 10 + (s.charCodeAt(i) - 0x30);
+  return Math.floor((n / (POWERS_OF_TEN[k] as number)) * 1000);
 }
 
 function isDigitCode(c: number): boolean {

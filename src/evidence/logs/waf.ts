@@ -69,8 +69,18 @@ function isDisruptive(action: string): boolean {
   return false;
 }
 
-/** Parses the ModSecurity/Coraza part of a line, wherever it sits; null when there is none. */
-export function parseWafMessage(text: string): WafMessage | null {
+/** The `[client …]` of a WAF message (v2 puts it in the message too), as an address; null when none. */
+export function wafClient(text: string): string | null {
+  const client = WAF_CLIENT_RE.exec(text);
+  return client ? clientAddress(client[1] as string) : null;
+}
+
+/**
+ * Parses the ModSecurity/Coraza part of a line, wherever it sits; null when
+ * there is none. `readClient` false: the caller has the client from elsewhere
+ * and leaves `client` null (wafClient reads it when that fails).
+ */
+export function parseWafMessage(text: string, readClient = true): WafMessage | null {
   // Nearly every error line has no WAF part: includes() says so sooner than the pattern.
   if (!holdsMarkerWord(text)) return null;
   const m = WAF_MARKER_RE.exec(text);
@@ -80,7 +90,6 @@ export function parseWafMessage(text: string): WafMessage | null {
   if (action === undefined) return null;
   const disruptive = isDisruptive(action);
   const code = disruptive ? WAF_STATUS_RE.exec(rest) : null;
-  const client = WAF_CLIENT_RE.exec(text);
   return {
     engine: m[1] === "Coraza" ? "coraza" : "modsecurity",
     disruptive,
@@ -89,7 +98,7 @@ export function parseWafMessage(text: string): WafMessage | null {
     msg: field(rest, MSG_RE),
     uri: field(rest, URI_RE),
     uniqueId: field(rest, UNIQUE_ID_RE),
-    client: client ? clientAddress(client[1] as string) : null,
+    client: readClient ? wafClient(text) : null,
   };
 }
 
