@@ -2,6 +2,7 @@
 import { causeFromStatus } from "./classify.js";
 import { clientAddress, clip, isRefusalStatus, newRecord, splitRequestLine } from "./record.js";
 import {
+  addExtracted,
   type CompiledFormat,
   type Fields,
   fillReason,
@@ -40,9 +41,14 @@ const TEXT = formatById("text");
 
 /** Message families that may sit in any line (mod_evasive's syslog message, fail2ban's own log). */
 export function parseFreeText(text: string, file: string, n: number): RuleLine | null {
-  const hit = matchRule(TEXT, { message: text });
+  // The format's extract fields (a client address the words lead to) first: rules' `where` may need them.
+  const fields: Fields = { message: text };
+  addExtracted(TEXT, fields);
+  const hit = matchRule(TEXT, fields);
   if (!hit || hit.rule.cause === null) return null;
-  return { format: `text:${hit.rule.family.family}`, record: recordOf(TEXT, { message: text }, file, n) };
+  const line: Fields = { message: text };
+  addExtracted(TEXT, line);
+  return { format: `text:${hit.rule.family.family}`, record: recordOf(TEXT, line, file, n) };
 }
 
 /** The JSON formats (Caddy, Traefik): null when the object is none of them. */

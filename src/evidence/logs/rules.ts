@@ -58,6 +58,7 @@ import apacheDigest from "../../../data/logs/messages/apache-digest.json" with {
 import apacheFs from "../../../data/logs/messages/apache-fs.json" with { type: "json" };
 import apacheSsl from "../../../data/logs/messages/apache-ssl.json" with { type: "json" };
 import appText from "../../../data/logs/messages/app-text.json" with { type: "json" };
+import authFailure from "../../../data/logs/messages/auth-failure.json" with { type: "json" };
 import caddyMessages from "../../../data/logs/messages/caddy.json" with { type: "json" };
 import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: "json" };
 import fail2banMessages from "../../../data/logs/messages/fail2ban.json" with { type: "json" };
@@ -166,6 +167,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   modEvasive,
   fail2banMessages,
   appText,
+  authFailure,
 ] as MessageFamilySpec[];
 
 /** Characters that make a pattern character more than itself. */
