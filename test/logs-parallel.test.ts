@@ -2,7 +2,7 @@
 // single-thread path gives: same counts, entries, joins and file summaries. The
 // ranges here are tiny, so their boundaries fall inside requests, audit records,
 // CRLF lines and over-long lines.
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -24,6 +24,10 @@ async function logs(args: string[], env: Record<string, string>) {
   return r;
 }
 
+function opensWithDirective(file: string): boolean {
+  return readFileSync(file, "utf8").startsWith("#");
+}
+
 /** Single-thread and ranged reports of the same files; every file larger than a range must have been read in ranges. */
 async function compare(files: string[], rangeBytes: number, flags: string[] = []) {
   const single = await logs([...files, ...flags], { WHY403_LOG_WORKERS: "0" });
@@ -32,8 +36,9 @@ async function compare(files: string[], rangeBytes: number, flags: string[] = []
     WHY403_LOG_RANGE_BYTES: String(rangeBytes),
   });
   expect(single.stderr).not.toMatch(/worker threads/);
-  const ranged = files.filter((f) => statSync(f).size > rangeBytes).length;
-  expect(ranged).toBeGreaterThan(0);
+  expect(files.some((f) => statSync(f).size > rangeBytes)).toBe(true);
+  // A W3C log (it opens with a directive) is read by the columns its #Fields: lines name: on one thread.
+  const ranged = files.filter((f) => statSync(f).size > rangeBytes && !opensWithDirective(f)).length;
   expect(parallel.stderr.match(/ranges on [12] worker threads/g)?.length ?? 0).toBe(ranged);
   expect(parallel.stdout).toBe(single.stdout);
   const report = JSON.parse(single.stdout) as {

@@ -108,7 +108,8 @@ cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424)
 journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   nginx/Apache access (combined, common, vhost_combined, custom log_format/LogFormat),
   Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
-  Traefik JSON, Envoy, IIS W3C, ModSecurity v2/v3 and Coraza (lines and audit logs),
+  Traefik JSON, Envoy, IIS and other W3C logs (CloudFront; columns from #Fields:),
+  ModSecurity v2/v3 and Coraza (lines and audit logs),
   mod_evasive, fail2ban, JSON-lines and logfmt application logs (business-rule
   refusals: app-logic); cloud logs: AWS WAF (v2) JSON, AWS Application Load Balancer
   access logs, Google Cloud load-balancer request logs with Cloud Armor, Cloudflare
@@ -134,8 +135,8 @@ access and error lines (and their refusal messages), ModSecurity/Coraza lines, a
 regex format of data/logs/formats (HAProxy, Squid, lighttpd, Envoy, IIS default order,
 vhost-first access lines, AWS ALB, mod_evasive and fail2ban messages), also inside one
 syslog/journald-export/CRI/heroku envelope; JSON lines (Caddy, Traefik, AWS WAF, Google
-Cloud, Cloudflare, Docker/journald
-JSON envelopes included), logfmt lines and multi-line audit records are not classified
+Cloud, Cloudflare, Docker/journald JSON envelopes included), logfmt lines, W3C lines
+under a #Fields: list other than IIS's default and multi-line audit records are not classified
 there: a file holding them says so, with their counts, in its summary's warning.
 --nginx-conf/--apache-conf are not read with --clickhouse.
 

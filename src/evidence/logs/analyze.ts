@@ -3,7 +3,7 @@
 // Choices: a binary file is skipped with files[].format "binary" and a warning
 // (one stray file in a glob should not spoil the rest); a missing or unreadable
 // file is an InputError. Joins across files reach back JOIN_WINDOW requests.
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
 import { evaluateApache, parseApacheConfig } from "../apache/index.js";
@@ -135,9 +135,22 @@ async function scanFile(
   if (scan.cut > 0) summary.cutLines = scan.cut;
 }
 
+async function firstByte(path: string): Promise<number | null> {
+  const fh = await open(path, "r");
+  try {
+    const { bytesRead, buffer } = await fh.read(Buffer.alloc(1), 0, 1, 0);
+    return bytesRead === 1 ? (buffer[0] as number) : null;
+  } finally {
+    await fh.close();
+  }
+}
+
 async function planFor(path: string, options: LogsOptions): Promise<(RangePlan & { size: number }) | null> {
   const { size } = await stat(path);
   const plan = rangePlan(size, options.workers, options.rangeBytes);
+  // A W3C log (it opens with a directive) is read by the columns its #Fields: lines
+  // name, state a range starting mid-file would not have: one thread reads it.
+  if (plan && (await firstByte(path)) === 0x23 /* # */) return null;
   return plan && { ...plan, size };
 }
 

@@ -233,10 +233,14 @@ async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<voi
 }
 
 async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
-  const perSource = await rows<{ src: string; lines: string; json: string; audits: string; logfmt: string }>(
-    client,
-    linesPerSourceQuery(layout),
-  );
+  const perSource = await rows<{
+    src: string;
+    lines: string;
+    json: string;
+    audits: string;
+    logfmt: string;
+    w3c: string;
+  }>(client, linesPerSourceQuery(layout));
   await runStages(client, formatsStages(layout, LINE_RULES, FORMAT_SAMPLE));
   const formats = await rows<{ src: string; format: string; c: string }>(
     client,
@@ -256,7 +260,7 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
       lines: Number(s.lines),
       denials: Number(denials.find((d) => d.src === s.src)?.c ?? 0),
     };
-    const warning = localOnlyWarning(Number(s.json), Number(s.audits), Number(s.logfmt));
+    const warning = localOnlyWarning(Number(s.json), Number(s.audits), Number(s.logfmt), Number(s.w3c));
     if (warning) summary.warning = warning;
     return summary;
   });

@@ -10,7 +10,7 @@ import type { LogLine } from "./lines.js";
 import { type CompiledFormat, parseCustomLine } from "./log-format.js";
 import { LOGFMT_FORMAT, parseLogfmt } from "./logfmt.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
-import { parseFreeText, parseJsonFormats, parseRuleFormats } from "./rule-record.js";
+import { parseFreeText, parseJsonFormats, parseRuleFormats, recordOf } from "./rule-record.js";
 import { type Peeled, peelJson, peelText } from "./rules.js";
 import { parseAnyTime } from "./time.js";
 import type { LogRecord } from "./types.js";
@@ -18,6 +18,7 @@ import type { LogRecord } from "./types.js";
 /** Envelopes peeled off one line at most (a CRI line holding a syslog line, …). */
 const MAX_WRAPPERS = 3;
 
+import { W3C_FORMAT, W3cColumns } from "./w3c.js";
 import { parseWafLine } from "./waf.js";
 
 export interface LineResult {
@@ -29,6 +30,7 @@ export interface LineResult {
 export class LineDispatcher {
   private readonly serial: SerialAuditParser;
   private inAudit = false;
+  private readonly w3c = new W3cColumns();
 
   constructor(
     private readonly file: string,
@@ -40,6 +42,11 @@ export class LineDispatcher {
   /** Inside a serial audit record: every line counts, whatever it says. */
   get inAuditRecord(): boolean {
     return this.inAudit;
+  }
+
+  /** A W3C `#Fields:` list of the file's own is in force: its lines are read by those columns. */
+  get readsColumns(): boolean {
+    return this.w3c.active;
   }
 
   /** Some state carries over to the next line (an audit record is open): no place to start a scan afresh. */
@@ -72,6 +79,11 @@ export class LineDispatcher {
       if (rec) return one(fmt.id, rec);
     }
     const first = text.charCodeAt(0);
+    if (depth === 0 && first === 0x23 /* # */) this.w3c.directive(text);
+    else if (depth === 0 && this.w3c.active) {
+      const read = this.w3c.fields(text);
+      if (read) return one(W3C_FORMAT, recordOf(read.format, read.fields, file, n));
+    }
     if (first === 0x7b /* { */) {
       const doc = parseJson(text);
       if (doc) {

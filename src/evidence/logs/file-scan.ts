@@ -68,12 +68,24 @@ export class FileScan implements LineSink {
       }
     }
     text ??= buf.toString("utf8", start, end);
-    if (!sampling && !this.prefilter.mayHoldRecord(text)) return true;
+    if (!sampling && !this.mayHold(text)) return true;
     const { format, records } = this.dispatcher.feed({ n, text, cut });
     if (!this.tally.full && format !== "empty") this.sampled.push(format);
     this.tally.add(format);
     for (const rec of records) this.emit(rec);
     return true;
+  }
+
+  /**
+   * Whether the line goes on to the parsers: a W3C `#Fields:` directive always
+   * (it sets the columns of the lines after it); a line read by such columns
+   * when it holds refusal status digits (its record needs a refusal status);
+   * any other line as the prefilter decides.
+   */
+  private mayHold(text: string): boolean {
+    if (text.startsWith("#Fields:")) return true;
+    if (this.dispatcher.readsColumns && this.prefilter.mayHoldStatus(text)) return true;
+    return this.prefilter.mayHoldRecord(text);
   }
 }
 

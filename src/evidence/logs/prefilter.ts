@@ -257,6 +257,11 @@ export class LinePrefilter {
    * For a line accessSkip could not skip, decoded: false when no parser could
    * return a record from it. (Audit lines are the caller's: they depend on state.)
    */
+  /** The line holds the digits of a refusal status somewhere (a line read by columns whose record needs one). */
+  mayHoldStatus(text: string): boolean {
+    return STATUS_DIGITS.test(text);
+  }
+
   mayHoldRecord(text: string): boolean {
     if (this.holdsRecentHint(text)) return true;
     const hint = RECORD_HINT.exec(text);

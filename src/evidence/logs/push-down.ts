@@ -34,6 +34,7 @@
 import { AUDIT_BOUNDARY } from "./audit.js";
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
 import { LOGFMT_LINE } from "./logfmt.js";
+import { IIS_DEFAULT } from "./w3c.js";
 
 export interface PushDownTable {
   table: string;
@@ -707,15 +708,19 @@ export function linesPerSourceQuery(t: PushDownTable): string {
   const audits = `countIf(position(${line}, '-A--') > 0 AND match(${line}, ${rx(AUDIT_BOUNDARY)}))`;
   // A bare logfmt line (the local reader reads it with the application-log fields).
   const logfmt = `countIf(position(${line}, '=') > 0 AND match(${line}, ${rx(LOGFMT_LINE)}))`;
-  return `SELECT ${src} AS src, count() AS lines, ${json} AS json, ${audits} AS audits, ${logfmt} AS logfmt FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+  // A W3C #Fields: list other than IIS's default (the local reader reads the lines under it by those columns).
+  const fieldsList = `replaceRegexpAll(substring(${line}, 9), ${rx(/^\s+|\s+$/)}, '')`;
+  const w3c = `countIf(substring(${line}, 1, 8) = '#Fields:' AND ${fieldsList} NOT IN ('', ${sqlString(IIS_DEFAULT)}))`;
+  return `SELECT ${src} AS src, count() AS lines, ${json} AS json, ${audits} AS audits, ${logfmt} AS logfmt, ${w3c} AS w3c FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
 }
 
 /**
  * What a source's summary says when it holds lines ClickHouse 18.16 cannot read as
  * the local path does (README: what is not classified inside ClickHouse), or null.
  */
-export function localOnlyWarning(json: number, audits: number, logfmt = 0): string | null {
+export function localOnlyWarning(json: number, audits: number, logfmt = 0, w3c = 0): string | null {
   const kinds: string[] = [];
+  if (w3c > 0) kinds.push(`the lines under ${w3c} W3C #Fields: list${w3c === 1 ? "" : "s"} of their own`);
   if (json > 0) kinds.push(`${json} JSON line${json === 1 ? "" : "s"}`);
   if (logfmt > 0) kinds.push(`${logfmt} logfmt line${logfmt === 1 ? "" : "s"}`);
   if (audits > 0) kinds.push(`${audits} serial ModSecurity audit record${audits === 1 ? "" : "s"}`);

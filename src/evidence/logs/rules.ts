@@ -269,6 +269,8 @@ function compileFormat(spec: FormatSpec): CompiledFormat {
 }
 
 export const COMPILED_FORMATS: CompiledFormat[] = FORMATS.map(compileFormat);
+/** A format made in code from a spec (w3c.ts: columns named by the file), with its message families. */
+export const compiledFormatOf = compileFormat;
 const byId = new Map(COMPILED_FORMATS.map((f) => [f.spec.id, f]));
 export const COMPILED_WRAPPERS: CompiledWrapper[] = WRAPPERS.map((spec) => ({
   spec,
