@@ -82,13 +82,14 @@ describe("Google Cloud load-balancer logs with Cloud Armor", () => {
 describe("Cloudflare Logpush http_requests", () => {
   it("read the security source and action, and nanosecond timestamps", async () => {
     const r = await analyzeLogs([fx("cloudflare-http.jsonl")]);
-    expect(r.files[0]).toMatchObject({ format: "cloudflare-json", lines: 9, denials: 7 });
+    expect(r.files[0]).toMatchObject({ format: "cloudflare-json", lines: 11, denials: 9 });
     expect(r.byCause).toEqual({
       waf: 2,
       "rate-limit": 1,
       "server-config": 1,
+      "ip-restriction": 1,
       "bot-protection": 2,
-      unknown: 1,
+      unknown: 2,
     });
     expect(entry(r, "/wp-login.php?x=%27")).toMatchObject({
       cause: "waf",
@@ -104,6 +105,13 @@ describe("Cloudflare Logpush http_requests", () => {
     expect(entry(r, "/products")).toMatchObject({ cause: "bot-protection" });
     expect(entry(r, "/search")).toMatchObject({ cause: "waf", rule: "100173" });
     expect(entry(r, "/api/orders")).toMatchObject({ cause: "unknown", rule: null });
+    // An IP access rule tests the address by definition; a User-Agent block names no cause of ours.
+    expect(entry(r, "/wp-admin/")).toMatchObject({ cause: "ip-restriction", client: "192.0.2.53" });
+    expect(entry(r, "/feed")).toMatchObject({
+      cause: "unknown",
+      status: 403,
+      rule: "5b2c3d4e5f60718293a4b5c6d7e8f905",
+    });
   });
 });
 
