@@ -132,3 +132,34 @@ describe("AWS Application Load Balancer access logs", () => {
     expect(entry(r, "/account")).toMatchObject({ cause: "credentials-invalid", status: 401 });
   });
 });
+
+describe("Azure WAF logs (Application Gateway, Front Door)", () => {
+  it("count only the enforced blocks and challenges, by the kind of rule", async () => {
+    const r = await analyzeLogs([fx("azure-waf.jsonl")]);
+    expect(r.files[0]).toMatchObject({ format: "azure-waf-json", lines: 9, denials: 6 });
+    // Matched, Detected (detection mode) and Log lines are not refusals.
+    expect(r.byCause).toEqual({ waf: 2, "bot-protection": 2, "server-config": 2 });
+    expect(entry(r, "/search?q=%27%20or%201%3D1")).toMatchObject({
+      cause: "waf",
+      rule: "949110",
+      status: 403,
+      statusInferred: true,
+      client: "198.51.100.60",
+      requestId: "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+      time: "2026-11-26T05:00:00.101Z",
+    });
+    // Front Door logs the URL: the path is read from it.
+    expect(entry(r, "/api/search?q=%3Cscript%3E")).toMatchObject({
+      cause: "waf",
+      rule: "Microsoft_DefaultRuleSet-2.1-XSS-941100",
+    });
+    expect(entry(r, "/products")).toMatchObject({ cause: "bot-protection" });
+    expect(entry(r, "/checkout")).toMatchObject({ cause: "bot-protection", rule: "ChallengeCheckout" });
+    expect(entry(r, "/admin/login")).toMatchObject({
+      cause: "server-config",
+      rule: "DenyAdminOutsideOffice",
+    });
+    expect(entry(r, "/internal/")).toMatchObject({ cause: "server-config", client: "198.51.100.67" });
+    expect(r.entries.some((e) => e.path === "/upload")).toBe(false);
+  });
+});

@@ -42,6 +42,7 @@ const SEEDS = [
   '{"timestamp":1795582802000,"webaclId":"arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/b","terminatingRuleId":"c1","terminatingRuleType":"REGULAR","action":"CHALLENGE","httpRequest":{"clientIp":"10.1.2.3","uri":"/b"}}',
   '{"RayID":"8c1f2e3d4a5b6c7d","EdgeResponseStatus":400,"ClientRequestURI":"/x","ClientIP":"10.1.2.3","SecurityAction":"block","SecuritySources":["firewallCustom"]}',
   '{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","enforcedSecurityPolicy":{"name":"p","priority":7,"configuredAction":"DENY","outcome":"DENY"}},"httpRequest":{"requestUrl":"https://x/a","status":502}}',
+  '{"time":"2026-01-05T00:00:01Z","category":"FrontDoorWebApplicationFirewallLog","properties":{"clientIP":"10.1.2.3","requestUri":"https://x/a","ruleName":"r","action":"Block"}}',
 ];
 const PIECES = [
   " ",

@@ -42,6 +42,7 @@ import accessVhostHostFormat from "../../../data/logs/formats/access-vhost-host.
 import apacheErrorFormat from "../../../data/logs/formats/apache-error.json" with { type: "json" };
 import awsAlbFormat from "../../../data/logs/formats/aws-alb.json" with { type: "json" };
 import awsWafFormat from "../../../data/logs/formats/aws-waf-json.json" with { type: "json" };
+import azureWafFormat from "../../../data/logs/formats/azure-waf-json.json" with { type: "json" };
 import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
 import cloudflareFormat from "../../../data/logs/formats/cloudflare-json.json" with { type: "json" };
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
@@ -62,6 +63,7 @@ import apacheFs from "../../../data/logs/messages/apache-fs.json" with { type: "
 import apacheSsl from "../../../data/logs/messages/apache-ssl.json" with { type: "json" };
 import awsAlbMessages from "../../../data/logs/messages/aws-alb.json" with { type: "json" };
 import awsWafMessages from "../../../data/logs/messages/aws-waf.json" with { type: "json" };
+import azureWafMessages from "../../../data/logs/messages/azure-waf.json" with { type: "json" };
 import caddyMessages from "../../../data/logs/messages/caddy.json" with { type: "json" };
 import cloudArmorMessages from "../../../data/logs/messages/cloud-armor.json" with { type: "json" };
 import cloudflareMessages from "../../../data/logs/messages/cloudflare.json" with { type: "json" };
@@ -153,6 +155,7 @@ export const FORMATS: FormatSpec[] = [
   awsWafFormat,
   gcpLbFormat,
   cloudflareFormat,
+  azureWafFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
@@ -172,6 +175,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   awsWafMessages,
   cloudArmorMessages,
   cloudflareMessages,
+  azureWafMessages,
   awsAlbMessages,
   modEvasive,
   fail2banMessages,
