@@ -110,11 +110,12 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
   Traefik JSON, Envoy, IIS and other W3C logs (CloudFront; columns from #Fields:),
   ModSecurity v2/v3 and Coraza (lines and audit logs),
-  mod_evasive, fail2ban, JSON-lines and logfmt application logs (business-rule
-  refusals: app-logic); cloud logs: AWS WAF (v2) JSON, AWS Application Load Balancer
-  access logs, Google Cloud load-balancer request logs with Cloud Armor, Cloudflare
-  Logpush http_requests JSON, Azure Application Gateway / Front Door WAF logs (the
-  WAF's deciding rule is the entry's rule).
+  morgan, Hono's logger, Uvicorn, Werkzeug, mod_evasive, fail2ban,
+  Rails/Django/Laravel/Spring text lines, JSON-lines and logfmt
+  application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,
+  AWS Application Load Balancer access logs, Google Cloud load-balancer request logs
+  with Cloud Armor, Cloudflare Logpush http_requests JSON, Azure Application Gateway /
+  Front Door WAF logs (the WAF's deciding rule is the entry's rule).
 Unknown lines stay unknown. The README lists what each refusal message becomes.
 "-" reads stdin; .gz files are read as they are. WHY403_LOG_WORKERS=N reads a plain
 file over 16 MiB with N worker threads over byte ranges (same report; one thread is the

@@ -10,6 +10,7 @@ import {
   isRefusalStatus,
   makeRecord,
   newRecord,
+  pooled,
   splitRequestLine,
 } from "./record.js";
 import { parseClfTime } from "./time.js";
@@ -142,17 +143,15 @@ export function accessRecordFromBytes(
   const format = FORMAT_NAMES[flavour][extra ? 1 : 0];
   const request = buf.toString("utf8", f.open + 1, f.close);
   const status = f.status;
-  // Most request lines hold no escaped quote: no pattern to run then.
-  const unescaped = request.includes("\\") ? request.replace(ESCAPED_QUOTE, '"') : request;
-  const { method, path } = splitRequestLine(unescaped);
+  const parts = requestParts(request, status);
   // The record makeRecord would give, without spreading an argument object per line.
   const rec = newRecord(file, n, format, "access", null);
   rec.time = f.time;
   rec.status = status;
-  rec.method = method;
-  rec.path = path;
+  rec.method = parts.method;
+  rec.path = parts.path;
   rec.client = clientAddress(buf.toString("latin1", f.clientStart, f.clientEnd));
-  rec.message = `${request} → ${status}`;
+  rec.message = parts.message;
   rec.denied = isRefusalStatus(status);
   if (tail !== "") {
     const { requestId, ids } = idsFromTail(tail);
@@ -161,6 +160,44 @@ export function accessRecordFromBytes(
   }
   causeFromStatusRecord(rec);
   return rec;
+}
+
+/** An access line's request text, split, and its message for the last status it came with. */
+interface RequestParts {
+  method: string | null;
+  path: string | null;
+  status: number;
+  message: string;
+}
+
+/**
+ * Refused requests repeat ("POST /login HTTP/1.1" → 403): their split and
+ * message are kept per request text, shared by every record that has them, and
+ * bounded: when full it starts again empty.
+ */
+const partsCache = new Map<string, RequestParts>();
+const PARTS_MAX = 4096;
+const PARTS_MAX_LENGTH = 256;
+
+function requestParts(request: string, status: number): RequestParts {
+  if (request.length > PARTS_MAX_LENGTH) return splitRequest(request, status);
+  let parts = partsCache.get(request);
+  if (parts === undefined) {
+    parts = splitRequest(request, status);
+    if (partsCache.size >= PARTS_MAX) partsCache.clear();
+    partsCache.set(request, parts);
+  } else if (parts.status !== status) {
+    parts.status = status;
+    parts.message = pooled(`${request} → ${status}`);
+  }
+  return parts;
+}
+
+function splitRequest(request: string, status: number): RequestParts {
+  // Most request lines hold no escaped quote: no pattern to run then.
+  const unescaped = request.includes("\\") ? request.replace(ESCAPED_QUOTE, '"') : request;
+  const { method, path } = splitRequestLine(unescaped);
+  return { method: pooled(method), path: pooled(path), status, message: pooled(`${request} → ${status}`) };
 }
 
 const FORMAT_NAMES: Record<AccessFlavour, [string, string]> = {

@@ -5,7 +5,8 @@ export const MAX_DISTINCT_KEYS = 10_000;
 export const OTHER_KEY = "(other)";
 
 export class BoundedCounter {
-  private readonly counts = new Map<string, number>();
+  /** Each key's count in a box of its own: counting a known key is one lookup, no map write. */
+  private readonly counts = new Map<string, { n: number }>();
   /** Counted under OTHER_KEY once the map is full (kept out of it: no map write per new key). */
   private other = 0;
   constructor(private readonly maxKeys = MAX_DISTINCT_KEYS) {}
@@ -13,14 +14,15 @@ export class BoundedCounter {
   add(key: string, by = 1): void {
     const k = key.length > 512 ? `${key.slice(0, 511)}…` : key;
     const known = this.counts.get(k);
-    if (known !== undefined) this.counts.set(k, known + by);
-    else if (this.counts.size < this.maxKeys) this.counts.set(k, by);
+    if (known !== undefined) known.n += by;
+    else if (this.counts.size < this.maxKeys) this.counts.set(k, { n: by });
     else this.other += by;
   }
 
   /** The n largest, ties broken by key for stable output. */
   top(n = 10): Array<[string, number]> {
-    const all = [...this.counts.entries()];
+    const all: Array<[string, number]> = [];
+    for (const [k, box] of this.counts) all.push([k, box.n]);
     if (this.other > 0) {
       const at = all.findIndex(([k]) => k === OTHER_KEY);
       if (at === -1) all.push([OTHER_KEY, this.other]);

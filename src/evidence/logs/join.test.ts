@@ -84,3 +84,44 @@ describe("Joiner times", () => {
     ]);
   });
 });
+
+describe("Joiner slots (finalised requests stay in their slot until it takes a new one)", () => {
+  const t = Date.parse("2026-01-05T00:00:10.000Z");
+  const other = (line: number) => ({ ...denial(line, new Date(t), "error"), client: "10.9.9.9" });
+
+  it("never joins a record to a request already final", () => {
+    // Window 1: the second request finalises the first; the access line then finds it in its slot, final.
+    const out = run([denial(1, new Date(t), "error"), other(2), denial(3, new Date(t + 10))], 1);
+    expect(out.map((j) => seenLinesOf(j))).toEqual([[2], [4], [7]]);
+  });
+
+  it("counts only open requests towards a slot's cap (a busy client's later requests still join)", () => {
+    // 40 refused access lines of one client in one second (two access lines of a file never join),
+    // each finalised by the next; then the error line of the last one must find it.
+    const recs = Array.from({ length: 40 }, (_, i) => denial(i + 1, new Date(t + i)));
+    recs.push(denial(41, new Date(t + 39), "error"));
+    const out = run(recs, 1);
+    expect(out).toHaveLength(40);
+    expect(seenLinesOf(out[39] as Joined)).toEqual([81, 82]);
+  });
+});
+
+describe("Joiner rule messages", () => {
+  it("keeps the first record's messages, then the later record's for rules it lacks, each once", () => {
+    const t = new Date("2026-01-05T00:00:10.000Z");
+    const waf = (line: number, rules: string[], ruleMessages: string[]) => ({
+      ...denial(line, t, "waf"),
+      ids: ["u1"],
+      rules,
+      ruleMessages,
+    });
+    const out = run([
+      waf(1, ["942100"], ["942100", "SQLi"]),
+      waf(2, ["942100", "949110"], ["942100", "other", "949110", "score", "949110", "again"]),
+      waf(3, ["942100"], ["942100", "third"]),
+    ]);
+    expect(out).toHaveLength(1);
+    expect(out[0]?.rec.ruleMessages).toEqual(["942100", "SQLi", "949110", "score"]);
+    expect(out[0]?.rec.rules).toEqual(["942100", "949110"]);
+  });
+});

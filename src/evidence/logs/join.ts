@@ -9,7 +9,7 @@
 import type { CauseId } from "../../model.js";
 import { redactText, redactUrl } from "../../redact.js";
 import { decisiveRule, isScoringRule } from "./classify.js";
-import { clip, pathOnly } from "./record.js";
+import { clearPool, clip, detach, NO_STRINGS, pathOnly, pooled } from "./record.js";
 import type { LogEntry, LogRecord } from "./types.js";
 
 /** Requests kept open for joining. Beyond it the oldest is finalised (and can no longer join). */
@@ -19,8 +19,13 @@ const MAX_SEEN = 20;
 /** Requests indexed per client and second: a flood from one client stays linear (later ones join by id only). */
 const MAX_PER_SLOT = 32;
 
-export interface Joined {
-  /** The first record, merged with the later ones (owned by the joiner: parsers hand over fresh records). */
+/**
+ * A request in the window: the first record's fields, merged with the later
+ * ones', and the join's own fields, in one object (one per waiting request, not
+ * a request and its record).
+ */
+export interface Joined extends LogRecord {
+  /** The request's record: the Joined itself (what readers of the request's record ask for). */
   rec: LogRecord;
   /** Files with a line of this request, each once. */
   files: string[];
@@ -38,9 +43,8 @@ export interface Joined {
   /** The file of each of the seen lines, or null while they are all in files[0]. */
   seenFiles: string[] | null;
   seq: number;
-  /** The second (counted from the joiner's first) and client this request is indexed under (null: not indexed by time). */
+  /** The second (counted from the joiner's first) this request is indexed under, by its client (null: not indexed by time). */
   slotSec: number | null;
-  slotClient: string | null;
   done: boolean;
   /**
    * While the request waits, its time as two small integers (V8 keeps them in
@@ -54,8 +58,18 @@ export interface Joined {
   packedMs: number;
 }
 
-/** The open requests of one client in one second: most often just one, kept without a list. */
+/**
+ * The requests of one client in one second: most often just one, kept without a
+ * list. Finalised ones stay until the slot takes a new request or their second
+ * is done (fewer map writes than taking each out; every lookup skips them).
+ */
 type Slot = Joined | Joined[];
+
+/** The requests of one second by client, and how many of them are open (the second is dropped at 0). */
+interface Second {
+  clients: Map<string, Slot>;
+  open: number;
+}
 
 export class Joiner {
   private seq = 0;
@@ -64,8 +78,8 @@ export class Joiner {
   private head = 0;
   private openCount = 0;
   private readonly byId = new Map<string, Joined>();
-  /** second → client → open requests (numeric outer keys: no key strings built per lookup). */
-  private readonly bySlot = new Map<number, Map<string, Slot>>();
+  /** second → client → requests (numeric outer keys: no key strings built per lookup). */
+  private readonly bySlot = new Map<number, Second>();
 
   constructor(
     private readonly onFinal: (j: Joined) => void,
@@ -85,23 +99,7 @@ export class Joiner {
       this.merge(match, rec);
       return match;
     }
-    const own = ownRecord(rec);
-    const j: Joined = {
-      rec: own,
-      files: this.onlyFile(rec.file),
-      seenCount: 1,
-      seen0: seenCode(own),
-      seen1: 0,
-      seenMore: null,
-      seenFiles: null,
-      seq: this.seq++,
-      slotSec: null,
-      slotClient: null,
-      done: false,
-      packed: false,
-      packedSec: 0,
-      packedMs: 0,
-    };
+    const j = newRequest(rec, this.onlyFile(rec.file), this.seq++);
     this.pack(j);
     this.queue.push(j);
     this.openCount++;
@@ -121,12 +119,18 @@ export class Joiner {
 
   /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
   private readonly single = new Map<string, string[]>();
+  private lastFile: string | null = null;
+  private lastFiles: string[] = [];
   private onlyFile(file: string): string[] {
+    // Records come file by file: most often the last one's.
+    if (file === this.lastFile) return this.lastFiles;
     let files = this.single.get(file);
     if (!files) {
       files = Object.freeze([file]) as string[];
       this.single.set(file, files);
     }
+    this.lastFile = file;
+    this.lastFiles = files;
     return files;
   }
 
@@ -147,7 +151,7 @@ export class Joiner {
 
   /** Finalises everything still open (end of input). */
   flush(): void {
-    pool.clear();
+    clearPool();
     for (let i = this.head; i < this.queue.length; i++) this.finalise(this.queue[i] as Joined);
     this.queue = [];
     this.head = 0;
@@ -171,9 +175,10 @@ export class Joiner {
     let bestScore = -1;
     // Same second first; on a tie the first found wins.
     for (let k = 0; k < 3; k++) {
-      const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(rec.client);
+      const slot = this.bySlot.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.clients.get(rec.client);
       if (slot === undefined) continue;
       if (!Array.isArray(slot)) {
+        if (slot.done) continue;
         const score = joinScore(slot, rec, this.timeOf(slot), ms);
         if (score > bestScore) {
           best = slot;
@@ -183,6 +188,7 @@ export class Joiner {
       }
       for (let i = 0; i < slot.length; i++) {
         const j = slot[i] as Joined;
+        if (j.done) continue;
         const score = joinScore(j, rec, this.timeOf(j), ms);
         if (score > bestScore) {
           best = j;
@@ -217,16 +223,16 @@ export class Joiner {
       const sec = j.packed ? j.packedSec : this.secondOf((j.rec.time as Date).getTime());
       const client = j.rec.client;
       j.slotSec = sec;
-      j.slotClient = client;
-      let clients = this.bySlot.get(sec);
-      if (!clients) {
-        clients = new Map();
-        this.bySlot.set(sec, clients);
+      let second = this.bySlot.get(sec);
+      if (!second) {
+        second = { clients: new Map(), open: 0 };
+        this.bySlot.set(sec, second);
       }
-      const slot = clients.get(client);
-      if (slot === undefined) clients.set(client, j);
-      else if (!Array.isArray(slot)) clients.set(client, [slot, j]);
-      else if (slot.length < MAX_PER_SLOT) slot.push(j);
+      second.open++;
+      const slot = second.clients.get(client);
+      if (slot === undefined || (!Array.isArray(slot) && slot.done)) second.clients.set(client, j);
+      else if (!Array.isArray(slot)) second.clients.set(client, [slot, j]);
+      else if (withoutDone(slot).length < MAX_PER_SLOT) slot.push(j);
     }
   }
 
@@ -294,8 +300,10 @@ export class Joiner {
     const sec = this.secondOf(ms);
     if (!(sec >= -SMALL && sec < SMALL)) return;
     j.packed = true;
-    j.packedSec = sec;
-    j.packedMs = ms - (this.secBase + sec) * 1000;
+    // Both are whole numbers in int32 range (a valid time is whole ms): `| 0` says so to V8,
+    // which then keeps them in the object as small integers instead of a number box per field.
+    j.packedSec = sec | 0;
+    j.packedMs = (ms - (this.secBase + sec) * 1000) | 0;
     j.rec.time = null;
   }
 
@@ -316,71 +324,24 @@ export class Joiner {
     const ids = j.rec.ids;
     for (let i = 0; i < ids.length; i++)
       if (this.byId.get(ids[i] as string) === j) this.byId.delete(ids[i] as string);
-    if (j.slotSec !== null && j.slotClient !== null) {
-      const clients = this.bySlot.get(j.slotSec);
-      const slot = clients?.get(j.slotClient);
-      if (clients && slot !== undefined) {
-        let empty = slot === j;
-        if (Array.isArray(slot)) {
-          const at = slot.indexOf(j);
-          if (at !== -1) {
-            // In place (splice would allocate the removed part).
-            for (let k = at + 1; k < slot.length; k++) slot[k - 1] = slot[k] as Joined;
-            slot.pop();
-          }
-          empty = slot.length === 0;
-        }
-        if (empty) {
-          clients.delete(j.slotClient);
-          if (clients.size === 0) this.bySlot.delete(j.slotSec);
-        }
-      }
+    if (j.slotSec !== null) {
+      const second = this.bySlot.get(j.slotSec) as Second;
+      if (--second.open === 0) this.bySlot.delete(j.slotSec);
     }
     this.onFinal(j);
   }
 }
 
-const NO_STRINGS = Object.freeze([]) as unknown as string[];
-
 /**
- * A copy of `s` that does not keep alive the line it was cut from: V8 substrings
- * share their parent's storage, and the window would otherwise hold whole lines.
+ * The request `rec` opens, with the record's fields in one fixed order (one
+ * object shape for all, its fields inside the object: a parser's record gains
+ * fields after it is made, which V8 keeps in a separate array) and its strings
+ * detached. One object literal makes them all: V8 learns at this site that its
+ * objects live long and then makes them in the old generation directly (no
+ * copying by the scavenges).
  */
-function detach<T extends string | null>(s: T): T {
-  // Shorter substrings are copies already. Flattening " " + s copies it.
-  if (s === null || s.length < 13) return s;
-  return ` ${s}`.slice(1) as T;
-}
-
-/**
- * Messages, paths, methods, formats and rule ids repeat from one request to the
- * next: the window keeps one detached copy of each, shared, instead of one per
- * request. Bounded: when the pool is full it starts again empty.
- */
-const POOL_MAX = 4096;
-const POOL_MAX_LENGTH = 256;
-const pool = new Map<string, string>();
-
-function pooled<T extends string | null>(s: T): T {
-  // Short ones too: a short substring is a copy of its own (no line kept alive),
-  // but still one string per request ("POST", "/login", "949110").
-  if (s === null || s.length > POOL_MAX_LENGTH) return detach(s);
-  const known = pool.get(s);
-  if (known !== undefined) return known as T;
-  const own = detach(s);
-  if (pool.size >= POOL_MAX) pool.clear();
-  pool.set(own, own);
-  return own;
-}
-
-/**
- * The record as the window keeps it: every field, the optional ones too, in
- * one fixed order (one object shape for all, its fields inside the object: a
- * parser's record gains fields after it is made, which V8 keeps in a separate
- * array), with its strings detached.
- */
-function ownRecord(rec: LogRecord): LogRecord {
-  return {
+function newRequest(rec: LogRecord, files: string[], seq: number): Joined {
+  const j: Joined = {
     file: rec.file,
     line: rec.line,
     format: pooled(rec.format),
@@ -404,8 +365,26 @@ function ownRecord(rec: LogRecord): LogRecord {
     denied: rec.denied,
     reason: rec.reason,
     detectionOnly: rec.detectionOnly,
+    rec: NO_RECORD,
+    files,
+    seenCount: 1,
+    seen0: seenCode(rec),
+    seen1: 0,
+    seenMore: null,
+    seenFiles: null,
+    seq,
+    slotSec: null,
+    done: false,
+    packed: false,
+    packedSec: 0,
+    packedMs: 0,
   };
+  j.rec = j;
+  return j;
 }
+
+/** A placeholder for Joined.rec until it points to its own request. */
+const NO_RECORD = Object.freeze({}) as LogRecord;
 
 function detachedMessages(messages: string[]): string[] {
   return messages.map(pooled);
@@ -443,20 +422,39 @@ function sameCauses(a: NonNullable<AlsoCauses>, b: NonNullable<AlsoCauses>): boo
   return n === 1;
 }
 
-/** `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out). */
+/**
+ * `kept`'s pairs, then those of `more` for ids `kept` lacks (copied out), in a
+ * new exact-size array (pushing onto a copy left room for a dozen more in every
+ * waiting request).
+ */
 function mergedMessages(kept: string[] | undefined, more: string[]): string[] {
-  const out = kept ? kept.slice() : [];
+  let added: string[] | null = null;
   for (let i = 0; i + 1 < more.length; i += 2) {
     const id = more[i] as string;
-    if (ruleMessage(out, id) === undefined) out.push(pooled(id), pooled(more[i + 1] as string));
+    if (kept !== undefined && ruleMessage(kept, id) !== undefined) continue;
+    if (added !== null && ruleMessage(added, id) !== undefined) continue;
+    if (added === null) added = [];
+    added.push(pooled(id), pooled(more[i + 1] as string));
   }
-  return out;
+  if (added === null) return kept ?? [];
+  return kept ? kept.concat(added) : added.slice();
 }
 
 /** The msg of rule `id` in [id, msg…] pairs. */
 function ruleMessage(messages: string[], id: string): string | undefined {
   for (let i = 0; i + 1 < messages.length; i += 2) if (messages[i] === id) return messages[i + 1];
   return undefined;
+}
+
+/** `slot` without its finalised requests, in place (the open ones keep their order). */
+function withoutDone(slot: Joined[]): Joined[] {
+  let kept = 0;
+  for (let i = 0; i < slot.length; i++) {
+    const j = slot[i] as Joined;
+    if (!j.done) slot[kept++] = j;
+  }
+  slot.length = kept;
+  return slot;
 }
 
 /** `list` with `x` after it, a new exact-size array (concat with a number takes a slow generic path). */

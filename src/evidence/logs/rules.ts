@@ -49,18 +49,23 @@ import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "js
 import gcpLbFormat from "../../../data/logs/formats/gcp-lb-json.json" with { type: "json" };
 import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" with { type: "json" };
 import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
+import honoLoggerFormat from "../../../data/logs/formats/hono-logger.json" with { type: "json" };
 import iisFormat from "../../../data/logs/formats/iis-w3c.json" with { type: "json" };
 import lighttpdFormat from "../../../data/logs/formats/lighttpd-error.json" with { type: "json" };
+import morganFormat from "../../../data/logs/formats/morgan.json" with { type: "json" };
 import nginxErrorFormat from "../../../data/logs/formats/nginx-error.json" with { type: "json" };
 import squidFormat from "../../../data/logs/formats/squid.json" with { type: "json" };
 import textFormat from "../../../data/logs/formats/text.json" with { type: "json" };
 import traefikFormat from "../../../data/logs/formats/traefik-json.json" with { type: "json" };
+import uvicornFormat from "../../../data/logs/formats/uvicorn.json" with { type: "json" };
 import w3cHeaderFormat from "../../../data/logs/formats/w3c-header.json" with { type: "json" };
+import werkzeugFormat from "../../../data/logs/formats/werkzeug.json" with { type: "json" };
 import apacheAuthn from "../../../data/logs/messages/apache-authn.json" with { type: "json" };
 import apacheAuthz from "../../../data/logs/messages/apache-authz.json" with { type: "json" };
 import apacheDigest from "../../../data/logs/messages/apache-digest.json" with { type: "json" };
 import apacheFs from "../../../data/logs/messages/apache-fs.json" with { type: "json" };
 import apacheSsl from "../../../data/logs/messages/apache-ssl.json" with { type: "json" };
+import appText from "../../../data/logs/messages/app-text.json" with { type: "json" };
 import awsAlbMessages from "../../../data/logs/messages/aws-alb.json" with { type: "json" };
 import awsWafMessages from "../../../data/logs/messages/aws-waf.json" with { type: "json" };
 import azureWafMessages from "../../../data/logs/messages/azure-waf.json" with { type: "json" };
@@ -156,6 +161,10 @@ export const FORMATS: FormatSpec[] = [
   gcpLbFormat,
   cloudflareFormat,
   azureWafFormat,
+  morganFormat,
+  honoLoggerFormat,
+  uvicornFormat,
+  werkzeugFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
@@ -179,6 +188,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   awsAlbMessages,
   modEvasive,
   fail2banMessages,
+  appText,
 ] as MessageFamilySpec[];
 
 /** Characters that make a pattern character more than itself. */
