@@ -112,7 +112,10 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   ModSecurity v2/v3 and Coraza (lines and audit logs),
   morgan, Hono's logger, Uvicorn, Werkzeug, mod_evasive, fail2ban,
   Rails/Django/Laravel/Spring text lines, JSON-lines and logfmt
-  application logs (business-rule refusals: app-logic).
+  application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,
+  AWS Application Load Balancer access logs, Google Cloud load-balancer request logs
+  with Cloud Armor, Cloudflare Logpush http_requests JSON, Azure Application Gateway /
+  Front Door WAF logs (the WAF's deciding rule is the entry's rule).
 Unknown lines stay unknown. The README lists what each refusal message becomes.
 "-" reads stdin; .gz files are read as they are. WHY403_LOG_WORKERS=N reads a plain
 file over 16 MiB with N worker threads over byte ranges (same report; one thread is the
@@ -132,10 +135,10 @@ leave the server, and the JSON says "engine": "clickhouse". Credentials: the URL
 user:password, or CLICKHOUSE_USER / CLICKHOUSE_PASSWORD. ClickHouse reads nginx/Apache
 access and error lines (and their refusal messages), ModSecurity/Coraza lines, and every
 regex format of data/logs/formats (HAProxy, Squid, lighttpd, Envoy, IIS default order,
-vhost-first access lines, mod_evasive and fail2ban messages), also inside one
-syslog/journald-export/CRI/heroku envelope; JSON lines (Caddy, Traefik, Docker/journald
-JSON envelopes included), logfmt lines, W3C lines under a #Fields: list other than IIS's
-default and multi-line audit records are not classified
+vhost-first access lines, AWS ALB, mod_evasive and fail2ban messages), also inside one
+syslog/journald-export/CRI/heroku envelope; JSON lines (Caddy, Traefik, AWS WAF, Google
+Cloud, Cloudflare, Azure, Docker/journald JSON envelopes included), logfmt lines, W3C lines
+under a #Fields: list other than IIS's default and multi-line audit records are not classified
 there: a file holding them says so, with their counts, in its summary's warning.
 --nginx-conf/--apache-conf are not read with --clickhouse.
 

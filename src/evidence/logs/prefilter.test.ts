@@ -37,6 +37,12 @@ const SEEDS = [
   'at=info method=POST path="/x" fwd="10.1.2.3" status=" 401" bytes=12',
   'level=warn msg="access den\\ied" path=/b ip=10.1.2.3',
   "2026-01-05T00:00:01.5+00:00 heroku[router]: at=info method=POST path=/c status=429 fwd=10.1.2.3",
+  // Cloud WAF JSON lines (data/logs/formats/): refusals that may hold no refusal status or denial word.
+  '{"timestamp":1795582802000,"webaclId":"arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/b","terminatingRuleId":"r1","terminatingRuleType":"REGULAR","action":"BLOCK","httpRequest":{"clientIp":"10.1.2.3","uri":"/a","httpMethod":"POST"}}',
+  '{"timestamp":1795582802000,"webaclId":"arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/a/b","terminatingRuleId":"c1","terminatingRuleType":"REGULAR","action":"CHALLENGE","httpRequest":{"clientIp":"10.1.2.3","uri":"/b"}}',
+  '{"RayID":"8c1f2e3d4a5b6c7d","EdgeResponseStatus":400,"ClientRequestURI":"/x","ClientIP":"10.1.2.3","SecurityAction":"block","SecuritySources":["firewallCustom"]}',
+  '{"jsonPayload":{"@type":"type.googleapis.com/google.cloud.loadbalancing.type.LoadBalancerLogEntry","enforcedSecurityPolicy":{"name":"p","priority":7,"configuredAction":"DENY","outcome":"DENY"}},"httpRequest":{"requestUrl":"https://x/a","status":502}}',
+  '{"time":"2026-01-05T00:00:01Z","category":"FrontDoorWebApplicationFirewallLog","properties":{"clientIP":"10.1.2.3","requestUri":"https://x/a","ruleName":"r","action":"Block"}}',
 ];
 const PIECES = [
   " ",

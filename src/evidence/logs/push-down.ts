@@ -853,7 +853,7 @@ function nginxSeconds(expr: string, zone: string): string {
 /** parseAnyTime() on a string: epoch seconds or milliseconds, else (brackets stripped) ISO, CLF, nginx, Apache. */
 function anySeconds(expr: string, t: PushDownTable, r: LineRules): string {
   const num = "toFloat64OrZero(v)";
-  const fromEpoch = `if(${num} > 0, toInt64(floor(if(${num} < 100000000000, ${num}, ${num} / 1000))), ${NULL_SECOND})`;
+  const fromEpoch = `if(${num} > 0, toInt64(floor(multiIf(${num} < 100000000000, ${num}, ${num} < 100000000000000, ${num} / 1000, ${num} < 100000000000000000, ${num} / 1000000, ${num} / 1000000000))), ${NULL_SECOND})`;
   const stripped = "if(startsWith(v, '[') AND endsWith(v, ']'), substring(v, 2, length(v) - 2), v)";
   const others = `arrayElement(arrayMap(s -> coalesce(${isoSeconds("s", t.timeZone)}, ${accessSeconds(r, "s")}, ${nginxSeconds("s", t.timeZone)}, ${apacheSeconds(r, t.timeZone, trimSql("s"))}), [${stripped}]), 1)`;
   return `arrayElement(arrayMap(v -> multiIf(lengthUTF8(v) > 64, ${NULL_SECOND}, match(v, '^[0-9]+(?:\\.[0-9]+)?$'), ${fromEpoch}, ${others}), [${expr}]), 1)`;

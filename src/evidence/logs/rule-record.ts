@@ -51,42 +51,74 @@ export function parseFreeText(text: string, file: string, n: number): RuleLine |
   return { format: `text:${hit.rule.family.family}`, record: recordOf(TEXT, line, file, n) };
 }
 
-/** The JSON formats (Caddy, Traefik): null when the object is none of them. */
+/** The JSON formats (Caddy, Traefik, cloud WAF and load-balancer logs): null when the object is none of them. */
 export function parseJsonFormats(doc: Record<string, unknown>, file: string, n: number): RuleLine | null {
   for (const f of JSON_FORMATS) {
     const j = f.spec.json;
-    if (!j) continue;
-    let ok = true;
-    for (const [key, re] of Object.entries(j.requires)) {
-      const v = doc[key];
-      if ((typeof v !== "string" && typeof v !== "number") || !new RegExp(re).test(String(v))) {
-        ok = false;
-        break;
-      }
-    }
-    if (!ok) continue;
+    if (!j || !requiresHold(f, doc)) continue;
     const fields: Fields = {};
     for (const [name, paths] of Object.entries(j.fields)) {
       const v = pickPath(doc, paths);
       if (v !== null) fields[name] = v;
     }
+    addExtracted(f, fields);
     return { format: f.spec.id, record: recordOf(f, fields, file, n) };
   }
   return null;
 }
 
+/** The format's `requires` patterns, compiled once. */
+const REQUIRES = new Map(
+  JSON_FORMATS.map((f) => [
+    f,
+    Object.entries(f.spec.json?.requires ?? {}).map(([k, re]) => [k, new RegExp(re)] as const),
+  ]),
+);
+
+/** Every `requires` key (a dotted path) holds a string or number its pattern finds in. */
+function requiresHold(f: CompiledFormat, doc: Record<string, unknown>): boolean {
+  for (const [key, re] of REQUIRES.get(f) ?? []) {
+    const v = key.includes(".") ? valueAt(doc, key.split("."), 0) : doc[key];
+    if ((typeof v !== "string" && typeof v !== "number") || !re.test(String(v))) return false;
+  }
+  return true;
+}
+
 function pickPath(doc: Record<string, unknown>, paths: string[]): string | null {
   for (const p of paths) {
-    let cur: unknown = doc;
-    for (const key of p.split(".")) {
-      if (cur === null || typeof cur !== "object") {
-        cur = undefined;
-        break;
+    const v = scalar(valueAt(doc, p.split("."), 0));
+    if (v !== null) return v;
+  }
+  return null;
+}
+
+/**
+ * The value at a dotted path; a "*" step takes the first element of an array
+ * (or value of an object) that has the rest of the path (AWS WAF's
+ * ruleGroupList.*.terminatingRule.ruleId: the group that terminated).
+ */
+function valueAt(cur: unknown, keys: string[], i: number): unknown {
+  for (; i < keys.length; i++) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    const key = keys[i] as string;
+    if (key === "*") {
+      for (const item of Object.values(cur as Record<string, unknown>)) {
+        const v = valueAt(item, keys, i + 1);
+        if (scalar(v) !== null) return v;
       }
-      cur = (cur as Record<string, unknown>)[key];
+      return undefined;
     }
-    if (typeof cur === "string" && cur !== "") return cur;
-    if (typeof cur === "number") return String(cur);
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** A non-empty string, a number as text, or an array of them joined with "," (Cloudflare's SecuritySources). */
+function scalar(v: unknown): string | null {
+  if (typeof v === "string") return v !== "" ? v : null;
+  if (typeof v === "number") return String(v);
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "string" || typeof x === "number")) {
+    return v.join(",");
   }
   return null;
 }
@@ -130,6 +162,8 @@ function fill(rec: LogRecord, f: CompiledFormat, x: Fields): void {
     rec.ids.push(x.requestId);
     rec.requestId = x.requestId;
   }
+  // The deciding rule a cloud WAF names (JSON formats only: the SQL branch reads none for regex formats).
+  if (x.rule !== undefined && x.rule !== "-" && f.spec.json !== undefined) rec.rules = [x.rule];
 }
 
 function applyHit(rec: LogRecord, hit: RuleHit): void {

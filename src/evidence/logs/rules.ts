@@ -12,11 +12,14 @@
 //   { id, product, kind: "access" | "error",
 //     match: header regex on the (peeled) line, fields: { name: groupNumber },
 //     extract?: { name: { from: field, match: regex with ONE group } },  (more fields, from a field's text)
-//     json?: { requires: { key: regex }, fields: { name: ["dotted.path", …] } }  (instead of match)
+//     json?: { requires: { "dotted.key": regex }, fields: { name: ["dotted.path", …] } }  (instead of match;
+//       a "*" step takes the first array element that has the rest; an array of strings reads
+//       as them joined with ","; `extract` applies to these fields too)
 //     time: "apache" | "nginx" | "clf" | "iso" | "iso-utc" | "epoch" | "any",
 //     clientHasPort?: true, messages: [family, …], examples?: [{ line, denied: false }] }
 //   Field names with a meaning: time, client, request ("METHOD target PROTO"), method,
-//   path, status, message (what message rules read by default); any other name can be
+//   path, query, status, requestId, message (what message rules read by default), rule (JSON
+//   formats only: the deciding rule id a cloud WAF names); any other name can be
 //   used by `where`, `on` and `{name}` in reasons.
 // data/logs/messages/<family>.json — one message family:
 //   { family, product, description, rules: [rule, …] }; the first rule that matches wins.
@@ -37,8 +40,13 @@
 // returns the first group only), use singleGroup(match, n).
 import accessVhostHostFormat from "../../../data/logs/formats/access-vhost-host.json" with { type: "json" };
 import apacheErrorFormat from "../../../data/logs/formats/apache-error.json" with { type: "json" };
+import awsAlbFormat from "../../../data/logs/formats/aws-alb.json" with { type: "json" };
+import awsWafFormat from "../../../data/logs/formats/aws-waf-json.json" with { type: "json" };
+import azureWafFormat from "../../../data/logs/formats/azure-waf-json.json" with { type: "json" };
 import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
+import cloudflareFormat from "../../../data/logs/formats/cloudflare-json.json" with { type: "json" };
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
+import gcpLbFormat from "../../../data/logs/formats/gcp-lb-json.json" with { type: "json" };
 import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" with { type: "json" };
 import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
 import honoLoggerFormat from "../../../data/logs/formats/hono-logger.json" with { type: "json" };
@@ -59,7 +67,12 @@ import apacheFs from "../../../data/logs/messages/apache-fs.json" with { type: "
 import apacheSsl from "../../../data/logs/messages/apache-ssl.json" with { type: "json" };
 import appText from "../../../data/logs/messages/app-text.json" with { type: "json" };
 import authFailure from "../../../data/logs/messages/auth-failure.json" with { type: "json" };
+import awsAlbMessages from "../../../data/logs/messages/aws-alb.json" with { type: "json" };
+import awsWafMessages from "../../../data/logs/messages/aws-waf.json" with { type: "json" };
+import azureWafMessages from "../../../data/logs/messages/azure-waf.json" with { type: "json" };
 import caddyMessages from "../../../data/logs/messages/caddy.json" with { type: "json" };
+import cloudArmorMessages from "../../../data/logs/messages/cloud-armor.json" with { type: "json" };
+import cloudflareMessages from "../../../data/logs/messages/cloudflare.json" with { type: "json" };
 import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: "json" };
 import fail2banMessages from "../../../data/logs/messages/fail2ban.json" with { type: "json" };
 import haproxyMessages from "../../../data/logs/messages/haproxy.json" with { type: "json" };
@@ -142,8 +155,13 @@ export const FORMATS: FormatSpec[] = [
   w3cHeaderFormat,
   envoyFormat,
   accessVhostHostFormat,
+  awsAlbFormat,
   caddyFormat,
   traefikFormat,
+  awsWafFormat,
+  gcpLbFormat,
+  cloudflareFormat,
+  azureWafFormat,
   morganFormat,
   honoLoggerFormat,
   uvicornFormat,
@@ -164,6 +182,11 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   envoyMessages,
   caddyMessages,
   traefikMessages,
+  awsWafMessages,
+  cloudArmorMessages,
+  cloudflareMessages,
+  azureWafMessages,
+  awsAlbMessages,
   modEvasive,
   fail2banMessages,
   appText,

@@ -215,8 +215,10 @@ export function parseIsoTime(s: string): Date | null {
 /** Epoch seconds or milliseconds (nginx $msec, pino `time`). */
 export function parseEpoch(v: number): Date | null {
   if (!Number.isFinite(v) || v <= 0) return null;
-  // Below 1e11 it cannot be milliseconds of any date after 1973.
-  return valid(new Date(v < 1e11 ? v * 1000 : v));
+  // Below 1e11 it cannot be milliseconds of any date after 1973; likewise 1e14
+  // for microseconds and 1e17 for nanoseconds (Cloudflare Logpush's default).
+  const ms = v < 1e11 ? v * 1000 : v < 1e14 ? v : v < 1e17 ? v / 1e3 : v / 1e6;
+  return valid(new Date(ms));
 }
 
 /** Any of the above, for JSON fields and custom formats. */
