@@ -16,6 +16,7 @@ import {
   denialsStages,
   formatsStages,
   linesPerSourceQuery,
+  localOnlyQuery,
   localOnlyWarning,
   type PushDownTable,
   pathKey,
@@ -233,14 +234,11 @@ async function runStages(client: ClickHouseClient, stages: Stage[]): Promise<voi
 }
 
 async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): Promise<LogFileSummary[]> {
-  const perSource = await rows<{
-    src: string;
-    lines: string;
-    json: string;
-    audits: string;
-    logfmt: string;
-    w3c: string;
-  }>(client, linesPerSourceQuery(layout));
+  const perSource = await rows<{ src: string; lines: string }>(client, linesPerSourceQuery(layout));
+  const localOnly = await rows<{ src: string; json: string; audits: string; logfmt: string; w3c: string }>(
+    client,
+    localOnlyQuery(layout),
+  );
   await runStages(client, formatsStages(layout, LINE_RULES, FORMAT_SAMPLE));
   const formats = await rows<{ src: string; format: string; c: string }>(
     client,
@@ -260,7 +258,8 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
       lines: Number(s.lines),
       denials: Number(denials.find((d) => d.src === s.src)?.c ?? 0),
     };
-    const warning = localOnlyWarning(Number(s.json), Number(s.audits), Number(s.logfmt), Number(s.w3c));
+    const o = localOnly.find((x) => x.src === s.src);
+    const warning = o && localOnlyWarning(Number(o.json), Number(o.audits), Number(o.logfmt), Number(o.w3c));
     if (warning) summary.warning = warning;
     return summary;
   });

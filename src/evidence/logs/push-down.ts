@@ -700,18 +700,35 @@ export function denialsQuery(t: PushDownTable, r: LineRules, f: DenialFilters = 
 /** Lines per source. */
 export function linesPerSourceQuery(t: PushDownTable): string {
   const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
+  return `SELECT ${src} AS src, count() AS lines FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+}
+
+/**
+ * Per source, the lines only the local path reads, so the report can say so: a
+ * line the local dispatcher takes as JSON (its first character is "{"), the
+ * opening line (section A) of a serial ModSecurity audit record, a bare logfmt
+ * line, and a W3C #Fields: list other than IIS's default (the local reader
+ * reads the lines under it by those columns). 18.16 computes every part of an
+ * expression for every row, so cheap tests pick the rows first (inner query)
+ * and the patterns run on those alone.
+ */
+export function localOnlyQuery(t: PushDownTable): string {
+  const src = t.sourceColumn ? `toString(${sqlIdent(t.sourceColumn)})` : "''";
   const line = `toString(${sqlIdent(t.lineColumn)})`;
-  // The lines only the local path reads (see LOCAL_ONLY), counted so the report can say so:
-  // a line the local dispatcher takes as JSON (its first character is "{"), and the
-  // opening line (section A) of a serial ModSecurity audit record.
-  const json = `countIf(substring(${line}, 1, 1) = '{')`;
-  const audits = `countIf(position(${line}, '-A--') > 0 AND match(${line}, ${rx(AUDIT_BOUNDARY)}))`;
-  // A bare logfmt line (the local reader reads it with the application-log fields).
-  const logfmt = `countIf(position(${line}, '=') > 0 AND match(${line}, ${rx(LOGFMT_LINE)}))`;
-  // A W3C #Fields: list other than IIS's default (the local reader reads the lines under it by those columns).
-  const fieldsList = `replaceRegexpAll(substring(${line}, 9), ${rx(/^\s+|\s+$/)}, '')`;
-  const w3c = `countIf(substring(${line}, 1, 8) = '#Fields:' AND ${fieldsList} NOT IN ('', ${sqlString(IIS_DEFAULT)}))`;
-  return `SELECT ${src} AS src, count() AS lines, ${json} AS json, ${audits} AS audits, ${logfmt} AS logfmt, ${w3c} AS w3c FROM ${sqlIdent(t.table)} GROUP BY src ORDER BY src`;
+  const maybe = [
+    "substring(l, 1, 1) = '{'",
+    "substring(l, 1, 8) = '#Fields:'",
+    "position(l, '-A--') > 0",
+    "position(l, '=') > 0",
+  ].join(" OR ");
+  const fieldsList = `replaceRegexpAll(substring(l, 9), ${rx(/^\s+|\s+$/)}, '')`;
+  const counts = [
+    "countIf(substring(l, 1, 1) = '{') AS json",
+    `countIf(match(l, ${rx(AUDIT_BOUNDARY)}) AND position(l, '-A--') > 0) AS audits`,
+    `countIf(match(l, ${rx(LOGFMT_LINE)})) AS logfmt`,
+    `countIf(substring(l, 1, 8) = '#Fields:' AND ${fieldsList} NOT IN ('', ${sqlString(IIS_DEFAULT)})) AS w3c`,
+  ].join(", ");
+  return `SELECT src, ${counts} FROM (SELECT ${src} AS src, ${line} AS l FROM ${sqlIdent(t.table)} WHERE ${maybe}) GROUP BY src`;
 }
 
 /**
