@@ -46,6 +46,7 @@ import azureWafFormat from "../../../data/logs/formats/azure-waf-json.json" with
 import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
 import cloudflareFormat from "../../../data/logs/formats/cloudflare-json.json" with { type: "json" };
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
+import envoyJsonFormat from "../../../data/logs/formats/envoy-json.json" with { type: "json" };
 import gcpLbFormat from "../../../data/logs/formats/gcp-lb-json.json" with { type: "json" };
 import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" with { type: "json" };
 import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
@@ -158,6 +159,7 @@ export const FORMATS: FormatSpec[] = [
   awsAlbFormat,
   caddyFormat,
   traefikFormat,
+  envoyJsonFormat,
   awsWafFormat,
   gcpLbFormat,
   cloudflareFormat,
