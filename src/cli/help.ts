@@ -108,8 +108,8 @@ cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424)
 journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   nginx/Apache access (combined, common, vhost_combined, custom log_format/LogFormat),
   Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
-  Traefik JSON, Envoy (text and JSON), IIS and other W3C logs (CloudFront; columns from #Fields:),
-  ModSecurity v2/v3 and Coraza (lines and audit logs),
+  Traefik JSON, Envoy (text and JSON), IIS and other W3C logs (CloudFront; columns
+  from #Fields:), ModSecurity v2/v3 and Coraza (lines and audit logs),
   morgan, Hono's logger, Uvicorn, Werkzeug, mod_evasive, fail2ban,
   Rails/Django/Laravel/Spring text lines, JSON-lines and logfmt
   application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,
