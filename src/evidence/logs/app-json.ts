@@ -62,9 +62,9 @@ const STATUS_PATHS = [
   "err.statusCode",
   "error.status",
 ];
-const MESSAGE_PATHS = ["msg", "message", "event", "err.message", "error.message", "error", "reason"];
+const MESSAGE_PATHS = ["msg", "message", "event", "err.message", "error.message", "error", "reason", "errorMessage"];
 /** Details that often say more than the main message ("request completed"). */
-const DETAIL_PATHS = ["err.message", "error.message", "reason", "detail"];
+const DETAIL_PATHS = ["err.message", "error.message", "reason", "detail", "errorMessage"];
 const CODE_PATHS = ["code", "err.code", "error.code", "err.type", "error.type"];
 const PATH_PATHS = [
   "req.url",
@@ -76,8 +76,18 @@ const PATH_PATHS = [
   "http.url",
   "http.target",
   "uri",
+  // API gateways: AWS API Gateway's usual $context names, Kong's file log.
+  "resourcePath",
+  "request.uri",
 ];
-const METHOD_PATHS = ["req.method", "request.method", "method", "http.method", "http.request.method"];
+const METHOD_PATHS = [
+  "req.method",
+  "request.method",
+  "method",
+  "http.method",
+  "http.request.method",
+  "httpMethod",
+];
 const CLIENT_PATHS = [
   "req.remoteAddress",
   "req.ip",
@@ -88,6 +98,7 @@ const CLIENT_PATHS = [
   "ip",
   "http.client_ip",
   "client.ip",
+  "sourceIp",
   // Heroku's router: the X-Forwarded-For it received.
   "fwd",
 ];
@@ -103,8 +114,8 @@ const ID_PATHS = [
   "correlation_id",
   "trace_id",
 ];
-// "t": Grafana's (log15) logfmt lines.
-const TIME_PATHS = ["time", "timestamp", "@timestamp", "ts", "asctime", "date", "t"];
+// "t": Grafana's (log15) logfmt lines; "requestTime": AWS API Gateway's; "started_at": Kong's.
+const TIME_PATHS = ["time", "timestamp", "@timestamp", "ts", "asctime", "date", "t", "requestTime", "started_at"];
 /** Words in a level that make a status-less line worth reading ("eror": log15's, as Grafana writes it). */
 const LOUD_LEVEL = /warn|error|eror|fatal|crit|alert|emerg/i;
 

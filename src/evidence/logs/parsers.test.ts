@@ -337,6 +337,29 @@ describe("application JSON logs (composed)", () => {
   });
 });
 
+describe("API gateway JSON logs (composed)", () => {
+  it("reads AWS API Gateway's usual $context fields and Kong's file log with the application fields", async () => {
+    const r = await analyzeLogs([fx("app/gateways.log")]);
+    expect(
+      r.entries.map((e) => [e.status, e.method, e.path, e.client, e.time, e.requestId, e.cause]),
+    ).toEqual([
+      [
+        403,
+        "POST",
+        "/orders",
+        "203.0.113.40",
+        "2026-11-26T05:00:00.000Z",
+        "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        "unknown",
+      ],
+      [429, "POST", "/api/orders", "203.0.113.41", "2026-11-26T05:00:01.000Z", null, "rate-limit"],
+    ]);
+    expect(r.entries[0]?.message).toBe(
+      "User is not authorized to access this resource with an explicit deny",
+    );
+  });
+});
+
 describe("Coraza (composed)", () => {
   it("reads Caddy JSON, plain text and the JSON audit log", async () => {
     const r = await analyzeLogs([
