@@ -62,7 +62,16 @@ const STATUS_PATHS = [
   "err.statusCode",
   "error.status",
 ];
-const MESSAGE_PATHS = ["msg", "message", "event", "err.message", "error.message", "error", "reason", "errorMessage"];
+const MESSAGE_PATHS = [
+  "msg",
+  "message",
+  "event",
+  "err.message",
+  "error.message",
+  "error",
+  "reason",
+  "errorMessage",
+];
 /** Details that often say more than the main message ("request completed"). */
 const DETAIL_PATHS = ["err.message", "error.message", "reason", "detail", "errorMessage"];
 const CODE_PATHS = ["code", "err.code", "error.code", "err.type", "error.type"];
@@ -115,7 +124,17 @@ const ID_PATHS = [
   "trace_id",
 ];
 // "t": Grafana's (log15) logfmt lines; "requestTime": AWS API Gateway's; "started_at": Kong's.
-const TIME_PATHS = ["time", "timestamp", "@timestamp", "ts", "asctime", "date", "t", "requestTime", "started_at"];
+const TIME_PATHS = [
+  "time",
+  "timestamp",
+  "@timestamp",
+  "ts",
+  "asctime",
+  "date",
+  "t",
+  "requestTime",
+  "started_at",
+];
 /** Words in a level that make a status-less line worth reading ("eror": log15's, as Grafana writes it). */
 const LOUD_LEVEL = /warn|error|eror|fatal|crit|alert|emerg/i;
 
