@@ -33,8 +33,11 @@ function check(ex: RuleExample): void {
   const rec = denials[0];
   expect(rec?.cause, ex.line).toBe(ex.cause);
   expect(rec?.status, ex.line).toBe(ex.status);
-  if (ex.path !== undefined) expect(rec?.path, ex.line).toBe(ex.path);
-  if (ex.client !== undefined) expect(rec?.client, ex.line).toBe(ex.client);
+  // The path and client, where the example states them.
+  expect({ path: rec?.path, client: rec?.client }, ex.line).toMatchObject({
+    ...(ex.path !== undefined && { path: ex.path }),
+    ...(ex.client !== undefined && { client: ex.client }),
+  });
   // The byte prefilter must let every refusal through once the format sample is full.
   expect(new LinePrefilter(false).mayHoldRecord(ex.line), `prefilter drops: ${ex.line}`).toBe(true);
 }
