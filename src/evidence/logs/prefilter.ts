@@ -68,11 +68,10 @@ const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
 const JSON_HINT = new RegExp(`\\\\|transaction|why403\\.decision|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
 const SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)"/i;
 /**
- * logfmt lines (logfmt.ts, read with the JSON reader's fields): the same, their
- * values being strings that Number() reads as JSON numbers are read, and a
- * two-word phrase split across bare values ("msg=rate code=limit").
+ * logfmt lines (logfmt.ts, read with the JSON reader's fields) pass on JSON_HINT
+ * too (their values are strings Number() reads as JSON numbers are read), or on
+ * a two-word phrase split across bare values ("msg=rate code=limit").
  */
-const LOGFMT_HINT = JSON_HINT;
 const LOGFMT_SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)[\s"]/i;
 
 /** What accessCheck found: parse the decoded line, skip it, or build its record from `refused`. */
@@ -274,7 +273,7 @@ export class LinePrefilter {
     }
     if (
       text.includes("=") &&
-      (LOGFMT_HINT.test(text) || DENIAL_WORDS.test(text) || LOGFMT_SPAN_HINT.test(text))
+      (JSON_HINT.test(text) || DENIAL_WORDS.test(text) || LOGFMT_SPAN_HINT.test(text))
     )
       return true;
     if (this.custom && STATUS_DIGITS.test(text)) return true;

@@ -735,7 +735,7 @@ export function localOnlyQuery(t: PushDownTable): string {
  * What a source's summary says when it holds lines ClickHouse 18.16 cannot read as
  * the local path does (README: what is not classified inside ClickHouse), or null.
  */
-export function localOnlyWarning(json: number, audits: number, logfmt = 0, w3c = 0): string | null {
+export function localOnlyWarning(json: number, audits: number, logfmt: number, w3c: number): string | null {
   const kinds: string[] = [];
   if (w3c > 0) kinds.push(`the lines under ${w3c} W3C #Fields: list${w3c === 1 ? "" : "s"} of their own`);
   if (json > 0) kinds.push(`${json} JSON line${json === 1 ? "" : "s"}`);

@@ -42,12 +42,11 @@ const TEXT = formatById("text");
 /** Message families that may sit in any line (mod_evasive's syslog message, fail2ban's own log). */
 export function parseFreeText(text: string, file: string, n: number): RuleLine | null {
   // The format's extract fields (a client address the words lead to) first: rules' `where` may need them.
-  const fields: Fields = { message: text };
-  addExtracted(TEXT, fields);
-  const hit = matchRule(TEXT, fields);
-  if (!hit || hit.rule.cause === null) return null;
   const line: Fields = { message: text };
   addExtracted(TEXT, line);
+  // matchRule writes the rule's fields into what it is given: recordOf gets the line's own.
+  const hit = matchRule(TEXT, { ...line });
+  if (!hit || hit.rule.cause === null) return null;
   return { format: `text:${hit.rule.family.family}`, record: recordOf(TEXT, line, file, n) };
 }
 
