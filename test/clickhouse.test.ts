@@ -300,6 +300,42 @@ describe("logs --clickhouse on the project's log fixtures", () => {
   });
 });
 
+describe("an access log and an error log shipped as two sources, past the join window", () => {
+  it("count each refused request once, locally and inside ClickHouse, as the same lines in one file do", async () => {
+    mkdirSync(DIR, { recursive: true });
+    const mixed = join(DIR, "split-source.log");
+    // 60,000 requests, 50% refused: 30,000 refused requests, more than the local join's window (20,000).
+    await generateTable(server.url, {
+      table: "split_source",
+      requests: 60_000,
+      refusedPct: 50,
+      path: mixed,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      password: PASSWORD,
+    });
+    await exportSource(server.url, { table: "split_source", source: mixed, file: mixed, password: PASSWORD });
+    const lines = readFileSync(mixed, "utf8").split("\n").filter(Boolean);
+    const isAccess = (l: string) => /^\S+ \S+ \S+ \[/.test(l);
+    const access = join(DIR, "split-access.log");
+    const errors = join(DIR, "split-error.log");
+    writeFileSync(access, `${lines.filter(isAccess).join("\n")}\n`);
+    writeFileSync(errors, `${lines.filter((l) => !isAccess(l)).join("\n")}\n`);
+    const one = await analyzeLogs([mixed], { limit: 0 });
+    expect(one.denials).toBe(30_000);
+    const local = await analyzeLogs([access, errors], {});
+    expect(local.denials).toBe(30_000);
+    expect(local.byCause).toEqual(one.byCause);
+    await shipLogs([access, errors], { url: authUrl, table: "split_two" });
+    const inside = await analyzeClickHouse({ url: authUrl, table: "split_two" });
+    // As on the generated table below: 30,000 distinct clients overflow the local top's bounded counter, so clients are left out.
+    expect(inside.denials).toBe(local.denials);
+    expect(inside.byCause).toEqual(local.byCause);
+    expect(inside.files).toEqual(local.files);
+    expect(inside.top.paths).toEqual(local.top.paths);
+    expect(inside.top.rules).toEqual(local.top.rules);
+  }, 300_000);
+});
+
 describe("logs --clickhouse on a generated multi-million-row table", () => {
   it("counts inside ClickHouse equal the local path's on the same lines", async () => {
     mkdirSync(DIR, { recursive: true });

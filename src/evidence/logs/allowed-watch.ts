@@ -107,6 +107,11 @@ export class AllowedWatch {
     for (const k of this.needles) k.clients.clear();
   }
 
+  /** Files are read together, not one after another: the watch cannot place its sightings (the second pass runs). */
+  abandon(): void {
+    this.broken = true;
+  }
+
   /** The current file's lines are done (records still coming belong after them). */
   endFile(): void {
     this.line = Number.MAX_SAFE_INTEGER;

@@ -2,7 +2,8 @@
 // and count the denials by cause, path, client and rule.
 // Choices: a binary file is skipped with files[].format "binary" and a warning
 // (one stray file in a glob should not spoil the rest); a missing or unreadable
-// file is an InputError. Joins across files reach back JOIN_WINDOW requests.
+// file is an InputError. Several files are read in step by time (time-merge.ts),
+// so a request's lines in the access, error and WAF logs meet in the join window.
 import { open, stat } from "node:fs/promises";
 import { InputError } from "../../errors.js";
 import type { CauseId } from "../../model.js";
@@ -12,13 +13,15 @@ import { AddressRuleEvidence, type ConfigEvaluator, isAddressOrBlanket } from ".
 import { AllowedWatch } from "./allowed-watch.js";
 import { BoundedCounter } from "./counter.js";
 import { FormatTally } from "./dispatch.js";
-import { compileFormats, FileScan, FORMAT_SAMPLE } from "./file-scan.js";
+import { destroy, FileReader } from "./file-reader.js";
+import { compileFormats, FORMAT_SAMPLE } from "./file-scan.js";
 import { withTightHeap } from "./gc-pacing.js";
 import { type Joined, Joiner, toEntry } from "./join.js";
-import { LineSplitter, openLog, readError } from "./lines.js";
+import { openLog } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
+import { type MergeSource, mergeByTime, RecordQueue } from "./time-merge.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
 export { FileScan } from "./file-scan.js";
@@ -61,28 +64,39 @@ async function scanAll(
     }
     onDenial(j);
   });
-  for (const path of paths) {
+  const emit = watch
+    ? (rec: LogRecord) => {
+        const j = joiner.add(rec);
+        if (j !== null) watch.seen(j.rec);
+      }
+    : (rec: LogRecord) => {
+        joiner.add(rec);
+      };
+  const summaries = paths.map((path) => {
     const summary: LogFileSummary = { path, format: "empty", lines: 0, denials: 0 };
     files.push(summary);
     byName.set(path, summary);
-    const emit = watch
-      ? (rec: LogRecord) => {
-          const j = joiner.add(rec);
-          if (j !== null) watch.seen(j.rec);
-        }
-      : (rec: LogRecord) => {
-          joiner.add(rec);
-        };
-    await scanFile(path, summary, custom, options, emit, progress, watch);
-    progress.doneLines += summary.lines;
+    return summary;
+  });
+  if (summaries.length === 1) {
+    await scanFile(summaries[0] as LogFileSummary, custom, options, emit, progress, watch);
+  } else {
+    // The watch follows one file at a time: with several read together the second pass decides.
+    watch?.abandon();
+    for (let i = 0; i < summaries.length; i += MAX_MERGED_FILES)
+      await scanMerged(summaries.slice(i, i + MAX_MERGED_FILES), custom, options, emit, progress);
   }
   joiner.flush();
   progress.report(0, true);
   return files;
 }
 
+/** Files read in step by time at most; more are taken in groups of this many, in the order given. */
+export const MAX_MERGED_FILES = 64;
+/** A plain file's read size when several are read together (each holds two such buffers). */
+const MERGED_CHUNK_BYTES = 128 * 1024;
+
 async function scanFile(
-  path: string,
   summary: LogFileSummary,
   custom: CompiledFormat[],
   options: LogsOptions,
@@ -90,49 +104,57 @@ async function scanFile(
   progress: ProgressTicker,
   watch: AllowedWatch | undefined,
 ): Promise<void> {
+  const { path } = summary;
   const opened = await openLog(path, options.stdin);
   const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
   // Worker threads read the lines elsewhere: the watch does not see them (the second pass reads that file).
   watch?.beginFile(path, !plan && path !== "-");
   if (plan) {
     destroy(opened.stream);
-    return scanFileInRanges(path, plan, summary, options, emit, progress);
+    await scanFileInRanges(path, plan, summary, options, emit, progress);
+  } else {
+    const reader = new FileReader(opened, summary, custom, emit, watch);
+    const onBytes = (bytes: number) => {
+      progress.bytes += bytes;
+      progress.report(reader.scan.lines, false);
+    };
+    while (await reader.step(onBytes));
   }
-  const scan = new FileScan(path, custom, emit);
-  const splitter = new LineSplitter(watch && path !== "-" ? watch.sink(scan) : scan);
-  const chunks = opened.stream[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Buffer | string>;
-    try {
-      next = await chunks.next();
-    } catch (e) {
-      throw readError(e);
+  progress.doneLines += summary.lines;
+}
+
+/**
+ * Several files read on this thread in step by time (time-merge.ts), so the lines
+ * one request left in each (access, error, WAF logs) reach the join together.
+ */
+async function scanMerged(
+  summaries: LogFileSummary[],
+  custom: CompiledFormat[],
+  options: LogsOptions,
+  emit: (rec: LogRecord) => void,
+  progress: ProgressTicker,
+): Promise<void> {
+  const readers: FileReader[] = [];
+  const lines = () => readers.reduce((n, r) => n + r.scan.lines, 0);
+  const onBytes = (bytes: number) => {
+    progress.bytes += bytes;
+    progress.report(lines(), false);
+  };
+  try {
+    const sources: MergeSource[] = [];
+    for (const summary of summaries) {
+      const queue = new RecordQueue();
+      const opened = await openLog(summary.path, options.stdin, MERGED_CHUNK_BYTES);
+      const reader = new FileReader(opened, summary, custom, (rec) => queue.push(rec));
+      readers.push(reader);
+      sources.push({ queue, step: () => reader.step(onBytes) });
     }
-    if (next.done) {
-      splitter.end();
-      break;
-    }
-    const raw = next.value;
-    const chunk = typeof raw === "string" ? Buffer.from(raw) : raw;
-    progress.bytes += chunk.length;
-    progress.report(scan.lines, false);
-    if (!splitter.push(chunk)) {
-      // Stopped early (a binary file): close the source.
-      await chunks.return?.(undefined);
-      destroy(opened.stream);
-      break;
-    }
+    await mergeByTime(sources, emit);
+  } catch (e) {
+    await Promise.all(readers.map((r) => r.close().catch(() => undefined)));
+    throw e;
   }
-  summary.lines = scan.lines;
-  if (scan.binary) {
-    summary.format = "binary";
-    summary.warning = "skipped: the file is binary, not a text log";
-    return;
-  }
-  watch?.endFile();
-  for (const rec of scan.dispatcher.end()) emit(rec);
-  summary.format = scan.tally.name();
-  if (scan.cut > 0) summary.cutLines = scan.cut;
+  progress.doneLines += lines();
 }
 
 async function firstByte(path: string): Promise<number | null> {
@@ -206,11 +228,6 @@ class ProgressTicker {
       elapsedMs: now - this.start,
     });
   }
-}
-
-function destroy(stream: unknown): void {
-  const s = stream as { destroy?: () => void };
-  if (typeof s.destroy === "function" && stream !== process.stdin) s.destroy();
 }
 
 function passes(rec: LogRecord, o: LogsOptions): boolean {

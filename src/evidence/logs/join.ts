@@ -476,6 +476,13 @@ export function seenLinesOf(j: Joined): number[] {
   return out;
 }
 
+/** The request has an access line (`access`) or another line among its seen ones. */
+function hasLineOfKind(j: Joined, access: boolean): boolean {
+  const odd = access ? 1 : 0;
+  for (let i = 0; i < j.seenCount; i++) if (seenAt(j, i) % 2 === odd) return true;
+  return false;
+}
+
 function seenCode(rec: LogRecord): number {
   return rec.line * 2 + (rec.kind === "access" ? 1 : 0);
 }
@@ -507,8 +514,9 @@ function joinScore(j: Joined, rec: LogRecord, aMs: number | null, recMs: number)
     score += 4;
   }
   if (a.denied || rec.denied) score += 2;
-  // An error line's natural partner is the access line of the request.
-  if ((a.kind === "access") !== (rec.kind === "access")) score += 2;
+  // An error line's natural partner is the access line of the request, and the
+  // other way round (whichever line of the request decided its cause).
+  if (hasLineOfKind(j, rec.kind !== "access")) score += 2;
   return score + (dt < 1000 ? 1 : 0);
 }
 

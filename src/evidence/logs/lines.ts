@@ -21,8 +21,15 @@ export interface OpenedLog {
   name: string;
 }
 
-/** Opens a log for reading; throws InputError for missing, unreadable or non-file paths. */
-export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Promise<OpenedLog> {
+/**
+ * Opens a log for reading; throws InputError for missing, unreadable or non-file paths.
+ * `chunkBytes`: a plain file's read size (smaller when many files are read at once).
+ */
+export async function openLog(
+  path: string,
+  stdin?: NodeJS.ReadableStream,
+  chunkBytes = READ_CHUNK_BYTES,
+): Promise<OpenedLog> {
   if (path === "-") {
     const input = stdin ?? process.stdin;
     return { stream: gunzipIfGzip(input as AsyncIterable<Buffer | string>), name: "-" };
@@ -37,7 +44,7 @@ export async function openLog(path: string, stdin?: NodeJS.ReadableStream): Prom
     );
   }
   if (!info.isFile()) throw new InputError(`not a regular file: ${path}`);
-  if (!path.endsWith(".gz")) return { stream: readChunks(path), name: path };
+  if (!path.endsWith(".gz")) return { stream: readChunks(path, chunkBytes), name: path };
   const file = createReadStream(path);
   const gunzip = createGunzip();
   // Errors of the file stream would otherwise not reach the consumer of gunzip.
@@ -99,13 +106,13 @@ export const READ_CHUNK_BYTES = 1024 * 1024;
  * for every read). A chunk is only valid until the next is asked for
  * (LineSplitter copies what it keeps).
  */
-async function* readChunks(path: string): AsyncGenerator<Buffer> {
+async function* readChunks(path: string, chunkBytes: number): AsyncGenerator<Buffer> {
   const fh = await open(path, "r");
-  let ready = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  let spare = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let ready = Buffer.allocUnsafe(chunkBytes);
+  let spare = Buffer.allocUnsafe(chunkBytes);
   let pending: Promise<{ bytesRead: number }> | null = null;
   const readInto = (buf: Buffer) => {
-    const read = fh.read(buf, 0, READ_CHUNK_BYTES, null);
+    const read = fh.read(buf, 0, chunkBytes, null);
     // A failure surfaces at the await below; until then it is not "unhandled".
     read.catch(() => undefined);
     return read;
@@ -121,7 +128,7 @@ async function* readChunks(path: string): AsyncGenerator<Buffer> {
       spare = chunk;
       // Reads stay in order: one at a time, each from where the last ended.
       pending = readInto(ready);
-      yield bytesRead === READ_CHUNK_BYTES ? chunk : chunk.subarray(0, bytesRead);
+      yield bytesRead === chunkBytes ? chunk : chunk.subarray(0, bytesRead);
     }
   } finally {
     // Stopped early: let the read in flight end before closing.
