@@ -300,6 +300,87 @@ describe("logs --clickhouse on the project's log fixtures", () => {
   });
 });
 
+describe("address rule or blanket deny, settled by the same logs inside ClickHouse", () => {
+  it("another client allowed on the path: an address rule; two refused and none allowed: a blanket deny; one refused: the line's reading", async () => {
+    mkdirSync(DIR, { recursive: true });
+    const stamp = (s: number) => `26/Nov/2026:06:00:${String(s).padStart(2, "0")} +0000`;
+    const ngx = (s: number) => `2026/11/26 06:00:${String(s).padStart(2, "0")}`;
+    const refused = (client: string, path: string, s: number) => [
+      `${ngx(s)} [error] 7#7: *${s} access forbidden by rule, client: ${client}, server: _, request: "GET ${path} HTTP/1.1", host: "x"`,
+      `${client} - - [${stamp(s)}] "GET ${path} HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+    ];
+    const allowed = (client: string, path: string, s: number) =>
+      `${client} - - [${stamp(s)}] "GET ${path}?page=2 HTTP/1.1" 200 512 "-" "curl/8.5.0"`;
+    const lines = [
+      allowed("10.1.0.1", "/a/", 1),
+      ...refused("10.1.0.9", "/a/", 2),
+      ...refused("10.1.0.9", "/a/", 3),
+      ...refused("10.1.0.7", "/b/", 4),
+      ...refused("10.1.0.8", "/b/", 5),
+      ...refused("10.1.0.7", "/c/", 6),
+      // Allowed only for a client also refused there: says nothing about the address.
+      ...refused("10.1.0.5", "/d/", 7),
+      allowed("10.1.0.5", "/d/", 8),
+    ];
+    const file = join(DIR, "address-rule.log");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    await shipLogs([file], { url: authUrl, table: "address_rule" });
+    const local = await analyzeLogs([file], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "address_rule" });
+    const causeOf = (r: LogsReport, path: string) =>
+      r.entries.filter((e) => e.path === path).map((e) => e.cause);
+    expect(causeOf(local, "/a/")).toEqual(["ip-restriction", "ip-restriction"]);
+    expect(causeOf(local, "/b/")).toEqual(["server-config", "server-config"]);
+    expect(causeOf(inside, "/a/")).toEqual(causeOf(local, "/a/"));
+    expect(causeOf(inside, "/b/")).toEqual(causeOf(local, "/b/"));
+    expect(causeOf(inside, "/c/")).toEqual(causeOf(local, "/c/"));
+    expect(causeOf(inside, "/d/")).toEqual(causeOf(local, "/d/"));
+    expect(local.byCause).toEqual({ "ip-restriction": 4, "server-config": 2 });
+    expect(counts(inside)).toEqual(counts(local));
+  }, 120_000);
+});
+
+describe("an error log and an access log from a server in another zone", () => {
+  it("are joined inside ClickHouse as locally: by the offset the access stamps show, or by --tz", async () => {
+    mkdirSync(DIR, { recursive: true });
+    // +05:30: the machine's zone here is not (checked), so its own reading would not join them.
+    expect(-new Date(Date.UTC(2026, 10, 26)).getTimezoneOffset()).not.toBe(330);
+    const access: string[] = [];
+    const errors: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s = String(i).padStart(2, "0");
+      access.push(
+        `10.0.3.${i} - - [26/Nov/2026:05:01:${s} +0530] "POST /admin/x HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+      );
+      errors.push(
+        `2026/11/26 05:01:${s} [error] 7#7: *${i} access forbidden by rule, client: 10.0.3.${i}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
+      );
+    }
+    const accessLog = join(DIR, "zone-access.log");
+    const errorLog = join(DIR, "zone-error.log");
+    writeFileSync(accessLog, `${access.join("\n")}\n`);
+    writeFileSync(errorLog, `${errors.join("\n")}\n`);
+    await shipLogs([errorLog, accessLog], { url: authUrl, table: "zone_two" });
+    const local = await analyzeLogs([errorLog, accessLog], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "zone_two" });
+    expect(local.stampZone).toEqual({ zone: "+05:30", from: "logs" });
+    expect(inside.stampZone).toEqual(local.stampZone);
+    expect(local.denials).toBe(30);
+    expect(counts(inside)).toEqual(counts(local));
+    // Told the zone: the same; told a wrong one: no joins, on both paths alike.
+    const told = await analyzeClickHouse({ url: authUrl, table: "zone_two" }, { timeZone: "Asia/Kolkata" });
+    expect(told.denials).toBe(30);
+    const wrongInside = await analyzeClickHouse({ url: authUrl, table: "zone_two" }, { timeZone: "+01:00" });
+    const wrongLocal = await analyzeLogs([errorLog, accessLog], { timeZone: "+01:00" });
+    expect(wrongLocal.denials).toBe(60);
+    expect(counts(wrongInside)).toEqual(counts(wrongLocal));
+    // An offset ClickHouse has no zone name for is bad input there.
+    await expect(
+      analyzeClickHouse({ url: authUrl, table: "zone_two" }, { timeZone: "-03:30" }),
+    ).rejects.toThrow(/ClickHouse has no zone for that offset/);
+  }, 120_000);
+});
+
 describe("an access log and an error log shipped as two sources, past the join window", () => {
   it("count each refused request once, locally and inside ClickHouse, as the same lines in one file do", async () => {
     mkdirSync(DIR, { recursive: true });

@@ -65,6 +65,7 @@ export async function cmdLogs(argv: string[]): Promise<number> {
     table: { kind: "string" },
     "line-column": { kind: "string" },
     "time-column": { kind: "string" },
+    tz: { kind: "string" },
   });
   if (typeof flags.clickhouse === "string" || typeof flags.table === "string") {
     if (rest.length > 0)
@@ -94,6 +95,7 @@ export async function cmdLogs(argv: string[]): Promise<number> {
     logFormats,
     nginxConf: typeof flags["nginx-conf"] === "string" ? flags["nginx-conf"] : undefined,
     apacheConf: typeof flags["apache-conf"] === "string" ? flags["apache-conf"] : undefined,
+    timeZone: typeof flags.tz === "string" ? flags.tz : undefined,
     ...threadKnobs(process.env),
   };
   const progress = new ProgressLine();

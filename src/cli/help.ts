@@ -100,7 +100,7 @@ Examples
   why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
 `,
   logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
-                          [--nginx-conf FILE | --apache-conf FILE] [--html FILE]
+                          [--nginx-conf FILE | --apache-conf FILE] [--tz ZONE] [--html FILE]
        why403 logs --clickhouse URL --table NAME [--line-column line] [--time-column time] [same filters]
 
 Finds the denials in server, proxy, WAF and application logs and classifies each to a
@@ -117,6 +117,8 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   with Cloud Armor, Cloudflare Logpush http_requests JSON, Azure Application Gateway /
   Front Door WAF logs (the WAF's deciding rule is the entry's rule).
 Unknown lines stay unknown. The README lists what each refusal message becomes.
+Several files are read together, in step by time, so that the lines one request left in
+the access, error and WAF logs are joined and counted once.
 "-" reads stdin; .gz files are read as they are. WHY403_LOG_WORKERS=N reads a plain
 file over 16 MiB with N worker threads over byte ranges (same report; one thread is the
 default: it was faster on the machine measured). On a terminal, a progress line on
@@ -127,6 +129,12 @@ stderr shows the bytes read, lines per second and denials so far.
                               (ip-restriction) or a blanket deny (server-config); without
                               it, other clients allowed on the same path in the same logs
                               mean an address rule, every client refused a blanket deny
+  --tz ZONE                   the zone the server wrote zoneless stamps in (nginx and
+                              Apache error logs): an IANA name (Europe/Berlin) or an
+                              offset (+02:00). Without it: the offset the logs' own
+                              access stamps show ([26/Nov/2026:05:00:00 +0200]) when the
+                              machine's zone differs, else the machine's; the report
+                              says which ("stampZone")
 
 With --clickhouse, the rows of a ClickHouse table of raw log lines (a String column
 "line", optionally "source" and "time") are classified inside ClickHouse by a query
@@ -145,6 +153,7 @@ there: a file holding them says so, with their counts, in its summary's warning.
 Examples
   why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
   why403 logs /var/log/nginx/*.log --nginx-conf /etc/nginx/nginx.conf
+  why403 logs copied/error.log copied/access.log --tz Europe/Berlin
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
   journalctl -u haproxy -o json | why403 logs -
   zcat old.log.gz | why403 logs -

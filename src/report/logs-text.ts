@@ -18,6 +18,7 @@ export interface LogsReportLike {
     rule?: string | null;
     message?: string | null;
   }>;
+  stampZone?: { zone: string; from: "option" | "logs" };
 }
 
 export function renderLogsText(report: LogsReportLike, s: Style): string {
@@ -27,6 +28,13 @@ export function renderLogsText(report: LogsReportLike, s: Style): string {
     out.push(`  ${f.path} ${s.dim(`(${f.format}, ${f.lines} lines)`)}: ${f.denials} denials`);
     if (f.warning) out.push(`    ${s.dim(f.warning)}`);
   }
+  const zone = report.stampZone;
+  if (zone)
+    out.push(
+      s.dim(
+        `  error-log stamps (no zone) read as ${zone.zone}: ${zone.from === "option" ? "--tz" : "the offset the access stamps show"}`,
+      ),
+    );
   const causes = Object.entries(report.byCause).sort((a, b) => b[1] - a[1]);
   if (causes.length) {
     out.push("", s.bold("By cause"));

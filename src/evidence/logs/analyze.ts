@@ -21,6 +21,8 @@ import { openLog } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
+import { type StampZone, stampZoneFor } from "./stamp-zone.js";
+import { readZonelessIn, zonelessZone } from "./time.js";
 import { type MergeSource, mergeByTime, RecordQueue } from "./time-merge.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -39,9 +41,52 @@ export async function scanLogs(
   options: LogsOptions,
   onDenial: (j: Joined) => void,
   watch?: AllowedWatch,
+  onStampZone?: (zone: StampZone) => void,
 ): Promise<LogFileSummary[]> {
   if (paths.length === 0) throw new InputError("no log files given");
-  return withTightHeap(() => scanAll(paths, options, onDenial, watch));
+  const zone = stampZoneFor(options.timeZone, options.timeZone ? [] : await startsOf(paths));
+  const before = zonelessZone();
+  setZone(zone?.zone ?? null);
+  if (zone) onStampZone?.(zone);
+  try {
+    return await withTightHeap(() => scanAll(paths, options, onDenial, watch));
+  } finally {
+    readZonelessIn(before);
+  }
+}
+
+/** readZonelessIn, with a bad zone as bad input. */
+function setZone(zone: string | null): void {
+  try {
+    readZonelessIn(zone);
+  } catch {
+    throw new InputError(
+      `--tz: not a time zone: ${zone} (an IANA name like Europe/Berlin, or an offset like +02:00)`,
+    );
+  }
+}
+
+/** Bytes of each file's start looked at for the zone its stamps show. */
+const ZONE_SAMPLE_BYTES = 64 * 1024;
+
+/** The start of each log (stdin aside: it cannot be read twice), as text. */
+async function startsOf(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    if (path === "-") continue;
+    const opened = await openLog(path, undefined, ZONE_SAMPLE_BYTES);
+    try {
+      for await (const chunk of opened.stream) {
+        out.push(chunk.toString("utf8", 0, Math.min(chunk.length, ZONE_SAMPLE_BYTES)));
+        break;
+      }
+    } catch {
+      // Unreadable here: the scan says so.
+    } finally {
+      destroy(opened.stream);
+    }
+  }
+  return out;
 }
 
 async function scanAll(
@@ -269,6 +314,7 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
   const held: Array<[Joined, number | null]> = [];
   // Beyond MAX_HELD they are counted at once, per path and cause, and moved once the path is settled.
   const overflow = new Map<string, Map<LogCause, number>>();
+  let stampZone: StampZone | undefined;
   const files = await scanLogs(
     paths,
     options,
@@ -286,6 +332,9 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
       count(j, null);
     },
     watch,
+    (zone) => {
+      stampZone = zone;
+    },
   );
   if (held.length > 0) {
     await addressRules.gatherAllowed(files, watch, async (f, path, keys) => {
@@ -316,6 +365,7 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
     byCause: sortCauses(byCause),
     top: { paths: pathsCount.top(TOP_N), clients: clients.top(TOP_N), rules: rules.top(TOP_N) },
     entries: entries.filter((e): e is LogsReport["entries"][number] => e !== null),
+    ...(stampZone ? { stampZone } : {}),
   };
 }
 

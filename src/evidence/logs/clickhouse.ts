@@ -26,6 +26,8 @@ import {
   stageTable,
 } from "./push-down.js";
 
+import { type StampZone, stampZoneFor } from "./stamp-zone.js";
+import { readZonelessIn, zonelessZone } from "./time.js";
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
 
 export interface ClickHouseTarget {
@@ -167,43 +169,132 @@ export async function analyzeClickHouse(
   const client = connect(target);
   try {
     const layout = tableLayout(await describe(client, target.table), target, options);
-    await classify(client, layout, options);
-    const [total] = await rows<{ c: string }>(client, "SELECT count() AS c FROM why403_denials");
-    const byCause = await rows<{ cause: LogCause; c: string }>(
-      client,
-      "SELECT cause, count() AS c FROM why403_denials GROUP BY cause ORDER BY c DESC, cause",
-    );
-    const top = async (expr: string) =>
-      (
-        await rows<{ k: string; c: string }>(
-          client,
-          `SELECT ${expr} AS k, count() AS c FROM why403_denials WHERE k != '' GROUP BY k ORDER BY c DESC, k LIMIT ${TOP_N}`,
-        )
-      ).map((r): [string, number] => [r.k, Number(r.c)]);
-    const examples = await rows<DenialRow>(
-      client,
-      `SELECT cause, path, client, rules, status, src, n, line FROM why403_denials ORDER BY src, n LIMIT ${limit}`,
-    );
-    const files = await fileSummaries(client, layout);
-    return {
-      schema: "why403.logs/v1",
-      engine: "clickhouse",
-      files,
-      denials: Number(total?.c ?? 0),
-      byCause: Object.fromEntries(byCause.map((r) => [r.cause, Number(r.c)])),
-      top: {
-        paths: await top(pathKey("path")),
-        clients: await top("client"),
-        rules: await top("arrayJoin(rules)"),
-      },
-      entries: examples.map(toEntry),
-    };
+    const stampZone = await zoneInside(client, layout, options);
+    if (stampZone) layout.timeZone = clickhouseZone(stampZone.zone) as string;
+    const before = zonelessZone();
+    // The example lines are parsed here: their zoneless stamps in the same zone.
+    readZonelessIn(stampZone?.zone ?? null);
+    try {
+      return await report(client, layout, options, limit, stampZone);
+    } finally {
+      readZonelessIn(before);
+    }
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw chError(e, target.url);
   } finally {
     await client.close();
   }
+}
+
+/** Rows looked at per source for the zone the stamps show. */
+const ZONE_SAMPLE_ROWS = 500;
+
+/** The zone for zoneless stamps, as the local path decides it (stamp-zone.ts), from the first rows of each source. */
+async function zoneInside(
+  client: ClickHouseClient,
+  layout: PushDownTable,
+  options: LogsOptions,
+): Promise<StampZone | null> {
+  if (options.timeZone) {
+    if (clickhouseZone(options.timeZone) === null)
+      throw new InputError(
+        `--tz ${options.timeZone}: ClickHouse has no zone for that offset; give the zone's name (such as America/St_Johns)`,
+      );
+    return { zone: options.timeZone, from: "option" };
+  }
+  const line = sqlIdent(layout.lineColumn);
+  const by = layout.sourceColumn ? ` BY ${sqlIdent(layout.sourceColumn)}` : "";
+  const sample = await rows<{ line: string }>(
+    client,
+    `SELECT ${line} AS line FROM ${sqlIdent(layout.table)} LIMIT ${ZONE_SAMPLE_ROWS}${by}`,
+  );
+  const shown = stampZoneFor(
+    undefined,
+    sample.map((r) => r.line),
+  );
+  // An offset ClickHouse has no zone for: the machine's zone, as before (the README says so).
+  return shown && clickhouseZone(shown.zone) !== null ? shown : null;
+}
+
+/**
+ * Zones with no daylight saving time at the offsets that are not whole hours
+ * (the Etc names have whole hours only), by offset.
+ */
+const FRACTIONAL_OFFSET_ZONES: Record<string, string> = {
+  "+03:30": "Asia/Tehran",
+  "+04:30": "Asia/Kabul",
+  "+05:30": "Asia/Kolkata",
+  "+05:45": "Asia/Kathmandu",
+  "+06:30": "Asia/Yangon",
+  "+08:45": "Australia/Eucla",
+  "+09:30": "Australia/Darwin",
+  "-09:30": "Pacific/Marquesas",
+};
+
+/**
+ * The zone's name for ClickHouse: an IANA name as it is; an offset of whole hours
+ * as Etc/GMT∓h (the Etc names count the other way), other offsets by a zone that
+ * keeps them all year; null for an offset with no such zone.
+ */
+export function clickhouseZone(zone: string): string | null {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  if (!fixed) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    } catch {
+      throw new InputError(
+        `--tz: not a time zone: ${zone} (an IANA name like Europe/Berlin, or an offset like +02:00)`,
+      );
+    }
+    return zone;
+  }
+  const hours = Number(fixed[2]);
+  if (fixed[3] !== "00") return FRACTIONAL_OFFSET_ZONES[`${fixed[1]}${fixed[2]}:${fixed[3]}`] ?? null;
+  if (hours > 14) return null;
+  if (hours === 0) return "UTC";
+  return `Etc/GMT${fixed[1] === "+" ? "-" : "+"}${hours}`;
+}
+
+async function report(
+  client: ClickHouseClient,
+  layout: PushDownTable,
+  options: LogsOptions,
+  limit: number,
+  stampZone: StampZone | null,
+): Promise<ClickHouseLogsReport> {
+  await classify(client, layout, options);
+  const [total] = await rows<{ c: string }>(client, "SELECT count() AS c FROM why403_denials");
+  const byCause = await rows<{ cause: LogCause; c: string }>(
+    client,
+    "SELECT cause, count() AS c FROM why403_denials GROUP BY cause ORDER BY c DESC, cause",
+  );
+  const top = async (expr: string) =>
+    (
+      await rows<{ k: string; c: string }>(
+        client,
+        `SELECT ${expr} AS k, count() AS c FROM why403_denials WHERE k != '' GROUP BY k ORDER BY c DESC, k LIMIT ${TOP_N}`,
+      )
+    ).map((r): [string, number] => [r.k, Number(r.c)]);
+  const examples = await rows<DenialRow>(
+    client,
+    `SELECT cause, path, client, rules, status, src, n, line FROM why403_denials ORDER BY src, n LIMIT ${limit}`,
+  );
+  const files = await fileSummaries(client, layout);
+  return {
+    schema: "why403.logs/v1",
+    engine: "clickhouse",
+    files,
+    denials: Number(total?.c ?? 0),
+    byCause: Object.fromEntries(byCause.map((r) => [r.cause, Number(r.c)])),
+    top: {
+      paths: await top(pathKey("path")),
+      clients: await top("client"),
+      rules: await top("arrayJoin(rules)"),
+    },
+    entries: examples.map(toEntry),
+    ...(stampZone ? { stampZone } : {}),
+  };
 }
 
 /** The denials of the table, into the session's temporary table why403_denials. */

@@ -7,11 +7,13 @@
 import type { CauseId } from "../../model.js";
 import { REFUSAL_STATUSES } from "../../model.js";
 import { ACCESS_RE, ID_FIELD } from "./access.js";
+import { isAddressOrBlanket } from "./allowed-watch.js";
 import { RATE_RULE_FAMILY_RE, STATUS_CAUSES } from "./classify.js";
 import { RECORD_HINT } from "./prefilter.js";
 import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
 import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
+import type { LogRecord } from "./types.js";
 import {
   markerWords,
   WAF_ACTION_RE,
@@ -38,6 +40,11 @@ export interface DataRule {
   /** null: recognised and not a refusal; "by-status": the status names the cause. */
   cause: CauseId | "by-status" | null;
   status: number | null;
+  /**
+   * The rule reads one of "address rule" and "blanket deny" with the other as
+   * its alternative (isAddressOrBlanket): the same logs settle which (address-rule.ts).
+   */
+  addressOrBlanket: boolean;
 }
 
 /** A line format of the rule files: its header pattern, fields and rules. */
@@ -134,6 +141,7 @@ export function dataFormat(f: CompiledFormat): DataFormat {
       fields: r.spec.fields,
       cause: r.cause,
       status: r.spec.status,
+      addressOrBlanket: isAddressOrBlanket({ cause: r.cause, alsoCauses: r.spec.also } as LogRecord),
     })),
     kind: f.spec.kind,
     timeKind: f.spec.time,

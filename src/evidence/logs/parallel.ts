@@ -15,6 +15,7 @@ import { readError } from "./lines.js";
 import type { RangeMessage, RangeTask } from "./range-scan.js";
 import type { RangeWorkerData } from "./range-worker.js";
 import { unpackEach } from "./record-codec.js";
+import { zonelessZone } from "./time.js";
 import type { LogRecord } from "./types.js";
 
 /** Bytes per range: big enough that a range's start-up is noise, small enough to balance the workers. */
@@ -139,7 +140,7 @@ export function scanInRanges(
   const tasks: Task[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) tasks.push(task(bounds[i] as number, bounds[i + 1] as number));
   const live = new Map<number, Task>(tasks.map((t) => [t.id, t]));
-  const data: RangeWorkerData = { path, size, formats };
+  const data: RangeWorkerData = { path, size, formats, zone: zonelessZone() };
   const pool = Array.from(
     { length: Math.min(plan.workers, tasks.length) },
     // A small young generation: a worker's records live for one chunk, and each

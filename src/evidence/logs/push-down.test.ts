@@ -80,6 +80,7 @@ describe("one source of truth", () => {
       fields: {},
       cause: "waf" as const,
       status: 418,
+      addressOrBlanket: false,
     };
     const rules = { ...LINE_RULES, nginxError: { ...LINE_RULES.nginxError, rules: [extra] } };
     const sql = denialsQuery(table, rules);
@@ -110,7 +111,16 @@ describe("one source of truth", () => {
       fields: { client: 1, status: 2, time: 3, message: 4 },
       extract: {},
       rules: [
-        { id: "made/x", match: /^go away/, on: "message", where: [], fields: {}, cause: "waf", status: 418 },
+        {
+          id: "made/x",
+          match: /^go away/,
+          on: "message",
+          where: [],
+          fields: {},
+          cause: "waf",
+          status: 418,
+          addressOrBlanket: false,
+        },
       ],
       kind: "access",
       timeKind: "epoch",

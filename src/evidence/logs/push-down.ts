@@ -187,6 +187,11 @@ function ruleIndex(f: DataFormat, aliases: Record<string, string>): string {
   return `multiIf(${f.rules.map((rule, i) => `${ruleCondition(f, rule, aliases)}, ${i + 1}`).join(", ")}, 0)`;
 }
 
+/** Per rule of `f` (by number), 1 when it reads an address rule or a blanket deny, the other as its alternative. */
+function ambFlags(f: DataFormat): string {
+  return arr(f.rules.map((rule) => (rule.addressOrBlanket ? 1 : 0)));
+}
+
 /** Field `name` as the matching rule (number in column `idx`) reads it from its own match; '' when it has none. */
 function ruleField(f: DataFormat, idx: string, name: string, aliases: Record<string, string>): string {
   const arms = f.rules.flatMap((rule, i) => {
@@ -407,7 +412,7 @@ function linesStage(from: string, r: LineRules, allRows = false): string {
 const RECORD_COLUMNS = `src, n, rn, raw,
     toString(cause) AS cause, toUInt8(strength) AS strength, toUInt8(denied) AS denied, toUInt8(acc) AS acc,
     toUInt16(status) AS status, toString(client) AS client, toString(rpath) AS rpath, toString(jid) AS jid,
-    toString(rule) AS rule, CAST(sec AS Nullable(Int64)) AS sec`;
+    toString(rule) AS rule, CAST(sec AS Nullable(Int64)) AS sec, toUInt8(amb) AS amb`;
 
 /** requestPath(): the target of a request line ('' when none). */
 const requestPath = (line: string, r: LineRules) =>
@@ -436,7 +441,7 @@ function accessRecords(t: PushDownTable, r: LineRules): string {
       ${statusCauseSql("status", r)} AS cause, if(cause = 'unknown', 0, 1) AS strength, 1 AS denied, 1 AS acc,
       ${clientSql("substring(p1, 1, position(p1, ' ') - 1)", false, r)} AS client,
       ${requestPath("replaceRegexpAll(substring(p2, position(p2, ']') + 1), '\\\\\\\\\"', '\"')", r)} AS rpath,
-      ${accessId} AS jid, '' AS rule,
+      ${accessId} AS jid, '' AS rule, 0 AS amb,
       ${orWrapperTime(accessSeconds(r, "substring(p2, 1, position(p2, ']') - 1)"), t)} AS sec
     FROM (SELECT src, n, rn, raw, l, wtime, ${parts} AS parts, toUInt16OrZero(substring(parts, 1, 3)) AS status
       FROM ${ref("lines")} WHERE fmt = 'access')
@@ -499,6 +504,7 @@ function ruleRecords(fmt: "nginx-error" | "apache-error", t: PushDownTable, r: L
       ${ruleCause(f, "idx", "status", r)} AS cause,
       if(${ruleByStatus(f, "idx")}, if(cause = 'unknown', 0, 1), 3) AS strength, 1 AS denied, 0 AS acc,
       ${errorClient(fmt, r)} AS client, ${path} AS rpath, '' AS jid, '' AS rule,
+      arrayElement(${ambFlags(f)}, idx) AS amb,
       ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
     FROM (SELECT src, n, rn, raw, l, wtime, msg, ${ruleIndex(f, alias)} AS idx
       FROM ${ref("errors")} WHERE fmt = ${sqlString(fmt)} AND NOT waf)
@@ -533,7 +539,7 @@ function wafRecords(
       if(match(rule, ${rx(w.rateFamily)}), 'rate-limit', 'waf') AS cause, 3 AS strength,
       ${disruptive} AS denied, 0 AS acc,
       if(denied, if(${status} = 0, toUInt16(403), ${status}), toUInt16(0)) AS status,
-      ${client} AS client, ${path} AS rpath, ${wafField("unique_id")} AS jid,
+      ${client} AS client, ${path} AS rpath, ${wafField("unique_id")} AS jid, 0 AS amb,
       ${orWrapperTime(errorSeconds(fmt, t, r), t)} AS sec
     FROM ${from})`;
 }
@@ -575,21 +581,22 @@ function entitiesStage(): string {
   // A record without a join id is a request alone: no aggregation.
   const alone = `SELECT concat('r', toString(rn)) AS ek, cause, rpath AS path, client, status,
       if(rule != '', [rule], emptyArrayString()) AS rules, src AS ex_src, n AS ex_n, raw AS ex_line,
-      denied, acc, sec, [src] AS srcs
+      denied, acc, sec, [src] AS srcs, amb
     FROM ${ref("records")} WHERE jid = ''`;
   const joined = `SELECT ek,
       ${pick("cause")} AS cause,
       if(anyIf(rpath, is_access AND rpath != '') != '', anyIf(rpath, is_access AND rpath != ''), argMinIf(rpath, rn, rpath != '')) AS path, anyIf(client, client != '') AS client,
       ${pick("status")} AS status, groupUniqArrayIf(rule, rule != '') AS rules,
       ${pick("src")} AS ex_src, ${pick("n")} AS ex_n, ${pick("raw")} AS ex_line,
-      max(denied) AS denied, min(is_access) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs
+      max(denied) AS denied, min(is_access) AS acc, min(sec) AS sec, groupUniqArray(src) AS srcs,
+      ${pick("amb")} AS amb
     FROM (
-      SELECT src, n, rn, raw, cause, denied, acc = 1 AS is_access, status, client, rpath, rule, sec,
+      SELECT src, n, rn, raw, cause, denied, acc = 1 AS is_access, status, client, rpath, rule, sec, amb,
         concat('i', jid) AS ek,
         (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
       FROM ${ref("records")} WHERE jid != '')
     GROUP BY ek`;
-  return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs,
+  return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs, amb,
       if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek)) AS gk
     FROM (${alone} UNION ALL ${joined})`;
 }
@@ -599,7 +606,7 @@ function entitiesStage(): string {
  * deciding line as the example, second, files).
  */
 function denialsStage(t: PushDownTable, f: DenialFilters): string {
-  const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs)";
+  const item = "tuple(cause, path, client, rules, status, ex_src, ex_n, ex_line, sec, srcs, amb)";
   // Within one client and second: each refused access line pairs with an
   // error/WAF request of the same URL path first (the k-th of a path with the
   // k-th), then, in line order, the unpaired ones with each other (lines
@@ -613,7 +620,8 @@ function denialsStage(t: PushDownTable, f: DenialFilters): string {
   const partner = "arrayElement(ac, mi)";
   const paired = `tuple(${el("x", 1)}, if(mi != 0 AND ${el(partner, 2)} != '', ${el(partner, 2)}, ${el("x", 2)}),
         ${el("x", 3)}, ${el("x", 4)}, if(mi != 0, ${el(partner, 5)}, ${el("x", 5)}), ${el("x", 6)}, ${el("x", 7)}, ${el("x", 8)}, ${el("x", 9)},
-        arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))))`;
+        arrayReduce('groupUniqArray', arrayConcat(${el("x", 10)}, if(mi != 0, ${el(partner, 10)}, emptyArrayString()))),
+        ${el("x", 11)})`;
   const key = (x: string) => pathKey(el(x, 2));
   const pairs = `SELECT gk FROM ${ref("groups")} WHERE c = 2 AND a = 1`;
   const slots = `SELECT
@@ -640,7 +648,7 @@ function denialsStage(t: PushDownTable, f: DenialFilters): string {
   const access = (col: string) => `anyIf(${col}, acc = 1)`;
   const pair = `SELECT tuple(${other("cause")}, if(${access("path")} != '', ${access("path")}, ${other("path")}),
       ${other("client")}, ${other("rules")}, ${access("status")}, ${other("ex_src")}, ${other("ex_n")}, ${other("ex_line")}, ${other("sec")},
-      arrayReduce('groupUniqArray', arrayConcat(${other("srcs")}, ${access("srcs")}))) AS d
+      arrayReduce('groupUniqArray', arrayConcat(${other("srcs")}, ${access("srcs")})), ${other("amb")}) AS d
     FROM ${ref("entities")} WHERE gk IN (${pairs})
     GROUP BY gk`;
   const alone = `SELECT ${item} AS d FROM ${ref("entities")} WHERE (acc = 1 OR denied = 1) AND gk NOT IN (SELECT gk FROM ${ref("groups")})`;
@@ -651,8 +659,8 @@ function denialsStage(t: PushDownTable, f: DenialFilters): string {
     where.push(`isNotNull(sec) AND sec <= ${Math.floor(f.until.getTime() / 1000)}`);
   if (f.status?.length) where.push(`has(${arr(f.status)}, toUInt32(status))`);
   if (f.path) where.push(`position(path, ${sqlString(f.path)}) > 0`);
-  return `SELECT cause, path, client, rules, status, src, n, line, sec, files FROM (
-    SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files
+  return `SELECT cause, path, client, rules, status, src, n, line, sec, files, amb FROM (
+    SELECT d.1 AS cause, d.2 AS path, d.3 AS client, d.4 AS rules, d.5 AS status, d.6 AS src, d.7 AS n, d.8 AS line, d.9 AS sec, d.10 AS files, d.11 AS amb
     FROM (SELECT arrayJoin(ds) AS d FROM (${slots}) UNION ALL ${pair} UNION ALL ${alone}))${where.length ? ` WHERE ${where.join(" AND ")}` : ""}`;
 }
 
@@ -668,8 +676,53 @@ export function denialsStages(t: PushDownTable, r: LineRules, f: DenialFilters =
       name: "groups",
       select: `SELECT gk, count() AS c, countIf(acc = 1) AS a FROM ${ref("entities")} GROUP BY gk HAVING c > 1`,
     },
-    { name: "denials", select: denialsStage(t, f) },
+    { name: "found", select: denialsStage(t, f) },
+    { name: "allowed", select: allowedStage(t, r) },
+    { name: "denials", select: settledStage() },
   ];
+}
+
+/**
+ * Stage allowed: the clients allowed (an access line below 400 with client and
+ * path) on the URL paths of address-or-blanket denials, one row per path and
+ * client (what AddressRuleEvidence gathers locally, address-rule.ts).
+ */
+function allowedStage(t: PushDownTable, r: LineRules): string {
+  const a = r.access;
+  const ambiguous = `SELECT ${pathKey("path")} AS pk FROM ${ref("found")} WHERE amb = 1 AND path != ''`;
+  // Allowed lines are no records: read from the table again, only the rows that hold such a path's bytes
+  // (as AllowedFinder searches them), through the same peeling and format pick as the records.
+  const rows = `(SELECT src, n, toUInt64(0) AS rn, raw, ${anyWrapper("raw", r)} AS wrapped
+    FROM (${tableRows(t)})
+    WHERE arrayExists(p -> position(raw, p) > 0, (SELECT groupUniqArray(pk) FROM (${ambiguous}))))`;
+  const parts = `replaceRegexpOne(l, ${rx(keepGroups(a.line, [3, 7, 8]))}, '\\\\3\\\\1 \\\\2')`;
+  // status (3 digits), client (no space), request line: as accessRecords reads them.
+  return `SELECT DISTINCT pk, client FROM (
+    SELECT ${pathKey(requestPath("replaceRegexpAll(substring(p1, position(p1, ' ') + 1), '\\\\\\\\\"', '\"')", r))} AS pk,
+      ${clientSql("substring(p1, 1, position(p1, ' ') - 1)", false, r)} AS client
+    FROM (SELECT toUInt16OrZero(substring(parts, 1, 3)) AS status, substring(parts, 4) AS p1
+      FROM (SELECT ${parts} AS parts FROM (${linesStage(rows, r)}) WHERE fmt = 'access'))
+    WHERE status > 0 AND status < 400)
+  WHERE client != '' AND pk != '' AND pk IN (${ambiguous})`;
+}
+
+/**
+ * Stage denials: an address-or-blanket denial settled by the same logs, per URL
+ * path, as AddressRuleEvidence.byLogs does: a client allowed there that was not
+ * refused there makes it an address rule; two or more clients refused there and
+ * none allowed, a blanket deny; otherwise it keeps its reading.
+ */
+function settledStage(): string {
+  const refused = `SELECT ${pathKey("path")} AS pk, client FROM ${ref("found")} WHERE amb = 1 AND client != '' AND path != ''`;
+  // Set tests, not has() in a lambda: a lambda copies the refused list once per allowed client.
+  const allowed = `SELECT pk, count() AS allowed, countIf(NOT refused_too) AS other
+    FROM (SELECT pk, client, (pk, client) IN (${refused}) AS refused_too FROM ${ref("allowed")}) GROUP BY pk`;
+  const verdicts = `SELECT pk, multiIf(other > 0, 'ip-restriction', refused >= 2 AND allowed = 0, 'server-config', '') AS verdict
+    FROM (SELECT pk, uniqExact(client) AS refused FROM (${refused}) GROUP BY pk)
+    ANY LEFT JOIN (${allowed}) USING pk`;
+  return `SELECT if(amb = 1 AND verdict != '', verdict, cause) AS cause, path, client, rules, status, src, n, line, sec, files
+    FROM (SELECT cause, path, client, rules, status, src, n, line, sec, files, amb, ${pathKey("path")} AS pk FROM ${ref("found")})
+    ANY LEFT JOIN (${verdicts}) USING pk`;
 }
 
 /** `select` with each stage reference replaced by `name(stage)`. */
@@ -924,7 +977,8 @@ function dataRecords(f: DataFormat, where: string, t: PushDownTable, r: LineRule
       if(idx > 0 AND rc != 'by-status', rc, ${statusCauseSql("status", r)}) AS cause,
       if(idx > 0 AND rc != 'by-status', 3, if(cause = 'unknown', 0, 1)) AS strength,
       1 AS denied, ${f.kind === "access" ? 1 : 0} AS acc, ${client} AS client, ${path} AS rpath,
-      ${id} AS jid, '' AS rule, ${orWrapperTime(dataSeconds(f.timeKind, value("time"), t, r), t)} AS sec
+      ${id} AS jid, '' AS rule, ${f.rules.length ? `if(idx > 0 AND rc != 'by-status', arrayElement(${ambFlags(f)}, idx), 0)` : "0"} AS amb,
+      ${orWrapperTime(dataSeconds(f.timeKind, value("time"), t, r), t)} AS sec
     FROM (SELECT src, n, rn, raw, l, wtime, ${dataRuleIndex(f, field)} AS idx FROM ${ref("lines")} WHERE ${where})
     WHERE if(idx > 0, rc != '', ${refused}))`;
 }

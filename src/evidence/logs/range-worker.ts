@@ -6,17 +6,21 @@ import { scanAllowedRange } from "./allowed-range.js";
 import { compileFormats } from "./file-scan.js";
 import { READ_CHUNK_BYTES } from "./lines.js";
 import { type RangeMessage, type RangeTask, scanRange } from "./range-scan.js";
+import { readZonelessIn } from "./time.js";
 
 export interface RangeWorkerData {
   path: string;
   size: number;
   formats?: Record<string, string>;
+  /** The zone zoneless stamps are read in (time.ts), as on the main thread. */
+  zone?: string | null;
 }
 
 const port = parentPort;
 if (port) {
-  const { path, size, formats } = workerData as RangeWorkerData;
+  const { path, size, formats, zone } = workerData as RangeWorkerData;
   const custom = compileFormats(formats);
+  readZonelessIn(zone ?? null);
   const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   let fd = -1;
   const post = (m: RangeMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);

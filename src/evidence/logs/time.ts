@@ -1,5 +1,7 @@
 // Time stamps of the log formats we read, to Date. Formats without a zone
-// (nginx and Apache error logs) are read as the analysing machine's local time.
+// (nginx and Apache error logs, ISO stamps without an offset) are read in the
+// zone set by readZonelessIn(): the analysing machine's own (TZ) unless a run
+// says which zone the server wrote them in (stamp-zone.ts).
 
 const MONTHS: Record<string, number> = {
   jan: 0,
@@ -73,7 +75,88 @@ function parseClfTimeUncached(s: string): Date | null {
 type LocalFields = [number, number, number, number, number, number] | null;
 
 function localDate(f: LocalFields, ms: number): Date | null {
-  return f === null ? null : valid(new Date(f[0], f[1], f[2], f[3], f[4], f[5], ms));
+  if (f === null) return null;
+  if (zoneOffsetAt === null) return valid(new Date(f[0], f[1], f[2], f[3], f[4], f[5], ms));
+  return valid(new Date(wallToUtc(Date.UTC(f[0], f[1], f[2], f[3], f[4], f[5], ms))));
+}
+
+/** The zone's offset in minutes at a UTC instant; null: the machine's own zone. */
+let zoneOffsetAt: ((utcMs: number) => number) | null = null;
+
+/**
+ * The zone zoneless stamps are read in from now on: an IANA name ("Europe/Berlin",
+ * "UTC") or a fixed offset ("+02:00", "-0530"); null for the machine's own.
+ * Throws on a zone that is neither.
+ */
+export function readZonelessIn(zone: string | null): void {
+  zoneOffsetAt = zone === null ? null : offsetFunction(zone);
+  if (zone === null) currentZone = null;
+}
+
+/** The zone zoneless stamps are read in, as readZonelessIn() was given it (null: the machine's). */
+export function zonelessZone(): string | null {
+  return currentZone;
+}
+let currentZone: string | null = null;
+
+function offsetFunction(zone: string): (utcMs: number) => number {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  if (fixed) {
+    const minutes = Number(fixed[2]) * 60 + Number(fixed[3]);
+    if (minutes > 14 * 60 || Number(fixed[3]) > 59) throw new RangeError(`not a UTC offset: ${zone}`);
+    const offset = fixed[1] === "-" ? -minutes : minutes;
+    currentZone = zone;
+    return () => offset;
+  }
+  // Throws a RangeError for an unknown zone name.
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  });
+  currentZone = zone;
+  // Zones change their offset on quarter hours at most: one lookup per quarter hour seen.
+  const QUARTER = 15 * 60_000;
+  const memo = new Map<number, number>();
+  return (utcMs) => {
+    const key = Math.floor(utcMs / QUARTER);
+    let offset = memo.get(key);
+    if (offset === undefined) {
+      offset = offsetOf(format, key * QUARTER);
+      if (memo.size > 4096) memo.clear();
+      memo.set(key, offset);
+    }
+    return offset;
+  };
+}
+
+/** Minutes the zone of `format` is ahead of UTC at `utcMs`. */
+function offsetOf(format: Intl.DateTimeFormat, utcMs: number): number {
+  const parts: Record<string, number> = {};
+  for (const p of format.formatToParts(new Date(utcMs)))
+    if (p.type !== "literal") parts[p.type] = Number(p.value);
+  const wall = Date.UTC(
+    parts.year as number,
+    (parts.month as number) - 1,
+    parts.day as number,
+    parts.hour as number,
+    parts.minute as number,
+    parts.second as number,
+  );
+  return Math.round((wall - Math.floor(utcMs / 1000) * 1000) / 60_000);
+}
+
+/** The UTC instant of a wall-clock time (given as if it were UTC) in the zone set. */
+function wallToUtc(wall: number): number {
+  const at = zoneOffsetAt as (utcMs: number) => number;
+  // The offset at the first guess settles it but within an hour of a change.
+  const guess = wall - at(wall) * 60_000;
+  return wall - at(guess) * 60_000;
 }
 
 /**
@@ -202,14 +285,18 @@ export function parseApacheErrorTimeUncached(s: string): Date | null {
   const month = MONTHS[(m[1] as string).toLowerCase()];
   if (month === undefined) return null;
   const ms = m[6] ? fractionMs(m[6]) : 0;
-  return valid(new Date(Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), ms));
+  return localDate([Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])], ms);
 }
 
 /** ISO 8601 / RFC 3339, and the "2026-11-26 05:00:00,123" of Python logging. */
 export function parseIsoTime(s: string): Date | null {
   const t = s.trim();
   if (!/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(t)) return null;
-  return valid(new Date(t.replace(",", ".").replace(" ", "T")));
+  const iso = t.replace(",", ".").replace(" ", "T");
+  if (zoneOffsetAt === null || /(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(iso)) return valid(new Date(iso));
+  // Wall time in the zone set: read as if UTC, then moved by the zone's offset.
+  const wall = new Date(`${iso}Z`).getTime();
+  return Number.isNaN(wall) ? null : valid(new Date(wallToUtc(wall)));
 }
 
 /** Epoch seconds or milliseconds (nginx $msec, pino `time`). */

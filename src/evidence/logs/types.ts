@@ -38,6 +38,12 @@ export interface LogsOptions {
   onAllowedRanges?: (path: string, workers: number) => void;
   /** Called now and then (at most every PROGRESS_INTERVAL_MS) while reading, and once at the end. */
   onProgress?: (p: LogsProgress) => void;
+  /**
+   * The zone the server wrote its zoneless stamps in (nginx and Apache error
+   * logs): an IANA name or an offset like "+02:00" (`--tz`). Unset: the zone the
+   * logs' own zoned access stamps show, if the machine's differs (stamp-zone.ts).
+   */
+  timeZone?: string;
 }
 
 export interface LogsProgress {
@@ -99,6 +105,8 @@ export interface LogsReport {
     rules: Array<[string, number]>;
   };
   entries: LogEntry[];
+  /** Present when zoneless stamps were read in a zone other than the machine's: which, and why. */
+  stampZone?: { zone: string; from: "option" | "logs" };
 }
 
 /** How sure a record is of its cause: decides which side wins when two lines are joined. */

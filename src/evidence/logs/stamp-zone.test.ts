@@ -1,0 +1,126 @@
+// The zone zoneless stamps are read in: parsing in a set zone (time.ts), the
+// zone the logs show (stamp-zone.ts), and what it is for — an error log and an
+// access log from a server in another zone than the machine's, joined.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { analyzeLogs } from "./analyze.js";
+import { stampZoneFor, zoneShown } from "./stamp-zone.js";
+import {
+  parseApacheErrorTime,
+  parseApacheErrorTimeUncached,
+  parseIsoTime,
+  parseNginxErrorTime,
+  readZonelessIn,
+  zonelessZone,
+} from "./time.js";
+
+afterEach(() => readZonelessIn(null));
+
+const iso = (d: Date | null) => d?.toISOString();
+
+describe("zoneless stamps in a set zone", () => {
+  it("reads nginx, Apache and offset-less ISO stamps at a fixed offset; stamps with a zone keep theirs", () => {
+    readZonelessIn("+05:45");
+    expect(zonelessZone()).toBe("+05:45");
+    expect(iso(parseNginxErrorTime("2026/11/26 05:00:00"))).toBe("2026-11-25T23:15:00.000Z");
+    expect(iso(parseApacheErrorTime("Thu Nov 26 05:00:00.250000 2026"))).toBe("2026-11-25T23:15:00.250Z");
+    expect(iso(parseApacheErrorTimeUncached("Thu Nov 26 05:00:00.250000 2026"))).toBe(
+      "2026-11-25T23:15:00.250Z",
+    );
+    expect(iso(parseIsoTime("2026-11-26 05:00:00,5"))).toBe("2026-11-25T23:15:00.500Z");
+    expect(iso(parseIsoTime("2026-11-26T05:00:00+01:00"))).toBe("2026-11-26T04:00:00.000Z");
+    expect(iso(parseIsoTime("2026-11-26T05:00:00Z"))).toBe("2026-11-26T05:00:00.000Z");
+    readZonelessIn("-0300");
+    expect(iso(parseNginxErrorTime("2026/11/26 05:00:00"))).toBe("2026-11-26T08:00:00.000Z");
+  });
+
+  it("follows an IANA zone's daylight saving time", () => {
+    readZonelessIn("Europe/Berlin");
+    // CET (+01:00) in November, CEST (+02:00) in July.
+    expect(iso(parseNginxErrorTime("2026/11/26 05:00:00"))).toBe("2026-11-26T04:00:00.000Z");
+    expect(iso(parseNginxErrorTime("2026/07/01 05:00:00"))).toBe("2026-07-01T03:00:00.000Z");
+    // The hour before and after the switch of 29 March 2026 (01:00 UTC).
+    expect(iso(parseNginxErrorTime("2026/03/29 01:30:00"))).toBe("2026-03-29T00:30:00.000Z");
+    expect(iso(parseNginxErrorTime("2026/03/29 03:30:00"))).toBe("2026-03-29T01:30:00.000Z");
+  });
+
+  it("refuses a zone that is neither a name nor an offset", () => {
+    expect(() => readZonelessIn("Mars/Olympus")).toThrow();
+    expect(() => readZonelessIn("+25:00")).toThrow();
+  });
+});
+
+const access = (offset: string) =>
+  `10.0.0.1 - - [26/Nov/2026:05:00:00 ${offset}] "GET / HTTP/1.1" 200 1 "-" "curl/8"`;
+const nginxError =
+  '2026/11/26 05:00:01 [error] 7#7: *1 access forbidden by rule, client: 10.0.0.2, server: _, request: "GET /a HTTP/1.1", host: "x"';
+
+describe("the zone the logs show", () => {
+  it("is the one offset of the access stamps, when zoneless error stamps are there too", () => {
+    expect(zoneShown([access("+0200"), nginxError])).toEqual({
+      zone: "+02:00",
+      offset: 120,
+      at: Date.UTC(2026, 10, 26, 3, 0, 0),
+    });
+    // No zoneless stamp: nothing to read differently.
+    expect(zoneShown([access("+0200")])).toBeNull();
+    // Two offsets (two servers, or a change of daylight saving time): no single answer.
+    expect(zoneShown([`${access("+0100")}\n${access("+0200")}`, nginxError])).toBeNull();
+    // Apache's error stamp counts as zoneless too.
+    expect(
+      zoneShown([access("-0700"), "[Thu Nov 26 05:00:00.123456 2026] [core:error] [pid 1] x"])?.zone,
+    ).toBe("-07:00");
+  });
+
+  it("is used only when the machine's zone is at another offset then; --tz wins", () => {
+    const samples = [access("+0200"), nginxError];
+    expect(stampZoneFor(undefined, samples, () => 0)).toEqual({ zone: "+02:00", from: "logs" });
+    expect(stampZoneFor(undefined, samples, () => 120)).toBeNull();
+    expect(stampZoneFor("Asia/Tokyo", samples, () => 0)).toEqual({ zone: "Asia/Tokyo", from: "option" });
+  });
+});
+
+describe("an access log and an error log from a server in another zone", () => {
+  const dir = mkdtempSync(join(tmpdir(), "why403-zone-"));
+  // +05:45 (Nepal): no machine running these tests is at that offset in November (checked below).
+  const offset = "+0545";
+  const accessLines: string[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const s = String(i).padStart(2, "0");
+    accessLines.push(
+      `10.0.1.${i} - - [26/Nov/2026:05:00:${s} ${offset}] "POST /admin/x HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+    );
+    errors.push(
+      `2026/11/26 05:00:${s} [error] 7#7: *${i} access forbidden by rule, client: 10.0.1.${i}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
+    );
+  }
+  const accessLog = join(dir, "access.log");
+  const errorLog = join(dir, "error.log");
+  writeFileSync(accessLog, `${accessLines.join("\n")}\n`);
+  writeFileSync(errorLog, `${errors.join("\n")}\n`);
+
+  it("are joined by the zone the access stamps show, and the report says so", async () => {
+    expect(-new Date(Date.UTC(2026, 10, 26)).getTimezoneOffset()).not.toBe(345);
+    const r = await analyzeLogs([errorLog, accessLog]);
+    expect(r.stampZone).toEqual({ zone: "+05:45", from: "logs" });
+    expect(r.denials).toBe(30);
+    expect(r.byCause.unknown).toBeUndefined();
+    expect(r.entries[0]?.time).toBe("2026-11-25T23:15:00.000Z");
+    // The zone is the run's only: afterwards zoneless stamps are the machine's again.
+    expect(zonelessZone()).toBeNull();
+  });
+
+  it("are joined by --tz too, and counted twice when told a wrong zone", async () => {
+    const right = await analyzeLogs([errorLog, accessLog], { timeZone: "Asia/Kathmandu" });
+    expect(right.stampZone).toEqual({ zone: "Asia/Kathmandu", from: "option" });
+    expect(right.denials).toBe(30);
+    const wrong = await analyzeLogs([errorLog, accessLog], { timeZone: "+01:00" });
+    expect(wrong.denials).toBe(60);
+    await expect(analyzeLogs([errorLog], { timeZone: "Nowhere/Land" })).rejects.toThrow(
+      /--tz: not a time zone/,
+    );
+  });
+});
