@@ -16,7 +16,7 @@ import { FormatTally } from "./dispatch.js";
 import { destroy, FileReader } from "./file-reader.js";
 import { compileFormats, FORMAT_SAMPLE } from "./file-scan.js";
 import { withTightHeap } from "./gc-pacing.js";
-import { type Joined, Joiner, toEntry } from "./join.js";
+import { JOIN_WINDOW, type Joined, Joiner, toEntry } from "./join.js";
 import { openLog } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
@@ -99,16 +99,20 @@ async function scanAll(
   const progress = new ProgressTicker(options.onProgress);
   const files: LogFileSummary[] = [];
   const byName = new Map<string, LogFileSummary>();
-  const joiner = new Joiner((j) => {
-    if (!j.rec.denied || !passes(j.rec, options)) return;
-    progress.denials++;
-    // Indexed: for-of on the joiner's shared frozen lists takes V8's slow iterator path.
-    for (let i = 0; i < j.files.length; i++) {
-      const summary = byName.get(j.files[i] as string);
-      if (summary) summary.denials++;
-    }
-    onDenial(j);
-  });
+  const joiner = new Joiner(
+    (j) => {
+      if (!j.rec.denied || !passes(j.rec, options)) return;
+      progress.denials++;
+      // Indexed: for-of on the joiner's shared frozen lists takes V8's slow iterator path.
+      for (let i = 0; i < j.files.length; i++) {
+        const summary = byName.get(j.files[i] as string);
+        if (summary) summary.denials++;
+      }
+      onDenial(j);
+    },
+    JOIN_WINDOW,
+    STALE_SECONDS,
+  );
   const emit = watch
     ? (rec: LogRecord) => {
         const j = joiner.add(rec);
@@ -135,6 +139,14 @@ async function scanAll(
   progress.report(0, true);
   return files;
 }
+
+/**
+ * A waiting request this many seconds older than the latest record is final
+ * (the window of JOIN_WINDOW requests bounds the rest): fewer requests wait,
+ * and they die young (less garbage-collection work). Lines of one request
+ * meet within a second or two once the files are read in step by time.
+ */
+const STALE_SECONDS = 30;
 
 /** Files read in step by time at most; more are taken in groups of this many, in the order given. */
 export const MAX_MERGED_FILES = 64;

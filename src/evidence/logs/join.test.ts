@@ -125,3 +125,50 @@ describe("Joiner rule messages", () => {
     expect(out[0]?.rec.rules).toEqual(["942100", "949110"]);
   });
 });
+
+describe("Joiner: requests left behind by time", () => {
+  const t0 = Date.parse("2026-01-05T00:00:00.000Z");
+  /** A refused access line of client `c` at second `s`, and its error line. */
+  const access = (line: number, s: number, c: string) => ({
+    ...denial(line, new Date(t0 + s * 1000)),
+    client: c,
+  });
+  const error = (line: number, s: number, c: string) => ({
+    ...denial(line, new Date(t0 + s * 1000 + 300), "error"),
+    client: c,
+  });
+
+  it("finalises a request staleSeconds behind the latest record at once, in arrival order", () => {
+    const finalised: number[] = [];
+    const joiner = new Joiner((j) => finalised.push(j.rec.line), 1000, 30);
+    joiner.add(access(1, 0, "10.0.0.1"));
+    joiner.add(access(2, 10, "10.0.0.2"));
+    joiner.add(access(3, 30, "10.0.0.3"));
+    // 30 s after the first: not yet more than 30 s behind.
+    expect(finalised).toEqual([]);
+    joiner.add(access(4, 31, "10.0.0.4"));
+    expect(finalised).toEqual([1]);
+    joiner.add(access(5, 45, "10.0.0.5"));
+    expect(finalised).toEqual([1, 2]);
+    joiner.flush();
+    expect(finalised).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("joins lines within staleSeconds; a line further behind than that starts a request of its own", () => {
+    const records = [
+      error(1, 0, "10.0.0.1"),
+      access(2, 5, "10.0.0.2"),
+      error(3, 5, "10.0.0.2"),
+      access(4, 100, "10.0.0.3"),
+      // The access line of the first request, 100 s behind the latest record: that request is final by now.
+      access(5, 0, "10.0.0.1"),
+    ];
+    const timed: Joined[] = [];
+    const joiner = new Joiner((j) => timed.push(j), 1000, 30);
+    for (const r of records) joiner.add(r);
+    joiner.flush();
+    expect(timed.map(seenLinesOf)).toEqual([[2], [5, 6], [9], [11]]);
+    // The count window alone (1,000 requests, no staleSeconds) still joins it: the price is keeping every request that long.
+    expect(run(records, 1000).map(seenLinesOf)).toEqual([[2, 11], [5, 6], [9]]);
+  });
+});

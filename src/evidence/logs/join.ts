@@ -81,10 +81,20 @@ export class Joiner {
   /** second → client → requests (numeric outer keys: no key strings built per lookup). */
   private readonly bySlot = new Map<number, Second>();
 
+  /**
+   * `staleSeconds`: a request this many seconds older than the latest record is
+   * final at once (null: only the window finalises). The files are read in step
+   * by time (time-merge.ts), so a record that far behind is rare; the time join
+   * takes records within 2 s only.
+   */
   constructor(
     private readonly onFinal: (j: Joined) => void,
     private readonly window = JOIN_WINDOW,
+    private readonly staleSeconds: number | null = null,
   ) {}
+
+  /** The latest second (from secBase) of any record taken. */
+  private frontier = Number.NEGATIVE_INFINITY;
 
   /**
    * Takes a record (and ownership of it: it may be changed by later merges);
@@ -104,7 +114,8 @@ export class Joiner {
     this.queue.push(j);
     this.openCount++;
     this.index(j);
-    while (this.openCount > this.window) {
+    if (j.packed && j.packedSec > this.frontier) this.frontier = j.packedSec;
+    while (this.openCount > this.window || this.headIsStale()) {
       const oldest = this.queue[this.head] as Joined;
       // Let go of it: a finalised request must not stay reachable until the queue is compacted.
       this.queue[this.head++] = null;
@@ -115,6 +126,16 @@ export class Joiner {
       this.head = 0;
     }
     return j;
+  }
+
+  /**
+   * The oldest open request is staleSeconds behind the latest record (a request
+   * with no packed time waits for the window: it is rare).
+   */
+  private headIsStale(): boolean {
+    if (this.staleSeconds === null) return false;
+    const j = this.queue[this.head];
+    return j?.packed === true && j.packedSec < this.frontier - this.staleSeconds;
   }
 
   /** One shared `[file]` per file: most requests never get a second (merges concat, never push). */
