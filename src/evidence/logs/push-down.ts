@@ -690,18 +690,24 @@ export function denialsStages(t: PushDownTable, r: LineRules, f: DenialFilters =
 function allowedStage(t: PushDownTable, r: LineRules): string {
   const a = r.access;
   const ambiguous = `SELECT ${pathKey("path")} AS pk FROM ${ref("found")} WHERE amb = 1 AND path != ''`;
-  // Allowed lines are no records: read from the table again, only the rows that hold such a path's bytes
-  // (as AllowedFinder searches them), through the same peeling and format pick as the records.
-  const rows = `(SELECT src, n, toUInt64(0) AS rn, raw, ${anyWrapper("raw", r)} AS wrapped
-    FROM (${tableRows(t)})
-    WHERE arrayExists(p -> position(raw, p) > 0, (SELECT groupUniqArray(pk) FROM (${ambiguous}))))`;
+  // Allowed lines are no records: read from the table again, only the rows that hold such a
+  // path's bytes (as AllowedFinder searches them) and a status below 400 after a quote.
+  const candidate = `(position(raw, '" 1') > 0 OR position(raw, '" 2') > 0 OR position(raw, '" 3') > 0)
+      AND arrayExists(p -> position(raw, p) > 0, (SELECT groupUniqArray(pk) FROM (${ambiguous})))`;
+  const rows = `SELECT raw FROM (${tableRows(t)}) WHERE ${candidate}`;
+  // A bare access line is itself; one in an envelope is peeled as the records' lines are.
+  const accessLines = `SELECT l FROM (
+      SELECT raw AS l FROM (${rows}) WHERE NOT ${anyWrapper("raw", r)}
+      UNION ALL
+      SELECT tupleElement(${peelSql("raw", r)}, 1) AS l FROM (${rows}) WHERE ${anyWrapper("raw", r)})
+    WHERE match(l, ${rx(a.line)}) AND match(${group("l", a.line, 6)}, ${rx(a.time)})`;
   const parts = `replaceRegexpOne(l, ${rx(keepGroups(a.line, [3, 7, 8]))}, '\\\\3\\\\1 \\\\2')`;
   // status (3 digits), client (no space), request line: as accessRecords reads them.
   return `SELECT DISTINCT pk, client FROM (
     SELECT ${pathKey(requestPath("replaceRegexpAll(substring(p1, position(p1, ' ') + 1), '\\\\\\\\\"', '\"')", r))} AS pk,
       ${clientSql("substring(p1, 1, position(p1, ' ') - 1)", false, r)} AS client
     FROM (SELECT toUInt16OrZero(substring(parts, 1, 3)) AS status, substring(parts, 4) AS p1
-      FROM (SELECT ${parts} AS parts FROM (${linesStage(rows, r)}) WHERE fmt = 'access'))
+      FROM (SELECT ${parts} AS parts FROM (${accessLines})))
     WHERE status > 0 AND status < 400)
   WHERE client != '' AND pk != '' AND pk IN (${ambiguous})`;
 }
