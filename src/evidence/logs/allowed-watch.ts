@@ -8,7 +8,8 @@
 // The answer is the one the full second pass gives: AddressRuleEvidence replays
 // what was kept with the same rules (the same needle test per line, the same
 // MAX_CLIENTS cap, the same early stop once a path is settled). Whenever that
-// cannot be guaranteed — a file read by worker threads, a path not watched, a
+// cannot be guaranteed — a file read by worker threads, files read together in
+// step by time (their lines interleave), a path not watched, a
 // watched path with too many allowed lines, a decoded line that opens an audit
 // record — the watch is not used and the full second pass runs as before.
 import { LineDispatcher } from "./dispatch.js";

@@ -187,7 +187,13 @@ function ruleIndex(f: DataFormat, aliases: Record<string, string>): string {
   return `multiIf(${f.rules.map((rule, i) => `${ruleCondition(f, rule, aliases)}, ${i + 1}`).join(", ")}, 0)`;
 }
 
-/** Per rule of `f` (by number), 1 when it reads an address rule or a blanket deny, the other as its alternative. */
+/**
+ * Per rule of `f` (by number), 1 when it reads an address rule or a blanket deny, the
+ * other as its alternative. Only the nginx and Apache error rules are flagged: the
+ * allowed stage reads nginx/Apache access lines, so the ACL refusals of the data
+ * formats (HAProxy, Squid, Envoy, cloud logs) keep their line's reading inside
+ * ClickHouse rather than be called a blanket deny for want of their allowed lines.
+ */
 function ambFlags(f: DataFormat): string {
   return arr(f.rules.map((rule) => (rule.addressOrBlanket ? 1 : 0)));
 }
@@ -983,7 +989,7 @@ function dataRecords(f: DataFormat, where: string, t: PushDownTable, r: LineRule
       if(idx > 0 AND rc != 'by-status', rc, ${statusCauseSql("status", r)}) AS cause,
       if(idx > 0 AND rc != 'by-status', 3, if(cause = 'unknown', 0, 1)) AS strength,
       1 AS denied, ${f.kind === "access" ? 1 : 0} AS acc, ${client} AS client, ${path} AS rpath,
-      ${id} AS jid, '' AS rule, ${f.rules.length ? `if(idx > 0 AND rc != 'by-status', arrayElement(${ambFlags(f)}, idx), 0)` : "0"} AS amb,
+      ${id} AS jid, '' AS rule, 0 AS amb,
       ${orWrapperTime(dataSeconds(f.timeKind, value("time"), t, r), t)} AS sec
     FROM (SELECT src, n, rn, raw, l, wtime, ${dataRuleIndex(f, field)} AS idx FROM ${ref("lines")} WHERE ${where})
     WHERE if(idx > 0, rc != '', ${refused}))`;
