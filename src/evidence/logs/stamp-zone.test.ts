@@ -124,3 +124,34 @@ describe("an access log and an error log from a server in another zone", () => {
     );
   });
 });
+
+describe("logs that span a change of daylight saving time", () => {
+  const dir = mkdtempSync(join(tmpdir(), "why403-zone-dst-"));
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  // Europe/Berlin: CEST (+0200) until 25 October 2026 01:00 UTC, then CET (+0100).
+  const accessLines: string[] = [];
+  const errors: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const [day, hm, offset] = i < 20 ? ["24", "12:00", "+0200"] : ["26", "12:00", "+0100"];
+    const stamp = `${hm}:${p2(i)}`;
+    accessLines.push(
+      `10.0.4.${i} - - [${day}/Oct/2026:${stamp} ${offset}] "POST /admin/x HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+    );
+    errors.push(
+      `2026/10/${day} ${stamp} [error] 7#7: *${i} access forbidden by rule, client: 10.0.4.${i}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
+    );
+  }
+  const accessLog = join(dir, "access.log");
+  const errorLog = join(dir, "error.log");
+  writeFileSync(accessLog, `${accessLines.join("\n")}\n`);
+  writeFileSync(errorLog, `${errors.join("\n")}\n`);
+
+  it("are joined on both sides of the change with --tz and the zone's name", async () => {
+    const r = await analyzeLogs([errorLog, accessLog], { timeZone: "Europe/Berlin" });
+    expect(r.denials).toBe(40);
+    expect(r.byCause.unknown).toBeUndefined();
+    // One fixed offset is right on one side only.
+    const fixed = await analyzeLogs([errorLog, accessLog], { timeZone: "+02:00" });
+    expect(fixed.denials).toBe(60);
+  });
+});
