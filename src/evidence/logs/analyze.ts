@@ -44,7 +44,9 @@ export async function scanLogs(
   onStampZone?: (zone: StampZone) => void,
 ): Promise<LogFileSummary[]> {
   if (paths.length === 0) throw new InputError("no log files given");
-  const zone = stampZoneFor(options.timeZone, options.timeZone ? [] : await startsOf(paths));
+  const zone = options.timeZone
+    ? stampZoneFor(options.timeZone, [])
+    : stampZoneFor(undefined, await startsOf(paths), await endsOf(paths));
   const before = zonelessZone();
   setZone(zone?.zone ?? null);
   if (zone) onStampZone?.(zone);
@@ -68,6 +70,30 @@ function setZone(zone: string | null): void {
 
 /** Bytes of each file's start looked at for the zone its stamps show. */
 const ZONE_SAMPLE_BYTES = 64 * 1024;
+
+/** The end of each plain log (not stdin, not .gz: read from its start only), as text. */
+async function endsOf(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    if (path === "-" || path.endsWith(".gz")) continue;
+    try {
+      const fh = await open(path, "r");
+      try {
+        const { size } = await fh.stat();
+        const from = Math.max(0, size - ZONE_SAMPLE_BYTES);
+        const { bytesRead, buffer } = await fh.read(Buffer.alloc(size - from), 0, size - from, from);
+        // From the first whole line on.
+        const text = buffer.toString("utf8", 0, bytesRead);
+        out.push(from === 0 ? text : text.slice(text.indexOf("\n") + 1));
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      // Unreadable here: the scan says so.
+    }
+  }
+  return out;
+}
 
 /** The start of each log (stdin aside: it cannot be read twice), as text. */
 async function startsOf(paths: string[]): Promise<string[]> {

@@ -44,6 +44,10 @@ describe("zoneless stamps in a set zone", () => {
     // The hour before and after the switch of 29 March 2026 (01:00 UTC).
     expect(iso(parseNginxErrorTime("2026/03/29 01:30:00"))).toBe("2026-03-29T00:30:00.000Z");
     expect(iso(parseNginxErrorTime("2026/03/29 03:30:00"))).toBe("2026-03-29T01:30:00.000Z");
+    // The hour skipped (02:30 on 29 March) moves forward; the hour repeated (02:30 on 25 October)
+    // is its earlier instant, as Date reads them in the machine's own zone.
+    expect(iso(parseNginxErrorTime("2026/03/29 02:30:00"))).toBe("2026-03-29T01:30:00.000Z");
+    expect(iso(parseNginxErrorTime("2026/10/25 02:30:00"))).toBe("2026-10-25T00:30:00.000Z");
   });
 
   it("refuses a zone that is neither a name nor an offset", () => {
@@ -63,6 +67,7 @@ describe("the zone the logs show", () => {
       zone: "+02:00",
       offset: 120,
       at: Date.UTC(2026, 10, 26, 3, 0, 0),
+      until: null,
     });
     // No zoneless stamp: nothing to read differently.
     expect(zoneShown([access("+0200")])).toBeNull();
@@ -76,9 +81,9 @@ describe("the zone the logs show", () => {
 
   it("is used only when the machine's zone is at another offset then; --tz wins", () => {
     const samples = [access("+0200"), nginxError];
-    expect(stampZoneFor(undefined, samples, () => 0)).toEqual({ zone: "+02:00", from: "logs" });
-    expect(stampZoneFor(undefined, samples, () => 120)).toBeNull();
-    expect(stampZoneFor("Asia/Tokyo", samples, () => 0)).toEqual({ zone: "Asia/Tokyo", from: "option" });
+    expect(stampZoneFor(undefined, samples, [], () => 0)).toEqual({ zone: "+02:00", from: "logs" });
+    expect(stampZoneFor(undefined, samples, [], () => 120)).toBeNull();
+    expect(stampZoneFor("Asia/Tokyo", samples, [], () => 0)).toEqual({ zone: "Asia/Tokyo", from: "option" });
   });
 });
 
@@ -145,6 +150,18 @@ describe("logs that span a change of daylight saving time", () => {
   const errorLog = join(dir, "error.log");
   writeFileSync(accessLog, `${accessLines.join("\n")}\n`);
   writeFileSync(errorLog, `${errors.join("\n")}\n`);
+
+  it("are joined on both sides of the change without --tz: the zone is named from the offsets the access stamps show", async () => {
+    const r = await analyzeLogs([errorLog, accessLog]);
+    expect(r.denials).toBe(40);
+    expect(r.byCause.unknown).toBeUndefined();
+    // Every zone at +02:00 before and +01:00 after, changing at one instant, has the EU's rules:
+    // the first European name is shown. (A machine already in such a zone reads them in its own.)
+    const machineFits =
+      -new Date(Date.UTC(2026, 9, 24, 10)).getTimezoneOffset() === 120 &&
+      -new Date(Date.UTC(2026, 9, 26, 11)).getTimezoneOffset() === 60;
+    expect(r.stampZone).toEqual(machineFits ? undefined : { zone: "Europe/Amsterdam", from: "logs" });
+  });
 
   it("are joined on both sides of the change with --tz and the zone's name", async () => {
     const r = await analyzeLogs([errorLog, accessLog], { timeZone: "Europe/Berlin" });

@@ -89,8 +89,8 @@ let zoneOffsetAt: ((utcMs: number) => number) | null = null;
  * Throws on a zone that is neither.
  */
 export function readZonelessIn(zone: string | null): void {
-  zoneOffsetAt = zone === null ? null : offsetFunction(zone);
-  if (zone === null) currentZone = null;
+  zoneOffsetAt = zone === null ? null : zoneOffsetFunction(zone);
+  currentZone = zone;
 }
 
 /** The zone zoneless stamps are read in, as readZonelessIn() was given it (null: the machine's). */
@@ -99,13 +99,16 @@ export function zonelessZone(): string | null {
 }
 let currentZone: string | null = null;
 
-function offsetFunction(zone: string): (utcMs: number) => number {
+/**
+ * The offset in minutes of `zone` (an IANA name or "+02:00") at a UTC instant.
+ * Throws a RangeError for anything else.
+ */
+export function zoneOffsetFunction(zone: string): (utcMs: number) => number {
   const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
   if (fixed) {
     const minutes = Number(fixed[2]) * 60 + Number(fixed[3]);
     if (minutes > 14 * 60 || Number(fixed[3]) > 59) throw new RangeError(`not a UTC offset: ${zone}`);
     const offset = fixed[1] === "-" ? -minutes : minutes;
-    currentZone = zone;
     return () => offset;
   }
   // Throws a RangeError for an unknown zone name.
@@ -119,7 +122,6 @@ function offsetFunction(zone: string): (utcMs: number) => number {
     minute: "numeric",
     second: "numeric",
   });
-  currentZone = zone;
   // Zones change their offset on quarter hours at most: one lookup per quarter hour seen.
   const QUARTER = 15 * 60_000;
   const memo = new Map<number, number>();
@@ -154,9 +156,16 @@ function offsetOf(format: Intl.DateTimeFormat, utcMs: number): number {
 /** The UTC instant of a wall-clock time (given as if it were UTC) in the zone set. */
 function wallToUtc(wall: number): number {
   const at = zoneOffsetAt as (utcMs: number) => number;
-  // The offset at the first guess settles it but within an hour of a change.
-  const guess = wall - at(wall) * 60_000;
-  return wall - at(guess) * 60_000;
+  // The offsets in force a few hours either side: a wall time that both give (the hour
+  // repeated when clocks go back) is read as the earlier instant, as Date does with the
+  // machine's zone; one that neither gives (the hour skipped) by the offset before it.
+  const before = at(wall - 3 * 3_600_000);
+  const after = at(wall + 3 * 3_600_000);
+  const early = wall - Math.max(before, after) * 60_000;
+  if (at(early) === Math.max(before, after)) return early;
+  const late = wall - Math.min(before, after) * 60_000;
+  if (at(late) === Math.min(before, after)) return late;
+  return wall - before * 60_000;
 }
 
 /**
