@@ -381,6 +381,45 @@ describe("an error log and an access log from a server in another zone", () => {
   }, 120_000);
 });
 
+describe("logs that span a change of daylight saving time", () => {
+  it("name the zone from the access stamps at the sources' starts and ends, inside ClickHouse as locally", async () => {
+    mkdirSync(DIR, { recursive: true });
+    // A Berlin server from 24 to 26 October 2026 (+0200, then +0100 from 25 October 01:00 UTC),
+    // one refused request a minute, more lines than the start sample (500 rows a source).
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    const access: string[] = [];
+    const errors: string[] = [];
+    const switchAt = Date.UTC(2026, 9, 25, 1);
+    for (let i = 0; i < 3000; i++) {
+      const t = Date.UTC(2026, 9, 24, 10) + i * 60_000;
+      const off = t < switchAt ? 2 : 1;
+      const w = new Date(t + off * 3_600_000);
+      const hms = `${p2(w.getUTCHours())}:${p2(w.getUTCMinutes())}:00`;
+      const c = `10.5.${Math.floor(i / 250)}.${i % 250}`;
+      access.push(
+        `${c} - - [${p2(w.getUTCDate())}/Oct/2026:${hms} +0${off}00] "POST /admin/x HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+      );
+      errors.push(
+        `2026/10/${p2(w.getUTCDate())} ${hms} [error] 7#7: *${i} open() "/srv/x" failed (13: Permission denied), client: ${c}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
+      );
+    }
+    const accessLog = join(DIR, "dst-access.log");
+    const errorLog = join(DIR, "dst-error.log");
+    writeFileSync(accessLog, `${access.join("\n")}\n`);
+    writeFileSync(errorLog, `${errors.join("\n")}\n`);
+    await shipLogs([errorLog, accessLog], { url: authUrl, table: "dst_two" });
+    const local = await analyzeLogs([errorLog, accessLog], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "dst_two" });
+    // The machine here keeps UTC (the test's premise: checked), so the zone comes from the logs.
+    expect(-new Date(switchAt - 3_600_000).getTimezoneOffset()).not.toBe(120);
+    expect(local.stampZone).toEqual({ zone: "Europe/Amsterdam", from: "logs" });
+    expect(inside.stampZone).toEqual(local.stampZone);
+    // Every request joined but the repeated hour's 60, whose zoneless stamps cannot tell the two hours apart.
+    expect(local.denials).toBe(3060);
+    expect(counts(inside)).toEqual(counts(local));
+  }, 120_000);
+});
+
 describe("an access log and an error log shipped as two sources, past the join window", () => {
   it("count each refused request once, locally and inside ClickHouse, as the same lines in one file do", async () => {
     mkdirSync(DIR, { recursive: true });

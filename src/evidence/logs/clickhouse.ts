@@ -22,6 +22,7 @@ import {
   pathKey,
   type Stage,
   sqlIdent,
+  sqlString,
   stageStatement,
   stageTable,
 } from "./push-down.js";
@@ -205,16 +206,42 @@ async function zoneInside(
   }
   const line = sqlIdent(layout.lineColumn);
   const by = layout.sourceColumn ? ` BY ${sqlIdent(layout.sourceColumn)}` : "";
-  const sample = await rows<{ line: string }>(
+  const starts = await rows<{ line: string }>(
     client,
     `SELECT ${line} AS line FROM ${sqlIdent(layout.table)} LIMIT ${ZONE_SAMPLE_ROWS}${by}`,
   );
   const shown = stampZoneFor(
     undefined,
-    sample.map((r) => r.line),
+    starts.map((r) => r.line),
+    (await lastRows(client, layout)).map((r) => r.line),
   );
   // An offset ClickHouse has no zone for: the machine's zone, as before (the README says so).
   return shown && clickhouseZone(shown.zone) !== null ? shown : null;
+}
+
+/**
+ * The last ZONE_SAMPLE_ROWS rows of each source by line number (the ends of the
+ * files, as the local path samples them); none without a line-number column.
+ * The line numbers are found first; ClickHouse moves that filter before reading the lines (MergeTree).
+ */
+async function lastRows(client: ClickHouseClient, layout: PushDownTable): Promise<Array<{ line: string }>> {
+  if (!layout.numberColumn) return [];
+  const n = sqlIdent(layout.numberColumn);
+  const src = layout.sourceColumn ? sqlIdent(layout.sourceColumn) : null;
+  const tops = await rows<{ src: string; top: string }>(
+    client,
+    `SELECT ${src ? `toString(${src})` : "''"} AS src, toString(max(${n})) AS top FROM ${sqlIdent(layout.table)}${src ? ` GROUP BY ${src}` : ""}`,
+  );
+  if (tops.length === 0) return [];
+  const after = (top: string) => `${n} > ${Math.max(0, Number(top) - ZONE_SAMPLE_ROWS)}`;
+  const where = tops
+    .slice(0, 1000)
+    .map((t) => (src ? `(${src} = ${sqlString(t.src)} AND ${after(t.top)})` : after(t.top)))
+    .join(" OR ");
+  return rows<{ line: string }>(
+    client,
+    `SELECT ${sqlIdent(layout.lineColumn)} AS line FROM ${sqlIdent(layout.table)} WHERE ${where}`,
+  );
 }
 
 /**
