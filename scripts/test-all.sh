@@ -21,7 +21,11 @@ export WHY403_PROPERTY_RUNS="$PWD/test-artifacts/property-runs.jsonl"
 rm -f test-artifacts/vitest-unit.json test-artifacts/vitest-e2e.json
 status=0
 for project in unit e2e; do
-  npx vitest run --project "$project" --passWithNoTests --reporter=default --reporter=json \
+  # The unit files share their worker processes' modules (no re-import per file: about 19 s
+  # instead of 50); the e2e files keep their isolation.
+  isolate=()
+  [ "$project" = unit ] && isolate=(--no-isolate)
+  npx vitest run --project "$project" "${isolate[@]}" --passWithNoTests --reporter=default --reporter=json \
     --outputFile="test-artifacts/vitest-$project.json" "$@" || status=$?
 done
 node -e '
