@@ -21,7 +21,7 @@ import { openLog } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
-import { type StampZone, stampZoneFor } from "./stamp-zone.js";
+import { notAZone, type StampZone, stampZoneFor } from "./stamp-zone.js";
 import { readZonelessIn, zonelessZone } from "./time.js";
 import { type MergeSource, mergeByTime, RecordQueue } from "./time-merge.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
@@ -46,7 +46,7 @@ export async function scanLogs(
   if (paths.length === 0) throw new InputError("no log files given");
   const zone = options.timeZone
     ? stampZoneFor(options.timeZone, [])
-    : stampZoneFor(undefined, await startsOf(paths), await endsOf(paths));
+    : await zoneSamples(paths).then(({ starts, ends }) => stampZoneFor(undefined, starts, ends));
   const before = zonelessZone();
   setZone(zone?.zone ?? null);
   if (zone) onStampZone?.(zone);
@@ -62,57 +62,59 @@ function setZone(zone: string | null): void {
   try {
     readZonelessIn(zone);
   } catch {
-    throw new InputError(
-      `--tz: not a time zone: ${zone} (an IANA name like Europe/Berlin, or an offset like +02:00)`,
-    );
+    throw notAZone(zone ?? "");
   }
 }
 
-/** Bytes of each file's start looked at for the zone its stamps show. */
+/** Bytes of each file's start, and of its end, looked at for the zone its stamps show. */
 const ZONE_SAMPLE_BYTES = 64 * 1024;
 
-/** The end of each plain log (not stdin, not .gz: read from its start only), as text. */
-async function endsOf(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const path of paths) {
-    if (path === "-" || path.endsWith(".gz")) continue;
-    try {
-      const fh = await open(path, "r");
-      try {
-        const { size } = await fh.stat();
-        const from = Math.max(0, size - ZONE_SAMPLE_BYTES);
-        const { bytesRead, buffer } = await fh.read(Buffer.alloc(size - from), 0, size - from, from);
-        // From the first whole line on.
-        const text = buffer.toString("utf8", 0, bytesRead);
-        out.push(from === 0 ? text : text.slice(text.indexOf("\n") + 1));
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      // Unreadable here: the scan says so.
-    }
-  }
-  return out;
-}
-
-/** The start of each log (stdin aside: it cannot be read twice), as text. */
-async function startsOf(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
+/**
+ * The start and the end of each log, as text (stdin aside: it cannot be read
+ * twice; a .gz file by its start only). A missing file is bad input here, as in the scan.
+ */
+async function zoneSamples(paths: string[]): Promise<{ starts: string[]; ends: string[] }> {
+  const starts: string[] = [];
+  const ends: string[] = [];
   for (const path of paths) {
     if (path === "-") continue;
     const opened = await openLog(path, undefined, ZONE_SAMPLE_BYTES);
     try {
-      for await (const chunk of opened.stream) {
-        out.push(chunk.toString("utf8", 0, Math.min(chunk.length, ZONE_SAMPLE_BYTES)));
-        break;
+      if (path.endsWith(".gz")) {
+        for await (const chunk of opened.stream) {
+          starts.push(chunk.toString("utf8", 0, Math.min(chunk.length, ZONE_SAMPLE_BYTES)));
+          break;
+        }
+        continue;
       }
+      const { head, tail } = await headAndTail(path, ZONE_SAMPLE_BYTES);
+      starts.push(head);
+      if (tail !== null) ends.push(tail);
     } catch {
       // Unreadable here: the scan says so.
     } finally {
       destroy(opened.stream);
     }
   }
-  return out;
+  return { starts, ends };
+}
+
+/** A plain file's first `bytes`, and its last from the first whole line on (null when the first hold it all). */
+async function headAndTail(path: string, bytes: number): Promise<{ head: string; tail: string | null }> {
+  const fh = await open(path, "r");
+  try {
+    const { size } = await fh.stat();
+    const read = async (from: number, length: number) => {
+      const { bytesRead, buffer } = await fh.read(Buffer.alloc(length), 0, length, from);
+      return buffer.toString("utf8", 0, bytesRead);
+    };
+    const head = await read(0, Math.min(size, bytes));
+    if (size <= bytes) return { head, tail: null };
+    const tail = await read(size - bytes, bytes);
+    return { head, tail: tail.slice(tail.indexOf("\n") + 1) };
+  } finally {
+    await fh.close();
+  }
 }
 
 async function scanAll(
@@ -171,6 +173,8 @@ async function scanAll(
  * (the window of JOIN_WINDOW requests bounds the rest): fewer requests wait,
  * and they die young (less garbage-collection work). Lines of one request
  * meet within a second or two once the files are read in step by time.
+ * Measured on the bench's 1 GB files: the same reports, 1.11x (5% refused) and
+ * 1.21x (20%) faster than the window alone, peak 108-111 MB (bench/README.md).
  */
 const STALE_SECONDS = 30;
 

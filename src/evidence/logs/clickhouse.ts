@@ -27,8 +27,8 @@ import {
   stageTable,
 } from "./push-down.js";
 
-import { type StampZone, stampZoneFor } from "./stamp-zone.js";
-import { readZonelessIn, zonelessZone } from "./time.js";
+import { notAZone, type StampZone, stampZoneFor } from "./stamp-zone.js";
+import { fixedOffsetMinutes, readZonelessIn, zonelessZone, zoneOffsetFunction } from "./time.js";
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
 
 export interface ClickHouseTarget {
@@ -246,17 +246,17 @@ async function lastRows(client: ClickHouseClient, layout: PushDownTable): Promis
 
 /**
  * Zones with no daylight saving time at the offsets that are not whole hours
- * (the Etc names have whole hours only), by offset.
+ * (the Etc names have whole hours only), by minutes ahead of UTC.
  */
-const FRACTIONAL_OFFSET_ZONES: Record<string, string> = {
-  "+03:30": "Asia/Tehran",
-  "+04:30": "Asia/Kabul",
-  "+05:30": "Asia/Kolkata",
-  "+05:45": "Asia/Kathmandu",
-  "+06:30": "Asia/Yangon",
-  "+08:45": "Australia/Eucla",
-  "+09:30": "Australia/Darwin",
-  "-09:30": "Pacific/Marquesas",
+const FRACTIONAL_OFFSET_ZONES: Record<number, string> = {
+  210: "Asia/Tehran",
+  270: "Asia/Kabul",
+  330: "Asia/Kolkata",
+  345: "Asia/Kathmandu",
+  390: "Asia/Yangon",
+  525: "Australia/Eucla",
+  570: "Australia/Darwin",
+  [-570]: "Pacific/Marquesas",
 };
 
 /**
@@ -265,22 +265,18 @@ const FRACTIONAL_OFFSET_ZONES: Record<string, string> = {
  * keeps them all year; null for an offset with no such zone.
  */
 export function clickhouseZone(zone: string): string | null {
-  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
-  if (!fixed) {
+  const minutes = fixedOffsetMinutes(zone);
+  if (minutes === null) {
     try {
-      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      zoneOffsetFunction(zone);
     } catch {
-      throw new InputError(
-        `--tz: not a time zone: ${zone} (an IANA name like Europe/Berlin, or an offset like +02:00)`,
-      );
+      throw notAZone(zone);
     }
     return zone;
   }
-  const hours = Number(fixed[2]);
-  if (fixed[3] !== "00") return FRACTIONAL_OFFSET_ZONES[`${fixed[1]}${fixed[2]}:${fixed[3]}`] ?? null;
-  if (hours > 14) return null;
-  if (hours === 0) return "UTC";
-  return `Etc/GMT${fixed[1] === "+" ? "-" : "+"}${hours}`;
+  if (minutes % 60 !== 0) return FRACTIONAL_OFFSET_ZONES[minutes] ?? null;
+  if (minutes === 0) return "UTC";
+  return `Etc/GMT${minutes > 0 ? "-" : "+"}${Math.abs(minutes) / 60}`;
 }
 
 async function report(

@@ -702,6 +702,7 @@ function allowedStage(t: PushDownTable, r: LineRules): string {
       AND arrayExists(p -> position(raw, p) > 0, (SELECT groupUniqArray(pk) FROM (${ambiguous})))`;
   const rows = `SELECT raw FROM (${tableRows(t)}) WHERE ${candidate}`;
   // A bare access line is itself; one in an envelope is peeled as the records' lines are.
+  // Two reads of the candidate rows: in one, 18.16 would run the peeling on every row (no short-circuit).
   const accessLines = `SELECT l FROM (
       SELECT raw AS l FROM (${rows}) WHERE NOT ${anyWrapper("raw", r)}
       UNION ALL

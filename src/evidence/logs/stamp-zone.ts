@@ -8,6 +8,7 @@
 // does not have at that moment, the zoneless stamps are read at that offset.
 // `--tz` says it outright instead.
 
+import { InputError } from "../../errors.js";
 import { zoneOffsetFunction } from "./time.js";
 
 /** `[26/Nov/2026:05:00:00 +0200]`: day, month, year, time, offset. */
@@ -153,4 +154,11 @@ export function stampZoneFor(
     machineOffsetAt(shown.at) === shown.offset &&
     (shown.until === null || machineOffsetAt(shown.until.at) === shown.until.offset);
   return machineFits ? null : { zone: shown.zone, from: "logs" };
+}
+
+/** The one-line error for a --tz value that is neither a zone name nor an offset. */
+export function notAZone(zone: string): InputError {
+  return new InputError(
+    `--tz: not a time zone: ${zone} (an IANA name like Europe/Berlin, or an offset like +02:00)`,
+  );
 }

@@ -99,18 +99,23 @@ export function zonelessZone(): string | null {
 }
 let currentZone: string | null = null;
 
+/** Minutes ahead of UTC of an offset such as "+02:00" or "-0530" (at most 14 hours); null for anything else. */
+export function fixedOffsetMinutes(zone: string): number | null {
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+  if (!fixed) return null;
+  const minutes = Number(fixed[2]) * 60 + Number(fixed[3]);
+  if (minutes > 14 * 60 || Number(fixed[3]) > 59) return null;
+  return fixed[1] === "-" ? -minutes : minutes;
+}
+
 /**
  * The offset in minutes of `zone` (an IANA name or "+02:00") at a UTC instant.
  * Throws a RangeError for anything else.
  */
 export function zoneOffsetFunction(zone: string): (utcMs: number) => number {
-  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
-  if (fixed) {
-    const minutes = Number(fixed[2]) * 60 + Number(fixed[3]);
-    if (minutes > 14 * 60 || Number(fixed[3]) > 59) throw new RangeError(`not a UTC offset: ${zone}`);
-    const offset = fixed[1] === "-" ? -minutes : minutes;
-    return () => offset;
-  }
+  const offset = fixedOffsetMinutes(zone);
+  if (offset !== null) return () => offset;
+  if (/^[+-]\d/.test(zone)) throw new RangeError(`not a UTC offset: ${zone}`);
   // Throws a RangeError for an unknown zone name.
   const format = new Intl.DateTimeFormat("en-US", {
     timeZone: zone,
