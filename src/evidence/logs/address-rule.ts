@@ -49,6 +49,8 @@ interface PathFacts {
 
 export class AddressRuleEvidence {
   private readonly byPath = new Map<string, PathFacts>();
+  /** The zone the run read zoneless stamps in (time.ts): the second pass reads them in it too. */
+  zone: string | null = null;
 
   constructor(private readonly evaluate: ConfigEvaluator | null) {}
 
@@ -91,7 +93,7 @@ export class AddressRuleEvidence {
       // Sightings of the files skipped below are passed over too.
       const until = seen ? seen.rereadBefore(f, keys) : Number.MAX_SAFE_INTEGER;
       if (summary.path === "-" || !mayHoldAllowed(summary.format)) continue;
-      const finder = new AllowedFinder(summary.path, this.byPath, until);
+      const finder = new AllowedFinder(summary.path, this.byPath, this.zone, until);
       if (finder.done) return;
       const ranged = until > 0 && !seen && elsewhere ? await elsewhere(f, summary.path, finder.keys) : null;
       if (ranged) {
@@ -230,12 +232,13 @@ class AllowedFinder implements LineSink {
   constructor(
     file: string,
     byPath: Map<string, PathFacts>,
+    zone: string | null,
     private readonly until = Number.MAX_SAFE_INTEGER,
   ) {
     this.needles = [...byPath.entries()]
       .filter(([, facts]) => !settled(facts))
       .map(([key, facts]) => ({ bytes: Buffer.from(key), facts, key, next: -1 }));
-    this.dispatcher = new LineDispatcher(file, []);
+    this.dispatcher = new LineDispatcher(file, [], zone);
   }
 
   /** Every path already has an allowed client outside its refused ones. */

@@ -29,16 +29,17 @@ interface Needle {
   clients: Set<string>;
 }
 
-/** Scans fd's bytes [start, end) (line starts) for allowed requests on `keys`. */
+/** Scans fd's bytes [start, end) (line starts) for allowed requests on `keys`; `zone` as LineDispatcher's. */
 export function scanAllowedRange(
   fd: number,
   file: string,
+  zone: string | null,
   keys: string[],
   start: number,
   end: number,
   buf: Buffer,
 ): AllowedRangeResult {
-  const finder = new RangeFinder(file, keys);
+  const finder = new RangeFinder(file, zone, keys);
   const splitter = new LineSplitter(finder);
   let pos = start;
   while (pos < end) {
@@ -60,7 +61,7 @@ class RangeFinder implements LineSink {
   private readonly prefilter = new LinePrefilter(false);
   private readonly dispatcher: LineDispatcher;
 
-  constructor(file: string, keys: string[]) {
+  constructor(file: string, zone: string | null, keys: string[]) {
     this.needles = keys.map((key) => ({
       key,
       bytes: Buffer.from(key),
@@ -68,7 +69,7 @@ class RangeFinder implements LineSink {
       clients: new Set<string>(),
     }));
     for (const k of this.needles) this.byKey.set(k.key, k);
-    this.dispatcher = new LineDispatcher(file, []);
+    this.dispatcher = new LineDispatcher(file, [], zone);
   }
 
   chunk(buf: Buffer): void {

@@ -98,13 +98,15 @@ export class AllowedWatch {
   private broken = false;
   private readonly prefilter = new LinePrefilter(false);
   private dispatcher: LineDispatcher | null = null;
+  /** The zone the run reads zoneless stamps in (time.ts), set before the first file. */
+  zone: string | null = null;
 
   /** A new file starts (scan order); `watched`: its lines come through sink(), false for worker-read files. */
   beginFile(path: string, watched: boolean): void {
     this.file++;
     this.line = 0;
     if (!watched && path !== "-") this.broken = true;
-    this.dispatcher = new LineDispatcher(path, []);
+    this.dispatcher = new LineDispatcher(path, [], this.zone);
     for (const k of this.needles) k.clients.clear();
   }
 

@@ -22,7 +22,7 @@ import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
 import { notAZone, type StampZone, stampZoneFor } from "./stamp-zone.js";
-import { readZonelessIn, zonelessZone } from "./time.js";
+import { zoneOffsetFunction } from "./time.js";
 import { type MergeSource, mergeByTime, RecordQueue } from "./time-merge.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -47,22 +47,20 @@ export async function scanLogs(
   const zone = options.timeZone
     ? stampZoneFor(options.timeZone, [])
     : await zoneSamples(paths).then(({ starts, ends }) => stampZoneFor(undefined, starts, ends));
-  const before = zonelessZone();
-  setZone(zone?.zone ?? null);
+  const readIn = zone?.zone ?? null;
+  if (readIn !== null && !isZone(readIn)) throw notAZone(readIn);
   if (zone) onStampZone?.(zone);
-  try {
-    return await withTightHeap(() => scanAll(paths, options, onDenial, watch));
-  } finally {
-    readZonelessIn(before);
-  }
+  // Every reader of this run is given the zone (no state shared with other runs in this process).
+  if (watch) watch.zone = readIn;
+  return withTightHeap(() => scanAll(paths, options, onDenial, watch, readIn));
 }
 
-/** readZonelessIn, with a bad zone as bad input. */
-function setZone(zone: string | null): void {
+function isZone(zone: string): boolean {
   try {
-    readZonelessIn(zone);
+    zoneOffsetFunction(zone);
+    return true;
   } catch {
-    throw notAZone(zone ?? "");
+    return false;
   }
 }
 
@@ -122,6 +120,7 @@ async function scanAll(
   options: LogsOptions,
   onDenial: (j: Joined) => void,
   watch: AllowedWatch | undefined,
+  zone: string | null,
 ): Promise<LogFileSummary[]> {
   const custom = compileFormats(options.logFormats);
   const progress = new ProgressTicker(options.onProgress);
@@ -156,12 +155,12 @@ async function scanAll(
     return summary;
   });
   if (summaries.length === 1) {
-    await scanFile(summaries[0] as LogFileSummary, custom, options, emit, progress, watch);
+    await scanFile(summaries[0] as LogFileSummary, custom, options, emit, progress, watch, zone);
   } else {
     // The watch follows one file at a time: with several read together the second pass decides.
     watch?.abandon();
     for (let i = 0; i < summaries.length; i += MAX_MERGED_FILES)
-      await scanMerged(summaries.slice(i, i + MAX_MERGED_FILES), custom, options, emit, progress);
+      await scanMerged(summaries.slice(i, i + MAX_MERGED_FILES), custom, options, emit, progress, zone);
   }
   joiner.flush();
   progress.report(0, true);
@@ -190,17 +189,18 @@ async function scanFile(
   emit: (rec: LogRecord) => void,
   progress: ProgressTicker,
   watch: AllowedWatch | undefined,
+  zone: string | null,
 ): Promise<void> {
   const { path } = summary;
   const opened = await openLog(path, options.stdin);
-  const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
+  const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options, zone);
   // Worker threads read the lines elsewhere: the watch does not see them (the second pass reads that file).
   watch?.beginFile(path, !plan && path !== "-");
   if (plan) {
     destroy(opened.stream);
     await scanFileInRanges(path, plan, summary, options, emit, progress);
   } else {
-    const reader = new FileReader(opened, summary, custom, emit, watch);
+    const reader = new FileReader(opened, summary, custom, emit, zone, watch);
     const onBytes = (bytes: number) => {
       progress.bytes += bytes;
       progress.report(reader.scan.lines, false);
@@ -220,6 +220,7 @@ async function scanMerged(
   options: LogsOptions,
   emit: (rec: LogRecord) => void,
   progress: ProgressTicker,
+  zone: string | null,
 ): Promise<void> {
   const readers: FileReader[] = [];
   const lines = () => readers.reduce((n, r) => n + r.scan.lines, 0);
@@ -232,7 +233,7 @@ async function scanMerged(
     for (const summary of summaries) {
       const queue = new RecordQueue();
       const opened = await openLog(summary.path, options.stdin, MERGED_CHUNK_BYTES);
-      const reader = new FileReader(opened, summary, custom, (rec) => queue.push(rec));
+      const reader = new FileReader(opened, summary, custom, (rec) => queue.push(rec), zone);
       readers.push(reader);
       sources.push({ queue, step: () => reader.step(onBytes) });
     }
@@ -254,9 +255,13 @@ async function firstByte(path: string): Promise<number | null> {
   }
 }
 
-async function planFor(path: string, options: LogsOptions): Promise<(RangePlan & { size: number }) | null> {
+async function planFor(
+  path: string,
+  options: LogsOptions,
+  zone: string | null,
+): Promise<(RangePlan & { size: number }) | null> {
   const { size } = await stat(path);
-  const plan = rangePlan(size, options.workers, options.rangeBytes);
+  const plan = rangePlan(size, zone, options.workers, options.rangeBytes);
   // A W3C log (it opens with a directive) is read by the columns its #Fields: lines
   // name, state a range starting mid-file would not have: one thread reads it.
   if (plan && (await firstByte(path)) === 0x23 /* # */) return null;
@@ -379,9 +384,11 @@ export async function analyzeLogs(paths: string[], options: LogsOptions = {}): P
     },
   );
   if (held.length > 0) {
+    const zone = stampZone?.zone ?? null;
+    addressRules.zone = zone;
     await addressRules.gatherAllowed(files, watch, async (f, path, keys) => {
       // A file the workers read is searched by them again.
-      const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options);
+      const plan = path === "-" || path.endsWith(".gz") ? null : await planFor(path, options, zone);
       const sightings = plan ? await allowedInRanges(path, plan.size, plan, keys, f) : null;
       if (sightings && plan) options.onAllowedRanges?.(path, plan.workers);
       return sightings;

@@ -28,7 +28,7 @@ import {
 } from "./push-down.js";
 
 import { notAZone, type StampZone, stampZoneFor } from "./stamp-zone.js";
-import { fixedOffsetMinutes, readZonelessIn, zonelessZone, zoneOffsetFunction } from "./time.js";
+import { fixedOffsetMinutes, zoneOffsetFunction } from "./time.js";
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
 
 export interface ClickHouseTarget {
@@ -172,14 +172,7 @@ export async function analyzeClickHouse(
     const layout = tableLayout(await describe(client, target.table), target, options);
     const stampZone = await zoneInside(client, layout, options);
     if (stampZone) layout.timeZone = clickhouseZone(stampZone.zone) as string;
-    const before = zonelessZone();
-    // The example lines are parsed here: their zoneless stamps in the same zone.
-    readZonelessIn(stampZone?.zone ?? null);
-    try {
-      return await report(client, layout, options, limit, stampZone);
-    } finally {
-      readZonelessIn(before);
-    }
+    return await report(client, layout, options, limit, stampZone);
   } catch (e) {
     if (e instanceof InputError) throw e;
     throw chError(e, target.url);
@@ -315,7 +308,8 @@ async function report(
       clients: await top("client"),
       rules: await top("arrayJoin(rules)"),
     },
-    entries: examples.map(toEntry),
+    // The example lines are parsed here: their zoneless stamps in the same zone.
+    entries: examples.map((d) => toEntry(d, stampZone?.zone ?? null)),
     ...(stampZone ? { stampZone } : {}),
   };
 }
@@ -380,9 +374,9 @@ async function fileSummaries(client: ClickHouseClient, layout: PushDownTable): P
 }
 
 /** An entry from a denial's deciding line: the local parser gives the message, ClickHouse the join's outcome. */
-function toEntry(d: DenialRow): LogEntry {
+function toEntry(d: DenialRow, zone: string | null): LogEntry {
   const n = Number(d.n);
-  const rec = new LineDispatcher(d.src, []).feed({ n, text: d.line, cut: false }).records[0];
+  const rec = new LineDispatcher(d.src, [], zone).feed({ n, text: d.line, cut: false }).records[0];
   const rule = decisiveRule(d.rules);
   const entry: LogEntry = {
     time: rec?.time ? rec.time.toISOString() : null,

@@ -12,7 +12,7 @@ import { LOGFMT_FORMAT, parseLogfmt } from "./logfmt.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
 import { parseFreeText, parseJsonFormats, parseRuleFormats, recordOf } from "./rule-record.js";
 import { type Peeled, peelJson, peelText } from "./rules.js";
-import { parseAnyTime } from "./time.js";
+import { parseAnyTime, readZonelessIn } from "./time.js";
 import type { LogRecord } from "./types.js";
 
 /** Envelopes peeled off one line at most (a CRI line holding a syslog line, …). */
@@ -32,9 +32,15 @@ export class LineDispatcher {
   private inAudit = false;
   private readonly w3c = new W3cColumns();
 
+  /**
+   * `zone`: the zone this file's zoneless stamps are read in (time.ts), null for
+   * the machine's. It is set again before every line: another run in this
+   * process may have read its own lines in another zone meanwhile.
+   */
   constructor(
     private readonly file: string,
     private readonly custom: CompiledFormat[],
+    private readonly zone: string | null = null,
   ) {
     this.serial = new SerialAuditParser(file, "modsec-audit-serial");
   }
@@ -55,6 +61,7 @@ export class LineDispatcher {
   }
 
   feed(line: LogLine): LineResult {
+    readZonelessIn(this.zone);
     const text = line.text;
     if (isAuditBoundary(text) || this.inAudit) {
       const boundary = /-([A-Z])--\s*$/.exec(text)?.[1];
@@ -67,6 +74,7 @@ export class LineDispatcher {
   }
 
   end(): LogRecord[] {
+    readZonelessIn(this.zone);
     const rec = this.serial.finish();
     return rec ? [rec] : [];
   }

@@ -14,15 +14,19 @@ export class FileReader {
   private readonly chunks: AsyncIterator<Buffer | string>;
   private ended = false;
 
-  /** `watch`: the caller has begun the file there; it sees every line (but stdin's). */
+  /**
+   * `zone`: the zone of its zoneless stamps (time.ts). `watch`: the caller has
+   * begun the file there; it sees every line (but stdin's).
+   */
   constructor(
     private readonly opened: OpenedLog,
     private readonly summary: LogFileSummary,
     custom: CompiledFormat[],
     private readonly emit: (rec: LogRecord) => void,
+    zone: string | null,
     private readonly watch?: AllowedWatch,
   ) {
-    this.scan = new FileScan(summary.path, custom, emit);
+    this.scan = new FileScan(summary.path, custom, emit, true, zone);
     this.splitter = new LineSplitter(watch && summary.path !== "-" ? watch.sink(this.scan) : this.scan);
     this.chunks = opened.stream[Symbol.asyncIterator]();
   }

@@ -25,6 +25,7 @@ export class FileScan implements LineSink {
   firstText = 0;
 
   /**
+   * `zone`: the zone of the file's zoneless stamps (LineDispatcher).
    * `atFileStart`: a binary first line stops the scan (a range further in only
    * notes it: whether it is the file's first text is known once the ranges before are read).
    */
@@ -33,8 +34,9 @@ export class FileScan implements LineSink {
     custom: CompiledFormat[],
     private readonly emit: (rec: LogRecord) => void,
     readonly atFileStart = true,
+    zone: string | null = null,
   ) {
-    this.dispatcher = new LineDispatcher(file, custom);
+    this.dispatcher = new LineDispatcher(file, custom, zone);
     this.prefilter = new LinePrefilter(custom.length > 0);
   }
 

@@ -15,7 +15,6 @@ import { readError } from "./lines.js";
 import type { RangeMessage, RangeTask } from "./range-scan.js";
 import type { RangeWorkerData } from "./range-worker.js";
 import { unpackEach } from "./record-codec.js";
-import { zonelessZone } from "./time.js";
 import type { LogRecord } from "./types.js";
 
 /** Bytes per range: big enough that a range's start-up is noise, small enough to balance the workers. */
@@ -26,6 +25,8 @@ const MAX_WORKERS = 16;
 export interface RangePlan {
   workers: number;
   rangeBytes: number;
+  /** The zone the run reads zoneless stamps in (time.ts): the workers read theirs in it too. */
+  zone: string | null;
 }
 
 /**
@@ -35,12 +36,17 @@ export interface RangePlan {
  * on this thread set the pace and packing the records for the trip cost more than
  * the parsing it moved, so one thread was faster (bench/README.md).
  */
-export function rangePlan(size: number, workers = 0, rangeBytes?: number): RangePlan | null {
+export function rangePlan(
+  size: number,
+  zone: string | null,
+  workers = 0,
+  rangeBytes?: number,
+): RangePlan | null {
   const n = Math.min(Math.floor(workers), MAX_WORKERS);
   const bytes = rangeBytes ?? DEFAULT_RANGE_BYTES;
   if (!(n >= 1) || !Number.isFinite(bytes) || bytes < 1 || size <= bytes) return null;
   if (workerScript() === null) return null;
-  return { workers: n, rangeBytes: Math.floor(bytes) };
+  return { workers: n, rangeBytes: Math.floor(bytes), zone };
 }
 
 /**
@@ -140,7 +146,7 @@ export function scanInRanges(
   const tasks: Task[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) tasks.push(task(bounds[i] as number, bounds[i + 1] as number));
   const live = new Map<number, Task>(tasks.map((t) => [t.id, t]));
-  const data: RangeWorkerData = { path, size, formats, zone: zonelessZone() };
+  const data: RangeWorkerData = { path, size, formats, zone: plan.zone };
   const pool = Array.from(
     { length: Math.min(plan.workers, tasks.length) },
     // A small young generation: a worker's records live for one chunk, and each
@@ -284,7 +290,8 @@ export async function allowedInRanges(
   const tasks: RangeTask[] = [];
   for (let i = 0; i + 1 < bounds.length; i++)
     tasks.push({ id: i, start: bounds[i] as number, end: bounds[i + 1] as number, allowed: keys });
-  const results = await runOnWorkers(script, { path, size }, Math.min(plan.workers, tasks.length), tasks);
+  const data: RangeWorkerData = { path, size, zone: plan.zone };
+  const results = await runOnWorkers(script, data, Math.min(plan.workers, tasks.length), tasks);
   const out: AllowedSighting[] = [];
   let lines = 0;
   for (const r of results) {

@@ -62,13 +62,15 @@ export type RangeMessage = RangeBatch | RangeDone | RangeFailure | RangeAllowed;
 
 /**
  * Scans buf-sized chunks of fd from task.start and posts a batch per chunk,
- * then a done. `size` is the file's size when the scan was planned.
+ * then a done. `size` is the file's size when the scan was planned; `zone` that
+ * of the file's zoneless stamps (LineDispatcher).
  */
 export function scanRange(
   fd: number,
   size: number,
   file: string,
   custom: CompiledFormat[],
+  zone: string | null,
   task: RangeTask,
   buf: Buffer,
   post: (m: RangeBatch | RangeDone, transfer?: ArrayBuffer[]) => void,
@@ -78,7 +80,7 @@ export function scanRange(
   const keep = (rec: LogRecord) => {
     if (rec.kind !== "access" || rec.denied) records.add(rec);
   };
-  const scan = new FileScan(file, custom, keep, task.start === 0);
+  const scan = new FileScan(file, custom, keep, task.start === 0, zone);
   let pos = task.start;
   let chunkAt = pos;
   let overrun = false;

@@ -6,7 +6,6 @@ import { scanAllowedRange } from "./allowed-range.js";
 import { compileFormats } from "./file-scan.js";
 import { READ_CHUNK_BYTES } from "./lines.js";
 import { type RangeMessage, type RangeTask, scanRange } from "./range-scan.js";
-import { readZonelessIn } from "./time.js";
 
 export interface RangeWorkerData {
   path: string;
@@ -20,7 +19,6 @@ const port = parentPort;
 if (port) {
   const { path, size, formats, zone } = workerData as RangeWorkerData;
   const custom = compileFormats(formats);
-  readZonelessIn(zone ?? null);
   const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   let fd = -1;
   const post = (m: RangeMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
@@ -28,9 +26,9 @@ if (port) {
     try {
       if (fd === -1) fd = openSync(path, "r");
       if (task.allowed) {
-        const result = scanAllowedRange(fd, path, task.allowed, task.start, task.end, buf);
+        const result = scanAllowedRange(fd, path, zone ?? null, task.allowed, task.start, task.end, buf);
         post({ type: "allowed", id: task.id, result });
-      } else scanRange(fd, size, path, custom, task, buf, post);
+      } else scanRange(fd, size, path, custom, zone ?? null, task, buf, post);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       post({ type: "error", id: task.id, message: err.message, code: err.code });

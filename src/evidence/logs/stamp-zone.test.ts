@@ -87,10 +87,11 @@ describe("the zone the logs show", () => {
   });
 });
 
-describe("an access log and an error log from a server in another zone", () => {
-  const dir = mkdtempSync(join(tmpdir(), "why403-zone-"));
-  // +05:45 (Nepal): no machine running these tests is at that offset in November (checked below).
-  const offset = "+0545";
+/**
+ * 30 clients refused on one path: an access log stamped at `offset` and the
+ * error log the same server wrote in its local time (zoneless), in `dir`.
+ */
+function serverPair(dir: string, offset: string, name: string): { accessLog: string; errorLog: string } {
   const accessLines: string[] = [];
   const errors: string[] = [];
   for (let i = 0; i < 30; i++) {
@@ -102,20 +103,49 @@ describe("an access log and an error log from a server in another zone", () => {
       `2026/11/26 05:00:${s} [error] 7#7: *${i} access forbidden by rule, client: 10.0.1.${i}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
     );
   }
-  const accessLog = join(dir, "access.log");
-  const errorLog = join(dir, "error.log");
+  const accessLog = join(dir, `${name}-access.log`);
+  const errorLog = join(dir, `${name}-error.log`);
   writeFileSync(accessLog, `${accessLines.join("\n")}\n`);
   writeFileSync(errorLog, `${errors.join("\n")}\n`);
+  return { accessLog, errorLog };
+}
+
+describe("an access log and an error log from a server in another zone", () => {
+  const dir = mkdtempSync(join(tmpdir(), "why403-zone-"));
+  // +05:45 (Nepal) and -03:30 (Newfoundland): no machine running these tests is at
+  // either offset in November (checked below).
+  const { accessLog, errorLog } = serverPair(dir, "+0545", "kathmandu");
+  const other = serverPair(dir, "-0330", "st-johns");
+  const machineOffset = -new Date(Date.UTC(2026, 10, 26)).getTimezoneOffset();
 
   it("are joined by the zone the access stamps show, and the report says so", async () => {
-    expect(-new Date(Date.UTC(2026, 10, 26)).getTimezoneOffset()).not.toBe(345);
+    expect(machineOffset).not.toBe(345);
     const r = await analyzeLogs([errorLog, accessLog]);
     expect(r.stampZone).toEqual({ zone: "+05:45", from: "logs" });
     expect(r.denials).toBe(30);
     expect(r.byCause.unknown).toBeUndefined();
     expect(r.entries[0]?.time).toBe("2026-11-25T23:15:00.000Z");
-    // The zone is the run's only: afterwards zoneless stamps are the machine's again.
-    expect(zonelessZone()).toBeNull();
+    // The zone is the run's only: the error log read alone afterwards is in the machine's zone.
+    const alone = await analyzeLogs([errorLog]);
+    expect(alone.stampZone).toBeUndefined();
+    expect(alone.entries[0]?.time).toBe(new Date(2026, 10, 26, 5, 0, 0).toISOString());
+  });
+
+  it("are read in each run's own zone when runs overlap in one process", async () => {
+    expect(machineOffset).not.toBe(-210);
+    // Started together, the runs take turns at every read: a zone kept for the
+    // process (as it once was) gave one run the other's, and it counted 60.
+    const [nepal, newfoundland, told, machine] = await Promise.all([
+      analyzeLogs([errorLog, accessLog]),
+      analyzeLogs([other.errorLog, other.accessLog]),
+      analyzeLogs([errorLog, accessLog], { timeZone: "+01:00" }),
+      analyzeLogs([other.errorLog]),
+    ]);
+    expect([nepal.stampZone?.zone, nepal.denials]).toEqual(["+05:45", 30]);
+    expect([newfoundland.stampZone?.zone, newfoundland.denials]).toEqual(["-03:30", 30]);
+    expect(newfoundland.entries[0]?.time).toBe("2026-11-26T08:30:00.000Z");
+    expect([told.stampZone?.zone, told.denials]).toEqual(["+01:00", 60]);
+    expect(machine.entries[0]?.time).toBe(new Date(2026, 10, 26, 5, 0, 0).toISOString());
   });
 
   it("are joined by --tz too, and counted twice when told a wrong zone", async () => {

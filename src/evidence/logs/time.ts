@@ -89,8 +89,27 @@ let zoneOffsetAt: ((utcMs: number) => number) | null = null;
  * Throws on a zone that is neither.
  */
 export function readZonelessIn(zone: string | null): void {
-  zoneOffsetAt = zone === null ? null : zoneOffsetFunction(zone);
+  if (zone === currentZone) return;
+  zoneOffsetAt = zone === null ? null : offsetFunctionOf(zone);
   currentZone = zone;
+}
+
+/**
+ * zoneOffsetFunction, kept per zone: each LineDispatcher asserts its zone
+ * before it parses (dispatch.ts), so runs in other zones in the same process
+ * switch back and forth without building a formatter each time.
+ */
+const offsetFunctions = new Map<string, (utcMs: number) => number>();
+const MAX_OFFSET_FUNCTIONS = 64;
+
+function offsetFunctionOf(zone: string): (utcMs: number) => number {
+  let at = offsetFunctions.get(zone);
+  if (at === undefined) {
+    at = zoneOffsetFunction(zone);
+    if (offsetFunctions.size >= MAX_OFFSET_FUNCTIONS) offsetFunctions.clear();
+    offsetFunctions.set(zone, at);
+  }
+  return at;
 }
 
 /** The zone zoneless stamps are read in, as readZonelessIn() was given it (null: the machine's). */
