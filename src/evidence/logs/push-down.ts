@@ -25,11 +25,11 @@
 // vhost-first access layout) and the free-text families of "text" (mod_evasive,
 // fail2ban) through one generic branch, dataRecords(), which is rule-record.ts
 // recordOf() in SQL: a format or rule added to the data needs no code here.
-// Each of these also inside one regex envelope of data/logs/wrappers.json
-// (syslog, journald export, CRI), peeled as locally.
+// Each of these also inside the regex envelopes of data/logs/wrappers.json
+// (syslog, journald export, CRI), up to three deep, peeled as locally.
 // Not covered: JSON lines (application, audit, Caddy/Traefik, Docker/journald
 // envelopes: "unsupported"), W3C lines in another field order (a row alone
-// cannot say its order), nested envelopes, multi-line audit records and custom
+// cannot say its order), multi-line audit records and custom
 // log_format lines ("unknown").
 import { AUDIT_BOUNDARY } from "./audit.js";
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
@@ -310,7 +310,7 @@ function anyWrapper(expr: string, r: LineRules): string {
  * of the first envelope whose message differs from the line, for a line no
  * format reads as it is; (line, '', '') otherwise.
  */
-function peelSql(expr: string, r: LineRules): string {
+function peelOnceSql(expr: string, r: LineRules): string {
   const none = `tuple(${expr}, '', '')`;
   if (r.wrappers.length === 0) return none;
   const arms = r.wrappers.map((w) => {
@@ -319,6 +319,29 @@ function peelSql(expr: string, r: LineRules): string {
     return `match(${expr}, ${rx(w.line)}) AND ${inner} != ${expr}, tuple(${inner}, ${sqlString(w.id)}, ${time})`;
   });
   return `if(${readsAsIs(expr, r)}, ${none}, multiIf(${arms.join(", ")}, ${none}))`;
+}
+
+/** Envelopes peeled off one line at most, as the dispatcher peels them (dispatch.ts MAX_WRAPPERS). */
+const MAX_WRAPPERS = 3;
+
+/**
+ * The dispatcher's peeling in SQL: up to MAX_WRAPPERS envelopes deep (a syslog
+ * line holding another syslog prefix, a CRI line holding a syslog line), as
+ * (innermost line, innermost wrapper id, innermost wrapper time that is set).
+ * Each level after the first is an arrayMap over a one-element array that the
+ * filter empties when the line has no envelope left: 18.16 has no short circuit,
+ * but a lambda over an empty array costs nothing.
+ */
+function peelSql(expr: string, r: LineRules): string {
+  let peeled = peelOnceSql(expr, r);
+  const wrapped = anyWrapper("x", r);
+  for (let depth = 1; depth < MAX_WRAPPERS; depth++) {
+    const p = peeled;
+    const deeper = `arrayMap(q -> if(tupleElement(q, 2) = '', p, tuple(tupleElement(q, 1), tupleElement(q, 2), if(tupleElement(q, 3) != '', tupleElement(q, 3), tupleElement(p, 3)))),
+      arrayMap(x -> ${peelOnceSql("x", r)}, arrayFilter(x -> tupleElement(p, 2) != '' AND ${wrapped}, [tupleElement(p, 1)])))`;
+    peeled = `arrayElement(arrayMap(p -> arrayElement(arrayConcat(${deeper}, [p]), 1), [${p}]), 1)`;
+  }
+  return peeled;
 }
 
 /** Epoch second of an envelope's time as parseAnyTime() reads it (ISO only; NULL otherwise). */
