@@ -229,7 +229,9 @@ describe("evidenceFromLogs", () => {
     const waf = evidence.find((e) => e.weights.waf);
     expect(waf?.weights.waf).toBeGreaterThanOrEqual(3);
     expect(waf?.data?.ruleIds).toEqual(["941100", "941110", "941160", "949110"]);
-    expect(waf?.source).toBe("error.log:24");
+    // The line that refused ("Access denied with code 403", line 27), not the first of the
+    // warnings before it (24): a refusal leads over mere matches of the same strength.
+    expect(waf?.source).toBe("error.log:27");
     const fs = evidence.find((e) => e.weights["fs-permission"]);
     expect(fs?.weights["fs-permission"]).toBeGreaterThanOrEqual(5);
     const ip = evidence.find((e) => e.weights["ip-restriction"]);

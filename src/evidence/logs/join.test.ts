@@ -126,6 +126,23 @@ describe("Joiner rule messages", () => {
   });
 });
 
+describe("Joiner: the line that decides a request", () => {
+  it("is a WAF's refusal over its warnings of the same strength, whatever came first", () => {
+    const t = new Date("2026-01-05T00:00:10.000Z");
+    const waf = (line: number, denied: boolean) => ({
+      ...denial(line, t, "waf"),
+      ids: ["u1"],
+      denied,
+      strength: 3,
+    });
+    const warningsFirst = run([waf(24, false), waf(25, false), waf(27, true)]);
+    expect(warningsFirst.map((j) => [j.rec.line, j.rec.denied])).toEqual([[27, true]]);
+    // The refusal first: a later warning does not take the lead.
+    const refusalFirst = run([waf(27, true), waf(28, false)]);
+    expect(refusalFirst.map((j) => [j.rec.line, j.rec.denied])).toEqual([[27, true]]);
+  });
+});
+
 describe("Joiner: requests left behind by time", () => {
   const t0 = Date.parse("2026-01-05T00:00:00.000Z");
   /** A refused access line of client `c` at second `s`, and its error line. */

@@ -56,6 +56,8 @@ export interface Joined extends LogRecord {
   packed: boolean;
   packedSec: number;
   packedMs: number;
+  /** The deciding record (file, line, cause…) was itself a refusal, not a mere match. */
+  leadDenied: boolean;
 }
 
 /**
@@ -296,10 +298,14 @@ export class Joiner {
     if (rec.ruleMessages) a.ruleMessages = mergedMessages(a.ruleMessages, rec.ruleMessages);
     a.denied ||= rec.denied;
     a.reason ??= rec.reason;
+    // A refusal takes the lead from a mere match of the same strength (a WAF's
+    // "Access denied" line over its warnings), whichever came first and whatever
+    // refused line of another kind (the access line) the request holds.
     if (
       rec.strength > a.strength ||
-      (rec.strength === a.strength && rec.denied && !a.denied && rec.kind !== "access")
+      (rec.strength === a.strength && rec.denied && !j.leadDenied && rec.kind !== "access")
     ) {
+      j.leadDenied = rec.denied;
       a.cause = rec.cause;
       a.strength = rec.strength;
       a.message = pooled(rec.message);
@@ -399,6 +405,7 @@ function newRequest(rec: LogRecord, files: string[], seq: number): Joined {
     packed: false,
     packedSec: 0,
     packedMs: 0,
+    leadDenied: rec.denied,
   };
   j.rec = j;
   return j;
