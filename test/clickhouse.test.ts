@@ -354,6 +354,42 @@ describe("address rule or blanket deny, settled by the same logs inside ClickHou
   }, 120_000);
 });
 
+describe("one request id on lines far apart in time", () => {
+  it("is two requests on both paths, whatever other file is read alongside", async () => {
+    mkdirSync(DIR, { recursive: true });
+    // Sample logs copy lines with their ModSecurity unique_id: the same id an hour
+    // apart, from other clients, is another request (a request's lines come within
+    // seconds). Both paths once joined them into one, the local one only when no
+    // other file moved time on first.
+    const denied = (stamp: string, client: string, uri: string) =>
+      `[Thu Nov 26 ${stamp}.100000 2026] [security2:error] [pid 8268:tid 8270] [client ${client}:46842] [client ${client}] ModSecurity: Access denied with code 403 (phase 2). Operator GE matched 5 at TX:anomaly_score. [file "/usr/share/modsecurity-crs/rules/REQUEST-949-BLOCKING-EVALUATION.conf"] [line "94"] [id "949110"] [msg "Inbound Anomaly Score Exceeded (Total Score: 5)"] [hostname "lab.test"] [uri "${uri}"] [unique_id "copied-id-AAAA"]`;
+    const file = join(DIR, "copied-ids.log");
+    writeFileSync(
+      file,
+      `${[
+        denied("07:00:00", "10.4.0.1", "/a"),
+        denied("07:00:01", "10.4.0.1", "/a"),
+        denied("08:00:00", "10.4.0.2", "/b"),
+        denied("09:30:00", "10.4.0.3", "/c"),
+      ].join("\n")}\n`,
+    );
+    const later = join(DIR, "later-access.log");
+    writeFileSync(
+      later,
+      `10.4.0.9 - - [26/Nov/2026:12:00:00 +0000] "GET /x HTTP/1.1" 403 153 "-" "curl/8.5.0"\n`,
+    );
+    await shipLogs([file], { url: authUrl, table: "copied_ids" });
+    const alone = await analyzeLogs([file], {});
+    const together = await analyzeLogs([file, later], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "copied_ids" });
+    expect(alone.denials).toBe(3);
+    expect(together.denials).toBe(4);
+    expect(alone.top.clients.map(([c]) => c).sort()).toEqual(["10.4.0.1", "10.4.0.2", "10.4.0.3"]);
+    expect(counts(inside)).toEqual(counts(alone));
+    expect(examples(inside)).toEqual(examples(alone));
+  }, 120_000);
+});
+
 describe("an error log and an access log from a server in another zone", () => {
   it("are joined inside ClickHouse as locally: by the offset the access stamps show, or by --tz", async () => {
     mkdirSync(DIR, { recursive: true });

@@ -2,7 +2,7 @@
 // Date back when the request is final: the times, and the joins that depend
 // on them, are those of the records.
 import { describe, expect, it } from "vitest";
-import { type Joined, Joiner, seenLinesOf } from "./join.js";
+import { ID_JOIN_SECONDS, type Joined, Joiner, seenLinesOf } from "./join.js";
 import { makeRecord } from "./record.js";
 import type { LogRecord } from "./types.js";
 
@@ -140,6 +140,30 @@ describe("Joiner: the line that decides a request", () => {
     // The refusal first: a later warning does not take the lead.
     const refusalFirst = run([waf(27, true), waf(28, false)]);
     expect(refusalFirst.map((j) => [j.rec.line, j.rec.denied])).toEqual([[27, true]]);
+  });
+});
+
+describe("Joiner: ids", () => {
+  it("join lines within ID_JOIN_SECONDS of the request's first; the same id later opens another request, which keeps it", () => {
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 5, 0, 0, 0) + s * 1000);
+    const waf = (line: number, s: number, client: string) => ({
+      ...denial(line, at(s), "waf"),
+      client,
+      ids: ["copied-unique-id"],
+    });
+    const out = run(
+      [
+        waf(1, 0, "10.0.0.1"),
+        waf(2, ID_JOIN_SECONDS, "10.0.0.2"),
+        waf(3, 3600, "10.0.0.3"),
+        waf(4, 3605, "10.0.0.4"),
+      ],
+      100,
+    );
+    expect(out.map((j) => seenLinesOf(j).map((code) => Math.floor(code / 2)))).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });
 

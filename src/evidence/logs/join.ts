@@ -14,6 +14,14 @@ import type { LogEntry, LogRecord } from "./types.js";
 
 /** Requests kept open for joining. Beyond it the oldest is finalised (and can no longer join). */
 export const JOIN_WINDOW = 20_000;
+/**
+ * A request's lines carry its id within this many seconds of its first line: the
+ * same id farther away (sample lines copied with their ModSecurity unique_id, an
+ * id a client reuses) starts another request. ClickHouse splits an id's lines at
+ * gaps this long (push-down.ts), so both paths count such lines alike, and the
+ * local count no longer depends on which other files are read alongside.
+ */
+export const ID_JOIN_SECONDS = 30;
 const MAX_RULES = 50;
 const MAX_SEEN = 20;
 /** Requests indexed per client and second: a flood from one client stays linear (later ones join by id only). */
@@ -182,12 +190,24 @@ export class Joiner {
 
   private findById(rec: LogRecord): Joined | null {
     const ids = rec.ids;
+    if (ids.length === 0) return null;
+    const ms = rec.time === null ? null : rec.time.getTime();
     // Indexed loops over ids and rules: for-of on the shared frozen empty list takes V8's slow iterator path.
     for (let i = 0; i < ids.length; i++) {
       const j = this.byId.get(ids[i] as string);
-      if (j) return j;
+      if (j && this.nearInTime(j, ms)) return j;
     }
     return null;
+  }
+
+  /**
+   * `ms` lies within ID_JOIN_SECONDS of the request's time (true when either is
+   * missing or invalid): an id seen again much later is another request's.
+   */
+  private nearInTime(j: Joined, ms: number | null): boolean {
+    if (ms === null) return true;
+    const t = this.timeOf(j);
+    return t === null || !(Math.abs(ms - t) > ID_JOIN_SECONDS * 1000);
   }
 
   private findBySlot(rec: LogRecord): Joined | null {
@@ -240,7 +260,10 @@ export class Joiner {
     const ids = j.rec.ids;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
-      if (!this.byId.has(id)) this.byId.set(id, j);
+      const holder = this.byId.get(id);
+      // The first request with an id keeps it, unless it is too far in time to be joined by it.
+      if (holder === undefined || (holder !== j && !this.nearInTime(holder, this.timeOf(j))))
+        this.byId.set(id, j);
     }
     if (j.slotSec === null && (j.packed || j.rec.time) && j.rec.client) {
       const sec = j.packed ? j.packedSec : this.secondOf((j.rec.time as Date).getTime());

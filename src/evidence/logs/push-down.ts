@@ -32,6 +32,7 @@
 // cannot say its order), multi-line audit records and custom
 // log_format lines ("unknown").
 import { AUDIT_BOUNDARY } from "./audit.js";
+import { ID_JOIN_SECONDS } from "./join.js";
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
 import { LOGFMT_LINE } from "./logfmt.js";
 import { IIS_DEFAULT } from "./w3c.js";
@@ -600,7 +601,19 @@ export function pathKey(expr: string): string {
 }
 
 /**
- * Stage entities: records sharing a join id are one request. The deciding
+ * Per join id, its lines' distinct seconds in order (s) and, for each, how many
+ * gaps longer than ID_JOIN_SECONDS come before it (cum): lines of one id split
+ * into requests at such gaps, as the local join takes an id only that near.
+ */
+function idSpans(): string {
+  const gaps = `arrayMap(i -> if(i = 1, 0, arrayElement(s, i) - arrayElement(s, i - 1) > ${ID_JOIN_SECONDS}), arrayEnumerate(s))`;
+  return `SELECT jid, s, arrayCumSum(${gaps}) AS cum
+    FROM (SELECT jid, arraySort(groupUniqArray(assumeNotNull(sec))) AS s
+      FROM ${ref("records")} WHERE jid != '' AND isNotNull(sec) GROUP BY jid)`;
+}
+
+/**
+ * Stage entities: records sharing a join id (within ID_JOIN_SECONDS) are one request. The deciding
  * record is picked as the local merge does: strongest first, then a refusal
  * over a mere match, then the earliest line. `gk` is the request's pairing
  * group (client and second).
@@ -621,9 +634,9 @@ function entitiesStage(): string {
       ${pick("amb")} AS amb
     FROM (
       SELECT src, n, rn, raw, cause, denied, acc = 1 AS is_access, status, client, rpath, rule, sec, amb,
-        concat('i', jid) AS ek,
+        concat('i', jid, '|', toString(if(isNull(sec), toUInt64(0), arrayElement(cum, indexOf(s, assumeNotNull(sec)))))) AS ek,
         (3 - strength) * 20000000000000 + (1 - denied) * 10000000000000 + rn AS sk
-      FROM ${ref("records")} WHERE jid != '')
+      FROM ${ref("records")} ANY LEFT JOIN (${idSpans()}) USING jid WHERE jid != '')
     GROUP BY ek`;
   return `SELECT ek, cause, path, client, status, rules, ex_src, ex_n, ex_line, denied, acc, sec, srcs, amb,
       if(client != '' AND isNotNull(sec), concat(client, '|', toString(sec)), concat('e', ek)) AS gk
