@@ -468,6 +468,40 @@ describe("logs that span a change of daylight saving time", () => {
     expect(local.denials).toBe(3060);
     expect(counts(inside)).toEqual(counts(local));
   }, 120_000);
+
+  it("from spring to autumn: the summer in the middle is found inside ClickHouse as locally", async () => {
+    mkdirSync(DIR, { recursive: true });
+    // A Berlin server on four days of 2026 (+0100, +0200, +0200, +0100), one access and one
+    // error line per refused request, 900 requests a day: the start and the end alone show +0100 only.
+    const p2 = (n: number) => String(n).padStart(2, "0");
+    const days: Array<[string, string, string, string]> = [
+      ["03", "Mar", "20", "+0100"],
+      ["06", "Jun", "15", "+0200"],
+      ["08", "Aug", "10", "+0200"],
+      ["11", "Nov", "10", "+0100"],
+    ];
+    const lines = days.flatMap(([mm, mon, dd, off], d) =>
+      Array.from({ length: 900 }, (_, i) => {
+        const k = d * 900 + i;
+        const hms = `12:${p2(Math.floor(i / 60))}:${p2(i % 60)}`;
+        const c = `10.6.${Math.floor(k / 250)}.${k % 250}`;
+        return [
+          `${c} - - [${dd}/${mon}/2026:${hms} ${off}] "POST /admin/x HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+          `2026/${mm}/${dd} ${hms} [error] 7#7: *${k} open() "/srv/x" failed (13: Permission denied), client: ${c}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
+        ];
+      }).flat(),
+    );
+    const file = join(DIR, "seasons.log");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    await shipLogs([file], { url: authUrl, table: "seasons" });
+    const local = await analyzeLogs([file], {});
+    const inside = await analyzeClickHouse({ url: authUrl, table: "seasons" });
+    expect(-new Date(Date.UTC(2026, 5, 15, 10)).getTimezoneOffset()).not.toBe(120);
+    expect(local.stampZone).toEqual({ zone: "Europe/Amsterdam", from: "logs" });
+    expect(inside.stampZone).toEqual(local.stampZone);
+    expect(local.denials).toBe(3600);
+    expect(counts(inside)).toEqual(counts(local));
+  }, 120_000);
 });
 
 describe("an access log and an error log shipped as two sources, past the join window", () => {

@@ -21,7 +21,7 @@ import { openLog } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
-import { notAZone, type StampZone, stampZoneFor } from "./stamp-zone.js";
+import { notAZone, type StampZone, stampZoneFor, ZONE_SAMPLE_WINDOWS } from "./stamp-zone.js";
 import { zoneOffsetFunction } from "./time.js";
 import { type MergeSource, mergeByTime, RecordQueue } from "./time-merge.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
@@ -64,12 +64,13 @@ function isZone(zone: string): boolean {
   }
 }
 
-/** Bytes of each file's start, and of its end, looked at for the zone its stamps show. */
+/** Bytes of each window of a file looked at for the zone its stamps show. */
 const ZONE_SAMPLE_BYTES = 64 * 1024;
 
 /**
- * The start and the end of each log, as text (stdin aside: it cannot be read
- * twice; a .gz file by its start only). A missing file is bad input here, as in the scan.
+ * The start of each log, and windows spread over the rest of it up to its end,
+ * as text (stdin aside: it cannot be read twice; a .gz file by its start only).
+ * A missing file is bad input here, as in the scan.
  */
 async function zoneSamples(paths: string[]): Promise<{ starts: string[]; ends: string[] }> {
   const starts: string[] = [];
@@ -85,9 +86,9 @@ async function zoneSamples(paths: string[]): Promise<{ starts: string[]; ends: s
         }
         continue;
       }
-      const { head, tail } = await headAndTail(path, ZONE_SAMPLE_BYTES);
-      starts.push(head);
-      if (tail !== null) ends.push(tail);
+      const [head, ...rest] = await spreadWindows(path, ZONE_SAMPLE_BYTES, ZONE_SAMPLE_WINDOWS);
+      starts.push(head as string);
+      ends.push(...rest);
     } catch {
       // Unreadable here: the scan says so.
     } finally {
@@ -97,8 +98,12 @@ async function zoneSamples(paths: string[]): Promise<{ starts: string[]; ends: s
   return { starts, ends };
 }
 
-/** A plain file's first `bytes`, and its last from the first whole line on (null when the first hold it all). */
-async function headAndTail(path: string, bytes: number): Promise<{ head: string; tail: string | null }> {
+/**
+ * A plain file's first `bytes`, then up to `count - 1` more windows of `bytes`
+ * spread evenly up to its end, each from its first whole line on (only the
+ * first when it holds the whole file).
+ */
+async function spreadWindows(path: string, bytes: number, count: number): Promise<string[]> {
   const fh = await open(path, "r");
   try {
     const { size } = await fh.stat();
@@ -106,10 +111,13 @@ async function headAndTail(path: string, bytes: number): Promise<{ head: string;
       const { bytesRead, buffer } = await fh.read(Buffer.alloc(length), 0, length, from);
       return buffer.toString("utf8", 0, bytesRead);
     };
-    const head = await read(0, Math.min(size, bytes));
-    if (size <= bytes) return { head, tail: null };
-    const tail = await read(size - bytes, bytes);
-    return { head, tail: tail.slice(tail.indexOf("\n") + 1) };
+    const out = [await read(0, Math.min(size, bytes))];
+    if (size <= bytes) return out;
+    for (let k = 1; k < count; k++) {
+      const text = await read(Math.floor(((size - bytes) * k) / (count - 1)), bytes);
+      out.push(text.slice(text.indexOf("\n") + 1));
+    }
+    return out;
   } finally {
     await fh.close();
   }

@@ -27,7 +27,7 @@ import {
   stageTable,
 } from "./push-down.js";
 
-import { notAZone, type StampZone, stampZoneFor } from "./stamp-zone.js";
+import { notAZone, type StampZone, stampZoneFor, ZONE_SAMPLE_WINDOWS } from "./stamp-zone.js";
 import { fixedOffsetMinutes, zoneOffsetFunction } from "./time.js";
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
 
@@ -206,18 +206,19 @@ async function zoneInside(
   const shown = stampZoneFor(
     undefined,
     starts.map((r) => r.line),
-    (await lastRows(client, layout)).map((r) => r.line),
+    (await laterRows(client, layout)).map((r) => r.line),
   );
   // An offset ClickHouse has no zone for: the machine's zone, as before (the README says so).
   return shown && clickhouseZone(shown.zone) !== null ? shown : null;
 }
 
 /**
- * The last ZONE_SAMPLE_ROWS rows of each source by line number (the ends of the
- * files, as the local path samples them); none without a line-number column.
- * The line numbers are found first; ClickHouse moves that filter before reading the lines (MergeTree).
+ * Windows of ZONE_SAMPLE_ROWS rows of each source by line number, spread evenly
+ * after its start up to its last row (the middles and ends of the files, as the
+ * local path samples them); none without a line-number column. The line numbers
+ * are found first; ClickHouse moves that filter before reading the lines (MergeTree).
  */
-async function lastRows(client: ClickHouseClient, layout: PushDownTable): Promise<Array<{ line: string }>> {
+async function laterRows(client: ClickHouseClient, layout: PushDownTable): Promise<Array<{ line: string }>> {
   if (!layout.numberColumn) return [];
   const n = sqlIdent(layout.numberColumn);
   const src = layout.sourceColumn ? sqlIdent(layout.sourceColumn) : null;
@@ -226,10 +227,15 @@ async function lastRows(client: ClickHouseClient, layout: PushDownTable): Promis
     `SELECT ${src ? `toString(${src})` : "''"} AS src, toString(max(${n})) AS top FROM ${sqlIdent(layout.table)}${src ? ` GROUP BY ${src}` : ""}`,
   );
   if (tops.length === 0) return [];
-  const after = (top: string) => `${n} > ${Math.max(0, Number(top) - ZONE_SAMPLE_ROWS)}`;
+  const windows = (top: string) => {
+    const ends = Array.from({ length: ZONE_SAMPLE_WINDOWS - 1 }, (_, i) =>
+      Math.round((Number(top) * (i + 1)) / (ZONE_SAMPLE_WINDOWS - 1)),
+    );
+    return `(${ends.map((end) => `(${n} > ${Math.max(0, end - ZONE_SAMPLE_ROWS)} AND ${n} <= ${end})`).join(" OR ")})`;
+  };
   const where = tops
     .slice(0, 1000)
-    .map((t) => (src ? `(${src} = ${sqlString(t.src)} AND ${after(t.top)})` : after(t.top)))
+    .map((t) => (src ? `(${src} = ${sqlString(t.src)} AND ${windows(t.top)})` : windows(t.top)))
     .join(" OR ");
   return rows<{ line: string }>(
     client,

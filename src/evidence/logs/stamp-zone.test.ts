@@ -1,7 +1,7 @@
 // The zone zoneless stamps are read in: parsing in a set zone (time.ts), the
 // zone the logs show (stamp-zone.ts), and what it is for — an error log and an
 // access log from a server in another zone than the machine's, joined.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -67,7 +67,7 @@ describe("the zone the logs show", () => {
       zone: "+02:00",
       offset: 120,
       at: Date.UTC(2026, 10, 26, 3, 0, 0),
-      until: null,
+      later: [],
     });
     // No zoneless stamp: nothing to read differently.
     expect(zoneShown([access("+0200")])).toBeNull();
@@ -200,5 +200,57 @@ describe("logs that span a change of daylight saving time", () => {
     // One fixed offset is right on one side only.
     const fixed = await analyzeLogs([errorLog, accessLog], { timeZone: "+02:00" });
     expect(fixed.denials).toBe(60);
+  });
+});
+
+describe("logs from spring to autumn (two changes of daylight saving time)", () => {
+  // Europe/Berlin: +0100 until 29 March 2026 01:00 UTC, +0200 until 25 October, then +0100.
+  const seasons: Array<[string, string, string]> = [
+    ["03", "20", "+0100"],
+    ["06", "15", "+0200"],
+    ["08", "10", "+0200"],
+    ["11", "10", "+0100"],
+  ];
+  const MONTH: Record<string, string> = { "03": "Mar", "06": "Jun", "08": "Aug", "11": "Nov" };
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  /** One refused request per second for `count` seconds of a day: its access line, then its error line. */
+  function day([month, dayOfMonth, offset]: [string, string, string], count: number, from: number): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const k = from + i;
+      const stamp = `12:${p2(Math.floor(i / 60))}:${p2(i % 60)}`;
+      const client = `10.5.${Math.floor(k / 250)}.${k % 250}`;
+      out.push(
+        `${client} - - [${dayOfMonth}/${MONTH[month]}/2026:${stamp} ${offset}] "POST /admin/x HTTP/1.1" 403 153 "-" "curl/8.5.0"`,
+        `2026/${month}/${dayOfMonth} ${stamp} [error] 7#7: *${k} access forbidden by rule, client: ${client}, server: _, request: "POST /admin/x HTTP/1.1", host: "x"`,
+      );
+    }
+    return out;
+  }
+
+  it("show the summer between two winters; the start and the end alone do not", () => {
+    const sample = (s: [string, string, string]) => day(s, 3, 0).join("\n");
+    const [march, june, august, november] = seasons.map(sample) as [string, string, string, string];
+    expect(zoneShown([march], [june, august, november])?.zone).toBe("Europe/Amsterdam");
+    expect(zoneShown([march], [june, august, november])?.later.map((s) => s.offset)).toEqual([120, 60]);
+    // The two ends only (what was sampled before): one offset, and the summer read an hour off.
+    expect(zoneShown([march], [november])?.zone).toBe("+01:00");
+    // Offsets back and forth within a day (servers in two zones): no zone fits.
+    expect(zoneShown([`${sample(["06", "15", "+0200"])}\n${sample(["06", "15", "+0100"])}`])).toBeNull();
+  });
+
+  it("are joined in every season without --tz: windows spread over the file find the summer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "why403-zone-seasons-"));
+    const log = join(dir, "mixed.log");
+    // Over 8 windows of 64 KiB, so that the middle of the file is sampled on its own.
+    const lines = seasons.flatMap((s, i) => day(s, 900, i * 900));
+    writeFileSync(log, `${lines.join("\n")}\n`);
+    expect(statSync(log).size).toBeGreaterThan(8 * 64 * 1024);
+    const machineIsBerlinLike = [Date.UTC(2026, 2, 20, 11), Date.UTC(2026, 5, 15, 10)].every(
+      (t, i) => -new Date(t).getTimezoneOffset() === [60, 120][i],
+    );
+    const r = await analyzeLogs([log]);
+    expect(r.denials).toBe(3600);
+    expect(r.stampZone).toEqual(machineIsBerlinLike ? undefined : { zone: "Europe/Amsterdam", from: "logs" });
   });
 });

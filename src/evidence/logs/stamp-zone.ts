@@ -19,6 +19,14 @@ const ZONELESS_STAMP =
   /^(?:\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \[|\[[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4}\] )/m;
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
+/**
+ * Windows of each file looked at, evenly spread from its start to its end (bytes
+ * locally, line numbers inside ClickHouse): a log from spring to autumn shows its
+ * summer offset in the middle only, and eight put some in every season of a file
+ * up to a few years long.
+ */
+export const ZONE_SAMPLE_WINDOWS = 8;
+
 /** The zone zoneless stamps were read in, when not the machine's: asked for (--tz), or shown by the logs. */
 export interface StampZone {
   zone: string;
@@ -32,8 +40,8 @@ export interface ShownZone {
   offset: number;
   /** One instant stamped with it (ms since 1970). */
   at: number;
-  /** The other offset, at the files' ends, and an instant stamped with it; null when the same. */
-  until: { offset: number; at: number } | null;
+  /** Each later offset, in time order, with an instant stamped with it (empty: one offset throughout). */
+  later: Stamped[];
 }
 
 interface Stamped {
@@ -41,13 +49,20 @@ interface Stamped {
   at: number;
 }
 
+/** A stretch of the stamps, in time order, with one offset: its first and last instant. */
+interface Run {
+  offset: number;
+  first: number;
+  last: number;
+}
+
 /**
- * The offsets of the zoned access stamps in `texts`: the earliest stamp's and the
- * latest's, when in time order the offset changes at most once (a change of
- * daylight saving time); null when there is none, or the offsets go back and
- * forth (several servers).
+ * The zoned access stamps in `texts` in time order, as runs of one offset; null
+ * when there is none. Daylight saving time makes a run per season (one change
+ * in a week of logs, two in a summer and its ends); several servers in other
+ * zones make many short ones, which no zone fits.
  */
-function offsetsSeen(texts: string[]): { first: Stamped; last: Stamped } | null {
+function offsetsSeen(texts: string[]): Run[] | null {
   const seen: Stamped[] = [];
   for (const text of texts) {
     for (const m of text.matchAll(CLF_STAMP)) {
@@ -61,12 +76,19 @@ function offsetsSeen(texts: string[]): { first: Stamped; last: Stamped } | null 
   }
   if (seen.length === 0) return null;
   seen.sort((a, b) => a.at - b.at);
-  let changes = 0;
-  for (let i = 1; i < seen.length; i++)
-    if ((seen[i] as Stamped).offset !== (seen[i - 1] as Stamped).offset) changes++;
-  if (changes > 1) return null;
-  return { first: seen[0] as Stamped, last: seen[seen.length - 1] as Stamped };
+  const runs: Run[] = [];
+  for (const { offset, at } of seen) {
+    const run = runs[runs.length - 1];
+    if (run && run.offset === offset) run.last = at;
+    else runs.push({ offset, first: at, last: at });
+    // More runs than seasons in the samples: stamps of servers in other zones, interleaved.
+    if (runs.length > MAX_RUNS) return null;
+  }
+  return runs;
 }
+
+/** Runs of one offset looked at most (a change every season over the sampled years). */
+const MAX_RUNS = 16;
 
 const asOffset = (minutes: number) => {
   const a = Math.abs(minutes);
@@ -75,44 +97,45 @@ const asOffset = (minutes: number) => {
 
 /**
  * The zone the zoned access stamps show, when the samples also hold zoneless
- * error-log stamps: the one offset of the files' starts (`starts`) and, when their
- * ends (`ends`) show another (a change of daylight saving time in between), the
- * zone whose rules give both and agree on when it changed (every zone that fits
- * changes at the same instant: Europe/Berlin, Paris… alike). Null when there is
- * no zoneless stamp, no zoned one, or the starts disagree (several servers).
+ * error-log stamps: their one offset, or, when it changes in time order (daylight
+ * saving time: once in a week of logs, twice from spring to autumn), the zone
+ * whose rules give every run of them its offset and agree on when each change
+ * came (every zone that fits changes at the same instants: Europe/Berlin,
+ * Paris… alike). `starts`: the files' starts; `ends`: other samples (their
+ * middles and ends). Null when there is no zoneless stamp, no zoned one, or no
+ * zone fits (several servers in other zones).
  */
 export function zoneShown(starts: string[], ends: string[] = []): ShownZone | null {
   const samples = [...starts, ...ends];
   if (!samples.some((s) => ZONELESS_STAMP.test(s))) return null;
-  const seen = offsetsSeen(samples);
-  if (seen === null) return null;
-  const { first, last } = seen;
-  const fixed = { zone: asOffset(first.offset), offset: first.offset, at: first.at, until: null };
-  if (last.offset === first.offset) return fixed;
-  const named = zoneChangingBetween(first, last);
-  return named === null ? null : { ...fixed, zone: named, until: last };
+  const runs = offsetsSeen(samples);
+  if (runs === null) return null;
+  const first = runs[0] as Run;
+  const later = runs.slice(1).map((r) => ({ offset: r.offset, at: r.first }));
+  const fixed = { zone: asOffset(first.offset), offset: first.offset, at: first.first, later };
+  if (runs.length === 1) return fixed;
+  const named = zoneChangingAt(runs);
+  return named === null ? null : { ...fixed, zone: named };
 }
 
 /**
- * The IANA zone at `first.offset` at first.at and `last.offset` at last.at, when
- * every zone that is changes its offset at the same instant in between; null otherwise.
+ * The IANA zone that gives each run its offset from its first to its last
+ * instant, when every zone that does changes at the same instants between the
+ * runs; null otherwise.
  */
-function zoneChangingBetween(
-  first: { offset: number; at: number },
-  last: { offset: number; at: number },
-): string | null {
+function zoneChangingAt(runs: Run[]): string | null {
   let chosen: string | null = null;
-  let changedAt: number | null = null;
+  let changedAt: number[] = [];
   // Zones that fit share their rules: the name shown is the first in a familiar region.
   const names = Intl.supportedValuesOf("timeZone").sort((a, b) => regionRank(a) - regionRank(b));
   for (const name of names) {
     const at = zoneOffsetFunction(name);
-    if (at(first.at) !== first.offset || at(last.at) !== last.offset) continue;
-    const change = firstChange(at, first.at, last.at);
+    if (!runs.every((r) => at(r.first) === r.offset && at(r.last) === r.offset)) continue;
+    const changes = runs.slice(1).map((r, i) => firstChange(at, (runs[i] as Run).last, r.first));
     if (chosen === null) {
       chosen = name;
-      changedAt = change;
-    } else if (change !== changedAt) return null;
+      changedAt = changes;
+    } else if (changes.some((c, i) => c !== changedAt[i])) return null;
   }
   return chosen;
 }
@@ -152,7 +175,7 @@ export function stampZoneFor(
   if (shown === null) return null;
   const machineFits =
     machineOffsetAt(shown.at) === shown.offset &&
-    (shown.until === null || machineOffsetAt(shown.until.at) === shown.until.offset);
+    shown.later.every((s) => machineOffsetAt(s.at) === s.offset);
   return machineFits ? null : { zone: shown.zone, from: "logs" };
 }
 
