@@ -11,13 +11,9 @@ import { type CompiledFormat, parseCustomLine } from "./log-format.js";
 import { LOGFMT_FORMAT, parseLogfmt } from "./logfmt.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
 import { parseFreeText, parseJsonFormats, parseRuleFormats, recordOf } from "./rule-record.js";
-import { type Peeled, peelJson, peelText } from "./rules.js";
+import { MAX_WRAPPERS, type Peeled, peelJson, peelText } from "./rules.js";
 import { parseAnyTime, readZonelessIn } from "./time.js";
 import type { LogRecord } from "./types.js";
-
-/** Envelopes peeled off one line at most (a CRI line holding a syslog line, …). */
-const MAX_WRAPPERS = 3;
-
 import { W3C_FORMAT, W3cColumns } from "./w3c.js";
 import { parseWafLine } from "./waf.js";
 

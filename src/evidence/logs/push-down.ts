@@ -35,6 +35,7 @@ import { AUDIT_BOUNDARY } from "./audit.js";
 import { ID_JOIN_SECONDS } from "./join.js";
 import type { DataFormat, DataRule, LineRules } from "./line-rules.js";
 import { LOGFMT_LINE } from "./logfmt.js";
+import { MAX_WRAPPERS } from "./rules.js";
 import { IIS_DEFAULT } from "./w3c.js";
 
 export interface PushDownTable {
@@ -321,9 +322,6 @@ function peelOnceSql(expr: string, r: LineRules): string {
   });
   return `if(${readsAsIs(expr, r)}, ${none}, multiIf(${arms.join(", ")}, ${none}))`;
 }
-
-/** Envelopes peeled off one line at most, as the dispatcher peels them (dispatch.ts MAX_WRAPPERS). */
-const MAX_WRAPPERS = 3;
 
 /**
  * The dispatcher's peeling in SQL: up to MAX_WRAPPERS envelopes deep (a syslog

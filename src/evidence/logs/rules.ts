@@ -411,6 +411,9 @@ export interface Peeled {
   time: string | null;
 }
 
+/** Envelopes peeled off one line at most (a CRI line holding a syslog line, …): locally and in SQL. */
+export const MAX_WRAPPERS = 3;
+
 /** Peels one regex envelope (syslog, CRI, journald export) off a line, or null. */
 export function peelText(text: string): Peeled | null {
   for (const w of COMPILED_WRAPPERS) {
