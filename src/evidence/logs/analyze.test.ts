@@ -152,6 +152,22 @@ describe("inputs", () => {
     ]);
   });
 
+  it("drops a byte order mark at a line's start and every CR before its newline, in a chunk or across chunks", async () => {
+    const bom = "\uFEFF";
+    const parts = [`${bom}one\r\r\n`, `two\r`, `\r\n${bom}`, "three\r"];
+    const lines = [];
+    for await (const l of splitLines(Readable.from(parts.map((p) => Buffer.from(p))))) lines.push(l.text);
+    expect(lines).toEqual(["one", "two", "three"]);
+    // What it is for: a log saved with a BOM, converted to CRLF twice, is read whole.
+    const file = join(dir, "bom-crlf.log");
+    const line = (i: number) =>
+      `10.0.0.${i} - - [26/Nov/2026:05:00:0${i} +0000] "POST /a HTTP/1.1" 403 1 "-" "curl/8"\r\r`;
+    writeFileSync(file, `${bom}${[1, 2, 3].map(line).join("\n")}\n`);
+    const r = await analyzeLogs([file]);
+    expect(r.denials).toBe(3);
+    expect(r.top.clients.map(([c]) => c)).toEqual(["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+  });
+
   it("reads a mixed file line by line", async () => {
     const mixed = join(dir, "mixed.log");
     const nginx = readFileSync(fx("nginx/error.log"), "utf8").split("\n").slice(8, 14);

@@ -143,7 +143,8 @@ const CR = 0x0d;
 /** Receives the lines of a LineSplitter. */
 export interface LineSink {
   /**
-   * buf[start, end) is line `n` without its "\n" (nor a "\r" before it); `cut`
+   * buf[start, end) is line `n` without its "\n" (nor "\r"s before it, nor a
+   * UTF-8 byte order mark at its start); `cut`
    * when it was longer than the cap. The bytes are only valid during the call.
    * Returns false to stop reading.
    */
@@ -196,9 +197,9 @@ export class LineSplitter {
         end = start + max;
         cut = true;
       }
-      if (end > start && chunk[end - 1] === CR) end--;
+      while (end > start && chunk[end - 1] === CR) end--;
       this.newlineAt = nl;
-      if (!sink.line(chunk, start, end, cut)) return false;
+      if (!sink.line(chunk, afterBom(chunk, start, end), end, cut)) return false;
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -231,13 +232,26 @@ export class LineSplitter {
   private emitCarry(): boolean {
     const buf = this.carry ?? Buffer.alloc(0);
     let end = this.carryLen;
-    if (end > 0 && buf[end - 1] === CR) end--;
+    while (end > 0 && buf[end - 1] === CR) end--;
     const cut = this.carryCut;
     this.carrying = false;
     this.carryLen = 0;
     this.carryCut = false;
-    return this.sink.line(buf, 0, end, cut);
+    return this.sink.line(buf, afterBom(buf, 0, end), end, cut);
   }
+}
+
+/**
+ * Where line buf[start, end) begins after a UTF-8 byte order mark (a file saved
+ * by a Windows editor, or several such files concatenated): the mark would
+ * otherwise become part of the first field ("\uFEFF10.0.0.1") and keep the line
+ * from being read. Several CRs before the newline (a CRLF file converted once
+ * more) are dropped by the caller alike.
+ */
+function afterBom(buf: Buffer, start: number, end: number): number {
+  return end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf
+    ? start + 3
+    : start;
 }
 
 /** Turns a read error into an InputError (bad gzip data, I/O errors). */
