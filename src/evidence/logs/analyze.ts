@@ -21,8 +21,7 @@ import { openLog } from "./lines.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
-import { notAZone, type StampZone, stampZoneFor, ZONE_SAMPLE_WINDOWS } from "./stamp-zone.js";
-import { zoneOffsetFunction } from "./time.js";
+import { checkZone, type StampZone, stampZoneFor, ZONE_SAMPLE_WINDOWS } from "./stamp-zone.js";
 import { type MergeSource, mergeByTime, RecordQueue } from "./time-merge.js";
 import type { LogCause, LogFileSummary, LogRecord, LogsOptions, LogsReport } from "./types.js";
 
@@ -44,24 +43,13 @@ export async function scanLogs(
   onStampZone?: (zone: StampZone) => void,
 ): Promise<LogFileSummary[]> {
   if (paths.length === 0) throw new InputError("no log files given");
-  const zone = options.timeZone
-    ? stampZoneFor(options.timeZone, [])
-    : await zoneSamples(paths).then(({ starts, ends }) => stampZoneFor(undefined, starts, ends));
+  const zone = stampZoneFor(options.timeZone, options.timeZone ? [] : await zoneSamples(paths));
   const readIn = zone?.zone ?? null;
-  if (readIn !== null && !isZone(readIn)) throw notAZone(readIn);
+  if (readIn !== null) checkZone(readIn);
   if (zone) onStampZone?.(zone);
   // Every reader of this run is given the zone (no state shared with other runs in this process).
   if (watch) watch.zone = readIn;
   return withTightHeap(() => scanAll(paths, options, onDenial, watch, readIn));
-}
-
-function isZone(zone: string): boolean {
-  try {
-    zoneOffsetFunction(zone);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Bytes of each window of a file looked at for the zone its stamps show. */
@@ -72,30 +60,27 @@ const ZONE_SAMPLE_BYTES = 64 * 1024;
  * as text (stdin aside: it cannot be read twice; a .gz file by its start only).
  * A missing file is bad input here, as in the scan.
  */
-async function zoneSamples(paths: string[]): Promise<{ starts: string[]; ends: string[] }> {
-  const starts: string[] = [];
-  const ends: string[] = [];
+async function zoneSamples(paths: string[]): Promise<string[]> {
+  const samples: string[] = [];
   for (const path of paths) {
     if (path === "-") continue;
     const opened = await openLog(path, undefined, ZONE_SAMPLE_BYTES);
     try {
       if (path.endsWith(".gz")) {
         for await (const chunk of opened.stream) {
-          starts.push(chunk.toString("utf8", 0, Math.min(chunk.length, ZONE_SAMPLE_BYTES)));
+          samples.push(chunk.toString("utf8", 0, Math.min(chunk.length, ZONE_SAMPLE_BYTES)));
           break;
         }
         continue;
       }
-      const [head, ...rest] = await spreadWindows(path, ZONE_SAMPLE_BYTES, ZONE_SAMPLE_WINDOWS);
-      starts.push(head as string);
-      ends.push(...rest);
+      samples.push(...(await spreadWindows(path, ZONE_SAMPLE_BYTES, ZONE_SAMPLE_WINDOWS)));
     } catch {
       // Unreadable here: the scan says so.
     } finally {
       destroy(opened.stream);
     }
   }
-  return { starts, ends };
+  return samples;
 }
 
 /**

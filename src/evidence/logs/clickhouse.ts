@@ -27,8 +27,8 @@ import {
   stageTable,
 } from "./push-down.js";
 
-import { notAZone, type StampZone, stampZoneFor, ZONE_SAMPLE_WINDOWS } from "./stamp-zone.js";
-import { fixedOffsetMinutes, zoneOffsetFunction } from "./time.js";
+import { checkZone, type StampZone, stampZoneFor, ZONE_SAMPLE_WINDOWS } from "./stamp-zone.js";
+import { fixedOffsetMinutes } from "./time.js";
 import type { LogCause, LogEntry, LogFileSummary, LogsOptions, LogsReport } from "./types.js";
 
 export interface ClickHouseTarget {
@@ -203,10 +203,10 @@ async function zoneInside(
     client,
     `SELECT ${line} AS line FROM ${sqlIdent(layout.table)} LIMIT ${ZONE_SAMPLE_ROWS}${by}`,
   );
+  const later = await laterRows(client, layout);
   const shown = stampZoneFor(
     undefined,
-    starts.map((r) => r.line),
-    (await laterRows(client, layout)).map((r) => r.line),
+    [...starts, ...later].map((r) => r.line),
   );
   // An offset ClickHouse has no zone for: the machine's zone, as before (the README says so).
   return shown && clickhouseZone(shown.zone) !== null ? shown : null;
@@ -266,11 +266,7 @@ const FRACTIONAL_OFFSET_ZONES: Record<number, string> = {
 export function clickhouseZone(zone: string): string | null {
   const minutes = fixedOffsetMinutes(zone);
   if (minutes === null) {
-    try {
-      zoneOffsetFunction(zone);
-    } catch {
-      throw notAZone(zone);
-    }
+    checkZone(zone);
     return zone;
   }
   if (minutes % 60 !== 0) return FRACTIONAL_OFFSET_ZONES[minutes] ?? null;

@@ -101,12 +101,11 @@ const asOffset = (minutes: number) => {
  * saving time: once in a week of logs, twice from spring to autumn), the zone
  * whose rules give every run of them its offset and agree on when each change
  * came (every zone that fits changes at the same instants: Europe/Berlin,
- * Paris… alike). `starts`: the files' starts; `ends`: other samples (their
- * middles and ends). Null when there is no zoneless stamp, no zoned one, or no
- * zone fits (several servers in other zones).
+ * Paris… alike). `samples`: windows of the files, in any order (their stamps
+ * are put in time order). Null when there is no zoneless stamp, no zoned one,
+ * or no zone fits (several servers in other zones).
  */
-export function zoneShown(starts: string[], ends: string[] = []): ShownZone | null {
-  const samples = [...starts, ...ends];
+export function zoneShown(samples: string[]): ShownZone | null {
   if (!samples.some((s) => ZONELESS_STAMP.test(s))) return null;
   const runs = offsetsSeen(samples);
   if (runs === null) return null;
@@ -166,12 +165,11 @@ function firstChange(at: (ms: number) => number, from: number, to: number): numb
  */
 export function stampZoneFor(
   asked: string | undefined,
-  starts: string[],
-  ends: string[] = [],
+  samples: string[],
   machineOffsetAt: (ms: number) => number = (ms) => -new Date(ms).getTimezoneOffset(),
 ): StampZone | null {
   if (asked) return { zone: asked, from: "option" };
-  const shown = zoneShown(starts, ends);
+  const shown = zoneShown(samples);
   if (shown === null) return null;
   const machineFits =
     machineOffsetAt(shown.at) === shown.offset &&
@@ -184,4 +182,13 @@ export function notAZone(zone: string): InputError {
   return new InputError(
     `--tz: not a time zone: ${zone} (an IANA name like Europe/Berlin, or an offset like +02:00)`,
   );
+}
+
+/** Throws notAZone() for a zone that is neither an IANA name nor an offset. */
+export function checkZone(zone: string): void {
+  try {
+    zoneOffsetFunction(zone);
+  } catch {
+    throw notAZone(zone);
+  }
 }
