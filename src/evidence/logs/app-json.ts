@@ -5,6 +5,7 @@
 import type { CauseId } from "../../model.js";
 import { causeFromStatus, causeFromWords, DENIAL_WORDS } from "./classify.js";
 import { addId, clientAddress, clip, isRefusalStatus, makeRecord, pathOnly } from "./record.js";
+import { parseFreeText } from "./rule-record.js";
 import { parseAnyTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
 import { applyWafMessage, parseWafMessage } from "./waf.js";
@@ -160,13 +161,67 @@ export function parseAppJson(doc: Json, file: string, n: number, format: string)
   }
   const rawStatus = Number(pick(doc, STATUS_PATHS));
   rec.status = Number.isInteger(rawStatus) && rawStatus >= 100 && rawStatus <= 599 ? rawStatus : null;
-  const words = `${message} ${str(pick(doc, CODE_PATHS)) ?? ""}`;
-  if (rec.status !== null) {
-    if (!isRefusalStatus(rec.status)) return null;
-  } else if (!(DENIAL_WORDS.test(words) && levelIsLoud(doc))) {
-    return null;
+  if (rec.status !== null && !isRefusalStatus(rec.status)) return null;
+  // A framework's refusal line says the same inside JSON or logfmt (Spring's CsrfFilter at DEBUG,
+  // CrowdSec's ban at info): the message families plain text lines are read with come first.
+  // A rule that names the mechanism decides; one that leaves the cause to the status
+  // (Django's "Forbidden: /path") makes the line a refusal, and the words may still name the cause.
+  const named = message ? (parseFreeText(message, file, n)?.record ?? null) : null;
+  if (named !== null && named.strength === STRENGTH.server) {
+    readRequestFields(rec, doc);
+    return namedRefusal(named, rec);
   }
+  const words = `${message} ${str(pick(doc, CODE_PATHS)) ?? ""}`;
+  if (named === null && rec.status === null && !(DENIAL_WORDS.test(words) && levelIsLoud(doc))) return null;
   rec.denied = true;
+  readRequestFields(rec, doc);
+  if (named !== null) {
+    if (rec.status === null && named.status !== null) {
+      rec.status = named.status;
+      rec.statusInferred = true;
+    }
+    rec.path ??= named.path;
+    rec.client ??= named.client;
+  }
+  const byWords = businessRuleAgainstStatus(causeFromWords(words), rec.status);
+  if (byWords) {
+    rec.cause = byWords;
+    rec.strength = STRENGTH.words;
+  } else {
+    const byStatus = causeFromStatus(rec.status);
+    if (byStatus !== "unknown") {
+      rec.cause = byStatus;
+      rec.strength = STRENGTH.status;
+    }
+  }
+  rec.message = clip(message || `status ${rec.status}`);
+  return rec;
+}
+
+/**
+ * The record a message rule made from the line's message, in the line's format,
+ * with what the JSON fields say of the request (time, status, method, path,
+ * client, id) where the message did not say it; a status the line records
+ * outranks one the rule implies.
+ */
+function namedRefusal(named: LogRecord, line: LogRecord): LogRecord {
+  named.format = line.format;
+  named.kind = line.kind;
+  named.time ??= line.time;
+  if (line.status !== null && (named.status === null || named.statusInferred)) {
+    named.status = line.status;
+    named.statusInferred = false;
+  }
+  named.method ??= line.method;
+  named.path ??= line.path;
+  named.client ??= line.client;
+  for (const id of line.ids) addId(named, id);
+  named.requestId ??= line.requestId;
+  return named;
+}
+
+/** Method, path, client and request id from the JSON fields. */
+function readRequestFields(rec: LogRecord, doc: Json): void {
   rec.method = str(pick(doc, METHOD_PATHS));
   let target = str(pick(doc, PATH_PATHS));
   // Django: "request": "<WSGIRequest: POST '/x'>"
@@ -183,19 +238,6 @@ export function parseAppJson(doc: Json, file: string, n: number, format: string)
     addId(rec, id);
     rec.requestId = id;
   }
-  const byWords = businessRuleAgainstStatus(causeFromWords(words), rec.status);
-  if (byWords) {
-    rec.cause = byWords;
-    rec.strength = STRENGTH.words;
-  } else {
-    const byStatus = causeFromStatus(rec.status);
-    if (byStatus !== "unknown") {
-      rec.cause = byStatus;
-      rec.strength = STRENGTH.status;
-    }
-  }
-  rec.message = clip(message || `status ${rec.status}`);
-  return rec;
 }
 
 /** Absolute URLs lose scheme and host; the query stays as the app logged it. */

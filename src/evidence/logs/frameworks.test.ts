@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyzeLogs } from "./analyze.js";
+import { LineDispatcher } from "./dispatch.js";
 
 const FILE = join(import.meta.dirname, "../../../fixtures/logs/app/frameworks.log");
 
@@ -25,5 +26,59 @@ describe("framework console lines", () => {
     expect(r.entries.map((e) => e.status)).toEqual([
       403, 429, 401, 403, 403, 401, 403, 403, 403, 401, 401, 429, 403,
     ]);
+  });
+});
+
+function denialsOf(text: string) {
+  const d = new LineDispatcher("app.log", []);
+  const { records } = d.feed({ n: 1, text, cut: false });
+  return [...records, ...d.end()].filter((r) => r.denied);
+}
+
+describe("framework lines inside JSON and logfmt", () => {
+  it("are read with the same message rules, at any level", () => {
+    // Spring Boot's logstash encoder writes CsrfFilter's refusal at DEBUG: no loud level, no status field.
+    const spring = denialsOf(
+      JSON.stringify({
+        "@timestamp": "2026-12-03T10:15:02.123Z",
+        message: "Invalid CSRF token found for http://localhost:8080/api/orders",
+        logger_name: "org.springframework.security.web.csrf.CsrfFilter",
+        level: "DEBUG",
+        remote_addr: "203.0.113.9",
+      }),
+    );
+    expect(spring).toHaveLength(1);
+    expect(spring[0]).toMatchObject({
+      cause: "csrf",
+      status: 403,
+      client: "203.0.113.9",
+      format: "json-winston", // the line keeps its own format (level + message: the winston flavour)
+    });
+    expect(spring[0]?.time?.toISOString()).toBe("2026-12-03T10:15:02.123Z");
+    const crowdsec = denialsOf(
+      'time="2026-12-03T10:15:02Z" level=info msg="(5a1b/crowdsec) crowdsecurity/http-probing by ip 203.0.113.77 (FR/16276) : 4h ban on Ip 203.0.113.77"',
+    );
+    expect(crowdsec).toHaveLength(1);
+    expect(crowdsec[0]).toMatchObject({ cause: "ip-restriction", client: "203.0.113.77", format: "logfmt" });
+  });
+
+  it("let a status the line records outrank the one a rule implies", () => {
+    const [rec] = denialsOf(
+      JSON.stringify({ level: "warn", msg: "Invalid CSRF token found for /api/orders", status: 419 }),
+    );
+    expect(rec).toMatchObject({ cause: "csrf", status: 419, statusInferred: false });
+    // A status that is no refusal: the line is not one either.
+    expect(denialsOf(JSON.stringify({ msg: "Invalid CSRF token found for /x", status: 200 }))).toEqual([]);
+  });
+
+  it("take the status from a rule that leaves the cause to it, and the path from the JSON", () => {
+    const [rec] = denialsOf(
+      JSON.stringify({
+        level: "INFO",
+        message: "Too Many Requests: /api/login/",
+        path: "/api/login/?next=%2F",
+      }),
+    );
+    expect(rec).toMatchObject({ cause: "rate-limit", status: 429, path: "/api/login/?next=%2F" });
   });
 });

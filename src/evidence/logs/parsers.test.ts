@@ -1,5 +1,7 @@
 // Per-format parsing and classification, on lines captured from real nginx 1.22,
 // Apache 2.4 + mod_security2 + CRS 3.3 (fixtures/logs/README.md) and composed app/Coraza logs.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseAccessLine, sniffAccess } from "./access.js";
@@ -261,6 +263,38 @@ describe("joining one request across files", () => {
       requestId: "ap-private-1",
     });
     expect(r.byCause.unknown).toBeUndefined();
+  });
+});
+
+describe("naxsi in an nginx error log beside its access log", () => {
+  // naxsi cannot be installed here (no Debian package): lines in the layout of its
+  // documentation, one blocked request, one seen in learning mode, one under the block score.
+  const naxsi = (learning: number, block: number, path: string) =>
+    `2026/12/03 10:20:01 [error] 812#812: *91 NAXSI_FMT: ip=198.51.100.23&server=shop.test&uri=${path}&learning=${learning}&vers=1.3&total_processed=12&total_blocked=1&block=${block}&cscore0=$XSS&score0=8&zone0=ARGS&id0=1302&var_name0=q, client: 198.51.100.23, server: shop.test, request: "GET ${path}?q=%3Cb%3E HTTP/1.1", host: "shop.test"`;
+  const access = (path: string, status: number) =>
+    `198.51.100.23 - - [03/Dec/2026:10:20:01 +0000] "GET ${path}?q=%3Cb%3E HTTP/1.1" ${status} 150 "-" "curl/8.5.0"`;
+
+  it("counts the blocked request once, as the WAF's, and neither of the others", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "why403-naxsi-"));
+    const error = join(dir, "error.log");
+    const acc = join(dir, "access.log");
+    writeFileSync(
+      error,
+      `${[naxsi(0, 1, "/search"), naxsi(1, 1, "/learn"), naxsi(0, 0, "/low")].join("\n")}\n`,
+    );
+    writeFileSync(
+      acc,
+      `${[access("/search", 403), access("/learn", 200), access("/low", 200)].join("\n")}\n`,
+    );
+    try {
+      const r = await analyzeLogs([acc, error]);
+      expect(r.denials).toBe(1);
+      expect(r.byCause).toEqual({ waf: 1 });
+      expect(r.entries[0]).toMatchObject({ path: "/search?q=%3Cb%3E", status: 403, client: "198.51.100.23" });
+      expect(r.entries[0]?.message).toContain("rule 1302 matched in ARGS");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -75,6 +75,7 @@ import caddyMessages from "../../../data/logs/messages/caddy.json" with { type: 
 import cloudArmorMessages from "../../../data/logs/messages/cloud-armor.json" with { type: "json" };
 import cloudflareMessages from "../../../data/logs/messages/cloudflare.json" with { type: "json" };
 import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: "json" };
+import crowdsecMessages from "../../../data/logs/messages/crowdsec.json" with { type: "json" };
 import fail2banMessages from "../../../data/logs/messages/fail2ban.json" with { type: "json" };
 import haproxyMessages from "../../../data/logs/messages/haproxy.json" with { type: "json" };
 import iisMessages from "../../../data/logs/messages/iis.json" with { type: "json" };
@@ -191,6 +192,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   awsAlbMessages,
   modEvasive,
   fail2banMessages,
+  crowdsecMessages,
   appText,
   authFailure,
 ] as MessageFamilySpec[];
