@@ -74,8 +74,8 @@ import azureWafMessages from "../../../data/logs/messages/azure-waf.json" with {
 import caddyMessages from "../../../data/logs/messages/caddy.json" with { type: "json" };
 import cloudArmorMessages from "../../../data/logs/messages/cloud-armor.json" with { type: "json" };
 import cloudflareMessages from "../../../data/logs/messages/cloudflare.json" with { type: "json" };
-import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: "json" };
 import crowdsecMessages from "../../../data/logs/messages/crowdsec.json" with { type: "json" };
+import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: "json" };
 import fail2banMessages from "../../../data/logs/messages/fail2ban.json" with { type: "json" };
 import haproxyMessages from "../../../data/logs/messages/haproxy.json" with { type: "json" };
 import iisMessages from "../../../data/logs/messages/iis.json" with { type: "json" };
