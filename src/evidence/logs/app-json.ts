@@ -166,7 +166,9 @@ export function parseAppJson(doc: Json, file: string, n: number, format: string)
   // CrowdSec's ban at info): the message families plain text lines are read with come first.
   // A rule that names the mechanism decides; one that leaves the cause to the status
   // (Django's "Forbidden: /path") makes the line a refusal, and the words may still name the cause.
-  const named = message ? (parseFreeText(message, file, n)?.record ?? null) : null;
+  const named = message
+    ? (parseFreeText(message, file, n, str(pick(doc, CLIENT_PATHS)))?.record ?? null)
+    : null;
   if (named !== null && named.strength === STRENGTH.server) {
     readRequestFields(rec, doc);
     return namedRefusal(named, rec);

@@ -39,11 +39,21 @@ export function parseRuleFormats(text: string, file: string, n: number): RuleLin
 
 const TEXT = formatById("text");
 
-/** Message families that may sit in any line (mod_evasive's syslog message, fail2ban's own log). */
-export function parseFreeText(text: string, file: string, n: number): RuleLine | null {
+/**
+ * Message families that may sit in any line (mod_evasive's syslog message, fail2ban's own log).
+ * `client`: the address the line names outside the message (a JSON or logfmt field), for a
+ * message that names none itself.
+ */
+export function parseFreeText(
+  text: string,
+  file: string,
+  n: number,
+  client?: string | null,
+): RuleLine | null {
   // The format's extract fields (a client address the words lead to) first: rules' `where` may need them.
   const line: Fields = { message: text };
   addExtracted(TEXT, line);
+  if (line.client === undefined && client) line.client = client;
   // matchRule writes the rule's fields into what it is given: recordOf gets the line's own.
   const hit = matchRule(TEXT, { ...line });
   if (!hit || hit.rule.cause === null) return null;
