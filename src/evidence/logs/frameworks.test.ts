@@ -8,6 +8,7 @@ import { analyzeLogs } from "./analyze.js";
 import { LineDispatcher } from "./dispatch.js";
 
 const FILE = join(import.meta.dirname, "../../../fixtures/logs/app/frameworks.log");
+const RUNSERVER = join(import.meta.dirname, "../../../fixtures/logs/app/django-runserver.log");
 
 describe("framework console lines", () => {
   it("count each refusal once, by the cause its framework names", async () => {
@@ -26,6 +27,23 @@ describe("framework console lines", () => {
     expect(r.entries.map((e) => e.status)).toEqual([
       403, 429, 401, 403, 403, 401, 403, 403, 403, 401, 401, 429, 403,
     ]);
+  });
+});
+
+describe("Django's development server console", () => {
+  it("counts each refusal once: the warning and the access line after it are one request", async () => {
+    const r = await analyzeLogs([RUNSERVER], { limit: 100 });
+    expect(r.files[0]?.format).toBe("django-runserver");
+    expect(r.denials).toBe(4);
+    expect(r.byCause).toEqual({ csrf: 1, unknown: 2, "rate-limit": 1 });
+    expect(r.entries.map((e) => [e.line, e.method, e.path, e.status])).toEqual([
+      [11, "POST", "/accounts/login/", 403],
+      [13, "GET", "/admin/users/", 403],
+      [15, "POST", "/api/orders/", 403],
+      [18, "POST", "/api/login/", 429],
+    ]);
+    // The CSRF refusal's entry (its deciding line, the warning) names the access line it was joined with.
+    expect(r.entries[0]?.seenIn?.map((s) => s.line)).toEqual([12]);
   });
 });
 

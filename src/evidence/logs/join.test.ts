@@ -2,7 +2,7 @@
 // Date back when the request is final: the times, and the joins that depend
 // on them, are those of the records.
 import { describe, expect, it } from "vitest";
-import { ID_JOIN_SECONDS, type Joined, Joiner, seenLinesOf } from "./join.js";
+import { ID_JOIN_SECONDS, type Joined, Joiner, NEIGHBOUR_LINES, seenLinesOf } from "./join.js";
 import { makeRecord } from "./record.js";
 import type { LogRecord } from "./types.js";
 
@@ -211,5 +211,71 @@ describe("Joiner: requests left behind by time", () => {
     expect(timed.map(seenLinesOf)).toEqual([[2], [5, 6], [9], [11]]);
     // The count window alone (1,000 requests, no staleSeconds) still joins it: the price is keeping every request that long.
     expect(run(records, 1000).map(seenLinesOf)).toEqual([[2, 11], [5, 6], [9]]);
+  });
+});
+
+describe("Joiner neighbours: lines naming no time, client or id", () => {
+  /** A record with no time, client or id, as a framework's console line or its dev server's access line. */
+  const bare = (line: number, kind: LogRecord["kind"], fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({
+      file: "console.log",
+      line,
+      format: kind === "access" ? "django-runserver" : "text",
+      kind,
+      time: null,
+      client: null,
+      denied: true,
+      message: `line ${line}`,
+      ...fields,
+    });
+  const lines = (out: Joined[]) => out.map((j) => seenLinesOf(j).map((code) => code >> 1));
+
+  it("join a message and the access line after it, for the same path", () => {
+    const out = run([
+      bare(1, "app", { path: "/login", status: 403, statusInferred: true, cause: "csrf" }),
+      bare(2, "access", { path: "/login", method: "POST", status: 403 }),
+    ]);
+    expect(lines(out)).toEqual([[1, 2]]);
+    expect(out[0]?.rec).toMatchObject({ cause: "csrf", method: "POST", status: 403 });
+  });
+
+  it("let one of the two name no path (a stack trace's first line)", () => {
+    const out = run([
+      bare(1, "app", { status: 403, statusInferred: true }),
+      bare(3, "access", { path: "/x", status: 403 }),
+    ]);
+    expect(lines(out)).toEqual([[1, 3]]);
+    expect(out[0]?.rec.path).toBe("/x");
+  });
+
+  it("keep apart lines of one kind, too far apart, or disagreeing on path, method or status", () => {
+    const cases: LogRecord[][] = [
+      [bare(1, "app", { path: "/a" }), bare(2, "app", { path: "/a" })],
+      [bare(1, "app", { path: "/a" }), bare(2 + NEIGHBOUR_LINES, "access", { path: "/a" })],
+      [bare(1, "app", { path: "/a" }), bare(2, "access", { path: "/b" })],
+      [bare(1, "app", { path: "/a", method: "GET" }), bare(2, "access", { path: "/a", method: "POST" })],
+      [
+        bare(1, "app", { path: "/a", status: 403, statusInferred: true }),
+        bare(2, "access", { path: "/a", status: 429 }),
+      ],
+      [bare(1, "app"), bare(2, "access")],
+      // A line that names a client is placed by time and client, not by neighbourhood.
+      [bare(1, "app", { path: "/a" }), bare(2, "access", { path: "/a", client: "10.0.0.1" })],
+    ];
+    for (const records of cases)
+      expect(lines(run(records)), JSON.stringify(records.map((r) => r.path))).toEqual([
+        [1],
+        [records[1]?.line],
+      ]);
+  });
+
+  it("take only the last such line of a file, once", () => {
+    const out = run([
+      bare(1, "app", { path: "/a" }),
+      bare(2, "app", { path: "/a" }),
+      bare(3, "access", { path: "/a" }),
+      bare(4, "access", { path: "/a" }),
+    ]);
+    expect(lines(out)).toEqual([[1], [2, 3], [4]]);
   });
 });

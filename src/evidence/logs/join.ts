@@ -26,6 +26,13 @@ const MAX_RULES = 50;
 const MAX_SEEN = 20;
 /** Requests indexed per client and second: a flood from one client stays linear (later ones join by id only). */
 const MAX_PER_SLOT = 32;
+/**
+ * Lines apart, in one file, that two lines naming no time, client or id may be
+ * one request's: a framework's refusal message and the access line its
+ * development server writes after it (Django's console, Express's stack trace
+ * and morgan's line), which nothing else ties.
+ */
+export const NEIGHBOUR_LINES = 5;
 
 /**
  * A request in the window: the first record's fields, merged with the later
@@ -113,13 +120,15 @@ export class Joiner {
   add(rec: LogRecord): Joined | null {
     // An access line that was not refused is no denial and nothing joins it.
     if (rec.kind === "access" && !rec.denied) return null;
-    const match = this.findById(rec) ?? this.findBySlot(rec);
+    const match = this.findById(rec) ?? this.findBySlot(rec) ?? this.findByNeighbour(rec);
     if (match) {
       // merge detaches what it keeps of the record.
       this.merge(match, rec);
+      if (this.unplaced.size > 0 && this.unplaced.get(rec.file) === match) this.unplaced.delete(rec.file);
       return match;
     }
     const j = newRequest(rec, this.onlyFile(rec.file), this.seq++);
+    if (unplaced(rec)) this.unplaced.set(rec.file, j);
     this.pack(j);
     this.queue.push(j);
     this.openCount++;
@@ -208,6 +217,29 @@ export class Joiner {
     if (ms === null) return true;
     const t = this.timeOf(j);
     return t === null || !(Math.abs(ms - t) > ID_JOIN_SECONDS * 1000);
+  }
+
+  /** Per file, the last request whose one line named no time, client or id (findByNeighbour). */
+  private readonly unplaced = new Map<string, Joined>();
+
+  /**
+   * For a line naming no time, client or id: the request of the last such line
+   * of the other kind (access or not) in its file, NEIGHBOUR_LINES lines before
+   * it at most, whose path, method and status (recorded or implied) do not
+   * disagree with it. One of the two may name no path (csurf's stack trace does
+   * not): the other then gives it.
+   */
+  private findByNeighbour(rec: LogRecord): Joined | null {
+    if (!unplaced(rec)) return null;
+    const j = this.unplaced.get(rec.file);
+    if (j === undefined || j.done || j.seenCount !== 1) return null;
+    const a = j.rec;
+    if (rec.line - a.line > NEIGHBOUR_LINES || (a.kind === "access") === (rec.kind === "access")) return null;
+    if (a.path === null && rec.path === null) return null;
+    if (a.path !== null && rec.path !== null && pathOnly(a.path) !== pathOnly(rec.path)) return null;
+    if (a.method !== null && rec.method !== null && a.method !== rec.method) return null;
+    if (a.status !== null && rec.status !== null && a.status !== rec.status) return null;
+    return j;
   }
 
   private findBySlot(rec: LogRecord): Joined | null {
@@ -380,6 +412,11 @@ export class Joiner {
     }
     this.onFinal(j);
   }
+}
+
+/** A record naming no time, client or id: only its neighbours in its file can be its request's other lines. */
+function unplaced(rec: LogRecord): boolean {
+  return rec.time === null && rec.client === null && rec.ids.length === 0;
 }
 
 /**

@@ -45,6 +45,7 @@ import awsWafFormat from "../../../data/logs/formats/aws-waf-json.json" with { t
 import azureWafFormat from "../../../data/logs/formats/azure-waf-json.json" with { type: "json" };
 import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
 import cloudflareFormat from "../../../data/logs/formats/cloudflare-json.json" with { type: "json" };
+import djangoRunserverFormat from "../../../data/logs/formats/django-runserver.json" with { type: "json" };
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
 import envoyJsonFormat from "../../../data/logs/formats/envoy-json.json" with { type: "json" };
 import gcpLbFormat from "../../../data/logs/formats/gcp-lb-json.json" with { type: "json" };
@@ -169,6 +170,7 @@ export const FORMATS: FormatSpec[] = [
   honoLoggerFormat,
   uvicornFormat,
   werkzeugFormat,
+  djangoRunserverFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
