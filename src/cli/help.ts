@@ -9,7 +9,7 @@ Usage
   why403 curl <curl arguments…>      replay a request (as "Copy as cURL" gives it), probe safely, diagnose
   why403 har <file.har>              diagnose a refusal recorded in a HAR file (offline; --live to probe)
   why403 response <file>             diagnose a saved raw response (curl -si output)
-  why403 logs <file…>                find and classify the denials in web server, WAF and app logs
+  why403 logs <file|dir…>            find and classify the denials in web server, WAF and app logs
   why403 logs --clickhouse URL --table T   the same, inside ClickHouse, on a table of raw log lines
   why403 ship <file…> --clickhouse URL --table T   load log files into such a table
   why403 config nginx|apache …       evaluate a server config for one request
@@ -99,7 +99,7 @@ Examples
   curl -si -X POST https://api.example/items -d a=1 > saved.http; why403 response saved.http
   why403 response saved.http --request-curl "curl https://api.example/items -d a=1" --json
 `,
-  logs: `Usage: why403 logs <file…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
+  logs: `Usage: why403 logs <file|dir…> [--json] [--since T] [--until T] [--status 403,429] [--path P] [--limit N]
                           [--nginx-conf FILE | --apache-conf FILE] [--tz ZONE] [--html FILE]
        why403 logs --clickhouse URL --table NAME [--line-column line] [--time-column time] [same filters]
 
@@ -107,11 +107,12 @@ Finds the denials in server, proxy, WAF and application logs and classifies each
 cause. Every line is recognised on its own, after peeling syslog (RFC 3164/5424),
 journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   nginx/Apache access (combined, common, vhost_combined, custom log_format/LogFormat),
-  Apache 2.2/2.4 and nginx error logs, HAProxy HTTP/TCP, Squid, lighttpd, Caddy JSON,
-  Traefik JSON, Envoy (text and JSON), IIS and other W3C logs (CloudFront; columns
-  from #Fields:), ModSecurity v2/v3 and Coraza (lines and audit logs),
-  morgan, Hono's logger, Uvicorn, Werkzeug, mod_evasive, fail2ban,
-  Rails/Django/Laravel/Spring text lines, JSON-lines and logfmt
+  Apache 2.2/2.4 and nginx error logs (naxsi too), HAProxy HTTP/TCP, Squid, lighttpd,
+  Caddy JSON, Traefik JSON, Envoy (text and JSON), IIS and other W3C logs (CloudFront;
+  columns from #Fields:), ModSecurity v2/v3 and Coraza (lines and audit logs),
+  morgan, Hono's logger, Uvicorn, Werkzeug, Django's runserver, mod_evasive, fail2ban,
+  CrowdSec, Rails/Django/Laravel/Symfony/Spring/ASP.NET Core/Express/Flask-Limiter/PHP-FPM
+  refusal lines (plain or inside JSON), JSON-lines and logfmt
   application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,
   AWS Application Load Balancer access logs, Google Cloud load-balancer request logs
   with Cloud Armor, Cloudflare Logpush http_requests JSON, Azure Application Gateway /
@@ -119,7 +120,8 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
 Unknown lines stay unknown. The README lists what each refusal message becomes.
 Several files are read together, in step by time, so that the lines one request left in
 the access, error and WAF logs are joined and counted once.
-"-" reads stdin; .gz files are read as they are. WHY403_LOG_WORKERS=N reads a plain
+"-" reads stdin; .gz files are read as they are; a directory stands for the files in it
+(not hidden ones or subdirectories). WHY403_LOG_WORKERS=N reads a plain
 file over 16 MiB with N worker threads over byte ranges (same report; one thread is the
 default: it was faster on the machine measured). On a terminal, a progress line on
 stderr shows the bytes read, lines per second and denials so far.
@@ -153,6 +155,7 @@ there: a file holding them says so, with their counts, in its summary's warning.
 Examples
   why403 logs /var/log/nginx/access.log /var/log/nginx/error.log
   why403 logs /var/log/nginx/*.log --nginx-conf /etc/nginx/nginx.conf
+  why403 logs /var/log/nginx/ --since 2026-11-26T00:00:00Z     # every file in the directory, rotated .gz ones too
   why403 logs copied/error.log copied/access.log --tz Europe/Berlin
   why403 logs /var/log/apache2/error.log --status 403 --since 2026-11-26T05:00:00Z --json
   journalctl -u haproxy -o json | why403 logs -
@@ -160,7 +163,7 @@ Examples
   why403 logs --clickhouse http://127.0.0.1:8123 --table weblogs --json
   CLICKHOUSE_PASSWORD=… why403 logs --clickhouse https://reader@ch.internal:8443/logs --table nginx --time-column ts --since 2026-11-26T00:00:00Z
 `,
-  ship: `Usage: why403 ship <file…> --clickhouse URL --table NAME [--line-column line]
+  ship: `Usage: why403 ship <file|dir…> --clickhouse URL --table NAME [--line-column line]
 
 Loads log files into a ClickHouse table of raw lines, one row per line: source (the
 path as given), n (its line number) and line. Creates the table (MergeTree, ordered by

@@ -1,6 +1,6 @@
 // Inputs and bounds: filters, limits, .gz, stdin, huge lines, binary and empty
 // files, fuzzing; evidenceFromLogs and waitForLogMarker.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -308,5 +308,26 @@ describe("secrets", () => {
     expect(out).not.toContain("sk_live_abcdef123456");
     const { evidence } = await evidenceFromLogs([log], { since: new Date("2026-11-26T04:00:00Z") });
     expect(JSON.stringify(evidence)).not.toContain(jwt);
+  });
+});
+
+describe("a directory given as a log path", () => {
+  it("stands for the regular files in it, in name order, each read once", async () => {
+    const d = join(dir, "var-log-nginx");
+    mkdirSync(join(d, "old"), { recursive: true });
+    writeFileSync(join(d, "access.log"), `${ACCESS(1, 403, "/a")}\n`);
+    writeFileSync(join(d, "access.log.1"), `${ACCESS(2, 429, "/b")}\n`);
+    writeFileSync(join(d, ".hidden.log"), `${ACCESS(3, 403, "/hidden")}\n`);
+    writeFileSync(join(d, "old", "access.log"), `${ACCESS(4, 403, "/old")}\n`);
+    const r = await analyzeLogs([d, join(d, "access.log")]);
+    expect(r.files.map((f) => f.path)).toEqual([join(d, "access.log"), join(d, "access.log.1")]);
+    expect(r.denials).toBe(2);
+    expect(r.entries.map((e) => e.path)).toEqual(["/a", "/b"]);
+  });
+
+  it("names an empty directory in a one-line error", async () => {
+    const empty = join(dir, "empty-dir");
+    mkdirSync(empty, { recursive: true });
+    await expect(analyzeLogs([empty])).rejects.toThrow(new InputError(`no log files in directory ${empty}`));
   });
 });

@@ -18,6 +18,7 @@ import { compileFormats, FORMAT_SAMPLE } from "./file-scan.js";
 import { withTightHeap } from "./gc-pacing.js";
 import { JOIN_WINDOW, type Joined, Joiner, toEntry } from "./join.js";
 import { openLog } from "./lines.js";
+import { logFilesOf } from "./log-files.js";
 import type { CompiledFormat } from "./log-format.js";
 import { allowedInRanges, type RangePlan, rangePlan, scanInRanges } from "./parallel.js";
 import { pathOnly } from "./record.js";
@@ -43,6 +44,7 @@ export async function scanLogs(
   onStampZone?: (zone: StampZone) => void,
 ): Promise<LogFileSummary[]> {
   if (paths.length === 0) throw new InputError("no log files given");
+  paths = await logFilesOf(paths);
   const zone = stampZoneFor(options.timeZone, options.timeZone ? [] : await zoneSamples(paths));
   const readIn = zone?.zone ?? null;
   if (readIn !== null) checkZone(readIn);

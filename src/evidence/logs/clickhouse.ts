@@ -12,6 +12,7 @@ import { decisiveRule } from "./classify.js";
 import { FormatTally, LineDispatcher } from "./dispatch.js";
 import { LINE_RULES } from "./line-rules.js";
 import { openLog, splitLines } from "./lines.js";
+import { logFilesOf } from "./log-files.js";
 import {
   denialsStages,
   formatsStages,
@@ -419,7 +420,7 @@ export async function shipLogs(
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS ${sqlIdent(target.table)} (source String, n UInt64, ${sqlIdent(line)} String) ENGINE = MergeTree ORDER BY (source, n)`,
     });
-    for (const path of paths) {
+    for (const path of await logFilesOf(paths)) {
       // Opened first: a missing file is bad input before anything of it is sent.
       const opened = await openLog(path, options.stdin);
       let batch: Array<Record<string, string | number>> = [];
