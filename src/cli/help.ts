@@ -116,7 +116,8 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,
   AWS Application Load Balancer access logs, Google Cloud load-balancer request logs
   with Cloud Armor, Cloudflare Logpush http_requests JSON, Azure Application Gateway /
-  Front Door WAF logs (the WAF's deciding rule is the entry's rule).
+  Front Door WAF logs, Akamai DataStream 2 JSON, Vercel log drains (the WAF's deciding
+  rule is the entry's rule).
 Unknown lines stay unknown. The README lists what each refusal message becomes.
 Several files are read together, in step by time, so that the lines one request left in
 the access, error and WAF logs are joined and counted once.

@@ -39,6 +39,9 @@
 // To make one field of a rule a single-group regex (ClickHouse 18.16's extract()
 // returns the first group only), use singleGroup(match, n).
 import accessVhostHostFormat from "../../../data/logs/formats/access-vhost-host.json" with { type: "json" };
+import akamaiDataStreamFormat from "../../../data/logs/formats/akamai-datastream-json.json" with {
+  type: "json",
+};
 import apacheErrorFormat from "../../../data/logs/formats/apache-error.json" with { type: "json" };
 import awsAlbFormat from "../../../data/logs/formats/aws-alb.json" with { type: "json" };
 import awsWafFormat from "../../../data/logs/formats/aws-waf-json.json" with { type: "json" };
@@ -60,6 +63,7 @@ import squidFormat from "../../../data/logs/formats/squid.json" with { type: "js
 import textFormat from "../../../data/logs/formats/text.json" with { type: "json" };
 import traefikFormat from "../../../data/logs/formats/traefik-json.json" with { type: "json" };
 import uvicornFormat from "../../../data/logs/formats/uvicorn.json" with { type: "json" };
+import vercelFormat from "../../../data/logs/formats/vercel-json.json" with { type: "json" };
 import w3cHeaderFormat from "../../../data/logs/formats/w3c-header.json" with { type: "json" };
 import werkzeugFormat from "../../../data/logs/formats/werkzeug.json" with { type: "json" };
 import apacheAuthn from "../../../data/logs/messages/apache-authn.json" with { type: "json" };
@@ -85,6 +89,7 @@ import modEvasive from "../../../data/logs/messages/mod-evasive.json" with { typ
 import nginxMessages from "../../../data/logs/messages/nginx.json" with { type: "json" };
 import squidMessages from "../../../data/logs/messages/squid.json" with { type: "json" };
 import traefikMessages from "../../../data/logs/messages/traefik.json" with { type: "json" };
+import vercelMessages from "../../../data/logs/messages/vercel.json" with { type: "json" };
 import wrappersFile from "../../../data/logs/wrappers.json" with { type: "json" };
 import type { CauseId } from "../../model.js";
 import { hasTopLevelBranch } from "./match-cache.js";
@@ -166,6 +171,8 @@ export const FORMATS: FormatSpec[] = [
   gcpLbFormat,
   cloudflareFormat,
   azureWafFormat,
+  akamaiDataStreamFormat,
+  vercelFormat,
   morganFormat,
   honoLoggerFormat,
   uvicornFormat,
@@ -191,6 +198,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   cloudArmorMessages,
   cloudflareMessages,
   azureWafMessages,
+  vercelMessages,
   awsAlbMessages,
   modEvasive,
   fail2banMessages,
