@@ -5,7 +5,7 @@ import { mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { analyzeLogs } from "./analyze.js";
+import { analyzeLogs, zoneWindowsPerFile } from "./analyze.js";
 import { stampZoneFor, zoneShown } from "./stamp-zone.js";
 import {
   parseApacheErrorTime,
@@ -254,5 +254,11 @@ describe("logs from spring to autumn (two changes of daylight saving time)", () 
     // Two answers, by the machine: one already at the EU's offsets on both sides reads the
     // stamps in its own zone (no stampZone); any other gets the zone named from the logs.
     expect(r.stampZone).toEqual(machineIsBerlinLike ? undefined : { zone: "Europe/Amsterdam", from: "logs" });
+  });
+});
+
+describe("zone sample windows per file", () => {
+  it("keep eight for up to eight plain files, then share 64 out, down to one each", () => {
+    expect([1, 2, 8, 9, 16, 32, 64, 1000].map(zoneWindowsPerFile)).toEqual([8, 8, 8, 7, 4, 2, 1, 1]);
   });
 });
