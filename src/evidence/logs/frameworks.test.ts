@@ -78,6 +78,16 @@ describe("framework lines inside JSON and logfmt", () => {
     );
     expect(crowdsec).toHaveLength(1);
     expect(crowdsec[0]).toMatchObject({ cause: "ip-restriction", client: "203.0.113.77", format: "logfmt" });
+    // Grafana's logfmt log names the client in a field of its own, not in the message.
+    const grafana = denialsOf(
+      't=2026-12-03T10:15:03+0000 lvl=eror msg="Invalid username or password" logger=context userId=0 uname= error="invalid username or password" remote_addr=203.0.113.6',
+    );
+    expect(grafana).toHaveLength(1);
+    expect(grafana[0]).toMatchObject({
+      cause: "credentials-invalid",
+      client: "203.0.113.6",
+      format: "logfmt",
+    });
   });
 
   it("let a status the line records outrank the one a rule implies", () => {
