@@ -177,27 +177,35 @@ export function parseAppJson(doc: Json, file: string, n: number, format: string)
   if (named === null && rec.status === null && !(DENIAL_WORDS.test(words) && levelIsLoud(doc))) return null;
   rec.denied = true;
   readRequestFields(rec, doc);
-  if (named !== null) {
-    if (rec.status === null && named.status !== null) {
-      rec.status = named.status;
-      rec.statusInferred = true;
-    }
-    rec.path ??= named.path;
-    rec.client ??= named.client;
+  if (named !== null) takeWhatTheRuleSays(rec, named);
+  classifyByWordsOrStatus(rec, words);
+  rec.message = clip(message || `status ${rec.status}`);
+  return rec;
+}
+
+/** A rule that leaves the cause to the status: its status (the line recording none) and what its message names. */
+function takeWhatTheRuleSays(rec: LogRecord, named: LogRecord): void {
+  if (rec.status === null && named.status !== null) {
+    rec.status = named.status;
+    rec.statusInferred = true;
   }
+  rec.path ??= named.path;
+  rec.client ??= named.client;
+}
+
+/** The cause the words name (a business rule giving way to a 401/419/429), else the one the status names. */
+function classifyByWordsOrStatus(rec: LogRecord, words: string): void {
   const byWords = businessRuleAgainstStatus(causeFromWords(words), rec.status);
   if (byWords) {
     rec.cause = byWords;
     rec.strength = STRENGTH.words;
-  } else {
-    const byStatus = causeFromStatus(rec.status);
-    if (byStatus !== "unknown") {
-      rec.cause = byStatus;
-      rec.strength = STRENGTH.status;
-    }
+    return;
   }
-  rec.message = clip(message || `status ${rec.status}`);
-  return rec;
+  const byStatus = causeFromStatus(rec.status);
+  if (byStatus !== "unknown") {
+    rec.cause = byStatus;
+    rec.strength = STRENGTH.status;
+  }
 }
 
 /**
