@@ -2,6 +2,8 @@
 // it: every line that names a refusal is one denial of the cause its framework
 // means, and the lines around them (404s, 400s, start-up chatter, the
 // authorization failure ASP.NET Core logs before its forbid) are not.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyzeLogs } from "./analyze.js";
@@ -44,6 +46,42 @@ describe("Django's development server console", () => {
     ]);
     // The CSRF refusal's entry (its deciding line, the warning) names the access line it was joined with.
     expect(r.entries[0]?.seenIn?.map((s) => s.line)).toEqual([12]);
+  });
+});
+
+describe("a Rails log tagged with request ids beside nginx's access log", () => {
+  it("joins the Rails line to the access line of the same $request_id", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "why403-rails-"));
+    const access = join(dir, "access.log");
+    const rails = join(dir, "production.log");
+    const id = "5f2a9c1e7b3d4e5f8a9b0c1d2e3f4a5b";
+    writeFileSync(
+      access,
+      `203.0.113.9 - - [03/Dec/2026:10:15:05 +0000] "DELETE /admin/users/7 HTTP/1.1" 403 12 "-" "Mozilla/5.0" ${id}\n`,
+    );
+    writeFileSync(
+      rails,
+      [
+        `I, [2026-12-03T10:15:05.001000 #4242]  INFO -- : [${id}] Started DELETE "/admin/users/7" for 203.0.113.9 at 2026-12-03 10:15:05 +0000`,
+        `I, [2026-12-03T10:15:05.002000 #4242]  INFO -- : [${id}] Completed 403 Forbidden in 1ms (ActiveRecord: 0.0ms | Allocations: 300)`,
+        // Rails' own id (a UUID) when no proxy passed one: no access line has it.
+        "I, [2026-12-03T10:15:09.002000 #4242]  INFO -- : [0b7c1f7e-3f54-4c1a-9d7e-5b8f0e4c2a11] Completed 401 Unauthorized in 1ms (Allocations: 90)",
+      ].join("\n"),
+    );
+    try {
+      const r = await analyzeLogs([access, rails]);
+      expect(r.denials).toBe(2);
+      expect(r.files.map((f) => f.denials)).toEqual([1, 2]);
+      expect(r.entries[0]).toMatchObject({
+        requestId: id,
+        path: "/admin/users/7",
+        client: "203.0.113.9",
+        status: 403,
+      });
+      expect(r.entries[1]?.requestId).toBe("0b7c1f7e-3f54-4c1a-9d7e-5b8f0e4c2a11");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
