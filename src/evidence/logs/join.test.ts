@@ -279,3 +279,64 @@ describe("Joiner neighbours: lines naming no time, client or id", () => {
     expect(lines(out)).toEqual([[1], [2, 3], [4]]);
   });
 });
+
+describe("Joiner through a proxy: an application line naming the proxy's address or none", () => {
+  const t = Date.parse("2026-12-03T10:15:02.000Z");
+  const access = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({
+      file: "access.log",
+      line,
+      format: "access-combined",
+      kind: "access",
+      time: new Date(t),
+      status: 403,
+      method: "POST",
+      path: "/api/orders",
+      client: "203.0.113.9",
+      denied: true,
+      message: `access ${line}`,
+      ...fields,
+    });
+  const app = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({
+      file: "app.log",
+      line,
+      format: "json-pino",
+      kind: "app",
+      time: new Date(t + 412),
+      status: 403,
+      method: "POST",
+      path: "/api/orders",
+      client: "127.0.0.1",
+      denied: true,
+      cause: "csrf",
+      message: `app ${line}`,
+      ...fields,
+    });
+  const clients = (out: Joined[]) => out.map((j) => [j.files.length, j.rec.client]);
+
+  it("is one request with the access line, whichever comes first, and the access line's client", () => {
+    expect(clients(run([access(1), app(1)]))).toEqual([[2, "203.0.113.9"]]);
+    expect(clients(run([app(1), access(1)]))).toEqual([[2, "203.0.113.9"]]);
+    // A container network's address, or none at all, is read alike.
+    expect(clients(run([app(1, { client: "172.18.0.3" }), access(1)]))).toEqual([[2, "203.0.113.9"]]);
+    expect(clients(run([access(1), app(1, { client: null })]))).toEqual([[2, "203.0.113.9"]]);
+  });
+
+  it("stays apart on another path, status or method, a public address, or seconds apart", () => {
+    const apart: LogRecord[][] = [
+      [access(1), app(1, { path: "/api/items" })],
+      [access(1), app(1, { status: 429 })],
+      [access(1), app(1, { method: "GET" })],
+      [access(1), app(1, { client: "198.51.100.4" })],
+      [access(1), app(1, { time: new Date(t + 2500) })],
+    ];
+    for (const records of apart) expect(run(records), JSON.stringify(records[1]?.client)).toHaveLength(2);
+  });
+
+  it("gives each access line one application line of a file", () => {
+    const out = run([access(1), access(2, { client: "198.51.100.7" }), app(1), app(2)]);
+    expect(out.map((j) => j.files.length)).toEqual([2, 2]);
+    expect(new Set(out.map((j) => j.rec.client))).toEqual(new Set(["203.0.113.9", "198.51.100.7"]));
+  });
+});

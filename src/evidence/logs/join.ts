@@ -6,6 +6,7 @@
 // Within one file, a time join pairs an access line with a line of another kind
 // (the error log line of the request, in a mixed file); two access lines, or two
 // error lines, of one file are two requests unless an id ties them.
+import ipaddr from "ipaddr.js";
 import type { CauseId } from "../../model.js";
 import { redactText, redactUrl } from "../../redact.js";
 import { decisiveRule, isScoringRule } from "./classify.js";
@@ -121,11 +122,15 @@ export class Joiner {
     // An access line that was not refused is no denial and nothing joins it.
     if (rec.kind === "access" && !rec.denied) return null;
     const match = this.findById(rec) ?? this.findBySlot(rec) ?? this.findByNeighbour(rec);
-    if (match) {
+    const proxied = match === null ? this.findThroughProxy(rec) : null;
+    if (match || proxied) {
+      const j = (match ?? proxied) as Joined;
       // merge detaches what it keeps of the record.
-      this.merge(match, rec);
-      if (this.unplaced.size > 0 && this.unplaced.get(rec.file) === match) this.unplaced.delete(rec.file);
-      return match;
+      this.merge(j, rec);
+      // The application saw the proxy's address: the access line names the client.
+      if (proxied && rec.kind === "access") j.rec.client = detach(rec.client);
+      if (this.unplaced.size > 0 && this.unplaced.get(rec.file) === j) this.unplaced.delete(rec.file);
+      return j;
     }
     const j = newRequest(rec, this.onlyFile(rec.file), this.seq++);
     if (unplaced(rec)) this.unplaced.set(rec.file, j);
@@ -133,6 +138,7 @@ export class Joiner {
     this.queue.push(j);
     this.openCount++;
     this.index(j);
+    if (behindProxy(rec)) this.waitForAccessLine(j, rec);
     if (j.packed && j.packedSec > this.frontier) this.frontier = j.packedSec;
     while (this.openCount > this.window || this.headIsStale()) {
       const oldest = this.queue[this.head] as Joined;
@@ -240,6 +246,71 @@ export class Joiner {
     if (a.method !== null && rec.method !== null && a.method !== rec.method) return null;
     if (a.status !== null && rec.status !== null && a.status !== rec.status) return null;
     return j;
+  }
+
+  /** Per second, requests opened by an application line that names the proxy's address or none (behindProxy). */
+  private readonly appWaiting = new Map<number, Joined[]>();
+
+  private waitForAccessLine(j: Joined, rec: LogRecord): void {
+    const sec = this.secondOf((rec.time as Date).getTime());
+    const list = this.appWaiting.get(sec);
+    if (list) list.push(j);
+    else this.appWaiting.set(sec, [j]);
+    // Seconds come in order (files are read in step by time): the oldest go first.
+    for (const old of this.appWaiting.keys()) {
+      if (old >= sec - 2) break;
+      this.appWaiting.delete(old);
+    }
+  }
+
+  /**
+   * An application behind a proxy on the same host (or in the same private
+   * network) logs the proxy's address, or none: its line and the proxy's access
+   * line of one request share no client. They are one request when they fall
+   * within the same second or the next, for the same path, and method and
+   * status do not disagree; the closest in time wins.
+   */
+  private findThroughProxy(rec: LogRecord): Joined | null {
+    if (rec.time === null || rec.path === null) return null;
+    if (rec.kind === "access") {
+      if (this.appWaiting.size === 0 || rec.client === null) return null;
+      const sec = this.secondOf(rec.time.getTime());
+      return this.bestThroughProxy(rec, [
+        this.appWaiting.get(sec),
+        this.appWaiting.get(sec - 1),
+        this.appWaiting.get(sec + 1),
+      ]);
+    }
+    if (!behindProxy(rec)) return null;
+    const sec = this.secondOf(rec.time.getTime());
+    const candidates: Joined[][] = [];
+    for (const s of [sec, sec - 1, sec + 1]) {
+      for (const slot of this.bySlot.get(s)?.clients.values() ?? [])
+        candidates.push(Array.isArray(slot) ? slot : [slot]);
+    }
+    return this.bestThroughProxy(rec, candidates);
+  }
+
+  private bestThroughProxy(rec: LogRecord, lists: Array<Joined[] | undefined>): Joined | null {
+    const ms = (rec.time as Date).getTime();
+    const access = rec.kind === "access";
+    let best: Joined | null = null;
+    let bestScore = -1;
+    for (const list of lists) {
+      for (const j of list ?? []) {
+        const a = j.rec;
+        // An access request for an application line, an application request for an access line.
+        if (j.done || hasLineOfKind(j, true) === access || a.path === null) continue;
+        if (pathOnly(a.path) !== pathOnly(rec.path as string)) continue;
+        if (a.status !== null && rec.status !== null && a.status !== rec.status) continue;
+        const score = joinScore(j, rec, this.timeOf(j), ms);
+        if (score > bestScore) {
+          best = j;
+          bestScore = score;
+        }
+      }
+    }
+    return best;
   }
 
   private findBySlot(rec: LogRecord): Joined | null {
@@ -412,6 +483,26 @@ export class Joiner {
     }
     this.onFinal(j);
   }
+}
+
+/**
+ * An application's line whose client is a loopback or private address, or none:
+ * what an application behind a proxy on its host or network logs.
+ */
+function behindProxy(rec: LogRecord): boolean {
+  return (
+    rec.kind === "app" &&
+    rec.time !== null &&
+    rec.path !== null &&
+    (rec.client === null || isLocalAddress(rec.client))
+  );
+}
+
+/** Loopback, RFC 1918 / unique-local and link-local addresses (IPv4-mapped ones too). */
+function isLocalAddress(client: string): boolean {
+  if (!ipaddr.isValid(client)) return false;
+  const range = ipaddr.process(client).range();
+  return range === "loopback" || range === "private" || range === "uniqueLocal" || range === "linkLocal";
 }
 
 /** A record naming no time, client or id: only its neighbours in its file can be its request's other lines. */
