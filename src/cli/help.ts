@@ -110,7 +110,8 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   Apache 2.2/2.4 and nginx error logs (naxsi too), HAProxy HTTP/TCP, Squid, lighttpd,
   Caddy JSON, Traefik JSON, Envoy (text and JSON), IIS and other W3C logs (CloudFront;
   columns from #Fields:), ModSecurity v2/v3 and Coraza (lines and audit logs),
-  morgan, Hono's logger, Uvicorn, Werkzeug, Django's runserver, mod_evasive, fail2ban,
+  morgan, Hono's logger, Uvicorn, Werkzeug, Django's runserver, uWSGI, PHP-FPM's access
+  log, mod_evasive, fail2ban,
   CrowdSec, Rails/Django/Laravel/Symfony/Spring/ASP.NET Core/Express/Flask-Limiter/PHP-FPM
   refusal lines (plain or inside JSON), JSON-lines and logfmt
   application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,

@@ -9,7 +9,7 @@ import { REFUSAL_STATUSES } from "../../model.js";
 import { ACCESS_RE, ID_FIELD } from "./access.js";
 import { isAddressOrBlanket } from "./allowed-watch.js";
 import { RATE_RULE_FAMILY_RE, STATUS_CAUSES } from "./classify.js";
-import { RECORD_HINT } from "./prefilter.js";
+import { RECORD_HINT, STATUS_AT_END } from "./prefilter.js";
 import { CLIENT_RE, REQUEST_LINE_RE } from "./record.js";
 import { COMPILED_WRAPPERS, type CompiledFormat, formatById, REGEX_FORMATS } from "./rules.js";
 import { APACHE_TIME_RE, CLF_TIME_RE, MONTH_NAMES } from "./time.js";
@@ -187,7 +187,7 @@ export const LINE_RULES: LineRules = {
   dataPrefilter: {
     // The local reader's own test (mayHoldRecord): a line it would not parse makes no record there either.
     needles: [],
-    patterns: [RECORD_HINT],
+    patterns: [RECORD_HINT, STATUS_AT_END],
   },
   prefilter: {
     needles: [

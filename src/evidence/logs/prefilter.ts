@@ -38,12 +38,19 @@ const STATUS_ALTERNATION = [...REFUSAL_STATUSES].join("|");
  */
 export const RECORD_HINT = new RegExp(
   [
-    `[ /"](?:${STATUS_ALTERNATION}|407) `,
+    // A status and what follows it: a space (access lines), ")" (uWSGI's "(HTTP/1.1 403)").
+    `[ /"](?:${STATUS_ALTERNATION}|407)[ )]`,
     "forbidden|Permission denied|AH0\\d{4}:|ModSecurity: |Coraza: ",
     // The literal every refusal rule of data/logs/messages/ contains.
     ...ruleHints().map(escapeRegExp),
   ].join("|"),
 );
+
+/**
+ * A refusal status that ends the line (PHP-FPM's access log), which RECORD_HINT
+ * (no anchors, so that a text it matched can be looked for again) leaves out.
+ */
+export const STATUS_AT_END = new RegExp(`[ /"](?:${STATUS_ALTERNATION}|407)$`);
 
 /**
  * RECORD_HINT has no anchor, boundary or lookaround: whether it finds in a
@@ -263,6 +270,8 @@ export class LinePrefilter {
 
   mayHoldRecord(text: string): boolean {
     if (this.holdsRecentHint(text)) return true;
+    // Only the tail can hold it: no scan of a long line for it.
+    if (STATUS_AT_END.test(text.slice(-4))) return true;
     const hint = RECORD_HINT.exec(text);
     if (hint) {
       this.rememberHint(hint[0]);

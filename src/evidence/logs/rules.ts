@@ -59,10 +59,12 @@ import iisFormat from "../../../data/logs/formats/iis-w3c.json" with { type: "js
 import lighttpdFormat from "../../../data/logs/formats/lighttpd-error.json" with { type: "json" };
 import morganFormat from "../../../data/logs/formats/morgan.json" with { type: "json" };
 import nginxErrorFormat from "../../../data/logs/formats/nginx-error.json" with { type: "json" };
+import phpFpmAccessFormat from "../../../data/logs/formats/php-fpm-access.json" with { type: "json" };
 import squidFormat from "../../../data/logs/formats/squid.json" with { type: "json" };
 import textFormat from "../../../data/logs/formats/text.json" with { type: "json" };
 import traefikFormat from "../../../data/logs/formats/traefik-json.json" with { type: "json" };
 import uvicornFormat from "../../../data/logs/formats/uvicorn.json" with { type: "json" };
+import uwsgiFormat from "../../../data/logs/formats/uwsgi.json" with { type: "json" };
 import vercelFormat from "../../../data/logs/formats/vercel-json.json" with { type: "json" };
 import w3cHeaderFormat from "../../../data/logs/formats/w3c-header.json" with { type: "json" };
 import werkzeugFormat from "../../../data/logs/formats/werkzeug.json" with { type: "json" };
@@ -178,6 +180,8 @@ export const FORMATS: FormatSpec[] = [
   uvicornFormat,
   werkzeugFormat,
   djangoRunserverFormat,
+  uwsgiFormat,
+  phpFpmAccessFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
