@@ -111,7 +111,7 @@ journald, Docker/Kubernetes {"log":…}, CRI and heroku logs' envelopes:
   Caddy JSON, Traefik JSON, Envoy (text and JSON), IIS and other W3C logs (CloudFront;
   columns from #Fields:), ModSecurity v2/v3 and Coraza (lines and audit logs),
   morgan, Hono's logger, Uvicorn, Werkzeug, Django's runserver, uWSGI, PHP-FPM's access
-  log, oauth2-proxy, mod_evasive, fail2ban,
+  log, oauth2-proxy, Gin, go-chi, mod_evasive, fail2ban,
   CrowdSec, Rails/Django/Laravel/Symfony/Spring/ASP.NET Core/Express/Flask-Limiter/PHP-FPM
   refusal lines (plain or inside JSON), JSON-lines and logfmt
   application logs (business-rule refusals: app-logic); cloud logs: AWS WAF (v2) JSON,

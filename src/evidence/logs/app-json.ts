@@ -109,6 +109,12 @@ const CLIENT_PATHS = [
   "http.client_ip",
   "client.ip",
   "sourceIp",
+  // Echo's and GitLab's (remote_ip), and other spellings of the same.
+  "remote_ip",
+  "remoteIp",
+  "remote_address",
+  "client_address",
+  "source_ip",
   // Heroku's router: the X-Forwarded-For it received.
   "fwd",
 ];

@@ -47,11 +47,13 @@ import awsAlbFormat from "../../../data/logs/formats/aws-alb.json" with { type: 
 import awsWafFormat from "../../../data/logs/formats/aws-waf-json.json" with { type: "json" };
 import azureWafFormat from "../../../data/logs/formats/azure-waf-json.json" with { type: "json" };
 import caddyFormat from "../../../data/logs/formats/caddy-json.json" with { type: "json" };
+import chiFormat from "../../../data/logs/formats/chi.json" with { type: "json" };
 import cloudflareFormat from "../../../data/logs/formats/cloudflare-json.json" with { type: "json" };
 import djangoRunserverFormat from "../../../data/logs/formats/django-runserver.json" with { type: "json" };
 import envoyFormat from "../../../data/logs/formats/envoy.json" with { type: "json" };
 import envoyJsonFormat from "../../../data/logs/formats/envoy-json.json" with { type: "json" };
 import gcpLbFormat from "../../../data/logs/formats/gcp-lb-json.json" with { type: "json" };
+import ginFormat from "../../../data/logs/formats/gin.json" with { type: "json" };
 import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" with { type: "json" };
 import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
 import honoLoggerFormat from "../../../data/logs/formats/hono-logger.json" with { type: "json" };
@@ -187,6 +189,8 @@ export const FORMATS: FormatSpec[] = [
   phpFpmAccessFormat,
   oauth2ProxyFormat,
   oauth2ProxyAuthFormat,
+  ginFormat,
+  chiFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
