@@ -5,6 +5,7 @@
 import type { CauseId } from "../../model.js";
 import { causeFromStatus, causeFromWords, DENIAL_WORDS } from "./classify.js";
 import { addId, clientAddress, clip, isRefusalStatus, makeRecord, pathOnly } from "./record.js";
+import type { RequestStart } from "./request-starts.js";
 import { parseFreeText } from "./rule-record.js";
 import { parseAnyTime } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
@@ -254,6 +255,20 @@ function readRequestFields(rec: LogRecord, doc: Json): void {
     addId(rec, id);
     rec.requestId = id;
   }
+}
+
+/**
+ * The request a line names when it names one and no answer (no status: Fastify's
+ * "incoming request"), with the id that ties it to the line with the answer.
+ */
+export function requestStartOf(doc: Json): { id: string; start: RequestStart } | null {
+  if (pick(doc, STATUS_PATHS) !== undefined) return null;
+  const id = str(pick(doc, ID_PATHS));
+  if (!id) return null;
+  const rec = makeRecord({ file: "", line: 0, format: "", kind: "app", product: "app" });
+  readRequestFields(rec, doc);
+  if (rec.method === null && rec.path === null) return null;
+  return { id, start: { method: rec.method, path: rec.path, client: rec.client } };
 }
 
 /** Absolute URLs lose scheme and host; the query stays as the app logged it. */

@@ -3,13 +3,14 @@
 // a file's reported format is what most of its first lines were.
 import { parseAccessLine, sniffAccess } from "./access.js";
 import { isApacheErrorLine, parseApacheErrorLine } from "./apache-error.js";
-import { appFlavour, parseAppJson } from "./app-json.js";
+import { appFlavour, parseAppJson, requestStartOf } from "./app-json.js";
 import { isAuditBoundary, isAuditJson, parseAuditJson, SerialAuditParser } from "./audit.js";
 import { DECISION_FORMAT, isDecisionLine, parseDecisionLine } from "./decision.js";
 import type { LogLine } from "./lines.js";
 import { type CompiledFormat, parseCustomLine } from "./log-format.js";
 import { LOGFMT_FORMAT, parseLogfmt } from "./logfmt.js";
 import { isNginxErrorLine, parseNginxErrorLine } from "./nginx-error.js";
+import { RequestStarts } from "./request-starts.js";
 import { parseFreeText, parseJsonFormats, parseRuleFormats, recordOf } from "./rule-record.js";
 import { MAX_WRAPPERS, type Peeled, peelJson, peelText } from "./rules.js";
 import { parseAnyTime, readZonelessIn } from "./time.js";
@@ -27,6 +28,7 @@ export class LineDispatcher {
   private readonly serial: SerialAuditParser;
   private inAudit = false;
   private readonly w3c = new W3cColumns();
+  private readonly starts = new RequestStarts();
 
   /**
    * `zone`: the zone this file's zoneless stamps are read in (time.ts), null for
@@ -99,7 +101,7 @@ export class LineDispatcher {
         if (isAuditJson(doc))
           return one("modsec-audit-json", parseAuditJson(doc, file, n, "modsec-audit-json"));
         const format = `json-${appFlavour(doc)}`;
-        return one(format, parseAppJson(doc, file, n, format));
+        return one(format, this.appRecord(doc, n, format));
       }
     }
     if (first === 0x5b /* [ */ && isApacheErrorLine(text)) {
@@ -120,10 +122,21 @@ export class LineDispatcher {
     const wrapped = depth < MAX_WRAPPERS ? peelText(text) : null;
     if (wrapped) return this.unwrapped(wrapped, n, depth);
     const pairs = parseLogfmt(text);
-    if (pairs) return one(LOGFMT_FORMAT, parseAppJson(pairs, file, n, LOGFMT_FORMAT));
+    if (pairs) return one(LOGFMT_FORMAT, this.appRecord(pairs, n, LOGFMT_FORMAT));
     const free = parseFreeText(text, file, n);
     if (free) return one(free.format, free.record);
     return { format: "unknown", records: [] };
+  }
+
+  /** An application's JSON or logfmt line: a refusal, completed by its request's first line; or that first line, noted. */
+  private appRecord(doc: Record<string, unknown>, n: number, format: string): LogRecord | null {
+    const rec = parseAppJson(doc, this.file, n, format);
+    if (rec) this.starts.fill(rec);
+    else {
+      const start = requestStartOf(doc);
+      if (start) this.starts.note(start.id, start.start);
+    }
+    return rec;
   }
 
   /** The line inside a syslog/journald/container envelope, read as a line of its own. */

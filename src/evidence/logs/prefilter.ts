@@ -69,10 +69,14 @@ const STATUS_DIGITS = new RegExp(STATUS_ALTERNATION);
 /**
  * JSON lines: escapes (the raw text may spell a word differently), audit
  * transactions, refusal statuses in any spelling Number() reads (403, "403",
- * 4.03e2, 0x193), and a string ending in the first word of a two-word denial
- * phrase (the parser joins message and code with a space).
+ * 4.03e2, 0x193), a string ending in the first word of a two-word denial
+ * phrase (the parser joins message and code with a space), and a request's
+ * first line (Fastify's "incoming request"), whose method, URL and client a
+ * later refusal line of the same request id takes (request-starts.ts).
  */
-const JSON_HINT = new RegExp(`\\\\|transaction|why403\\.decision|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}`);
+const JSON_HINT = new RegExp(
+  `\\\\|transaction|why403\\.decision|\\d[eE]|0[xXoObB]|${STATUS_ALTERNATION}|incoming request`,
+);
 const SPAN_HINT = /(?:rate|too|many|not|insufficient|token|invalid)"/i;
 /**
  * logfmt lines (logfmt.ts, read with the JSON reader's fields) pass on JSON_HINT
