@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePorts } from "../lab/lab.mjs";
 import { analyzeLogs, waitForLogMarker } from "../src/evidence/logs/index.js";
+import { nginxPreamble } from "./helpers/nginx.js";
 
 const NGINX = "/usr/sbin/nginx";
 const RUN = join(import.meta.dirname, "..", ".run", "logs-behind-proxy");
@@ -51,20 +52,12 @@ function startApp(port: number): Promise<Server> {
 }
 
 function nginxConfig(port: number, appPort: number): string {
+  const { main, tempPaths } = nginxPreamble(RUN, PID);
   return `
-user root;
-worker_processes 1;
-daemon on;
-pid ${PID};
-error_log ${RUN}/error.log warn;
-events { worker_connections 64; }
+${main}
 http {
   access_log ${ACCESS} combined;
-  client_body_temp_path ${RUN}/tmp/body;
-  proxy_temp_path ${RUN}/tmp/proxy;
-  fastcgi_temp_path ${RUN}/tmp/fastcgi;
-  uwsgi_temp_path ${RUN}/tmp/uwsgi;
-  scgi_temp_path ${RUN}/tmp/scgi;
+  ${tempPaths}
   server {
     listen 127.0.0.1:${port};
     location / { proxy_pass http://127.0.0.1:${appPort}; }
