@@ -148,3 +148,19 @@ describe("framework lines inside JSON and logfmt", () => {
     expect(rec).toMatchObject({ cause: "rate-limit", status: 429, path: "/api/login/?next=%2F" });
   });
 });
+
+describe("the time of a framework's text line", () => {
+  it("is its leading ISO stamp, in the run's zone when it names none", () => {
+    process.env.TZ = "UTC";
+    const times = [
+      "I, [2026-12-03T10:15:02.123456 #4242]  INFO -- : [9c2e] Completed 403 Forbidden in 1ms (Allocations: 90)",
+      '[2026-12-03 10:15:02] production.ERROR: This action is unauthorized. {"userId":12}',
+      '[2026-12-03T10:15:02.000000+00:00] request.ERROR: Uncaught PHP Exception Symfony\\Component\\HttpKernel\\Exception\\AccessDeniedHttpException: "Access Denied." at /x.php line 1 [] []',
+      "2026-12-03 10:15:02.123 DEBUG 4242 --- [nio-8080-exec-1] o.s.security.web.csrf.CsrfFilter : Invalid CSRF token found for http://localhost:8080/x",
+      "[2026-12-03 10:15:02,123] WARNING django.security.csrf: Forbidden (CSRF cookie not set.): /x",
+    ].map((line) => denialsOf(line)[0]?.time?.toISOString().slice(0, 19));
+    expect(times).toEqual(new Array(5).fill("2026-12-03T10:15:02"));
+    // A bare console line names none.
+    expect(denialsOf("Forbidden: /admin/users/")[0]?.time).toBeNull();
+  });
+});

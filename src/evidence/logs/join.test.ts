@@ -214,8 +214,8 @@ describe("Joiner: requests left behind by time", () => {
   });
 });
 
-describe("Joiner neighbours: lines naming no time, client or id", () => {
-  /** A record with no time, client or id, as a framework's console line or its dev server's access line. */
+describe("Joiner neighbours: lines naming no client or id", () => {
+  /** A record with no client or id, as a framework's console line or its dev server's access line. */
   const bare = (line: number, kind: LogRecord["kind"], fields: Partial<LogRecord> = {}): LogRecord =>
     makeRecord({
       file: "console.log",
@@ -237,6 +237,14 @@ describe("Joiner neighbours: lines naming no time, client or id", () => {
     ]);
     expect(lines(out)).toEqual([[1, 2]]);
     expect(out[0]?.rec).toMatchObject({ cause: "csrf", method: "POST", status: 403 });
+  });
+
+  it("join a timed message (Django's formatted warning) and the untimed access line after it", () => {
+    const out = run([
+      bare(1, "app", { path: "/login", time: new Date("2026-12-03T10:15:02.123Z") }),
+      bare(2, "access", { path: "/login", status: 403 }),
+    ]);
+    expect(lines(out)).toEqual([[1, 2]]);
   });
 
   it("let one of the two name no path (a stack trace's first line)", () => {

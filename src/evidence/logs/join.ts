@@ -28,7 +28,7 @@ const MAX_SEEN = 20;
 /** Requests indexed per client and second: a flood from one client stays linear (later ones join by id only). */
 const MAX_PER_SLOT = 32;
 /**
- * Lines apart, in one file, that two lines naming no time, client or id may be
+ * Lines apart, in one file, that two lines naming no client or id may be
  * one request's: a framework's refusal message and the access line its
  * development server writes after it (Django's console, Express's stack trace
  * and morgan's line), which nothing else ties.
@@ -225,11 +225,11 @@ export class Joiner {
     return t === null || !(Math.abs(ms - t) > ID_JOIN_SECONDS * 1000);
   }
 
-  /** Per file, the last request whose one line named no time, client or id (findByNeighbour). */
+  /** Per file, the last request whose one line named no client or id (findByNeighbour). */
   private readonly unplaced = new Map<string, Joined>();
 
   /**
-   * For a line naming no time, client or id: the request of the last such line
+   * For a line naming no client or id: the request of the last such line
    * of the other kind (access or not) in its file, NEIGHBOUR_LINES lines before
    * it at most, whose path, method and status (recorded or implied) do not
    * disagree with it. One of the two may name no path (csurf's stack trace does
@@ -505,9 +505,12 @@ function isLocalAddress(client: string): boolean {
   return range === "loopback" || range === "private" || range === "uniqueLocal" || range === "linkLocal";
 }
 
-/** A record naming no time, client or id: only its neighbours in its file can be its request's other lines. */
+/**
+ * A record naming no client or id: only its neighbours in its file can be its
+ * request's other lines (a time alone ties nothing: the time join needs a client).
+ */
 function unplaced(rec: LogRecord): boolean {
-  return rec.time === null && rec.client === null && rec.ids.length === 0;
+  return rec.client === null && rec.ids.length === 0;
 }
 
 /**
