@@ -239,22 +239,33 @@ function namedRefusal(named: LogRecord, line: LogRecord): LogRecord {
 
 /** Method, path, client and request id from the JSON fields. */
 function readRequestFields(rec: LogRecord, doc: Json): void {
-  rec.method = str(pick(doc, METHOD_PATHS));
-  let target = str(pick(doc, PATH_PATHS));
-  // Django: "request": "<WSGIRequest: POST '/x'>"
-  const djangoReq = /<\w*Request: (\w+) '([^']*)'>/.exec(str(doc.request) ?? "");
-  if (djangoReq) {
-    rec.method ??= djangoReq[1] as string;
-    target ??= djangoReq[2] as string;
-  }
-  rec.path = target ? pathOnlyKeepQuery(target) : null;
-  const client = str(pick(doc, CLIENT_PATHS));
-  rec.client = client ? clientAddress(client) : null;
+  const start = requestOf(doc);
+  rec.method = start.method;
+  rec.path = start.path;
+  rec.client = start.client;
   const id = str(pick(doc, ID_PATHS));
   if (id) {
     addId(rec, id);
     rec.requestId = id;
   }
+}
+
+/** The method, path and client the JSON fields name. */
+function requestOf(doc: Json): RequestStart {
+  let method = str(pick(doc, METHOD_PATHS));
+  let target = str(pick(doc, PATH_PATHS));
+  // Django: "request": "<WSGIRequest: POST '/x'>"
+  const djangoReq = /<\w*Request: (\w+) '([^']*)'>/.exec(str(doc.request) ?? "");
+  if (djangoReq) {
+    method ??= djangoReq[1] as string;
+    target ??= djangoReq[2] as string;
+  }
+  const client = str(pick(doc, CLIENT_PATHS));
+  return {
+    method,
+    path: target ? pathOnlyKeepQuery(target) : null,
+    client: client ? clientAddress(client) : null,
+  };
 }
 
 /**
@@ -265,10 +276,8 @@ export function requestStartOf(doc: Json): { id: string; start: RequestStart } |
   if (pick(doc, STATUS_PATHS) !== undefined) return null;
   const id = str(pick(doc, ID_PATHS));
   if (!id) return null;
-  const rec = makeRecord({ file: "", line: 0, format: "", kind: "app", product: "app" });
-  readRequestFields(rec, doc);
-  if (rec.method === null && rec.path === null) return null;
-  return { id, start: { method: rec.method, path: rec.path, client: rec.client } };
+  const start = requestOf(doc);
+  return start.method === null && start.path === null ? null : { id, start };
 }
 
 /** Absolute URLs lose scheme and host; the query stays as the app logged it. */
