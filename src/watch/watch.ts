@@ -51,7 +51,7 @@ export class DenialWatch {
     this.now = options.now ?? Date.now;
     this.metrics = new WatchMetrics(this.now);
     this.recent = new RecentDenials(this.now);
-    this.joiner = new Joiner((j) => this.final(j));
+    this.joiner = new Joiner((j) => this.final(j), undefined, null, paths.length > 1);
     this.sources = paths.map((path) => {
       const scan = new FileScan(path, [], (rec) => this.joiner.add(rec));
       const follower = new FileFollower(path, scan, options.fromStart ?? false, {

@@ -148,6 +148,7 @@ async function scanAll(
     },
     JOIN_WINDOW,
     STALE_SECONDS,
+    paths.length > 1,
   );
   const emit = watch
     ? (rec: LogRecord) => {

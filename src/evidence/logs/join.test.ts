@@ -348,3 +348,109 @@ describe("Joiner through a proxy: an application line naming the proxy's address
     expect(new Set(out.map((j) => j.rec.client))).toEqual(new Set(["203.0.113.9", "198.51.100.7"]));
   });
 });
+
+describe("Joiner: a proxy's access line and the server's behind it (several files)", () => {
+  const t = Date.parse("2026-12-03T10:15:02.000Z");
+  const front = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({
+      file: "haproxy.log",
+      line,
+      format: "haproxy-http",
+      kind: "access",
+      time: new Date(t + 120),
+      status: 403,
+      method: "POST",
+      path: "/admin/users",
+      client: "203.0.113.9",
+      denied: true,
+      message: `front ${line}`,
+      ...fields,
+    });
+  const back = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({
+      file: "access.log",
+      line,
+      format: "access-combined",
+      kind: "access",
+      time: new Date(t),
+      status: 403,
+      method: "POST",
+      path: "/admin/users",
+      client: "127.0.0.1",
+      denied: true,
+      message: `back ${line}`,
+      ...fields,
+    });
+  const error = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({
+      file: "error.log",
+      line,
+      format: "nginx-error",
+      kind: "error",
+      time: new Date(t),
+      method: "POST",
+      path: "/admin/users",
+      client: "127.0.0.1",
+      denied: true,
+      cause: "server-config",
+      strength: 3,
+      message: `error ${line}`,
+      ...fields,
+    });
+  function runMany(records: LogRecord[]): Joined[] {
+    const out: Joined[] = [];
+    const joiner = new Joiner((j) => out.push(j), 100, null, true);
+    for (const r of records) joiner.add(r);
+    joiner.flush();
+    return out;
+  }
+  const shape = (out: Joined[]) => out.map((j) => [[...j.files].sort().join(" "), j.rec.client]);
+  const all = "access.log error.log haproxy.log";
+
+  it("is one request in any order, naming the proxy's client, with the server's error line", () => {
+    const orders = [
+      [front(1), back(1), error(1)],
+      [back(1), error(1), front(1)],
+      [error(1), back(1), front(1)],
+      [front(1), error(1), back(1)],
+    ];
+    for (const records of orders)
+      expect(shape(runMany(records)), records.map((r) => r.file).join(",")).toEqual([[all, "203.0.113.9"]]);
+    // The error line decides the cause.
+    expect(runMany(orders[0] as LogRecord[])[0]?.rec.cause).toBe("server-config");
+  });
+
+  it("reads a container network's address as a proxy's only between lines of different formats", () => {
+    const privateBack = { client: "172.18.0.3" };
+    expect(shape(runMany([front(1), back(1, privateBack)]))).toEqual([
+      ["access.log haproxy.log", "203.0.113.9"],
+    ]);
+    // Two nginx servers behind one balancer each log a private address: two requests.
+    const twin = (line: number, client: string, file: string) =>
+      back(line, { client, file, format: "access-combined" });
+    expect(runMany([twin(1, "10.0.0.5", "a.log"), twin(1, "10.0.0.6", "b.log")])).toHaveLength(2);
+  });
+
+  it("stays apart on another path, status or method, two public clients, or seconds apart", () => {
+    const apart: LogRecord[][] = [
+      [front(1), back(1, { path: "/admin/roles" })],
+      [front(1), back(1, { status: 429 })],
+      [front(1), back(1, { method: "GET" })],
+      [front(1), back(1, { client: "198.51.100.4" })],
+      [front(1), back(1, { time: new Date(t + 2500) })],
+    ];
+    for (const records of apart) expect(runMany(records), JSON.stringify(records[1]?.client)).toHaveLength(2);
+  });
+
+  it("gives each proxy line one server line, and pairs nothing when one file is read", () => {
+    const out = runMany([front(1), front(2, { client: "198.51.100.7" }), back(1), back(2)]);
+    expect(out.map((j) => j.files.length)).toEqual([2, 2]);
+    expect(new Set(out.map((j) => j.rec.client))).toEqual(new Set(["203.0.113.9", "198.51.100.7"]));
+    const single: Joined[] = [];
+    const joiner = new Joiner((j) => single.push(j), 100, null, false);
+    joiner.add(front(1));
+    joiner.add(back(1));
+    joiner.flush();
+    expect(single).toHaveLength(2);
+  });
+});

@@ -109,6 +109,12 @@ export class Joiner {
     private readonly onFinal: (j: Joined) => void,
     private readonly window = JOIN_WINDOW,
     private readonly staleSeconds: number | null = null,
+    /**
+     * Several files are read together: an access line may be a proxy's and
+     * another file's the server's behind it (findAccessPair). One file never
+     * holds both, so a single file skips the index this needs.
+     */
+    private readonly pairAccessLines = false,
   ) {}
 
   /** The latest second (from secBase) of any record taken. */
@@ -130,7 +136,7 @@ export class Joiner {
       // The application saw the proxy's address: the access line names the client.
       if (proxied && rec.kind === "access") j.rec.client = detach(rec.client);
       if (this.unplaced.size > 0 && this.unplaced.get(rec.file) === j) this.unplaced.delete(rec.file);
-      return j;
+      return this.pairAccessLines && rec.kind === "access" ? this.pairAccessLine(j, rec) : j;
     }
     const j = newRequest(rec, this.onlyFile(rec.file), this.seq++);
     if (unplaced(rec)) this.unplaced.set(rec.file, j);
@@ -140,6 +146,7 @@ export class Joiner {
     this.index(j);
     if (behindProxy(rec)) this.waitForAccessLine(j, rec);
     if (j.packed && j.packedSec > this.frontier) this.frontier = j.packedSec;
+    const kept = this.pairAccessLines && rec.kind === "access" ? this.pairAccessLine(j, rec) : j;
     while (this.openCount > this.window || this.headIsStale()) {
       const oldest = this.queue[this.head] as Joined;
       // Let go of it: a finalised request must not stay reachable until the queue is compacted.
@@ -150,7 +157,7 @@ export class Joiner {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    return j;
+    return kept;
   }
 
   /**
@@ -313,6 +320,112 @@ export class Joiner {
     return best;
   }
 
+  /**
+   * Per second, then per path: the access lines of open requests, for pairing
+   * a proxy's access line with the line the server behind it writes of the
+   * same request (pairAccessLines only).
+   */
+  private readonly accessLines = new Map<number, Map<string, AccessLine[]>>();
+
+  private indexAccessLine(j: Joined, rec: LogRecord): void {
+    if (rec.time === null || rec.path === null || rec.client === null) return;
+    const sec = this.secondOf(rec.time.getTime());
+    let paths = this.accessLines.get(sec);
+    if (paths === undefined) {
+      paths = new Map();
+      this.accessLines.set(sec, paths);
+      // Seconds come in order (files are read in step by time): the oldest go first.
+      for (const old of this.accessLines.keys()) {
+        if (old >= sec - 2) break;
+        this.accessLines.delete(old);
+      }
+    }
+    const line: AccessLine = { j, client: detach(rec.client), format: pooled(rec.format), file: rec.file };
+    const path = pathOnly(rec.path);
+    const list = paths.get(path);
+    if (list) list.push(line);
+    else paths.set(path, [line]);
+  }
+
+  /**
+   * Access line `rec` (now in request `j`) and an access line of another file
+   * are one request seen by a proxy and by the server behind it: the two
+   * requests become one, which names the client the proxy in front saw and
+   * stays findable by both addresses (the server's error line names the
+   * proxy's). Returns the request `rec` is in.
+   */
+  private pairAccessLine(j: Joined, rec: LogRecord): Joined {
+    const line = this.findAccessPair(j, rec);
+    if (line === null) {
+      this.indexAccessLine(j, rec);
+      return j;
+    }
+    const into = line.j;
+    this.absorb(into, j);
+    const client = rec.client as string;
+    if (proxyBehind(line, rec)) into.rec.client = detach(client);
+    this.indexUnder(into, client);
+    this.indexUnder(into, line.client);
+    this.indexAccessLine(into, rec);
+    return into;
+  }
+
+  /**
+   * A server behind a proxy logs the proxy's address: its access line and the
+   * proxy's (in another file) share no client. They are one request when one
+   * of the two clients is the address of a proxy in front (see proxyBehind),
+   * within the same second or the next, for the same path, method and status;
+   * the closest in time wins. The access line of each file joins once.
+   */
+  private findAccessPair(j: Joined, rec: LogRecord): AccessLine | null {
+    if (rec.time === null || rec.path === null || rec.client === null || rec.status === null) return null;
+    const ms = rec.time.getTime();
+    const sec = this.secondOf(ms);
+    const path = pathOnly(rec.path);
+    let best: AccessLine | null = null;
+    let bestScore = -1;
+    for (let k = 0; k < 3; k++) {
+      const list = this.accessLines.get(k === 0 ? sec : k === 1 ? sec - 1 : sec + 1)?.get(path);
+      if (list === undefined) continue;
+      for (let i = 0; i < list.length; i++) {
+        const line = list[i] as AccessLine;
+        const other = line.j;
+        if (other === j || other.done || line.file === rec.file || line.client === rec.client) continue;
+        if (other.rec.status !== rec.status || j.files.some((f) => other.files.includes(f))) continue;
+        if (!proxyBehind(line, rec) && !proxyBehind(rec, line)) continue;
+        const score = joinScore(other, rec, this.timeOf(other), ms);
+        if (score > bestScore) {
+          best = line;
+          bestScore = score;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Request `from` becomes part of `into`: its lines, files and fields; it is no longer open nor counted. */
+  private absorb(into: Joined, from: Joined): void {
+    this.release(from);
+    for (let i = 0; i < from.seenCount; i++) this.addSeen(into, fileOfSeen(from, i), seenAt(from, i));
+    if (from.packed) {
+      from.rec.time = new Date(this.timeOf(from) as number);
+      from.packed = false;
+    }
+    this.mergeFields(into, from.rec);
+  }
+
+  /** Makes the request findable by the time join under `client` too, in the second it is indexed under. */
+  private indexUnder(j: Joined, client: string): void {
+    if (j.slotSec === null) return;
+    const second = this.bySlot.get(j.slotSec);
+    if (second === undefined) return;
+    const slot = second.clients.get(client);
+    if (slot === undefined || (!Array.isArray(slot) && slot.done)) second.clients.set(client, j);
+    else if (!Array.isArray(slot)) {
+      if (slot !== j) second.clients.set(client, [slot, j]);
+    } else if (!slot.includes(j) && withoutDone(slot).length < MAX_PER_SLOT) slot.push(j);
+  }
+
   private findBySlot(rec: LogRecord): Joined | null {
     if (!rec.time || !rec.client) return null;
     const ms = rec.time.getTime();
@@ -386,18 +499,27 @@ export class Joiner {
   }
 
   private merge(j: Joined, rec: LogRecord): void {
-    const a = j.rec;
+    this.addSeen(j, rec.file, seenCode(rec));
+    this.mergeFields(j, rec);
+  }
+
+  /** One more line (`code`: seenCode) of the request, in `file`. */
+  private addSeen(j: Joined, file: string, code: number): void {
     // concat, not push: exact-size arrays (see add).
-    if (!j.files.includes(rec.file)) j.files = j.files.concat(rec.file);
+    if (!j.files.includes(file)) j.files = j.files.concat(file);
     if (j.seenCount < MAX_SEEN) {
       const first = j.files[0] as string;
-      if (j.seenFiles !== null || rec.file !== first)
-        j.seenFiles = (j.seenFiles ?? new Array<string>(j.seenCount).fill(first)).concat(rec.file);
-      const code = seenCode(rec);
+      if (j.seenFiles !== null || file !== first)
+        j.seenFiles = (j.seenFiles ?? new Array<string>(j.seenCount).fill(first)).concat(file);
       if (j.seenCount === 1) j.seen1 = code;
       else j.seenMore = j.seenMore === null ? [code] : appended(j.seenMore, code);
       j.seenCount++;
     }
+  }
+
+  /** What `rec` says of the request that it did not know, and the lead when `rec` decides better. */
+  private mergeFields(j: Joined, rec: LogRecord): void {
+    const a = j.rec;
     const ids = rec.ids;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string;
@@ -468,11 +590,17 @@ export class Joiner {
 
   private finalise(j: Joined): void {
     if (j.done) return;
-    j.done = true;
+    this.release(j);
     if (j.packed) {
       j.rec.time = new Date(this.timeOf(j) as number);
       j.packed = false;
     }
+    this.onFinal(j);
+  }
+
+  /** The request is no longer open: no lookup finds it (finalised, or absorbed by another). */
+  private release(j: Joined): void {
+    j.done = true;
     this.openCount--;
     const ids = j.rec.ids;
     for (let i = 0; i < ids.length; i++)
@@ -481,7 +609,6 @@ export class Joiner {
       const second = this.bySlot.get(j.slotSec) as Second;
       if (--second.open === 0) this.bySlot.delete(j.slotSec);
     }
-    this.onFinal(j);
   }
 }
 
@@ -496,6 +623,30 @@ function behindProxy(rec: LogRecord): boolean {
     rec.path !== null &&
     (rec.client === null || isLocalAddress(rec.client))
   );
+}
+
+/** An access line kept for pairing (findAccessPair): its request and what the line itself said. */
+interface AccessLine {
+  j: Joined;
+  client: string;
+  format: string;
+  file: string;
+}
+
+/**
+ * `back`'s client can be a proxy's in front of `other`'s server: a loopback
+ * address (a proxy on the same host), or a private one when the two lines are
+ * of different formats (HAProxy or Traefik in a container network before
+ * nginx). Two servers of one format behind one load balancer each log the
+ * balancer's private address: their lines are two requests, not one.
+ */
+function proxyBehind(back: { client: string | null; format: string }, other: { format: string }): boolean {
+  const client = back.client as string;
+  return isLoopback(client) || (isLocalAddress(client) && back.format !== other.format);
+}
+
+function isLoopback(client: string): boolean {
+  return ipaddr.isValid(client) && ipaddr.process(client).range() === "loopback";
 }
 
 /** Loopback, RFC 1918 / unique-local and link-local addresses (IPv4-mapped ones too). */
@@ -644,6 +795,11 @@ function appended(list: number[], x: number): number[] {
   if (list.length === 1) return [list[0] as number, x];
   if (list.length === 2) return [list[0] as number, list[1] as number, x];
   return list.concat(x);
+}
+
+/** The file of the i-th seen line. */
+function fileOfSeen(j: Joined, i: number): string {
+  return (j.seenFiles === null ? j.files[0] : j.seenFiles[i]) as string;
 }
 
 /** The i-th seen line's code (i < seenCount). */
