@@ -967,6 +967,16 @@ function nginxSeconds(expr: string, zone: string): string {
   return `arrayElement(arrayMap(ts -> if(match(ts, ${sqlString(re)}), toInt64(${epoch("replaceAll(ts, '/', '-')", zone)}), ${NULL_SECOND}), [${trimSql(expr)}]), 1)`;
 }
 
+/** parseLocalStamp(): `03/Dec/2026 10:15:02` or `2026/12/03 - 10:15:02`, wall time in `zone`. */
+function localSeconds(expr: string, r: LineRules, zone: string): string {
+  const dmy = "^[0-9]{2}/[A-Za-z]{3}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}$";
+  const ymd = "^[0-9]{4}/[0-9]{2}/[0-9]{2}(?: -)? [0-9]{2}:[0-9]{2}:[0-9]{2}$";
+  const month = `indexOf(${arr(r.access.months)}, lower(substring(ts, 4, 3)))`;
+  const fromDmy = `concat(substring(ts, 8, 4), '-', ${pad2(`toString(${month})`)}, '-', substring(ts, 1, 2), ' ', substring(ts, 13, 8))`;
+  const fromYmd = "concat(replaceAll(substring(ts, 1, 10), '/', '-'), ' ', substring(ts, length(ts) - 7, 8))";
+  return `arrayElement(arrayMap(ts -> multiIf(match(ts, ${sqlString(dmy)}) AND ${month} > 0, toInt64(${epoch(fromDmy, zone)}), match(ts, ${sqlString(ymd)}), toInt64(${epoch(fromYmd, zone)}), ${NULL_SECOND}), [${trimSql(expr)}]), 1)`;
+}
+
 /** parseAnyTime() on a string: epoch seconds or milliseconds, else (brackets stripped) ISO, CLF, nginx, Apache. */
 function anySeconds(expr: string, t: PushDownTable, r: LineRules): string {
   const num = "toFloat64OrZero(v)";
@@ -989,6 +999,8 @@ function dataSeconds(kind: string | undefined, expr: string, t: PushDownTable, r
       return isoSeconds(expr, t.timeZone);
     case "iso-utc":
       return `if(match(${expr}, 'Z|[+-][0-9]{2}:?[0-9]{2}$'), ${isoSeconds(expr, t.timeZone)}, ${isoSeconds(`concat(replaceOne(${expr}, ' ', 'T'), 'Z')`, t.timeZone)})`;
+    case "local":
+      return localSeconds(expr, r, t.timeZone);
     default:
       return anySeconds(expr, t, r);
   }

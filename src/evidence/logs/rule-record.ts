@@ -18,6 +18,7 @@ import {
   parseApacheErrorTime,
   parseClfTime,
   parseIsoTime,
+  parseLocalStamp,
   parseNginxErrorTime,
 } from "./time.js";
 import { type LogRecord, STRENGTH } from "./types.js";
@@ -205,6 +206,8 @@ function parseTime(kind: string | undefined, s: string): Date | null {
       return parseIsoTime(s);
     case "iso-utc":
       return parseIsoTime(/Z|[+-]\d{2}:?\d{2}$/.test(s) ? s : `${s.replace(" ", "T")}Z`);
+    case "local":
+      return parseLocalStamp(s);
     default:
       return parseAnyTime(s);
   }

@@ -15,7 +15,8 @@
 //     json?: { requires: { "dotted.key": regex }, fields: { name: ["dotted.path", …] } }  (instead of match;
 //       a "*" step takes the first array element that has the rest; an array of strings reads
 //       as them joined with ","; `extract` applies to these fields too)
-//     time: "apache" | "nginx" | "clf" | "iso" | "iso-utc" | "epoch" | "any",
+//     time: "apache" | "nginx" | "clf" | "iso" | "iso-utc" | "local" | "epoch" | "any",
+//       ("local": a development server's zoneless `03/Dec/2026 10:15:02` or `2026/12/03 - 10:15:02`, in the run's zone)
 //     clientHasPort?: true, messages: [family, …], examples?: [{ line, denied: false }] }
 //   Field names with a meaning: time, client, request ("METHOD target PROTO"), method,
 //   path, query, status, requestId, message (what message rules read by default), rule (JSON

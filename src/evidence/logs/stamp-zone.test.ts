@@ -11,6 +11,7 @@ import {
   parseApacheErrorTime,
   parseApacheErrorTimeUncached,
   parseIsoTime,
+  parseLocalStamp,
   parseNginxErrorTime,
   readZonelessIn,
   zonelessZone,
@@ -34,6 +35,23 @@ describe("zoneless stamps in a set zone", () => {
     expect(iso(parseIsoTime("2026-11-26T05:00:00Z"))).toBe("2026-11-26T05:00:00.000Z");
     readZonelessIn("-0300");
     expect(iso(parseNginxErrorTime("2026/11/26 05:00:00"))).toBe("2026-11-26T08:00:00.000Z");
+  });
+
+  it("reads development servers' stamps (Werkzeug, Django's runserver, Gin) in the zone; other layouts are no time", () => {
+    readZonelessIn("+05:45");
+    expect(iso(parseLocalStamp("03/Dec/2026 10:15:02"))).toBe("2026-12-03T04:30:02.000Z");
+    expect(iso(parseLocalStamp("2026/12/03 - 10:15:02"))).toBe("2026-12-03T04:30:02.000Z");
+    expect(iso(parseLocalStamp("2026/12/03 10:15:02"))).toBe("2026-12-03T04:30:02.000Z");
+    readZonelessIn("Europe/Berlin");
+    expect(iso(parseLocalStamp("01/Jul/2026 05:00:00"))).toBe("2026-07-01T03:00:00.000Z");
+    for (const bad of [
+      "03/Foo/2026 10:15:02",
+      "03/Dec/2026:10:15:02",
+      "2026/12/03 -- 10:15:02",
+      "3/Dec/2026 10:15:02",
+      "",
+    ])
+      expect(parseLocalStamp(bad), bad).toBeNull();
   });
 
   it("follows an IANA zone's daylight saving time", () => {

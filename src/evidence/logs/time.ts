@@ -239,6 +239,34 @@ function digitsAt(s: string, at: number, len: number): number {
   return n;
 }
 
+/**
+ * A wall-clock stamp without a zone, in the two layouts development servers
+ * write: `03/Dec/2026 10:15:02` (Werkzeug, Django's runserver) and
+ * `2026/12/03 - 10:15:02` (Gin; also without the dash).
+ */
+const LOCAL_STAMP_RE =
+  /^(?:(\d{2})\/([A-Za-z]{3})\/(\d{4})|(\d{4})\/(\d{2})\/(\d{2})(?: -)?) (\d{2}):(\d{2}):(\d{2})$/;
+let lastLocalText: string | null = null;
+let lastLocalFields: LocalFields = null;
+
+/** A development server's zoneless stamp (LOCAL_STAMP_RE), read in the run's zone. */
+export function parseLocalStamp(s: string): Date | null {
+  if (s !== lastLocalText) {
+    lastLocalFields = localStampFields(s.trim());
+    lastLocalText = s;
+  }
+  return localDate(lastLocalFields, 0);
+}
+
+function localStampFields(s: string): LocalFields {
+  const m = LOCAL_STAMP_RE.exec(s);
+  if (!m) return null;
+  const month = m[2] === undefined ? Number(m[5]) - 1 : MONTHS[m[2].toLowerCase()];
+  if (month === undefined) return null;
+  const [year, day] = m[1] === undefined ? [m[4], m[6]] : [m[3], m[1]];
+  return [Number(year), month, Number(day), Number(m[7]), Number(m[8]), Number(m[9])];
+}
+
 export const APACHE_TIME_RE =
   /^[A-Za-z]{3} ([A-Za-z]{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(\.\d+)? (\d{4})$/;
 
