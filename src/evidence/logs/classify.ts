@@ -1,40 +1,15 @@
 // From a status or a message's words to a cause. Server messages with known
 // wording are classified by their own parsers; this is for the rest
 // (application logs, WAF lines, free text).
+import wordRules from "../../../data/logs/words.json" with { type: "json" };
 import type { CauseId } from "../../model.js";
 import type { LogCause } from "./types.js";
 
 /** Ordered: the first that matches wins (CSRF before "origin", credentials before "permission"). */
-const WORD_RULES: Array<[CauseId, RegExp]> = [
-  [
-    "csrf",
-    /\bcsrf|\bxsrf|forgery|csrf token|origin checking failed|referer checking failed|page expired|token mismatch/i,
-  ],
-  ["waf", /modsecurity|coraza|\bwaf\b|sql injection|\bxss\b|attack detected|anomaly score/i],
-  ["bot-protection", /\bbot\b|captcha|challenge (failed|required)|automated traffic/i],
-  [
-    "rate-limit",
-    /rate.?limit|too many requests|quota|throttl|limiting (requests|connections)|retry.?after|slow down|request limit|requests? per (second|minute|hour)/i,
-  ],
-  ["cors", /\bcors\b|origin (is )?not allowed|disallowed origin|cross-origin/i],
-  [
-    "credentials-invalid",
-    /token (has )?expired|jwt expired|expired token|invalid (signature|token|credentials|api.?key|password|session)|signature (verification )?failed|bad credentials|unauthori[sz]ed|not authenticated|authentication (failed|failure|required)|password mismatch|missing (token|credentials|authorization)|no (token|credentials)|session expired|user .* not found/i,
-  ],
-  [
-    "insufficient-permission",
-    /insufficient.?scope|missing scope|\bscopes?\b|permission|not permitted|\broles?\b|privilege|not (the )?owner|ownership|not allowed to|access denied for user|forbidden for user|not a member/i,
-  ],
-  [
-    "ip-restriction",
-    /\bip\b|ip address|remote address|client address|allowlist|whitelist|blocklist|blacklist|geo.?block|country/i,
-  ],
-  ["fs-permission", /\(13: permission denied\)|\beacces\b|search permissions are missing/i],
-  [
-    "app-logic",
-    /business.?rule|rule.?violation|invalid state|not allowed in (this )?state|insufficient (funds|balance|stock|credit)|not enough (stock|funds|balance|credit)|out of stock|already (exists|submitted|closed|paid|cancell?ed)|locked|closed|policy violation|cannot be (changed|modified|deleted|cancell?ed)|limit reached|exceeds? (the |its |your )?[\w-]*\s?(limit|maximum)|per-\w+ (limit|maximum)/i,
-  ],
-];
+const WORD_RULES: Array<[CauseId, RegExp]> = wordRules.rules.map((r) => [
+  r.cause as CauseId,
+  new RegExp(r.match, "i"),
+]);
 
 /** The cause named by a message's words, or null. */
 export function causeFromWords(text: string): CauseId | null {
