@@ -4,7 +4,15 @@
 // "CSRF", "denied" and the like.
 import type { CauseId } from "../../model.js";
 import { causeFromStatus, causeFromWords, DENIAL_WORDS } from "./classify.js";
-import { addId, clientAddress, clip, isRefusalStatus, makeRecord, pathOnly } from "./record.js";
+import {
+  addId,
+  clientAddress,
+  clip,
+  isRefusalStatus,
+  makeRecord,
+  pathOnly,
+  REQUEST_LINE_RE,
+} from "./record.js";
 import type { RequestStart } from "./request-starts.js";
 import { parseFreeText } from "./rule-record.js";
 import { parseAnyTime } from "./time.js";
@@ -63,6 +71,8 @@ const STATUS_PATHS = [
   "err.status",
   "err.statusCode",
   "error.status",
+  // Google Cloud Logging's LogEntry (Cloud Run, App Engine, GKE ingress).
+  "httpRequest.status",
 ];
 const MESSAGE_PATHS = [
   "msg",
@@ -90,6 +100,9 @@ const PATH_PATHS = [
   // API gateways: AWS API Gateway's usual $context names, Kong's file log.
   "resourcePath",
   "request.uri",
+  // nginx's JSON log_format with its variables' names ($request_uri); Cloud Logging's httpRequest.
+  "request_uri",
+  "httpRequest.requestUrl",
 ];
 const METHOD_PATHS = [
   "req.method",
@@ -98,6 +111,8 @@ const METHOD_PATHS = [
   "http.method",
   "http.request.method",
   "httpMethod",
+  "request_method",
+  "httpRequest.requestMethod",
 ];
 const CLIENT_PATHS = [
   "req.remoteAddress",
@@ -118,6 +133,7 @@ const CLIENT_PATHS = [
   "source_ip",
   // Heroku's router: the X-Forwarded-For it received.
   "fwd",
+  "httpRequest.remoteIp",
 ];
 const ID_PATHS = [
   "req.headers.x-request-id",
@@ -131,7 +147,8 @@ const ID_PATHS = [
   "correlation_id",
   "trace_id",
 ];
-// "t": Grafana's (log15) logfmt lines; "requestTime": AWS API Gateway's; "started_at": Kong's.
+// "t": Grafana's (log15) logfmt lines; "requestTime": AWS API Gateway's; "started_at": Kong's;
+// "time_local", "time_iso8601", "msec": nginx's JSON log_format with its variables' names.
 const TIME_PATHS = [
   "time",
   "timestamp",
@@ -142,6 +159,9 @@ const TIME_PATHS = [
   "t",
   "requestTime",
   "started_at",
+  "time_local",
+  "time_iso8601",
+  "msec",
 ];
 /** Words in a level that make a status-less line worth reading ("eror": log15's, as Grafana writes it). */
 const LOUD_LEVEL = /warn|error|eror|fatal|crit|alert|emerg/i;
@@ -255,10 +275,17 @@ function requestOf(doc: Json): RequestStart {
   let method = str(pick(doc, METHOD_PATHS));
   let target = str(pick(doc, PATH_PATHS));
   // Django: "request": "<WSGIRequest: POST '/x'>"
-  const djangoReq = /<\w*Request: (\w+) '([^']*)'>/.exec(str(doc.request) ?? "");
+  const request = str(doc.request) ?? "";
+  const djangoReq = /<\w*Request: (\w+) '([^']*)'>/.exec(request);
   if (djangoReq) {
     method ??= djangoReq[1] as string;
     target ??= djangoReq[2] as string;
+  }
+  // nginx's $request in a JSON log_format: "POST /path HTTP/1.1".
+  const line = djangoReq ? null : REQUEST_LINE_RE.exec(request);
+  if (line) {
+    method ??= line[1] as string;
+    target ??= line[2] as string;
   }
   const client = str(pick(doc, CLIENT_PATHS));
   return {

@@ -394,6 +394,19 @@ describe("API gateway JSON logs (composed)", () => {
   });
 });
 
+describe("access logs written as JSON (composed)", () => {
+  it("reads nginx's JSON log_format by its variables' names and Cloud Logging's httpRequest", async () => {
+    const r = await analyzeLogs([fx("app/json-access.log")]);
+    expect(r.entries.map((e) => [e.status, e.method, e.path, e.client, e.time, e.cause])).toEqual([
+      [403, "POST", "/api/orders?qty=2", "203.0.113.50", "2026-11-26T05:00:00.000Z", "unknown"],
+      [401, "DELETE", "/api/users/7", "203.0.113.52", "2026-11-26T05:00:02.000Z", "credentials-invalid"],
+      [403, "POST", "/api/checkout", "203.0.113.53", "2026-11-26T05:00:03.250Z", "unknown"],
+      [429, "GET", "/api/items", "203.0.113.54", "2026-11-26T05:00:04.000Z", "rate-limit"],
+    ]);
+    expect(r.entries[0]?.requestId).toBe("7f3a9c2e41b84d0f9a6e5c1b2d3f4a5b");
+  });
+});
+
 describe("Coraza (composed)", () => {
   it("reads Caddy JSON, plain text and the JSON audit log", async () => {
     const r = await analyzeLogs([

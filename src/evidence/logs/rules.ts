@@ -62,6 +62,7 @@ import iisFormat from "../../../data/logs/formats/iis-w3c.json" with { type: "js
 import lighttpdFormat from "../../../data/logs/formats/lighttpd-error.json" with { type: "json" };
 import morganFormat from "../../../data/logs/formats/morgan.json" with { type: "json" };
 import nginxErrorFormat from "../../../data/logs/formats/nginx-error.json" with { type: "json" };
+import npmFormat from "../../../data/logs/formats/nginx-proxy-manager.json" with { type: "json" };
 import oauth2ProxyFormat from "../../../data/logs/formats/oauth2-proxy.json" with { type: "json" };
 import oauth2ProxyAuthFormat from "../../../data/logs/formats/oauth2-proxy-auth.json" with { type: "json" };
 import phpFpmAccessFormat from "../../../data/logs/formats/php-fpm-access.json" with { type: "json" };
@@ -94,6 +95,7 @@ import iisMessages from "../../../data/logs/messages/iis.json" with { type: "jso
 import lighttpdMessages from "../../../data/logs/messages/lighttpd.json" with { type: "json" };
 import modEvasive from "../../../data/logs/messages/mod-evasive.json" with { type: "json" };
 import nginxMessages from "../../../data/logs/messages/nginx.json" with { type: "json" };
+import npmMessages from "../../../data/logs/messages/nginx-proxy-manager.json" with { type: "json" };
 import oauth2ProxyMessages from "../../../data/logs/messages/oauth2-proxy.json" with { type: "json" };
 import squidMessages from "../../../data/logs/messages/squid.json" with { type: "json" };
 import traefikMessages from "../../../data/logs/messages/traefik.json" with { type: "json" };
@@ -192,6 +194,7 @@ export const FORMATS: FormatSpec[] = [
   oauth2ProxyAuthFormat,
   ginFormat,
   chiFormat,
+  npmFormat,
   textFormat,
 ] as FormatSpec[];
 export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
@@ -203,6 +206,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   nginxMessages,
   lighttpdMessages,
   haproxyMessages,
+  npmMessages,
   squidMessages,
   iisMessages,
   envoyMessages,
