@@ -59,6 +59,7 @@ import haproxyHttpFormat from "../../../data/logs/formats/haproxy-http.json" wit
 import haproxyTcpFormat from "../../../data/logs/formats/haproxy-tcp.json" with { type: "json" };
 import honoLoggerFormat from "../../../data/logs/formats/hono-logger.json" with { type: "json" };
 import iisFormat from "../../../data/logs/formats/iis-w3c.json" with { type: "json" };
+import k8sAuditFormat from "../../../data/logs/formats/k8s-audit-json.json" with { type: "json" };
 import lighttpdFormat from "../../../data/logs/formats/lighttpd-error.json" with { type: "json" };
 import morganFormat from "../../../data/logs/formats/morgan.json" with { type: "json" };
 import nginxErrorFormat from "../../../data/logs/formats/nginx-error.json" with { type: "json" };
@@ -92,6 +93,7 @@ import envoyMessages from "../../../data/logs/messages/envoy.json" with { type: 
 import fail2banMessages from "../../../data/logs/messages/fail2ban.json" with { type: "json" };
 import haproxyMessages from "../../../data/logs/messages/haproxy.json" with { type: "json" };
 import iisMessages from "../../../data/logs/messages/iis.json" with { type: "json" };
+import k8sAuditMessages from "../../../data/logs/messages/kubernetes-audit.json" with { type: "json" };
 import lighttpdMessages from "../../../data/logs/messages/lighttpd.json" with { type: "json" };
 import modEvasive from "../../../data/logs/messages/mod-evasive.json" with { type: "json" };
 import nginxMessages from "../../../data/logs/messages/nginx.json" with { type: "json" };
@@ -183,6 +185,7 @@ export const FORMATS: FormatSpec[] = [
   azureWafFormat,
   akamaiDataStreamFormat,
   vercelFormat,
+  k8sAuditFormat,
   morganFormat,
   honoLoggerFormat,
   uvicornFormat,
@@ -217,6 +220,7 @@ export const MESSAGE_FAMILIES: MessageFamilySpec[] = [
   cloudflareMessages,
   azureWafMessages,
   vercelMessages,
+  k8sAuditMessages,
   oauth2ProxyMessages,
   awsAlbMessages,
   modEvasive,
