@@ -163,3 +163,29 @@ describe("Azure WAF logs (Application Gateway, Front Door)", () => {
     expect(r.entries.some((e) => e.path === "/upload")).toBe(false);
   });
 });
+
+describe("a CDN's log read with its origin's (fixtures/logs/layers/)", () => {
+  const layer = (name: string) => join(import.meta.dirname, "../../../fixtures/logs/layers", name);
+
+  it("counts a refusal the origin answered and Cloudflare passed on once, naming the client Cloudflare saw", async () => {
+    const files = [layer("cloudflare.jsonl"), layer("origin-access.log"), layer("origin-error.log")];
+    const r = await analyzeLogs(files);
+    // Two refusals nginx answered (each on three lines), one Cloudflare's own custom rule.
+    expect(r.denials).toBe(3);
+    const short = (f: string) => f.split("/").pop();
+    expect(
+      r.entries.map((e) => [
+        e.client,
+        e.path,
+        short(e.file),
+        [...(e.seenIn ?? []).map((s) => short(s.file))].sort(),
+      ]),
+    ).toEqual([
+      ["192.0.2.50", "/api/orders", "origin-error.log", ["cloudflare.jsonl", "origin-access.log"]],
+      ["192.0.2.51", "/api/orders", "origin-error.log", ["cloudflare.jsonl", "origin-access.log"]],
+      ["192.0.2.53", "/wp-login.php", "cloudflare.jsonl", []],
+    ]);
+    // nginx's addresses are Cloudflare's edges: no entry names them.
+    expect(r.top.clients.map(([c]) => c).sort()).toEqual(["192.0.2.50", "192.0.2.51", "192.0.2.53"]);
+  });
+});

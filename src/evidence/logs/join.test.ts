@@ -431,6 +431,21 @@ describe("Joiner: a proxy's access line and the server's behind it (several file
     expect(runMany([twin(1, "10.0.0.5", "a.log"), twin(1, "10.0.0.6", "b.log")])).toHaveLength(2);
   });
 
+  it("pairs a line that says its upstream answered with another format's line, whatever address that one logged", () => {
+    const cdn = (line: number, fields: Partial<LogRecord> = {}) =>
+      front(line, { file: "cdn.jsonl", format: "cloudflare-json", passedOn: true, ...fields });
+    const origin = (line: number, fields: Partial<LogRecord> = {}) =>
+      back(line, { client: "172.70.34.12", ...fields });
+    expect(shape(runMany([origin(1), cdn(1)]))).toEqual([["access.log cdn.jsonl", "203.0.113.9"]]);
+    expect(shape(runMany([cdn(1), origin(1), error(1, { client: "172.70.34.12" })]))).toEqual([
+      ["access.log cdn.jsonl error.log", "203.0.113.9"],
+    ]);
+    // Without the CDN's word, two public addresses are two requests; so are two CDN lines, or one format twice.
+    expect(runMany([origin(1), cdn(1, { passedOn: undefined })])).toHaveLength(2);
+    expect(runMany([cdn(1), cdn(1, { file: "cdn2.jsonl", client: "198.51.100.7" })])).toHaveLength(2);
+    expect(runMany([origin(1, { format: "cloudflare-json" }), cdn(1)])).toHaveLength(2);
+  });
+
   it("stays apart on another path, status or method, two public clients, or seconds apart", () => {
     const apart: LogRecord[][] = [
       [front(1), back(1, { path: "/admin/roles" })],

@@ -340,7 +340,13 @@ export class Joiner {
         this.accessLines.delete(old);
       }
     }
-    const line: AccessLine = { j, client: detach(rec.client), format: pooled(rec.format), file: rec.file };
+    const line: AccessLine = {
+      j,
+      client: detach(rec.client),
+      format: pooled(rec.format),
+      file: rec.file,
+      passedOn: rec.passedOn === true,
+    };
     const path = pathOnly(rec.path);
     const list = paths.get(path);
     if (list) list.push(line);
@@ -363,7 +369,9 @@ export class Joiner {
     const into = line.j;
     this.absorb(into, j);
     const client = rec.client as string;
-    if (proxyBehind(line, rec)) into.rec.client = detach(client);
+    // The entry names the client the layer in front saw.
+    const recInFront = rec.passedOn === true || (!line.passedOn && proxyBehind(line, rec));
+    if (recInFront) into.rec.client = detach(client);
     this.indexUnder(into, client);
     this.indexUnder(into, line.client);
     this.indexAccessLine(into, rec);
@@ -373,9 +381,10 @@ export class Joiner {
   /**
    * A server behind a proxy logs the proxy's address: its access line and the
    * proxy's (in another file) share no client. They are one request when one
-   * of the two clients is the address of a proxy in front (see proxyBehind),
-   * within the same second or the next, for the same path, method and status;
-   * the closest in time wins. The access line of each file joins once.
+   * of the two clients is the address of a proxy in front (see proxyBehind), or
+   * one line says its upstream answered (see oneRequestTwoLayers), within the
+   * same second or the next, for the same path, method and status; the
+   * closest in time wins. The access line of each file joins once.
    */
   private findAccessPair(j: Joined, rec: LogRecord): AccessLine | null {
     if (rec.time === null || rec.path === null || rec.client === null || rec.status === null) return null;
@@ -392,7 +401,7 @@ export class Joiner {
         const other = line.j;
         if (other === j || other.done || line.file === rec.file || line.client === rec.client) continue;
         if (other.rec.status !== rec.status || j.files.some((f) => other.files.includes(f))) continue;
-        if (!proxyBehind(line, rec) && !proxyBehind(rec, line)) continue;
+        if (!oneRequestTwoLayers(line, rec)) continue;
         const score = joinScore(other, rec, this.timeOf(other), ms);
         if (score > bestScore) {
           best = line;
@@ -631,6 +640,20 @@ interface AccessLine {
   client: string;
   format: string;
   file: string;
+  passedOn: boolean;
+}
+
+/**
+ * Two access lines of other files (same path, method, status, moments apart)
+ * are one request seen by two layers: one names a proxy's address in front of
+ * the other (proxyBehind), or exactly one says its upstream answered and the
+ * other is of another format (a CDN's or load balancer's line and the origin
+ * server's, whatever address the origin logged). Two lines that both say so,
+ * or one format twice, are two balancers' or two servers' requests.
+ */
+function oneRequestTwoLayers(line: AccessLine, rec: LogRecord): boolean {
+  if (proxyBehind(line, rec) || proxyBehind(rec, line)) return true;
+  return line.passedOn !== (rec.passedOn === true) && line.format !== rec.format;
 }
 
 /**

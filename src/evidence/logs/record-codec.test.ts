@@ -31,6 +31,7 @@ function sample(): LogRecord[] {
   b.alsoCauses = { "server-config": 2 };
   b.reason = "order-locked";
   b.detectionOnly = false;
+  b.passedOn = true;
   b.statusInferred = true;
   b.strength = 3;
   b.cause = "ip-restriction";

@@ -35,7 +35,8 @@ const F_DENIED = 2;
 const F_DETECTION_SET = 4;
 const F_DETECTION = 8;
 const F_TIME = 16;
-const KIND_SHIFT = 5;
+const F_PASSED_ON = 32;
+const KIND_SHIFT = 6;
 
 export class RecordPacker {
   private strings: string[] = [];
@@ -96,6 +97,7 @@ export class RecordPacker {
     if (r.denied) flags |= F_DENIED;
     if (r.detectionOnly !== undefined) flags |= F_DETECTION_SET | (r.detectionOnly ? F_DETECTION : 0);
     if (r.time !== null) flags |= F_TIME;
+    if (r.passedOn === true) flags |= F_PASSED_ON;
     if (this.numsLen + NUMS > this.nums.length) this.nums = grown(this.nums);
     const nums = this.nums;
     const b = this.numsLen;
@@ -223,6 +225,7 @@ export function unpackEach(p: PackedRecords, lineOffset: number, take: (rec: Log
     if (ruleMessages !== undefined) rec.ruleMessages = ruleMessages;
     if (reason !== ABSENT) rec.reason = strings[reason] as string;
     if (flags & F_DETECTION_SET) rec.detectionOnly = (flags & F_DETECTION) !== 0;
+    if (flags & F_PASSED_ON) rec.passedOn = true;
     take(rec);
   }
 }

@@ -45,9 +45,11 @@ describe("newRecord", () => {
         "ruleMessages",
         "reason",
         "detectionOnly",
+        "passedOn",
       ].sort(),
     );
-    expect([rec.alsoCauses, rec.ruleMessages, rec.reason, rec.detectionOnly]).toEqual([
+    expect([rec.alsoCauses, rec.ruleMessages, rec.reason, rec.detectionOnly, rec.passedOn]).toEqual([
+      undefined,
       undefined,
       undefined,
       undefined,

@@ -48,6 +48,7 @@ export function newRecord(
     ruleMessages: undefined,
     reason: undefined,
     detectionOnly: undefined,
+    passedOn: undefined,
   };
 }
 

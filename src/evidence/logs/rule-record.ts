@@ -178,6 +178,7 @@ function fill(rec: LogRecord, f: CompiledFormat, x: Fields): void {
 
 function applyHit(rec: LogRecord, hit: RuleHit): void {
   const spec = hit.rule.spec;
+  if (spec.passedOn) rec.passedOn = true;
   if (rec.status === null && spec.status !== null) {
     rec.status = spec.status;
     rec.statusInferred = true;

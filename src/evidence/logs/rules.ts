@@ -27,6 +27,7 @@
 //   rule = { id, match?: regex, on?: field (default "message"), where?: { field: regex },
 //            fields: { name: groupNumber of match }, hint?: literal | [literal, …],
 //            cause: cause id | "by-status" | null, also?: { cause: weight },
+//            passedOn?: true (the line says its upstream answered and the proxy passed it on),
 //            status: number | null, reason: "text with {field}", examples: [ … ] }
 //   - A rule matches when `match` finds (unanchored unless it says ^) in field `on`
 //     and every `where` regex finds in its field.
@@ -151,6 +152,8 @@ export interface MessageRuleSpec {
   also?: Record<string, number>;
   status: number | null;
   reason: string;
+  /** The line says the upstream answered and the proxy passed it on (LogRecord.passedOn). */
+  passedOn?: boolean;
   examples: RuleExample[];
 }
 

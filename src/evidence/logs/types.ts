@@ -156,4 +156,10 @@ export interface LogRecord {
   reason?: string;
   /** The WAF engine ran in DetectionOnly: its matches were logged, never enforced. */
   detectionOnly?: boolean;
+  /**
+   * A proxy's or CDN's line saying its upstream answered the refusal and it
+   * passed it on (a message rule's `passedOn`): the upstream's own access line
+   * of the request may be in another file (join.ts pairs them).
+   */
+  passedOn?: boolean;
 }
