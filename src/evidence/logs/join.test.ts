@@ -446,6 +446,20 @@ describe("Joiner: a proxy's access line and the server's behind it (several file
     expect(runMany([origin(1, { format: "cloudflare-json" }), cdn(1)])).toHaveLength(2);
   });
 
+  it("keeps a few seconds indexed, also when a later group of files goes back in time", () => {
+    const joiner = new Joiner(() => {}, 100, null, true);
+    const at = (sec: number, line: number) => ({ time: new Date(t + sec * 1000), line });
+    for (let s = 0; s < 50; s++) joiner.add(back(s, at(s, s)));
+    expect(joiner.pairingSeconds).toBeLessThanOrEqual(4);
+    // An hour earlier: the older rotation, read after.
+    for (let s = 0; s < 50; s++) joiner.add(back(100 + s, at(s - 3600, 100 + s)));
+    expect(joiner.pairingSeconds).toBeLessThanOrEqual(4);
+    const appLine = (line: number, sec: number) =>
+      makeRecord({ ...back(line, at(sec, line)), file: "app.log", format: "json-lines", kind: "app" });
+    for (let s = 0; s < 50; s++) joiner.add(appLine(200 + s, s - 7200));
+    expect(joiner.pairingSeconds).toBeLessThanOrEqual(8);
+  });
+
   it("stays apart on another path, status or method, two public clients, or seconds apart", () => {
     const apart: LogRecord[][] = [
       [front(1), back(1, { path: "/admin/roles" })],

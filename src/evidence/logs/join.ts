@@ -187,6 +187,11 @@ export class Joiner {
     return files;
   }
 
+  /** How many seconds the two proxy indexes hold (tests: they stay a few, whatever the order of the files). */
+  get pairingSeconds(): number {
+    return this.appWaiting.size + this.accessLines.size;
+  }
+
   /** The sequence number the next new request will get. */
   get nextSeq(): number {
     return this.seq;
@@ -262,11 +267,9 @@ export class Joiner {
     const sec = this.secondOf((rec.time as Date).getTime());
     const list = this.appWaiting.get(sec);
     if (list) list.push(j);
-    else this.appWaiting.set(sec, [j]);
-    // Seconds come in order (files are read in step by time): the oldest go first.
-    for (const old of this.appWaiting.keys()) {
-      if (old >= sec - 2) break;
-      this.appWaiting.delete(old);
+    else {
+      dropStaleSeconds(this.appWaiting, sec);
+      this.appWaiting.set(sec, [j]);
     }
   }
 
@@ -332,13 +335,9 @@ export class Joiner {
     const sec = this.secondOf(rec.time.getTime());
     let paths = this.accessLines.get(sec);
     if (paths === undefined) {
+      dropStaleSeconds(this.accessLines, sec);
       paths = new Map();
       this.accessLines.set(sec, paths);
-      // Seconds come in order (files are read in step by time): the oldest go first.
-      for (const old of this.accessLines.keys()) {
-        if (old >= sec - 2) break;
-        this.accessLines.delete(old);
-      }
     }
     const line: AccessLine = {
       j,
@@ -632,6 +631,15 @@ function behindProxy(rec: LogRecord): boolean {
     rec.path !== null &&
     (rec.client === null || isLocalAddress(rec.client))
   );
+}
+
+/**
+ * Drops from an index by second the seconds that can no longer pair with a
+ * record at `sec`: more than 2 before it, or far after it (files read in a
+ * later group of MAX_MERGED_FILES, older rotations, go back in time).
+ */
+function dropStaleSeconds(bySecond: Map<number, unknown>, sec: number): void {
+  for (const old of bySecond.keys()) if (old < sec - 2 || old > sec + 60) bySecond.delete(old);
 }
 
 /** An access line kept for pairing (findAccessPair): its request and what the line itself said. */
