@@ -103,6 +103,8 @@ const PATH_PATHS = [
   // nginx's JSON log_format with its variables' names ($request_uri); Cloud Logging's httpRequest.
   "request_uri",
   "httpRequest.requestUrl",
+  // PHP Monolog's WebProcessor (extra.url, extra.http_method, extra.ip).
+  "extra.url",
 ];
 const METHOD_PATHS = [
   "req.method",
@@ -113,6 +115,7 @@ const METHOD_PATHS = [
   "httpMethod",
   "request_method",
   "httpRequest.requestMethod",
+  "extra.http_method",
 ];
 const CLIENT_PATHS = [
   "req.remoteAddress",
@@ -134,6 +137,7 @@ const CLIENT_PATHS = [
   // Heroku's router: the X-Forwarded-For it received.
   "fwd",
   "httpRequest.remoteIp",
+  "extra.ip",
 ];
 const ID_PATHS = [
   "req.headers.x-request-id",
@@ -162,12 +166,15 @@ const TIME_PATHS = [
   "time_local",
   "time_iso8601",
   "msec",
+  // Monolog's JsonFormatter.
+  "datetime",
 ];
 /** Words in a level that make a status-less line worth reading ("eror": log15's, as Grafana writes it). */
 const LOUD_LEVEL = /warn|error|eror|fatal|crit|alert|emerg/i;
 
 function levelIsLoud(doc: Json): boolean {
-  const level = doc.level ?? doc.levelname ?? doc.severity ?? doc.lvl;
+  // Monolog names its level beside a number of its own scale (300 = WARNING).
+  const level = doc.level_name ?? doc.level ?? doc.levelname ?? doc.severity ?? doc.lvl;
   if (typeof level === "number") return level >= 40; // pino/bunyan: 40 warn, 50 error
   if (typeof level === "string") return LOUD_LEVEL.test(level);
   return true;
