@@ -429,6 +429,9 @@ describe("Joiner: a proxy's access line and the server's behind it (several file
     const twin = (line: number, client: string, file: string) =>
       back(line, { client, file, format: "access-combined" });
     expect(runMany([twin(1, "10.0.0.5", "a.log"), twin(1, "10.0.0.6", "b.log")])).toHaveLength(2);
+    // One of them logging more fields after the combined layout is still the same format.
+    const more = back(1, { client: "10.0.0.6", file: "b.log", format: "access-combined+fields" });
+    expect(runMany([twin(1, "10.0.0.5", "a.log"), more])).toHaveLength(2);
   });
 
   it("pairs a line that says its upstream answered with another format's line, whatever address that one logged", () => {

@@ -661,7 +661,17 @@ interface AccessLine {
  */
 function oneRequestTwoLayers(line: AccessLine, rec: LogRecord): boolean {
   if (proxyBehind(line, rec) || proxyBehind(rec, line)) return true;
-  return line.passedOn !== (rec.passedOn === true) && line.format !== rec.format;
+  return line.passedOn !== (rec.passedOn === true) && !sameFormat(line.format, rec.format);
+}
+
+/**
+ * One log format, whatever fields it appends: nginx's and Apache's access
+ * layouts (combined, common, vhost, with fields after) are one, as they are
+ * inside ClickHouse, which reads them with one pattern.
+ */
+function sameFormat(a: string, b: string): boolean {
+  const family = (f: string) => (f.startsWith("access-") ? "access" : f);
+  return family(a) === family(b);
 }
 
 /**
@@ -673,7 +683,7 @@ function oneRequestTwoLayers(line: AccessLine, rec: LogRecord): boolean {
  */
 function proxyBehind(back: { client: string | null; format: string }, other: { format: string }): boolean {
   const client = back.client as string;
-  return isLoopback(client) || (isLocalAddress(client) && back.format !== other.format);
+  return isLoopback(client) || (isLocalAddress(client) && !sameFormat(back.format, other.format));
 }
 
 function isLoopback(client: string): boolean {
