@@ -4,11 +4,11 @@
 // client; HAProxy's own deny (it never reaches nginx) is one more.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePorts } from "../lab/lab.mjs";
 import { analyzeLogs, waitForLogMarker } from "../src/evidence/logs/index.js";
+import { send } from "./helpers/http.js";
 import { nginxPreamble } from "./helpers/nginx.js";
 
 const NGINX = "/usr/sbin/nginx";
@@ -56,16 +56,10 @@ backend nginx
 `;
 }
 
-/** One request to HAProxy from `from` (a loopback address of its own, so HAProxy logs it). */
-function send(port: number, from: string, method: string, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, localAddress: from, method, path }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("error", reject);
-    req.end(method === "POST" ? "a=1" : undefined);
-  });
+/** One request to HAProxy from `from` (a loopback address of its own, so HAProxy logs it): its status. */
+async function sendFrom(port: number, from: string, method: string, path: string): Promise<number> {
+  const body = method === "POST" ? "a=1" : undefined;
+  return (await send(`http://127.0.0.1:${port}${path}`, { method, body, localAddress: from })).status;
 }
 
 describe("nginx behind HAProxy", () => {
@@ -90,7 +84,7 @@ describe("nginx behind HAProxy", () => {
     closeSync(out);
     // Up when it answers.
     for (let i = 0; i < 100; i++) {
-      const up = await send(port, "127.0.0.1", "GET", "/up").catch(() => 0);
+      const up = await sendFrom(port, "127.0.0.1", "GET", "/up").catch(() => 0);
       if (up === 200) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -102,10 +96,10 @@ describe("nginx behind HAProxy", () => {
   });
 
   it.skipIf(!hasServers)("counts each refusal once, with nginx's cause and HAProxy's client", async () => {
-    expect(await send(port, "127.0.0.2", "GET", "/shop")).toBe(200);
-    expect(await send(port, "127.0.0.2", "POST", "/admin/users")).toBe(403);
-    expect(await send(port, "127.0.0.3", "POST", "/admin/users")).toBe(403);
-    expect(await send(port, "127.0.0.4", "POST", "/internal/report")).toBe(403);
+    expect(await sendFrom(port, "127.0.0.2", "GET", "/shop")).toBe(200);
+    expect(await sendFrom(port, "127.0.0.2", "POST", "/admin/users")).toBe(403);
+    expect(await sendFrom(port, "127.0.0.3", "POST", "/admin/users")).toBe(403);
+    expect(await sendFrom(port, "127.0.0.4", "POST", "/internal/report")).toBe(403);
     expect(await waitForLogMarker(HAPROXY_LOG, "/internal/report", 5000)).toContain("127.0.0.4");
     // What each side saw: nginx, HAProxy's address; HAProxy, the clients'.
     expect(readFileSync(ACCESS, "utf8")).toMatch(/^127\.0\.0\.1 .*"POST \/admin\/users HTTP\/1\.1" 403/m);

@@ -30,6 +30,12 @@ function run(records: LogRecord[], window = 10): Joined[] {
   return out;
 }
 
+/** Refused records of one kind of line: `base`, then the line number, a message naming it, and what a case changes. */
+function recordsLike(name: string, base: Pick<LogRecord, "file" | "format" | "kind"> & Partial<LogRecord>) {
+  return (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
+    makeRecord({ denied: true, ...base, line, message: `${name} ${line}`, ...fields });
+}
+
 describe("Joiner times", () => {
   it("gives every final request the time of its first record, to the millisecond", () => {
     const times = [
@@ -290,37 +296,27 @@ describe("Joiner neighbours: lines naming no client or id", () => {
 
 describe("Joiner through a proxy: an application line naming the proxy's address or none", () => {
   const t = Date.parse("2026-12-03T10:15:02.000Z");
-  const access = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
-    makeRecord({
-      file: "access.log",
-      line,
-      format: "access-combined",
-      kind: "access",
-      time: new Date(t),
-      status: 403,
-      method: "POST",
-      path: "/api/orders",
-      client: "203.0.113.9",
-      denied: true,
-      message: `access ${line}`,
-      ...fields,
-    });
-  const app = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
-    makeRecord({
-      file: "app.log",
-      line,
-      format: "json-pino",
-      kind: "app",
-      time: new Date(t + 412),
-      status: 403,
-      method: "POST",
-      path: "/api/orders",
-      client: "127.0.0.1",
-      denied: true,
-      cause: "csrf",
-      message: `app ${line}`,
-      ...fields,
-    });
+  const access = recordsLike("access", {
+    file: "access.log",
+    format: "access-combined",
+    kind: "access",
+    time: new Date(t),
+    status: 403,
+    method: "POST",
+    path: "/api/orders",
+    client: "203.0.113.9",
+  });
+  const app = recordsLike("app", {
+    file: "app.log",
+    format: "json-pino",
+    kind: "app",
+    time: new Date(t + 412),
+    status: 403,
+    method: "POST",
+    path: "/api/orders",
+    client: "127.0.0.1",
+    cause: "csrf",
+  });
   const clients = (out: Joined[]) => out.map((j) => [j.files.length, j.rec.client]);
 
   it("is one request with the access line, whichever comes first, and the access line's client", () => {
@@ -351,52 +347,37 @@ describe("Joiner through a proxy: an application line naming the proxy's address
 
 describe("Joiner: a proxy's access line and the server's behind it (several files)", () => {
   const t = Date.parse("2026-12-03T10:15:02.000Z");
-  const front = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
-    makeRecord({
-      file: "haproxy.log",
-      line,
-      format: "haproxy-http",
-      kind: "access",
-      time: new Date(t + 120),
-      status: 403,
-      method: "POST",
-      path: "/admin/users",
-      client: "203.0.113.9",
-      denied: true,
-      message: `front ${line}`,
-      ...fields,
-    });
-  const back = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
-    makeRecord({
-      file: "access.log",
-      line,
-      format: "access-combined",
-      kind: "access",
-      time: new Date(t),
-      status: 403,
-      method: "POST",
-      path: "/admin/users",
-      client: "127.0.0.1",
-      denied: true,
-      message: `back ${line}`,
-      ...fields,
-    });
-  const error = (line: number, fields: Partial<LogRecord> = {}): LogRecord =>
-    makeRecord({
-      file: "error.log",
-      line,
-      format: "nginx-error",
-      kind: "error",
-      time: new Date(t),
-      method: "POST",
-      path: "/admin/users",
-      client: "127.0.0.1",
-      denied: true,
-      cause: "server-config",
-      strength: 3,
-      message: `error ${line}`,
-      ...fields,
-    });
+  const front = recordsLike("front", {
+    file: "haproxy.log",
+    format: "haproxy-http",
+    kind: "access",
+    time: new Date(t + 120),
+    status: 403,
+    method: "POST",
+    path: "/admin/users",
+    client: "203.0.113.9",
+  });
+  const back = recordsLike("back", {
+    file: "access.log",
+    format: "access-combined",
+    kind: "access",
+    time: new Date(t),
+    status: 403,
+    method: "POST",
+    path: "/admin/users",
+    client: "127.0.0.1",
+  });
+  const error = recordsLike("error", {
+    file: "error.log",
+    format: "nginx-error",
+    kind: "error",
+    time: new Date(t),
+    method: "POST",
+    path: "/admin/users",
+    client: "127.0.0.1",
+    cause: "server-config",
+    strength: 3,
+  });
   function runMany(records: LogRecord[]): Joined[] {
     const out: Joined[] = [];
     const joiner = new Joiner((j) => out.push(j), 100, null, true);
