@@ -36,6 +36,26 @@ function recordsLike(name: string, base: Pick<LogRecord, "file" | "format" | "ki
     makeRecord({ denied: true, ...base, line, message: `${name} ${line}`, ...fields });
 }
 
+/**
+ * The pairs a proxy join must keep apart: `second` on another path, status
+ * or method, from a public address, or seconds after `first`.
+ */
+function keptApart(
+  first: LogRecord,
+  second: (fields: Partial<LogRecord>) => LogRecord,
+  at: number,
+  join: (records: LogRecord[]) => Joined[],
+): void {
+  const changes: Array<Partial<LogRecord>> = [
+    { path: "/elsewhere" },
+    { status: 429 },
+    { method: "GET" },
+    { client: "198.51.100.4" },
+    { time: new Date(at + 2500) },
+  ];
+  for (const change of changes) expect(join([first, second(change)]), JSON.stringify(change)).toHaveLength(2);
+}
+
 describe("Joiner times", () => {
   it("gives every final request the time of its first record, to the millisecond", () => {
     const times = [
@@ -328,14 +348,12 @@ describe("Joiner through a proxy: an application line naming the proxy's address
   });
 
   it("stays apart on another path, status or method, a public address, or seconds apart", () => {
-    const apart: LogRecord[][] = [
-      [access(1), app(1, { path: "/api/items" })],
-      [access(1), app(1, { status: 429 })],
-      [access(1), app(1, { method: "GET" })],
-      [access(1), app(1, { client: "198.51.100.4" })],
-      [access(1), app(1, { time: new Date(t + 2500) })],
-    ];
-    for (const records of apart) expect(run(records), JSON.stringify(records[1]?.client)).toHaveLength(2);
+    keptApart(
+      access(1),
+      (change) => app(1, change),
+      t,
+      (records) => run(records),
+    );
   });
 
   it("gives each access line one application line of a file", () => {
@@ -445,14 +463,7 @@ describe("Joiner: a proxy's access line and the server's behind it (several file
   });
 
   it("stays apart on another path, status or method, two public clients, or seconds apart", () => {
-    const apart: LogRecord[][] = [
-      [front(1), back(1, { path: "/admin/roles" })],
-      [front(1), back(1, { status: 429 })],
-      [front(1), back(1, { method: "GET" })],
-      [front(1), back(1, { client: "198.51.100.4" })],
-      [front(1), back(1, { time: new Date(t + 2500) })],
-    ];
-    for (const records of apart) expect(runMany(records), JSON.stringify(records[1]?.client)).toHaveLength(2);
+    keptApart(front(1), (change) => back(1, change), t, runMany);
   });
 
   it("gives each proxy line one server line, and pairs nothing when one file is read", () => {
